@@ -1,0 +1,1 @@
+//! The demo retail database generator.

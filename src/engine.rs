@@ -1,0 +1,2 @@
+//! The pipeline: one function per stage call.
+pub struct Engine;

@@ -1,0 +1,1 @@
+//! Analysis of the question: normalisation, tokens, numbers, dates, top-N and intent.

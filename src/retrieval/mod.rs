@@ -1,0 +1,1 @@
+//! Retrieval: the embedder (fastembed) and the vector index (qdrant-edge).

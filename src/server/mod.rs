@@ -1,0 +1,1 @@
+//! The HTTP server: OpenAPI routes and web pages over the engine.

@@ -1,0 +1,2 @@
+//! The one typed configuration.
+pub struct Settings;

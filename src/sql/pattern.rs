@@ -1,0 +1,1 @@
+//! The pattern engine (placeholder until its module lands).

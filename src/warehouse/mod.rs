@@ -1,0 +1,168 @@
+//! The databases behind one trait: a [`Warehouse`] runs guarded SQL and describes its schema.
+//!
+//! [`sqlite::SqliteWarehouse`] is the embedded default; BigQuery will sit behind the same trait.
+//! Schema types ([`Schema`], [`TableSchema`], ...) are what introspection returns and what the
+//! knowledge base and the pattern engine build on.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::QuerentResult;
+use crate::sql::guard::ValidatedSql;
+
+pub use sqlite::SqliteWarehouse;
+
+/// The SQL dialect a warehouse speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// SQLite 3.
+    Sqlite,
+    /// BigQuery Standard SQL.
+    BigQuery,
+}
+
+/// The rows a query returned. Values are JSON scalars (null, number, string).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Rows {
+    /// Column names, in select-list order.
+    pub columns: Vec<String>,
+    /// One vector per row, `columns.len()` values each.
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// True when the row limit cut the result.
+    pub truncated: bool,
+}
+
+/// Limits applied to every execution.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecutionLimits {
+    /// At most this many rows are returned.
+    pub max_rows: usize,
+    /// The statement is interrupted after this many milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for ExecutionLimits {
+    fn default() -> Self {
+        Self { max_rows: 1000, timeout_ms: 10_000 }
+    }
+}
+
+/// A database's schema as introspected: tables, columns, keys and sample values.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Schema {
+    pub tables: Vec<TableSchema>,
+}
+
+impl Schema {
+    /// The table with this name (case-insensitive).
+    pub fn table(&self, name: &str) -> Option<&TableSchema> {
+        self.tables.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One table: its columns, primary key and foreign keys.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<ColumnSchema>,
+    /// Primary-key column names, in key order.
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Number of rows at introspection time.
+    pub row_count: u64,
+}
+
+impl TableSchema {
+    /// The column with this name (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&ColumnSchema> {
+        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One column with its declared type and what introspection saw in the data.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ColumnSchema {
+    pub name: String,
+    /// The declared type as written in the DDL (e.g. `TEXT`, `REAL`, `varchar(20)`); may be empty.
+    pub data_type: String,
+    pub not_null: bool,
+    /// Number of distinct non-null values (capped by introspection; see `sqlite.rs`).
+    pub distinct_count: u64,
+    /// Up to a few distinct sample values, as text.
+    pub sample_values: Vec<String>,
+}
+
+impl ColumnSchema {
+    /// The broad type of the column, from its declared type (or its sample values when untyped).
+    pub fn kind(&self) -> ColumnKind {
+        ColumnKind::from_declared(&self.data_type)
+    }
+}
+
+/// Broad column types, as the pattern engine and the charts reason about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Integer,
+    Real,
+    Text,
+    Date,
+    Other,
+}
+
+impl ColumnKind {
+    /// Maps a declared SQL type to a kind with SQLite's affinity rules (section 3.1 of
+    /// <https://www.sqlite.org/datatype3.html>), with DATE/TIME names recognised as dates.
+    pub fn from_declared(declared: &str) -> Self {
+        let t = declared.to_ascii_uppercase();
+        if t.contains("DATE") || t.contains("TIME") || t.contains("YEAR") && !t.contains("INT") {
+            Self::Date
+        } else if t.contains("INT") || t == "BOOLEAN" || t == "BOOL" || t == "BIT" {
+            Self::Integer
+        } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") || t.contains("STRING") {
+            Self::Text
+        } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") || t.contains("NUM")
+            || t.contains("DEC") || t.contains("MONEY")
+        {
+            Self::Real
+        } else {
+            Self::Other
+        }
+    }
+
+    /// True for integer and real columns.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Self::Integer | Self::Real)
+    }
+}
+
+/// A foreign key: `from_column` of the owning table references `to_table.to_column`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub from_column: String,
+    pub to_table: String,
+    pub to_column: String,
+}
+
+/// A database querent can run guarded SQL on.
+///
+/// Implementations are synchronous; callers keep them off the async threads (`spawn_blocking`).
+pub trait Warehouse: Send + Sync {
+    /// The dialect SQL must be written in.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs one guarded statement within `limits`.
+    ///
+    /// Errors: [`crate::QuerentError::SqlFailed`] for a database error,
+    /// [`crate::QuerentError::SqlTimeout`] when the time limit is hit.
+    fn run(&self, sql: &ValidatedSql, limits: ExecutionLimits) -> QuerentResult<Rows>;
+
+    /// Introspects tables, columns, keys, row counts and sample values.
+    fn introspect(&self) -> QuerentResult<Schema>;
+
+    /// The distinct values of a low-cardinality text column (at most `max` of them), for the
+    /// value index. Returns an empty vector when the column has more than `max` distinct values.
+    fn distinct_values(&self, table: &str, column: &str, max: usize) -> QuerentResult<Vec<String>>;
+}

@@ -1,0 +1,2 @@
+//! SQLite warehouse (placeholder).
+pub struct SqliteWarehouse;
