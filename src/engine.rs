@@ -1,2 +1,447 @@
-//! The pipeline: one function per stage call.
-pub struct Engine;
+//! The pipeline: question analysis, retrieval, SQL generation, guard, execution, answer.
+//!
+//! [`Engine::build`] opens the databases, loads and checks the knowledge base, builds the value
+//! indexes and syncs the vector index; [`Engine::ask`] chains the stages, one call each, and
+//! records what each decided and how long it took. The engine knows nothing of HTTP.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::answer::{self, Chart};
+use crate::error::{QuerentError, QuerentResult};
+use crate::knowledge::files::{self, LoadIssue};
+use crate::knowledge::{introspect, BusinessRule, Example, KnowledgeBase, TableDoc, ValueIndex};
+use crate::question::{self, Question};
+use crate::retrieval::{Retrieved, RetrievalStatus, Retriever};
+use crate::settings::Settings;
+use crate::sql::pattern::{self, PatternContext};
+use crate::sql::{guard, GenerationMethod, GeneratedSql, TraceStep};
+use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
+
+mod stats;
+
+pub use stats::{Stats, StatsSnapshot};
+
+/// Name of the demo database.
+pub const DEMO_DATABASE: &str = "retail";
+
+/// How many items of each kind retrieval brings back.
+const TOP_TABLES: usize = 6;
+const TOP_EXAMPLES: usize = 5;
+const TOP_RULES: usize = 5;
+
+/// A question to answer.
+#[derive(Debug, Clone, Default)]
+pub struct AskRequest {
+    pub question: String,
+    /// Database name; the first served database when absent.
+    pub database: Option<String>,
+}
+
+/// The answer to one question: the SQL, the rows, a chart, insights, a summary and the trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryAnswer {
+    /// Identifier of this answer (for feedback and logs).
+    pub query_id: String,
+    pub question: String,
+    pub database: String,
+    /// The SQL that ran (after the guard).
+    pub sql: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub row_count: usize,
+    /// True when the row limit cut the result.
+    pub truncated: bool,
+    pub chart: Option<Chart>,
+    pub insights: Vec<String>,
+    pub summary: String,
+    /// Confidence that the SQL answers the question, 0..1.
+    pub confidence: f64,
+    /// `pattern`, `example` (or, later, `llm`).
+    pub generation_method: String,
+    /// What each stage decided, in order (the reasoning trace).
+    pub trace: Vec<TraceStep>,
+    /// Milliseconds per stage, and `total`.
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+/// One served database with its knowledge.
+pub struct Database {
+    pub name: String,
+    pub warehouse: Arc<dyn Warehouse>,
+    pub schema: Schema,
+    /// Curated docs merged over introspected ones.
+    pub docs: Vec<TableDoc>,
+    pub knowledge: KnowledgeBase,
+    pub values: ValueIndex,
+    table_names: Vec<String>,
+}
+
+/// Summary of a served database (for health and the page).
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseInfo {
+    pub name: String,
+    pub tables: usize,
+    pub examples: usize,
+    pub rules: usize,
+    pub indexed_values: usize,
+}
+
+/// The engine: every served database, the retriever, the limits and the counters.
+pub struct Engine {
+    databases: BTreeMap<String, Arc<Database>>,
+    retriever: Arc<Retriever>,
+    limits: ExecutionLimits,
+    min_confidence: f64,
+    load_issues: Vec<LoadIssue>,
+    stats: Stats,
+    started: Instant,
+}
+
+impl Engine {
+    /// Opens every database of `settings`, loads and checks the knowledge base, builds value
+    /// indexes and syncs the vector index (only changed items are embedded).
+    ///
+    /// The demo database is generated when it is missing and no `--database-dir` is given.
+    /// Examples that fail to run are reported in [`Engine::load_issues`]; they do not stop the build.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let sources = database_files(settings)?;
+        if sources.is_empty() {
+            anyhow::bail!("no SQLite database found in {:?}", settings.database_dir);
+        }
+        let (domains, mut load_issues) = files::load_all(&settings.knowledge_dir);
+        let model_dir = settings.model_dir.clone().or_else(crate::retrieval::default_model_dir);
+        let retriever = Arc::new(Retriever::open(&settings.data_dir, model_dir.as_deref())?);
+        let limits = ExecutionLimits { max_rows: settings.max_rows, timeout_ms: settings.query_timeout_ms };
+        let mut databases = BTreeMap::new();
+        for (name, path) in sources {
+            let kb = domains.iter().find(|d| d.domain == name).cloned().unwrap_or_else(|| KnowledgeBase {
+                domain: name.clone(),
+                ..Default::default()
+            });
+            let db = open_database(&name, &path, kb, limits, &mut load_issues)?;
+            let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
+            tracing::info!(
+                database = %name,
+                tables = db.schema.tables.len(),
+                values = db.values.len(),
+                embedded = report.embedded,
+                unchanged = report.unchanged,
+                deleted = report.deleted,
+                "database ready"
+            );
+            databases.insert(name, Arc::new(db));
+        }
+        for issue in &load_issues {
+            tracing::warn!(source = %issue.source, "{}", issue.message);
+        }
+        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "engine ready");
+        Ok(Self {
+            databases,
+            retriever,
+            limits,
+            min_confidence: settings.min_confidence,
+            load_issues,
+            stats: Stats::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Answers a question off the async threads.
+    pub async fn ask(self: &Arc<Self>, request: AskRequest) -> QuerentResult<QueryAnswer> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.ask_blocking(&request))
+            .await
+            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+    }
+
+    /// Answers a question on the calling thread (CLI, eval).
+    pub fn ask_blocking(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+        let started = Instant::now();
+        let result = self.answer(request);
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        self.stats.record(&result, elapsed);
+        result
+    }
+
+    fn answer(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+        let total = Instant::now();
+        let mut timings = BTreeMap::new();
+        let mut trace = Vec::new();
+        let db = self.database(request.database.as_deref())?;
+
+        // 1. Analysis.
+        let t = Instant::now();
+        let question = Question::parse(&request.question)?;
+        let analysis = question::analyze(&question);
+        timings.insert("analysis".to_string(), ms(t));
+
+        // 2. Retrieval.
+        let t = Instant::now();
+        let retrieved = self.retriever.search(&db.name, question.as_str(), TOP_TABLES, TOP_EXAMPLES, TOP_RULES)?;
+        trace.push(retrieval_trace(&retrieved));
+        timings.insert("retrieval".to_string(), ms(t));
+
+        // 3. Generation.
+        let t = Instant::now();
+        let examples: Vec<(Example, f32)> = hits_as(&retrieved.examples);
+        let rules: Vec<(BusinessRule, f32)> = hits_as(&retrieved.rules);
+        let table_scores: HashMap<String, f32> =
+            retrieved.tables.iter().map(|h| (h.key.clone(), h.score)).collect();
+        let ctx = PatternContext {
+            analysis: &analysis,
+            schema: &db.schema,
+            docs: &db.docs,
+            values: &db.values,
+            rules: &rules,
+            examples: &examples,
+            table_scores: &table_scores,
+            dialect: db.warehouse.dialect(),
+            min_confidence: self.min_confidence,
+        };
+        let candidates = pattern::generate(&ctx)?;
+        timings.insert("generation".to_string(), ms(t));
+
+        // 4 and 5. Guard and execution: the first candidate that passes and runs wins; a
+        // non-empty result is preferred over an empty one among the first few.
+        let t = Instant::now();
+        let (chosen, validated, rows, attempts) = self.execute_candidates(db, candidates)?;
+        trace.extend(chosen.trace.iter().cloned());
+        trace.extend(attempts);
+        timings.insert("execution".to_string(), ms(t));
+
+        // 6. Answer.
+        let t = Instant::now();
+        let answer = answer::build_answer(question.as_str(), &rows);
+        timings.insert("answer".to_string(), ms(t));
+        timings.insert("total".to_string(), ms(total));
+
+        Ok(QueryAnswer {
+            query_id: uuid::Uuid::new_v4().to_string(),
+            question: question.as_str().to_string(),
+            database: db.name.clone(),
+            sql: validated,
+            columns: rows.columns.clone(),
+            row_count: rows.rows.len(),
+            truncated: rows.truncated,
+            rows: rows.rows,
+            chart: answer.chart,
+            insights: answer.insights,
+            summary: answer.summary,
+            confidence: chosen.confidence,
+            generation_method: chosen.method.as_str().to_string(),
+            trace,
+            timings_ms: timings,
+        })
+    }
+
+    /// Runs candidates in rank order through the guard and the warehouse.
+    fn execute_candidates(
+        &self,
+        db: &Database,
+        candidates: Vec<GeneratedSql>,
+    ) -> QuerentResult<(GeneratedSql, String, Rows, Vec<TraceStep>)> {
+        const TRY_AT_MOST: usize = 4;
+        let mut attempts = Vec::new();
+        let mut first_empty: Option<(GeneratedSql, String, Rows)> = None;
+        let mut last_error = None;
+        for candidate in candidates.into_iter().take(TRY_AT_MOST) {
+            match self.run_guarded(db, &candidate.sql) {
+                Ok((sql, rows)) if rows.rows.is_empty() => {
+                    attempts.push(TraceStep::new("execution", "candidate ran and returned no rows", serde_json::json!({ "sql": sql })));
+                    if first_empty.is_none() {
+                        first_empty = Some((candidate, sql, rows));
+                    }
+                }
+                Ok((sql, rows)) => {
+                    attempts.push(TraceStep::new(
+                        "execution",
+                        format!("ran, {} rows", rows.rows.len()),
+                        serde_json::json!({ "sql": sql }),
+                    ));
+                    return Ok((candidate, sql, rows, attempts));
+                }
+                Err(e) => {
+                    attempts.push(TraceStep::new(
+                        "execution",
+                        format!("candidate failed: {e}"),
+                        serde_json::json!({ "sql": candidate.sql, "code": e.code() }),
+                    ));
+                    last_error = Some(e);
+                }
+            }
+        }
+        if let Some((c, sql, rows)) = first_empty {
+            return Ok((c, sql, rows, attempts));
+        }
+        Err(last_error.unwrap_or_else(|| QuerentError::CannotAnswer {
+            reason: "no candidate query could be built".into(),
+            unmapped: Vec::new(),
+        }))
+    }
+
+    /// Guards and runs SQL on `db`; returns the SQL that ran and its rows.
+    fn run_guarded(&self, db: &Database, sql: &str) -> QuerentResult<(String, Rows)> {
+        let validated = guard::validate(sql, db.warehouse.dialect(), &db.table_names, self.limits.max_rows)?;
+        let rows = db.warehouse.run(&validated, self.limits)?;
+        Ok((validated.as_str().to_string(), rows))
+    }
+
+    /// Runs user-written SQL through the guard (the same checks as generated SQL).
+    pub fn run_sql(&self, database: Option<&str>, sql: &str) -> QuerentResult<(String, Rows)> {
+        let db = self.database(database)?;
+        self.run_guarded(db, sql)
+    }
+
+    /// The database with this name, or the first one when `None`.
+    ///
+    /// Errors: [`QuerentError::UnknownDatabase`] listing the served ones.
+    pub fn database(&self, name: Option<&str>) -> QuerentResult<&Database> {
+        match name.map(str::trim).filter(|n| !n.is_empty()) {
+            None => self
+                .databases
+                .values()
+                .next()
+                .map(|d| d.as_ref())
+                .ok_or_else(|| QuerentError::Internal("no database is served".into())),
+            Some(n) => self.databases.get(n).map(|d| d.as_ref()).ok_or_else(|| QuerentError::UnknownDatabase {
+                name: n.to_string(),
+                known: self.databases.keys().cloned().collect(),
+            }),
+        }
+    }
+
+    /// Every served database, by name.
+    pub fn databases(&self) -> Vec<DatabaseInfo> {
+        self.databases
+            .values()
+            .map(|d| DatabaseInfo {
+                name: d.name.clone(),
+                tables: d.schema.tables.len(),
+                examples: d.knowledge.examples.len(),
+                rules: d.knowledge.rules.len(),
+                indexed_values: d.values.len(),
+            })
+            .collect()
+    }
+
+    /// Problems found while loading the knowledge base (failing examples, unknown tables, ...).
+    pub fn load_issues(&self) -> &[LoadIssue] {
+        &self.load_issues
+    }
+
+    /// The retriever's state (vector or lexical mode, points per collection).
+    pub fn retrieval_status(&self) -> RetrievalStatus {
+        self.retriever.status()
+    }
+
+    /// Counters since start: questions, answered share, latency, methods.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot(self.started.elapsed().as_secs())
+    }
+}
+
+impl Database {
+    /// The knowledge that is indexed: the curated items, with the merged table docs.
+    fn knowledge_for_index(&self) -> KnowledgeBase {
+        KnowledgeBase { tables: self.docs.clone(), ..self.knowledge.clone() }
+    }
+}
+
+/// Opens one database: introspection, docs merged, examples checked, value index built.
+fn open_database(
+    name: &str,
+    path: &Path,
+    knowledge: KnowledgeBase,
+    limits: ExecutionLimits,
+    issues: &mut Vec<LoadIssue>,
+) -> anyhow::Result<Database> {
+    let warehouse: Arc<dyn Warehouse> = Arc::new(SqliteWarehouse::open(path)?);
+    let schema = warehouse.introspect()?;
+    let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
+    for table in unknown {
+        issues.push(LoadIssue {
+            source: format!("knowledge/{name}/tables.yml"),
+            message: format!("table doc '{table}' names a table that is not in database '{name}'"),
+        });
+    }
+    let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
+    let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+    let mut kept = Vec::with_capacity(knowledge.examples.len());
+    for example in &knowledge.examples {
+        let checked = guard::validate(&example.sql, warehouse.dialect(), &table_names, limits.max_rows)
+            .and_then(|v| warehouse.run(&v, limits));
+        match checked {
+            Ok(_) => kept.push(example.clone()),
+            Err(e) => issues.push(LoadIssue {
+                source: example.source.clone(),
+                message: format!("example '{}' does not run: {e}", example.question),
+            }),
+        }
+    }
+    let knowledge = KnowledgeBase { examples: kept, ..knowledge };
+    Ok(Database { name: name.to_string(), warehouse, schema, docs, knowledge, values, table_names })
+}
+
+/// The databases to serve: every SQLite file of `--database-dir`, or the demo database
+/// (generated when missing).
+fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let Some(dir) = &settings.database_dir else {
+        crate::demo_data::ensure(&settings.demo_db)?;
+        return Ok(vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())]);
+    };
+    let mut found = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        if path.is_dir() {
+            for ext in ["sqlite", "db"] {
+                let inner = path.join(format!("{stem}.{ext}"));
+                if inner.is_file() {
+                    found.entry(stem.clone()).or_insert(inner);
+                }
+            }
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("sqlite" | "db" | "sqlite3")) {
+            found.entry(stem).or_insert(path);
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// Payloads of retrieval hits as knowledge items, with their scores.
+fn hits_as<T: serde::de::DeserializeOwned>(hits: &[crate::retrieval::Hit]) -> Vec<(T, f32)> {
+    hits.iter()
+        .filter_map(|h| {
+            let item = h.payload.get("item").cloned().unwrap_or_else(|| h.payload.clone());
+            serde_json::from_value(item).ok().map(|i| (i, h.score))
+        })
+        .collect()
+}
+
+fn retrieval_trace(r: &Retrieved) -> TraceStep {
+    let list = |hits: &[crate::retrieval::Hit]| {
+        hits.iter().map(|h| serde_json::json!({ "key": h.key, "score": h.score })).collect::<Vec<_>>()
+    };
+    TraceStep::new(
+        "retrieval",
+        format!(
+            "{} tables, {} examples, {} rules retrieved ({:?} search)",
+            r.tables.len(),
+            r.examples.len(),
+            r.rules.len(),
+            r.mode
+        ),
+        serde_json::json!({ "mode": r.mode, "tables": list(&r.tables), "examples": list(&r.examples), "rules": list(&r.rules) }),
+    )
+}

@@ -1,1 +1,148 @@
-fn main() {}
+//! The `querent` command: glue between the command line and the library.
+//!
+//! `serve` runs the HTTP server, `ask` answers one question, `demo-data` writes the demo
+//! database, `index` syncs the vector index, `eval` measures execution accuracy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use querent::engine::AskRequest;
+use querent::{Engine, Settings};
+
+#[derive(Parser)]
+#[command(name = "querent", version, about = "Answers questions about business data in plain language")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API, chat page, Swagger UI).
+    Serve {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Answer one question and print the answer.
+    Ask {
+        /// The question.
+        question: String,
+        /// The database to ask (default: the first served).
+        #[arg(long)]
+        database: Option<String>,
+        /// Print the same JSON as the API.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Write the demo retail database.
+    DemoData {
+        /// Multiplies the number of stores (1 = 100k..400k sales rows).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Output file.
+        #[arg(long, default_value = "data/retail.sqlite")]
+        out: PathBuf,
+    },
+    /// Load the knowledge base and sync the vector index (only changed items are embedded).
+    Index {
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG").unwrap_or_else(|_| "querent=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { settings } => serve(settings),
+        Command::Ask { question, database, json, settings } => ask(settings, question, database, json),
+        Command::DemoData { scale, out } => {
+            let started = std::time::Instant::now();
+            let stats = querent::demo_data::generate(&out, scale)?;
+            println!(
+                "wrote {} ({} products, {} stores, {} sales rows, {:.1} MB) in {:.1} s",
+                stats.path.display(),
+                stats.products,
+                stats.stores,
+                stats.sales_rows,
+                stats.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Index { settings } => {
+            let engine = Engine::build(&settings)?;
+            for db in engine.databases() {
+                println!("{}: {} tables, {} examples, {} rules", db.name, db.tables, db.examples, db.rules);
+            }
+            print_issues(&engine);
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = std::net::TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let s = settings.clone();
+        let engine = Arc::new(tokio::task::spawn_blocking(move || Engine::build(&s)).await??);
+        let app = querent::server::app(engine, &settings)?;
+        // Tests and scripts read this line to find the port (`--addr 127.0.0.1:0`).
+        println!("querent listening on http://{}", listener.local_addr()?);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        querent::server::serve(listener, app, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(())
+    })
+}
+
+fn ask(settings: Settings, question: String, database: Option<String>, json: bool) -> anyhow::Result<()> {
+    let engine = Engine::build(&settings)?;
+    let answer = engine.ask_blocking(&AskRequest { question, database });
+    match answer {
+        Ok(a) if json => println!("{}", serde_json::to_string_pretty(&a)?),
+        Ok(a) => {
+            println!("{}\n", a.summary);
+            println!("{}\n", querent::answer::format_table(&a.columns, &a.rows, 20));
+            for insight in &a.insights {
+                println!("- {insight}");
+            }
+            println!("\nSQL ({}, confidence {:.2}):\n{}", a.generation_method, a.confidence, a.sql);
+        }
+        Err(e) if json => {
+            let body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } });
+            println!("{}", serde_json::to_string_pretty(&body)?);
+            std::process::exit(2);
+        }
+        Err(e) => {
+            eprintln!("{} ({})", e, e.code());
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}
+
+fn print_issues(engine: &Engine) {
+    for issue in engine.load_issues() {
+        eprintln!("warning: {}: {}", issue.source, issue.message);
+    }
+}

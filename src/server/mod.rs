@@ -1,1 +1,51 @@
-//! The HTTP server: OpenAPI routes and web pages over the engine.
+//! The HTTP server: the OpenAPI routes ([`api`]), the web pages ([`pages`]) and the error body
+//! every failure gets. It only translates requests and errors; the engine does the work.
+//!
+//! Enter at [`app`] (the endpoint tree, testable in-process) or [`serve`] (bind and run).
+
+pub mod api;
+pub mod errors;
+pub mod pages;
+
+use std::sync::Arc;
+
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::OpenApiService;
+
+use crate::engine::Engine;
+use crate::settings::Settings;
+
+/// The OpenAPI service with every API route, for the spec and the app.
+pub fn api_service(engine: Arc<Engine>) -> OpenApiService<api::Api, ()> {
+    OpenApiService::new(api::Api { engine }, "querent", env!("CARGO_PKG_VERSION"))
+        .description("Answers questions about business data in plain language: SQL, rows, chart, insights, summary.")
+}
+
+/// The whole endpoint tree: API, OpenAPI spec (`/openapi.json`), Swagger UI (`/docs`), pages.
+/// Every error, ours or the framework's, leaves as `{"error": {code, message, details}}`.
+pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endpoint> {
+    let service = api_service(engine);
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);
+    let route = Route::new()
+        .nest("/api", service)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", pages::routes(pages, &settings.static_dir));
+    Ok(route.catch_all_error(errors::framework_error_response))
+}
+
+/// Serves `endpoint` on an already bound listener until `shutdown` resolves.
+/// Binding first lets callers (and tests) use port 0 and learn the port.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    endpoint: impl Endpoint + 'static,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let acceptor = TcpAcceptor::from_std(listener)?;
+    tracing::info!(addr = ?acceptor.local_addr(), "serving");
+    poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(endpoint, shutdown, None).await
+}

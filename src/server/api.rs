@@ -1,0 +1,248 @@
+//! The OpenAPI routes under `/api`: query, SQL, health, stats, schema, examples.
+//!
+//! Each handler validates its input, calls the engine off the async threads and maps errors
+//! through [`ApiError`]; the shapes below are the public contract (see `/openapi.json`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::errors::{ApiError, ErrorBody};
+use crate::engine::{AskRequest, Engine, QueryAnswer};
+use crate::error::QuerentError;
+
+/// The API routes.
+pub struct Api {
+    pub engine: Arc<Engine>,
+}
+
+/// A question about a database.
+#[derive(Debug, Object)]
+pub struct QueryRequest {
+    /// The question in plain language (1..2000 characters).
+    pub question: String,
+    /// The database to ask; the first served database when absent.
+    pub database: Option<String>,
+}
+
+/// A chart of the result, rendered as SVG.
+#[derive(Debug, Object)]
+pub struct ChartDto {
+    /// `bar`, `line`, `pie`, `scatter` or `histogram`.
+    pub kind: String,
+    pub title: String,
+    /// The SVG document (720 x 400).
+    pub svg: String,
+}
+
+/// One step of the reasoning trace.
+#[derive(Debug, Object)]
+pub struct TraceStepDto {
+    pub stage: String,
+    pub message: String,
+    pub details: serde_json::Value,
+}
+
+/// The answer to a question.
+#[derive(Debug, Object)]
+pub struct QueryResponseBody {
+    pub query_id: String,
+    pub question: String,
+    pub database: String,
+    /// The SQL that ran.
+    pub sql: String,
+    pub columns: Vec<String>,
+    /// Rows of JSON scalars, `columns.len()` values each.
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub row_count: u64,
+    /// True when the row limit cut the result.
+    pub truncated: bool,
+    pub chart: Option<ChartDto>,
+    pub insights: Vec<String>,
+    pub summary: String,
+    /// 0..1.
+    pub confidence: f64,
+    /// `pattern`, `example` or `llm`.
+    pub generation_method: String,
+    pub trace: Vec<TraceStepDto>,
+    /// Milliseconds per stage and `total`.
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+impl From<QueryAnswer> for QueryResponseBody {
+    fn from(a: QueryAnswer) -> Self {
+        Self {
+            query_id: a.query_id,
+            question: a.question,
+            database: a.database,
+            sql: a.sql,
+            columns: a.columns,
+            row_count: a.row_count as u64,
+            rows: a.rows,
+            truncated: a.truncated,
+            chart: a.chart.map(|c| ChartDto {
+                kind: serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                title: c.title,
+                svg: c.svg,
+            }),
+            insights: a.insights,
+            summary: a.summary,
+            confidence: a.confidence,
+            generation_method: a.generation_method,
+            trace: a.trace.into_iter().map(|t| TraceStepDto { stage: t.stage, message: t.message, details: t.details }).collect(),
+            timings_ms: a.timings_ms,
+        }
+    }
+}
+
+/// SQL to run through the guard.
+#[derive(Debug, Object)]
+pub struct SqlRequest {
+    pub sql: String,
+    pub database: Option<String>,
+}
+
+/// The rows of a SQL statement.
+#[derive(Debug, Object)]
+pub struct SqlResponseBody {
+    /// The SQL that ran (after the guard: row limit applied).
+    pub sql: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub row_count: u64,
+    pub truncated: bool,
+}
+
+/// Liveness and readiness, and what is served.
+#[derive(Debug, Object)]
+pub struct HealthBody {
+    /// `ok`, or `degraded` when retrieval runs without its model or the knowledge base has issues.
+    pub status: String,
+    pub version: String,
+    pub databases: Vec<serde_json::Value>,
+    /// Retrieval mode (`vector` or `lexical`), model, points per collection.
+    pub retrieval: serde_json::Value,
+    /// `not_configured` until an LLM endpoint is set.
+    pub llm: String,
+    /// Problems found while loading the knowledge base.
+    pub knowledge_issues: Vec<serde_json::Value>,
+}
+
+/// Examples of one database.
+#[derive(Debug, Object)]
+pub struct ExamplesBody {
+    pub database: String,
+    pub examples: Vec<ExampleDto>,
+}
+
+/// A curated question/SQL pair.
+#[derive(Debug, Object)]
+pub struct ExampleDto {
+    pub question: String,
+    pub sql: String,
+}
+
+#[derive(ApiResponse)]
+pub enum QueryResponse {
+    #[oai(status = 200)]
+    Ok(Json<QueryResponseBody>),
+}
+
+#[derive(ApiResponse)]
+pub enum SqlResponse {
+    #[oai(status = 200)]
+    Ok(Json<SqlResponseBody>),
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::BadRequest(Json(ErrorBody::new("invalid_request", message, serde_json::Value::Null)))
+}
+
+#[OpenApi]
+impl Api {
+    /// Answer a question: SQL, rows, chart, insights, summary, confidence and trace.
+    #[oai(path = "/query", method = "post")]
+    async fn query(&self, body: Json<QueryRequest>) -> Result<QueryResponse, ApiError> {
+        let request = AskRequest { question: body.0.question, database: body.0.database };
+        let answer = self.engine.ask(request).await?;
+        Ok(QueryResponse::Ok(Json(answer.into())))
+    }
+
+    /// Run a SQL statement through the guard (one read-only query over known tables, row limit).
+    #[oai(path = "/sql", method = "post")]
+    async fn sql(&self, body: Json<SqlRequest>) -> Result<SqlResponse, ApiError> {
+        if body.0.sql.trim().is_empty() {
+            return Err(QuerentError::SqlRejected { reason: "the SQL is empty".into() }.into());
+        }
+        let engine = self.engine.clone();
+        let (sql, rows) = tokio::task::spawn_blocking(move || engine.run_sql(body.0.database.as_deref(), &body.0.sql))
+            .await
+            .map_err(|e| QuerentError::Internal(e.to_string()))??;
+        Ok(SqlResponse::Ok(Json(SqlResponseBody {
+            sql,
+            columns: rows.columns,
+            row_count: rows.rows.len() as u64,
+            rows: rows.rows,
+            truncated: rows.truncated,
+        })))
+    }
+
+    /// Health: served databases, retrieval mode, LLM state, knowledge issues.
+    #[oai(path = "/health", method = "get")]
+    async fn health(&self) -> Json<HealthBody> {
+        let retrieval = self.engine.retrieval_status();
+        let issues = self.engine.load_issues();
+        let degraded = !issues.is_empty() || retrieval.reason.is_some();
+        Json(HealthBody {
+            status: if degraded { "degraded" } else { "ok" }.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            databases: self.engine.databases().iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+            retrieval: serde_json::to_value(&retrieval).unwrap_or_default(),
+            llm: "not_configured".into(),
+            knowledge_issues: issues.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+        })
+    }
+
+    /// Counters since start: questions, success rate, latency percentiles, methods used.
+    #[oai(path = "/stats", method = "get")]
+    async fn stats(&self) -> Json<serde_json::Value> {
+        Json(serde_json::to_value(self.engine.stats()).unwrap_or_default())
+    }
+
+    /// The schema of a database (table docs merged with introspection), or of one table.
+    #[oai(path = "/schema", method = "get")]
+    async fn schema(&self, database: Query<Option<String>>, table: Query<Option<String>>) -> Result<Json<serde_json::Value>, ApiError> {
+        let db = self.engine.database(database.0.as_deref())?;
+        match table.0.as_deref().map(str::trim) {
+            Some("") => Err(bad("the table parameter is empty")),
+            Some(name) => {
+                let doc = db
+                    .docs
+                    .iter()
+                    .find(|d| d.name.eq_ignore_ascii_case(name))
+                    .ok_or_else(|| QuerentError::UnknownTable { name: name.to_string() })?;
+                Ok(Json(serde_json::json!({ "database": db.name, "tables": [doc] })))
+            }
+            None => Ok(Json(serde_json::json!({ "database": db.name, "tables": db.docs }))),
+        }
+    }
+
+    /// The curated examples of a database.
+    #[oai(path = "/examples", method = "get")]
+    async fn examples(&self, database: Query<Option<String>>) -> Result<Json<ExamplesBody>, ApiError> {
+        let db = self.engine.database(database.0.as_deref())?;
+        Ok(Json(ExamplesBody {
+            database: db.name.clone(),
+            examples: db
+                .knowledge
+                .examples
+                .iter()
+                .map(|e| ExampleDto { question: e.question.clone(), sql: e.sql.clone() })
+                .collect(),
+        }))
+    }
+}
+
