@@ -1,0 +1,196 @@
+//! Black-box tests of the HTTP API: a real `querent serve` on a free port, the real embedding
+//! model, the real embedded Qdrant engine and the real demo SQLite database.
+
+mod common;
+
+use common::{ask, demo_server, get_json, post_json, post_raw};
+use serde_json::json;
+
+#[test]
+fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insights_and_summary() {
+    let (status, body) = ask(demo_server(), "Show me the top 10 items by elasticity in frozen food", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["database"], "retail");
+    let sql = body["sql"].as_str().unwrap();
+    assert!(sql.contains("Frozen Food"), "{sql}");
+    assert!(sql.to_lowercase().contains("elasticity_value"), "{sql}");
+    assert_eq!(body["row_count"], 10, "{body}");
+    assert_eq!(body["rows"].as_array().unwrap().len(), 10);
+    // Most elastic first: elasticity values ascending.
+    let col = body["columns"].as_array().unwrap().iter().position(|c| c == "elasticity_value").expect("elasticity column");
+    let values: Vec<f64> = body["rows"].as_array().unwrap().iter().map(|r| r[col].as_f64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
+    assert!(body["chart"]["svg"].as_str().unwrap().starts_with("<svg"));
+    assert!(!body["insights"].as_array().unwrap().is_empty());
+    assert!(!body["summary"].as_str().unwrap().is_empty());
+    let confidence = body["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence));
+    assert!(["pattern", "example"].contains(&body["generation_method"].as_str().unwrap()));
+    assert!(body["timings_ms"]["total"].as_f64().unwrap() > 0.0);
+    let stages: Vec<&str> = body["trace"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert!(stages.contains(&"retrieval"), "{stages:?}");
+}
+
+#[test]
+fn retrieval_trace_names_the_tables_examples_and_rules_with_scores() {
+    let (status, body) = ask(demo_server(), "What is the gross margin percent by zone?", None);
+    assert_eq!(status, 200, "{body}");
+    let retrieval = body["trace"].as_array().unwrap().iter().find(|s| s["stage"] == "retrieval").unwrap();
+    assert_eq!(retrieval["details"]["mode"], "vector");
+    let tables = retrieval["details"]["tables"].as_array().unwrap();
+    assert!(tables.iter().any(|t| t["key"] == "margin_analysis"), "{tables:?}");
+    assert!(tables.iter().all(|t| t["score"].as_f64().is_some()));
+    assert!(!retrieval["details"]["rules"].as_array().unwrap().is_empty());
+}
+
+fn assert_error(status: u16, body: &serde_json::Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], want_code, "{body}");
+    assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty(), "{body}");
+}
+
+#[test]
+fn query_returns_400_empty_question_for_an_empty_question() {
+    let (s, b) = ask(demo_server(), "", None);
+    assert_error(s, &b, 400, "empty_question");
+}
+
+#[test]
+fn query_returns_400_empty_question_for_a_blank_question() {
+    let (s, b) = ask(demo_server(), "   \n\t ", None);
+    assert_error(s, &b, 400, "empty_question");
+}
+
+#[test]
+fn query_returns_400_question_too_long_over_2000_characters() {
+    let (s, b) = ask(demo_server(), &"revenue ".repeat(300), None);
+    assert_error(s, &b, 400, "question_too_long");
+    assert_eq!(b["error"]["details"]["limit"], 2000);
+}
+
+#[test]
+fn query_returns_400_invalid_body_for_malformed_json() {
+    let (s, b) = post_raw(demo_server(), "/api/query", "application/json", "{\"question\": ");
+    assert_error(s, &b, 400, "invalid_body");
+}
+
+#[test]
+fn query_returns_400_invalid_body_for_a_wrong_type() {
+    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": 42 }));
+    assert_error(s, &b, 400, "invalid_body");
+    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "database": "retail" }));
+    assert_error(s, &b, 400, "invalid_body");
+}
+
+#[test]
+fn query_returns_404_unknown_database_listing_the_known_ones() {
+    let (s, b) = ask(demo_server(), "how many stores are there", Some("nope"));
+    assert_error(s, &b, 404, "unknown_database");
+    assert_eq!(b["error"]["details"]["known_databases"], json!(["retail"]));
+}
+
+#[test]
+fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
+    let (s, b) = ask(demo_server(), "what is the airspeed velocity of an unladen swallow", None);
+    assert_error(s, &b, 422, "cannot_answer");
+    assert!(!b["error"]["details"]["unmapped"].as_array().unwrap().is_empty(), "{b}");
+}
+
+#[test]
+fn sql_endpoint_rejects_a_write_with_400_sql_rejected() {
+    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "DROP TABLE products" }));
+    assert_error(s, &b, 400, "sql_rejected");
+}
+
+#[test]
+fn sql_endpoint_rejects_a_second_statement_with_400_sql_rejected() {
+    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT 1; DELETE FROM stores" }));
+    assert_error(s, &b, 400, "sql_rejected");
+    let (s, b) = get_json(demo_server(), "/api/schema?table=stores");
+    assert_eq!(s, 200, "{b}");
+}
+
+#[test]
+fn sql_endpoint_rejects_an_unknown_table_with_400_sql_rejected() {
+    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT * FROM secrets" }));
+    assert_error(s, &b, 400, "sql_rejected");
+}
+
+#[test]
+fn sql_endpoint_runs_a_read_only_query_with_the_row_limit() {
+    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT zone, count(*) AS n FROM stores GROUP BY zone" }));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["row_count"], 5);
+    assert!(b["sql"].as_str().unwrap().to_uppercase().contains("LIMIT"));
+}
+
+#[test]
+fn health_lists_the_demo_database_and_vector_retrieval() {
+    let (s, b) = get_json(demo_server(), "/api/health");
+    assert_eq!(s, 200);
+    assert_eq!(b["databases"][0]["name"], "retail");
+    assert_eq!(b["databases"][0]["tables"], 8);
+    assert_eq!(b["retrieval"]["mode"], "vector");
+    assert_eq!(b["llm"], "not_configured");
+}
+
+#[test]
+fn stats_count_questions_and_answers() {
+    ask(demo_server(), "how many stores are there", None);
+    let (s, b) = get_json(demo_server(), "/api/stats");
+    assert_eq!(s, 200);
+    assert!(b["questions"].as_u64().unwrap() >= 1, "{b}");
+    assert!(b["latency_ms"]["p50"].as_f64().unwrap() > 0.0, "{b}");
+}
+
+#[test]
+fn schema_returns_one_table_doc_with_described_columns() {
+    let (s, b) = get_json(demo_server(), "/api/schema?table=products");
+    assert_eq!(s, 200, "{b}");
+    let cols = b["tables"][0]["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 12);
+    assert!(cols.iter().all(|c| !c["description"].as_str().unwrap().is_empty()), "{cols:?}");
+    let (s, b) = get_json(demo_server(), "/api/schema?table=nope");
+    assert_error(s, &b, 404, "unknown_table");
+}
+
+#[test]
+fn examples_lists_at_least_40_curated_examples() {
+    let (s, b) = get_json(demo_server(), "/api/examples");
+    assert_eq!(s, 200);
+    assert!(b["examples"].as_array().unwrap().len() >= 40, "{b}");
+}
+
+#[test]
+fn health_reports_no_knowledge_issues_for_the_shipped_knowledge_base() {
+    let (_, b) = get_json(demo_server(), "/api/health");
+    assert_eq!(b["knowledge_issues"], json!([]), "{b}");
+}
+
+#[test]
+fn openapi_spec_and_swagger_ui_are_served() {
+    let (s, b) = get_json(demo_server(), "/openapi.json");
+    assert_eq!(s, 200);
+    for path in ["/api/query", "/api/health", "/api/stats", "/api/schema", "/api/examples", "/api/sql"] {
+        assert!(b["paths"].get(path).is_some(), "{path} missing from the spec");
+    }
+    let resp = common::client().get(demo_server().url("/docs")).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.text().unwrap().to_lowercase().contains("swagger"));
+}
+
+#[test]
+fn chat_page_is_served_with_its_script() {
+    let resp = common::client().get(demo_server().url("/")).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let html = resp.text().unwrap();
+    assert!(html.contains("/static/app.js"), "{html}");
+    let resp = common::client().get(demo_server().url("/static/app.js")).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+}
+
+#[test]
+fn unknown_route_returns_404_not_found_as_json() {
+    let (s, b) = get_json(demo_server(), "/api/nope");
+    assert_error(s, &b, 404, "not_found");
+}

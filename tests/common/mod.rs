@@ -1,0 +1,190 @@
+//! Test helpers: a real `querent serve` process on a free port, shared by the tests of one
+//! binary, and typed helpers to call it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo database shared by all tests (generated once, on first use, by the server).
+pub fn demo_db() -> PathBuf {
+    repo().join("data/retail.sqlite")
+}
+
+/// A running server.
+pub struct TestServer {
+    pub base_url: String,
+    child: Child,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestServer {
+    /// Starts `querent serve` on 127.0.0.1:0 with its own data directory and `extra` flags,
+    /// and waits for the line that gives its address.
+    pub fn start(extra: &[&str]) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let root = repo();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .arg("--knowledge-dir")
+            .arg(root.join("knowledge"))
+            .arg("--demo-db")
+            .arg(demo_db())
+            .arg("--templates-dir")
+            .arg(root.join("templates"))
+            .arg("--static-dir")
+            .arg(root.join("static"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the querent binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base_url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("querent listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                _ => panic!("querent serve exited before listening"),
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        TestServer { base_url, child, _data_dir: data_dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
+/// The shared server on the demo database.
+pub fn demo_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| TestServer::start(&[]))
+}
+
+/// A blocking HTTP client with a generous timeout.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client")
+}
+
+/// POSTs JSON and returns (status, body as JSON).
+pub fn post_json(server: &TestServer, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let resp = client().post(server.url(path)).json(body).send().expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(serde_json::Value::Null))
+}
+
+/// POSTs a raw body with a content type.
+pub fn post_raw(server: &TestServer, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    let resp = client()
+        .post(server.url(path))
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(serde_json::Value::Null))
+}
+
+/// GETs and returns (status, body as JSON).
+pub fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
+    let resp = client().get(server.url(path)).send().expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(serde_json::Value::Null))
+}
+
+/// Asks a question and returns (status, body).
+pub fn ask(server: &TestServer, question: &str, database: Option<&str>) -> (u16, serde_json::Value) {
+    let mut body = serde_json::json!({ "question": question });
+    if let Some(db) = database {
+        body["database"] = serde_json::json!(db);
+    }
+    post_json(server, "/api/query", &body)
+}
+
+/// Rows of a SQL statement on a SQLite file, as JSON values (the gold side of a comparison).
+pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => serde_json::Value::Null,
+                        rusqlite::types::ValueRef::Integer(v) => serde_json::json!(v),
+                        rusqlite::types::ValueRef::Real(v) => serde_json::json!(v),
+                        rusqlite::types::ValueRef::Text(t) => serde_json::json!(String::from_utf8_lossy(t)),
+                        rusqlite::types::ValueRef::Blob(b) => serde_json::json!(format!("<{} bytes>", b.len())),
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap();
+    rows.collect::<rusqlite::Result<Vec<_>>>().unwrap()
+}
+
+/// Multiset equality of two results, numbers compared to 4 decimals, columns in any order
+/// as long as every gold column appears among the predicted ones (the lenient EX of ex.py).
+pub fn rows_match(gold: &[Vec<serde_json::Value>], pred: &[Vec<serde_json::Value>]) -> bool {
+    fn key(v: &serde_json::Value) -> String {
+        match v.as_f64() {
+            Some(f) => format!("{:.4}", f),
+            None => v.to_string(),
+        }
+    }
+    if gold.len() != pred.len() {
+        return false;
+    }
+    if gold.is_empty() {
+        return true;
+    }
+    let (gn, pn) = (gold[0].len(), pred[0].len());
+    if pn < gn {
+        return false;
+    }
+    let column = |rows: &[Vec<serde_json::Value>], i: usize| {
+        let mut c: Vec<String> = rows.iter().map(|r| key(&r[i])).collect();
+        c.sort();
+        c
+    };
+    // Greedy assignment of gold columns to predicted columns with the same multiset of values,
+    // then a check of whole rows under that assignment.
+    let mut used = vec![false; pn];
+    let mut assign = Vec::with_capacity(gn);
+    for g in 0..gn {
+        let gc = column(gold, g);
+        let Some(p) = (0..pn).find(|&p| !used[p] && column(pred, p) == gc) else { return false };
+        used[p] = true;
+        assign.push(p);
+    }
+    let mut a: Vec<Vec<String>> = gold.iter().map(|r| r.iter().map(key).collect()).collect();
+    let mut b: Vec<Vec<String>> = pred.iter().map(|r| assign.iter().map(|&p| key(&r[p])).collect()).collect();
+    a.sort();
+    b.sort();
+    a == b
+}

@@ -1,0 +1,74 @@
+//! Black-box tests of `serve --database-dir`: every SQLite file in the folder is served under
+//! its name, introspected and indexed; requests pick one with `database`.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{ask, get_json, TestServer};
+use serde_json::json;
+
+fn make_databases(dir: &std::path::Path) {
+    let shop = rusqlite::Connection::open(dir.join("shop.sqlite")).unwrap();
+    shop.execute_batch(
+        "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT, city TEXT);
+         CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer(customer_id), amount REAL, status TEXT);
+         INSERT INTO customer VALUES (1, 'Ada', 'London'), (2, 'Linus', 'Helsinki'), (3, 'Grace', 'New York');
+         INSERT INTO orders VALUES (1, 1, 120.0, 'shipped'), (2, 1, 80.0, 'pending'), (3, 2, 42.5, 'shipped'), (4, 3, 10.0, 'cancelled');",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("zoo")).unwrap();
+    let zoo = rusqlite::Connection::open(dir.join("zoo/zoo.sqlite")).unwrap();
+    zoo.execute_batch(
+        "CREATE TABLE animal (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);
+         INSERT INTO animal VALUES (1, 'Rex', 'lion', 7), (2, 'Nala', 'lion', 4), (3, 'Dumbo', 'elephant', 12);",
+    )
+    .unwrap();
+    let notes = rusqlite::Connection::open(dir.join("notes.db")).unwrap();
+    notes.execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO note VALUES (1, 'hello');").unwrap();
+}
+
+fn server() -> &'static TestServer {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+        make_databases(dir.path());
+        TestServer::start(&["--database-dir", dir.path().to_str().unwrap()])
+    })
+}
+
+#[test]
+fn every_sqlite_file_of_the_folder_is_served_under_its_name() {
+    let (s, b) = get_json(server(), "/api/health");
+    assert_eq!(s, 200);
+    let names: Vec<&str> = b["databases"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["notes", "shop", "zoo"]);
+}
+
+#[test]
+fn introspected_schema_has_columns_keys_and_foreign_keys() {
+    let (s, b) = get_json(server(), "/api/schema?database=shop&table=orders");
+    assert_eq!(s, 200, "{b}");
+    let doc = &b["tables"][0];
+    assert_eq!(doc["foreign_keys"], json!([{ "from_column": "customer_id", "to_table": "customer", "to_column": "customer_id" }]));
+    assert_eq!(doc["columns"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_question_is_answered_on_the_database_it_names() {
+    let (s, b) = ask(server(), "How many animals are there?", Some("zoo"));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rows"], json!([[3]]), "{b}");
+    let (s, b) = ask(server(), "How many orders are shipped?", Some("shop"));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rows"], json!([[2]]), "{b}");
+}
+
+#[test]
+fn an_unknown_database_is_a_404_listing_the_served_ones() {
+    let (s, b) = ask(server(), "How many animals are there?", Some("retail"));
+    assert_eq!(s, 404, "{b}");
+    assert_eq!(b["error"]["code"], "unknown_database");
+    assert_eq!(b["error"]["details"]["known_databases"], json!(["notes", "shop", "zoo"]));
+}
