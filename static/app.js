@@ -108,13 +108,13 @@
       const health = await fetchJson("/api/health");
       databases = Array.isArray(health.databases) ? health.databases : [];
     } catch (error) {
-      els.database.replaceChildren(el("option", null, "Unavailable"));
+      els.database.replaceChildren(placeholderOption("Unavailable"));
       showBanner("The server's health check failed: " + error.message);
       return;
     }
     els.database.replaceChildren();
     if (databases.length === 0) {
-      els.database.append(el("option", null, "No databases"));
+      els.database.append(placeholderOption("No databases"));
       showBanner("The server has no database to query. Ask an administrator to configure one.");
       return;
     }
@@ -126,6 +126,13 @@
     els.database.disabled = false;
     els.database.value = databases[0].name;
     onDatabaseChanged();
+  }
+
+  /** An option that stands for no database (its value is empty, whatever its text says). */
+  function placeholderOption(text) {
+    const option = el("option", null, text);
+    option.value = "";
+    return option;
   }
 
   function onDatabaseChanged() {
@@ -199,7 +206,8 @@
       const body = await fetchJson("/api/query", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ question: question, database: database }),
+        // Without a database the server picks its default (or says which ones it knows).
+        body: JSON.stringify(database ? { question: question, database: database } : { question: question }),
       });
       renderAnswer(answer, body);
       announce("Answer: " + (body.summary || "ready."));
@@ -222,6 +230,7 @@
     else badge.remove();
     els.conversation.append(turn);
     els.welcome.hidden = true;
+    els.examples.classList.add("examples--compact");
     turn.scrollIntoView({ behavior: "smooth", block: "start" });
     return turn;
   }
@@ -261,7 +270,8 @@
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", title + (chart.kind ? " (" + chart.kind + " chart)" : ""));
     figure.append(svg);
-    if (chart.title) figure.append(el("figcaption", "chart__caption", chart.title));
+    // The title is drawn inside the chart; the caption only names it for assistive technology.
+    if (chart.title) figure.append(el("figcaption", "visually-hidden", chart.title));
     return figure;
   }
 
@@ -345,8 +355,11 @@
     const table = el("table", "data-table");
     const numeric = columns.map(function (_, i) {
       return rows.some(function (r) {
-        return typeof r[i] === "number";
+        return Array.isArray(r) && typeof r[i] === "number";
       });
+    });
+    const formats = columns.map(function (_, i) {
+      return numberFormat(rows, i);
     });
     const thead = el("thead");
     const headRow = el("tr");
@@ -367,7 +380,7 @@
           td.append(el("span", "null", "—"));
           td.title = "empty (NULL)";
         } else {
-          td.textContent = formatCell(value);
+          td.textContent = formatCell(value, formats[i]);
         }
         tr.append(td);
       });
@@ -379,12 +392,30 @@
     return section;
   }
 
-  /** Formats a cell for reading; the CSV keeps the raw values. */
-  function formatCell(value) {
+  /**
+   * How to show the numbers of column `i`, decided once for the column so that its values line up:
+   * whole numbers as they are (years and ids read wrong with separators), fractions with
+   * separators and two decimals, or up to four when every value is below one (rates, shares).
+   */
+  function numberFormat(rows, i) {
+    let fractional = false;
+    let small = true;
+    for (const row of rows.slice(0, MAX_TABLE_ROWS)) {
+      const value = Array.isArray(row) ? row[i] : null;
+      if (typeof value !== "number" || !isFinite(value)) continue;
+      if (!Number.isInteger(value)) fractional = true;
+      if (Math.abs(value) >= 1) small = false;
+    }
+    if (!fractional) return null;
+    return small
+      ? { maximumFractionDigits: 4 }
+      : { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+  }
+
+  /** Formats a cell for reading with its column's number format; the CSV keeps the raw values. */
+  function formatCell(value, format) {
     if (typeof value === "number") {
-      if (Number.isInteger(value)) return String(value);
-      const digits = Math.abs(value) < 1 ? 4 : 2;
-      return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+      return format ? value.toLocaleString(undefined, format) : String(value);
     }
     if (typeof value === "object") return JSON.stringify(value);
     return String(value);
@@ -593,7 +624,12 @@
   }
 
   function humanize(text) {
-    const words = String(text).replace(/[_-]+/g, " ").trim();
+    const words = String(text)
+      .replace(/[_-]+/g, " ")
+      .trim()
+      .replace(/\b(sql|llm|ms|id|csv)\b/gi, function (word) {
+        return word.toUpperCase();
+      });
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
