@@ -45,8 +45,6 @@ impl Holiday {
 
 /// Week and month tables of the two years, computed once.
 pub(crate) struct Calendar {
-    /// Start date (Monday) of each week.
-    pub weeks: Vec<NaiveDate>,
     /// `YYYY-MM-DD` of each week start.
     pub week_labels: Vec<String>,
     /// Month number of each week's start date.
@@ -92,7 +90,6 @@ impl Calendar {
             .map(|m| week_month.iter().position(|&wm| wm == m).unwrap_or(0))
             .collect();
         let mut calendar = Self {
-            weeks,
             week_labels,
             week_month,
             week_mid_day,
@@ -171,7 +168,9 @@ mod tests {
             calendar.week_labels.last().map(String::as_str),
             Some("2024-12-30")
         );
-        assert!(calendar.weeks.iter().all(|d| d.weekday() == Weekday::Mon));
+        assert!(calendar.week_labels.iter().all(|label| {
+            NaiveDate::parse_from_str(label, "%Y-%m-%d").is_ok_and(|d| d.weekday() == Weekday::Mon)
+        }));
         assert_eq!(
             calendar.month_labels.first().map(String::as_str),
             Some("2023-01")

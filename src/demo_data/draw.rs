@@ -26,7 +26,7 @@ pub(crate) fn lognormal(rng: &mut ChaCha8Rng, sigma: f64) -> f64 {
 
 /// A Poisson count with mean `lambda` (Knuth's method below 30, a rounded normal above).
 pub(crate) fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> i64 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0;
     }
     if lambda < 30.0 {

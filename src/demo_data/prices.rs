@@ -307,8 +307,8 @@ pub(crate) fn price_product(product: &Product, plan: &FamilyPlan) -> ProductPric
 
     let mut zones = Vec::with_capacity(ZONES.len());
     let mut changes = Vec::new();
-    for zone in 0..ZONES.len() {
-        let reference = product.initial_price * ZONE_PRICE_FACTOR[zone];
+    for (zone, zone_factor) in ZONE_PRICE_FACTOR.iter().enumerate() {
+        let reference = product.initial_price * zone_factor;
         let mut factor = 1.0;
         let mut prices = ZonePrices {
             shelf: Vec::with_capacity(WEEKS),
