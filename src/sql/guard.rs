@@ -801,7 +801,7 @@ mod tests {
         let root = std::path::Path::new("/work/shared/datasets/spider-train");
         let text = std::fs::read_to_string(root.join("questions.jsonl")).unwrap();
         let (mut total, mut accepted, mut same_rows, mut gold_fails) = (0, 0, 0, 0);
-        let mut rejections = Vec::new();
+        let mut rejections: Vec<(bool, String)> = Vec::new();
         let mut differences = Vec::new();
         let mut connections: std::collections::HashMap<
             String,
@@ -834,7 +834,15 @@ mod tests {
             let validated = match validate(gold, Dialect::Sqlite, tables, 1_000_000) {
                 Ok(v) => v,
                 Err(e) => {
-                    rejections.push(format!("{}: {e}\n    {gold}", record["id"]));
+                    // A gold query SQLite cannot prepare either is not the guard's fault.
+                    let sqlite_verdict = match conn.prepare(gold) {
+                        Ok(_) => "SQLite runs it".to_string(),
+                        Err(e) => format!("SQLite refuses it too: {e}"),
+                    };
+                    rejections.push((
+                        sqlite_verdict.starts_with("SQLite runs"),
+                        format!("{}: {e} ({sqlite_verdict})\n    {gold}", record["id"]),
+                    ));
                     continue;
                 }
             };
@@ -859,19 +867,26 @@ mod tests {
                 )),
             }
         }
-        for r in rejections.iter().take(40) {
+        for (_, r) in rejections.iter().take(40) {
             println!("REJECTED {r}");
         }
+        let runnable_rejected = rejections.iter().filter(|(runnable, _)| *runnable).count();
         for d in differences.iter().take(40) {
             println!("DIFFERENT {d}");
         }
         println!(
             "spider-train: {accepted}/{total} gold queries accepted ({:.2}%); {same_rows} give the same rows after the guard, \
-             {} differ, {gold_fails} gold queries fail on SQLite themselves",
+             {} differ, {gold_fails} accepted gold queries fail on SQLite themselves; \
+             {runnable_rejected} of the {} rejected ones run on SQLite",
             100.0 * accepted as f64 / total as f64,
-            differences.len()
+            differences.len(),
+            rejections.len()
         );
         assert!(accepted as f64 >= 0.99 * total as f64);
+        assert_eq!(
+            runnable_rejected, 0,
+            "the guard rejects gold queries SQLite can run"
+        );
         assert!(differences.is_empty());
     }
 }
