@@ -627,6 +627,41 @@ rules:
     }
 
     #[test]
+    fn unknown_dbt_keys_are_ignored_not_errors() {
+        let root = tempfile::tempdir().unwrap();
+        let dbt = "\
+version: 2
+sources:
+  - name: raw
+    tables: [{name: pos, loaded_at_field: ts}]
+models:
+  - name: stores
+    description: '{{ doc(\"stores\") }}'
+    docs: {show: true}
+    tags: [core]
+    config: {materialized: view, contract: {enforced: true}}
+    constraints:
+      - type: primary_key
+        columns: [store_id]
+    columns:
+      - name: store_id
+        data_type: int
+        quote: true
+        constraints: [{type: not_null}]
+        tests: [unique]
+        meta: {pii: false}
+exposures: []
+";
+        write(root.path(), TABLES_FILE, dbt);
+        let (kb, issues) = load_domain(root.path(), "shop");
+        assert_eq!(issues, vec![]);
+        assert_eq!(kb.tables.len(), 1);
+        assert_eq!(kb.tables[0].name, "stores");
+        assert_eq!(kb.tables[0].columns[0].name, "store_id");
+        assert_eq!(kb.tables[0].columns[0].data_type, "int");
+    }
+
+    #[test]
     fn a_broken_file_is_an_issue_with_its_line_and_the_others_still_load() {
         let root = domain_with_all_files();
         let dir = root.path().join("retail");

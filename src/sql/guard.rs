@@ -206,7 +206,7 @@ impl Checker<'_> {
         let Some(key) = self.dialect.table_key(name) else {
             return ControlFlow::Break(format!(
                 "table '{name}' is outside the served database; known tables: {}",
-                self.known_tables.join(", ")
+                known_list(self.known_tables)
             ));
         };
         match self
@@ -222,7 +222,7 @@ impl Checker<'_> {
             }
             None => ControlFlow::Break(format!(
                 "unknown table '{key}'; known tables: {}",
-                self.known_tables.join(", ")
+                known_list(self.known_tables)
             )),
         }
     }
@@ -236,6 +236,19 @@ impl Checker<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The known tables for a message: all of them up to a screenful, then how many more.
+fn known_list(known_tables: &[String]) -> String {
+    const SHOWN: usize = 30;
+    if known_tables.len() <= SHOWN {
+        return known_tables.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        known_tables[..SHOWN].join(", "),
+        known_tables.len() - SHOWN
+    )
 }
 
 /// The last part of a function name, in lower case (`main.READFILE` gives `readfile`).
@@ -699,6 +712,18 @@ mod tests {
             reason("SELECT * FROM other.products"),
             format!("table 'other.products' is outside the served database; {known_list}")
         );
+    }
+
+    #[test]
+    fn a_long_list_of_known_tables_is_cut_in_the_message() {
+        let many: Vec<String> = (0..45).map(|i| format!("t{i}")).collect();
+        match validate("SELECT * FROM nope", Dialect::Sqlite, &many, 10) {
+            Err(QuerentError::SqlRejected { reason }) => {
+                assert!(reason.starts_with("unknown table 'nope'; known tables: t0, t1, "));
+                assert!(reason.ends_with(", t29 and 15 more"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
