@@ -37,6 +37,15 @@ impl ValidatedSql {
     pub fn tables(&self) -> &[String] {
         &self.tables
     }
+
+    /// Wraps SQL without checking it: for tests of the layers below the guard only.
+    #[cfg(test)]
+    pub(crate) fn trusted_for_tests(sql: &str) -> Self {
+        Self {
+            sql: sql.to_string(),
+            tables: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Display for ValidatedSql {
@@ -913,13 +922,5 @@ mod tests {
             "the guard rejects gold queries SQLite can run"
         );
         assert!(differences.is_empty());
-    }
-}
-
-impl ValidatedSql {
-    /// Wraps SQL without checking it: for tests of the layers below the guard only.
-    #[cfg(test)]
-    pub(crate) fn trusted_for_tests(sql: &str) -> Self {
-        Self { sql: sql.to_string(), tables: Vec::new() }
     }
 }
