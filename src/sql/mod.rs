@@ -1,6 +1,7 @@
 //! SQL generation and safety: the pattern engine writes SQL without an LLM, the guard checks
 //! every statement before it runs, dialects render the differences between SQLite and BigQuery.
 
+pub mod dialect;
 pub mod guard;
 pub mod pattern;
 
