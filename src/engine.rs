@@ -288,7 +288,8 @@ impl Engine {
 
     /// Guards and runs SQL on `db`; returns the SQL that ran and its rows.
     fn run_guarded(&self, db: &Database, sql: &str) -> QuerentResult<(String, Rows)> {
-        let validated = guard::validate(sql, db.warehouse.dialect(), &db.table_names, self.limits.max_rows)?;
+        // One row more than the limit, so that the warehouse can tell a cut result.
+        let validated = guard::validate(sql, db.warehouse.dialect(), &db.table_names, self.limits.max_rows + 1)?;
         let rows = db.warehouse.run(&validated, self.limits)?;
         Ok((validated.as_str().to_string(), rows))
     }
