@@ -190,7 +190,8 @@ impl Embedder {
         &self.model_dir
     }
 
-    /// One L2-normalised 384-dimensional vector per text, in order; runs in batches of 32.
+    /// One L2-normalised 384-dimensional vector per text, in the order of `texts`; runs in
+    /// batches of 32 texts of similar length.
     /// An empty slice gives an empty result without touching the model.
     pub fn embed(&self, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
         Ok(self.embed_typed(texts)?)
@@ -200,10 +201,15 @@ impl Embedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        // Each batch is padded to its longest text: embedding in order of length keeps similar
+        // lengths together and the padding small (sentence-transformers' `encode` does the same).
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+        let sorted: Vec<&str> = order.iter().map(|&i| texts[i].as_str()).collect();
         let vectors = self
             .model
             .lock()
-            .embed(texts, Some(BATCH_SIZE))
+            .embed(&sorted, Some(BATCH_SIZE))
             .map_err(|e| RetrievalError::Model(e.to_string()))?;
         if vectors.len() != texts.len() {
             return Err(RetrievalError::Model(format!(
@@ -212,7 +218,11 @@ impl Embedder {
                 texts.len()
             )));
         }
-        Ok(vectors)
+        let mut in_order = vec![Vec::new(); texts.len()];
+        for (vector, &i) in vectors.into_iter().zip(&order) {
+            in_order[i] = vector;
+        }
+        Ok(in_order)
     }
 }
 

@@ -125,13 +125,18 @@ fn semantic_search_ranks_the_elasticity_table_above_stores_for_price_sensitivity
     // The payload is the item itself.
     assert_eq!(found.tables[0].payload["name"], "price_elasticity");
 
+    // A paraphrase sharing no content word with the example it should find.
     let found = retriever
-        .search("retail", "headcount per shop", 1, 1, 0)
+        .search("retail", "number of workers at every shop", 4, 1, 0)
         .unwrap();
-    assert_eq!(keys(&found.tables), ["employees"]);
     assert_eq!(
         keys(&found.examples),
         ["How many employees work in each store?"]
+    );
+    assert!(
+        position(&found.tables, "employees") < position(&found.tables, "price_elasticity"),
+        "{:?}",
+        keys(&found.tables)
     );
     assert!(found.rules.is_empty());
 }
@@ -317,18 +322,24 @@ fn measures_embedding_and_search_latency() {
     );
 
     let kb = retail("retail");
-    let texts: Vec<String> = (0..256)
-        .map(|i| format!("{} (variant {i})", kb.index_items()[i % 8].text))
+    let items = kb.index_items();
+    let short: Vec<String> = (0..256)
+        .map(|i| format!("{} number {i}", sentence[0]))
         .collect();
-    let t = Instant::now();
-    embedder.embed(&texts).unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    println!(
-        "embed batch of {}: {:.2} s, {:.0} texts/s",
-        texts.len(),
-        secs,
-        texts.len() as f64 / secs
-    );
+    let docs: Vec<String> = (0..256)
+        .map(|i| format!("{} (variant {i})", items[i % 8].text))
+        .collect();
+    for (name, texts) in [("short sentences", &short), ("knowledge item texts", &docs)] {
+        let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+        let t = Instant::now();
+        embedder.embed(texts).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "embed 256 {name} (~{} words each): {secs:.2} s, {:.0} texts/s",
+            tokens / texts.len(),
+            texts.len() as f64 / secs
+        );
+    }
     drop(embedder);
 
     let data = tempfile::tempdir().unwrap();
