@@ -1,1 +1,366 @@
-//! Retrieval: the embedder (fastembed) and the vector index (qdrant-edge).
+//! Retrieval: finds the table docs, examples and business rules relevant to a question.
+//!
+//! [`Retriever`] is the whole public surface the engine uses: [`Retriever::open`] once,
+//! [`Retriever::sync`] whenever a database's knowledge items change, [`Retriever::search`] per
+//! question, [`Retriever::status`] for health. Behind it:
+//!
+//! - [`embedder`]: all-MiniLM-L6-v2 through fastembed and ONNX Runtime (384-dimensional unit
+//!   vectors), found by [`default_model_dir`];
+//! - [`index`]: one qdrant-edge shard per kind (`tables`, `examples`, `rules`) under
+//!   `<data_dir>/index/`, persisted, filtered by database;
+//! - [`lexical`]: an in-memory BM25 index over the same items, rebuilt on every sync, used
+//!   when no model is available (the status says why).
+//!
+//! Everything here is synchronous and blocking (ONNX inference, disk I/O): async callers wrap
+//! calls in `spawn_blocking`. The knowledge items themselves ([`IndexItem`], [`ItemKind`]) belong
+//! to [`crate::knowledge`].
+
+pub mod embedder;
+pub mod index;
+pub mod lexical;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+
+pub use embedder::{default_model_dir, Embedder, MODEL_DIR_ENV};
+pub use index::VectorIndex;
+pub use lexical::LexicalIndex;
+
+use crate::knowledge::{IndexItem, ItemKind};
+
+/// What can go wrong in retrieval. Public functions return `anyhow::Result` wrapping these, so
+/// callers can `downcast_ref::<RetrievalError>()` to tell the cases apart.
+#[derive(Debug, thiserror::Error)]
+pub enum RetrievalError {
+    /// The model directory lacks a file `scripts/setup-model` provides.
+    #[error("the model directory {dir} lacks {file} (run scripts/setup-model)")]
+    ModelFileMissing { dir: PathBuf, file: String },
+    /// A file or directory could not be read or created.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// ONNX Runtime could not be loaded from the library at `path`.
+    #[error("cannot load ONNX Runtime from {path}: {message}")]
+    Runtime { path: PathBuf, message: String },
+    /// The embedding model failed to load or to run.
+    #[error("embedding model error: {0}")]
+    Model(String),
+    /// A vector has the wrong number of dimensions.
+    #[error("vectors have {actual} dimensions where {expected} are expected")]
+    Dimension { expected: usize, actual: usize },
+    /// The vector index (a qdrant-edge shard under `path`) failed.
+    #[error("vector index error at {path}: {message}")]
+    Index { path: PathBuf, message: String },
+    /// `sync` was given an item of another database.
+    #[error("sync of database '{expected}' was given an item of database '{found}' (key '{key}')")]
+    ForeignItem {
+        expected: String,
+        found: String,
+        key: String,
+    },
+}
+
+/// A retrieved knowledge item: its kind, key, score and the item itself (`payload`, the JSON of
+/// the [`crate::knowledge::TableDoc`], [`crate::knowledge::Example`] or
+/// [`crate::knowledge::BusinessRule`]).
+///
+/// `score` is the cosine similarity in [-1, 1] in vector mode, the BM25 score (unbounded,
+/// positive) in lexical mode; compare scores only within one [`Retrieved`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub kind: ItemKind,
+    pub key: String,
+    pub score: f32,
+    pub payload: serde_json::Value,
+}
+
+/// The items retrieved for one question, best first within each kind.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Retrieved {
+    pub tables: Vec<Hit>,
+    pub examples: Vec<Hit>,
+    pub rules: Vec<Hit>,
+    /// How they were found.
+    pub mode: RetrievalMode,
+}
+
+/// How items are retrieved: by embedding similarity, or by BM25 word overlap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetrievalMode {
+    #[default]
+    Vector,
+    Lexical,
+}
+
+/// What one [`Retriever::sync`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Items embedded and written (new, or content hash changed).
+    pub embedded: usize,
+    /// Items already indexed with the same content hash.
+    pub unchanged: usize,
+    /// Points removed because their key is no longer among the items.
+    pub deleted: usize,
+}
+
+/// The state of retrieval, for health reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievalStatus {
+    pub mode: RetrievalMode,
+    /// The model directory in use (vector mode).
+    pub model_dir: Option<String>,
+    /// Why retrieval is lexical (lexical mode).
+    pub reason: Option<String>,
+    /// Items indexed per collection (`tables`, `examples`, `rules`): points in the vector index
+    /// in vector mode, documents in the lexical index otherwise.
+    pub points: BTreeMap<String, u64>,
+}
+
+/// The embedder and the vector index, or why there are none.
+enum Backend {
+    Vector {
+        embedder: Embedder,
+        index: VectorIndex,
+    },
+    Lexical {
+        reason: String,
+    },
+}
+
+/// The retriever: embedder and qdrant-edge index when a model is available, BM25 otherwise.
+/// `Send + Sync`; searches run concurrently, syncs one at a time.
+pub struct Retriever {
+    backend: Backend,
+    lexical: RwLock<LexicalIndex>,
+    /// Serialises syncs: each reads the index state, then writes to it.
+    sync_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Retriever {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retriever")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Retriever {
+    /// Opens retrieval over `data_dir` (the vector index lives in `data_dir/index/`).
+    ///
+    /// With `model_dir` the embedder is loaded from it; if that fails, or without `model_dir`,
+    /// retrieval is lexical and [`Retriever::status`] gives the reason (the vector index is not
+    /// opened then). Errors: the vector index cannot be opened or created.
+    pub fn open(data_dir: &Path, model_dir: Option<&Path>) -> anyhow::Result<Self> {
+        let backend = match model_dir {
+            None => Backend::Lexical {
+                reason: format!(
+                    "no embedding model found (set {MODEL_DIR_ENV} or run scripts/setup-model); \
+                     retrieval uses BM25 word overlap"
+                ),
+            },
+            Some(dir) => match Embedder::load(dir) {
+                Ok(embedder) => {
+                    let index = VectorIndex::open(&data_dir.join("index"))?;
+                    Backend::Vector { embedder, index }
+                }
+                Err(e) => {
+                    tracing::warn!(model_dir = %dir.display(), error = %e, "embedding model unavailable; retrieval is lexical");
+                    Backend::Lexical {
+                        reason: format!("the embedding model failed to load: {e:#}"),
+                    }
+                }
+            },
+        };
+        Ok(Self {
+            backend,
+            lexical: RwLock::new(LexicalIndex::default()),
+            sync_lock: Mutex::new(()),
+        })
+    }
+
+    /// The current retrieval mode.
+    pub fn mode(&self) -> RetrievalMode {
+        match self.backend {
+            Backend::Vector { .. } => RetrievalMode::Vector,
+            Backend::Lexical { .. } => RetrievalMode::Lexical,
+        }
+    }
+
+    /// Makes the index hold exactly `items` for `database`: embeds and writes only the items whose
+    /// content hash is new or changed, deletes the database's points whose key is gone, and
+    /// rebuilds the database's lexical index. Items sharing a kind and key: the last one wins.
+    ///
+    /// In lexical mode nothing is embedded: `embedded` is 0, `unchanged` counts the items, and
+    /// `deleted` the keys that left the lexical index.
+    ///
+    /// Errors: an item of another database ([`RetrievalError::ForeignItem`]), the embedder or
+    /// the index failing (the index then holds a consistent subset; the next sync completes it).
+    pub fn sync(&self, database: &str, items: &[IndexItem]) -> anyhow::Result<SyncReport> {
+        if let Some(foreign) = items.iter().find(|i| i.database != database) {
+            return Err(RetrievalError::ForeignItem {
+                expected: database.to_string(),
+                found: foreign.database.clone(),
+                key: foreign.key.clone(),
+            }
+            .into());
+        }
+        let _one_sync_at_a_time = self.sync_lock.lock();
+        let lexically_deleted = self.lexical.write().replace(database, items);
+        let (embedder, index) = match &self.backend {
+            Backend::Lexical { .. } => {
+                return Ok(SyncReport {
+                    embedded: 0,
+                    unchanged: items.len(),
+                    deleted: lexically_deleted,
+                });
+            }
+            Backend::Vector { embedder, index } => (embedder, index),
+        };
+
+        let mut report = SyncReport::default();
+        for kind in ItemKind::ALL {
+            let mut wanted: HashMap<&str, &IndexItem> = HashMap::new();
+            for item in items.iter().filter(|i| i.kind == kind) {
+                wanted.insert(item.key.as_str(), item);
+            }
+            let stored = index.stored(kind, database)?;
+            let mut changed: Vec<&IndexItem> = wanted
+                .values()
+                .filter(|item| {
+                    stored
+                        .get(&item.key)
+                        .is_none_or(|s| s.content_hash != item.content_hash)
+                })
+                .copied()
+                .collect();
+            changed.sort_by(|a, b| a.key.cmp(&b.key));
+            let gone: Vec<u64> = stored
+                .iter()
+                .filter(|(key, _)| !wanted.contains_key(key.as_str()))
+                .map(|(_, s)| s.id)
+                .collect();
+
+            let texts: Vec<String> = changed.iter().map(|i| i.text.clone()).collect();
+            let vectors = embedder.embed_typed(&texts)?;
+            let points = changed
+                .iter()
+                .zip(vectors)
+                .map(|(item, vector)| index::NewPoint {
+                    database: database.to_string(),
+                    key: item.key.clone(),
+                    content_hash: item.content_hash.clone(),
+                    item: item.payload.clone(),
+                    vector,
+                })
+                .collect();
+            index.upsert(kind, points)?;
+            index.delete(kind, gone.clone())?;
+
+            report.embedded += changed.len();
+            report.unchanged += wanted.len() - changed.len();
+            report.deleted += gone.len();
+        }
+        tracing::info!(database, ?report, "retrieval index synced");
+        Ok(report)
+    }
+
+    /// The top `k_tables` table docs, `k_examples` examples and `k_rules` rules of `database`
+    /// for `question`, best first.
+    ///
+    /// In vector mode the question is embedded and matched by cosine similarity; should the
+    /// embedder fail at run time, the lexical index answers instead and `mode` says so. A
+    /// database never synced gives empty lists. Errors: the vector index failing.
+    pub fn search(
+        &self,
+        database: &str,
+        question: &str,
+        k_tables: usize,
+        k_examples: usize,
+        k_rules: usize,
+    ) -> anyhow::Result<Retrieved> {
+        let wanted = [
+            (ItemKind::Table, k_tables),
+            (ItemKind::Example, k_examples),
+            (ItemKind::Rule, k_rules),
+        ];
+        let mut retrieved = Retrieved::default();
+        let vector = match &self.backend {
+            Backend::Vector { embedder, index } => {
+                match embedder.embed_typed(&[question.to_string()]) {
+                    Ok(mut vectors) => vectors.pop().map(|v| (index, v)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "question embedding failed; answering lexically");
+                        None
+                    }
+                }
+            }
+            Backend::Lexical { .. } => None,
+        };
+        match vector {
+            Some((index, vector)) => {
+                retrieved.mode = RetrievalMode::Vector;
+                for (kind, k) in wanted {
+                    *retrieved.list_mut(kind) = index.search(kind, database, &vector, k)?;
+                }
+            }
+            None => {
+                retrieved.mode = RetrievalMode::Lexical;
+                let lexical = self.lexical.read();
+                for (kind, k) in wanted {
+                    *retrieved.list_mut(kind) = lexical.search(database, kind, question, k);
+                }
+            }
+        }
+        Ok(retrieved)
+    }
+
+    /// The mode, the model directory or the reason for lexical mode, and the items indexed.
+    pub fn status(&self) -> RetrievalStatus {
+        match &self.backend {
+            Backend::Vector { embedder, index } => RetrievalStatus {
+                mode: RetrievalMode::Vector,
+                model_dir: Some(embedder.model_dir().display().to_string()),
+                reason: None,
+                points: index.counts(),
+            },
+            Backend::Lexical { reason } => {
+                let lexical = self.lexical.read();
+                RetrievalStatus {
+                    mode: RetrievalMode::Lexical,
+                    model_dir: None,
+                    reason: Some(reason.clone()),
+                    points: ItemKind::ALL
+                        .iter()
+                        .map(|k| (k.collection().to_string(), lexical.counts(*k) as u64))
+                        .collect(),
+                }
+            }
+        }
+    }
+}
+
+// The engine shares one retriever across request threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Retriever>();
+};
+
+impl Retrieved {
+    fn list_mut(&mut self, kind: ItemKind) -> &mut Vec<Hit> {
+        match kind {
+            ItemKind::Table => &mut self.tables,
+            ItemKind::Example => &mut self.examples,
+            ItemKind::Rule => &mut self.rules,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
