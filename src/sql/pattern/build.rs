@@ -111,12 +111,12 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             CmpOp::Eq,
             Expr::Lit(Literal::Number(month.to_string())),
         ),
-        Cond::CmpAvg { col, op } => {
+        Cond::CmpAgg { col, op, agg } => {
             let t = &schema.tables[col.table];
             let sub = Select {
                 items: vec![SelectItem {
                     expr: Expr::Agg {
-                        func: super::ast::AggFunc::Avg,
+                        func: *agg,
                         distinct: false,
                         arg: Box::new(col_expr(schema, *col)),
                     },
@@ -239,12 +239,49 @@ fn frame_columns(frame: &Frame) -> Vec<ColRef> {
     v
 }
 
-/// Builds the query of a frame; returns it with its join plan.
+/// Builds the query of a frame; returns it with the join plan of its (first) SELECT.
 pub fn build_query(
     frame: &Frame,
     schema: &Schema,
     graph: &JoinGraph,
 ) -> Result<(Query, JoinPlan), BuildError> {
+    match &frame.combine {
+        None => {
+            let (s, plan) = build_select(frame, schema, graph)?;
+            Ok((Query::Select(Box::new(s)), plan))
+        }
+        Some((op, a, b)) => {
+            // each side has its own tables: the rows removed by an EXCEPT may need joins the others do not
+            let side = |extra: &[Cond]| {
+                let mut f = frame.clone();
+                f.combine = None;
+                f.conds.extend(extra.iter().cloned());
+                build_select(&f, schema, graph)
+            };
+            let (left, plan) = side(a)?;
+            let (right, _) = side(b)?;
+            let op = match op {
+                Combine::Intersect => SetOp::Intersect,
+                Combine::Union => SetOp::Union,
+                Combine::Except => SetOp::Except,
+            };
+            Ok((
+                Query::Set {
+                    op,
+                    left: Box::new(Query::Select(Box::new(left))),
+                    right: Box::new(Query::Select(Box::new(right))),
+                },
+                plan,
+            ))
+        }
+    }
+}
+
+fn build_select(
+    frame: &Frame,
+    schema: &Schema,
+    graph: &JoinGraph,
+) -> Result<(Select, JoinPlan), BuildError> {
     if frame.select.is_empty() {
         return Err(BuildError::EmptySelect);
     }
@@ -256,66 +293,51 @@ pub fn build_query(
                 .collect(),
         )
     })?;
-    let base = |extra: &[Cond]| -> Select {
-        let items = frame
-            .select
-            .iter()
-            .map(|t| SelectItem {
-                expr: term_expr(schema, t),
-                alias: match &t.measure {
-                    Measure::Rule { name, .. } => Some(name.clone()),
-                    _ => None,
-                },
-            })
-            .collect();
-        let mut conds: Vec<Expr> = frame
-            .conds
-            .iter()
-            .map(|c| cond_expr(schema, graph, c))
-            .collect();
-        conds.extend(extra.iter().map(|c| cond_expr(schema, graph, c)));
-        Select {
-            distinct: frame.distinct,
-            items,
-            from: plan
-                .tables
-                .first()
-                .map(|t| schema.tables[*t].name.clone())
-                .unwrap_or_default(),
-            joins: joins_of(schema, &plan),
-            filter: match conds.len() {
-                0 => None,
-                1 => conds.pop(),
-                _ => Some(Expr::And(conds)),
+    let items = frame
+        .select
+        .iter()
+        .map(|t| SelectItem {
+            expr: term_expr(schema, t),
+            alias: match &t.measure {
+                Measure::Rule { name, .. } => Some(name.clone()),
+                _ => None,
             },
-            group_by: frame
-                .group_by
-                .iter()
-                .map(|c| col_expr(schema, *c))
-                .collect(),
-            having: frame
-                .having
-                .as_ref()
-                .map(|h| Expr::cmp(term_expr(schema, &h.term), h.op, Expr::Lit(h.value.clone()))),
-            order_by: frame
-                .order
-                .iter()
-                .map(|(t, desc)| (term_expr(schema, t), *desc))
-                .collect(),
-            limit: frame.limit,
-        }
-    };
-    let query = match &frame.combine {
-        Some((op, a, b)) => Query::Set {
-            op: match op {
-                Combine::Intersect => SetOp::Intersect,
-                Combine::Union => SetOp::Union,
-                Combine::Except => SetOp::Except,
-            },
-            left: Box::new(Query::Select(Box::new(base(a)))),
-            right: Box::new(Query::Select(Box::new(base(b)))),
+        })
+        .collect();
+    let mut conds: Vec<Expr> = frame
+        .conds
+        .iter()
+        .map(|c| cond_expr(schema, graph, c))
+        .collect();
+    let select = Select {
+        distinct: frame.distinct,
+        items,
+        from: plan
+            .tables
+            .first()
+            .map(|t| schema.tables[*t].name.clone())
+            .unwrap_or_default(),
+        joins: joins_of(schema, &plan),
+        filter: match conds.len() {
+            0 => None,
+            1 => conds.pop(),
+            _ => Some(Expr::And(conds)),
         },
-        None => Query::Select(Box::new(base(&[]))),
+        group_by: frame
+            .group_by
+            .iter()
+            .map(|c| col_expr(schema, *c))
+            .collect(),
+        having: frame
+            .having
+            .as_ref()
+            .map(|h| Expr::cmp(term_expr(schema, &h.term), h.op, Expr::Lit(h.value.clone()))),
+        order_by: frame
+            .order
+            .iter()
+            .map(|(t, desc)| (term_expr(schema, t), *desc))
+            .collect(),
+        limit: frame.limit,
     };
-    Ok((query, plan))
+    Ok((select, plan))
 }

@@ -98,8 +98,12 @@ pub enum Cond {
     },
     /// The month of a date column.
     Month { col: ColRef, month: u32 },
-    /// `col op (SELECT AVG(col) FROM its table)`.
-    CmpAvg { col: ColRef, op: CmpOp },
+    /// `col op (SELECT agg(col) FROM its table)` ("above average", the argmax of an aggregate).
+    CmpAgg {
+        col: ColRef,
+        op: CmpOp,
+        agg: AggFunc,
+    },
     /// `outer [NOT] IN (SELECT inner FROM inner's table [JOIN ..] [WHERE conds])`.
     InSub {
         outer: ColRef,
@@ -122,11 +126,21 @@ impl Cond {
             | Cond::DateRange { col, .. }
             | Cond::YearRange { col, .. }
             | Cond::Month { col, .. }
-            | Cond::CmpAvg { col, .. } => vec![*col],
+            | Cond::CmpAgg { col, .. } => vec![*col],
             Cond::InSub { outer, .. } => vec![*outer],
             Cond::Raw { .. } => vec![],
         }
     }
+}
+
+/// How a value condition is negated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Neg {
+    None,
+    /// "not in France": the attribute differs.
+    Attribute,
+    /// "that have not produced a film by X": no related row has it.
+    Existence,
 }
 
 /// `HAVING agg(measure) op value`.
@@ -162,6 +176,8 @@ pub struct Frame {
     pub tables: Vec<usize>,
     /// A set operation with the conditions listed: the query runs once per condition group.
     pub combine: Option<(Combine, Vec<Cond>, Vec<Cond>)>,
+    /// Conditions of the rows to leave out ("that have not ..."): an EXCEPT or a NOT IN.
+    pub excluded: Vec<Cond>,
     /// What the builder decided, for the trace.
     pub notes: Vec<String>,
     /// Content words nothing explained.
@@ -524,7 +540,7 @@ const ADJECTIVES: &[(&[&str], &[(&str, i8)])] = &[
         &[("price", -1), ("cost", -1), ("fee", -1), ("amount", -1)],
     ),
     (
-        &["early", "earlier", "earliest", "first"],
+        &["early", "earlier", "earliest"],
         &[("date", -1), ("year", -1), ("time", -1), ("start", -1)],
     ),
     (
@@ -576,6 +592,8 @@ struct Builder<'a> {
     f: Frame,
     quality: Vec<f32>,
     rule_tokens: Vec<(usize, usize, &'a BusinessRule)>,
+    /// First token after the part of the question that says what to show.
+    head_end: usize,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -599,6 +617,7 @@ pub fn build_frame(
         f: Frame::default(),
         quality: Vec::new(),
         rule_tokens: hits.iter().map(|h| (h.start, h.end, h.rule)).collect(),
+        head_end: 0,
     };
     b.run();
     b.f
@@ -879,6 +898,7 @@ impl<'a> Builder<'a> {
         }
         // 1. the subject: the first table named (in the head when possible)
         let head_end = self.head_end();
+        self.head_end = head_end;
         let tables = self.mentioned_tables();
         let subject = tables
             .iter()
@@ -894,7 +914,9 @@ impl<'a> Builder<'a> {
         // 2. rules
         self.apply_rules(head_end);
         // 3. filters: values, numbers, dates, negated existence
-        self.values();
+        let like_tokens = self.like_pass();
+        self.above_average();
+        self.values(&like_tokens);
         self.numbers();
         self.times();
         self.negated_existence();
@@ -926,13 +948,46 @@ impl<'a> Builder<'a> {
                 }
                 seen_link = true;
             }
+            // "along with the number of ...", "with their average ...": the select list goes on
+            let with_measure = w == "with"
+                && (i + 1..(i + 4).min(n)).any(|k| {
+                    matches!(
+                        self.w(k),
+                        "number"
+                            | "count"
+                            | "average"
+                            | "total"
+                            | "sum"
+                            | "maximum"
+                            | "minimum"
+                            | "max"
+                            | "min"
+                            | "mean"
+                    )
+                })
+                && (i + 1..(i + 4).min(n)).all(|k| {
+                    !matches!(
+                        self.w(k),
+                        "highest"
+                            | "lowest"
+                            | "largest"
+                            | "most"
+                            | "least"
+                            | "smallest"
+                            | "biggest"
+                            | "greatest"
+                            | "fewest"
+                            | "than"
+                    )
+                });
             if i >= 1
                 && CLAUSE_WORDS.contains(&w)
+                && !with_measure
                 && !(w == "which" && matches!(self.w(i - 1), "in" | "of" | "for" | "from"))
             {
                 return i;
             }
-            if seen_link && i > 2 && VERBS.contains(&w) {
+            if seen_link && i >= 2 && VERBS.contains(&w) {
                 return i;
             }
             if matches!(
@@ -1049,6 +1104,7 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An attribute negation just before token `i` ("not in France", "other than", "outside").
     fn negated_before(&self, i: usize, window: usize) -> bool {
         (1..=window).any(|k| {
             i >= k
@@ -1065,13 +1121,225 @@ impl<'a> Builder<'a> {
                         | "non"
                         | "never"
                 )
+                && !(self.w(i - k) == "not" && self.w(i - k + 1) == "only")
         })
     }
 
-    fn values(&mut self) {
-        let mut by_col: Vec<(ColRef, Vec<Literal>, bool, usize)> = Vec::new();
+    /// A verbal negation before token `i` ("have not produced", "never took", "without"), its token.
+    fn verbal_negation_before(&self, i: usize, window: usize) -> Option<usize> {
+        (1..=window).filter(|&k| i >= k).map(|k| i - k).find(|&k| {
+            matches!(
+                self.w(k),
+                "not"
+                    | "never"
+                    | "don't"
+                    | "doesn't"
+                    | "didn't"
+                    | "haven't"
+                    | "hasn't"
+                    | "without"
+                    | "no"
+                    | "none"
+            ) && !(self.w(k) == "not" && self.w(k + 1) == "only")
+        })
+    }
+
+    /// "whose name contains 'Donor'", "with substring 'Book' in its name", "have TN in their address".
+    fn like_pass(&mut self) -> Vec<usize> {
+        let n = self.n();
+        let mut consumed = Vec::new();
+        for i in 0..n {
+            let w = self.w(i).to_string();
+            let word_cue = matches!(
+                w.as_str(),
+                "substring" | "phrase" | "word" | "letter" | "letters" | "string" | "pattern"
+            );
+            let contain_cue = matches!(
+                w.as_str(),
+                "contain"
+                    | "contains"
+                    | "containing"
+                    | "include"
+                    | "includes"
+                    | "including"
+                    | "like"
+            );
+            let starts = matches!(
+                w.as_str(),
+                "start" | "starts" | "starting" | "begin" | "begins" | "beginning"
+            ) && self.w(i + 1) == "with";
+            let ends = matches!(w.as_str(), "end" | "ends" | "ending") && self.w(i + 1) == "with";
+            let trailing = {
+                // <token> in its/their <column>
+                let t = &self.a.tokens[i];
+                (t.kind == TokenKind::Quoted
+                    || t.kind == TokenKind::Word
+                        && t.text.chars().any(|c| c.is_uppercase())
+                        && i > 0
+                        && self.span_index_at(i).is_none()
+                        && !is_stopword(&t.lower)
+                        && !is_structural(&t.lower))
+                    && self.w(i + 1) == "in"
+                    && matches!(self.w(i + 2), "its" | "their" | "his" | "her" | "the")
+            };
+            if !(word_cue || contain_cue || starts || ends || trailing) {
+                continue;
+            }
+            let skip = [
+                "with",
+                "the",
+                "a",
+                "an",
+                "word",
+                "phrase",
+                "substring",
+                "string",
+                "letter",
+                "letters",
+                "pattern",
+                "of",
+                "by",
+                "as",
+            ];
+            let mut k = if trailing { i } else { i + 1 };
+            while k < n && skip.contains(&self.w(k)) && self.a.tokens[k].kind == TokenKind::Word {
+                k += 1;
+            }
+            if k >= n {
+                continue;
+            }
+            let t = &self.a.tokens[k];
+            let ok = match t.kind {
+                TokenKind::Quoted => true,
+                TokenKind::Word | TokenKind::Number => {
+                    let linked_name = self
+                        .span_index_at(k)
+                        .is_some_and(|si| !self.is_value_span(si));
+                    !linked_name
+                        && !is_stopword(&t.lower)
+                        && (word_cue
+                            || trailing
+                            || t.text.chars().any(|c| c.is_uppercase())
+                            || starts
+                            || ends)
+                }
+                _ => false,
+            };
+            if !ok {
+                continue;
+            }
+            let text = t.text.clone();
+            // the column: "in its <column>" after the pattern, or the column named before the cue
+            let mut col = None;
+            if self.w(k + 1) == "in" {
+                if let Some(si) = self.next_span(k + 2, 2, &["its", "their", "his", "her", "the"]) {
+                    if self.is_column_span(si) {
+                        col = self.resolve_column(si);
+                        self.use_span(si);
+                    }
+                }
+            }
+            if col.is_none() {
+                let prev = self.prev_span(
+                    i,
+                    5,
+                    &[
+                        "whose", "which", "that", "has", "have", "with", "is", "are", "a", "an",
+                        "the", "does", "do", "in", "its", "their",
+                    ],
+                );
+                if let Some(p) = prev.filter(|&p| self.is_column_span(p)) {
+                    col = self.resolve_column(p);
+                    self.use_span(p);
+                }
+            }
+            if col.is_none() {
+                col = self.f.subject.and_then(|s| self.name_column(s));
+                self.f.guesses += 0.1;
+            }
+            let Some(col) = col else { continue };
+            let pattern = if starts {
+                format!("{text}%")
+            } else if ends {
+                format!("%{text}")
+            } else {
+                format!("%{text}%")
+            };
+            let negated = self.negated_before(i, 3);
+            self.f
+                .notes
+                .push(format!("{} LIKE '{}'", self.col_name(col), pattern));
+            self.f.conds.push(Cond::Like {
+                col,
+                pattern,
+                negated,
+            });
+            self.mark(i, k + 1);
+            consumed.push(k);
+        }
+        consumed
+    }
+
+    /// "above the average age", "less than average": comparison with the column's mean.
+    fn above_average(&mut self) {
+        let n = self.n();
+        for i in 0..n {
+            if !matches!(self.w(i), "average" | "mean") {
+                continue;
+            }
+            let mut k = i;
+            while k > 0 && matches!(self.w(k - 1), "the" | "than" | "an" | "that" | "of") {
+                k -= 1;
+            }
+            if k == 0 {
+                continue;
+            }
+            let op = match self.w(k - 1) {
+                "above" | "over" | "higher" | "greater" | "more" | "larger" | "bigger"
+                | "exceeds" | "exceeding" | "exceed" | "older" => CmpOp::Gt,
+                "below" | "under" | "lower" | "less" | "smaller" | "fewer" | "younger" => CmpOp::Lt,
+                _ => continue,
+            };
+            let after = self.next_span(i + 1, 2, &["of", "the"]);
+            let before = self.prev_span(
+                k - 1,
+                3,
+                &[
+                    "is", "are", "was", "were", "whose", "with", "has", "have", "a", "an", "the",
+                ],
+            );
+            let pick = after
+                .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+                .or(before.filter(|&p| self.is_column_span(p)));
+            let col = match pick {
+                Some(p) => {
+                    let c = self.resolve_column(p);
+                    self.use_span(p);
+                    c
+                }
+                None => adjective_attrs(self.w(k - 1))
+                    .and_then(|a| self.attribute_column(a, &self.focus_tables()).map(|x| x.0)),
+            };
+            if let Some(col) = col {
+                self.mark(k - 1, i + 1);
+                self.f
+                    .notes
+                    .push(format!("{} compared with its average", self.col_name(col)));
+                self.f.conds.push(Cond::CmpAgg {
+                    col,
+                    op,
+                    agg: AggFunc::Avg,
+                });
+            }
+        }
+    }
+
+    fn values(&mut self, like_tokens: &[usize]) {
+        let subject = self.f.subject;
+        // (column, literal, first token, negation kind)
+        let mut found: Vec<(ColRef, Literal, usize, Neg)> = Vec::new();
         for si in 0..self.links.spans.len() {
-            if !self.is_value_span(si) {
+            if !self.is_value_span(si) || like_tokens.contains(&self.span(si).start) {
                 continue;
             }
             let sp = self.span(si);
@@ -1080,10 +1348,23 @@ impl<'a> Builder<'a> {
                 sp.start,
                 2,
                 &[
-                    "is", "are", "was", "equal", "equals", "named", "called", "of",
+                    "is", "are", "was", "equal", "equals", "named", "called", "of", "as",
                 ],
             );
             let prev_cols: Vec<ColRef> = prev
+                .map(|p| {
+                    self.span(p)
+                        .links
+                        .iter()
+                        .filter_map(|l| match l.target {
+                            Target::Column { col } => Some(col),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let next = self.next_span(sp.end, 1, &[]);
+            let next_cols: Vec<ColRef> = next
                 .map(|p| {
                     self.span(p)
                         .links
@@ -1106,6 +1387,8 @@ impl<'a> Builder<'a> {
                     let mut s = l.score;
                     if prev_cols.contains(col) {
                         s += 0.3;
+                    } else if next_cols.contains(col) {
+                        s += 0.2;
                     }
                     if focus.contains(&col.table) {
                         s += 0.05;
@@ -1118,26 +1401,28 @@ impl<'a> Builder<'a> {
             let Some((_, col, value)) = choice else {
                 continue;
             };
-            if let Some(p) = prev {
-                if prev_cols.contains(&col) {
-                    self.span_col.insert(p, col);
-                    self.use_span(p);
-                }
+            if let Some(p) = prev.filter(|_| prev_cols.contains(&col)) {
+                self.span_col.insert(p, col);
+                self.use_span(p);
+            } else if let Some(p) = next.filter(|_| next_cols.contains(&col)) {
+                // "the Third-rate class": the column named after the value
+                self.span_col.insert(p, col);
+                self.use_span(p);
             }
             self.use_span(si);
-            let negated = self.negated_before(sp.start, 3);
-            let lit = Literal::Text(value);
-            if let Some(e) = by_col.iter_mut().find(|e| e.0 == col && e.2 == negated) {
-                e.1.push(lit);
-            } else {
-                by_col.push((col, vec![lit], negated, sp.start));
-            }
+            let neg = self.negation_kind(sp.start, col, subject);
+            found.push((col, Literal::Text(value), sp.start, neg));
         }
         // quoted strings with no value match: the column named just before, or the name column
-        for (i, t) in self.a.tokens.iter().enumerate() {
-            if t.kind != TokenKind::Quoted || self.span_index_at(i).is_some() {
+        for i in 0..self.n() {
+            let t = &self.a.tokens[i];
+            if t.kind != TokenKind::Quoted
+                || self.span_index_at(i).is_some()
+                || like_tokens.contains(&i)
+            {
                 continue;
             }
+            let text = t.text.clone();
             let prev = self.prev_span(
                 i,
                 3,
@@ -1156,89 +1441,109 @@ impl<'a> Builder<'a> {
             if let Some(col) = col {
                 self.explained[i] = true;
                 self.f.guesses += 0.1;
-                let contains = (1..4).any(|k| {
-                    i >= k
-                        && matches!(
-                            self.w(i - k),
-                            "contain"
-                                | "contains"
-                                | "containing"
-                                | "includes"
-                                | "including"
-                                | "like"
-                        )
-                });
-                let starts = (1..4).any(|k| {
-                    i >= k
-                        && matches!(
-                            self.w(i - k),
-                            "start" | "starts" | "starting" | "begin" | "begins" | "beginning"
-                        )
-                });
-                let ends =
-                    (1..4).any(|k| i >= k && matches!(self.w(i - k), "end" | "ends" | "ending"));
-                let negated = self.negated_before(i, 4);
-                if contains || starts || ends {
-                    let pattern = match (starts, ends) {
-                        (true, _) => format!("{}%", t.text),
-                        (_, true) => format!("%{}", t.text),
-                        _ => format!("%{}%", t.text),
-                    };
-                    self.f.conds.push(Cond::Like {
-                        col,
-                        pattern,
-                        negated,
-                    });
-                } else {
-                    by_col.push((col, vec![Literal::Text(t.text.clone())], negated, i));
-                }
+                let neg = self.negation_kind(i, col, subject);
+                found.push((col, Literal::Text(text.clone()), i, neg));
                 self.f.notes.push(format!(
                     "'{}' compared with {} (no stored value matched)",
-                    t.text,
+                    text,
                     self.col_name(col)
                 ));
             }
         }
-        // "both A and B" over one column: rows having both (INTERSECT)
-        for (col, vals, negated, start) in by_col {
-            let both = self.a.has(crate::question::Intent::Both)
-                || (vals.len() == 2
-                    && self.between_words(start, &["and"])
-                    && self.a.has(crate::question::Intent::Both));
-            if vals.len() == 1 {
-                let op = if negated { CmpOp::Ne } else { CmpOp::Eq };
-                self.f.conds.push(Cond::Cmp {
-                    col,
-                    op,
-                    value: vals[0].clone(),
-                });
-            } else if both && !negated && vals.len() == 2 {
+        // group by column: several values of one column are "A or B" (IN) or "both A and B" (INTERSECT)
+        let mut done = vec![false; found.len()];
+        for x in 0..found.len() {
+            if done[x] {
+                continue;
+            }
+            done[x] = true;
+            let (col, ref lit, start, neg) = found[x].clone();
+            let same: Vec<usize> = (x + 1..found.len())
+                .filter(|&y| !done[y] && found[y].0 == col && found[y].3 == neg)
+                .collect();
+            if same.is_empty() {
+                match neg {
+                    Neg::None => self.f.conds.push(Cond::Cmp {
+                        col,
+                        op: CmpOp::Eq,
+                        value: lit.clone(),
+                    }),
+                    Neg::Attribute => self.f.conds.push(Cond::Cmp {
+                        col,
+                        op: CmpOp::Ne,
+                        value: lit.clone(),
+                    }),
+                    Neg::Existence => self.f.excluded.push(Cond::Cmp {
+                        col,
+                        op: CmpOp::Eq,
+                        value: lit.clone(),
+                    }),
+                }
+                continue;
+            }
+            let y = same[0];
+            done[y] = true;
+            let between: Vec<&str> = (start..found[y].2).map(|k| self.w(k)).collect();
+            let or = between.contains(&"or") || self.a.has(crate::question::Intent::Either);
+            let mut values = vec![lit.clone(), found[y].1.clone()];
+            for &z in &same[1..] {
+                done[z] = true;
+                values.push(found[z].1.clone());
+            }
+            if !or && neg == Neg::None && values.len() == 2 && self.f.combine.is_none() {
                 let a = Cond::Cmp {
                     col,
                     op: CmpOp::Eq,
-                    value: vals[0].clone(),
+                    value: values[0].clone(),
                 };
                 let b = Cond::Cmp {
                     col,
                     op: CmpOp::Eq,
-                    value: vals[1].clone(),
+                    value: values[1].clone(),
                 };
                 self.f.combine = Some((Combine::Intersect, vec![a], vec![b]));
-                self.f
-                    .notes
-                    .push("both values: INTERSECT of two queries".into());
+                self.f.notes.push(
+                    "two values of one column joined by 'and': INTERSECT of two queries".into(),
+                );
             } else {
-                self.f.conds.push(Cond::In {
-                    col,
-                    values: vals,
-                    negated,
-                });
+                match neg {
+                    Neg::Existence => self.f.excluded.push(Cond::In {
+                        col,
+                        values,
+                        negated: false,
+                    }),
+                    _ => self.f.conds.push(Cond::In {
+                        col,
+                        values,
+                        negated: neg == Neg::Attribute,
+                    }),
+                }
             }
         }
     }
 
-    fn between_words(&self, from: usize, words: &[&str]) -> bool {
-        (from..self.n()).any(|k| words.contains(&self.w(k)))
+    /// How a value at token `i` is negated, if at all.
+    fn negation_kind(&self, i: usize, col: ColRef, subject: Option<usize>) -> Neg {
+        if let Some(k) = self.verbal_negation_before(i, 7) {
+            // a clause boundary between the negation and the value ends its reach
+            let crosses = (k + 1..i).any(|j| {
+                matches!(
+                    self.w(j),
+                    "and" | "or" | "but" | "who" | "which" | "that" | "whose"
+                )
+            }) && !(k + 1..i).any(|j| self.w(j) == "any");
+            if !crosses && (subject.is_some_and(|s| s != col.table) || i - k > 2) {
+                return Neg::Existence;
+            }
+            if !crosses {
+                return Neg::Attribute;
+            }
+        }
+        if self.negated_before(i, 3) {
+            Neg::Attribute
+        } else {
+            Neg::None
+        }
     }
 
     fn col_name(&self, c: ColRef) -> String {
@@ -1358,6 +1663,10 @@ impl<'a> Builder<'a> {
                 .time_ranges
                 .iter()
                 .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && !r.bare_year);
+            if in_range && m.year_like {
+                // "after the year 1989", "between 2019 and 2021": the time ranges handle it
+                continue;
+            }
             let between = m.token >= 1 && self.w(m.token - 1) == "between";
             let high = if between && self.w(m.token + 1) == "and" {
                 nums.iter().find(|x| x.token == m.token + 2).cloned()
@@ -1405,34 +1714,65 @@ impl<'a> Builder<'a> {
                         "equals", "to", "a", "an", "the",
                     ],
                 );
-                let before_is_col =
-                    before.filter(|&p| self.is_column_span(p) && !self.is_table_span(p));
-                if let Some(p) = before_is_col {
-                    col = self.resolve_column(p);
+                let numeric = |b: &Self, c: ColRef| {
+                    b.schema.tables[c.table].columns[c.column]
+                        .kind()
+                        .is_numeric()
+                        || matches!(
+                            b.schema.tables[c.table].columns[c.column].kind(),
+                            ColumnKind::Other
+                        )
+                };
+                let before_col = before
+                    .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+                    .and_then(|p| self.resolve_column(p).map(|c| (p, c)));
+                let after_col = after
+                    .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+                    .and_then(|p| self.resolve_column(p).map(|c| (p, c)));
+                let before_gap = before
+                    .map(|p| cmp_start.saturating_sub(self.span(p).end))
+                    .unwrap_or(99);
+                let after_gap = after
+                    .map(|p| self.span(p).start.saturating_sub(after_end))
+                    .unwrap_or(99);
+                if let Some(p) =
+                    after.filter(|&p| self.is_table_span(p) && !in_range && !m.year_like)
+                {
+                    // "with more than 3 <table>"
+                    count_of = self.span_table(p);
                     self.use_span(p);
-                } else if let Some(p) = after {
-                    if self.is_table_span(p) && !in_range {
-                        count_of = self.span_table(p);
-                        self.use_span(p);
-                    } else if self.is_column_span(p) {
-                        // "more than 10 employees" where employees is a column: a count column or a having count
-                        let c = self.resolve_column(p);
-                        if let Some(c) = c {
-                            if self.schema.tables[c.table].columns[c.column]
-                                .kind()
-                                .is_numeric()
-                                || m.year_like
-                            {
-                                col = Some(c);
-                            } else {
-                                count_of = Some(c.table);
-                            }
+                } else if m.year_like
+                    && before_col
+                        .is_none_or(|(_, c)| !numeric(self, c) && !is_temporal(self.schema, c))
+                {
+                    if let Some(c) = self.temporal_column(m.token) {
+                        col = Some(c);
+                    }
+                }
+                if col.is_none() && count_of.is_none() {
+                    let pick_after = match (before_col, after_col) {
+                        (Some((_, bc)), Some((_, ac))) => {
+                            (after_gap < before_gap || !numeric(self, bc)) && numeric(self, ac)
+                        }
+                        (None, Some(_)) => true,
+                        _ => false,
+                    };
+                    if pick_after {
+                        let (p, c) = after_col.expect("checked");
+                        if numeric(self, c) || m.year_like {
+                            col = Some(c);
+                        } else {
+                            // "more than 10 <names of rows>": count the rows of the column's table
+                            count_of = Some(c.table);
                         }
                         self.use_span(p);
+                    } else if let Some((p, c)) = before_col {
+                        col = Some(c);
+                        self.use_span(p);
+                    } else if let Some(p) = before.filter(|&p| self.is_column_span(p)) {
+                        col = self.resolve_column(p);
+                        self.use_span(p);
                     }
-                } else if let Some(p) = before.filter(|&p| self.is_column_span(p)) {
-                    col = self.resolve_column(p);
-                    self.use_span(p);
                 }
             }
             if let Some(t) = count_of {
@@ -1622,6 +1962,9 @@ impl<'a> Builder<'a> {
 
     /// "singers that have no concerts", "students who never took a course".
     fn negated_existence(&mut self) {
+        if !self.f.excluded.is_empty() {
+            return;
+        }
         let Some(subject) = self.f.subject else {
             return;
         };
@@ -1906,18 +2249,24 @@ impl<'a> Builder<'a> {
 
     fn superlatives(&mut self, head_end: usize) {
         let n = self.n();
-        for i in head_end.min(n)..n {
-            if self.explained[i] && !is_structural(self.w(i)) {
+        for i in 0..n {
+            if self.explained[i] && !is_structural(self.w(i)) || self.span_index_at(i).is_some() {
                 continue;
             }
             let w = self.w(i).to_string();
+            let popular = matches!(
+                self.w(i + 1),
+                "popular" | "common" | "frequent" | "frequently" | "often"
+            );
+            if i < head_end && !(matches!(w.as_str(), "most" | "least") && popular) {
+                continue;
+            }
             if (w == "most" || w == "least") && i > 0 && self.w(i - 1) == "at" {
                 continue;
             }
             let generic = superlative(&w);
-            let adj = adjective_attrs(&w).filter(|_| {
-                w.ends_with("est") || matches!(w.as_str(), "first" | "recent" | "newest")
-            });
+            let adj = adjective_attrs(&w)
+                .filter(|_| w.ends_with("est") || matches!(w.as_str(), "recent" | "newest"));
             if generic.is_none() && adj.is_none() {
                 continue;
             }
@@ -1932,7 +2281,20 @@ impl<'a> Builder<'a> {
             let next = self.next_span(i + 1, 4, &skip);
             let agg = next.and_then(|si| self.agg_before(self.span(si).start));
             let counts = (i + 1..n.min(i + 4)).any(|k| matches!(self.w(k), "number" | "count"))
-                || self.w(i + 1) == "many";
+                || self.w(i + 1) == "many"
+                || popular;
+            // "the largest number of bedrooms" with a `bedroom_count` column orders by the column
+            let count_column = next.is_some_and(|si| {
+                self.is_column_span(si)
+                    && self.span(si).links.iter().any(|l| match l.target {
+                        Target::Column { col } => {
+                            self.lex.column_has_stem(col, "count")
+                                || self.lex.column_has_stem(col, "number")
+                        }
+                        _ => false,
+                    })
+            });
+            let counts = counts && !count_column;
             if let Some(desc) = generic {
                 match next {
                     Some(si) if self.is_column_span(si) && !self.is_table_span(si) && !counts => {
@@ -2081,9 +2443,7 @@ impl<'a> Builder<'a> {
                     i = end;
                     continue;
                 }
-                if self.is_table_span(si)
-                    && !(count && pending.is_empty() && self.prefers_column(si))
-                {
+                if self.is_table_span(si) && !self.prefers_column(si, count && pending.is_empty()) {
                     if let Some(t) = self.span_table(si) {
                         head_tables.push(t);
                     }
@@ -2178,21 +2538,35 @@ impl<'a> Builder<'a> {
     }
 
     /// A table span in a count phrase that also names a column better ("how many cities" with a `city` column).
-    fn prefers_column(&self, si: usize) -> bool {
+    /// A table span that names a column better: in a count ("how many cities" with a `city`
+    /// column), or a column of the table itself named like it (`allergy_type.allergytype`).
+    fn prefers_column(&mut self, si: usize, counting: bool) -> bool {
         let sp = self.span(si);
-        let tbest = sp
-            .links
-            .iter()
-            .find(|l| matches!(l.target, Target::Table { .. }))
-            .map(|l| l.score)
-            .unwrap_or(0.0);
+        let Some((tbest, t)) = sp.links.iter().find_map(|l| match l.target {
+            Target::Table { table } => Some((l.score, table)),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let own = sp.links.iter().find_map(|l| match l.target {
+            Target::Column { col }
+                if col.table == t && l.score >= tbest - 0.1 && !self.is_key(col) =>
+            {
+                Some(col)
+            }
+            _ => None,
+        });
+        if let Some(c) = own {
+            self.span_col.insert(si, c);
+            return true;
+        }
         let cbest = sp
             .links
             .iter()
             .find(|l| matches!(l.target, Target::Column { .. }))
             .map(|l| l.score)
             .unwrap_or(0.0);
-        cbest > tbest + 0.05
+        counting && cbest > tbest + 0.05
     }
 
     fn is_key(&self, c: ColRef) -> bool {
@@ -2200,7 +2574,167 @@ impl<'a> Builder<'a> {
         t.primary_key.len() == 1 && t.primary_key[0].eq_ignore_ascii_case(&t.columns[c.column].name)
     }
 
+    /// Two comparisons of one column that no single row meets (`x = 1989 AND x = 1990`,
+    /// `age > 45 AND age < 35`) ask for rows of both kinds: an INTERSECT.
+    fn split_contradictions(&mut self) {
+        if self.f.combine.is_some() {
+            return;
+        }
+        let num = |l: &Literal| match l {
+            Literal::Number(n) => n.parse::<f64>().ok(),
+            _ => None,
+        };
+        for x in 0..self.f.conds.len() {
+            for y in x + 1..self.f.conds.len() {
+                let (
+                    Cond::Cmp {
+                        col: c1,
+                        op: o1,
+                        value: v1,
+                    },
+                    Cond::Cmp {
+                        col: c2,
+                        op: o2,
+                        value: v2,
+                    },
+                ) = (&self.f.conds[x], &self.f.conds[y])
+                else {
+                    continue;
+                };
+                if c1 != c2 {
+                    continue;
+                }
+                let disjoint = match (o1, o2, num(v1), num(v2)) {
+                    (CmpOp::Eq, CmpOp::Eq, _, _) => v1 != v2,
+                    (CmpOp::Gt | CmpOp::Ge, CmpOp::Lt | CmpOp::Le, Some(a), Some(b)) => a >= b,
+                    (CmpOp::Lt | CmpOp::Le, CmpOp::Gt | CmpOp::Ge, Some(a), Some(b)) => b >= a,
+                    _ => false,
+                };
+                if disjoint {
+                    let b = self.f.conds.remove(y);
+                    let a = self.f.conds.remove(x);
+                    self.f.combine = Some((Combine::Intersect, vec![a], vec![b]));
+                    self.f
+                        .notes
+                        .push("two conditions no row meets at once: INTERSECT".into());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// "that have not ...": an EXCEPT of the rows that have it, or a NOT IN under an aggregate.
+    fn apply_excluded(&mut self) {
+        if self.f.excluded.is_empty() {
+            return;
+        }
+        let excluded = std::mem::take(&mut self.f.excluded);
+        let aggregated = self.f.select.iter().any(|t| t.agg.is_some());
+        let subject = self.f.subject.or_else(|| {
+            self.f.select.iter().find_map(|t| match t.measure {
+                Measure::Column(c) => Some(c.table),
+                _ => None,
+            })
+        });
+        if !aggregated && self.f.combine.is_none() && self.f.limit.is_none() {
+            self.f
+                .notes
+                .push("rows that have the negated condition are removed: EXCEPT".into());
+            self.f.combine = Some((Combine::Except, vec![], excluded));
+            return;
+        }
+        let Some(s) = subject else { return };
+        for c in excluded {
+            let Some(ct) = c.columns().first().map(|x| x.table) else {
+                continue;
+            };
+            if ct == s {
+                match c {
+                    Cond::Cmp { col, op, value } => self.f.conds.push(Cond::Cmp {
+                        col,
+                        op: op.negate(),
+                        value,
+                    }),
+                    Cond::In { col, values, .. } => self.f.conds.push(Cond::In {
+                        col,
+                        values,
+                        negated: true,
+                    }),
+                    other => self.f.conds.push(other),
+                }
+            } else if let Ok(plan) = self.graph.plan(self.schema, &[s, ct]) {
+                if let Some(step) = plan.steps.first() {
+                    let (outer, inner) = step.on[0];
+                    self.f.notes.push(format!(
+                        "{} NOT IN the rows that have the condition",
+                        self.col_name(outer)
+                    ));
+                    self.f.conds.push(Cond::InSub {
+                        outer,
+                        inner,
+                        conds: vec![c],
+                        negated: true,
+                    });
+                }
+            }
+        }
+    }
+
     fn finish(&mut self) {
+        // the argmax of an aggregate-only select: "the average age of students in the largest dorm"
+        if self.f.limit == Some(1)
+            && self.f.group_by.is_empty()
+            && !self.f.select.is_empty()
+            && self.f.select.iter().all(|t| t.agg.is_some())
+            && self.f.order.len() == 1
+        {
+            if let (
+                Term {
+                    agg: None,
+                    measure: Measure::Column(c),
+                    ..
+                },
+                desc,
+            ) = self.f.order[0].clone()
+            {
+                let agg = if desc { AggFunc::Max } else { AggFunc::Min };
+                self.f.conds.push(Cond::CmpAgg {
+                    col: c,
+                    op: CmpOp::Eq,
+                    agg,
+                });
+                self.f.order.clear();
+                self.f.limit = None;
+            }
+        }
+        self.split_contradictions();
+        // "customers with an account": a table named after with/has joins in (rows that have one)
+        for si in 0..self.links.spans.len() {
+            let sp = self.span(si);
+            if self.used[si] || !self.is_table_span(si) || sp.start < self.head_end {
+                continue;
+            }
+            let has = (1..=3).any(|k| {
+                sp.start >= k
+                    && matches!(
+                        self.w(sp.start - k),
+                        "with" | "has" | "have" | "had" | "having"
+                    )
+            });
+            if has && self.verbal_negation_before(sp.start, 4).is_none() {
+                if let Some(t) = self.span_table(si) {
+                    if !self.f.tables.contains(&t) {
+                        self.f.tables.push(t);
+                        self.f.notes.push(format!(
+                            "joined {} (rows that have one)",
+                            self.schema.tables[t].name
+                        ));
+                    }
+                    self.use_span(si);
+                }
+            }
+        }
+        self.apply_excluded();
         // alphabetical order: the first text column shown
         if let Some(pos) = self
             .f
@@ -2259,7 +2793,15 @@ impl<'a> Builder<'a> {
                 .select
                 .extend(self.f.group_by.iter().map(|c| Term::col(*c)));
         }
-        // a count shown in the select of an argmax is usually not wanted: keep what was asked
+        let mut seen: Vec<Term> = Vec::new();
+        self.f.select.retain(|t| {
+            if seen.contains(t) {
+                false
+            } else {
+                seen.push(t.clone());
+                true
+            }
+        });
         // coverage and unmapped words
         let mut content = 0usize;
         let mut unmapped = Vec::new();

@@ -186,6 +186,14 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("ht", "height"),
     ("sec", "seconds"),
     ("hr", "hour"),
+    ("lat", "latitude"),
+    ("long", "longitude"),
+    ("lng", "longitude"),
+    ("lon", "longitude"),
+    ("yn", "yes no"),
+    ("dob", "date of birth"),
+    ("zip", "zip code"),
+    ("postcode", "post code"),
 ];
 
 /// General English synonyms: a name word and other words people use for it.
@@ -237,13 +245,21 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("airline", &["carrier"]),
     ("vehicle", &["car"]),
     ("car", &["vehicle", "automobile"]),
+    ("count", &["number"]),
+    ("number", &["count"]),
 ];
 
 fn expand_words(words: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for w in words {
         match ABBREVIATIONS.iter().find(|(a, _)| a == w) {
-            Some((_, full)) if words.len() > 1 || w.len() <= 4 => {
+            Some((a, full))
+                if words.len() > 1
+                    || !matches!(
+                        *a,
+                        "no" | "cat" | "pos" | "dir" | "temp" | "ref" | "doc" | "min" | "max"
+                    ) =>
+            {
                 out.extend(full.split(' ').map(str::to_string))
             }
             _ => out.push(w.clone()),
@@ -267,6 +283,15 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
     forms.extend(Form::new(&words, 1.0, "name"));
     if words != raw {
         forms.extend(Form::new(&raw, 0.95, "name"));
+    }
+    // conventional prefixes of table names (`ref_`, `tbl_`, `dim_`, ...) say nothing
+    if words.len() > 1
+        && matches!(
+            words[0].as_str(),
+            "ref" | "tbl" | "lu" | "dim" | "fact" | "t" | "lkp" | "reference"
+        )
+    {
+        forms.extend(Form::new(&words[1..], 0.98, "name"));
     }
     // a column named after its table (`dept_name` in `department`) is also just `name`
     if !extra_drop.is_empty() && words.len() > 1 {
@@ -370,6 +395,15 @@ struct Gram {
 }
 
 fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
+    if g.stems.len() > 1 && g.stems.len() == f.stems.len() && g.stems != f.stems {
+        let mut a = g.stems.clone();
+        let mut b = f.stems.clone();
+        a.sort();
+        b.sort();
+        if a == b {
+            return Some((0.95 * f.weight, "stem"));
+        }
+    }
     if g.stems == f.stems {
         return Some((
             f.weight,
@@ -422,56 +456,47 @@ impl Form {
 /// Words whose role is structural (aggregates, extremes, counting): linking them alone to a
 /// column needs a stronger match.
 fn is_cue(lower: &str) -> bool {
-    matches!(
-        lower,
-        "number"
-            | "count"
-            | "total"
-            | "average"
-            | "avg"
-            | "mean"
-            | "maximum"
-            | "max"
-            | "minimum"
-            | "min"
-            | "highest"
-            | "lowest"
-            | "most"
-            | "least"
-            | "many"
-            | "much"
-            | "sum"
-            | "largest"
-            | "smallest"
-            | "top"
-            | "different"
-            | "distinct"
-            | "order"
-            | "sorted"
-            | "ordered"
-            | "descending"
-            | "ascending"
-            | "more"
-            | "less"
-            | "greater"
-            | "fewer"
-            | "than"
-            | "larger"
-            | "higher"
-            | "lower"
-            | "bigger"
-            | "long"
-            | "old"
-            | "when"
-            | "list"
-            | "name"
-            | "names"
-            | "id"
-            | "type"
-            | "all"
-            | "year"
-            | "years"
-    )
+    const CUES: &[&str] = &[
+        "number",
+        "count",
+        "total",
+        "average",
+        "avg",
+        "mean",
+        "maximum",
+        "max",
+        "minimum",
+        "min",
+        "highest",
+        "lowest",
+        "most",
+        "least",
+        "many",
+        "much",
+        "sum",
+        "largest",
+        "smallest",
+        "top",
+        "different",
+        "distinct",
+        "order",
+        "sorted",
+        "ordered",
+        "descending",
+        "ascending",
+        "more",
+        "less",
+        "greater",
+        "fewer",
+        "than",
+        "larger",
+        "higher",
+        "lower",
+        "bigger",
+        "when",
+        "all",
+    ];
+    CUES.contains(&lower)
 }
 
 /// Links the question to the schema and the value index.
@@ -505,6 +530,15 @@ pub fn link(
                 break;
             }
             if is_stopword(&span[0].lower) || is_stopword(&span[len - 1].lower) {
+                continue;
+            }
+            // inside a name only "of", "in", "per" and "and" ("date of birth", "budget in billions")
+            if len > 2
+                && span[1..len - 1].iter().any(|t| {
+                    is_stopword(&t.lower)
+                        && !matches!(t.lower.as_str(), "of" | "in" | "per" | "and")
+                })
+            {
                 continue;
             }
             let words: Vec<String> = span.iter().map(|t| t.lower.clone()).collect();
