@@ -1,2 +1,85 @@
-//! The one typed configuration.
-pub struct Settings;
+//! The one typed configuration, loaded once: defaults, then `QUERENT_…` environment variables,
+//! then command-line flags (clap reads both), into [`Settings`]; sub-structs go down to the
+//! layers that need them, nothing reads the environment deeper in.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the server listens and what it serves.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "QUERENT_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// querent's own data directory: the vector index and state live here.
+    #[arg(long, env = "QUERENT_DATA_DIR", default_value = ".querent")]
+    pub data_dir: PathBuf,
+
+    /// The knowledge base: one folder per domain (database name).
+    #[arg(long, env = "QUERENT_KNOWLEDGE_DIR", default_value = "knowledge")]
+    pub knowledge_dir: PathBuf,
+
+    /// Serve every SQLite file in this folder (`DIR/name.sqlite`, `DIR/name.db`,
+    /// `DIR/name/name.sqlite`) as database `name`, instead of the demo database.
+    #[arg(long, env = "QUERENT_DATABASE_DIR")]
+    pub database_dir: Option<PathBuf>,
+
+    /// The demo retail database, generated on first use when missing (served as `retail`
+    /// when no --database-dir is given).
+    #[arg(long, env = "QUERENT_DEMO_DB", default_value = "data/retail.sqlite")]
+    pub demo_db: PathBuf,
+
+    /// The embedding model folder (model.onnx, tokenizer.json, libonnxruntime.so); found by
+    /// itself under vendor/model when not given.
+    #[arg(long, env = "QUERENT_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// Web page templates.
+    #[arg(long, env = "QUERENT_TEMPLATES_DIR", default_value = "templates")]
+    pub templates_dir: PathBuf,
+
+    /// Static files of the chat page.
+    #[arg(long, env = "QUERENT_STATIC_DIR", default_value = "static")]
+    pub static_dir: PathBuf,
+
+    /// At most this many rows come back from a query.
+    #[arg(long, env = "QUERENT_MAX_ROWS", default_value_t = 1000)]
+    pub max_rows: usize,
+
+    /// A query is stopped after this many milliseconds.
+    #[arg(long, env = "QUERENT_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub query_timeout_ms: u64,
+
+    /// Below this confidence (0..1) the pattern engine refuses instead of guessing.
+    #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.3)]
+    pub min_confidence: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        Wrapper::parse_from(["querent"]).settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_serve_the_demo_database_on_localhost_8080() {
+        let s = Settings::default();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
+        assert!(s.database_dir.is_none());
+        assert_eq!(s.max_rows, 1000);
+    }
+}

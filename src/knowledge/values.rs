@@ -1,2 +1,229 @@
-//! placeholder
-pub struct ValueIndex;
+//! The value index: the distinct values of low-cardinality text columns, so that a phrase in a
+//! question ("frozen food") maps back to a column and its spelling (`category_level_2 = 'Frozen Food'`).
+//!
+//! Built once per database at start-up from [`Warehouse::distinct_values`]; looked up exactly,
+//! case-insensitively (after normalisation: lower case, punctuation as spaces) and fuzzily
+//! (Jaro-Winkler similarity, Winkler 1990, via `strsim`).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::QuerentResult;
+use crate::warehouse::{ColumnKind, Schema, Warehouse};
+
+/// Columns with more distinct values than this are not indexed (names, free text, ids).
+pub const MAX_DISTINCT_PER_COLUMN: usize = 500;
+
+/// Values longer than this (characters) are not indexed: they are prose, not categories.
+const MAX_VALUE_CHARS: usize = 60;
+
+/// Minimum Jaro-Winkler similarity of a fuzzy match.
+const FUZZY_THRESHOLD: f64 = 0.92;
+
+/// One indexed value.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueEntry {
+    pub table: String,
+    pub column: String,
+    /// The value as stored.
+    pub value: String,
+    /// Normalised form: lower case, non-alphanumerics as single spaces.
+    pub normalized: String,
+}
+
+/// A phrase matched to a stored value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueMatch {
+    pub table: String,
+    pub column: String,
+    /// The stored spelling, to use as the SQL literal.
+    pub value: String,
+    /// 1.0 for an exact match, 0.95 case-insensitive, the similarity for a fuzzy match.
+    pub score: f32,
+    /// True when the phrase equals the stored value exactly.
+    pub exact: bool,
+}
+
+/// Distinct values of the low-cardinality text columns of one database.
+#[derive(Debug, Clone, Default)]
+pub struct ValueIndex {
+    entries: Vec<ValueEntry>,
+    by_normalized: HashMap<String, Vec<usize>>,
+    max_words: usize,
+}
+
+/// Lower case; every run of non-alphanumeric characters becomes one space; trimmed.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for ch in s.chars() {
+        if ch.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(ch.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+impl ValueIndex {
+    /// Indexes the text columns of `schema` that have at most [`MAX_DISTINCT_PER_COLUMN`]
+    /// distinct values. Columns whose values look numeric are skipped.
+    ///
+    /// Errors: a database error while reading values.
+    pub fn build(warehouse: &dyn Warehouse, schema: &Schema) -> QuerentResult<Self> {
+        let mut index = Self::default();
+        for table in &schema.tables {
+            for column in &table.columns {
+                let kind = column.kind();
+                let texty = matches!(kind, ColumnKind::Text | ColumnKind::Other)
+                    && !column.sample_values.iter().all(|v| v.parse::<f64>().is_ok());
+                if !texty || column.distinct_count == 0 || column.distinct_count as usize > MAX_DISTINCT_PER_COLUMN {
+                    continue;
+                }
+                for value in warehouse.distinct_values(&table.name, &column.name, MAX_DISTINCT_PER_COLUMN)? {
+                    index.insert(&table.name, &column.name, value);
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Adds one value (used by `build`, and by tests).
+    pub fn insert(&mut self, table: &str, column: &str, value: String) {
+        if value.chars().count() > MAX_VALUE_CHARS || value.trim().is_empty() {
+            return;
+        }
+        let normalized = normalize(&value);
+        if normalized.is_empty() {
+            return;
+        }
+        self.max_words = self.max_words.max(normalized.split(' ').count());
+        let id = self.entries.len();
+        self.by_normalized.entry(normalized.clone()).or_default().push(id);
+        self.entries.push(ValueEntry { table: table.to_string(), column: column.to_string(), value, normalized });
+    }
+
+    /// Number of indexed values.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The most words any indexed value has (the longest n-gram worth looking up).
+    pub fn max_words(&self) -> usize {
+        self.max_words
+    }
+
+    /// All indexed values.
+    pub fn entries(&self) -> &[ValueEntry] {
+        &self.entries
+    }
+
+    /// Matches of `phrase`: exact and case-insensitive matches when there are any, else fuzzy
+    /// matches (phrases of 4+ characters, Jaro-Winkler >= 0.92), best first.
+    pub fn lookup(&self, phrase: &str) -> Vec<ValueMatch> {
+        let norm = normalize(phrase);
+        if norm.is_empty() {
+            return Vec::new();
+        }
+        if let Some(ids) = self.by_normalized.get(&norm) {
+            let mut out: Vec<ValueMatch> = ids
+                .iter()
+                .map(|&i| {
+                    let e = &self.entries[i];
+                    let exact = e.value == phrase;
+                    ValueMatch {
+                        table: e.table.clone(),
+                        column: e.column.clone(),
+                        value: e.value.clone(),
+                        score: if exact { 1.0 } else { 0.95 },
+                        exact,
+                    }
+                })
+                .collect();
+            out.sort_by(|a, b| b.score.total_cmp(&a.score));
+            return out;
+        }
+        if norm.chars().count() < 4 {
+            return Vec::new();
+        }
+        let len = norm.chars().count() as i64;
+        let mut out: Vec<ValueMatch> = self
+            .entries
+            .iter()
+            .filter(|e| (e.normalized.chars().count() as i64 - len).abs() <= 2)
+            .filter_map(|e| {
+                let sim = strsim::jaro_winkler(&norm, &e.normalized);
+                (sim >= FUZZY_THRESHOLD).then(|| ValueMatch {
+                    table: e.table.clone(),
+                    column: e.column.clone(),
+                    value: e.value.clone(),
+                    score: (sim * 0.9) as f32,
+                    exact: false,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> ValueIndex {
+        let mut idx = ValueIndex::default();
+        idx.insert("products", "category_level_2", "Frozen Food".into());
+        idx.insert("products", "category_level_2", "Ice Cream".into());
+        idx.insert("stores", "zone", "West".into());
+        idx
+    }
+
+    #[test]
+    fn lookup_maps_a_lower_case_phrase_to_the_stored_spelling() {
+        let m = index().lookup("frozen food");
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].column.as_str(), m[0].value.as_str(), m[0].exact), ("category_level_2", "Frozen Food", false));
+    }
+
+    #[test]
+    fn lookup_prefers_exact_matches_and_scores_them_one() {
+        let m = index().lookup("West");
+        assert_eq!(m[0].score, 1.0);
+        assert!(m[0].exact);
+    }
+
+    #[test]
+    fn lookup_finds_misspelled_values_fuzzily() {
+        let m = index().lookup("frozen foods");
+        assert_eq!(m.first().map(|m| m.value.as_str()), Some("Frozen Food"));
+        assert!(m[0].score < 0.95);
+    }
+
+    #[test]
+    fn lookup_ignores_short_unknown_phrases() {
+        assert!(index().lookup("we").is_empty());
+        assert!(index().lookup("").is_empty());
+    }
+
+    #[test]
+    fn normalize_lowercases_and_collapses_punctuation() {
+        assert_eq!(normalize("  Ben & Jerry's  "), "ben jerry s");
+        assert_eq!(max_words_of(&index()), 2);
+    }
+
+    fn max_words_of(i: &ValueIndex) -> usize {
+        i.max_words()
+    }
+}
