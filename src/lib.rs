@@ -18,6 +18,7 @@ pub mod answer;
 pub mod demo_data;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod knowledge;
 pub mod question;
 pub mod retrieval;

@@ -1,0 +1,581 @@
+//! Time in the question: years, months, quarters, days, ranges between them and relative
+//! periods ("last 3 months"), each turned into a half-open date range `[start, end)`.
+//!
+//! Relative periods need today's date: [`time_ranges`] takes it as an argument so that analysis
+//! is reproducible (tests pass a fixed date; [`super::analyze`] passes the local date).
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use super::numbers::{ordinal_value, word_value};
+use super::tokens::{Token, TokenKind};
+
+/// The size of the period a question names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeGrain {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// A half-open date range `[start, end)`; an open side is `None` ("since 2020", "before 2015").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeRange {
+    pub start: Option<NaiveDate>,
+    /// Exclusive end.
+    pub end: Option<NaiveDate>,
+    /// The grain of the period(s) named.
+    pub grain: TimeGrain,
+    /// The words that named it.
+    pub text: String,
+    /// Token span `[first, last)` of those words.
+    pub tokens: (usize, usize),
+    /// True when the range is one bare year ("in 2019"), which may also be a plain number or a
+    /// value of an integer year column.
+    pub bare_year: bool,
+}
+
+/// A month named without a year ("in March"), as a month-of-year filter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthMention {
+    /// 1..=12.
+    pub month: u32,
+    pub token: usize,
+}
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The month number of a month name or its usual abbreviation (`"sept"` -> 9).
+pub fn month_number(lower: &str) -> Option<u32> {
+    if let Some(p) = MONTHS.iter().position(|m| *m == lower) {
+        return Some(p as u32 + 1);
+    }
+    let abbr = lower.trim_end_matches('.');
+    const ABBR: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    if abbr == "sept" {
+        return Some(9);
+    }
+    ABBR.iter().position(|m| *m == abbr).map(|p| p as u32 + 1)
+}
+
+/// One point in time: a day, month, quarter or year, as `[start, end)`.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    start: NaiveDate,
+    end: NaiveDate,
+    grain: TimeGrain,
+    /// Index just past the point's last token.
+    next: usize,
+    bare_year: bool,
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+fn month_range(y: i32, m: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let start = ymd(y, m, 1)?;
+    let end = if m == 12 {
+        ymd(y + 1, 1, 1)?
+    } else {
+        ymd(y, m + 1, 1)?
+    };
+    Some((start, end))
+}
+
+fn year_at(tokens: &[Token], i: usize) -> Option<i32> {
+    let t = tokens.get(i)?;
+    if t.kind == TokenKind::Number && t.lower.len() == 4 {
+        let y: i32 = t.lower.parse().ok()?;
+        if (1000..3000).contains(&y) {
+            return Some(y);
+        }
+    }
+    // "'19"-style years are too ambiguous to read
+    None
+}
+
+fn quarter_word(lower: &str) -> Option<u32> {
+    let b = lower.as_bytes();
+    if b.len() == 2 && b[0] == b'q' && (b'1'..=b'4').contains(&b[1]) {
+        return Some((b[1] - b'0') as u32);
+    }
+    None
+}
+
+fn quarter_range(y: i32, q: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let start = ymd(y, (q - 1) * 3 + 1, 1)?;
+    let end = if q == 4 {
+        ymd(y + 1, 1, 1)?
+    } else {
+        ymd(y, q * 3 + 1, 1)?
+    };
+    Some((start, end))
+}
+
+fn skip(tokens: &[Token], mut i: usize, words: &[&str]) -> usize {
+    while tokens
+        .get(i)
+        .is_some_and(|t| words.contains(&t.lower.as_str()))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// Reads a point starting at token `i`.
+fn point_at(tokens: &[Token], i: usize) -> Option<Point> {
+    let t = tokens.get(i)?;
+    // ISO date
+    if t.kind == TokenKind::Date {
+        let d = NaiveDate::parse_from_str(&t.lower, "%Y-%m-%d").ok()?;
+        return Some(Point {
+            start: d,
+            end: d + Duration::days(1),
+            grain: TimeGrain::Day,
+            next: i + 1,
+            bare_year: false,
+        });
+    }
+    // Q3 2024 / Q3 of 2024
+    if let Some(q) = quarter_word(&t.lower) {
+        let j = skip(tokens, i + 1, &["of", ",", "in"]);
+        let y = year_at(tokens, j)?;
+        let (s, e) = quarter_range(y, q)?;
+        return Some(Point {
+            start: s,
+            end: e,
+            grain: TimeGrain::Quarter,
+            next: j + 1,
+            bare_year: false,
+        });
+    }
+    // third quarter of 2024
+    if let Some(q) = ordinal_value(&t.lower).filter(|q| (1..=4).contains(q)) {
+        if tokens.get(i + 1).is_some_and(|n| n.lower == "quarter") {
+            let j = skip(tokens, i + 2, &["of", ",", "in"]);
+            let y = year_at(tokens, j)?;
+            let (s, e) = quarter_range(y, q)?;
+            return Some(Point {
+                start: s,
+                end: e,
+                grain: TimeGrain::Quarter,
+                next: j + 1,
+                bare_year: false,
+            });
+        }
+        return None;
+    }
+    // March 15, 2024 / March 2024 / March of 2024
+    if t.kind == TokenKind::Word {
+        if let Some(m) = month_number(&t.lower) {
+            // "may" is a verb too: only read it as a month when a year or a day follows
+            let mut j = i + 1;
+            let mut day = None;
+            if let Some(n) = tokens
+                .get(j)
+                .filter(|n| n.kind == TokenKind::Number && n.lower.len() <= 2)
+            {
+                day = n.lower.parse::<u32>().ok().filter(|d| (1..=31).contains(d));
+                if day.is_some() {
+                    j += 1;
+                }
+            } else if let Some(d) = tokens.get(j).and_then(|n| ordinal_value(&n.lower)) {
+                day = Some(d);
+                j += 1;
+            }
+            let j = skip(tokens, j, &["of", ","]);
+            let y = year_at(tokens, j)?;
+            return match day {
+                Some(d) => {
+                    let s = ymd(y, m, d)?;
+                    Some(Point {
+                        start: s,
+                        end: s + Duration::days(1),
+                        grain: TimeGrain::Day,
+                        next: j + 1,
+                        bare_year: false,
+                    })
+                }
+                None => {
+                    let (s, e) = month_range(y, m)?;
+                    Some(Point {
+                        start: s,
+                        end: e,
+                        grain: TimeGrain::Month,
+                        next: j + 1,
+                        bare_year: false,
+                    })
+                }
+            };
+        }
+    }
+    // 15 March 2024
+    if t.kind == TokenKind::Number && t.lower.len() <= 2 {
+        if let Some(m) = tokens.get(i + 1).and_then(|n| month_number(&n.lower)) {
+            let d: u32 = t.lower.parse().ok()?;
+            let j = skip(tokens, i + 2, &[","]);
+            let y = year_at(tokens, j)?;
+            let s = ymd(y, m, d)?;
+            return Some(Point {
+                start: s,
+                end: s + Duration::days(1),
+                grain: TimeGrain::Day,
+                next: j + 1,
+                bare_year: false,
+            });
+        }
+    }
+    // 2024 Q3 / 2024
+    if let Some(y) = year_at(tokens, i) {
+        if let Some(q) = tokens.get(i + 1).and_then(|n| quarter_word(&n.lower)) {
+            let (s, e) = quarter_range(y, q)?;
+            return Some(Point {
+                start: s,
+                end: e,
+                grain: TimeGrain::Quarter,
+                next: i + 2,
+                bare_year: false,
+            });
+        }
+        return Some(Point {
+            start: ymd(y, 1, 1)?,
+            end: ymd(y + 1, 1, 1)?,
+            grain: TimeGrain::Year,
+            next: i + 1,
+            bare_year: true,
+        });
+    }
+    None
+}
+
+fn text_of(tokens: &[Token], a: usize, b: usize) -> String {
+    tokens[a..b]
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn start_of_month(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
+}
+
+fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
+    let total = d.year() * 12 + d.month() as i32 - 1 + months;
+    NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
+}
+
+/// Relative periods: "last year", "this month", "last 3 months", "past 30 days", "year to date".
+fn relative_at(
+    tokens: &[Token],
+    i: usize,
+    today: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate, TimeGrain, usize)> {
+    let w = tokens.get(i)?.lower.as_str();
+    let tomorrow = today + Duration::days(1);
+    let unit_at = |k: usize| tokens.get(k).map(|t| super::tokens::stem(&t.lower));
+    match w {
+        "today" => Some((today, tomorrow, TimeGrain::Day, i + 1)),
+        "yesterday" => Some((today - Duration::days(1), today, TimeGrain::Day, i + 1)),
+        "ytd" => Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 1)),
+        "year"
+            if tokens.get(i + 1).is_some_and(|t| t.lower == "to")
+                && tokens.get(i + 2).is_some_and(|t| t.lower == "date") =>
+        {
+            Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 3))
+        }
+        "last" | "past" | "previous" | "this" | "current" | "recent" => {
+            // optional count: "last 3 months", "past thirty days"
+            let mut j = i + 1;
+            let mut count: Option<i64> = None;
+            if let Some(t) = tokens.get(j) {
+                let v = if t.kind == TokenKind::Number {
+                    t.lower.parse::<f64>().ok()
+                } else {
+                    word_value(&t.lower)
+                };
+                if let Some(v) = v.filter(|v| v.fract() == 0.0 && *v >= 1.0) {
+                    count = Some(v as i64);
+                    j += 1;
+                }
+            }
+            let unit = unit_at(j)?;
+            let this = matches!(w, "this" | "current");
+            let grain = match unit.as_str() {
+                "day" => TimeGrain::Day,
+                "week" => TimeGrain::Week,
+                "month" => TimeGrain::Month,
+                "quarter" => TimeGrain::Quarter,
+                "year" => TimeGrain::Year,
+                _ => return None,
+            };
+            let next = j + 1;
+            if let Some(n) = count {
+                // a rolling window ending today
+                let start = match grain {
+                    TimeGrain::Day => tomorrow - Duration::days(n),
+                    TimeGrain::Week => tomorrow - Duration::days(7 * n),
+                    TimeGrain::Month => add_months(start_of_month(today), -(n as i32) + 1),
+                    TimeGrain::Quarter => add_months(start_of_month(today), -(3 * n as i32) + 1),
+                    TimeGrain::Year => ymd(today.year() - n as i32 + 1, 1, 1)?,
+                };
+                let (start, end) = match grain {
+                    // "last 3 months" = the three whole months before this one
+                    TimeGrain::Month | TimeGrain::Quarter | TimeGrain::Year if !this => {
+                        let months = match grain {
+                            TimeGrain::Month => n as i32,
+                            TimeGrain::Quarter => 3 * n as i32,
+                            _ => 12 * n as i32,
+                        };
+                        let end = match grain {
+                            TimeGrain::Year => ymd(today.year(), 1, 1)?,
+                            _ => start_of_month(today),
+                        };
+                        (add_months(end, -months), end)
+                    }
+                    _ => (start, tomorrow),
+                };
+                return Some((start, end, grain, next));
+            }
+            let (s, e) = match grain {
+                TimeGrain::Day => {
+                    if this {
+                        (today, tomorrow)
+                    } else {
+                        (today - Duration::days(1), today)
+                    }
+                }
+                TimeGrain::Week => {
+                    let monday =
+                        today - Duration::days(today.weekday().num_days_from_monday() as i64);
+                    if this {
+                        (monday, monday + Duration::days(7))
+                    } else {
+                        (monday - Duration::days(7), monday)
+                    }
+                }
+                TimeGrain::Month => {
+                    let s = start_of_month(today);
+                    if this {
+                        (s, add_months(s, 1))
+                    } else {
+                        (add_months(s, -1), s)
+                    }
+                }
+                TimeGrain::Quarter => {
+                    let q0 = (today.month() - 1) / 3;
+                    let s = ymd(today.year(), q0 * 3 + 1, 1)?;
+                    if this {
+                        (s, add_months(s, 3))
+                    } else {
+                        (add_months(s, -3), s)
+                    }
+                }
+                TimeGrain::Year => {
+                    let y = if this { today.year() } else { today.year() - 1 };
+                    (ymd(y, 1, 1)?, ymd(y + 1, 1, 1)?)
+                }
+            };
+            Some((s, e, grain, next))
+        }
+        _ => None,
+    }
+}
+
+/// All time ranges of a tokenised question, left to right, and months named without a year.
+///
+/// Forms read: `between P and P`, `from P to|until|through P`, `P to P`, `since|from|starting P`,
+/// `after P`, `before P`, `until|through|up to P`, `in|during|of P` and bare `P`, where P is a day
+/// (`2024-03-15`, `March 15, 2024`), a month (`March 2024`), a quarter (`Q3 2024`, `third quarter
+/// of 2024`, `2024 Q3`) or a year; and relative periods (`last year`, `last 3 months`, `this
+/// quarter`, `year to date`) measured from `today`.
+pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<MonthMention>) {
+    let mut ranges = Vec::new();
+    let mut months = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let lower = tokens[i].lower.as_str();
+        if let Some((s, e, grain, next)) = relative_at(tokens, i, today) {
+            ranges.push(TimeRange {
+                start: Some(s),
+                end: Some(e),
+                grain,
+                text: text_of(tokens, i, next),
+                tokens: (i, next),
+                bare_year: false,
+            });
+            i = next;
+            continue;
+        }
+        let (lead, p_at) = match lower {
+            "between" | "from" | "since" | "after" | "before" | "until" | "till" | "through"
+            | "starting" => (Some(lower), i + 1),
+            "up" if tokens.get(i + 1).is_some_and(|t| t.lower == "to") => (Some("until"), i + 2),
+            _ => (None, i),
+        };
+        let p_at = skip(tokens, p_at, &["the", "year"]);
+        if let Some(p) = point_at(tokens, p_at) {
+            let mut range = (Some(p.start), Some(p.end), p.grain, p.next, p.bare_year);
+            let connector = tokens.get(p.next).map(|t| t.lower.as_str());
+            let second = match (lead, connector) {
+                (Some("between"), Some("and")) => {
+                    point_at(tokens, skip(tokens, p.next + 1, &["the", "year"]))
+                }
+                (Some("from") | None, Some("to" | "until" | "through" | "-" | "till")) => {
+                    point_at(tokens, skip(tokens, p.next + 1, &["the", "year"]))
+                }
+                _ => None,
+            };
+            if let Some(q) = second {
+                range = (Some(p.start), Some(q.end), p.grain, q.next, false);
+            } else {
+                match lead {
+                    Some("since" | "from" | "starting") => range.1 = None,
+                    Some("after") => range = (Some(p.end), None, p.grain, p.next, false),
+                    Some("before") => range = (None, Some(p.start), p.grain, p.next, false),
+                    Some("until" | "till" | "through") => {
+                        range = (None, Some(p.end), p.grain, p.next, false)
+                    }
+                    Some("between") => {}
+                    _ => {}
+                }
+                if lead.is_some() {
+                    range.4 = false;
+                }
+            }
+            let first = if lead.is_some() && second.is_none() && lead == Some("between") {
+                p_at
+            } else if lead.is_some() {
+                i
+            } else {
+                p_at
+            };
+            ranges.push(TimeRange {
+                start: range.0,
+                end: range.1,
+                grain: range.2,
+                text: text_of(tokens, first, range.3),
+                tokens: (first, range.3),
+                bare_year: range.4,
+            });
+            i = range.3;
+            continue;
+        }
+        // a bare month name ("in March") filters on the month of the year; "may" is a verb
+        if tokens[i].kind == TokenKind::Word && lower != "may" && MONTHS.contains(&lower) {
+            if let Some(m) = month_number(lower) {
+                months.push(MonthMention { month: m, token: i });
+            }
+        }
+        i += 1;
+    }
+    (ranges, months)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokens::tokenize;
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, day)
+    }
+
+    fn ranges(q: &str) -> Vec<TimeRange> {
+        time_ranges(&tokenize(q), NaiveDate::from_ymd_opt(2025, 5, 20).unwrap()).0
+    }
+
+    #[test]
+    fn a_year_is_a_whole_year_range() {
+        let r = ranges("sales in 2019");
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].end), (d(2019, 1, 1), d(2020, 1, 1)));
+        assert!(r[0].bare_year);
+        assert_eq!(r[0].grain, TimeGrain::Year);
+    }
+
+    #[test]
+    fn quarters_are_read_in_three_wordings() {
+        for q in [
+            "revenue in Q3 2024",
+            "revenue in the third quarter of 2024",
+            "revenue 2024 Q3",
+        ] {
+            let r = ranges(q);
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2024, 7, 1), d(2024, 10, 1)),
+                "{q}"
+            );
+            assert_eq!(r[0].grain, TimeGrain::Quarter);
+        }
+    }
+
+    #[test]
+    fn month_names_with_a_year_are_month_ranges_and_without_are_mentions() {
+        let r = ranges("orders in December 2023");
+        assert_eq!((r[0].start, r[0].end), (d(2023, 12, 1), d(2024, 1, 1)));
+        let (r, m) = time_ranges(
+            &tokenize("orders placed in march"),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        );
+        assert!(r.is_empty());
+        assert_eq!(m[0].month, 3);
+        let (_, m) = time_ranges(
+            &tokenize("what may be sold"),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        );
+        assert!(m.is_empty());
+    }
+
+    #[test]
+    fn ranges_between_two_points_include_the_second() {
+        let r = ranges("between 2019 and 2021");
+        assert_eq!((r[0].start, r[0].end), (d(2019, 1, 1), d(2022, 1, 1)));
+        let r = ranges("from March 2023 to May 2023");
+        assert_eq!((r[0].start, r[0].end), (d(2023, 3, 1), d(2023, 6, 1)));
+        let r = ranges("from 2024-01-15 to 2024-02-01");
+        assert_eq!((r[0].start, r[0].end), (d(2024, 1, 15), d(2024, 2, 2)));
+    }
+
+    #[test]
+    fn open_ranges_come_from_since_after_and_before() {
+        let r = ranges("stores opened since 2020");
+        assert_eq!((r[0].start, r[0].end), (d(2020, 1, 1), None));
+        let r = ranges("films released after 2010");
+        assert_eq!((r[0].start, r[0].end), (d(2011, 1, 1), None));
+        let r = ranges("before March 15, 2024");
+        assert_eq!((r[0].start, r[0].end), (None, d(2024, 3, 15)));
+    }
+
+    #[test]
+    fn relative_periods_are_measured_from_today() {
+        let r = ranges("sales last year");
+        assert_eq!((r[0].start, r[0].end), (d(2024, 1, 1), d(2025, 1, 1)));
+        let r = ranges("sales in the last 3 months");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 2, 1), d(2025, 5, 1)));
+        let r = ranges("this quarter");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 4, 1), d(2025, 7, 1)));
+        let r = ranges("year to date");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 1, 1), d(2025, 5, 21)));
+    }
+}

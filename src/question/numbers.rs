@@ -1,0 +1,260 @@
+//! Numbers in the question: digits and number words ("three"), and the top-N request
+//! ("top 5", "the 3 most", "first ten").
+
+use serde::Serialize;
+
+use super::tokens::{Token, TokenKind};
+
+/// A number the question mentions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumberMention {
+    pub value: f64,
+    /// As written (`1,200`, `three`).
+    pub text: String,
+    /// Index of its token.
+    pub token: usize,
+    /// True when the value has no fractional part.
+    pub integer: bool,
+    /// True for a four-digit integer between 1000 and 2999 written in digits (may be a year).
+    pub year_like: bool,
+    /// True when written as a word ("three").
+    pub from_word: bool,
+}
+
+const WORDS: &[(&str, f64)] = &[
+    ("zero", 0.0),
+    ("one", 1.0),
+    ("two", 2.0),
+    ("three", 3.0),
+    ("four", 4.0),
+    ("five", 5.0),
+    ("six", 6.0),
+    ("seven", 7.0),
+    ("eight", 8.0),
+    ("nine", 9.0),
+    ("ten", 10.0),
+    ("eleven", 11.0),
+    ("twelve", 12.0),
+    ("thirteen", 13.0),
+    ("fourteen", 14.0),
+    ("fifteen", 15.0),
+    ("sixteen", 16.0),
+    ("seventeen", 17.0),
+    ("eighteen", 18.0),
+    ("nineteen", 19.0),
+    ("twenty", 20.0),
+    ("thirty", 30.0),
+    ("forty", 40.0),
+    ("fifty", 50.0),
+    ("hundred", 100.0),
+    ("thousand", 1000.0),
+    ("dozen", 12.0),
+    ("once", 1.0),
+    ("twice", 2.0),
+];
+
+/// The value of a number word (`"three"` -> 3).
+pub fn word_value(lower: &str) -> Option<f64> {
+    WORDS.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)
+}
+
+/// The value of an ordinal word (`"third"` -> 3), one to twelve.
+pub fn ordinal_value(lower: &str) -> Option<u32> {
+    const ORD: &[&str] = &[
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth", "eleventh", "twelfth",
+    ];
+    ORD.iter()
+        .position(|w| *w == lower)
+        .map(|p| p as u32 + 1)
+        .or_else(|| {
+            let digits = lower.trim_end_matches(|c: char| c.is_alphabetic());
+            let suffix = &lower[digits.len()..];
+            if matches!(suffix, "st" | "nd" | "rd" | "th") {
+                digits.parse().ok()
+            } else {
+                None
+            }
+        })
+}
+
+/// The numbers of a tokenised question, in order.
+///
+/// "one" is skipped when it is a pronoun ("which one", "the one", "each one").
+pub fn numbers(tokens: &[Token]) -> Vec<NumberMention> {
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            TokenKind::Number => {
+                if let Ok(v) = t.lower.parse::<f64>() {
+                    let integer = v.fract() == 0.0;
+                    let year_like = integer && t.lower.len() == 4 && (1000.0..3000.0).contains(&v);
+                    out.push(NumberMention {
+                        value: v,
+                        text: t.text.clone(),
+                        token: i,
+                        integer,
+                        year_like,
+                        from_word: false,
+                    });
+                }
+            }
+            TokenKind::Word => {
+                if let Some(v) = word_value(&t.lower) {
+                    let prev = i
+                        .checked_sub(1)
+                        .map(|p| tokens[p].lower.as_str())
+                        .unwrap_or("");
+                    let pronoun = t.lower == "one"
+                        && (matches!(
+                            prev,
+                            "which" | "the" | "each" | "any" | "every" | "this" | "that" | "no"
+                        ) || tokens.get(i + 1).is_some_and(|n| n.lower == "of"));
+                    if !pronoun {
+                        out.push(NumberMention {
+                            value: v,
+                            text: t.text.clone(),
+                            token: i,
+                            integer: true,
+                            year_like: false,
+                            from_word: true,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Words after a number that ask for the N best or worst ("5 highest", "3 most").
+const RANK_WORDS: &[&str] = &[
+    "most",
+    "highest",
+    "largest",
+    "biggest",
+    "best",
+    "greatest",
+    "top",
+    "lowest",
+    "smallest",
+    "least",
+    "cheapest",
+    "fewest",
+    "worst",
+    "oldest",
+    "youngest",
+    "latest",
+    "earliest",
+    "newest",
+    "longest",
+    "shortest",
+    "richest",
+    "poorest",
+    "heaviest",
+    "lightest",
+    "tallest",
+    "fastest",
+    "slowest",
+    "last",
+    "first",
+    "recent",
+    "expensive",
+    "popular",
+    "common",
+    "frequent",
+    "bottom",
+];
+
+/// The N of a top-N request: "top 5", "top five", "the 3 most ...", "first 10", "bottom 3".
+/// "first"/"last" followed by a time unit ("last 3 months") is a time range, not a top-N.
+pub fn top_n(tokens: &[Token], nums: &[NumberMention]) -> Option<u64> {
+    for m in nums {
+        if !m.integer || m.value < 1.0 || m.year_like {
+            continue;
+        }
+        let prev = m
+            .token
+            .checked_sub(1)
+            .map(|p| tokens[p].lower.as_str())
+            .unwrap_or("");
+        let next = tokens
+            .get(m.token + 1)
+            .map(|t| t.lower.as_str())
+            .unwrap_or("");
+        let next2 = tokens
+            .get(m.token + 2)
+            .map(|t| t.lower.as_str())
+            .unwrap_or("");
+        let time_unit = matches!(
+            super::tokens::stem(next).as_str(),
+            "day" | "week" | "month" | "year" | "quarter" | "hour"
+        );
+        if matches!(prev, "top" | "bottom") || (matches!(prev, "first" | "last") && !time_unit) {
+            return Some(m.value as u64);
+        }
+        if RANK_WORDS.contains(&next) || (next == "most" && !next2.is_empty()) {
+            // "3 most" but not "at least 3": the number must not follow a comparison
+            let before = m
+                .token
+                .checked_sub(2)
+                .map(|p| tokens[p].lower.as_str())
+                .unwrap_or("");
+            if !(prev == "least" && before == "at") && !matches!(prev, "than" | "most") {
+                return Some(m.value as u64);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokens::tokenize;
+    use super::*;
+
+    fn top(q: &str) -> Option<u64> {
+        let t = tokenize(q);
+        let n = numbers(&t);
+        top_n(&t, &n)
+    }
+
+    #[test]
+    fn numbers_are_read_from_digits_and_words() {
+        let t = tokenize("older than 56 with three kids and 1,200.5 dollars in 2024");
+        let n = numbers(&t);
+        let values: Vec<f64> = n.iter().map(|m| m.value).collect();
+        assert_eq!(values, vec![56.0, 3.0, 1200.5, 2024.0]);
+        assert!(n[1].from_word);
+        assert!(!n[2].integer);
+        assert!(n[3].year_like);
+    }
+
+    #[test]
+    fn one_as_a_pronoun_is_not_a_number() {
+        let t = tokenize("which one has at least one order");
+        let n = numbers(&t);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].token, 5);
+    }
+
+    #[test]
+    fn top_n_is_found_in_its_usual_wordings() {
+        assert_eq!(top("top 5 items by revenue"), Some(5));
+        assert_eq!(top("top five stores"), Some(5));
+        assert_eq!(top("the 3 most expensive products"), Some(3));
+        assert_eq!(top("first 10 customers"), Some(10));
+        assert_eq!(top("bottom 2 regions"), Some(2));
+        assert_eq!(top("sales in the last 3 months"), None);
+        assert_eq!(top("stores with at least 3 most"), None);
+        assert_eq!(top("older than 56"), None);
+    }
+
+    #[test]
+    fn ordinals_are_read_from_words_and_suffixes() {
+        assert_eq!(ordinal_value("third"), Some(3));
+        assert_eq!(ordinal_value("2nd"), Some(2));
+        assert_eq!(ordinal_value("apple"), None);
+    }
+}

@@ -1,1 +1,0 @@
-//! The pattern engine (placeholder until its module lands).

@@ -1,0 +1,343 @@
+//! From a [`Frame`] to a [`Query`]: the tables it needs joined along the planned path, its
+//! conditions, groups, order and limit as SQL tree nodes.
+
+use super::ast::{CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
+use super::frame::{Combine, Cond, Frame, Measure, Term};
+use super::joins::{JoinGraph, JoinPlan};
+use super::linking::ColRef;
+use crate::warehouse::Schema;
+
+/// Why a frame could not become a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildError {
+    /// Nothing to select.
+    EmptySelect,
+    /// Tables that no join path reaches.
+    Unreachable(Vec<String>),
+}
+
+fn col_expr(schema: &Schema, c: ColRef) -> Expr {
+    let t = &schema.tables[c.table];
+    Expr::col(&t.name, &t.columns[c.column].name)
+}
+
+fn term_expr(schema: &Schema, t: &Term) -> Expr {
+    let inner = match &t.measure {
+        Measure::Column(c) => col_expr(schema, *c),
+        Measure::Star => Expr::Star,
+        Measure::Rule { sql, .. } => return Expr::Raw(sql.clone()),
+    };
+    match t.agg {
+        Some(func) => Expr::Agg {
+            func,
+            distinct: t.distinct,
+            arg: Box::new(inner),
+        },
+        None => inner,
+    }
+}
+
+fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
+    match c {
+        Cond::Cmp { col, op, value } => {
+            Expr::cmp(col_expr(schema, *col), *op, Expr::Lit(value.clone()))
+        }
+        Cond::In {
+            col,
+            values,
+            negated,
+        } => Expr::InList {
+            expr: Box::new(col_expr(schema, *col)),
+            list: values.clone(),
+            negated: *negated,
+        },
+        Cond::Between { col, low, high } => Expr::Between {
+            expr: Box::new(col_expr(schema, *col)),
+            low: Box::new(Expr::Lit(low.clone())),
+            high: Box::new(Expr::Lit(high.clone())),
+        },
+        Cond::Like {
+            col,
+            pattern,
+            negated,
+        } => Expr::Like {
+            expr: Box::new(col_expr(schema, *col)),
+            pattern: pattern.clone(),
+            negated: *negated,
+        },
+        Cond::DateRange { col, start, end } => {
+            let mut v = Vec::new();
+            if let Some(s) = start {
+                v.push(Expr::cmp(
+                    col_expr(schema, *col),
+                    CmpOp::Ge,
+                    Expr::Lit(Literal::Date(*s)),
+                ));
+            }
+            if let Some(e) = end {
+                v.push(Expr::cmp(
+                    col_expr(schema, *col),
+                    CmpOp::Lt,
+                    Expr::Lit(Literal::Date(*e)),
+                ));
+            }
+            if v.len() == 1 {
+                v.remove(0)
+            } else {
+                Expr::And(v)
+            }
+        }
+        Cond::YearRange { col, start, end } => {
+            let num = |y: i32| Expr::Lit(Literal::Number(y.to_string()));
+            match (start, end) {
+                (Some(s), Some(e)) if s == e => {
+                    Expr::cmp(col_expr(schema, *col), CmpOp::Eq, num(*s))
+                }
+                (Some(s), Some(e)) => Expr::Between {
+                    expr: Box::new(col_expr(schema, *col)),
+                    low: Box::new(num(*s)),
+                    high: Box::new(num(*e)),
+                },
+                (Some(s), None) => Expr::cmp(col_expr(schema, *col), CmpOp::Ge, num(*s)),
+                (None, Some(e)) => Expr::cmp(col_expr(schema, *col), CmpOp::Le, num(*e)),
+                (None, None) => Expr::Lit(Literal::Number("1".into())),
+            }
+        }
+        Cond::Month { col, month } => Expr::cmp(
+            Expr::DatePart {
+                part: super::ast::DatePart::Month,
+                expr: Box::new(col_expr(schema, *col)),
+            },
+            CmpOp::Eq,
+            Expr::Lit(Literal::Number(month.to_string())),
+        ),
+        Cond::CmpAgg { col, op, agg } => {
+            let t = &schema.tables[col.table];
+            let sub = Select {
+                items: vec![SelectItem {
+                    expr: Expr::Agg {
+                        func: *agg,
+                        distinct: false,
+                        arg: Box::new(col_expr(schema, *col)),
+                    },
+                    alias: None,
+                }],
+                from: t.name.clone(),
+                ..Default::default()
+            };
+            Expr::cmp(
+                col_expr(schema, *col),
+                *op,
+                Expr::Subquery(Box::new(Query::Select(Box::new(sub)))),
+            )
+        }
+        Cond::InSub {
+            outer,
+            inner,
+            conds,
+            negated,
+        } => {
+            let mut sub = Select {
+                items: vec![SelectItem {
+                    expr: col_expr(schema, *inner),
+                    alias: None,
+                }],
+                from: schema.tables[inner.table].name.clone(),
+                ..Default::default()
+            };
+            let mut tables = vec![inner.table];
+            for c in conds {
+                tables.extend(c.columns().into_iter().map(|x| x.table));
+            }
+            tables.dedup();
+            if let Ok(plan) = graph.plan(schema, &tables) {
+                sub.joins = joins_of(schema, &plan);
+            }
+            let parts: Vec<Expr> = conds.iter().map(|c| cond_expr(schema, graph, c)).collect();
+            if !parts.is_empty() {
+                sub.filter = Some(Expr::And(parts));
+            }
+            Expr::InQuery {
+                expr: Box::new(col_expr(schema, *outer)),
+                query: Box::new(Query::Select(Box::new(sub))),
+                negated: *negated,
+            }
+        }
+        Cond::Raw { sql, .. } => Expr::Raw(sql.clone()),
+    }
+}
+
+fn joins_of(schema: &Schema, plan: &JoinPlan) -> Vec<Join> {
+    plan.steps
+        .iter()
+        .map(|s| Join {
+            table: schema.tables[s.table].name.clone(),
+            on: s
+                .on
+                .iter()
+                .map(|(a, b)| (col_expr(schema, *a), col_expr(schema, *b)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The tables a frame reads, the FROM table first.
+pub fn frame_tables(frame: &Frame) -> Vec<usize> {
+    let mut tables: Vec<usize> = Vec::new();
+    let mut add = |t: usize| {
+        if !tables.contains(&t) {
+            tables.push(t)
+        }
+    };
+    let needs_subject = frame.select.iter().any(|t| t.measure == Measure::Star)
+        || frame.having.is_some()
+        || frame.order.iter().any(|(t, _)| t.measure == Measure::Star);
+    let first_col = frame.select.iter().find_map(|t| match t.measure {
+        Measure::Column(c) => Some(c.table),
+        _ => None,
+    });
+    match (frame.subject, first_col) {
+        (Some(s), Some(f)) if !needs_subject && !frame.tables.contains(&s) => {
+            // the subject is the FROM table only when it is used; a column's table otherwise
+            let used = frame_columns(frame).iter().any(|c| c.table == s);
+            add(if used { s } else { f });
+        }
+        (Some(s), _) => add(s),
+        (None, Some(f)) => add(f),
+        (None, None) => {}
+    }
+    for c in frame_columns(frame) {
+        add(c.table);
+    }
+    for &t in &frame.tables {
+        add(t);
+    }
+    tables
+}
+
+fn frame_columns(frame: &Frame) -> Vec<ColRef> {
+    let mut v = Vec::new();
+    let terms = frame
+        .select
+        .iter()
+        .chain(frame.order.iter().map(|(t, _)| t))
+        .chain(frame.having.iter().map(|h| &h.term));
+    for t in terms {
+        if let Measure::Column(c) = t.measure {
+            v.push(c);
+        }
+    }
+    for c in &frame.conds {
+        v.extend(c.columns());
+    }
+    if let Some((_, a, b)) = &frame.combine {
+        for c in a.iter().chain(b) {
+            v.extend(c.columns());
+        }
+    }
+    v.extend(frame.group_by.iter().copied());
+    v
+}
+
+/// Builds the query of a frame; returns it with the join plan of its (first) SELECT.
+pub fn build_query(
+    frame: &Frame,
+    schema: &Schema,
+    graph: &JoinGraph,
+) -> Result<(Query, JoinPlan), BuildError> {
+    match &frame.combine {
+        None => {
+            let (s, plan) = build_select(frame, schema, graph)?;
+            Ok((Query::Select(Box::new(s)), plan))
+        }
+        Some((op, a, b)) => {
+            // each side has its own tables: the rows removed by an EXCEPT may need joins the others do not
+            let side = |extra: &[Cond]| {
+                let mut f = frame.clone();
+                f.combine = None;
+                f.conds.extend(extra.iter().cloned());
+                build_select(&f, schema, graph)
+            };
+            let (left, plan) = side(a)?;
+            let (right, _) = side(b)?;
+            let op = match op {
+                Combine::Intersect => SetOp::Intersect,
+                Combine::Union => SetOp::Union,
+                Combine::Except => SetOp::Except,
+            };
+            Ok((
+                Query::Set {
+                    op,
+                    left: Box::new(Query::Select(Box::new(left))),
+                    right: Box::new(Query::Select(Box::new(right))),
+                },
+                plan,
+            ))
+        }
+    }
+}
+
+fn build_select(
+    frame: &Frame,
+    schema: &Schema,
+    graph: &JoinGraph,
+) -> Result<(Select, JoinPlan), BuildError> {
+    if frame.select.is_empty() {
+        return Err(BuildError::EmptySelect);
+    }
+    let tables = frame_tables(frame);
+    let plan = graph.plan(schema, &tables).map_err(|u| {
+        BuildError::Unreachable(
+            u.into_iter()
+                .map(|t| schema.tables[t].name.clone())
+                .collect(),
+        )
+    })?;
+    let items = frame
+        .select
+        .iter()
+        .map(|t| SelectItem {
+            expr: term_expr(schema, t),
+            alias: match &t.measure {
+                Measure::Rule { name, .. } => Some(name.clone()),
+                _ => None,
+            },
+        })
+        .collect();
+    let mut conds: Vec<Expr> = frame
+        .conds
+        .iter()
+        .map(|c| cond_expr(schema, graph, c))
+        .collect();
+    let select = Select {
+        distinct: frame.distinct,
+        items,
+        from: plan
+            .tables
+            .first()
+            .map(|t| schema.tables[*t].name.clone())
+            .unwrap_or_default(),
+        joins: joins_of(schema, &plan),
+        filter: match conds.len() {
+            0 => None,
+            1 => conds.pop(),
+            _ => Some(Expr::And(conds)),
+        },
+        group_by: frame
+            .group_by
+            .iter()
+            .map(|c| col_expr(schema, *c))
+            .collect(),
+        having: frame
+            .having
+            .as_ref()
+            .map(|h| Expr::cmp(term_expr(schema, &h.term), h.op, Expr::Lit(h.value.clone()))),
+        order_by: frame
+            .order
+            .iter()
+            .map(|(t, desc)| (term_expr(schema, t), *desc))
+            .collect(),
+        limit: frame.limit,
+    };
+    Ok((select, plan))
+}
