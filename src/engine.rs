@@ -19,7 +19,7 @@ use crate::question::{self, Question};
 use crate::retrieval::{Retrieved, RetrievalStatus, Retriever};
 use crate::settings::Settings;
 use crate::sql::pattern::{self, PatternContext};
-use crate::sql::{guard, GenerationMethod, GeneratedSql, TraceStep};
+use crate::sql::{guard, GeneratedSql, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
 mod stats;

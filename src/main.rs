@@ -57,7 +57,7 @@ enum Command {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG").unwrap_or_else(|_| "querent=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG").unwrap_or_else(|_| "querent=info,warn,qdrant_edge=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();
