@@ -594,6 +594,8 @@ struct Builder<'a> {
     rule_tokens: Vec<(usize, usize, &'a BusinessRule)>,
     /// First token after the part of the question that says what to show.
     head_end: usize,
+    /// Groups named by a table ("for each department") and the column chosen for them.
+    group_tables: Vec<(usize, ColRef)>,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -618,6 +620,7 @@ pub fn build_frame(
         quality: Vec::new(),
         rule_tokens: hits.iter().map(|h| (h.start, h.end, h.rule)).collect(),
         head_end: 0,
+        group_tables: Vec::new(),
     };
     b.run();
     b.f
@@ -706,6 +709,10 @@ impl<'a> Builder<'a> {
                 return Some(si);
             }
             let w = self.w(k);
+            // conjunctions and commas end the reach of a word, unless asked to skip them
+            if matches!(w, "and" | "or" | "," | "but") && !skip.contains(&w) {
+                return None;
+            }
             if !(is_stopword(w)
                 || skip.contains(&w)
                 || self.a.tokens[k].kind == TokenKind::Punct && w != "?")
@@ -728,6 +735,9 @@ impl<'a> Builder<'a> {
                 return Some(si);
             }
             let w = self.w(k);
+            if matches!(w, "and" | "or" | "," | "but") && !skip.contains(&w) {
+                return None;
+            }
             if !(is_stopword(w) || skip.contains(&w)) {
                 return None;
             }
@@ -1012,7 +1022,10 @@ impl<'a> Builder<'a> {
                     | "during"
             ) && i > 0
             {
-                // "in each", "for each", "by": grouping ends the head
+                // "in each", "for each", "by": grouping ends the head, unless the question opens with it
+                if i <= 1 && matches!(w, "each" | "per" | "every") {
+                    continue;
+                }
                 return if matches!(
                     self.w(i.wrapping_sub(1)),
                     "for" | "in" | "of" | "by" | "from"
@@ -1663,7 +1676,7 @@ impl<'a> Builder<'a> {
                 .time_ranges
                 .iter()
                 .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && !r.bare_year);
-            if in_range && m.year_like {
+            if in_range && m.year_like && self.has_temporal() {
                 // "after the year 1989", "between 2019 and 2021": the time ranges handle it
                 continue;
             }
@@ -1928,9 +1941,36 @@ impl<'a> Builder<'a> {
         cands.first().copied()
     }
 
+    /// True when a date or year column is named or belongs to a table the question is about.
+    fn has_temporal(&self) -> bool {
+        let named = self.links.spans.iter().any(|sp| {
+            sp.links.iter().any(|l| match l.target {
+                Target::Column { col } => {
+                    is_temporal(self.schema, col) || is_year_column(self.schema, col)
+                }
+                _ => false,
+            })
+        });
+        named
+            || self.focus_tables().iter().any(|&t| {
+                (0..self.schema.tables[t].columns.len()).any(|ci| {
+                    let c = ColRef {
+                        table: t,
+                        column: ci,
+                    };
+                    is_temporal(self.schema, c) || is_year_column(self.schema, c)
+                })
+            })
+    }
+
     fn times(&mut self) {
         let ranges = self.a.time_ranges.clone();
         for r in &ranges {
+            if (r.tokens.0..r.tokens.1)
+                .any(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
+            {
+                continue;
+            }
             if (r.tokens.0..r.tokens.1)
                 .all(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
             {
@@ -2103,6 +2143,7 @@ impl<'a> Builder<'a> {
                 if let Some(c) = self.name_column(t) {
                     if !self.f.group_by.contains(&c) {
                         self.f.group_by.push(c);
+                        self.group_tables.push((t, c));
                         self.f.notes.push(format!(
                             "grouped by {} (each {})",
                             self.col_name(c),
@@ -2144,7 +2185,7 @@ impl<'a> Builder<'a> {
             let w = self.w(i);
             if !matches!(
                 w,
-                "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged" | "rank"
+                "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
             ) {
                 continue;
             }
@@ -2170,14 +2211,23 @@ impl<'a> Builder<'a> {
                 "on",
                 "and",
                 "then",
+                "time",
+                "date",
+                "value",
+                "values",
             ];
             // "ordered by the number of X": order by count
             let mut k = i + 1;
             while k < n && skip.contains(&self.w(k)) {
                 k += 1;
             }
-            if matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of"
-                || self.w(k) == "how" && self.w(k + 1) == "many"
+            let counted = if self.w(k) == "how" { k + 2 } else { k + 2 };
+            let counted_column = self
+                .next_span(counted, 2, &[])
+                .is_some_and(|si| self.is_column_span(si) && !self.is_table_span(si));
+            if (matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of"
+                || self.w(k) == "how" && self.w(k + 1) == "many")
+                && !counted_column
             {
                 self.f.order.push((Term::count(), desc));
                 self.mark(k, k + 2);
@@ -2212,6 +2262,23 @@ impl<'a> Builder<'a> {
                     }
                     continue;
                 }
+            }
+            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+                // "how many ... in descending order": the count orders
+                if self.a.has(crate::question::Intent::Count)
+                    || self.a.has(crate::question::Intent::Average)
+                {
+                    self.f.notes.push("ordered by the aggregate".into());
+                    self.f.order.push((
+                        Term {
+                            agg: Some(AggFunc::Count),
+                            distinct: true,
+                            measure: Measure::Star,
+                        },
+                        desc,
+                    ));
+                }
+                continue;
             }
             if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
                 // ordered by the first text column shown (decided after the select list)
@@ -2408,9 +2475,19 @@ impl<'a> Builder<'a> {
         let mut items: Vec<Term> = Vec::new();
         let mut head_tables: Vec<usize> = Vec::new();
         let mut i = 0;
+        // aggregates of the last column, for "average latitude and longitude"
+        let mut last_aggs: Vec<AggFunc> = Vec::new();
+        let mut last_end = usize::MAX;
         while i < head_end {
             let w = self.w(i).to_string();
+            let in_span = self.span_index_at(i).is_some();
+            let popular = matches!(
+                self.w(i + 1),
+                "popular" | "common" | "frequent" | "frequently" | "often"
+            );
             match w.as_str() {
+                _ if in_span => {}
+                "most" | "least" if popular => {}
                 "how" if self.w(i + 1) == "many" => {
                     count = true;
                     i += 2;
@@ -2458,8 +2535,37 @@ impl<'a> Builder<'a> {
                     }
                     pending.clear();
                 } else if self.is_column_span(si) {
+                    // "the positions of the players": a column after "of" names whose, not what
+                    let possessor = {
+                        let mut k = sp.start;
+                        while k > 0 && matches!(self.w(k - 1), "the" | "all" | "each" | "every") {
+                            k -= 1;
+                        }
+                        k > 0
+                            && self.w(k - 1) == "of"
+                            && items.last().is_some_and(|t| {
+                                t.agg.is_none() && matches!(t.measure, Measure::Column(_))
+                            })
+                            && pending.is_empty()
+                            && !count
+                    };
+                    let connected = last_end != usize::MAX
+                        && (last_end..sp.start)
+                            .all(|k| matches!(self.w(k), "and" | "," | "the" | "its" | "their"))
+                        && pending.is_empty()
+                        && !count;
+                    if possessor {
+                        self.mark(sp.start, sp.end);
+                        i = end;
+                        continue;
+                    }
                     if let Some(c) = self.resolve_column(si) {
                         self.use_span(si);
+                        if connected && !last_aggs.is_empty() {
+                            pending = last_aggs.clone();
+                        }
+                        last_aggs = pending.clone();
+                        last_end = end;
                         if count {
                             let is_pk = self.is_key(c);
                             items.push(Term {
@@ -2735,6 +2841,21 @@ impl<'a> Builder<'a> {
             }
         }
         self.apply_excluded();
+        // "in descending order" of an aggregate: the first aggregate shown
+        if let Some(pos) = self
+            .f
+            .order
+            .iter()
+            .position(|(t, _)| t.measure == Measure::Star && t.distinct)
+        {
+            let first_agg = self.f.select.iter().find(|t| t.agg.is_some()).cloned();
+            match first_agg {
+                Some(t) => self.f.order[pos].0 = t,
+                None => {
+                    self.f.order.remove(pos);
+                }
+            }
+        }
         // alphabetical order: the first text column shown
         if let Some(pos) = self
             .f
@@ -2751,6 +2872,36 @@ impl<'a> Builder<'a> {
                 None => {
                     self.f.order.remove(pos);
                 }
+            }
+        }
+        // "the smallest salary for every department": when everything else comes from one table
+        // with a key to the grouped table, group by that key instead of joining
+        for (t, c) in self.group_tables.clone() {
+            let others: BTreeSet<usize> = self
+                .used_columns()
+                .into_iter()
+                .filter(|x| *x != c)
+                .map(|x| x.table)
+                .collect();
+            if others.len() != 1 || others.contains(&t) || self.f.tables.contains(&t) {
+                continue;
+            }
+            let f = *others.iter().next().expect("one table");
+            let key = self
+                .graph
+                .between(f, t)
+                .into_iter()
+                .find(|(_, tc)| self.is_key(*tc));
+            if let Some((fk, _)) = key {
+                for g in self.f.group_by.iter_mut() {
+                    if *g == c {
+                        *g = fk;
+                    }
+                }
+                self.f.notes.push(format!(
+                    "grouped by the key {} instead of joining",
+                    self.col_name(fk)
+                ));
             }
         }
         let has_agg = self

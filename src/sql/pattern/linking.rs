@@ -168,6 +168,12 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("rev", "revenue"),
     ("hq", "headquarters"),
     ("gpa", "grade point average"),
+    ("cred", "credit"),
+    ("crs", "course"),
+    ("apt", "apartment"),
+    ("bldg", "building"),
+    ("div", "division"),
+    ("stat", "status"),
     ("ssn", "social security number"),
     ("eid", "employee id"),
     ("sid", "student id"),
@@ -293,15 +299,29 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
     {
         forms.extend(Form::new(&words[1..], 0.98, "name"));
     }
+    // `service_type_code` is also `service type`: codes and ids name what they identify
+    let mut bases = vec![words.clone()];
+    if words.len() > 1
+        && matches!(
+            words.last().map(String::as_str),
+            Some("code" | "id" | "cd" | "key")
+        )
+    {
+        let short = words[..words.len() - 1].to_vec();
+        forms.extend(Form::new(&short, 0.92, "name"));
+        bases.push(short);
+    }
     // a column named after its table (`dept_name` in `department`) is also just `name`
-    if !extra_drop.is_empty() && words.len() > 1 {
-        let kept: Vec<String> = words
-            .iter()
-            .filter(|w| !extra_drop.contains(&stem(w)))
-            .cloned()
-            .collect();
-        if !kept.is_empty() && kept.len() < words.len() {
-            forms.extend(Form::new(&kept, 0.9, "name"));
+    for base in &bases {
+        if !extra_drop.is_empty() && base.len() > 1 {
+            let kept: Vec<String> = base
+                .iter()
+                .filter(|w| !extra_drop.contains(&stem(w)))
+                .cloned()
+                .collect();
+            if !kept.is_empty() && kept.len() < base.len() {
+                forms.extend(Form::new(&kept, 0.9, "name"));
+            }
         }
     }
     // "id" columns are rarely what a question names; keep them, but their other words matter
@@ -315,7 +335,14 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
         if let Some((_, syns)) = SYNONYMS.iter().find(|(k, _)| k == w) {
             for s in syns.iter() {
                 let mut v = words.clone();
-                v[i] = (*s).to_string();
+                if w == "count" && *s == "number" && i + 1 == words.len() && i > 0 {
+                    // `bedroom_count` is "the number of bedrooms"
+                    v.remove(i);
+                    v.insert(0, "number".into());
+                    v.insert(1, "of".into());
+                } else {
+                    v[i] = (*s).to_string();
+                }
                 extra.extend(Form::new(&v, 0.85, "synonym"));
             }
         }
@@ -395,7 +422,13 @@ struct Gram {
 }
 
 fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
-    if g.stems.len() > 1 && g.stems.len() == f.stems.len() && g.stems != f.stems {
+    // words in another order match too ("description of the budget type"), except around
+    // "number": `room_number` is not "the number of rooms"
+    if g.stems.len() > 1
+        && g.stems.len() == f.stems.len()
+        && g.stems != f.stems
+        && !g.stems.iter().any(|s| s == "number")
+    {
         let mut a = g.stems.clone();
         let mut b = f.stems.clone();
         a.sort();
@@ -536,7 +569,7 @@ pub fn link(
             if len > 2
                 && span[1..len - 1].iter().any(|t| {
                     is_stopword(&t.lower)
-                        && !matches!(t.lower.as_str(), "of" | "in" | "per" | "and")
+                        && !matches!(t.lower.as_str(), "of" | "in" | "per" | "and" | "the")
                 })
             {
                 continue;
@@ -568,7 +601,8 @@ pub fn link(
                         j,
                         Link {
                             target: Target::Table { table: ti },
-                            score: s * cue_penalty + bonus(ti),
+                            // a table wins a tie with a column of the same name
+                            score: s * cue_penalty + bonus(ti) + 0.01,
                             how,
                         },
                     ));
@@ -599,7 +633,7 @@ pub fn link(
         }
     }
     // values: n-grams of words and numbers (up to 5 tokens, stopwords allowed inside), quoted strings
-    let max_len = values.max_words().min(5);
+    let max_len = values.max_words().min(6);
     for i in 0..n {
         for len in 1..=max_len {
             let j = i + len;
