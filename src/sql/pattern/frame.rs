@@ -899,10 +899,19 @@ impl<'a> Builder<'a> {
         // 0. rules and structural words
         for &(s, e, _) in &self.rule_tokens.clone() {
             self.mark(s, e);
+            // the rule's words are the rule's: no column link of theirs is used
+            for si in 0..self.links.spans.len() {
+                let sp = self.span(si);
+                if sp.start < e && s < sp.end {
+                    self.used[si] = true;
+                }
+            }
         }
         for i in 0..n {
             let t = &self.a.tokens[i];
-            if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
+            if t.kind == TokenKind::Punct
+                || t.kind == TokenKind::Word && (is_stopword(&t.lower) || is_structural(&t.lower))
+            {
                 self.explained[i] = true;
             }
         }
@@ -910,11 +919,24 @@ impl<'a> Builder<'a> {
         let head_end = self.head_end();
         self.head_end = head_end;
         let tables = self.mentioned_tables();
+        // the subject: a table named in the head, else the table of the first column named in
+        // the head ("the names of customers" linked as one column), else the first table named
+        let head_column_table = (0..self.links.spans.len())
+            .filter(|&si| {
+                self.span(si).start < head_end && self.is_column_span(si) && !self.is_table_span(si)
+            })
+            .find_map(|si| {
+                self.span(si).links.iter().find_map(|l| match l.target {
+                    Target::Column { col } => Some(col.table),
+                    _ => None,
+                })
+            });
         let subject = tables
             .iter()
             .find(|(si, _)| self.span(*si).start < head_end)
-            .or(tables.first())
-            .map(|x| x.1);
+            .map(|x| x.1)
+            .or(head_column_table)
+            .or(tables.first().map(|x| x.1));
         self.f.subject = subject;
         if let Some(t) = subject {
             self.f
@@ -2085,12 +2107,18 @@ impl<'a> Builder<'a> {
             || self.a.has(crate::question::Intent::Sum)
             || self.a.has(crate::question::Intent::Maximum)
             || self.a.has(crate::question::Intent::Minimum);
+        // "top 5 products by price" orders; "average price by category" groups
+        let explicit_agg = self.a.top_n.is_none()
+            && (self.a.has(crate::question::Intent::Count)
+                || self.a.has(crate::question::Intent::Average)
+                || self.a.has(crate::question::Intent::Sum)
+                || (0..n).any(|k| matches!(self.w(k), "maximum" | "minimum" | "max" | "min")));
         for i in 0..n {
             let w = self.w(i);
             let cue = match w {
                 "each" | "per" | "every" => true,
                 "by" => {
-                    has_agg_words
+                    explicit_agg
                         && !matches!(
                             self.w(i.wrapping_sub(1)),
                             "ordered"
@@ -2605,7 +2633,14 @@ impl<'a> Builder<'a> {
         if self.f.subject.is_none() {
             self.f.subject = subject;
         }
-        if items.is_empty() && self.f.select.is_empty() {
+        let only_rule_measures = !self.f.select.is_empty()
+            && self
+                .f
+                .select
+                .iter()
+                .all(|t| matches!(t.measure, Measure::Rule { .. }))
+            && !head_tables.is_empty();
+        if items.is_empty() && (self.f.select.is_empty() || only_rule_measures) {
             // nothing named to show: the rows' names of the subject table
             let t = subject.or_else(|| self.used_columns().first().map(|c| c.table));
             if let Some(t) = t {
@@ -2639,6 +2674,13 @@ impl<'a> Builder<'a> {
         }
         if distinct && items.iter().all(|t| t.agg.is_none()) {
             self.f.distinct = true;
+        }
+        if only_rule_measures {
+            // the rows' names first, then the measures
+            let measures = std::mem::take(&mut self.f.select);
+            self.f.select = items;
+            self.f.select.extend(measures);
+            return;
         }
         self.f.select.extend(items);
     }

@@ -194,7 +194,16 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             "no word of the question matches a table, a column or a stored value".into();
     }
 
-    out.sort_by(|x, y| y.confidence.total_cmp(&x.confidence));
+    // curated knowledge first: a close example outranks the generic frame
+    let rank = |g: &GeneratedSql| {
+        g.confidence
+            + if g.method == GenerationMethod::Example && g.confidence >= 0.75 {
+                1.0
+            } else {
+                0.0
+            }
+    };
+    out.sort_by(|x, y| rank(y).total_cmp(&rank(x)));
     let best = out.first().map(|g| g.confidence).unwrap_or(0.0);
     out.retain(|g| g.confidence >= ctx.min_confidence);
     if out.is_empty() {
@@ -274,3 +283,6 @@ fn describe(schema: &Schema, t: &Target) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
