@@ -303,7 +303,7 @@ fn relative_at(
         {
             Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 3))
         }
-        "last" | "past" | "previous" | "this" | "current" | "recent" => {
+        "last" | "past" | "previous" | "this" | "current" => {
             // optional count: "last 3 months", "past thirty days"
             let mut j = i + 1;
             let mut count: Option<i64> = None;

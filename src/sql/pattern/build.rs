@@ -286,13 +286,33 @@ fn build_select(
         return Err(BuildError::EmptySelect);
     }
     let tables = frame_tables(frame);
-    let plan = graph.plan(schema, &tables).map_err(|u| {
-        BuildError::Unreachable(
-            u.into_iter()
-                .map(|t| schema.tables[t].name.clone())
-                .collect(),
-        )
-    })?;
+    let plan = match graph.plan(schema, &tables) {
+        Ok(p) => p,
+        Err(unreachable) => {
+            // tables named but not needed by any column (the subject, a counted table) may be left out
+            let needed: Vec<usize> = {
+                let mut v: Vec<usize> = Vec::new();
+                for c in frame_columns(frame) {
+                    if !v.contains(&c.table) {
+                        v.push(c.table);
+                    }
+                }
+                v
+            };
+            let uses_star = frame.select.iter().any(|t| t.measure == Measure::Star);
+            match graph.plan(schema, &needed) {
+                Ok(p) if !needed.is_empty() && !uses_star => p,
+                _ => {
+                    return Err(BuildError::Unreachable(
+                        unreachable
+                            .into_iter()
+                            .map(|t| schema.tables[t].name.clone())
+                            .collect(),
+                    ))
+                }
+            }
+        }
+    };
     let items = frame
         .select
         .iter()

@@ -594,6 +594,10 @@ struct Builder<'a> {
     rule_tokens: Vec<(usize, usize, &'a BusinessRule)>,
     /// First token after the part of the question that says what to show.
     head_end: usize,
+    /// First token of that part.
+    head_start: usize,
+    /// Superlative words read as an order ("the 3 highest rates"), not as aggregates.
+    order_cues: Vec<usize>,
     /// Groups named by a table ("for each department") and the column chosen for them.
     group_tables: Vec<(usize, ColRef)>,
 }
@@ -620,6 +624,8 @@ pub fn build_frame(
         quality: Vec::new(),
         rule_tokens: hits.iter().map(|h| (h.start, h.end, h.rule)).collect(),
         head_end: 0,
+        head_start: 0,
+        order_cues: Vec::new(),
         group_tables: Vec::new(),
     };
     b.run();
@@ -916,14 +922,19 @@ impl<'a> Builder<'a> {
             }
         }
         // 1. the subject: the first table named (in the head when possible)
-        let head_end = self.head_end();
+        let head_start = self.head_start();
+        let head_end = self.head_end(head_start);
+        self.head_start = head_start;
         self.head_end = head_end;
         let tables = self.mentioned_tables();
         // the subject: a table named in the head, else the table of the first column named in
         // the head ("the names of customers" linked as one column), else the first table named
         let head_column_table = (0..self.links.spans.len())
             .filter(|&si| {
-                self.span(si).start < head_end && self.is_column_span(si) && !self.is_table_span(si)
+                self.span(si).start >= head_start
+                    && self.span(si).start < head_end
+                    && self.is_column_span(si)
+                    && !self.is_table_span(si)
             })
             .find_map(|si| {
                 self.span(si).links.iter().find_map(|l| match l.target {
@@ -933,7 +944,7 @@ impl<'a> Builder<'a> {
             });
         let subject = tables
             .iter()
-            .find(|(si, _)| self.span(*si).start < head_end)
+            .find(|(si, _)| self.span(*si).start >= head_start && self.span(*si).start < head_end)
             .map(|x| x.1)
             .or(head_column_table)
             .or(tables.first().map(|x| x.1));
@@ -962,7 +973,37 @@ impl<'a> Builder<'a> {
     }
 
     /// Index of the first token after the part that says what to show.
-    fn head_end(&self) -> usize {
+    /// Where the part that says what to show starts: at the beginning, or at a later clause that
+    /// opens with a listing verb ("Which city has the lowest GDP? List the city name and its GDP.").
+    fn head_start(&self) -> usize {
+        let n = self.n();
+        for i in 1..n.saturating_sub(1) {
+            if !matches!(self.w(i), "?" | "." | "," | ";") {
+                continue;
+            }
+            let mut k = i + 1;
+            while k < n && matches!(self.w(k), "please" | "and" | "also" | "then") {
+                k += 1;
+            }
+            if matches!(
+                self.w(k),
+                "list"
+                    | "show"
+                    | "give"
+                    | "return"
+                    | "display"
+                    | "report"
+                    | "provide"
+                    | "tell"
+                    | "include"
+            ) {
+                return k;
+            }
+        }
+        0
+    }
+
+    fn head_end(&self, start: usize) -> usize {
         let n = self.n();
         let top_token = self.a.top_n.and_then(|_| {
             self.a
@@ -972,10 +1013,10 @@ impl<'a> Builder<'a> {
                 .map(|m| m.token)
         });
         let mut seen_link = false;
-        for i in 0..n {
+        for i in start..n {
             let w = self.w(i);
             if let Some(si) = self.span_index_at(i) {
-                if self.is_value_span(si) && i > 0 {
+                if self.is_value_span(si) && i > start {
                     return i;
                 }
                 seen_link = true;
@@ -1012,14 +1053,14 @@ impl<'a> Builder<'a> {
                             | "than"
                     )
                 });
-            if i >= 1
+            if i > start
                 && CLAUSE_WORDS.contains(&w)
                 && !with_measure
                 && !(w == "which" && matches!(self.w(i - 1), "in" | "of" | "for" | "from"))
             {
                 return i;
             }
-            if seen_link && i >= 2 && VERBS.contains(&w) {
+            if seen_link && i >= start + 2 && VERBS.contains(&w) {
                 return i;
             }
             if matches!(
@@ -1042,10 +1083,10 @@ impl<'a> Builder<'a> {
                     | "before"
                     | "since"
                     | "during"
-            ) && i > 0
+            ) && i > start
             {
                 // "in each", "for each", "by": grouping ends the head, unless the question opens with it
-                if i <= 1 && matches!(w, "each" | "per" | "every") {
+                if i <= start + 1 && matches!(w, "each" | "per" | "every") {
                     continue;
                 }
                 return if matches!(
@@ -1060,7 +1101,7 @@ impl<'a> Builder<'a> {
             if w == "by" && seen_link {
                 return i;
             }
-            if self.a.tokens[i].kind == TokenKind::Number && Some(i) != top_token && i > 0 {
+            if self.a.tokens[i].kind == TokenKind::Number && Some(i) != top_token && i > start {
                 return i;
             }
             if self.a.tokens[i].kind == TokenKind::Quoted {
@@ -1240,7 +1281,15 @@ impl<'a> Builder<'a> {
             while k < n && skip.contains(&self.w(k)) && self.a.tokens[k].kind == TokenKind::Word {
                 k += 1;
             }
-            if k >= n {
+            if word_cue && (k >= n || self.a.tokens[k].kind != TokenKind::Quoted) {
+                if let Some(q) = (i.saturating_sub(4)..i)
+                    .rev()
+                    .find(|&q| self.a.tokens[q].kind == TokenKind::Quoted)
+                {
+                    k = q;
+                }
+            }
+            if k >= n || consumed.contains(&k) {
                 continue;
             }
             let t = &self.a.tokens[k];
@@ -1250,8 +1299,10 @@ impl<'a> Builder<'a> {
                     let linked_name = self
                         .span_index_at(k)
                         .is_some_and(|si| !self.is_value_span(si));
+                    let letter =
+                        t.text.chars().count() == 1 && t.text.chars().all(|c| c.is_uppercase());
                     !linked_name
-                        && !is_stopword(&t.lower)
+                        && (!is_stopword(&t.lower) || letter)
                         && (word_cue
                             || trailing
                             || t.text.chars().any(|c| c.is_uppercase())
@@ -1300,7 +1351,7 @@ impl<'a> Builder<'a> {
             } else {
                 format!("%{text}%")
             };
-            let negated = self.negated_before(i, 3);
+            let negated = self.negated_before(i, 3) || self.verbal_negation_before(i, 3).is_some();
             self.f
                 .notes
                 .push(format!("{} LIKE '{}'", self.col_name(col), pattern));
@@ -1466,6 +1517,12 @@ impl<'a> Builder<'a> {
                 ],
             );
             let col = match prev {
+                Some(p) if self.is_table_span(p) => {
+                    // "the film 'HUNGER ROOF'": the name of a row of that table
+                    let c = self.span_table(p).and_then(|t| self.name_column(t));
+                    self.use_span(p);
+                    c
+                }
                 Some(p) if self.is_column_span(p) => {
                     let c = self.resolve_column(p);
                     self.use_span(p);
@@ -1703,7 +1760,8 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let between = m.token >= 1 && self.w(m.token - 1) == "between";
-            let high = if between && self.w(m.token + 1) == "and" {
+            // "between 10 and 15", "aged 20 to 25"
+            let high = if (between && self.w(m.token + 1) == "and") || self.w(m.token + 1) == "to" {
                 nums.iter().find(|x| x.token == m.token + 2).cloned()
             } else {
                 None
@@ -2214,7 +2272,8 @@ impl<'a> Builder<'a> {
             if !matches!(
                 w,
                 "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
-            ) {
+            ) || self.span_index_at(i).is_some()
+            {
                 continue;
             }
             let desc = self.descending_words();
@@ -2353,11 +2412,52 @@ impl<'a> Builder<'a> {
                 self.w(i + 1),
                 "popular" | "common" | "frequent" | "frequently" | "often"
             );
-            if i < head_end && !(matches!(w.as_str(), "most" | "least") && popular) {
+            // in the head a superlative is an aggregate ("the highest salary"), except "most
+            // common", adjectives ("the oldest log") and a top-N ("the 3 highest rates")
+            let adjective =
+                adjective_attrs(&w).is_some() && w.ends_with("est") && superlative(&w).is_none();
+            if i >= self.head_start
+                && i < head_end
+                && !(matches!(w.as_str(), "most" | "least") && popular)
+                && !adjective
+                && self.a.top_n.is_none()
+            {
                 continue;
             }
             if (w == "most" || w == "least") && i > 0 && self.w(i - 1) == "at" {
                 continue;
+            }
+            // "the most recent start date", "the least expensive": the adjective decides
+            if matches!(w.as_str(), "most" | "least") && !popular && self.f.order.is_empty() {
+                if let Some(attrs) = adjective_attrs(self.w(i + 1)) {
+                    let sign: i8 = if w == "most" { 1 } else { -1 };
+                    let next = self.next_span(i + 2, 2, &[]);
+                    let target = match next {
+                        Some(si) if self.is_column_span(si) && !self.is_table_span(si) => {
+                            self.resolve_column(si).map(|c| {
+                                self.use_span(si);
+                                (c, attrs[0].1 * sign)
+                            })
+                        }
+                        _ => self
+                            .attribute_column(attrs, &self.focus_tables())
+                            .map(|(c, d)| (c, d * sign)),
+                    };
+                    if let Some((c, dir)) = target {
+                        self.mark(i, i + 2);
+                        self.order_cues.push(i);
+                        self.order_cues.push(i + 1);
+                        self.f.order.push((Term::col(c), dir > 0));
+                        self.f.limit = Some(self.a.top_n.unwrap_or(1));
+                        self.f.notes.push(format!(
+                            "'{} {}' orders by {}",
+                            w,
+                            self.w(i + 1),
+                            self.col_name(c)
+                        ));
+                        return;
+                    }
+                }
             }
             let generic = superlative(&w);
             let adj = adjective_attrs(&w)
@@ -2396,6 +2496,7 @@ impl<'a> Builder<'a> {
                         if let Some(c) = self.resolve_column(si) {
                             self.use_span(si);
                             self.mark(i, i + 1);
+                            self.order_cues.push(i);
                             self.f.order.push((
                                 Term {
                                     agg,
@@ -2423,6 +2524,7 @@ impl<'a> Builder<'a> {
                         }
                         self.use_span(si);
                         self.mark(i, i + 1);
+                        self.order_cues.push(i);
                         self.f.order.push((Term::count(), desc));
                         self.f.limit = Some(limit);
                         self.f
@@ -2433,6 +2535,7 @@ impl<'a> Builder<'a> {
                     None if matches!(w.as_str(), "most" | "least" | "fewest") => {
                         // "which city has the most?" counts rows
                         self.mark(i, i + 1);
+                        self.order_cues.push(i);
                         self.f.order.push((Term::count(), desc));
                         self.f.limit = Some(limit);
                         self.f
@@ -2446,6 +2549,7 @@ impl<'a> Builder<'a> {
             if let Some(attrs) = adj {
                 if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
                     self.mark(i, i + 1);
+                    self.order_cues.push(i);
                     self.f.order.push((Term::col(c), dir > 0));
                     self.f.limit = Some(limit);
                     self.f.notes.push(format!(
@@ -2502,7 +2606,7 @@ impl<'a> Builder<'a> {
         let mut distinct = false;
         let mut items: Vec<Term> = Vec::new();
         let mut head_tables: Vec<usize> = Vec::new();
-        let mut i = 0;
+        let mut i = self.head_start;
         // aggregates of the last column, for "average latitude and longitude"
         let mut last_aggs: Vec<AggFunc> = Vec::new();
         let mut last_end = usize::MAX;
@@ -2514,7 +2618,7 @@ impl<'a> Builder<'a> {
                 "popular" | "common" | "frequent" | "frequently" | "often"
             );
             match w.as_str() {
-                _ if in_span => {}
+                _ if in_span || self.order_cues.contains(&i) => {}
                 "most" | "least" if popular => {}
                 "how" if self.w(i + 1) == "many" => {
                     count = true;
@@ -2553,7 +2657,20 @@ impl<'a> Builder<'a> {
                         head_tables.push(t);
                     }
                     self.use_span(si);
-                    // "number of <table>": COUNT(*)
+                    // "number of <table>": COUNT(*); a counted table other than the subject joins in
+                    if count
+                        && (!items.is_empty()
+                            || self
+                                .f
+                                .subject
+                                .is_some_and(|x| Some(x) != self.span_table(si)))
+                    {
+                        if let Some(t) = self.span_table(si) {
+                            if !self.f.tables.contains(&t) {
+                                self.f.tables.push(t);
+                            }
+                        }
+                    }
                     if count
                         && items.iter().all(|t| t.agg != Some(AggFunc::Count))
                         && !items.iter().any(|t| t.agg.is_none() && false)

@@ -299,14 +299,10 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
     {
         forms.extend(Form::new(&words[1..], 0.98, "name"));
     }
-    // `service_type_code` is also `service type`: codes and ids name what they identify
+    // `service_type_code` is also `service type`: codes name what they identify (ids are left
+    // alone: "film" names the table, not `film_id`)
     let mut bases = vec![words.clone()];
-    if words.len() > 1
-        && matches!(
-            words.last().map(String::as_str),
-            Some("code" | "id" | "cd" | "key")
-        )
-    {
+    if words.len() > 1 && matches!(words.last().map(String::as_str), Some("code" | "cd")) {
         let short = words[..words.len() - 1].to_vec();
         forms.extend(Form::new(&short, 0.92, "name"));
         bases.push(short);
@@ -708,7 +704,78 @@ pub fn link(
             }
         }
     }
+    // "first and last name": the first word borrows the rest of the following name
+    let extra = elliptic_links(analysis, lex, &cands);
+    cands.extend(extra);
     choose_spans(analysis, schema, cands)
+}
+
+fn elliptic_links(
+    analysis: &Analysis,
+    lex: &Lexicon,
+    cands: &[(usize, usize, Link)],
+) -> Vec<(usize, usize, Link)> {
+    let toks = &analysis.tokens;
+    let mut out = Vec::new();
+    for i in 0..toks.len().saturating_sub(3) {
+        if toks[i].kind != TokenKind::Word
+            || is_stopword(&toks[i].lower)
+            || !matches!(toks[i + 1].lower.as_str(), "and" | "or" | ",")
+        {
+            continue;
+        }
+        // the longest column link starting right after the conjunction
+        let Some((_, j, _)) = cands
+            .iter()
+            .filter(|(a, b, l)| {
+                *a == i + 2
+                    && b - a >= 2
+                    && matches!(l.target, Target::Column { .. })
+                    && l.score >= 0.9
+            })
+            .max_by_key(|(a, b, _)| b - a)
+        else {
+            continue;
+        };
+        let stems: Vec<String> = std::iter::once(toks[i].stem.clone())
+            .chain(toks[i + 3..*j].iter().map(|t| t.stem.clone()))
+            .collect();
+        let words: Vec<String> = std::iter::once(toks[i].lower.clone())
+            .chain(toks[i + 3..*j].iter().map(|t| t.lower.clone()))
+            .collect();
+        let gram = Gram {
+            joined: words.concat(),
+            stems,
+            words,
+        };
+        for (ti, cols) in lex.columns.iter().enumerate() {
+            for (ci, forms) in cols.iter().enumerate() {
+                if let Some((s, how)) = forms
+                    .iter()
+                    .filter_map(|f| match_form(&gram, f))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                {
+                    if s >= 0.9 {
+                        out.push((
+                            i,
+                            i + 1,
+                            Link {
+                                target: Target::Column {
+                                    col: ColRef {
+                                        table: ti,
+                                        column: ci,
+                                    },
+                                },
+                                score: s,
+                                how,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn choose_spans(
