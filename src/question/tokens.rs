@@ -430,8 +430,6 @@ pub fn is_stopword(lower: &str) -> bool {
         "values",
         "info",
         "information",
-        "details",
-        "detail",
         "data",
         "record",
         "records",

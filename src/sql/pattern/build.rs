@@ -164,6 +164,7 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             }
         }
         Cond::Raw { sql, .. } => Expr::Raw(sql.clone()),
+        Cond::Or(v) => Expr::Or(v.iter().map(|c| cond_expr(schema, graph, c)).collect()),
     }
 }
 

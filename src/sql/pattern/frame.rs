@@ -113,6 +113,8 @@ pub enum Cond {
     },
     /// A business rule's condition.
     Raw { name: String, sql: String },
+    /// Any of the conditions ("founded after 1850 or public").
+    Or(Vec<Cond>),
 }
 
 impl Cond {
@@ -128,6 +130,7 @@ impl Cond {
             | Cond::Month { col, .. }
             | Cond::CmpAgg { col, .. } => vec![*col],
             Cond::InSub { outer, .. } => vec![*outer],
+            Cond::Or(v) => v.iter().flat_map(Cond::columns).collect(),
             Cond::Raw { .. } => vec![],
         }
     }
@@ -598,6 +601,8 @@ struct Builder<'a> {
     head_start: usize,
     /// Superlative words read as an order ("the 3 highest rates"), not as aggregates.
     order_cues: Vec<usize>,
+    /// The token each condition was read at (by index in `f.conds`), to join "A or B".
+    cond_tokens: HashMap<usize, usize>,
     /// Groups named by a table ("for each department") and the column chosen for them.
     group_tables: Vec<(usize, ColRef)>,
 }
@@ -626,6 +631,7 @@ pub fn build_frame(
         head_end: 0,
         head_start: 0,
         order_cues: Vec::new(),
+        cond_tokens: HashMap::new(),
         group_tables: Vec::new(),
     };
     b.run();
@@ -1555,16 +1561,22 @@ impl<'a> Builder<'a> {
                 .collect();
             if same.is_empty() {
                 match neg {
-                    Neg::None => self.f.conds.push(Cond::Cmp {
-                        col,
-                        op: CmpOp::Eq,
-                        value: lit.clone(),
-                    }),
-                    Neg::Attribute => self.f.conds.push(Cond::Cmp {
-                        col,
-                        op: CmpOp::Ne,
-                        value: lit.clone(),
-                    }),
+                    Neg::None => self.push_cond_at(
+                        start,
+                        Cond::Cmp {
+                            col,
+                            op: CmpOp::Eq,
+                            value: lit.clone(),
+                        },
+                    ),
+                    Neg::Attribute => self.push_cond_at(
+                        start,
+                        Cond::Cmp {
+                            col,
+                            op: CmpOp::Ne,
+                            value: lit.clone(),
+                        },
+                    ),
                     Neg::Existence => self.f.excluded.push(Cond::Cmp {
                         col,
                         op: CmpOp::Eq,
@@ -1604,11 +1616,14 @@ impl<'a> Builder<'a> {
                         values,
                         negated: false,
                     }),
-                    _ => self.f.conds.push(Cond::In {
-                        col,
-                        values,
-                        negated: neg == Neg::Attribute,
-                    }),
+                    _ => self.push_cond_at(
+                        start,
+                        Cond::In {
+                            col,
+                            values,
+                            negated: neg == Neg::Attribute,
+                        },
+                    ),
                 }
             }
         }
@@ -1742,7 +1757,7 @@ impl<'a> Builder<'a> {
                 self.explained[m.token] = true;
                 continue;
             }
-            if m.token < skip_until || self.explained[m.token] && m.from_word {
+            if m.token < skip_until {
                 continue;
             }
             if self.span_index_at(m.token).is_some() {
@@ -1785,19 +1800,26 @@ impl<'a> Builder<'a> {
                 }
             }
             if col.is_none() {
-                let after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                let mut after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                if self.w(after_end) == "or"
+                    && matches!(
+                        self.w(after_end + 1),
+                        "more"
+                            | "less"
+                            | "fewer"
+                            | "greater"
+                            | "higher"
+                            | "lower"
+                            | "above"
+                            | "below"
+                    )
+                {
+                    after_end += 2;
+                }
                 let after = self.next_span(
                     after_end,
                     2,
-                    &[
-                        "or",
-                        "more",
-                        "less",
-                        "fewer",
-                        "different",
-                        "distinct",
-                        "unique",
-                    ],
+                    &["more", "less", "fewer", "different", "distinct", "unique"],
                 );
                 let before = self.prev_span(
                     cmp_start,
@@ -1828,12 +1850,26 @@ impl<'a> Builder<'a> {
                 let after_gap = after
                     .map(|p| self.span(p).start.saturating_sub(after_end))
                     .unwrap_or(99);
+                let times = matches!(m.text.to_lowercase().as_str(), "once" | "twice" | "thrice")
+                    || matches!(self.w(after_end), "times" | "time");
                 if let Some(p) =
                     after.filter(|&p| self.is_table_span(p) && !in_range && !m.year_like)
                 {
                     // "with more than 3 <table>"
                     count_of = self.span_table(p);
                     self.use_span(p);
+                } else if let Some(p) = after.filter(|&p| self.is_value_span(p) && !m.year_like) {
+                    // "at least 10 professors" where 'Professor' is a stored value: rows with it, counted
+                    if let Target::Value { col, .. } = self.span(p).best().target {
+                        count_of = Some(col.table);
+                    }
+                } else if times && cmp_len > 0 {
+                    // "more than once", "at least 3 times": rows per group
+                    count_of = self
+                        .f
+                        .subject
+                        .or_else(|| self.focus_tables().first().copied());
+                    self.mark(after_end, after_end + 1);
                 } else if m.year_like
                     && before_col
                         .is_none_or(|(_, c)| !numeric(self, c) && !is_temporal(self.schema, c))
@@ -1934,19 +1970,25 @@ impl<'a> Builder<'a> {
                 }
             }
             if let Some(h) = high {
-                self.f.conds.push(Cond::Between {
-                    col: c,
-                    low: Self::number_literal(m.value),
-                    high: Self::number_literal(h.value),
-                });
+                self.push_cond_at(
+                    m.token,
+                    Cond::Between {
+                        col: c,
+                        low: Self::number_literal(m.value),
+                        high: Self::number_literal(h.value),
+                    },
+                );
                 self.mark(cmp_start, h.token + 1);
                 skip_until = h.token + 1;
             } else {
-                self.f.conds.push(Cond::Cmp {
-                    col: c,
-                    op,
-                    value: Self::number_literal(m.value),
-                });
+                self.push_cond_at(
+                    m.token,
+                    Cond::Cmp {
+                        col: c,
+                        op,
+                        value: Self::number_literal(m.value),
+                    },
+                );
                 self.mark(cmp_start, m.token + 1);
                 if matches!(self.w(m.token + 1), "or") {
                     self.mark(m.token + 1, m.token + 3);
@@ -2626,7 +2668,8 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 "number" | "count" if self.span_index_at(i).is_none() => {
-                    if self.w(i + 1) == "of" || w == "count" {
+                    // "the average number of votes" averages a column; "the number of X" counts
+                    if (self.w(i + 1) == "of" || w == "count") && pending.is_empty() {
                         count = true;
                     }
                 }
@@ -2945,7 +2988,49 @@ impl<'a> Builder<'a> {
         }
     }
 
+    fn push_cond_at(&mut self, token: usize, c: Cond) {
+        self.cond_tokens.insert(self.f.conds.len(), token);
+        self.f.conds.push(c);
+    }
+
+    /// Conditions read at tokens with "or" (and no "and") between them become one OR.
+    fn join_or(&mut self) {
+        let mut at: Vec<(usize, usize)> = self.cond_tokens.iter().map(|(c, t)| (*t, *c)).collect();
+        at.sort();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for w in at.windows(2) {
+            let ((t1, c1), (t2, c2)) = (w[0], w[1]);
+            let between: Vec<&str> = (t1 + 1..t2).map(|k| self.w(k)).collect();
+            if between.contains(&"or")
+                && !between.contains(&"and")
+                && !self.a.has(crate::question::Intent::Either)
+                || between.contains(&"or") && between.contains(&"either")
+            {
+                match groups.last_mut() {
+                    Some(g) if g.last() == Some(&c1) => g.push(c2),
+                    _ => groups.push(vec![c1, c2]),
+                }
+            }
+        }
+        if groups.is_empty() {
+            return;
+        }
+        let mut remove: Vec<usize> = groups.iter().flatten().copied().collect();
+        let ors: Vec<Cond> = groups
+            .iter()
+            .map(|g| Cond::Or(g.iter().map(|&i| self.f.conds[i].clone()).collect()))
+            .collect();
+        remove.sort_unstable();
+        for i in remove.into_iter().rev() {
+            self.f.conds.remove(i);
+        }
+        self.f.notes.push("conditions joined by 'or'".into());
+        self.f.conds.extend(ors);
+        self.cond_tokens.clear();
+    }
+
     fn finish(&mut self) {
+        self.join_or();
         // the argmax of an aggregate-only select: "the average age of students in the largest dorm"
         if self.f.limit == Some(1)
             && self.f.group_by.is_empty()
@@ -3084,10 +3169,33 @@ impl<'a> Builder<'a> {
                 self.f.select.insert(0, Term::col(g));
             }
         }
+        // "the artist who made the fewest songs": groups are the subject's rows, by its key
+        let subject_key = self.f.subject.and_then(|t| {
+            let named = self.mentioned_tables().iter().any(|(_, x)| *x == t);
+            let pk = &self.schema.tables[t].primary_key;
+            let key = (pk.len() == 1)
+                .then(|| self.schema.tables[t].column(&pk[0]).map(|_| pk[0].clone()))
+                .flatten()?;
+            let ci = self.schema.tables[t]
+                .columns
+                .iter()
+                .position(|c| c.name == key)?;
+            (named && !plain.is_empty() && plain.iter().all(|c| c.table == t)).then_some(ColRef {
+                table: t,
+                column: ci,
+            })
+        });
         if self.f.group_by.is_empty()
             && (order_agg || self.f.having.is_some() || (has_agg && !plain.is_empty()))
         {
-            if plain.is_empty() {
+            if let Some(k) = subject_key.filter(|_| order_agg || self.f.having.is_some()) {
+                self.f.group_by.push(k);
+                for c in &plain {
+                    if !self.f.group_by.contains(c) {
+                        self.f.group_by.push(*c);
+                    }
+                }
+            } else if plain.is_empty() {
                 if let Some(t) = self.f.subject {
                     if let Some(c) = self.name_column(t) {
                         self.f.group_by.push(c);

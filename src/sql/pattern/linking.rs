@@ -647,7 +647,17 @@ pub fn link(
                 break;
             }
             let quoted = span[0].kind == TokenKind::Quoted;
-            if !quoted && (is_stopword(&span[0].lower) || is_stopword(&span[len - 1].lower)) {
+            // "division AS": an upper-case word is a code even when it spells a stopword
+            let code = |t: &crate::question::Token| {
+                t.text.len() >= 2
+                    && t.text
+                        .chars()
+                        .all(|c| c.is_uppercase() || c.is_ascii_digit())
+            };
+            if !quoted
+                && ((is_stopword(&span[0].lower) && !code(&span[0]))
+                    || (is_stopword(&span[len - 1].lower) && !code(&span[len - 1])))
+            {
                 continue;
             }
             if !quoted && len == 1 && (span[0].kind == TokenKind::Number || span[0].lower.len() < 2)
