@@ -2315,6 +2315,7 @@ impl<'a> Builder<'a> {
                 w,
                 "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
             ) || self.span_index_at(i).is_some()
+                || !self.f.order.is_empty()
             {
                 continue;
             }
@@ -3211,6 +3212,10 @@ impl<'a> Builder<'a> {
                 .select
                 .extend(self.f.group_by.iter().map(|c| Term::col(*c)));
         }
+        // placeholders of an order nothing resolved are dropped (never a bare `*` in ORDER BY)
+        self.f
+            .order
+            .retain(|(t, _)| t.measure != Measure::Star || (t.agg.is_some() && !t.distinct));
         let mut seen: Vec<Term> = Vec::new();
         self.f.select.retain(|t| {
             if seen.contains(t) {
