@@ -2610,6 +2610,29 @@ impl<'a> Builder<'a> {
             if let Some(nn) = self.a.top_n {
                 for i in 0..n {
                     if self.w(i) == "by" {
+                        // "top 3 customers by number of orders": the count orders
+                        let mut k = i + 1;
+                        while matches!(self.w(k), "the" | "total") {
+                            k += 1;
+                        }
+                        if matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of" {
+                            if let Some(si) = self
+                                .next_span(k + 2, 2, &[])
+                                .filter(|&si| self.is_table_span(si))
+                            {
+                                if let Some(t) = self.span_table(si) {
+                                    if Some(t) != self.f.subject && !self.f.tables.contains(&t) {
+                                        self.f.tables.push(t);
+                                    }
+                                }
+                                self.use_span(si);
+                                self.mark(k, k + 2);
+                                self.f.order.push((Term::count(), true));
+                                self.f.limit = Some(nn);
+                                self.f.notes.push(format!("top {nn} by the count"));
+                                return;
+                            }
+                        }
                         if let Some(si) = self.next_span(i + 1, 3, &["the", "total", "average"]) {
                             if self.is_column_span(si) && !self.is_table_span(si) {
                                 let agg = self.agg_before(self.span(si).start);
