@@ -678,3 +678,30 @@ mod tests {
         assert_eq!(shape_category("SELECT count(*) FROM t"), "simple");
     }
 }
+
+/// The Spider sample evaluation (slow-ish and needs the shared dataset): `cargo test --lib
+/// spider_sample -- --ignored --nocapture` prints the report.
+#[cfg(test)]
+mod spider {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs /work/shared/datasets/spider-train"]
+    fn spider_sample_evaluation_reports_execution_accuracy() {
+        let dir = Path::new("/work/shared/datasets/spider-train");
+        if !dir.is_dir() {
+            return;
+        }
+        let opts = EvalOptions {
+            file: dir.join("questions.jsonl"),
+            database_dir: dir.join("database"),
+            sample: Some(300),
+            seed: 7,
+            ..Default::default()
+        };
+        let report = run_eval(&opts).expect("evaluation runs");
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
+        assert_eq!(report.questions + report.gold_errors, 300);
+        assert!(report.execution_accuracy_lenient > 0.3, "{report:?}");
+    }
+}

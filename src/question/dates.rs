@@ -105,7 +105,7 @@ fn year_at(tokens: &[Token], i: usize) -> Option<i32> {
     let t = tokens.get(i)?;
     if t.kind == TokenKind::Number && t.lower.len() == 4 {
         let y: i32 = t.lower.parse().ok()?;
-        if (1000..3000).contains(&y) {
+        if (1800..=2100).contains(&y) {
             return Some(y);
         }
     }
@@ -303,7 +303,7 @@ fn relative_at(
         {
             Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 3))
         }
-        "last" | "past" | "previous" | "this" | "current" | "recent" => {
+        "last" | "past" | "previous" | "this" | "current" => {
             // optional count: "last 3 months", "past thirty days"
             let mut j = i + 1;
             let mut count: Option<i64> = None;

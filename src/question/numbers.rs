@@ -15,7 +15,7 @@ pub struct NumberMention {
     pub token: usize,
     /// True when the value has no fractional part.
     pub integer: bool,
-    /// True for a four-digit integer between 1000 and 2999 written in digits (may be a year).
+    /// True for a four-digit integer between 1800 and 2100 written in digits (may be a year).
     pub year_like: bool,
     /// True when written as a word ("three").
     pub from_word: bool,
@@ -88,7 +88,7 @@ pub fn numbers(tokens: &[Token]) -> Vec<NumberMention> {
             TokenKind::Number => {
                 if let Ok(v) = t.lower.parse::<f64>() {
                     let integer = v.fract() == 0.0;
-                    let year_like = integer && t.lower.len() == 4 && (1000.0..3000.0).contains(&v);
+                    let year_like = integer && t.lower.len() == 4 && (1800.0..=2100.0).contains(&v);
                     out.push(NumberMention {
                         value: v,
                         text: t.text.clone(),

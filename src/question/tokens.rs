@@ -203,6 +203,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += 1;
             continue;
         }
+        if matches!(c, '$' | '\u{20AC}' | '\u{00A3}' | '\u{00A5}') {
+            // currency symbols say nothing the number does not
+            i += 1;
+            continue;
+        }
         let s = c.to_string();
         tokens.push(Token {
             text: s.clone(),
@@ -425,8 +430,6 @@ pub fn is_stopword(lower: &str) -> bool {
         "values",
         "info",
         "information",
-        "details",
-        "detail",
         "data",
         "record",
         "records",

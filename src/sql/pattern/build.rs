@@ -164,6 +164,7 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             }
         }
         Cond::Raw { sql, .. } => Expr::Raw(sql.clone()),
+        Cond::Or(v) => Expr::Or(v.iter().map(|c| cond_expr(schema, graph, c)).collect()),
     }
 }
 
@@ -286,13 +287,33 @@ fn build_select(
         return Err(BuildError::EmptySelect);
     }
     let tables = frame_tables(frame);
-    let plan = graph.plan(schema, &tables).map_err(|u| {
-        BuildError::Unreachable(
-            u.into_iter()
-                .map(|t| schema.tables[t].name.clone())
-                .collect(),
-        )
-    })?;
+    let plan = match graph.plan(schema, &tables) {
+        Ok(p) => p,
+        Err(unreachable) => {
+            // tables named but not needed by any column (the subject, a counted table) may be left out
+            let needed: Vec<usize> = {
+                let mut v: Vec<usize> = Vec::new();
+                for c in frame_columns(frame) {
+                    if !v.contains(&c.table) {
+                        v.push(c.table);
+                    }
+                }
+                v
+            };
+            let uses_star = frame.select.iter().any(|t| t.measure == Measure::Star);
+            match graph.plan(schema, &needed) {
+                Ok(p) if !needed.is_empty() && !uses_star => p,
+                _ => {
+                    return Err(BuildError::Unreachable(
+                        unreachable
+                            .into_iter()
+                            .map(|t| schema.tables[t].name.clone())
+                            .collect(),
+                    ))
+                }
+            }
+        }
+    };
     let items = frame
         .select
         .iter()

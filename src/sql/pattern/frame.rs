@@ -113,6 +113,8 @@ pub enum Cond {
     },
     /// A business rule's condition.
     Raw { name: String, sql: String },
+    /// Any of the conditions ("founded after 1850 or public").
+    Or(Vec<Cond>),
 }
 
 impl Cond {
@@ -128,6 +130,7 @@ impl Cond {
             | Cond::Month { col, .. }
             | Cond::CmpAgg { col, .. } => vec![*col],
             Cond::InSub { outer, .. } => vec![*outer],
+            Cond::Or(v) => v.iter().flat_map(Cond::columns).collect(),
             Cond::Raw { .. } => vec![],
         }
     }
@@ -594,6 +597,14 @@ struct Builder<'a> {
     rule_tokens: Vec<(usize, usize, &'a BusinessRule)>,
     /// First token after the part of the question that says what to show.
     head_end: usize,
+    /// First token of that part.
+    head_start: usize,
+    /// Superlative words read as an order ("the 3 highest rates"), not as aggregates.
+    order_cues: Vec<usize>,
+    /// The token each condition was read at (by index in `f.conds`), to join "A or B".
+    cond_tokens: HashMap<usize, usize>,
+    /// Groups named by a table ("for each department") and the column chosen for them.
+    group_tables: Vec<(usize, ColRef)>,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -618,6 +629,10 @@ pub fn build_frame(
         quality: Vec::new(),
         rule_tokens: hits.iter().map(|h| (h.start, h.end, h.rule)).collect(),
         head_end: 0,
+        head_start: 0,
+        order_cues: Vec::new(),
+        cond_tokens: HashMap::new(),
+        group_tables: Vec::new(),
     };
     b.run();
     b.f
@@ -706,6 +721,10 @@ impl<'a> Builder<'a> {
                 return Some(si);
             }
             let w = self.w(k);
+            // conjunctions and commas end the reach of a word, unless asked to skip them
+            if matches!(w, "and" | "or" | "," | "but") && !skip.contains(&w) {
+                return None;
+            }
             if !(is_stopword(w)
                 || skip.contains(&w)
                 || self.a.tokens[k].kind == TokenKind::Punct && w != "?")
@@ -728,6 +747,9 @@ impl<'a> Builder<'a> {
                 return Some(si);
             }
             let w = self.w(k);
+            if matches!(w, "and" | "or" | "," | "but") && !skip.contains(&w) {
+                return None;
+            }
             if !(is_stopword(w) || skip.contains(&w)) {
                 return None;
             }
@@ -889,22 +911,49 @@ impl<'a> Builder<'a> {
         // 0. rules and structural words
         for &(s, e, _) in &self.rule_tokens.clone() {
             self.mark(s, e);
+            // the rule's words are the rule's: no column link of theirs is used
+            for si in 0..self.links.spans.len() {
+                let sp = self.span(si);
+                if sp.start < e && s < sp.end {
+                    self.used[si] = true;
+                }
+            }
         }
         for i in 0..n {
             let t = &self.a.tokens[i];
-            if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
+            if t.kind == TokenKind::Punct
+                || t.kind == TokenKind::Word && (is_stopword(&t.lower) || is_structural(&t.lower))
+            {
                 self.explained[i] = true;
             }
         }
         // 1. the subject: the first table named (in the head when possible)
-        let head_end = self.head_end();
+        let head_start = self.head_start();
+        let head_end = self.head_end(head_start);
+        self.head_start = head_start;
         self.head_end = head_end;
         let tables = self.mentioned_tables();
+        // the subject: a table named in the head, else the table of the first column named in
+        // the head ("the names of customers" linked as one column), else the first table named
+        let head_column_table = (0..self.links.spans.len())
+            .filter(|&si| {
+                self.span(si).start >= head_start
+                    && self.span(si).start < head_end
+                    && self.is_column_span(si)
+                    && !self.is_table_span(si)
+            })
+            .find_map(|si| {
+                self.span(si).links.iter().find_map(|l| match l.target {
+                    Target::Column { col } => Some(col.table),
+                    _ => None,
+                })
+            });
         let subject = tables
             .iter()
-            .find(|(si, _)| self.span(*si).start < head_end)
-            .or(tables.first())
-            .map(|x| x.1);
+            .find(|(si, _)| self.span(*si).start >= head_start && self.span(*si).start < head_end)
+            .map(|x| x.1)
+            .or(head_column_table)
+            .or(tables.first().map(|x| x.1));
         self.f.subject = subject;
         if let Some(t) = subject {
             self.f
@@ -930,7 +979,37 @@ impl<'a> Builder<'a> {
     }
 
     /// Index of the first token after the part that says what to show.
-    fn head_end(&self) -> usize {
+    /// Where the part that says what to show starts: at the beginning, or at a later clause that
+    /// opens with a listing verb ("Which city has the lowest GDP? List the city name and its GDP.").
+    fn head_start(&self) -> usize {
+        let n = self.n();
+        for i in 1..n.saturating_sub(1) {
+            if !matches!(self.w(i), "?" | "." | "," | ";") {
+                continue;
+            }
+            let mut k = i + 1;
+            while k < n && matches!(self.w(k), "please" | "and" | "also" | "then") {
+                k += 1;
+            }
+            if matches!(
+                self.w(k),
+                "list"
+                    | "show"
+                    | "give"
+                    | "return"
+                    | "display"
+                    | "report"
+                    | "provide"
+                    | "tell"
+                    | "include"
+            ) {
+                return k;
+            }
+        }
+        0
+    }
+
+    fn head_end(&self, start: usize) -> usize {
         let n = self.n();
         let top_token = self.a.top_n.and_then(|_| {
             self.a
@@ -940,10 +1019,10 @@ impl<'a> Builder<'a> {
                 .map(|m| m.token)
         });
         let mut seen_link = false;
-        for i in 0..n {
+        for i in start..n {
             let w = self.w(i);
             if let Some(si) = self.span_index_at(i) {
-                if self.is_value_span(si) && i > 0 {
+                if self.is_value_span(si) && i > start {
                     return i;
                 }
                 seen_link = true;
@@ -980,14 +1059,14 @@ impl<'a> Builder<'a> {
                             | "than"
                     )
                 });
-            if i >= 1
+            if i > start
                 && CLAUSE_WORDS.contains(&w)
                 && !with_measure
                 && !(w == "which" && matches!(self.w(i - 1), "in" | "of" | "for" | "from"))
             {
                 return i;
             }
-            if seen_link && i >= 2 && VERBS.contains(&w) {
+            if seen_link && i >= start + 2 && VERBS.contains(&w) {
                 return i;
             }
             if matches!(
@@ -1010,9 +1089,12 @@ impl<'a> Builder<'a> {
                     | "before"
                     | "since"
                     | "during"
-            ) && i > 0
+            ) && i > start
             {
-                // "in each", "for each", "by": grouping ends the head
+                // "in each", "for each", "by": grouping ends the head, unless the question opens with it
+                if i <= start + 1 && matches!(w, "each" | "per" | "every") {
+                    continue;
+                }
                 return if matches!(
                     self.w(i.wrapping_sub(1)),
                     "for" | "in" | "of" | "by" | "from"
@@ -1025,7 +1107,7 @@ impl<'a> Builder<'a> {
             if w == "by" && seen_link {
                 return i;
             }
-            if self.a.tokens[i].kind == TokenKind::Number && Some(i) != top_token && i > 0 {
+            if self.a.tokens[i].kind == TokenKind::Number && Some(i) != top_token && i > start {
                 return i;
             }
             if self.a.tokens[i].kind == TokenKind::Quoted {
@@ -1205,7 +1287,15 @@ impl<'a> Builder<'a> {
             while k < n && skip.contains(&self.w(k)) && self.a.tokens[k].kind == TokenKind::Word {
                 k += 1;
             }
-            if k >= n {
+            if word_cue && (k >= n || self.a.tokens[k].kind != TokenKind::Quoted) {
+                if let Some(q) = (i.saturating_sub(4)..i)
+                    .rev()
+                    .find(|&q| self.a.tokens[q].kind == TokenKind::Quoted)
+                {
+                    k = q;
+                }
+            }
+            if k >= n || consumed.contains(&k) {
                 continue;
             }
             let t = &self.a.tokens[k];
@@ -1215,8 +1305,10 @@ impl<'a> Builder<'a> {
                     let linked_name = self
                         .span_index_at(k)
                         .is_some_and(|si| !self.is_value_span(si));
+                    let letter =
+                        t.text.chars().count() == 1 && t.text.chars().all(|c| c.is_uppercase());
                     !linked_name
-                        && !is_stopword(&t.lower)
+                        && (!is_stopword(&t.lower) || letter)
                         && (word_cue
                             || trailing
                             || t.text.chars().any(|c| c.is_uppercase())
@@ -1265,7 +1357,7 @@ impl<'a> Builder<'a> {
             } else {
                 format!("%{text}%")
             };
-            let negated = self.negated_before(i, 3);
+            let negated = self.negated_before(i, 3) || self.verbal_negation_before(i, 3).is_some();
             self.f
                 .notes
                 .push(format!("{} LIKE '{}'", self.col_name(col), pattern));
@@ -1431,6 +1523,12 @@ impl<'a> Builder<'a> {
                 ],
             );
             let col = match prev {
+                Some(p) if self.is_table_span(p) => {
+                    // "the film 'HUNGER ROOF'": the name of a row of that table
+                    let c = self.span_table(p).and_then(|t| self.name_column(t));
+                    self.use_span(p);
+                    c
+                }
                 Some(p) if self.is_column_span(p) => {
                     let c = self.resolve_column(p);
                     self.use_span(p);
@@ -1463,16 +1561,22 @@ impl<'a> Builder<'a> {
                 .collect();
             if same.is_empty() {
                 match neg {
-                    Neg::None => self.f.conds.push(Cond::Cmp {
-                        col,
-                        op: CmpOp::Eq,
-                        value: lit.clone(),
-                    }),
-                    Neg::Attribute => self.f.conds.push(Cond::Cmp {
-                        col,
-                        op: CmpOp::Ne,
-                        value: lit.clone(),
-                    }),
+                    Neg::None => self.push_cond_at(
+                        start,
+                        Cond::Cmp {
+                            col,
+                            op: CmpOp::Eq,
+                            value: lit.clone(),
+                        },
+                    ),
+                    Neg::Attribute => self.push_cond_at(
+                        start,
+                        Cond::Cmp {
+                            col,
+                            op: CmpOp::Ne,
+                            value: lit.clone(),
+                        },
+                    ),
                     Neg::Existence => self.f.excluded.push(Cond::Cmp {
                         col,
                         op: CmpOp::Eq,
@@ -1512,11 +1616,14 @@ impl<'a> Builder<'a> {
                         values,
                         negated: false,
                     }),
-                    _ => self.f.conds.push(Cond::In {
-                        col,
-                        values,
-                        negated: neg == Neg::Attribute,
-                    }),
+                    _ => self.push_cond_at(
+                        start,
+                        Cond::In {
+                            col,
+                            values,
+                            negated: neg == Neg::Attribute,
+                        },
+                    ),
                 }
             }
         }
@@ -1650,7 +1757,7 @@ impl<'a> Builder<'a> {
                 self.explained[m.token] = true;
                 continue;
             }
-            if m.token < skip_until || self.explained[m.token] && m.from_word {
+            if m.token < skip_until {
                 continue;
             }
             if self.span_index_at(m.token).is_some() {
@@ -1663,12 +1770,13 @@ impl<'a> Builder<'a> {
                 .time_ranges
                 .iter()
                 .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && !r.bare_year);
-            if in_range && m.year_like {
+            if in_range && m.year_like && self.has_temporal() {
                 // "after the year 1989", "between 2019 and 2021": the time ranges handle it
                 continue;
             }
             let between = m.token >= 1 && self.w(m.token - 1) == "between";
-            let high = if between && self.w(m.token + 1) == "and" {
+            // "between 10 and 15", "aged 20 to 25"
+            let high = if (between && self.w(m.token + 1) == "and") || self.w(m.token + 1) == "to" {
                 nums.iter().find(|x| x.token == m.token + 2).cloned()
             } else {
                 None
@@ -1692,19 +1800,26 @@ impl<'a> Builder<'a> {
                 }
             }
             if col.is_none() {
-                let after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                let mut after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                if self.w(after_end) == "or"
+                    && matches!(
+                        self.w(after_end + 1),
+                        "more"
+                            | "less"
+                            | "fewer"
+                            | "greater"
+                            | "higher"
+                            | "lower"
+                            | "above"
+                            | "below"
+                    )
+                {
+                    after_end += 2;
+                }
                 let after = self.next_span(
                     after_end,
                     2,
-                    &[
-                        "or",
-                        "more",
-                        "less",
-                        "fewer",
-                        "different",
-                        "distinct",
-                        "unique",
-                    ],
+                    &["more", "less", "fewer", "different", "distinct", "unique"],
                 );
                 let before = self.prev_span(
                     cmp_start,
@@ -1735,12 +1850,26 @@ impl<'a> Builder<'a> {
                 let after_gap = after
                     .map(|p| self.span(p).start.saturating_sub(after_end))
                     .unwrap_or(99);
+                let times = matches!(m.text.to_lowercase().as_str(), "once" | "twice" | "thrice")
+                    || matches!(self.w(after_end), "times" | "time");
                 if let Some(p) =
                     after.filter(|&p| self.is_table_span(p) && !in_range && !m.year_like)
                 {
                     // "with more than 3 <table>"
                     count_of = self.span_table(p);
                     self.use_span(p);
+                } else if let Some(p) = after.filter(|&p| self.is_value_span(p) && !m.year_like) {
+                    // "at least 10 professors" where 'Professor' is a stored value: rows with it, counted
+                    if let Target::Value { col, .. } = self.span(p).best().target {
+                        count_of = Some(col.table);
+                    }
+                } else if times && cmp_len > 0 {
+                    // "more than once", "at least 3 times": rows per group
+                    count_of = self
+                        .f
+                        .subject
+                        .or_else(|| self.focus_tables().first().copied());
+                    self.mark(after_end, after_end + 1);
                 } else if m.year_like
                     && before_col
                         .is_none_or(|(_, c)| !numeric(self, c) && !is_temporal(self.schema, c))
@@ -1841,19 +1970,25 @@ impl<'a> Builder<'a> {
                 }
             }
             if let Some(h) = high {
-                self.f.conds.push(Cond::Between {
-                    col: c,
-                    low: Self::number_literal(m.value),
-                    high: Self::number_literal(h.value),
-                });
+                self.push_cond_at(
+                    m.token,
+                    Cond::Between {
+                        col: c,
+                        low: Self::number_literal(m.value),
+                        high: Self::number_literal(h.value),
+                    },
+                );
                 self.mark(cmp_start, h.token + 1);
                 skip_until = h.token + 1;
             } else {
-                self.f.conds.push(Cond::Cmp {
-                    col: c,
-                    op,
-                    value: Self::number_literal(m.value),
-                });
+                self.push_cond_at(
+                    m.token,
+                    Cond::Cmp {
+                        col: c,
+                        op,
+                        value: Self::number_literal(m.value),
+                    },
+                );
                 self.mark(cmp_start, m.token + 1);
                 if matches!(self.w(m.token + 1), "or") {
                     self.mark(m.token + 1, m.token + 3);
@@ -1928,9 +2063,36 @@ impl<'a> Builder<'a> {
         cands.first().copied()
     }
 
+    /// True when a date or year column is named or belongs to a table the question is about.
+    fn has_temporal(&self) -> bool {
+        let named = self.links.spans.iter().any(|sp| {
+            sp.links.iter().any(|l| match l.target {
+                Target::Column { col } => {
+                    is_temporal(self.schema, col) || is_year_column(self.schema, col)
+                }
+                _ => false,
+            })
+        });
+        named
+            || self.focus_tables().iter().any(|&t| {
+                (0..self.schema.tables[t].columns.len()).any(|ci| {
+                    let c = ColRef {
+                        table: t,
+                        column: ci,
+                    };
+                    is_temporal(self.schema, c) || is_year_column(self.schema, c)
+                })
+            })
+    }
+
     fn times(&mut self) {
         let ranges = self.a.time_ranges.clone();
         for r in &ranges {
+            if (r.tokens.0..r.tokens.1)
+                .any(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
+            {
+                continue;
+            }
             if (r.tokens.0..r.tokens.1)
                 .all(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
             {
@@ -2045,12 +2207,18 @@ impl<'a> Builder<'a> {
             || self.a.has(crate::question::Intent::Sum)
             || self.a.has(crate::question::Intent::Maximum)
             || self.a.has(crate::question::Intent::Minimum);
+        // "top 5 products by price" orders; "average price by category" groups
+        let explicit_agg = self.a.top_n.is_none()
+            && (self.a.has(crate::question::Intent::Count)
+                || self.a.has(crate::question::Intent::Average)
+                || self.a.has(crate::question::Intent::Sum)
+                || (0..n).any(|k| matches!(self.w(k), "maximum" | "minimum" | "max" | "min")));
         for i in 0..n {
             let w = self.w(i);
             let cue = match w {
                 "each" | "per" | "every" => true,
                 "by" => {
-                    has_agg_words
+                    explicit_agg
                         && !matches!(
                             self.w(i.wrapping_sub(1)),
                             "ordered"
@@ -2103,6 +2271,7 @@ impl<'a> Builder<'a> {
                 if let Some(c) = self.name_column(t) {
                     if !self.f.group_by.contains(&c) {
                         self.f.group_by.push(c);
+                        self.group_tables.push((t, c));
                         self.f.notes.push(format!(
                             "grouped by {} (each {})",
                             self.col_name(c),
@@ -2144,8 +2313,10 @@ impl<'a> Builder<'a> {
             let w = self.w(i);
             if !matches!(
                 w,
-                "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged" | "rank"
-            ) {
+                "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
+            ) || self.span_index_at(i).is_some()
+                || !self.f.order.is_empty()
+            {
                 continue;
             }
             let desc = self.descending_words();
@@ -2170,14 +2341,23 @@ impl<'a> Builder<'a> {
                 "on",
                 "and",
                 "then",
+                "time",
+                "date",
+                "value",
+                "values",
             ];
             // "ordered by the number of X": order by count
             let mut k = i + 1;
             while k < n && skip.contains(&self.w(k)) {
                 k += 1;
             }
-            if matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of"
-                || self.w(k) == "how" && self.w(k + 1) == "many"
+            let counted = if self.w(k) == "how" { k + 2 } else { k + 2 };
+            let counted_column = self
+                .next_span(counted, 2, &[])
+                .is_some_and(|si| self.is_column_span(si) && !self.is_table_span(si));
+            if (matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of"
+                || self.w(k) == "how" && self.w(k + 1) == "many")
+                && !counted_column
             {
                 self.f.order.push((Term::count(), desc));
                 self.mark(k, k + 2);
@@ -2212,6 +2392,23 @@ impl<'a> Builder<'a> {
                     }
                     continue;
                 }
+            }
+            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+                // "how many ... in descending order": the count orders
+                if self.a.has(crate::question::Intent::Count)
+                    || self.a.has(crate::question::Intent::Average)
+                {
+                    self.f.notes.push("ordered by the aggregate".into());
+                    self.f.order.push((
+                        Term {
+                            agg: Some(AggFunc::Count),
+                            distinct: true,
+                            measure: Measure::Star,
+                        },
+                        desc,
+                    ));
+                }
+                continue;
             }
             if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
                 // ordered by the first text column shown (decided after the select list)
@@ -2258,11 +2455,52 @@ impl<'a> Builder<'a> {
                 self.w(i + 1),
                 "popular" | "common" | "frequent" | "frequently" | "often"
             );
-            if i < head_end && !(matches!(w.as_str(), "most" | "least") && popular) {
+            // in the head a superlative is an aggregate ("the highest salary"), except "most
+            // common", adjectives ("the oldest log") and a top-N ("the 3 highest rates")
+            let adjective =
+                adjective_attrs(&w).is_some() && w.ends_with("est") && superlative(&w).is_none();
+            if i >= self.head_start
+                && i < head_end
+                && !(matches!(w.as_str(), "most" | "least") && popular)
+                && !adjective
+                && self.a.top_n.is_none()
+            {
                 continue;
             }
             if (w == "most" || w == "least") && i > 0 && self.w(i - 1) == "at" {
                 continue;
+            }
+            // "the most recent start date", "the least expensive": the adjective decides
+            if matches!(w.as_str(), "most" | "least") && !popular && self.f.order.is_empty() {
+                if let Some(attrs) = adjective_attrs(self.w(i + 1)) {
+                    let sign: i8 = if w == "most" { 1 } else { -1 };
+                    let next = self.next_span(i + 2, 2, &[]);
+                    let target = match next {
+                        Some(si) if self.is_column_span(si) && !self.is_table_span(si) => {
+                            self.resolve_column(si).map(|c| {
+                                self.use_span(si);
+                                (c, attrs[0].1 * sign)
+                            })
+                        }
+                        _ => self
+                            .attribute_column(attrs, &self.focus_tables())
+                            .map(|(c, d)| (c, d * sign)),
+                    };
+                    if let Some((c, dir)) = target {
+                        self.mark(i, i + 2);
+                        self.order_cues.push(i);
+                        self.order_cues.push(i + 1);
+                        self.f.order.push((Term::col(c), dir > 0));
+                        self.f.limit = Some(self.a.top_n.unwrap_or(1));
+                        self.f.notes.push(format!(
+                            "'{} {}' orders by {}",
+                            w,
+                            self.w(i + 1),
+                            self.col_name(c)
+                        ));
+                        return;
+                    }
+                }
             }
             let generic = superlative(&w);
             let adj = adjective_attrs(&w)
@@ -2301,6 +2539,7 @@ impl<'a> Builder<'a> {
                         if let Some(c) = self.resolve_column(si) {
                             self.use_span(si);
                             self.mark(i, i + 1);
+                            self.order_cues.push(i);
                             self.f.order.push((
                                 Term {
                                     agg,
@@ -2328,6 +2567,7 @@ impl<'a> Builder<'a> {
                         }
                         self.use_span(si);
                         self.mark(i, i + 1);
+                        self.order_cues.push(i);
                         self.f.order.push((Term::count(), desc));
                         self.f.limit = Some(limit);
                         self.f
@@ -2338,6 +2578,7 @@ impl<'a> Builder<'a> {
                     None if matches!(w.as_str(), "most" | "least" | "fewest") => {
                         // "which city has the most?" counts rows
                         self.mark(i, i + 1);
+                        self.order_cues.push(i);
                         self.f.order.push((Term::count(), desc));
                         self.f.limit = Some(limit);
                         self.f
@@ -2351,6 +2592,7 @@ impl<'a> Builder<'a> {
             if let Some(attrs) = adj {
                 if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
                     self.mark(i, i + 1);
+                    self.order_cues.push(i);
                     self.f.order.push((Term::col(c), dir > 0));
                     self.f.limit = Some(limit);
                     self.f.notes.push(format!(
@@ -2368,6 +2610,29 @@ impl<'a> Builder<'a> {
             if let Some(nn) = self.a.top_n {
                 for i in 0..n {
                     if self.w(i) == "by" {
+                        // "top 3 customers by number of orders": the count orders
+                        let mut k = i + 1;
+                        while matches!(self.w(k), "the" | "total") {
+                            k += 1;
+                        }
+                        if matches!(self.w(k), "number" | "count") && self.w(k + 1) == "of" {
+                            if let Some(si) = self
+                                .next_span(k + 2, 2, &[])
+                                .filter(|&si| self.is_table_span(si))
+                            {
+                                if let Some(t) = self.span_table(si) {
+                                    if Some(t) != self.f.subject && !self.f.tables.contains(&t) {
+                                        self.f.tables.push(t);
+                                    }
+                                }
+                                self.use_span(si);
+                                self.mark(k, k + 2);
+                                self.f.order.push((Term::count(), true));
+                                self.f.limit = Some(nn);
+                                self.f.notes.push(format!("top {nn} by the count"));
+                                return;
+                            }
+                        }
                         if let Some(si) = self.next_span(i + 1, 3, &["the", "total", "average"]) {
                             if self.is_column_span(si) && !self.is_table_span(si) {
                                 let agg = self.agg_before(self.span(si).start);
@@ -2407,17 +2672,28 @@ impl<'a> Builder<'a> {
         let mut distinct = false;
         let mut items: Vec<Term> = Vec::new();
         let mut head_tables: Vec<usize> = Vec::new();
-        let mut i = 0;
+        let mut i = self.head_start;
+        // aggregates of the last column, for "average latitude and longitude"
+        let mut last_aggs: Vec<AggFunc> = Vec::new();
+        let mut last_end = usize::MAX;
         while i < head_end {
             let w = self.w(i).to_string();
+            let in_span = self.span_index_at(i).is_some();
+            let popular = matches!(
+                self.w(i + 1),
+                "popular" | "common" | "frequent" | "frequently" | "often"
+            );
             match w.as_str() {
+                _ if in_span || self.order_cues.contains(&i) => {}
+                "most" | "least" if popular => {}
                 "how" if self.w(i + 1) == "many" => {
                     count = true;
                     i += 2;
                     continue;
                 }
                 "number" | "count" if self.span_index_at(i).is_none() => {
-                    if self.w(i + 1) == "of" || w == "count" {
+                    // "the average number of votes" averages a column; "the number of X" counts
+                    if (self.w(i + 1) == "of" || w == "count") && pending.is_empty() {
                         count = true;
                     }
                 }
@@ -2448,7 +2724,20 @@ impl<'a> Builder<'a> {
                         head_tables.push(t);
                     }
                     self.use_span(si);
-                    // "number of <table>": COUNT(*)
+                    // "number of <table>": COUNT(*); a counted table other than the subject joins in
+                    if count
+                        && (!items.is_empty()
+                            || self
+                                .f
+                                .subject
+                                .is_some_and(|x| Some(x) != self.span_table(si)))
+                    {
+                        if let Some(t) = self.span_table(si) {
+                            if !self.f.tables.contains(&t) {
+                                self.f.tables.push(t);
+                            }
+                        }
+                    }
                     if count
                         && items.iter().all(|t| t.agg != Some(AggFunc::Count))
                         && !items.iter().any(|t| t.agg.is_none() && false)
@@ -2458,8 +2747,37 @@ impl<'a> Builder<'a> {
                     }
                     pending.clear();
                 } else if self.is_column_span(si) {
+                    // "the positions of the players": a column after "of" names whose, not what
+                    let possessor = {
+                        let mut k = sp.start;
+                        while k > 0 && matches!(self.w(k - 1), "the" | "all" | "each" | "every") {
+                            k -= 1;
+                        }
+                        k > 0
+                            && self.w(k - 1) == "of"
+                            && items.last().is_some_and(|t| {
+                                t.agg.is_none() && matches!(t.measure, Measure::Column(_))
+                            })
+                            && pending.is_empty()
+                            && !count
+                    };
+                    let connected = last_end != usize::MAX
+                        && (last_end..sp.start)
+                            .all(|k| matches!(self.w(k), "and" | "," | "the" | "its" | "their"))
+                        && pending.is_empty()
+                        && !count;
+                    if possessor {
+                        self.mark(sp.start, sp.end);
+                        i = end;
+                        continue;
+                    }
                     if let Some(c) = self.resolve_column(si) {
                         self.use_span(si);
+                        if connected && !last_aggs.is_empty() {
+                            pending = last_aggs.clone();
+                        }
+                        last_aggs = pending.clone();
+                        last_end = end;
                         if count {
                             let is_pk = self.is_key(c);
                             items.push(Term {
@@ -2499,7 +2817,14 @@ impl<'a> Builder<'a> {
         if self.f.subject.is_none() {
             self.f.subject = subject;
         }
-        if items.is_empty() && self.f.select.is_empty() {
+        let only_rule_measures = !self.f.select.is_empty()
+            && self
+                .f
+                .select
+                .iter()
+                .all(|t| matches!(t.measure, Measure::Rule { .. }))
+            && !head_tables.is_empty();
+        if items.is_empty() && (self.f.select.is_empty() || only_rule_measures) {
             // nothing named to show: the rows' names of the subject table
             let t = subject.or_else(|| self.used_columns().first().map(|c| c.table));
             if let Some(t) = t {
@@ -2533,6 +2858,13 @@ impl<'a> Builder<'a> {
         }
         if distinct && items.iter().all(|t| t.agg.is_none()) {
             self.f.distinct = true;
+        }
+        if only_rule_measures {
+            // the rows' names first, then the measures
+            let measures = std::mem::take(&mut self.f.select);
+            self.f.select = items;
+            self.f.select.extend(measures);
+            return;
         }
         self.f.select.extend(items);
     }
@@ -2680,7 +3012,49 @@ impl<'a> Builder<'a> {
         }
     }
 
+    fn push_cond_at(&mut self, token: usize, c: Cond) {
+        self.cond_tokens.insert(self.f.conds.len(), token);
+        self.f.conds.push(c);
+    }
+
+    /// Conditions read at tokens with "or" (and no "and") between them become one OR.
+    fn join_or(&mut self) {
+        let mut at: Vec<(usize, usize)> = self.cond_tokens.iter().map(|(c, t)| (*t, *c)).collect();
+        at.sort();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for w in at.windows(2) {
+            let ((t1, c1), (t2, c2)) = (w[0], w[1]);
+            let between: Vec<&str> = (t1 + 1..t2).map(|k| self.w(k)).collect();
+            if between.contains(&"or")
+                && !between.contains(&"and")
+                && !self.a.has(crate::question::Intent::Either)
+                || between.contains(&"or") && between.contains(&"either")
+            {
+                match groups.last_mut() {
+                    Some(g) if g.last() == Some(&c1) => g.push(c2),
+                    _ => groups.push(vec![c1, c2]),
+                }
+            }
+        }
+        if groups.is_empty() {
+            return;
+        }
+        let mut remove: Vec<usize> = groups.iter().flatten().copied().collect();
+        let ors: Vec<Cond> = groups
+            .iter()
+            .map(|g| Cond::Or(g.iter().map(|&i| self.f.conds[i].clone()).collect()))
+            .collect();
+        remove.sort_unstable();
+        for i in remove.into_iter().rev() {
+            self.f.conds.remove(i);
+        }
+        self.f.notes.push("conditions joined by 'or'".into());
+        self.f.conds.extend(ors);
+        self.cond_tokens.clear();
+    }
+
     fn finish(&mut self) {
+        self.join_or();
         // the argmax of an aggregate-only select: "the average age of students in the largest dorm"
         if self.f.limit == Some(1)
             && self.f.group_by.is_empty()
@@ -2735,6 +3109,21 @@ impl<'a> Builder<'a> {
             }
         }
         self.apply_excluded();
+        // "in descending order" of an aggregate: the first aggregate shown
+        if let Some(pos) = self
+            .f
+            .order
+            .iter()
+            .position(|(t, _)| t.measure == Measure::Star && t.distinct)
+        {
+            let first_agg = self.f.select.iter().find(|t| t.agg.is_some()).cloned();
+            match first_agg {
+                Some(t) => self.f.order[pos].0 = t,
+                None => {
+                    self.f.order.remove(pos);
+                }
+            }
+        }
         // alphabetical order: the first text column shown
         if let Some(pos) = self
             .f
@@ -2751,6 +3140,36 @@ impl<'a> Builder<'a> {
                 None => {
                     self.f.order.remove(pos);
                 }
+            }
+        }
+        // "the smallest salary for every department": when everything else comes from one table
+        // with a key to the grouped table, group by that key instead of joining
+        for (t, c) in self.group_tables.clone() {
+            let others: BTreeSet<usize> = self
+                .used_columns()
+                .into_iter()
+                .filter(|x| *x != c)
+                .map(|x| x.table)
+                .collect();
+            if others.len() != 1 || others.contains(&t) || self.f.tables.contains(&t) {
+                continue;
+            }
+            let f = *others.iter().next().expect("one table");
+            let key = self
+                .graph
+                .between(f, t)
+                .into_iter()
+                .find(|(_, tc)| self.is_key(*tc));
+            if let Some((fk, _)) = key {
+                for g in self.f.group_by.iter_mut() {
+                    if *g == c {
+                        *g = fk;
+                    }
+                }
+                self.f.notes.push(format!(
+                    "grouped by the key {} instead of joining",
+                    self.col_name(fk)
+                ));
             }
         }
         let has_agg = self
@@ -2774,10 +3193,33 @@ impl<'a> Builder<'a> {
                 self.f.select.insert(0, Term::col(g));
             }
         }
+        // "the artist who made the fewest songs": groups are the subject's rows, by its key
+        let subject_key = self.f.subject.and_then(|t| {
+            let named = self.mentioned_tables().iter().any(|(_, x)| *x == t);
+            let pk = &self.schema.tables[t].primary_key;
+            let key = (pk.len() == 1)
+                .then(|| self.schema.tables[t].column(&pk[0]).map(|_| pk[0].clone()))
+                .flatten()?;
+            let ci = self.schema.tables[t]
+                .columns
+                .iter()
+                .position(|c| c.name == key)?;
+            (named && !plain.is_empty() && plain.iter().all(|c| c.table == t)).then_some(ColRef {
+                table: t,
+                column: ci,
+            })
+        });
         if self.f.group_by.is_empty()
             && (order_agg || self.f.having.is_some() || (has_agg && !plain.is_empty()))
         {
-            if plain.is_empty() {
+            if let Some(k) = subject_key.filter(|_| order_agg || self.f.having.is_some()) {
+                self.f.group_by.push(k);
+                for c in &plain {
+                    if !self.f.group_by.contains(c) {
+                        self.f.group_by.push(*c);
+                    }
+                }
+            } else if plain.is_empty() {
                 if let Some(t) = self.f.subject {
                     if let Some(c) = self.name_column(t) {
                         self.f.group_by.push(c);
@@ -2793,6 +3235,10 @@ impl<'a> Builder<'a> {
                 .select
                 .extend(self.f.group_by.iter().map(|c| Term::col(*c)));
         }
+        // placeholders of an order nothing resolved are dropped (never a bare `*` in ORDER BY)
+        self.f
+            .order
+            .retain(|(t, _)| t.measure != Measure::Star || (t.agg.is_some() && !t.distinct));
         let mut seen: Vec<Term> = Vec::new();
         self.f.select.retain(|t| {
             if seen.contains(t) {

@@ -121,8 +121,10 @@ impl JoinGraph {
                         .collect();
                     let tname: Vec<String> =
                         split_identifier(&u.name).iter().map(|w| stem(w)).collect();
+                    // `end_station_id` -> station.id: the prefix ends with the table's name
                     let named = !prefix.is_empty()
-                        && prefix == tname
+                        && prefix.len() >= tname.len()
+                        && prefix[prefix.len() - tname.len()..] == tname[..]
                         && split_identifier(&pkc.name).last().map(String::as_str)
                             == words.last().map(String::as_str);
                     if same_name || named {

@@ -168,6 +168,12 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("rev", "revenue"),
     ("hq", "headquarters"),
     ("gpa", "grade point average"),
+    ("cred", "credit"),
+    ("crs", "course"),
+    ("apt", "apartment"),
+    ("bldg", "building"),
+    ("div", "division"),
+    ("stat", "status"),
     ("ssn", "social security number"),
     ("eid", "employee id"),
     ("sid", "student id"),
@@ -293,15 +299,25 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
     {
         forms.extend(Form::new(&words[1..], 0.98, "name"));
     }
+    // `service_type_code` is also `service type`: codes name what they identify (ids are left
+    // alone: "film" names the table, not `film_id`)
+    let mut bases = vec![words.clone()];
+    if words.len() > 1 && matches!(words.last().map(String::as_str), Some("code" | "cd")) {
+        let short = words[..words.len() - 1].to_vec();
+        forms.extend(Form::new(&short, 0.92, "name"));
+        bases.push(short);
+    }
     // a column named after its table (`dept_name` in `department`) is also just `name`
-    if !extra_drop.is_empty() && words.len() > 1 {
-        let kept: Vec<String> = words
-            .iter()
-            .filter(|w| !extra_drop.contains(&stem(w)))
-            .cloned()
-            .collect();
-        if !kept.is_empty() && kept.len() < words.len() {
-            forms.extend(Form::new(&kept, 0.9, "name"));
+    for base in &bases {
+        if !extra_drop.is_empty() && base.len() > 1 {
+            let kept: Vec<String> = base
+                .iter()
+                .filter(|w| !extra_drop.contains(&stem(w)))
+                .cloned()
+                .collect();
+            if !kept.is_empty() && kept.len() < base.len() {
+                forms.extend(Form::new(&kept, 0.9, "name"));
+            }
         }
     }
     // "id" columns are rarely what a question names; keep them, but their other words matter
@@ -315,7 +331,14 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
         if let Some((_, syns)) = SYNONYMS.iter().find(|(k, _)| k == w) {
             for s in syns.iter() {
                 let mut v = words.clone();
-                v[i] = (*s).to_string();
+                if w == "count" && *s == "number" && i + 1 == words.len() && i > 0 {
+                    // `bedroom_count` is "the number of bedrooms"
+                    v.remove(i);
+                    v.insert(0, "number".into());
+                    v.insert(1, "of".into());
+                } else {
+                    v[i] = (*s).to_string();
+                }
                 extra.extend(Form::new(&v, 0.85, "synonym"));
             }
         }
@@ -395,7 +418,13 @@ struct Gram {
 }
 
 fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
-    if g.stems.len() > 1 && g.stems.len() == f.stems.len() && g.stems != f.stems {
+    // words in another order match too ("description of the budget type"), except around
+    // "number": `room_number` is not "the number of rooms"
+    if g.stems.len() > 1
+        && g.stems.len() == f.stems.len()
+        && g.stems != f.stems
+        && !g.stems.iter().any(|s| s == "number")
+    {
         let mut a = g.stems.clone();
         let mut b = f.stems.clone();
         a.sort();
@@ -536,7 +565,7 @@ pub fn link(
             if len > 2
                 && span[1..len - 1].iter().any(|t| {
                     is_stopword(&t.lower)
-                        && !matches!(t.lower.as_str(), "of" | "in" | "per" | "and")
+                        && !matches!(t.lower.as_str(), "of" | "in" | "per" | "and" | "the")
                 })
             {
                 continue;
@@ -568,7 +597,8 @@ pub fn link(
                         j,
                         Link {
                             target: Target::Table { table: ti },
-                            score: s * cue_penalty + bonus(ti),
+                            // a table wins a tie with a column of the same name
+                            score: s * cue_penalty + bonus(ti) + 0.01,
                             how,
                         },
                     ));
@@ -599,7 +629,7 @@ pub fn link(
         }
     }
     // values: n-grams of words and numbers (up to 5 tokens, stopwords allowed inside), quoted strings
-    let max_len = values.max_words().min(5);
+    let max_len = values.max_words().min(6);
     for i in 0..n {
         for len in 1..=max_len {
             let j = i + len;
@@ -617,7 +647,17 @@ pub fn link(
                 break;
             }
             let quoted = span[0].kind == TokenKind::Quoted;
-            if !quoted && (is_stopword(&span[0].lower) || is_stopword(&span[len - 1].lower)) {
+            // "division AS": an upper-case word is a code even when it spells a stopword
+            let code = |t: &crate::question::Token| {
+                t.text.len() >= 2
+                    && t.text
+                        .chars()
+                        .all(|c| c.is_uppercase() || c.is_ascii_digit())
+            };
+            if !quoted
+                && ((is_stopword(&span[0].lower) && !code(&span[0]))
+                    || (is_stopword(&span[len - 1].lower) && !code(&span[len - 1])))
+            {
                 continue;
             }
             if !quoted && len == 1 && (span[0].kind == TokenKind::Number || span[0].lower.len() < 2)
@@ -674,7 +714,78 @@ pub fn link(
             }
         }
     }
+    // "first and last name": the first word borrows the rest of the following name
+    let extra = elliptic_links(analysis, lex, &cands);
+    cands.extend(extra);
     choose_spans(analysis, schema, cands)
+}
+
+fn elliptic_links(
+    analysis: &Analysis,
+    lex: &Lexicon,
+    cands: &[(usize, usize, Link)],
+) -> Vec<(usize, usize, Link)> {
+    let toks = &analysis.tokens;
+    let mut out = Vec::new();
+    for i in 0..toks.len().saturating_sub(3) {
+        if toks[i].kind != TokenKind::Word
+            || is_stopword(&toks[i].lower)
+            || !matches!(toks[i + 1].lower.as_str(), "and" | "or" | ",")
+        {
+            continue;
+        }
+        // the longest column link starting right after the conjunction
+        let Some((_, j, _)) = cands
+            .iter()
+            .filter(|(a, b, l)| {
+                *a == i + 2
+                    && b - a >= 2
+                    && matches!(l.target, Target::Column { .. })
+                    && l.score >= 0.9
+            })
+            .max_by_key(|(a, b, _)| b - a)
+        else {
+            continue;
+        };
+        let stems: Vec<String> = std::iter::once(toks[i].stem.clone())
+            .chain(toks[i + 3..*j].iter().map(|t| t.stem.clone()))
+            .collect();
+        let words: Vec<String> = std::iter::once(toks[i].lower.clone())
+            .chain(toks[i + 3..*j].iter().map(|t| t.lower.clone()))
+            .collect();
+        let gram = Gram {
+            joined: words.concat(),
+            stems,
+            words,
+        };
+        for (ti, cols) in lex.columns.iter().enumerate() {
+            for (ci, forms) in cols.iter().enumerate() {
+                if let Some((s, how)) = forms
+                    .iter()
+                    .filter_map(|f| match_form(&gram, f))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                {
+                    if s >= 0.9 {
+                        out.push((
+                            i,
+                            i + 1,
+                            Link {
+                                target: Target::Column {
+                                    col: ColRef {
+                                        table: ti,
+                                        column: ci,
+                                    },
+                                },
+                                score: s,
+                                how,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn choose_spans(

@@ -118,7 +118,12 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             Ok((query, plan)) => {
                 let sql = query.render(ctx.dialect);
                 let inferred = plan.steps.iter().filter(|s| !s.declared).count();
-                let confidence = confidence(&fr, inferred);
+                let words = a
+                    .tokens
+                    .iter()
+                    .filter(|t| t.kind == crate::question::TokenKind::Word)
+                    .count();
+                let confidence = confidence(&fr, plan.steps.len(), inferred, words);
                 let method_note = if fr.rules.is_empty() {
                     "the question frame".to_string()
                 } else {
@@ -194,7 +199,16 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             "no word of the question matches a table, a column or a stored value".into();
     }
 
-    out.sort_by(|x, y| y.confidence.total_cmp(&x.confidence));
+    // curated knowledge first: a close example outranks the generic frame
+    let rank = |g: &GeneratedSql| {
+        g.confidence
+            + if g.method == GenerationMethod::Example && g.confidence >= 0.75 {
+                1.0
+            } else {
+                0.0
+            }
+    };
+    out.sort_by(|x, y| rank(y).total_cmp(&rank(x)));
     let best = out.first().map(|g| g.confidence).unwrap_or(0.0);
     out.retain(|g| g.confidence >= ctx.min_confidence);
     if out.is_empty() {
@@ -218,13 +232,17 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
 }
 
 /// Confidence of a frame's query, 0..1: coverage of the question's words, quality of the links
-/// used, minus guesses and inferred join keys.
-fn confidence(fr: &frame::Frame, inferred_keys: usize) -> f64 {
+/// used, minus guesses, inferred join keys, long join paths and long questions (calibrated on a
+/// sample of Spider training questions: each extra join and each word past a dozen made a wrong
+/// reading measurably more likely).
+fn confidence(fr: &frame::Frame, joins: usize, inferred_keys: usize, words: usize) -> f64 {
     let coverage = fr.coverage as f64;
     let quality = fr.link_quality as f64;
     let mut c = 0.15 + 0.55 * coverage + 0.3 * quality.min(1.0);
     c -= (fr.guesses as f64).min(0.4);
     c -= 0.05 * inferred_keys as f64;
+    c -= 0.08 * joins.saturating_sub(1) as f64;
+    c -= 0.02 * words.saturating_sub(12) as f64;
     if fr
         .select
         .iter()
@@ -274,3 +292,6 @@ fn describe(schema: &Schema, t: &Target) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

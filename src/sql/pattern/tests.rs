@@ -1,0 +1,257 @@
+//! End-to-end tests of the pattern engine on a small SQLite database written to a temporary
+//! directory: the generated SQL is run and its rows compared with the expected ones.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rusqlite::Connection;
+
+use super::{generate, PatternContext};
+use crate::error::QuerentError;
+use crate::knowledge::{introspect, BusinessRule, Example, ValueIndex};
+use crate::question::{analyze_at, Question};
+use crate::warehouse::{Dialect, Schema, SqliteWarehouse, Warehouse};
+
+const DDL: &str = "
+CREATE TABLE regions (region_id INTEGER PRIMARY KEY, region_name TEXT NOT NULL);
+CREATE TABLE stores (
+    store_id INTEGER PRIMARY KEY, store_name TEXT NOT NULL, city TEXT NOT NULL,
+    region_id INTEGER REFERENCES regions(region_id), opened_year INTEGER);
+CREATE TABLE categories (category_id INTEGER PRIMARY KEY, category_name TEXT NOT NULL);
+CREATE TABLE products (
+    product_id INTEGER PRIMARY KEY, product_name TEXT NOT NULL,
+    category_id INTEGER REFERENCES categories(category_id), unit_price REAL NOT NULL);
+CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, customer_name TEXT NOT NULL, age INTEGER, city TEXT);
+CREATE TABLE orders (
+    order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(customer_id),
+    store_id INTEGER REFERENCES stores(store_id), order_date TEXT NOT NULL);
+CREATE TABLE order_items (
+    order_id INTEGER REFERENCES orders(order_id), product_id INTEGER REFERENCES products(product_id),
+    quantity INTEGER NOT NULL, PRIMARY KEY (order_id, product_id));
+CREATE TABLE suppliers (supplier_id INTEGER PRIMARY KEY, supplier_name TEXT NOT NULL, country TEXT);
+INSERT INTO regions VALUES (1, 'North'), (2, 'South');
+INSERT INTO stores VALUES (1, 'Downtown', 'Oslo', 1, 2015), (2, 'Harbour', 'Bergen', 1, 2019),
+    (3, 'Sunny Side', 'Seville', 2, 2021);
+INSERT INTO categories VALUES (1, 'Frozen Food'), (2, 'Dairy'), (3, 'Bakery');
+INSERT INTO products VALUES (1, 'Ice Cream', 1, 4.5), (2, 'Frozen Peas', 1, 2.0), (3, 'Milk', 2, 1.2),
+    (4, 'Cheese', 2, 6.0), (5, 'Bread', 3, 2.5), (6, 'Croissant', 3, 1.5);
+INSERT INTO customers VALUES (1, 'Ada', 36, 'Oslo'), (2, 'Bo', 52, 'Bergen'), (3, 'Cy', 28, 'Oslo'),
+    (4, 'Di', 61, 'Seville');
+INSERT INTO orders VALUES (1, 1, 1, '2024-07-03'), (2, 1, 2, '2024-08-15'), (3, 2, 2, '2024-11-20'),
+    (4, 3, 1, '2023-02-11'), (5, 2, 3, '2024-09-30');
+INSERT INTO order_items VALUES (1, 1, 2), (1, 3, 1), (2, 4, 3), (3, 5, 1), (3, 1, 1), (4, 2, 5), (5, 6, 2);
+INSERT INTO suppliers VALUES (1, 'Nordic Foods', 'Norway'), (2, 'Iberia Fresh', 'Spain');
+";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    conn: Connection,
+    schema: Schema,
+    docs: Vec<crate::knowledge::TableDoc>,
+    values: ValueIndex,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shop.sqlite");
+    {
+        let c = Connection::open(&path).expect("create");
+        c.execute_batch(DDL).expect("ddl");
+    }
+    let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
+    let schema = wh.introspect().expect("introspect");
+    let values = ValueIndex::build(&wh, &schema).expect("values");
+    let docs = introspect::table_docs(&schema);
+    let conn = Connection::open(&path).expect("reopen");
+    Fixture {
+        _dir: dir,
+        conn,
+        schema,
+        docs,
+        values,
+    }
+}
+
+fn ask_with(
+    f: &Fixture,
+    q: &str,
+    rules: &[(BusinessRule, f32)],
+    examples: &[(Example, f32)],
+) -> Result<Vec<crate::sql::GeneratedSql>, QuerentError> {
+    let analysis = analyze_at(
+        &Question::parse(q).unwrap(),
+        NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+    );
+    let scores = HashMap::new();
+    let ctx = PatternContext {
+        analysis: &analysis,
+        schema: &f.schema,
+        docs: &f.docs,
+        values: &f.values,
+        rules,
+        examples,
+        table_scores: &scores,
+        dialect: Dialect::Sqlite,
+        min_confidence: 0.3,
+    };
+    generate(&ctx)
+}
+
+fn rows(f: &Fixture, sql: &str) -> Vec<Vec<String>> {
+    let mut stmt = f.conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let n = stmt.column_count();
+    let mut out: Vec<Vec<String>> = stmt
+        .query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                    rusqlite::types::ValueRef::Integer(x) => x.to_string(),
+                    rusqlite::types::ValueRef::Real(x) => format!("{x}"),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(_) => "blob".into(),
+                })
+                .collect())
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Asks `q` and checks that the best candidate returns `expected` (as a sorted set of rows).
+fn check(f: &Fixture, q: &str, expected: &[&[&str]]) {
+    let cands = ask_with(f, q, &[], &[]).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let sql = &cands[0].sql;
+    let mut want: Vec<Vec<String>> = expected
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
+    want.sort();
+    assert_eq!(rows(f, sql), want, "question: {q}\nsql: {sql}");
+}
+
+#[test]
+fn counts_filters_and_top_n_over_one_table_return_the_expected_rows() {
+    let f = fixture();
+    check(&f, "How many customers are there?", &[&["4"]]);
+    check(&f, "How many customers are older than 50?", &[&["2"]]);
+    check(
+        &f,
+        "List the names of customers from Oslo",
+        &[&["Ada"], &["Cy"]],
+    );
+    check(&f, "What is the average age of customers?", &[&["44.25"]]);
+    check(
+        &f,
+        "Show the top 2 products by unit price",
+        &[&["Cheese"], &["Ice Cream"]],
+    );
+    check(&f, "Which customer is the youngest?", &[&["Cy"]]);
+}
+
+#[test]
+fn values_groups_and_joins_return_the_expected_rows() {
+    let f = fixture();
+    // "frozen food" is a stored value of categories.category_name, reached through a join
+    check(
+        &f,
+        "Which products are in frozen food?",
+        &[&["Frozen Peas"], &["Ice Cream"]],
+    );
+    check(
+        &f,
+        "How many stores are there in each region?",
+        &[&["North", "2"], &["South", "1"]],
+    );
+    check(&f, "Which city has the most customers?", &[&["Oslo"]]);
+    check(
+        &f,
+        "Show the names of customers who have no orders",
+        &[&["Di"]],
+    );
+    check(&f, "How many orders were placed in Q3 2024?", &[&["3"]]);
+    check(
+        &f,
+        "List the names of stores opened after 2018",
+        &[&["Harbour"], &["Sunny Side"]],
+    );
+}
+
+#[test]
+fn an_unmappable_question_is_refused_with_its_unmapped_words() {
+    let f = fixture();
+    match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {
+        Err(QuerentError::CannotAnswer { unmapped, reason }) => {
+            assert!(
+                unmapped.iter().any(|w| w == "airspeed"),
+                "{unmapped:?} ({reason})"
+            );
+            assert!(unmapped.iter().any(|w| w == "swallow"), "{unmapped:?}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_business_rule_measure_orders_the_top_n() {
+    let f = fixture();
+    let rule = BusinessRule {
+        name: "units sold".into(),
+        description: "total quantity over order items".into(),
+        keywords: vec!["units sold".into()],
+        sql: Some("SUM(order_items.quantity)".into()),
+        table: Some("order_items".into()),
+        kind: "measure".into(),
+        source: String::new(),
+    };
+    let cands = ask_with(&f, "top 1 products by units sold", &[(rule, 0.9)], &[]).unwrap();
+    let sql = &cands[0].sql;
+    assert!(sql.contains("SUM(order_items.quantity)"), "{sql}");
+    assert!(
+        cands[0].trace.iter().any(|t| t.stage == "rule"),
+        "{:?}",
+        cands[0].trace
+    );
+    assert_eq!(rows(&f, sql)[0][0], "Frozen Peas", "{sql}");
+}
+
+#[test]
+fn a_close_curated_example_is_adapted_and_ranked_first() {
+    let f = fixture();
+    let ex = Example {
+        question: "How many products are in 'Dairy'?".into(),
+        sql: "SELECT COUNT(*) FROM products JOIN categories ON products.category_id = categories.category_id WHERE categories.category_name = 'Dairy'".into(),
+        source: String::new(),
+    };
+    let cands = ask_with(&f, "How many products are in 'Bakery'?", &[], &[(ex, 0.95)]).unwrap();
+    assert_eq!(cands[0].method, crate::sql::GenerationMethod::Example);
+    assert!(cands[0].sql.contains("'Bakery'"), "{}", cands[0].sql);
+    assert_eq!(rows(&f, &cands[0].sql), vec![vec!["2".to_string()]]);
+}
+
+#[test]
+fn generation_takes_a_few_milliseconds_on_an_eight_table_schema() {
+    let f = fixture();
+    assert_eq!(f.schema.tables.len(), 8);
+    let qs = [
+        "How many customers are older than 50?",
+        "Which products are in frozen food?",
+        "How many stores are there in each region?",
+        "Show the names of customers who have no orders",
+        "Which city has the most customers?",
+    ];
+    let mut times = Vec::new();
+    for _ in 0..4 {
+        for q in qs {
+            let t0 = std::time::Instant::now();
+            let _ = ask_with(&f, q, &[], &[]);
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let p50 = times[times.len() / 2];
+    // the target is 5 ms; the bound leaves room for a loaded test machine
+    assert!(p50 < 25.0, "p50 {p50:.2} ms");
+}
