@@ -1,0 +1,996 @@
+//! The chart: a kind chosen from the column roles and the question's words, drawn as SVG.
+//!
+//! [`plan`] decides what to draw as a typed [`Plan`] (never code from elsewhere); [`render`]
+//! draws it with plotters on an `SVGBackend` of 720 x 400 pixels. The crate builds plotters
+//! without a font backend (no `ttf`, no `ab_glyph`): plotters then uses its "naive" font,
+//! which only estimates text extents (0.7 em per character) and never rasterises glyphs, and
+//! the SVG backend writes every label as a plain `<text>` element the browser lays out. So
+//! text works without system fonts; label widths below are reserved from the same estimate.
+//!
+//! Rules, first match wins: nothing to plot (no rows, 1 x 1, no measure) -> none; a time
+//! dimension and a measure -> line; labelled items and a measure -> bar, or pie when the
+//! question asks for a share/split/breakdown/proportion and there are at most 8 items with
+//! non-negative values; two or more measures and no dimension -> scatter; one measure alone
+//! with at least 10 rows -> histogram (Sturges 1926 bins).
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use thiserror::Error;
+
+use super::insights::{Aggregation, Findings, Item};
+use super::{fmt_number, words, Chart, ChartKind, Profile, Role};
+
+/// Canvas size in pixels.
+const WIDTH: u32 = 720;
+const HEIGHT: u32 = 400;
+/// Most bars drawn; the title says when the result had more.
+const MAX_BARS: usize = 25;
+/// Most wedges in a pie.
+const MAX_PIE_SLICES: usize = 8;
+/// Most lines when a category splits a time series.
+const MAX_SERIES: usize = 8;
+/// Fewest values for a histogram.
+const MIN_HISTOGRAM_VALUES: usize = 10;
+/// Longest label drawn, in characters (longer ones end with an ellipsis).
+const MAX_LABEL_CHARS: usize = 28;
+const FONT: &str = "sans-serif";
+
+/// Tableau 10, a fixed qualitative palette readable by most colour-blind people.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+];
+
+/// Words by which a question asks for parts of a whole.
+const SHARE_WORDS: &[&str] = &[
+    "share",
+    "shares",
+    "split",
+    "breakdown",
+    "proportion",
+    "proportions",
+    "composition",
+    "mix",
+    "contribution",
+    "percentage",
+];
+
+/// Drawing a chart failed (plotters reported an error).
+#[derive(Debug, Error)]
+#[error("drawing the chart failed: {0}")]
+pub(crate) struct ChartError(String);
+
+fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError(e.to_string())
+}
+
+/// One line of a line chart: a value (or a gap) per period.
+#[derive(Debug, Clone)]
+pub(crate) struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// What to draw, computed from the rows by our code.
+#[derive(Debug, Clone)]
+pub(crate) enum Plan {
+    Bar {
+        label: String,
+        measure: String,
+        items: Vec<Item>,
+        note: Option<String>,
+    },
+    Pie {
+        label: String,
+        measure: String,
+        items: Vec<Item>,
+    },
+    Line {
+        time: String,
+        measure_title: String,
+        periods: Vec<String>,
+        series: Vec<Series>,
+        y: Vec<String>,
+    },
+    Scatter {
+        x: String,
+        y: String,
+        points: Vec<(f64, f64)>,
+    },
+    Histogram {
+        measure: String,
+        values: Vec<f64>,
+    },
+}
+
+impl Plan {
+    pub fn kind(&self) -> ChartKind {
+        match self {
+            Plan::Bar { .. } => ChartKind::Bar,
+            Plan::Pie { .. } => ChartKind::Pie,
+            Plan::Line { .. } => ChartKind::Line,
+            Plan::Scatter { .. } => ChartKind::Scatter,
+            Plan::Histogram { .. } => ChartKind::Histogram,
+        }
+    }
+
+    fn title(&self) -> String {
+        let t = match self {
+            Plan::Bar {
+                label,
+                measure,
+                note,
+                ..
+            } => match note {
+                Some(n) => format!("{measure} by {label} ({n})"),
+                None => format!("{measure} by {label}"),
+            },
+            Plan::Pie { label, measure, .. } => format!("Share of {measure} by {label}"),
+            Plan::Line {
+                time,
+                measure_title,
+                ..
+            } => format!("{measure_title} by {time}"),
+            Plan::Scatter { x, y, .. } => format!("{y} against {x}"),
+            Plan::Histogram { measure, values } => {
+                format!(
+                    "Distribution of {measure} ({} values)",
+                    fmt_number(values.len() as f64, true)
+                )
+            }
+        };
+        super::insights::capitalise(&t)
+    }
+
+    fn axes(&self) -> (String, Vec<String>) {
+        match self {
+            Plan::Bar { label, measure, .. } | Plan::Pie { label, measure, .. } => {
+                (label.clone(), vec![measure.clone()])
+            }
+            Plan::Line { time, y, .. } => (time.clone(), y.clone()),
+            Plan::Scatter { x, y, .. } => (x.clone(), vec![y.clone()]),
+            Plan::Histogram { measure, .. } => (measure.clone(), vec!["count".to_string()]),
+        }
+    }
+}
+
+/// Chooses and renders the chart; `None` when there is nothing to plot or drawing failed
+/// (logged: a chart is never worth failing an answer for).
+pub(crate) fn build(question: &str, profile: &Profile, findings: &Findings) -> Option<Chart> {
+    let plan = plan(question, profile, findings)?;
+    let title = plan.title();
+    match render(&plan, &title) {
+        Ok(svg) => {
+            let (x, y) = plan.axes();
+            Some(Chart {
+                kind: plan.kind(),
+                title,
+                x,
+                y,
+                svg,
+            })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, kind = ?plan.kind(), "chart not drawn");
+            None
+        }
+    }
+}
+
+/// Decides what to draw (see the module doc for the rules).
+pub(crate) fn plan(question: &str, profile: &Profile, findings: &Findings) -> Option<Plan> {
+    if profile.row_count < 2 {
+        return None;
+    }
+    let main = profile.main_measure?;
+    let measure = profile.columns[main].name.clone();
+    if let Some(trend) = &findings.trend {
+        return Some(line_plan(profile, main, trend.aggregation));
+    }
+    if let Some(r) = &findings.ranking {
+        let asks_share = words(question)
+            .iter()
+            .any(|w| SHARE_WORDS.contains(&w.as_str()))
+            || question.to_lowercase().contains("break down");
+        if asks_share && r.shares.is_some() && r.items.len() <= MAX_PIE_SLICES {
+            return Some(Plan::Pie {
+                label: r.label.clone(),
+                measure,
+                items: r.items.clone(),
+            });
+        }
+        let measure = format!(
+            "{}{}",
+            if r.aggregation == Aggregation::Sum {
+                "total "
+            } else if r.aggregation == Aggregation::Mean {
+                "average "
+            } else {
+                ""
+            },
+            measure
+        );
+        let mut items = r.items.clone();
+        let total = items.len();
+        let mut note = None;
+        if total > MAX_BARS {
+            // Keep the query's own order when it sorted by the measure (its first rows are what
+            // was asked for), otherwise the highest values.
+            let descending = match (r.aggregation, profile.order) {
+                (Aggregation::None, Some(super::Order::Ascending)) => false,
+                (Aggregation::None, Some(super::Order::Descending)) => true,
+                _ => {
+                    items.sort_by(|a, b| b.value.total_cmp(&a.value));
+                    true
+                }
+            };
+            items.truncate(MAX_BARS);
+            note = Some(format!(
+                "{} {MAX_BARS} of {}",
+                if descending { "top" } else { "bottom" },
+                fmt_number(total as f64, true)
+            ));
+        }
+        return Some(Plan::Bar {
+            label: r.label.clone(),
+            measure,
+            items,
+            note,
+        });
+    }
+    let dimensionless = profile.label.is_empty() && profile.time.is_none();
+    let measures = profile.measures();
+    if dimensionless && measures.len() >= 2 {
+        let x = *measures.iter().find(|&&m| m != main)?;
+        let points: Vec<(f64, f64)> = (0..profile.row_count)
+            .filter_map(|r| {
+                Some((
+                    profile.columns[x].numbers[r]?,
+                    profile.columns[main].numbers[r]?,
+                ))
+            })
+            .collect();
+        return (points.len() >= 2).then(|| Plan::Scatter {
+            x: profile.columns[x].name.clone(),
+            y: measure,
+            points,
+        });
+    }
+    if dimensionless && measures.len() == 1 {
+        let values = profile.columns[main].finite();
+        return (values.len() >= MIN_HISTOGRAM_VALUES)
+            .then_some(Plan::Histogram { measure, values });
+    }
+    None
+}
+
+/// A line per category (when a category with a few values splits the periods), else the main
+/// measure with the other measures of a comparable size (within 20x), each per period.
+fn line_plan(profile: &Profile, main: usize, aggregation: Aggregation) -> Plan {
+    let t = profile.time.unwrap_or(0);
+    let time = &profile.columns[t];
+    let mut keyed: Vec<(i64, String)> = (0..profile.row_count)
+        .filter_map(|r| Some((time.time_keys[r]?, time.labels[r].clone()?)))
+        .collect();
+    keyed.sort_by_key(|k| k.0);
+    keyed.dedup_by_key(|k| k.0);
+    let period_of =
+        |r: usize| time.time_keys[r].and_then(|k| keyed.binary_search_by_key(&k, |p| p.0).ok());
+    let per_period = |m: usize, keep: &dyn Fn(usize) -> bool| -> Vec<Option<f64>> {
+        let mut sums = vec![(0.0, 0usize); keyed.len()];
+        for r in (0..profile.row_count).filter(|&r| keep(r)) {
+            if let (Some(p), Some(v)) = (period_of(r), profile.columns[m].numbers[r]) {
+                sums[p].0 += v;
+                sums[p].1 += 1;
+            }
+        }
+        let mean = !profile.columns[m].additive();
+        sums.into_iter()
+            .map(|(s, n)| (n > 0).then(|| if mean { s / n as f64 } else { s }))
+            .collect()
+    };
+    let main_name = profile.columns[main].name.clone();
+    let split = profile.columns.iter().position(|c| {
+        matches!(c.role, Role::Category | Role::Identifier)
+            && (2..=MAX_SERIES).contains(&c.distinct)
+    });
+    let series: Vec<Series> = match split.filter(|_| profile.row_count > keyed.len()) {
+        Some(s) => {
+            let mut names: Vec<String> = Vec::new();
+            for l in profile.columns[s].labels.iter().flatten() {
+                if !names.contains(l) {
+                    names.push(l.clone());
+                }
+            }
+            names
+                .into_iter()
+                .map(|name| {
+                    let values = per_period(main, &|r| {
+                        profile.columns[s].labels[r].as_ref() == Some(&name)
+                    });
+                    Series { name, values }
+                })
+                .collect()
+        }
+        None => {
+            let size = |m: usize| {
+                profile.columns[m]
+                    .finite()
+                    .iter()
+                    .fold(0.0f64, |a, v| a.max(v.abs()))
+            };
+            let main_size = size(main);
+            std::iter::once(main)
+                .chain(profile.measures().into_iter().filter(|&m| {
+                    m != main
+                        && main_size > 0.0
+                        && size(m) > 0.0
+                        && (size(m) / main_size).max(main_size / size(m)) <= 20.0
+                }))
+                .take(4)
+                .map(|m| Series {
+                    name: profile.columns[m].name.clone(),
+                    values: per_period(m, &|_| true),
+                })
+                .collect()
+        }
+    };
+    let y: Vec<String> = if split.is_some() && profile.row_count > keyed.len() {
+        vec![main_name.clone()]
+    } else {
+        series.iter().map(|s| s.name.clone()).collect()
+    };
+    let measure_title = if y.len() > 1 {
+        y.join(", ")
+    } else {
+        let word = match aggregation {
+            Aggregation::Sum if split.is_none() => "total ",
+            Aggregation::Mean if split.is_none() => "average ",
+            _ => "",
+        };
+        format!("{word}{main_name}")
+    };
+    Plan::Line {
+        time: time.name.clone(),
+        measure_title,
+        periods: keyed.into_iter().map(|k| k.1).collect(),
+        series,
+        y,
+    }
+}
+
+/// Draws a plan as an SVG document.
+pub(crate) fn render(plan: &Plan, title: &str) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        match plan {
+            Plan::Bar {
+                label,
+                measure,
+                items,
+                ..
+            } => draw_bar(&root, title, label, measure, items)?,
+            Plan::Pie { items, .. } => draw_pie(&root, title, items)?,
+            Plan::Line {
+                time,
+                periods,
+                series,
+                y,
+                ..
+            } => draw_line(&root, title, time, periods, series, y)?,
+            Plan::Scatter { x, y, points } => draw_scatter(&root, title, x, y, points)?,
+            Plan::Histogram { measure, values } => draw_histogram(&root, title, measure, values)?,
+        }
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// Horizontal bars, first item on top, category labels on the left.
+fn draw_bar(
+    root: &Area,
+    title: &str,
+    label: &str,
+    measure: &str,
+    items: &[Item],
+) -> Result<(), ChartError> {
+    let labels: Vec<String> = items
+        .iter()
+        .map(|i| truncate(&i.label, MAX_LABEL_CHARS))
+        .collect();
+    let n = items.len().max(1) as i32;
+    let (lo, hi) = padded_range(items.iter().map(|i| i.value).chain([0.0]));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width(&labels, 12))
+        .build_cartesian_2d(lo..hi, (0..n - 1).into_segmented())
+        .map_err(draw_err)?;
+    let y_fmt = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) => labels
+            .get((n - 1 - *k) as usize)
+            .cloned()
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    };
+    let x_fmt = |x: &f64| fmt_axis(*x);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n as usize)
+        .y_label_formatter(&y_fmt)
+        .x_labels(8)
+        .x_label_formatter(&x_fmt)
+        .x_desc(measure)
+        .y_desc(label)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(items.iter().enumerate().map(|(i, item)| {
+            let k = n - 1 - i as i32;
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(k)),
+                    (item.value.clamp(lo, hi), SegmentValue::Exact(k + 1)),
+                ],
+                PALETTE[0].filled(),
+            );
+            bar.set_margin(2, 2, 0, 0);
+            bar
+        }))
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// Wedges clockwise from twelve o'clock, labels outside, percentages inside.
+fn draw_pie(root: &Area, title: &str, items: &[Item]) -> Result<(), ChartError> {
+    let area = root.titled(title, (FONT, 18)).map_err(draw_err)?;
+    let (w, h) = area.dim_in_pixel();
+    // The pie draws in backend coordinates; the titled area sits below the title.
+    let offset = (HEIGHT - h) as i32;
+    let center = ((w / 2) as i32, offset + (h / 2) as i32);
+    let radius = f64::from(h.min(w)) * 0.36;
+    let sizes: Vec<f64> = items.iter().map(|i| i.value.max(0.0)).collect();
+    let colors: Vec<RGBColor> = (0..items.len())
+        .map(|i| PALETTE[i % PALETTE.len()])
+        .collect();
+    let labels: Vec<String> = items.iter().map(|i| truncate(&i.label, 20)).collect();
+    let mut pie = Pie::new(&center, &radius, &sizes, &colors, &labels);
+    pie.start_angle(-90.0);
+    pie.label_style((FONT, 14).into_font().color(&BLACK));
+    pie.label_offset(8.0);
+    pie.percentages((FONT, 12).into_font().color(&WHITE));
+    area.draw(&pie).map_err(draw_err)?;
+    Ok(())
+}
+
+/// One line per series over evenly spaced periods, gaps where a period has no value.
+fn draw_line(
+    root: &Area,
+    title: &str,
+    time: &str,
+    periods: &[String],
+    series: &[Series],
+    y: &[String],
+) -> Result<(), ChartError> {
+    let n = periods.len().max(1) as i32;
+    let (lo, hi) = padded_range(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied()),
+    );
+    let longest = periods.iter().map(|p| p.chars().count()).max().unwrap_or(4);
+    // About 7 px per character at 12 px, plus a gap, across the ~620 px plot width.
+    let x_labels = (620 / (longest * 7 + 16)).clamp(2, 24);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0..n - 1, lo..hi)
+        .map_err(draw_err)?;
+    let x_fmt = |i: &i32| {
+        periods
+            .get(*i as usize)
+            .map(|p| truncate(p, 12))
+            .unwrap_or_default()
+    };
+    let y_fmt = |v: &f64| fmt_axis(*v);
+    let y_desc = if y.len() == 1 {
+        y[0].clone()
+    } else {
+        String::new()
+    };
+    chart
+        .configure_mesh()
+        .x_labels(x_labels)
+        .x_label_formatter(&x_fmt)
+        .y_labels(8)
+        .y_label_formatter(&y_fmt)
+        .x_desc(time)
+        .y_desc(y_desc)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(draw_err)?;
+    for (k, s) in series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let points: Vec<(i32, f64)> = s
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i as i32, v.filter(|x| x.is_finite())?.clamp(lo, hi))))
+            .collect();
+        // Runs of consecutive periods, so a missing period leaves a gap.
+        let mut runs: Vec<Vec<(i32, f64)>> = Vec::new();
+        for p in &points {
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|q| q.0 + 1 == p.0) => run.push(*p),
+                _ => runs.push(vec![*p]),
+            }
+        }
+        for (r, run) in runs.into_iter().enumerate() {
+            let line = chart
+                .draw_series(LineSeries::new(run, color.stroke_width(2)))
+                .map_err(draw_err)?;
+            if r == 0 && series.len() > 1 {
+                line.label(truncate(&s.name, 20)).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            }
+        }
+        if points.len() <= 60 {
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(draw_err)?;
+        }
+    }
+    if series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()
+            .map_err(draw_err)?;
+    }
+    Ok(())
+}
+
+/// Points of two measures.
+fn draw_scatter(
+    root: &Area,
+    title: &str,
+    x: &str,
+    y: &str,
+    points: &[(f64, f64)],
+) -> Result<(), ChartError> {
+    let (x0, x1) = padded_range(points.iter().map(|p| p.0));
+    let (y0, y1) = padded_range(points.iter().map(|p| p.1));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(draw_err)?;
+    let fmt = |v: &f64| fmt_axis(*v);
+    chart
+        .configure_mesh()
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .x_desc(x)
+        .y_desc(y)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(points.iter().map(|&(x, y)| {
+            Circle::new(
+                (x.clamp(x0, x1), y.clamp(y0, y1)),
+                3,
+                PALETTE[0].mix(0.7).filled(),
+            )
+        }))
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// Counts of one measure in equal-width bins; the number of bins by Sturges' rule,
+/// ceil(log2 n) + 1 (H. A. Sturges, JASA 1926), kept within 5..=30.
+fn draw_histogram(
+    root: &Area,
+    title: &str,
+    measure: &str,
+    values: &[f64],
+) -> Result<(), ChartError> {
+    let counts = bin(values);
+    let (lo, hi, width) = (counts.lo, counts.hi, counts.width);
+    let top = counts.counts.iter().copied().max().unwrap_or(1).max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(lo..hi, 0u32..top + top / 10 + 1)
+        .map_err(draw_err)?;
+    let fmt = |v: &f64| fmt_axis(*v);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_label_formatter(&fmt)
+        .x_desc(measure)
+        .y_desc("count")
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(counts.counts.iter().enumerate().map(|(i, &c)| {
+            let left = lo + width * i as f64;
+            let mut bar = Rectangle::new([(left, 0), (left + width, c)], PALETTE[0].filled());
+            bar.set_margin(0, 0, 1, 1);
+            bar
+        }))
+        .map_err(draw_err)?;
+    Ok(())
+}
+
+/// Equal-width bins over the values' range.
+pub(crate) struct Bins {
+    pub lo: f64,
+    pub hi: f64,
+    pub width: f64,
+    pub counts: Vec<u32>,
+}
+
+/// Bins finite values by Sturges' rule (5..=30 bins); a constant column gets one unit-wide bin.
+pub(crate) fn bin(values: &[f64]) -> Bins {
+    let finite: Vec<f64> = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.clamp(-AXIS_LIMIT, AXIS_LIMIT))
+        .collect();
+    let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if finite.is_empty() || max - min <= 1e-9 * min.abs().max(max.abs()).max(1e-9) {
+        let centre = if finite.is_empty() { 0.0 } else { min };
+        let half = centre.abs().max(1.0) * 0.5;
+        return Bins {
+            lo: centre - half,
+            hi: centre + half,
+            width: 2.0 * half,
+            counts: vec![finite.len() as u32],
+        };
+    }
+    let k = ((finite.len() as f64).log2().ceil() as usize + 1).clamp(5, 30);
+    let width = (max - min) / k as f64;
+    let mut counts = vec![0u32; k];
+    for v in finite {
+        let i = (((v - min) / width) as usize).min(k - 1);
+        counts[i] += 1;
+    }
+    Bins {
+        lo: min,
+        hi: max,
+        width,
+        counts,
+    }
+}
+
+/// Largest magnitude an axis reaches: plotters' tick search works in powers of ten and must
+/// not meet infinities, so absurd values are drawn clipped at this bound. Every drawn value is
+/// also clamped to its axis range, because plotters maps values to `i32` pixels and overflows
+/// on coordinates far outside the plot.
+const AXIS_LIMIT: f64 = 1e100;
+
+/// The range of the values widened by 5% each side (10% around a single value), finite and
+/// within [`AXIS_LIMIT`].
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        let v = v.clamp(-AXIS_LIMIT, AXIS_LIMIT);
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = hi - lo;
+    // A span lost in the values' precision would make the tick search spin.
+    if span <= 1e-9 * lo.abs().max(hi.abs()).max(1e-9) {
+        let pad = lo.abs().max(1.0) * 0.1;
+        return (lo - pad, hi + pad);
+    }
+    let pad = span * 0.05;
+    // Do not pad below zero when the values start at zero (bars grow from the axis), nor
+    // past the largest finite numbers.
+    let lo = if lo == 0.0 || !(lo - pad).is_finite() {
+        lo
+    } else {
+        lo - pad
+    };
+    let hi = if hi == 0.0 || !(hi + pad).is_finite() {
+        hi
+    } else {
+        hi + pad
+    };
+    (lo, hi)
+}
+
+/// Pixels reserved for category labels at `size` px: the naive font's estimate (0.7 em per
+/// character, em = size / 1.24²) plus room for the axis description.
+fn label_width(labels: &[String], size: u32) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64;
+    let em = f64::from(size) / 1.24 / 1.24;
+    ((longest * em * 0.7 * 1.35) as u32 + 34).clamp(50, 280)
+}
+
+/// Axis tick text: compact for large numbers (12.5k, 3.4M, 1.2B), else up to 2 decimals.
+fn fmt_axis(x: f64) -> String {
+    let a = x.abs();
+    let compact = |v: f64, unit: &str| {
+        let s = format!("{:.1}", v);
+        format!("{}{unit}", s.strip_suffix(".0").unwrap_or(&s))
+    };
+    if !x.is_finite() {
+        String::new()
+    } else if a >= 1e9 {
+        compact(x / 1e9, "B")
+    } else if a >= 1e6 {
+        compact(x / 1e6, "M")
+    } else if a >= 1e4 {
+        compact(x / 1e3, "k")
+    } else if x.fract() == 0.0 {
+        fmt_number(x, true)
+    } else {
+        let s = format!("{:.2}", x);
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// The text cut to `max` characters, ending with an ellipsis when cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::tests::rows;
+    use crate::answer::{build_answer, Answer};
+    use serde_json::{json, Value};
+
+    fn answer(question: &str, columns: &[&str], data: Vec<Vec<Value>>) -> Answer {
+        build_answer(question, &rows(columns, data))
+    }
+
+    fn kind(a: &Answer) -> Option<ChartKind> {
+        a.chart.as_ref().map(|c| c.kind)
+    }
+
+    fn zones() -> Vec<Vec<Value>> {
+        ["North", "South", "East", "West"]
+            .iter()
+            .zip([5000.0, 1250.5, 2500.0, 1249.5])
+            .map(|(z, v)| vec![json!(z), json!(v)])
+            .collect()
+    }
+
+    fn months() -> Vec<Vec<Value>> {
+        (1..=12)
+            .map(|m| vec![json!(format!("2024-{m:02}")), json!(1000 + 37 * m * m)])
+            .collect()
+    }
+
+    #[test]
+    fn a_month_series_is_drawn_as_a_line() {
+        let a = answer("monthly revenue in 2024", &["month", "revenue"], months());
+        let c = a.chart.expect("a chart");
+        assert_eq!(c.kind, ChartKind::Line);
+        assert_eq!(c.x, "month");
+        assert_eq!(c.y, vec!["revenue".to_string()]);
+        assert!(c.svg.starts_with("<svg"), "{}", &c.svg[..60]);
+        assert!(
+            c.svg.contains("2024-01") && c.svg.contains("<polyline"),
+            "labels and a line"
+        );
+    }
+
+    #[test]
+    fn categories_with_one_measure_are_drawn_as_bars_with_their_labels() {
+        let a = answer("revenue by zone", &["zone", "revenue"], zones());
+        let c = a.chart.expect("a chart");
+        assert_eq!(c.kind, ChartKind::Bar);
+        assert_eq!(c.title, "Revenue by zone");
+        assert!(c.svg.starts_with("<svg") && c.svg.trim_end().ends_with("</svg>"));
+        for zone in ["North", "South", "East", "West"] {
+            assert!(
+                c.svg.contains(&format!(">\n{zone}\n<")) || c.svg.contains(zone),
+                "{zone} missing"
+            );
+        }
+        assert_eq!(c.svg.matches("<text").count() >= 4, true);
+    }
+
+    #[test]
+    fn a_question_about_shares_over_few_categories_gets_a_pie() {
+        let a = answer("share of revenue by zone", &["zone", "revenue"], zones());
+        let c = a.chart.expect("a chart");
+        assert_eq!(c.kind, ChartKind::Pie);
+        assert!(
+            c.svg.contains("North") && c.svg.contains("50.0%"),
+            "labels and percentages"
+        );
+        // A share over negative values is not a pie.
+        let mut data = zones();
+        data[0][1] = json!(-5.0);
+        assert_eq!(
+            kind(&answer(
+                "share of profit by zone",
+                &["zone", "profit"],
+                data
+            )),
+            Some(ChartKind::Bar)
+        );
+    }
+
+    #[test]
+    fn a_share_question_over_many_categories_stays_a_bar() {
+        let data: Vec<Vec<Value>> = (0..12)
+            .map(|i| vec![json!(format!("c{i}")), json!(i + 1)])
+            .collect();
+        assert_eq!(
+            kind(&answer(
+                "breakdown of units by category",
+                &["category", "units"],
+                data
+            )),
+            Some(ChartKind::Bar)
+        );
+    }
+
+    fn data_40() -> Vec<Vec<Value>> {
+        (0..40)
+            .map(|i| vec![json!(format!("item {i}")), json!((i * 7919) % 101)])
+            .collect()
+    }
+
+    #[test]
+    fn more_than_twenty_five_categories_are_capped_and_the_title_says_so() {
+        let a = answer("units by item", &["item", "units"], data_40());
+        let c = a.chart.unwrap();
+        assert_eq!(c.title, "Units by item (top 25 of 40)");
+        let profile = Profile::of("units by item", &rows(&["item", "units"], data_40()));
+        let Some(Plan::Bar { items, .. }) =
+            plan("units by item", &profile, &Findings::compute(&profile))
+        else {
+            panic!("a bar plan")
+        };
+        assert_eq!(items.len(), MAX_BARS);
+        assert!(
+            items.windows(2).all(|w| w[0].value >= w[1].value),
+            "the highest kept, highest first"
+        );
+    }
+
+    #[test]
+    fn two_measures_without_a_dimension_make_a_scatter() {
+        let data: Vec<Vec<Value>> = (0..20)
+            .map(|i| vec![json!(i as f64 * 1.5), json!(100 - i)])
+            .collect();
+        let a = answer("price against units", &["price", "units"], data);
+        let c = a.chart.unwrap();
+        assert_eq!(c.kind, ChartKind::Scatter);
+        assert!(c.svg.contains("<circle"));
+    }
+
+    #[test]
+    fn one_measure_alone_over_many_rows_makes_a_histogram() {
+        let data: Vec<Vec<Value>> = (0..50)
+            .map(|i| vec![json!((i * 37 % 23) as f64 + 0.5)])
+            .collect();
+        let a = answer("basket sizes", &["basket_value"], data);
+        let c = a.chart.unwrap();
+        assert_eq!(c.kind, ChartKind::Histogram);
+        assert_eq!(c.y, vec!["count".to_string()]);
+        let b = bin(&(0..50).map(|i| i as f64).collect::<Vec<_>>());
+        assert_eq!(b.counts.len(), 7, "Sturges: ceil(log2 50) + 1");
+        assert_eq!(b.counts.iter().sum::<u32>(), 50);
+    }
+
+    #[test]
+    fn results_with_nothing_to_plot_have_no_chart() {
+        assert_eq!(
+            kind(&answer("how many", &["n"], vec![vec![json!(42)]])),
+            None
+        );
+        let text = vec![vec![json!("a"), json!("x")], vec![json!("b"), json!("y")]];
+        assert_eq!(kind(&answer("list names", &["name", "city"], text)), None);
+        assert_eq!(
+            kind(&answer("", &["v"], vec![vec![json!(1)], vec![json!(2)]])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_category_splits_a_time_series_into_lines_with_a_legend() {
+        let mut data = Vec::new();
+        for m in 1..=6 {
+            for (z, base) in [("North", 100), ("South", 60)] {
+                data.push(vec![
+                    json!(format!("2024-0{m}")),
+                    json!(z),
+                    json!(base + m * 10),
+                ]);
+            }
+        }
+        let a = answer(
+            "revenue by month and zone",
+            &["month", "zone", "revenue"],
+            data,
+        );
+        let c = a.chart.unwrap();
+        assert_eq!(c.kind, ChartKind::Line);
+        assert_eq!(c.svg.matches("<polyline").count() >= 2, true);
+        assert!(c.svg.contains("North") && c.svg.contains("South"));
+    }
+
+    #[test]
+    fn non_finite_and_null_values_do_not_break_the_drawing() {
+        let data = vec![
+            vec![json!("2024-01-01"), json!(null)],
+            vec![json!("2024-01-02"), json!(f64::MAX)],
+            vec![json!("2024-01-03"), json!(-f64::MAX)],
+            vec![json!(null), json!(3)],
+        ];
+        let a = answer("", &["day", "v"], data);
+        assert!(a.chart.is_some());
+        let huge: Vec<Vec<Value>> = (0..12)
+            .map(|i| vec![json!(if i % 2 == 0 { f64::MAX } else { -f64::MAX })])
+            .collect();
+        let _ = answer("", &["v"], huge);
+    }
+
+    #[test]
+    fn axis_numbers_are_compact() {
+        assert_eq!(fmt_axis(12_500.0), "12.5k");
+        assert_eq!(fmt_axis(3_000_000.0), "3M");
+        assert_eq!(fmt_axis(0.25), "0.25");
+        assert_eq!(fmt_axis(1500.0), "1,500");
+    }
+
+    #[test]
+    fn long_labels_are_cut_with_an_ellipsis() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}
