@@ -96,6 +96,8 @@ pub(crate) enum Plan {
     Line {
         time: String,
         measure_title: String,
+        /// The category whose values each get a line, when one splits the periods.
+        split_by: Option<String>,
         periods: Vec<String>,
         series: Vec<Series>,
         y: Vec<String>,
@@ -137,8 +139,12 @@ impl Plan {
             Plan::Line {
                 time,
                 measure_title,
+                split_by,
                 ..
-            } => format!("{measure_title} by {time}"),
+            } => match split_by {
+                Some(split) => format!("{measure_title} by {time} and {split}"),
+                None => format!("{measure_title} by {time}"),
+            },
             Plan::Scatter { x, y, .. } => format!("{y} against {x}"),
             Plan::Histogram { measure, values } => {
                 format!(
@@ -249,18 +255,14 @@ pub(crate) fn plan(question: &str, profile: &Profile, findings: &Findings) -> Op
     let dimensionless = profile.label.is_empty() && profile.time.is_none();
     let measures = profile.measures();
     if dimensionless && measures.len() >= 2 {
-        let x = *measures.iter().find(|&&m| m != main)?;
+        let (x, y) = super::scatter_axes(profile)?;
+        let (cx, cy) = (&profile.columns[x], &profile.columns[y]);
         let points: Vec<(f64, f64)> = (0..profile.row_count)
-            .filter_map(|r| {
-                Some((
-                    profile.columns[x].numbers[r]?,
-                    profile.columns[main].numbers[r]?,
-                ))
-            })
+            .filter_map(|r| Some((cx.numbers[r]?, cy.numbers[r]?)))
             .collect();
         return (points.len() >= 2).then(|| Plan::Scatter {
-            x: profile.columns[x].name.clone(),
-            y: measure,
+            x: cx.name.clone(),
+            y: cy.name.clone(),
             points,
         });
     }
@@ -302,7 +304,8 @@ fn line_plan(profile: &Profile, main: usize, aggregation: Aggregation) -> Plan {
         matches!(c.role, Role::Category | Role::Identifier)
             && (2..=MAX_SERIES).contains(&c.distinct)
     });
-    let series: Vec<Series> = match split.filter(|_| profile.row_count > keyed.len()) {
+    let split = split.filter(|_| profile.row_count > keyed.len());
+    let series: Vec<Series> = match split {
         Some(s) => {
             let mut names: Vec<String> = Vec::new();
             for l in profile.columns[s].labels.iter().flatten() {
@@ -343,7 +346,7 @@ fn line_plan(profile: &Profile, main: usize, aggregation: Aggregation) -> Plan {
                 .collect()
         }
     };
-    let y: Vec<String> = if split.is_some() && profile.row_count > keyed.len() {
+    let y: Vec<String> = if split.is_some() {
         vec![main_name.clone()]
     } else {
         series.iter().map(|s| s.name.clone()).collect()
@@ -361,6 +364,7 @@ fn line_plan(profile: &Profile, main: usize, aggregation: Aggregation) -> Plan {
     Plan::Line {
         time: time.name.clone(),
         measure_title,
+        split_by: split.map(|s| profile.columns[s].name.clone()),
         periods: keyed.into_iter().map(|k| k.1).collect(),
         series,
         y,
@@ -429,6 +433,7 @@ fn draw_bar(
     let x_fmt = |x: &f64| fmt_axis(*x);
     chart
         .configure_mesh()
+        .max_light_lines(2)
         .disable_y_mesh()
         .y_labels(n as usize)
         .y_label_formatter(&y_fmt)
@@ -518,6 +523,7 @@ fn draw_line(
     };
     chart
         .configure_mesh()
+        .max_light_lines(2)
         .x_labels(x_labels)
         .x_label_formatter(&x_fmt)
         .y_labels(8)
@@ -593,6 +599,7 @@ fn draw_scatter(
     let fmt = |v: &f64| fmt_axis(*v);
     chart
         .configure_mesh()
+        .max_light_lines(2)
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
         .x_desc(x)
@@ -634,6 +641,7 @@ fn draw_histogram(
     let fmt = |v: &f64| fmt_axis(*v);
     chart
         .configure_mesh()
+        .max_light_lines(2)
         .disable_x_mesh()
         .x_label_formatter(&fmt)
         .x_desc(measure)
@@ -910,6 +918,16 @@ mod tests {
         let a = answer("price against units", &["price", "units"], data);
         let c = a.chart.unwrap();
         assert_eq!(c.kind, ChartKind::Scatter);
+        assert_eq!(
+            (c.x.as_str(), c.y.as_slice()),
+            ("price", &["units".to_string()][..])
+        );
+        // Named alone, a measure goes up the y axis.
+        let data: Vec<Vec<Value>> = (0..5).map(|i| vec![json!(i), json!(2 * i)]).collect();
+        let c = answer("what drives units", &["units", "price"], data)
+            .chart
+            .unwrap();
+        assert_eq!((c.x.as_str(), c.y[0].as_str()), ("price", "units"));
         assert!(c.svg.contains("<circle"));
     }
 
@@ -960,6 +978,7 @@ mod tests {
         );
         let c = a.chart.unwrap();
         assert_eq!(c.kind, ChartKind::Line);
+        assert_eq!(c.title, "Revenue by month and zone");
         assert_eq!(c.svg.matches("<polyline").count() >= 2, true);
         assert!(c.svg.contains("North") && c.svg.contains("South"));
     }

@@ -61,10 +61,26 @@ pub(crate) struct MeasureStats {
 pub(crate) struct Shares {
     /// The share of each item of [`Ranking::items`], in the same order; they add up to 100.
     pub of_item: Vec<f64>,
+}
+
+impl Shares {
+    /// The shares, largest first.
+    fn sorted(&self) -> Vec<f64> {
+        let mut sorted = self.of_item.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        sorted
+    }
+
     /// The share of the highest item.
-    pub top: f64,
+    pub fn top(&self) -> f64 {
+        self.sorted().first().copied().unwrap_or(0.0)
+    }
+
     /// The share of the three highest items, when there are more than three.
-    pub top3: Option<f64>,
+    pub fn top3(&self) -> Option<f64> {
+        let sorted = self.sorted();
+        (sorted.len() > 3).then(|| sorted[..3].iter().sum())
+    }
 }
 
 /// The items named by the label columns, ranked by the main measure.
@@ -116,6 +132,16 @@ pub(crate) struct Outliers {
     pub items: Vec<Item>,
 }
 
+/// The linear correlation of two measures (Pearson's r over the rows where both are numbers).
+#[derive(Debug, Clone)]
+pub(crate) struct Correlation {
+    pub x: String,
+    pub y: String,
+    pub r: f64,
+    /// Number of rows with both values.
+    pub n: usize,
+}
+
 /// Everything the answer says about the rows.
 #[derive(Debug, Clone)]
 pub(crate) struct Findings {
@@ -129,6 +155,8 @@ pub(crate) struct Findings {
     pub ranking: Option<Ranking>,
     pub trend: Option<Trend>,
     pub outliers: Option<Outliers>,
+    /// Pearson's r between two measures of a result without dimensions.
+    pub correlation: Option<Correlation>,
     /// The label column and its number of distinct values, for results without measures.
     pub distinct_labels: Option<(String, usize)>,
 }
@@ -146,6 +174,7 @@ impl Findings {
             ranking: None,
             trend: None,
             outliers: None,
+            correlation: None,
             distinct_labels: None,
         };
         if profile.row_count == 0 || profile.columns.is_empty() {
@@ -178,6 +207,7 @@ impl Findings {
         findings.ranking = ranking(profile);
         findings.trend = trend(profile);
         findings.outliers = outliers(profile, findings.ranking.as_ref());
+        findings.correlation = correlation(profile);
         if findings.measures.is_empty() && !profile.label.is_empty() {
             let mut labels: Vec<String> = (0..profile.row_count)
                 .filter_map(|r| profile.row_label(r))
@@ -260,10 +290,10 @@ impl Findings {
                 let mut sentence = format!(
                     "{} holds {} of the {} in the result",
                     r.highest.label,
-                    fmt_percent(s.top),
+                    fmt_percent(s.top()),
                     r.measure
                 );
-                if let Some(top3) = s.top3 {
+                if let Some(top3) = s.top3() {
                     sentence.push_str(&format!("; the top 3 hold {}", fmt_percent(top3)));
                 }
                 sentence.push('.');
@@ -289,6 +319,28 @@ impl Findings {
                 t.peak.label
             )));
         }
+        if let Some(c) = &self.correlation {
+            let strength = match c.r.abs() {
+                a if a >= 0.7 => "strongly",
+                a if a >= 0.4 => "moderately",
+                a if a >= 0.2 => "weakly",
+                _ => "hardly",
+            };
+            let direction = if c.r >= 0.0 {
+                "positively"
+            } else {
+                "negatively"
+            };
+            let direction = if strength == "hardly" { "" } else { direction };
+            out.push(format!(
+                "{} and {} are {strength} {direction}{}correlated (Pearson r = {:.2} over {} rows).",
+                c.x,
+                c.y,
+                if direction.is_empty() { "" } else { " " },
+                c.r,
+                fmt_number(c.n as f64, true)
+            ));
+        }
         if let Some(o) = &self.outliers {
             let named: Vec<String> = o
                 .items
@@ -296,10 +348,9 @@ impl Findings {
                 .take(OUTLIERS_NAMED)
                 .map(|i| format!("{} ({})", i.label, fmt_number(i.value, o.integral)))
                 .collect();
-            let more = if o.items.len() > OUTLIERS_NAMED {
-                ", ..."
-            } else {
-                ""
+            let more = match o.items.len().saturating_sub(OUTLIERS_NAMED) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
             };
             let noun = if o.items.len() == 1 {
                 "outlier"
@@ -418,15 +469,8 @@ fn ranking(profile: &Profile) -> Option<Ranking> {
         && items.iter().all(|i| i.value >= 0.0)
         && total > 0.0
         && total.is_finite())
-    .then(|| {
-        let of_item: Vec<f64> = items.iter().map(|i| 100.0 * i.value / total).collect();
-        let mut sorted = of_item.clone();
-        sorted.sort_by(|a, b| b.total_cmp(a));
-        Shares {
-            top: sorted[0],
-            top3: (sorted.len() > 3).then(|| sorted[..3].iter().sum()),
-            of_item,
-        }
+    .then(|| Shares {
+        of_item: items.iter().map(|i| 100.0 * i.value / total).collect(),
     });
     Some(Ranking {
         measure: c.name.clone(),
@@ -539,6 +583,36 @@ fn outliers(profile: &Profile, ranking: Option<&Ranking>) -> Option<Outliers> {
     })
 }
 
+/// Pearson's correlation coefficient between the main measure and the first other measure,
+/// for results with no dimension and at least 3 rows where both are numbers; `None` when
+/// either is constant.
+fn correlation(profile: &Profile) -> Option<Correlation> {
+    if !profile.label.is_empty() || profile.time.is_some() {
+        return None;
+    }
+    let (x, y) = super::scatter_axes(profile)?;
+    let (cx, cy) = (&profile.columns[x], &profile.columns[y]);
+    let pairs: Vec<(f64, f64)> = (0..profile.row_count)
+        .filter_map(|r| Some((cx.numbers[r]?, cy.numbers[r]?)))
+        .collect();
+    if pairs.len() < 3 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let syy: f64 = pairs.iter().map(|p| (p.1 - my).powi(2)).sum();
+    let r = sxy / (sxx.sqrt() * syy.sqrt());
+    (r.is_finite() && sxx > 0.0 && syy > 0.0).then(|| Correlation {
+        x: cx.name.clone(),
+        y: cy.name.clone(),
+        r: r.clamp(-1.0, 1.0),
+        n: pairs.len(),
+    })
+}
+
 /// The `p` quantile of sorted values, interpolating linearly between order statistics
 /// (Hyndman & Fan 1996, type 7).
 pub(crate) fn quantile(sorted: &[f64], p: f64) -> f64 {
@@ -625,8 +699,8 @@ mod tests {
         let shares = f.ranking.unwrap().shares.expect("shares");
         let sum: f64 = shares.of_item.iter().sum();
         assert!((sum - 100.0).abs() < 1e-9, "{sum}");
-        assert!((shares.top - 50.0).abs() < 1e-9);
-        assert!((shares.top3.unwrap() - 87.505).abs() < 1e-9);
+        assert!((shares.top() - 50.0).abs() < 1e-9);
+        assert!((shares.top3().unwrap() - 87.505).abs() < 1e-9);
         let s = findings("revenue by zone", &["zone", "revenue"], zones()).sentences();
         assert!(
             s.contains(
@@ -737,6 +811,33 @@ mod tests {
             .any(|s| s.starts_with("1 outlier in units")
                 && s.contains("huge (10,000)")
                 && s.contains("Tukey 1977")));
+    }
+
+    #[test]
+    fn two_measures_without_dimensions_report_their_correlation() {
+        let data: Vec<Vec<Value>> = (0..10)
+            .map(|i| vec![json!(i), json!(100 - 3 * i)])
+            .collect();
+        let f = findings("", &["price", "units"], data);
+        let c = f.correlation.as_ref().expect("a correlation");
+        assert!((c.r + 1.0).abs() < 1e-12, "{}", c.r);
+        assert!(f.sentences().contains(
+            &"price and units are strongly negatively correlated (Pearson r = -1.00 over 10 rows)."
+                .to_string()
+        ));
+        let constant: Vec<Vec<Value>> = (0..10).map(|i| vec![json!(i), json!(5)]).collect();
+        assert!(findings("", &["price", "units"], constant)
+            .correlation
+            .is_none());
+    }
+
+    #[test]
+    fn items_named_by_an_identifier_carry_the_column_name() {
+        let data = vec![vec![json!(17), json!(5.5)], vec![json!(4), json!(2.5)]];
+        let r = findings("", &["store_id", "revenue"], data)
+            .ranking
+            .unwrap();
+        assert_eq!(r.highest.label, "store_id 17");
     }
 
     #[test]

@@ -201,6 +201,8 @@ pub(crate) struct Profile {
     pub time: Option<usize>,
     /// The order of the rows by the main measure, when the query sorted them by it.
     pub order: Option<Order>,
+    /// True when the question names the main measure more than any other measure.
+    pub main_mentioned: bool,
 }
 
 impl Profile {
@@ -226,6 +228,10 @@ impl Profile {
             .collect();
         let main_measure = choose_main_measure(&columns, &measures, &question_words);
         let order = main_measure.and_then(|m| sort_order(&columns[m].numbers));
+        let main_mentioned = main_measure.is_some_and(|m| {
+            let score = |i: usize| mention_score(&columns[i].name, &question_words);
+            measures.iter().all(|&o| o == m || score(m) > score(o))
+        });
         let time = columns.iter().position(|c| c.role == Role::Time);
         let label = choose_label(&columns, &question_words);
         Profile {
@@ -236,6 +242,7 @@ impl Profile {
             label,
             time,
             order,
+            main_mentioned,
         }
     }
 
@@ -255,14 +262,36 @@ impl Profile {
             .join(" / ")
     }
 
-    /// The label of row `row`, from the label columns; `None` when they are all null.
+    /// The label of row `row`, from the label columns; `None` when they are all null. An
+    /// identifier's value carries its column name ("store_id 17"): a bare number reads badly.
     pub fn row_label(&self, row: usize) -> Option<String> {
         let parts: Vec<String> = self
             .label
             .iter()
-            .filter_map(|&i| self.columns[i].labels[row].clone())
+            .filter_map(|&i| {
+                let c = &self.columns[i];
+                let value = c.labels[row].clone()?;
+                Some(if c.role == Role::Identifier && c.numbers[row].is_some() {
+                    format!("{} {value}", c.name)
+                } else {
+                    value
+                })
+            })
             .collect();
         (!parts.is_empty()).then(|| parts.join(" / "))
+    }
+}
+
+/// The (x, y) measures of a scatter: y is the main measure when the question names it more
+/// than the other, else the columns keep their select-list order (x first).
+pub(crate) fn scatter_axes(profile: &Profile) -> Option<(usize, usize)> {
+    let measures = profile.measures();
+    let main = profile.main_measure?;
+    let other = *measures.iter().find(|&&m| m != main)?;
+    if profile.main_mentioned {
+        Some((other, main))
+    } else {
+        Some((main.min(other), main.max(other)))
     }
 }
 

@@ -97,7 +97,7 @@ pub(crate) fn write(question: &str, profile: &Profile, f: &Findings) -> String {
             s.push_str(&format!(
                 "; {} holds {} of the total",
                 r.highest.label,
-                fmt_percent(shares.top)
+                fmt_percent(shares.top())
             ));
         }
         s.push('.');
@@ -122,6 +122,15 @@ pub(crate) fn write(question: &str, profile: &Profile, f: &Findings) -> String {
             fmt_number(t.peak.value, t.integral),
             t.peak.label
         )));
+    }
+    if let Some(c) = f.correlation.as_ref().filter(|_| sentences.is_empty()) {
+        sentences.push(format!(
+            "{} against {} over {} rows: Pearson r = {:.2}.",
+            capitalise(&c.y),
+            c.x,
+            fmt_number(c.n as f64, true),
+            c.r
+        ));
     }
     if sentences.is_empty() {
         let columns: Vec<&str> = profile.columns.iter().map(|c| c.name.as_str()).collect();
@@ -216,6 +225,16 @@ mod tests {
         ];
         let a = build_answer("sales per year", &rows(&["year", "sales"], data));
         assert_eq!(a.summary, "Sales by year went from 10.00 in 2021 to 20.00 in 2023 (+10.00, +100.0%), peaking at 40.00 in 2022.");
+    }
+
+    #[test]
+    fn two_measures_are_summarised_by_their_correlation() {
+        let data: Vec<Vec<Value>> = (0..6).map(|i| vec![json!(i), json!(10 + 2 * i)]).collect();
+        let a = build_answer("units against price", &rows(&["price", "units"], data));
+        assert_eq!(
+            a.summary,
+            "Units against price over 6 rows: Pearson r = 1.00."
+        );
     }
 
     #[test]
