@@ -417,10 +417,10 @@ fn draw_bar(
     let n = items.len().max(1) as i32;
     let (lo, hi) = padded_range(items.iter().map(|i| i.value).chain([0.0]));
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
+        .caption(title, (FONT, 22))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(label_width(&labels, 12))
+        .y_label_area_size(label_width(&labels, 14))
         .build_cartesian_2d(lo..hi, (0..n - 1).into_segmented())
         .map_err(draw_err)?;
     let y_fmt = |v: &SegmentValue<i32>| match v {
@@ -441,8 +441,8 @@ fn draw_bar(
         .x_label_formatter(&x_fmt)
         .x_desc(measure)
         .y_desc(label)
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
         .draw()
         .map_err(draw_err)?;
     chart
@@ -464,7 +464,7 @@ fn draw_bar(
 
 /// Wedges clockwise from twelve o'clock, labels outside, percentages inside.
 fn draw_pie(root: &Area, title: &str, items: &[Item]) -> Result<(), ChartError> {
-    let area = root.titled(title, (FONT, 18)).map_err(draw_err)?;
+    let area = root.titled(title, (FONT, 22)).map_err(draw_err)?;
     let (w, h) = area.dim_in_pixel();
     // The pie draws in backend coordinates; the titled area sits below the title.
     let offset = (HEIGHT - h) as i32;
@@ -477,9 +477,9 @@ fn draw_pie(root: &Area, title: &str, items: &[Item]) -> Result<(), ChartError> 
     let labels: Vec<String> = items.iter().map(|i| truncate(&i.label, 20)).collect();
     let mut pie = Pie::new(&center, &radius, &sizes, &colors, &labels);
     pie.start_angle(-90.0);
-    pie.label_style((FONT, 14).into_font().color(&BLACK));
+    pie.label_style((FONT, 17).into_font().color(&BLACK));
     pie.label_offset(8.0);
-    pie.percentages((FONT, 12).into_font().color(&WHITE));
+    pie.percentages((FONT, 14).into_font().color(&WHITE));
     area.draw(&pie).map_err(draw_err)?;
     Ok(())
 }
@@ -500,10 +500,10 @@ fn draw_line(
             .flat_map(|s| s.values.iter().flatten().copied()),
     );
     let longest = periods.iter().map(|p| p.chars().count()).max().unwrap_or(4);
-    // About 7 px per character at 12 px, plus a gap, across the ~620 px plot width.
+    // About 7 px per character at size 14 (11.3 px in the SVG), plus a gap, across ~620 px.
     let x_labels = (620 / (longest * 7 + 16)).clamp(2, 24);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
+        .caption(title, (FONT, 22))
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(64)
@@ -530,8 +530,8 @@ fn draw_line(
         .y_label_formatter(&y_fmt)
         .x_desc(time)
         .y_desc(y_desc)
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
         .draw()
         .map_err(draw_err)?;
     for (k, s) in series.iter().enumerate() {
@@ -570,7 +570,7 @@ fn draw_line(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 12))
+            .label_font((FONT, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()
@@ -590,7 +590,7 @@ fn draw_scatter(
     let (x0, x1) = padded_range(points.iter().map(|p| p.0));
     let (y0, y1) = padded_range(points.iter().map(|p| p.1));
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
+        .caption(title, (FONT, 22))
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(64)
@@ -604,8 +604,8 @@ fn draw_scatter(
         .y_label_formatter(&fmt)
         .x_desc(x)
         .y_desc(y)
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
         .draw()
         .map_err(draw_err)?;
     chart
@@ -632,7 +632,7 @@ fn draw_histogram(
     let (lo, hi, width) = (counts.lo, counts.hi, counts.width);
     let top = counts.counts.iter().copied().max().unwrap_or(1).max(1);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
+        .caption(title, (FONT, 22))
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(56)
@@ -646,8 +646,8 @@ fn draw_histogram(
         .x_label_formatter(&fmt)
         .x_desc(measure)
         .y_desc("count")
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
         .draw()
         .map_err(draw_err)?;
     chart
@@ -801,6 +801,34 @@ mod tests {
         build_answer(question, &rows(columns, data))
     }
 
+    /// Parses the SVG as XML (panicking when it is not well formed: unbalanced or mismatched
+    /// tags, bad escapes) and returns the trimmed contents of its `<text>` elements.
+    fn svg_texts(svg: &str) -> Vec<String> {
+        use quick_xml::events::Event;
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+        let mut reader = quick_xml::Reader::from_str(svg);
+        let (mut texts, mut in_text, mut depth) = (Vec::new(), false, 0i32);
+        loop {
+            match reader.read_event().expect("well-formed SVG") {
+                Event::Start(e) => {
+                    depth += 1;
+                    in_text = e.name().as_ref() == b"text";
+                }
+                Event::End(_) => {
+                    depth -= 1;
+                    in_text = false;
+                }
+                Event::Text(t) if in_text => {
+                    texts.push(t.unescape().expect("valid escapes").trim().to_string())
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(depth, 0, "every element closed");
+        texts
+    }
+
     fn kind(a: &Answer) -> Option<ChartKind> {
         a.chart.as_ref().map(|c| c.kind)
     }
@@ -826,11 +854,9 @@ mod tests {
         assert_eq!(c.kind, ChartKind::Line);
         assert_eq!(c.x, "month");
         assert_eq!(c.y, vec!["revenue".to_string()]);
-        assert!(c.svg.starts_with("<svg"), "{}", &c.svg[..60]);
-        assert!(
-            c.svg.contains("2024-01") && c.svg.contains("<polyline"),
-            "labels and a line"
-        );
+        let texts = svg_texts(&c.svg);
+        assert!(texts.iter().any(|t| t == "2024-01"), "{texts:?}");
+        assert!(c.svg.contains("<polyline"), "a line");
     }
 
     #[test]
@@ -839,14 +865,21 @@ mod tests {
         let c = a.chart.expect("a chart");
         assert_eq!(c.kind, ChartKind::Bar);
         assert_eq!(c.title, "Revenue by zone");
-        assert!(c.svg.starts_with("<svg") && c.svg.trim_end().ends_with("</svg>"));
-        for zone in ["North", "South", "East", "West"] {
+        let texts = svg_texts(&c.svg);
+        for label in [
+            "North",
+            "South",
+            "East",
+            "West",
+            "Revenue by zone",
+            "revenue",
+            "zone",
+        ] {
             assert!(
-                c.svg.contains(&format!(">\n{zone}\n<")) || c.svg.contains(zone),
-                "{zone} missing"
+                texts.iter().any(|t| t == label),
+                "{label} missing from {texts:?}"
             );
         }
-        assert_eq!(c.svg.matches("<text").count() >= 4, true);
     }
 
     #[test]
@@ -854,10 +887,13 @@ mod tests {
         let a = answer("share of revenue by zone", &["zone", "revenue"], zones());
         let c = a.chart.expect("a chart");
         assert_eq!(c.kind, ChartKind::Pie);
-        assert!(
-            c.svg.contains("North") && c.svg.contains("50.0%"),
-            "labels and percentages"
-        );
+        let texts = svg_texts(&c.svg);
+        for label in ["North", "50.0%", "West", "12.5%"] {
+            assert!(
+                texts.iter().any(|t| t == label),
+                "{label} missing from {texts:?}"
+            );
+        }
         // A share over negative values is not a pie.
         let mut data = zones();
         data[0][1] = json!(-5.0);
@@ -929,6 +965,7 @@ mod tests {
             .unwrap();
         assert_eq!((c.x.as_str(), c.y[0].as_str()), ("price", "units"));
         assert!(c.svg.contains("<circle"));
+        assert!(svg_texts(&c.svg).iter().any(|t| t == "Units against price"));
     }
 
     #[test]
@@ -979,8 +1016,9 @@ mod tests {
         let c = a.chart.unwrap();
         assert_eq!(c.kind, ChartKind::Line);
         assert_eq!(c.title, "Revenue by month and zone");
-        assert_eq!(c.svg.matches("<polyline").count() >= 2, true);
-        assert!(c.svg.contains("North") && c.svg.contains("South"));
+        assert!(c.svg.matches("<polyline").count() >= 2);
+        let texts = svg_texts(&c.svg);
+        assert!(texts.iter().any(|t| t == "North") && texts.iter().any(|t| t == "South"));
     }
 
     #[test]
@@ -1005,6 +1043,26 @@ mod tests {
         assert_eq!(fmt_axis(3_000_000.0), "3M");
         assert_eq!(fmt_axis(0.25), "0.25");
         assert_eq!(fmt_axis(1500.0), "1,500");
+    }
+
+    #[test]
+    fn labels_with_markup_characters_are_escaped_and_long_ones_cut() {
+        let data = vec![
+            vec![json!("R&D <lab> \"east\""), json!(3)],
+            vec![
+                json!("A very long category name that would not fit the margin"),
+                json!(2),
+            ],
+        ];
+        let c = answer("", &["department", "headcount"], data)
+            .chart
+            .unwrap();
+        let texts = svg_texts(&c.svg);
+        assert!(texts.iter().any(|t| t == "R&D <lab> \"east\""), "{texts:?}");
+        assert!(
+            texts.iter().any(|t| t == "A very long category name t…"),
+            "{texts:?}"
+        );
     }
 
     #[test]
