@@ -85,7 +85,10 @@ pub(crate) enum Plan {
     Bar {
         label: String,
         measure: String,
+        /// How rows sharing a label were combined into one bar.
+        aggregation: Aggregation,
         items: Vec<Item>,
+        /// Says which bars were kept when the result had more than [`MAX_BARS`].
         note: Option<String>,
     },
     Pie {
@@ -129,11 +132,12 @@ impl Plan {
             Plan::Bar {
                 label,
                 measure,
+                aggregation,
                 note,
                 ..
             } => match note {
-                Some(n) => format!("{measure} by {label} ({n})"),
-                None => format!("{measure} by {label}"),
+                Some(n) => format!("{}{measure} by {label} ({n})", aggregation.word()),
+                None => format!("{}{measure} by {label}", aggregation.word()),
             },
             Plan::Pie { label, measure, .. } => format!("Share of {measure} by {label}"),
             Plan::Line {
@@ -213,17 +217,6 @@ pub(crate) fn plan(question: &str, profile: &Profile, findings: &Findings) -> Op
                 items: r.items.clone(),
             });
         }
-        let measure = format!(
-            "{}{}",
-            if r.aggregation == Aggregation::Sum {
-                "total "
-            } else if r.aggregation == Aggregation::Mean {
-                "average "
-            } else {
-                ""
-            },
-            measure
-        );
         let mut items = r.items.clone();
         let total = items.len();
         let mut note = None;
@@ -248,6 +241,7 @@ pub(crate) fn plan(question: &str, profile: &Profile, findings: &Findings) -> Op
         return Some(Plan::Bar {
             label: r.label.clone(),
             measure,
+            aggregation: r.aggregation,
             items,
             note,
         });
@@ -381,9 +375,13 @@ pub(crate) fn render(plan: &Plan, title: &str) -> Result<String, ChartError> {
             Plan::Bar {
                 label,
                 measure,
+                aggregation,
                 items,
                 ..
-            } => draw_bar(&root, title, label, measure, items)?,
+            } => {
+                let x_desc = format!("{}{measure}", aggregation.word());
+                draw_bar(&root, title, label, &x_desc, items)?
+            }
             Plan::Pie { items, .. } => draw_pie(&root, title, items)?,
             Plan::Line {
                 time,
@@ -905,6 +903,22 @@ mod tests {
             )),
             Some(ChartKind::Bar)
         );
+    }
+
+    #[test]
+    fn rows_sharing_a_category_are_added_into_one_bar() {
+        let data = vec![
+            vec![json!("a"), json!(1)],
+            vec![json!("b"), json!(5)],
+            vec![json!("a"), json!(2)],
+        ];
+        let c = answer("units per category", &["category", "units"], data)
+            .chart
+            .unwrap();
+        assert_eq!(c.kind, ChartKind::Bar);
+        assert_eq!(c.title, "Total units by category");
+        assert_eq!(c.y, vec!["units".to_string()]);
+        assert!(svg_texts(&c.svg).iter().any(|t| t == "total units"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! [`Findings::compute`] works out, from a [`Profile`], the facts worth telling: the row count,
 //! totals and averages of the measures, the highest and lowest items by the main measure, the
-//! shares of the top items, the change over time, and outliers by Tukey's fences. The chart and
+//! shares of the top items, the change over time, outliers by Tukey's fences, and Pearson's r
+//! between two measures when the result has no dimension. The chart and
 //! the summary read the same findings, so the three never disagree. [`Findings::sentences`]
 //! renders them with numbers formatted for people.
 
@@ -35,7 +36,7 @@ pub(crate) enum Aggregation {
 
 impl Aggregation {
     /// The word put before the measure's name ("total revenue", "average price").
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Aggregation::None => "",
             Aggregation::Sum => "total ",

@@ -9,11 +9,11 @@
 //!
 //! - this file: the public types and the column profile (which column is a measure, a
 //!   category, a time dimension or an identifier, read from the values and the names);
-//! - [`insights`](self::insights): the findings (totals, top/bottom, shares, change over time,
+//! - `insights`: the findings (totals, top/bottom, shares, change over time,
 //!   outliers) and their sentences;
-//! - [`chart`](self::chart): the chart kind chosen from the profile and the question's words,
+//! - `chart`: the chart kind chosen from the profile and the question's words,
 //!   rendered to SVG with plotters;
-//! - [`summary`](self::summary): a template sentence or two built from the findings.
+//! - `summary`: a template sentence or two built from the findings.
 //!
 //! Where the rows come from (SQL generation, execution) is left to `sql` and `warehouse`;
 //! how the answer travels (JSON, the chat page) is left to `server`.

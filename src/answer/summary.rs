@@ -59,7 +59,7 @@ pub(crate) fn write(question: &str, profile: &Profile, f: &Findings) -> String {
         } else {
             ""
         };
-        let measure = format!("{}{}", aggregation_word(r.aggregation), r.measure);
+        let measure = format!("{}{}", r.aggregation.word(), r.measure);
         let headline = if r.aggregation == Aggregation::None && !direction.is_empty() {
             format!(
                 "{direction}{} rows by {}",
@@ -110,7 +110,7 @@ pub(crate) fn write(question: &str, profile: &Profile, f: &Findings) -> String {
             .unwrap_or_default();
         sentences.push(capitalise(&format!(
             "{}{} by {} went from {} in {} to {} in {} ({}{}), peaking at {} in {}.",
-            aggregation_word(t.aggregation),
+            t.aggregation.word(),
             t.measure,
             t.time,
             fmt_number(t.first().value, t.integral),
@@ -163,14 +163,6 @@ pub(crate) fn write(question: &str, profile: &Profile, f: &Findings) -> String {
         ));
     }
     sentences.join(" ")
-}
-
-fn aggregation_word(a: Aggregation) -> &'static str {
-    match a {
-        Aggregation::None => "",
-        Aggregation::Sum => "total ",
-        Aggregation::Mean => "average ",
-    }
 }
 
 #[cfg(test)]
