@@ -556,7 +556,8 @@ fn outliers(profile: &Profile, ranking: Option<&Ranking>) -> Option<Outliers> {
     let q3 = quantile(&sorted, 0.75);
     let median = quantile(&sorted, 0.5);
     let iqr = q3 - q1;
-    if !(iqr > 0.0) || !iqr.is_finite() {
+    // A zero IQR (most values equal) would flag every other value; NaN or infinity says nothing.
+    if !iqr.is_finite() || iqr <= 0.0 {
         return None;
     }
     let (lower_fence, upper_fence) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
