@@ -2,7 +2,8 @@
 //!
 //! [`Findings::compute`] works out, from a [`Profile`], the facts worth telling: the row count,
 //! totals and averages of the measures, the highest and lowest items by the main measure, the
-//! shares of the top items, the change over time, and outliers by Tukey's fences. The chart and
+//! shares of the top items, the change over time, outliers by Tukey's fences, and Pearson's r
+//! between two measures when the result has no dimension. The chart and
 //! the summary read the same findings, so the three never disagree. [`Findings::sentences`]
 //! renders them with numbers formatted for people.
 
@@ -35,7 +36,7 @@ pub(crate) enum Aggregation {
 
 impl Aggregation {
     /// The word put before the measure's name ("total revenue", "average price").
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Aggregation::None => "",
             Aggregation::Sum => "total ",
@@ -48,8 +49,6 @@ impl Aggregation {
 #[derive(Debug, Clone)]
 pub(crate) struct MeasureStats {
     pub name: String,
-    /// Number of finite values.
-    pub count: usize,
     /// The sum, for additive measures only.
     pub total: Option<f64>,
     pub mean: f64,
@@ -61,13 +60,28 @@ pub(crate) struct MeasureStats {
 /// Shares of a non-negative additive measure, in percent of the result's total.
 #[derive(Debug, Clone)]
 pub(crate) struct Shares {
-    pub total: f64,
     /// The share of each item of [`Ranking::items`], in the same order; they add up to 100.
     pub of_item: Vec<f64>,
+}
+
+impl Shares {
+    /// The shares, largest first.
+    fn sorted(&self) -> Vec<f64> {
+        let mut sorted = self.of_item.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        sorted
+    }
+
     /// The share of the highest item.
-    pub top: f64,
+    pub fn top(&self) -> f64 {
+        self.sorted().first().copied().unwrap_or(0.0)
+    }
+
     /// The share of the three highest items, when there are more than three.
-    pub top3: Option<f64>,
+    pub fn top3(&self) -> Option<f64> {
+        let sorted = self.sorted();
+        (sorted.len() > 3).then(|| sorted[..3].iter().sum())
+    }
 }
 
 /// The items named by the label columns, ranked by the main measure.
@@ -119,6 +133,16 @@ pub(crate) struct Outliers {
     pub items: Vec<Item>,
 }
 
+/// The linear correlation of two measures (Pearson's r over the rows where both are numbers).
+#[derive(Debug, Clone)]
+pub(crate) struct Correlation {
+    pub x: String,
+    pub y: String,
+    pub r: f64,
+    /// Number of rows with both values.
+    pub n: usize,
+}
+
 /// Everything the answer says about the rows.
 #[derive(Debug, Clone)]
 pub(crate) struct Findings {
@@ -132,6 +156,8 @@ pub(crate) struct Findings {
     pub ranking: Option<Ranking>,
     pub trend: Option<Trend>,
     pub outliers: Option<Outliers>,
+    /// Pearson's r between two measures of a result without dimensions.
+    pub correlation: Option<Correlation>,
     /// The label column and its number of distinct values, for results without measures.
     pub distinct_labels: Option<(String, usize)>,
 }
@@ -149,6 +175,7 @@ impl Findings {
             ranking: None,
             trend: None,
             outliers: None,
+            correlation: None,
             distinct_labels: None,
         };
         if profile.row_count == 0 || profile.columns.is_empty() {
@@ -181,9 +208,11 @@ impl Findings {
         findings.ranking = ranking(profile);
         findings.trend = trend(profile);
         findings.outliers = outliers(profile, findings.ranking.as_ref());
+        findings.correlation = correlation(profile);
         if findings.measures.is_empty() && !profile.label.is_empty() {
-            let mut labels: Vec<String> =
-                (0..profile.row_count).filter_map(|r| profile.row_label(r)).collect();
+            let mut labels: Vec<String> = (0..profile.row_count)
+                .filter_map(|r| profile.row_label(r))
+                .collect();
             labels.sort();
             labels.dedup();
             findings.distinct_labels = Some((profile.label_name(), labels.len()));
@@ -200,8 +229,11 @@ impl Findings {
             return vec![format!("The answer is {value}.")];
         }
         if !self.single_row.is_empty() {
-            let cells: Vec<String> =
-                self.single_row.iter().map(|(c, v)| format!("{c} {v}")).collect();
+            let cells: Vec<String> = self
+                .single_row
+                .iter()
+                .map(|(c, v)| format!("{c} {v}"))
+                .collect();
             return vec![format!("One row: {}.", cells.join(", "))];
         }
         let mut out = Vec::new();
@@ -211,10 +243,16 @@ impl Findings {
                 fmt_number(self.row_count as f64, true)
             )
         } else {
-            format!("The result has {} rows.", fmt_number(self.row_count as f64, true))
+            format!(
+                "The result has {} rows.",
+                fmt_number(self.row_count as f64, true)
+            )
         });
         if let Some((label, n)) = &self.distinct_labels {
-            out.push(format!("{label} has {} distinct values.", fmt_number(*n as f64, true)));
+            out.push(format!(
+                "{label} has {} distinct values.",
+                fmt_number(*n as f64, true)
+            ));
         }
         for m in self.measures.iter().take(MEASURES_TOLD) {
             out.push(match m.total {
@@ -253,10 +291,10 @@ impl Findings {
                 let mut sentence = format!(
                     "{} holds {} of the {} in the result",
                     r.highest.label,
-                    fmt_percent(s.top),
+                    fmt_percent(s.top()),
                     r.measure
                 );
-                if let Some(top3) = s.top3 {
+                if let Some(top3) = s.top3() {
                     sentence.push_str(&format!("; the top 3 hold {}", fmt_percent(top3)));
                 }
                 sentence.push('.');
@@ -264,7 +302,10 @@ impl Findings {
             }
         }
         if let Some(t) = &self.trend {
-            let pct = t.change_pct.map(|p| format!(", {}", signed_percent(p))).unwrap_or_default();
+            let pct = t
+                .change_pct
+                .map(|p| format!(", {}", signed_percent(p)))
+                .unwrap_or_default();
             out.push(capitalise(&format!(
                 "{}{} went from {} in {} to {} in {} ({}{}); the peak was {} in {}.",
                 t.aggregation.word(),
@@ -279,6 +320,28 @@ impl Findings {
                 t.peak.label
             )));
         }
+        if let Some(c) = &self.correlation {
+            let strength = match c.r.abs() {
+                a if a >= 0.7 => "strongly",
+                a if a >= 0.4 => "moderately",
+                a if a >= 0.2 => "weakly",
+                _ => "hardly",
+            };
+            let direction = if c.r >= 0.0 {
+                "positively"
+            } else {
+                "negatively"
+            };
+            let direction = if strength == "hardly" { "" } else { direction };
+            out.push(format!(
+                "{} and {} are {strength} {direction}{}correlated (Pearson r = {:.2} over {} rows).",
+                c.x,
+                c.y,
+                if direction.is_empty() { "" } else { " " },
+                c.r,
+                fmt_number(c.n as f64, true)
+            ));
+        }
         if let Some(o) = &self.outliers {
             let named: Vec<String> = o
                 .items
@@ -286,8 +349,15 @@ impl Findings {
                 .take(OUTLIERS_NAMED)
                 .map(|i| format!("{} ({})", i.label, fmt_number(i.value, o.integral)))
                 .collect();
-            let more = if o.items.len() > OUTLIERS_NAMED { ", ..." } else { "" };
-            let noun = if o.items.len() == 1 { "outlier" } else { "outliers" };
+            let more = match o.items.len().saturating_sub(OUTLIERS_NAMED) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let noun = if o.items.len() == 1 {
+                "outlier"
+            } else {
+                "outliers"
+            };
             out.push(format!(
                 "{} {noun} in {} outside {} to {} (1.5 IQR beyond the quartiles, Tukey 1977): {}{more}.",
                 o.items.len(),
@@ -311,7 +381,6 @@ fn measure_stats(profile: &Profile, i: usize) -> Option<MeasureStats> {
     let sum: f64 = values.iter().sum();
     Some(MeasureStats {
         name: c.name.clone(),
-        count: values.len(),
         total: c.additive().then_some(sum).filter(|t| t.is_finite()),
         mean: sum / values.len() as f64,
         min: values.iter().copied().fold(f64::INFINITY, f64::min),
@@ -321,7 +390,10 @@ fn measure_stats(profile: &Profile, i: usize) -> Option<MeasureStats> {
 }
 
 /// Items by label (first appearance order) with values combined when labels repeat.
-fn group(labelled: impl Iterator<Item = (String, f64)>, additive: bool) -> (Vec<Item>, Aggregation) {
+fn group(
+    labelled: impl Iterator<Item = (String, f64)>,
+    additive: bool,
+) -> (Vec<Item>, Aggregation) {
     let mut items: Vec<(String, f64, usize)> = Vec::new();
     let mut index = std::collections::HashMap::new();
     for (label, value) in labelled {
@@ -347,7 +419,11 @@ fn group(labelled: impl Iterator<Item = (String, f64)>, additive: bool) -> (Vec<
         .into_iter()
         .map(|(label, sum, n)| Item {
             label,
-            value: if aggregation == Aggregation::Mean { sum / n as f64 } else { sum },
+            value: if aggregation == Aggregation::Mean {
+                sum / n as f64
+            } else {
+                sum
+            },
         })
         .collect();
     (items, aggregation)
@@ -362,32 +438,40 @@ fn ranking(profile: &Profile) -> Option<Ranking> {
     let c = &profile.columns[m];
     let labelled = (0..profile.row_count).filter_map(|r| {
         let v = c.numbers[r]?;
-        Some((profile.row_label(r).unwrap_or_else(|| "(blank)".to_string()), v))
+        Some((
+            profile
+                .row_label(r)
+                .unwrap_or_else(|| "(blank)".to_string()),
+            v,
+        ))
     });
     let (items, aggregation) = group(labelled, c.additive());
     if items.len() < 2 || items.iter().any(|i| !i.value.is_finite()) {
         return None;
     }
-    let highest = items.iter().max_by(|a, b| a.value.total_cmp(&b.value))?.clone();
+    let highest = items
+        .iter()
+        .max_by(|a, b| a.value.total_cmp(&b.value))?
+        .clone();
     // The first of equal lowest values, as for the highest (max_by keeps the last).
-    let lowest = items.iter().rev().min_by(|a, b| a.value.total_cmp(&b.value))?.clone();
-    let highest = items.iter().find(|i| i.value == highest.value).cloned().unwrap_or(highest);
+    let lowest = items
+        .iter()
+        .rev()
+        .min_by(|a, b| a.value.total_cmp(&b.value))?
+        .clone();
+    let highest = items
+        .iter()
+        .find(|i| i.value == highest.value)
+        .cloned()
+        .unwrap_or(highest);
     let total: f64 = items.iter().map(|i| i.value).sum();
     let shares = (c.additive()
         && aggregation != Aggregation::Mean
         && items.iter().all(|i| i.value >= 0.0)
         && total > 0.0
         && total.is_finite())
-    .then(|| {
-        let of_item: Vec<f64> = items.iter().map(|i| 100.0 * i.value / total).collect();
-        let mut sorted = of_item.clone();
-        sorted.sort_by(|a, b| b.total_cmp(a));
-        Shares {
-            total,
-            top: sorted[0],
-            top3: (sorted.len() > 3).then(|| sorted[..3].iter().sum()),
-            of_item,
-        }
+    .then(|| Shares {
+        of_item: items.iter().map(|i| 100.0 * i.value / total).collect(),
     });
     Some(Ranking {
         measure: c.name.clone(),
@@ -418,15 +502,25 @@ fn trend(profile: &Profile) -> Option<Trend> {
     let first = points[0].value;
     let last = points[points.len() - 1].value;
     let change = last - first;
-    let peak = points.iter().rev().max_by(|a, b| a.value.total_cmp(&b.value))?.clone();
-    let peak = points.iter().find(|p| p.value == peak.value).cloned().unwrap_or(peak);
+    let peak = points
+        .iter()
+        .rev()
+        .max_by(|a, b| a.value.total_cmp(&b.value))?
+        .clone();
+    let peak = points
+        .iter()
+        .find(|p| p.value == peak.value)
+        .cloned()
+        .unwrap_or(peak);
     Some(Trend {
         measure: c.name.clone(),
         time: time.name.clone(),
         integral: c.integral && aggregation != Aggregation::Mean,
         aggregation,
         change,
-        change_pct: (first != 0.0).then(|| 100.0 * change / first.abs()).filter(|p| p.is_finite()),
+        change_pct: (first != 0.0)
+            .then(|| 100.0 * change / first.abs())
+            .filter(|p| p.is_finite()),
         peak,
         points,
     })
@@ -462,22 +556,62 @@ fn outliers(profile: &Profile, ranking: Option<&Ranking>) -> Option<Outliers> {
     let q3 = quantile(&sorted, 0.75);
     let median = quantile(&sorted, 0.5);
     let iqr = q3 - q1;
-    if !(iqr > 0.0) || !iqr.is_finite() {
+    // A zero IQR (most values equal) would flag every other value; NaN or infinity says nothing.
+    if !iqr.is_finite() || iqr <= 0.0 {
         return None;
     }
     let (lower_fence, upper_fence) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
-    let mut out: Vec<Item> =
-        items.into_iter().filter(|i| i.value < lower_fence || i.value > upper_fence).collect();
+    let mut out: Vec<Item> = items
+        .into_iter()
+        .filter(|i| i.value < lower_fence || i.value > upper_fence)
+        .collect();
     if out.is_empty() {
         return None;
     }
-    out.sort_by(|a, b| (b.value - median).abs().total_cmp(&(a.value - median).abs()));
+    out.sort_by(|a, b| {
+        (b.value - median)
+            .abs()
+            .total_cmp(&(a.value - median).abs())
+    });
     Some(Outliers {
-        measure: ranking.map_or_else(|| c.name.clone(), |r| format!("{}{}", r.aggregation.word(), r.measure)),
+        measure: ranking.map_or_else(
+            || c.name.clone(),
+            |r| format!("{}{}", r.aggregation.word(), r.measure),
+        ),
         integral: c.integral,
         lower_fence,
         upper_fence,
         items: out,
+    })
+}
+
+/// Pearson's correlation coefficient between the main measure and the first other measure,
+/// for results with no dimension and at least 3 rows where both are numbers; `None` when
+/// either is constant.
+fn correlation(profile: &Profile) -> Option<Correlation> {
+    if !profile.label.is_empty() || profile.time.is_some() {
+        return None;
+    }
+    let (x, y) = super::scatter_axes(profile)?;
+    let (cx, cy) = (&profile.columns[x], &profile.columns[y]);
+    let pairs: Vec<(f64, f64)> = (0..profile.row_count)
+        .filter_map(|r| Some((cx.numbers[r]?, cy.numbers[r]?)))
+        .collect();
+    if pairs.len() < 3 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let syy: f64 = pairs.iter().map(|p| (p.1 - my).powi(2)).sum();
+    let r = sxy / (sxx.sqrt() * syy.sqrt());
+    (r.is_finite() && sxx > 0.0 && syy > 0.0).then(|| Correlation {
+        x: cx.name.clone(),
+        y: cy.name.clone(),
+        r: r.clamp(-1.0, 1.0),
+        n: pairs.len(),
     })
 }
 
@@ -535,11 +669,29 @@ mod tests {
     fn a_category_result_names_the_top_and_bottom_items_with_their_values() {
         let f = findings("revenue by zone", &["zone", "revenue"], zones());
         let r = f.ranking.as_ref().expect("a ranking");
-        assert_eq!(r.highest, Item { label: "North".into(), value: 5000.0 });
-        assert_eq!(r.lowest, Item { label: "West".into(), value: 1249.5 });
+        assert_eq!(
+            r.highest,
+            Item {
+                label: "North".into(),
+                value: 5000.0
+            }
+        );
+        assert_eq!(
+            r.lowest,
+            Item {
+                label: "West".into(),
+                value: 1249.5
+            }
+        );
         let s = f.sentences();
-        assert!(s.contains(&"Highest revenue: North (5,000.00); lowest: West (1,249.50).".to_string()), "{s:?}");
-        assert!(s.contains(&"Total revenue: 10,000.00 (average 2,500.00 per row).".to_string()), "{s:?}");
+        assert!(
+            s.contains(&"Highest revenue: North (5,000.00); lowest: West (1,249.50).".to_string()),
+            "{s:?}"
+        );
+        assert!(
+            s.contains(&"Total revenue: 10,000.00 (average 2,500.00 per row).".to_string()),
+            "{s:?}"
+        );
         assert_eq!(s[0], "The result has 4 rows.");
     }
 
@@ -549,10 +701,16 @@ mod tests {
         let shares = f.ranking.unwrap().shares.expect("shares");
         let sum: f64 = shares.of_item.iter().sum();
         assert!((sum - 100.0).abs() < 1e-9, "{sum}");
-        assert!((shares.top - 50.0).abs() < 1e-9);
-        assert!((shares.top3.unwrap() - 87.505).abs() < 1e-9);
+        assert!((shares.top() - 50.0).abs() < 1e-9);
+        assert!((shares.top3().unwrap() - 87.505).abs() < 1e-9);
         let s = findings("revenue by zone", &["zone", "revenue"], zones()).sentences();
-        assert!(s.contains(&"North holds 50.0% of the revenue in the result; the top 3 hold 87.5%.".to_string()), "{s:?}");
+        assert!(
+            s.contains(
+                &"North holds 50.0% of the revenue in the result; the top 3 hold 87.5%."
+                    .to_string()
+            ),
+            "{s:?}"
+        );
     }
 
     #[test]
@@ -601,15 +759,27 @@ mod tests {
         let f = findings("", &["day", "zone", "units"], data);
         let t = f.trend.unwrap();
         assert_eq!(t.aggregation, Aggregation::Sum);
-        assert_eq!(t.points.iter().map(|p| p.value).collect::<Vec<_>>(), vec![15.0, 10.0]);
+        assert_eq!(
+            t.points.iter().map(|p| p.value).collect::<Vec<_>>(),
+            vec![15.0, 10.0]
+        );
         assert_eq!(t.change_pct, Some(-100.0 / 3.0));
         let r = f.ranking.unwrap();
-        assert_eq!(r.highest, Item { label: "N".into(), value: 17.0 });
+        assert_eq!(
+            r.highest,
+            Item {
+                label: "N".into(),
+                value: 17.0
+            }
+        );
     }
 
     #[test]
     fn a_one_by_one_result_is_a_single_value_answer() {
-        let a = build_answer("how many stores", &rows(&["store_count"], vec![vec![json!(42)]]));
+        let a = build_answer(
+            "how many stores",
+            &rows(&["store_count"], vec![vec![json!(42)]]),
+        );
         assert_eq!(a.insights, vec!["The answer is 42.".to_string()]);
         assert!(a.chart.is_none());
     }
@@ -624,13 +794,52 @@ mod tests {
 
     #[test]
     fn outliers_beyond_tukeys_fences_are_named() {
-        let mut data: Vec<Vec<Value>> =
-            (1..=10).map(|i| vec![json!(format!("s{i}")), json!(100 + i)]).collect();
+        let mut data: Vec<Vec<Value>> = (1..=10)
+            .map(|i| vec![json!(format!("s{i}")), json!(100 + i)])
+            .collect();
         data.push(vec![json!("huge"), json!(10_000)]);
         let f = findings("", &["store", "units"], data);
         let o = f.outliers.as_ref().expect("outliers");
-        assert_eq!(o.items, vec![Item { label: "huge".into(), value: 10_000.0 }]);
-        assert!(f.sentences().iter().any(|s| s.starts_with("1 outlier in units") && s.contains("huge (10,000)") && s.contains("Tukey 1977")));
+        assert_eq!(
+            o.items,
+            vec![Item {
+                label: "huge".into(),
+                value: 10_000.0
+            }]
+        );
+        assert!(f
+            .sentences()
+            .iter()
+            .any(|s| s.starts_with("1 outlier in units")
+                && s.contains("huge (10,000)")
+                && s.contains("Tukey 1977")));
+    }
+
+    #[test]
+    fn two_measures_without_dimensions_report_their_correlation() {
+        let data: Vec<Vec<Value>> = (0..10)
+            .map(|i| vec![json!(i), json!(100 - 3 * i)])
+            .collect();
+        let f = findings("", &["price", "units"], data);
+        let c = f.correlation.as_ref().expect("a correlation");
+        assert!((c.r + 1.0).abs() < 1e-12, "{}", c.r);
+        assert!(f.sentences().contains(
+            &"price and units are strongly negatively correlated (Pearson r = -1.00 over 10 rows)."
+                .to_string()
+        ));
+        let constant: Vec<Vec<Value>> = (0..10).map(|i| vec![json!(i), json!(5)]).collect();
+        assert!(findings("", &["price", "units"], constant)
+            .correlation
+            .is_none());
+    }
+
+    #[test]
+    fn items_named_by_an_identifier_carry_the_column_name() {
+        let data = vec![vec![json!(17), json!(5.5)], vec![json!(4), json!(2.5)]];
+        let r = findings("", &["store_id", "revenue"], data)
+            .ranking
+            .unwrap();
+        assert_eq!(r.highest.label, "store_id 17");
     }
 
     #[test]
@@ -650,7 +859,10 @@ mod tests {
         ];
         let a = build_answer("share of x", &rows(&["k", "x", "y"], data));
         assert!(!a.insights.is_empty());
-        let a = build_answer("", &rows(&["a", "b"], vec![vec![json!(null), json!(null)]; 3]));
+        let a = build_answer(
+            "",
+            &rows(&["a", "b"], vec![vec![json!(null), json!(null)]; 3]),
+        );
         assert_eq!(a.insights, vec!["The result has 3 rows.".to_string()]);
         // Ragged rows (fewer cells than columns) read as nulls.
         let a = build_answer("", &rows(&["a", "b"], vec![vec![json!(1)], vec![]]));
@@ -665,7 +877,10 @@ mod tests {
             vec![json!("c"), json!(-1.0)],
         ];
         let s = findings("", &["item", "elasticity_value"], data).sentences();
-        assert!(s.contains(&"Average elasticity_value: -1.33 (from -2.50 to -0.50).".to_string()), "{s:?}");
+        assert!(
+            s.contains(&"Average elasticity_value: -1.33 (from -2.50 to -0.50).".to_string()),
+            "{s:?}"
+        );
         assert!(!s.iter().any(|x| x.starts_with("Total")));
     }
 }

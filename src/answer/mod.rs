@@ -9,11 +9,11 @@
 //!
 //! - this file: the public types and the column profile (which column is a measure, a
 //!   category, a time dimension or an identifier, read from the values and the names);
-//! - [`insights`](self::insights): the findings (totals, top/bottom, shares, change over time,
+//! - `insights`: the findings (totals, top/bottom, shares, change over time,
 //!   outliers) and their sentences;
-//! - [`chart`](self::chart): the chart kind chosen from the profile and the question's words,
+//! - `chart`: the chart kind chosen from the profile and the question's words,
 //!   rendered to SVG with plotters;
-//! - [`summary`](self::summary): a template sentence or two built from the findings.
+//! - `summary`: a template sentence or two built from the findings.
 //!
 //! Where the rows come from (SQL generation, execution) is left to `sql` and `warehouse`;
 //! how the answer travels (JSON, the chat page) is left to `server`.
@@ -83,7 +83,11 @@ pub fn build_answer(question: &str, rows: &Rows) -> Answer {
     let findings = insights::Findings::compute(&profile);
     let chart = chart::build(question, &profile, &findings);
     let summary = summary::write(question, &profile, &findings);
-    Answer { insights: findings.sentences(), chart, summary }
+    Answer {
+        insights: findings.sentences(),
+        chart,
+        summary,
+    }
 }
 
 /// The role a column plays, inferred from its values and its name.
@@ -124,7 +128,7 @@ pub(crate) struct Column {
     pub labels: Vec<Option<String>>,
     /// For time columns: each row's chronological sort key.
     pub time_keys: Vec<Option<i64>>,
-    /// True when every number of the column is a whole number.
+    /// True when every number of the column is a JSON integer (formatted without decimals).
     pub integral: bool,
     /// Number of distinct non-null labels.
     pub distinct: usize,
@@ -145,11 +149,36 @@ impl Column {
     /// does not say it is an average, a ratio, a rate, a price or a score.
     pub fn additive(&self) -> bool {
         const NON_ADDITIVE: &[&str] = &[
-            "avg", "average", "mean", "median", "rate", "ratio", "pct", "percent", "percentage",
-            "share", "price", "elasticity", "index", "score", "per", "min", "max", "minimum",
-            "maximum", "std", "stddev", "variance", "rank", "lift", "growth", "yoy",
+            "avg",
+            "average",
+            "mean",
+            "median",
+            "rate",
+            "ratio",
+            "pct",
+            "percent",
+            "percentage",
+            "share",
+            "price",
+            "elasticity",
+            "index",
+            "score",
+            "per",
+            "min",
+            "max",
+            "minimum",
+            "maximum",
+            "std",
+            "stddev",
+            "variance",
+            "rank",
+            "lift",
+            "growth",
+            "yoy",
         ];
-        !name_tokens(&self.name).iter().any(|t| NON_ADDITIVE.contains(&t.as_str()))
+        !name_tokens(&self.name)
+            .iter()
+            .any(|t| NON_ADDITIVE.contains(&t.as_str()))
     }
 }
 
@@ -175,6 +204,8 @@ pub(crate) struct Profile {
     pub time: Option<usize>,
     /// The order of the rows by the main measure, when the query sorted them by it.
     pub order: Option<Order>,
+    /// True when the question names the main measure more than any other measure.
+    pub main_mentioned: bool,
 }
 
 impl Profile {
@@ -186,43 +217,93 @@ impl Profile {
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                let cells: Vec<&Value> =
-                    rows.rows.iter().map(|r| r.get(i).unwrap_or(&Value::Null)).collect();
+                let cells: Vec<&Value> = rows
+                    .rows
+                    .iter()
+                    .map(|r| r.get(i).unwrap_or(&Value::Null))
+                    .collect();
                 profile_column(name, &cells)
             })
             .collect();
         let question_words = words(question);
-        let measures: Vec<usize> =
-            (0..columns.len()).filter(|&i| columns[i].role == Role::Measure).collect();
+        let measures: Vec<usize> = (0..columns.len())
+            .filter(|&i| columns[i].role == Role::Measure)
+            .collect();
         let main_measure = choose_main_measure(&columns, &measures, &question_words);
         let order = main_measure.and_then(|m| sort_order(&columns[m].numbers));
+        let main_mentioned = main_measure.is_some_and(|m| {
+            let score = |i: usize| mention_score(&columns[i].name, &question_words);
+            measures.iter().all(|&o| o == m || score(m) > score(o))
+        });
         let time = columns.iter().position(|c| c.role == Role::Time);
         let label = choose_label(&columns, &question_words);
-        Profile { columns, row_count, truncated: rows.truncated, main_measure, label, time, order }
+        Profile {
+            columns,
+            row_count,
+            truncated: rows.truncated,
+            main_measure,
+            label,
+            time,
+            order,
+            main_mentioned,
+        }
     }
 
     /// Indices of the measure columns, in column order.
     pub fn measures(&self) -> Vec<usize> {
-        (0..self.columns.len()).filter(|&i| self.columns[i].role == Role::Measure).collect()
+        (0..self.columns.len())
+            .filter(|&i| self.columns[i].role == Role::Measure)
+            .collect()
     }
 
     /// The name of the label column(s), joined with " / ".
     pub fn label_name(&self) -> String {
-        self.label.iter().map(|&i| self.columns[i].name.as_str()).collect::<Vec<_>>().join(" / ")
+        self.label
+            .iter()
+            .map(|&i| self.columns[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
     }
 
-    /// The label of row `row`, from the label columns; `None` when they are all null.
+    /// The label of row `row`, from the label columns; `None` when they are all null. An
+    /// identifier's value carries its column name ("store_id 17"): a bare number reads badly.
     pub fn row_label(&self, row: usize) -> Option<String> {
-        let parts: Vec<String> =
-            self.label.iter().filter_map(|&i| self.columns[i].labels[row].clone()).collect();
+        let parts: Vec<String> = self
+            .label
+            .iter()
+            .filter_map(|&i| {
+                let c = &self.columns[i];
+                let value = c.labels[row].clone()?;
+                Some(if c.role == Role::Identifier && c.numbers[row].is_some() {
+                    format!("{} {value}", c.name)
+                } else {
+                    value
+                })
+            })
+            .collect();
         (!parts.is_empty()).then(|| parts.join(" / "))
+    }
+}
+
+/// The (x, y) measures of a scatter: y is the main measure when the question names it more
+/// than the other, else the columns keep their select-list order (x first).
+pub(crate) fn scatter_axes(profile: &Profile) -> Option<(usize, usize)> {
+    let measures = profile.measures();
+    let main = profile.main_measure?;
+    let other = *measures.iter().find(|&&m| m != main)?;
+    if profile.main_mentioned {
+        Some((other, main))
+    } else {
+        Some((main.min(other), main.max(other)))
     }
 }
 
 /// Infers one column's role from its cells and name.
 fn profile_column(name: &str, cells: &[&Value]) -> Column {
-    let numbers: Vec<Option<f64>> =
-        cells.iter().map(|v| v.as_f64().filter(|x| x.is_finite())).collect();
+    let numbers: Vec<Option<f64>> = cells
+        .iter()
+        .map(|v| v.as_f64().filter(|x| x.is_finite()))
+        .collect();
     let labels: Vec<Option<String>> = cells.iter().map(|v| display(v)).collect();
     let mut distinct: Vec<&String> = labels.iter().flatten().collect();
     distinct.sort();
@@ -230,7 +311,8 @@ fn profile_column(name: &str, cells: &[&Value]) -> Column {
     let distinct = distinct.len();
     let non_null: Vec<&Value> = cells.iter().copied().filter(|v| !v.is_null()).collect();
     let all_json_numbers = !non_null.is_empty() && non_null.iter().all(|v| v.is_number());
-    let integral = numbers.iter().flatten().all(|x| x.fract() == 0.0);
+    // Integers as the database typed them: a REAL column of whole values still shows decimals.
+    let integral = non_null_numbers_are_integers(cells);
     let tokens = name_tokens(name);
 
     let mut column = Column {
@@ -255,7 +337,15 @@ fn profile_column(name: &str, cells: &[&Value]) -> Column {
     column
 }
 
-/// A cell as text for people: numbers as written, strings as they are, booleans as words.
+/// True when every JSON number among the cells is an integer (`5`, not `5.0`).
+fn non_null_numbers_are_integers(cells: &[&Value]) -> bool {
+    cells
+        .iter()
+        .filter_map(|v| v.as_number())
+        .all(|n| n.is_i64() || n.is_u64())
+}
+
+/// A cell as text for labels: numbers as written, strings as they are, booleans as words.
 fn display(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
@@ -263,7 +353,14 @@ fn display(v: &Value) -> Option<String> {
         Value::Number(n) => Some(
             n.as_f64()
                 .filter(|x| x.is_finite())
-                .map(|x| if x.fract() == 0.0 { fmt_number(x, true) } else { n.to_string() })
+                // Whole numbers as written, without separators: they are years, ids, codes.
+                .map(|x| {
+                    if x.fract() == 0.0 && x.abs() < 1e15 {
+                        format!("{x:.0}")
+                    } else {
+                        n.to_string()
+                    }
+                })
                 .unwrap_or_else(|| n.to_string()),
         ),
         other => Some(other.to_string()),
@@ -294,7 +391,10 @@ fn time_keys(tokens: &[String], cells: &[&Value]) -> Option<Vec<Option<i64>>> {
                 continue;
             }
             Value::String(s) => parse_period(s.trim(), named("year")).or_else(|| {
-                s.trim().parse::<f64>().ok().and_then(|x| number_period(x, &named))
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|x| number_period(x, &named))
             }),
             Value::Number(n) => n.as_f64().and_then(|x| number_period(x, &named)),
             _ => None,
@@ -330,7 +430,10 @@ fn number_period(x: f64, named: &dyn Fn(&str) -> bool) -> Option<(Grain, i64)> {
 /// Parses ISO period text into its granularity and a chronological key.
 fn parse_period(s: &str, year_named: bool) -> Option<(Grain, i64)> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
     if !digits(0..4) {
         return None;
     }
@@ -353,7 +456,9 @@ fn parse_period(s: &str, year_named: bool) -> Option<(Grain, i64)> {
     }
     if b.len() == 7 && b[4] == b'-' && digits(5..7) {
         let month: i64 = s[5..7].parse().ok()?;
-        return (1..=12).contains(&month).then_some((Grain::Month, year * 12 + month - 1));
+        return (1..=12)
+            .contains(&month)
+            .then_some((Grain::Month, year * 12 + month - 1));
     }
     // 2024-Q1, 2024Q1, 2024 Q1
     let tail = s[4..].trim_start_matches(['-', ' ']);
@@ -363,7 +468,9 @@ fn parse_period(s: &str, year_named: bool) -> Option<(Grain, i64)> {
     }
     if tb.len() == 3 && (tb[0] == b'W' || tb[0] == b'w') && tb[1..].iter().all(u8::is_ascii_digit) {
         let week: i64 = tail[1..].parse().ok()?;
-        return (1..=53).contains(&week).then_some((Grain::Week, year * 54 + week));
+        return (1..=53)
+            .contains(&week)
+            .then_some((Grain::Week, year * 54 + week));
     }
     None
 }
@@ -371,7 +478,11 @@ fn parse_period(s: &str, year_named: bool) -> Option<(Grain, i64)> {
 /// Seconds into the day of a time like '10:00', '10:00:00', '10:00:00.5Z' or '10:00:00+02:00'.
 fn parse_seconds(t: &str) -> Option<i64> {
     let hms: Vec<&str> = t.get(..8.min(t.len()))?.split(':').collect();
-    let part = |i: usize| hms.get(i).and_then(|p| p.get(..2)).and_then(|p| p.parse::<i64>().ok());
+    let part = |i: usize| {
+        hms.get(i)
+            .and_then(|p| p.get(..2))
+            .and_then(|p| p.parse::<i64>().ok())
+    };
     let h = part(0)?;
     let m = part(1)?;
     let s = part(2).unwrap_or(0);
@@ -380,10 +491,17 @@ fn parse_seconds(t: &str) -> Option<i64> {
 
 /// The measure the question is about: the one whose name best matches the question's words,
 /// then the one the rows are sorted by, then the first.
-fn choose_main_measure(columns: &[Column], measures: &[usize], question: &[String]) -> Option<usize> {
+fn choose_main_measure(
+    columns: &[Column],
+    measures: &[usize],
+    question: &[String],
+) -> Option<usize> {
     measures.iter().copied().max_by(|&a, &b| {
         let key = |i: usize| {
-            (mention_score(&columns[i].name, question), sort_order(&columns[i].numbers).is_some())
+            (
+                mention_score(&columns[i].name, question),
+                sort_order(&columns[i].numbers).is_some(),
+            )
         };
         let (sa, oa) = key(a);
         let (sb, ob) = key(b);
@@ -417,7 +535,11 @@ fn choose_label(columns: &[Column], question: &[String]) -> Vec<usize> {
     if dims.len() > 1 {
         let rows = columns[dims[0]].labels.len();
         let mut combined: Vec<Vec<Option<&String>>> = (0..rows)
-            .map(|r| dims.iter().map(|&i| columns[i].labels[r].as_ref()).collect())
+            .map(|r| {
+                dims.iter()
+                    .map(|&i| columns[i].labels[r].as_ref())
+                    .collect()
+            })
             .collect();
         combined.sort();
         let n = combined.len();
@@ -426,21 +548,33 @@ fn choose_label(columns: &[Column], question: &[String]) -> Vec<usize> {
             return dims;
         }
     }
-    best(Role::Category, false).or_else(|| best(Role::Identifier, false)).into_iter().collect()
+    best(Role::Category, false)
+        .or_else(|| best(Role::Identifier, false))
+        .into_iter()
+        .collect()
 }
 
 /// How strongly a column name is mentioned in the question: matching tokens count 1 (exact or
 /// sharing a prefix of at least 5 letters, a crude stem), generic tokens ("total", "value") 0.25.
 fn mention_score(name: &str, question: &[String]) -> f64 {
-    const GENERIC: &[&str] = &["total", "sum", "avg", "average", "value", "amount", "count", "num", "number", "name"];
+    const GENERIC: &[&str] = &[
+        "total", "sum", "avg", "average", "value", "amount", "count", "num", "number", "name",
+    ];
     name_tokens(name)
         .iter()
         .filter(|t| {
             question.iter().any(|w| {
-                *w == **t || (w.len() >= 5 && t.len() >= 5 && w.as_bytes()[..5] == t.as_bytes()[..5])
+                *w == **t
+                    || (w.len() >= 5 && t.len() >= 5 && w.as_bytes()[..5] == t.as_bytes()[..5])
             })
         })
-        .map(|t| if GENERIC.contains(&t.as_str()) { 0.25 } else { 1.0 })
+        .map(|t| {
+            if GENERIC.contains(&t.as_str()) {
+                0.25
+            } else {
+                1.0
+            }
+        })
         .sum()
 }
 
@@ -537,7 +671,9 @@ pub(crate) fn fmt_percent(p: f64) -> String {
 /// Inserts commas every three digits of the integer part of a formatted number.
 fn group_thousands(s: &str) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut out = String::with_capacity(s.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -558,7 +694,11 @@ pub(crate) mod tests {
 
     /// Rows from column names and JSON rows.
     pub(crate) fn rows(columns: &[&str], data: Vec<Vec<Value>>) -> Rows {
-        Rows { columns: columns.iter().map(|c| c.to_string()).collect(), rows: data, truncated: false }
+        Rows {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: data,
+            truncated: false,
+        }
     }
 
     fn role(columns: &[&str], data: Vec<Vec<Value>>, column: usize) -> Role {
@@ -580,16 +720,49 @@ pub(crate) mod tests {
 
     #[test]
     fn iso_dates_months_quarters_and_named_years_are_time_columns() {
-        let d = vec![vec![json!("2024-03-04")], vec![json!("2024-03-05 10:00:00")]];
+        let d = vec![
+            vec![json!("2024-03-04")],
+            vec![json!("2024-03-05 10:00:00")],
+        ];
         assert_eq!(role(&["day"], d, 0), Role::Time);
-        assert_eq!(role(&["m"], vec![vec![json!("2024-01")], vec![json!("2024-12")]], 0), Role::Time);
-        assert_eq!(role(&["q"], vec![vec![json!("2024-Q1")], vec![json!("2024-Q2")]], 0), Role::Time);
-        assert_eq!(role(&["sales_year"], vec![vec![json!(2023)], vec![json!(2024)]], 0), Role::Time);
-        assert_eq!(role(&["year"], vec![vec![json!("2023")], vec![json!("2024")]], 0), Role::Time);
+        assert_eq!(
+            role(
+                &["m"],
+                vec![vec![json!("2024-01")], vec![json!("2024-12")]],
+                0
+            ),
+            Role::Time
+        );
+        assert_eq!(
+            role(
+                &["q"],
+                vec![vec![json!("2024-Q1")], vec![json!("2024-Q2")]],
+                0
+            ),
+            Role::Time
+        );
+        assert_eq!(
+            role(
+                &["sales_year"],
+                vec![vec![json!(2023)], vec![json!(2024)]],
+                0
+            ),
+            Role::Time
+        );
+        assert_eq!(
+            role(&["year"], vec![vec![json!("2023")], vec![json!("2024")]], 0),
+            Role::Time
+        );
         // A four-digit number is not a year unless the name says so.
-        assert_eq!(role(&["units"], vec![vec![json!(2023)], vec![json!(2024)]], 0), Role::Measure);
+        assert_eq!(
+            role(&["units"], vec![vec![json!(2023)], vec![json!(2024)]], 0),
+            Role::Measure
+        );
         // An invalid month is text.
-        assert_eq!(role(&["m"], vec![vec![json!("2024-13")]], 0), Role::Category);
+        assert_eq!(
+            role(&["m"], vec![vec![json!("2024-13")]], 0),
+            Role::Category
+        );
     }
 
     #[test]
@@ -608,7 +781,10 @@ pub(crate) mod tests {
             vec![json!("a"), json!(1), json!(-2.5)],
             vec![json!("b"), json!(5), json!(-1.0)],
         ];
-        let p = Profile::of("most elastic items", &rows(&["item", "units", "elasticity_value"], d));
+        let p = Profile::of(
+            "most elastic items",
+            &rows(&["item", "units", "elasticity_value"], d),
+        );
         assert_eq!(p.main_measure, Some(2));
     }
 
