@@ -76,7 +76,9 @@ fn query_returns_400_invalid_body_for_malformed_json() {
 
 #[test]
 fn query_returns_400_invalid_body_for_a_wrong_type() {
-    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": 42 }));
+    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": ["top items"] }));
+    assert_error(s, &b, 400, "invalid_body");
+    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": "top items", "database": { "name": "retail" } }));
     assert_error(s, &b, 400, "invalid_body");
     let (s, b) = post_json(demo_server(), "/api/query", &json!({ "database": "retail" }));
     assert_error(s, &b, 400, "invalid_body");

@@ -161,7 +161,7 @@ fn bad(message: &str) -> ApiError {
     ApiError::BadRequest(Json(ErrorBody::new("invalid_request", message, serde_json::Value::Null)))
 }
 
-#[OpenApi]
+#[OpenApi(prefix_path = "/api")]
 impl Api {
     /// Answer a question: SQL, rows, chart, insights, summary, confidence and trace.
     #[oai(path = "/query", method = "post")]

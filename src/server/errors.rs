@@ -74,6 +74,10 @@ impl From<QuerentError> for ApiError {
 /// Turns the framework's own errors (malformed JSON, wrong content type, unknown route, ...)
 /// into the same body with a stable code.
 pub async fn framework_error_response(err: poem::Error) -> Response {
+    // Our own ApiError responses travel as errors made from a response: keep them as they are.
+    if err.is_from_response() {
+        return err.into_response();
+    }
     use poem_openapi::error::{ContentTypeError, ParseParamError, ParseRequestPayloadError};
     let status = err.status();
     let code = if err.is::<ParseRequestPayloadError>() {

@@ -30,7 +30,7 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
     let docs = service.swagger_ui();
     let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);
     let route = Route::new()
-        .nest("/api", service)
+        .nest_no_strip("/api", service)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", pages::routes(pages, &settings.static_dir));

@@ -148,15 +148,30 @@ pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().unwrap()
 }
 
-/// Multiset equality of two results, numbers compared to 4 decimals, columns in any order
-/// as long as every gold column appears among the predicted ones (the lenient EX of ex.py).
+/// Multiset equality of two results, numbers equal within a relative 1e-9 (SQLite may sum in
+/// another order), columns in any order as long as every gold column appears among the
+/// predicted ones (the lenient EX of ex.py).
 pub fn rows_match(gold: &[Vec<serde_json::Value>], pred: &[Vec<serde_json::Value>]) -> bool {
-    fn key(v: &serde_json::Value) -> String {
-        match v.as_f64() {
-            Some(f) => format!("{:.4}", f),
-            None => v.to_string(),
+    use std::cmp::Ordering;
+    fn cmp(a: &serde_json::Value, b: &serde_json::Value) -> Ordering {
+        match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => a.to_string().cmp(&b.to_string()),
         }
     }
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            _ => a == b,
+        }
+    }
+    fn sorted(mut rows: Vec<Vec<serde_json::Value>>) -> Vec<Vec<serde_json::Value>> {
+        rows.sort_by(|a, b| a.iter().zip(b).map(|(x, y)| cmp(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal));
+        rows
+    }
+    let equal = |a: &[Vec<serde_json::Value>], b: &[Vec<serde_json::Value>]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(u, v)| same(u, v)))
+    };
     if gold.len() != pred.len() {
         return false;
     }
@@ -167,24 +182,17 @@ pub fn rows_match(gold: &[Vec<serde_json::Value>], pred: &[Vec<serde_json::Value
     if pn < gn {
         return false;
     }
-    let column = |rows: &[Vec<serde_json::Value>], i: usize| {
-        let mut c: Vec<String> = rows.iter().map(|r| key(&r[i])).collect();
-        c.sort();
-        c
-    };
+    let column = |rows: &[Vec<serde_json::Value>], i: usize| sorted(rows.iter().map(|r| vec![r[i].clone()]).collect());
     // Greedy assignment of gold columns to predicted columns with the same multiset of values,
     // then a check of whole rows under that assignment.
     let mut used = vec![false; pn];
     let mut assign = Vec::with_capacity(gn);
     for g in 0..gn {
         let gc = column(gold, g);
-        let Some(p) = (0..pn).find(|&p| !used[p] && column(pred, p) == gc) else { return false };
+        let Some(p) = (0..pn).find(|&p| !used[p] && equal(&column(pred, p), &gc)) else { return false };
         used[p] = true;
         assign.push(p);
     }
-    let mut a: Vec<Vec<String>> = gold.iter().map(|r| r.iter().map(key).collect()).collect();
-    let mut b: Vec<Vec<String>> = pred.iter().map(|r| assign.iter().map(|&p| key(&r[p])).collect()).collect();
-    a.sort();
-    b.sort();
-    a == b
+    let projected: Vec<Vec<serde_json::Value>> = pred.iter().map(|r| assign.iter().map(|&p| r[p].clone()).collect()).collect();
+    equal(&sorted(gold.to_vec()), &sorted(projected))
 }
