@@ -32,8 +32,12 @@ use crate::sql::pattern::{generate, PatternContext};
 use crate::warehouse::{Dialect, Schema, SqliteWarehouse, Warehouse};
 
 /// What to evaluate and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EvalOptions {
+    /// When set, every question goes through this engine's whole pipeline (retrieval, pattern
+    /// engine, guard, execution), as the server answers it; the database is the line's `db_id`
+    /// or the engine's first. When `None`, the pattern engine alone is evaluated.
+    pub engine: Option<std::sync::Arc<crate::engine::Engine>>,
     /// The JSON-lines file of questions.
     pub file: PathBuf,
     /// Where databases are: `<dir>/<db_id>/<db_id>.sqlite` or `<dir>/<db_id>.sqlite`.
@@ -58,6 +62,7 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     fn default() -> Self {
         Self {
+            engine: None,
             file: PathBuf::new(),
             database_dir: PathBuf::from("."),
             default_database: None,
@@ -525,19 +530,39 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
             })
             .unwrap_or_default();
         let t0 = Instant::now();
-        let analysis = analyze(&q);
-        let pctx = PatternContext {
-            analysis: &analysis,
-            schema: &ctx.schema,
-            docs: &ctx.docs,
-            values: &ctx.values,
-            rules: &rules,
-            examples: &examples,
-            table_scores: &no_scores,
-            dialect: Dialect::Sqlite,
-            min_confidence: 0.0,
+        let generated = match &opts.engine {
+            Some(engine) => engine
+                .ask_blocking(&crate::engine::AskRequest {
+                    question: line.question.clone(),
+                    database: line.db_id.clone(),
+                })
+                .map(|a| {
+                    vec![crate::sql::GeneratedSql {
+                        sql: a.sql,
+                        method: match a.generation_method.as_str() {
+                            "example" => crate::sql::GenerationMethod::Example,
+                            _ => crate::sql::GenerationMethod::Pattern,
+                        },
+                        confidence: a.confidence,
+                        trace: Vec::new(),
+                    }]
+                }),
+            None => {
+                let analysis = analyze(&q);
+                let pctx = PatternContext {
+                    analysis: &analysis,
+                    schema: &ctx.schema,
+                    docs: &ctx.docs,
+                    values: &ctx.values,
+                    rules: &rules,
+                    examples: &examples,
+                    table_scores: &no_scores,
+                    dialect: Dialect::Sqlite,
+                    min_confidence: 0.0,
+                };
+                generate(&pctx)
+            }
         };
-        let generated = generate(&pctx);
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         times.push(ms);
         result.generation_ms = ms;

@@ -47,6 +47,26 @@ enum Command {
         #[arg(long, default_value = "data/retail.sqlite")]
         out: PathBuf,
     },
+    /// Measure execution accuracy: run each `{question, sql, db_id?, category?}` line of FILE
+    /// through the same pipeline as the server, execute predicted and gold SQL, compare rows.
+    Eval {
+        /// JSON lines of `{question, sql, db_id?, category?|hardness?}`.
+        file: PathBuf,
+        /// Evaluate a seeded random sample of this many lines.
+        #[arg(long)]
+        sample: Option<usize>,
+        /// Seed of the sample.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Write one JSON line per question here.
+        #[arg(long)]
+        per_question: Option<PathBuf>,
+        /// Evaluate the pattern engine alone (no retrieval, no guard), as in development.
+        #[arg(long)]
+        pattern_only: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Load the knowledge base and sync the vector index (only changed items are embedded).
     Index {
         #[command(flatten)]
@@ -84,6 +104,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
             Ok(())
+        }
+        Command::Eval { file, sample, seed, per_question, pattern_only, settings } => {
+            eval(settings, file, sample, seed, per_question, pattern_only)
         }
         Command::Index { settings } => {
             let engine = Engine::build(&settings)?;
@@ -138,6 +161,36 @@ fn ask(settings: Settings, question: String, database: Option<String>, json: boo
             std::process::exit(2);
         }
     }
+    Ok(())
+}
+
+fn eval(
+    mut settings: Settings,
+    file: PathBuf,
+    sample: Option<usize>,
+    seed: u64,
+    per_question: Option<PathBuf>,
+    pattern_only: bool,
+) -> anyhow::Result<()> {
+    // Gold results can be long: compare whole results, not the server's default row limit.
+    settings.max_rows = settings.max_rows.max(20_000);
+    let (domains, _) = querent::knowledge::files::load_all(&settings.knowledge_dir);
+    let engine = if pattern_only { None } else { Some(Arc::new(Engine::build(&settings)?)) };
+    let opts = querent::eval::EvalOptions {
+        engine,
+        file,
+        database_dir: settings.database_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+        default_database: if settings.database_dir.is_none() { Some(settings.demo_db.clone()) } else { None },
+        sample,
+        seed,
+        min_confidence: settings.min_confidence,
+        per_question,
+        knowledge: domains.into_iter().map(|kb| (kb.domain.clone(), kb)).collect(),
+        timeout_ms: settings.query_timeout_ms,
+        max_rows: settings.max_rows,
+    };
+    let report = querent::eval::run_eval(&opts)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 
