@@ -288,10 +288,13 @@ impl Engine {
 
     /// Guards and runs SQL on `db`; returns the SQL that ran and its rows.
     fn run_guarded(&self, db: &Database, sql: &str) -> QuerentResult<(String, Rows)> {
-        // One row more than the limit, so that the warehouse can tell a cut result.
-        let validated = guard::validate(sql, db.warehouse.dialect(), &db.table_names, self.limits.max_rows + 1)?;
-        let rows = db.warehouse.run(&validated, self.limits)?;
-        Ok((validated.as_str().to_string(), rows))
+        let dialect = db.warehouse.dialect();
+        let shown = guard::validate(sql, dialect, &db.table_names, self.limits.max_rows)?;
+        // Run with one row more than the limit, so that the warehouse can tell a cut result;
+        // the SQL shown to people carries the limit itself.
+        let probing = guard::validate(sql, dialect, &db.table_names, self.limits.max_rows + 1)?;
+        let rows = db.warehouse.run(&probing, self.limits)?;
+        Ok((shown.as_str().to_string(), rows))
     }
 
     /// Runs user-written SQL through the guard (the same checks as generated SQL).

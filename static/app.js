@@ -736,5 +736,18 @@
   });
   els.database.addEventListener("change", onDatabaseChanged);
 
-  loadDatabases();
+  // A link can carry a question: /?q=...&database=... asks it once the databases are loaded.
+  loadDatabases().then(function () {
+    const params = new URLSearchParams(window.location.search);
+    const question = (params.get("q") || "").trim();
+    const database = params.get("database");
+    if (database && databases.some(function (db) { return db.name === database; })) {
+      els.database.value = database;
+      onDatabaseChanged();
+    }
+    if (question) {
+      els.question.value = question;
+      ask();
+    }
+  });
 })();
