@@ -196,3 +196,12 @@ fn unknown_route_returns_404_not_found_as_json() {
     let (s, b) = get_json(demo_server(), "/api/nope");
     assert_error(s, &b, 404, "not_found");
 }
+
+#[test]
+fn a_long_result_is_cut_at_the_row_limit_and_says_so() {
+    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT upc_code, units_sold FROM sales_data" }));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["row_count"], 1000);
+    assert_eq!(b["truncated"], true);
+    assert!(b["sql"].as_str().unwrap().ends_with("LIMIT 1000"), "{}", b["sql"]);
+}
