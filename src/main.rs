@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (API, chat page, Swagger UI).
     Serve {
+        /// Stop when standard input closes: for a supervising process (and the tests) whose
+        /// exit must take the server with it.
+        #[arg(long)]
+        exit_on_stdin_close: bool,
         #[command(flatten)]
         settings: Settings,
     },
@@ -89,7 +93,7 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { settings } => serve(settings),
+        Command::Serve { settings, exit_on_stdin_close } => serve(settings, exit_on_stdin_close),
         Command::Ask { question, database, json, settings } => ask(settings, question, database, json),
         Command::DemoData { scale, out } => {
             let started = std::time::Instant::now();
@@ -119,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(settings: Settings, exit_on_stdin_close: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = std::net::TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -130,8 +134,20 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("querent listening on http://{}", listener.local_addr()?);
         use std::io::Write;
         std::io::stdout().flush()?;
-        querent::server::serve(listener, app, async {
-            let _ = tokio::signal::ctrl_c().await;
+        let (stdin_closed, closed) = tokio::sync::oneshot::channel::<()>();
+        if exit_on_stdin_close {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+                let _ = stdin_closed.send(());
+            });
+        } else {
+            std::mem::forget(stdin_closed);
+        }
+        querent::server::serve(listener, app, async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = closed => tracing::info!("standard input closed: stopping"),
+            }
         })
         .await?;
         Ok(())

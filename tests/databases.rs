@@ -9,6 +9,7 @@ use common::{ask, get_json, TestServer};
 use serde_json::json;
 
 fn make_databases(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
     let shop = rusqlite::Connection::open(dir.join("shop.sqlite")).unwrap();
     shop.execute_batch(
         "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT, city TEXT);
@@ -28,14 +29,46 @@ fn make_databases(dir: &std::path::Path) {
     notes.execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO note VALUES (1, 'hello');").unwrap();
 }
 
+/// Curated knowledge for `shop`: one good example, one that names a missing column.
+fn make_knowledge(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("shop")).unwrap();
+    std::fs::write(
+        dir.join("shop/examples.yml"),
+        "examples:\n  - question: Which customers live in London?\n    sql: SELECT name FROM customer WHERE city = 'London'\n  - question: What is the total discount?\n    sql: SELECT SUM(discount) FROM orders\n",
+    )
+    .unwrap();
+}
+
 fn server() -> &'static TestServer {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     static SERVER: OnceLock<TestServer> = OnceLock::new();
     SERVER.get_or_init(|| {
         let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
-        make_databases(dir.path());
-        TestServer::start(&["--database-dir", dir.path().to_str().unwrap()])
+        make_databases(&dir.path().join("db"));
+        make_knowledge(&dir.path().join("knowledge"));
+        TestServer::start_with_knowledge(
+            &dir.path().join("knowledge"),
+            &["--database-dir", dir.path().join("db").to_str().unwrap()],
+        )
     })
+}
+
+#[test]
+fn a_failing_example_is_reported_with_its_file_and_line_and_the_server_still_answers() {
+    let (s, b) = get_json(server(), "/api/health");
+    assert_eq!(s, 200);
+    assert_eq!(b["status"], "degraded");
+    let issues = b["knowledge_issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    let source = issues[0]["source"].as_str().unwrap();
+    assert!(source.ends_with("shop/examples.yml:4"), "{source}");
+    assert!(issues[0]["message"].as_str().unwrap().contains("discount"), "{issues:?}");
+    let (s, b) = get_json(server(), "/api/examples?database=shop");
+    assert_eq!(s, 200);
+    assert_eq!(b["examples"].as_array().unwrap().len(), 1);
+    let (s, b) = ask(server(), "Which customers live in London?", Some("shop"));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rows"], json!([["Ada"]]));
 }
 
 #[test]

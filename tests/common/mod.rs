@@ -23,6 +23,7 @@ pub fn demo_db() -> PathBuf {
 pub struct TestServer {
     pub base_url: String,
     child: Child,
+    _stdin: std::process::ChildStdin,
     _data_dir: tempfile::TempDir,
 }
 
@@ -37,15 +38,21 @@ impl TestServer {
     /// Starts `querent serve` on 127.0.0.1:0 with its own data directory and `extra` flags,
     /// and waits for the line that gives its address.
     pub fn start(extra: &[&str]) -> TestServer {
+        Self::start_with_knowledge(&repo().join("knowledge"), extra)
+    }
+
+    /// Starts `querent serve` with the knowledge base at `knowledge`.
+    pub fn start_with_knowledge(knowledge: &Path, extra: &[&str]) -> TestServer {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let root = repo();
         let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
             .arg("serve")
+            .arg("--exit-on-stdin-close")
             .args(["--addr", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir.path())
             .arg("--knowledge-dir")
-            .arg(root.join("knowledge"))
+            .arg(knowledge)
             .arg("--demo-db")
             .arg(demo_db())
             .arg("--templates-dir")
@@ -53,10 +60,14 @@ impl TestServer {
             .arg("--static-dir")
             .arg(root.join("static"))
             .args(extra)
+            // The server stops when this pipe closes, i.e. when the test process ends: the
+            // shared servers live in statics, which are never dropped.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the querent binary starts");
+        let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let base_url = loop {
@@ -71,7 +82,7 @@ impl TestServer {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        TestServer { base_url, child, _data_dir: data_dir }
+        TestServer { base_url, child, _stdin: stdin, _data_dir: data_dir }
     }
 
     pub fn url(&self, path: &str) -> String {
