@@ -4,7 +4,7 @@
 use super::ast::{CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
 use super::frame::{Combine, Cond, Frame, Measure, Term};
 use super::joins::{JoinGraph, JoinPlan};
-use super::linking::ColRef;
+use super::linking::{is_month_text, ColRef};
 use crate::warehouse::Schema;
 
 /// Why a frame could not become a query.
@@ -37,6 +37,40 @@ fn term_expr(schema: &Schema, t: &Term) -> Expr {
     }
 }
 
+/// A `[start, end)` date range on a `YYYY-MM` text column: a whole year is `LIKE 'YYYY-%'`,
+/// anything else compares the months as text (a start inside a month keeps that month).
+fn month_text_range(
+    col: Expr,
+    start: Option<chrono::NaiveDate>,
+    end: Option<chrono::NaiveDate>,
+) -> Expr {
+    use chrono::Datelike;
+    let ym = |d: chrono::NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+    if let (Some(s), Some(e)) = (start, end) {
+        if s.month() == 1 && s.day() == 1 && e.month() == 1 && e.day() == 1 && e.year() == s.year() + 1 {
+            return Expr::Like {
+                expr: Box::new(col),
+                pattern: format!("{:04}-%", s.year()),
+                negated: false,
+            };
+        }
+    }
+    let mut v = Vec::new();
+    if let Some(s) = start {
+        v.push(Expr::cmp(col.clone(), CmpOp::Ge, Expr::Lit(Literal::Text(ym(s)))));
+    }
+    if let Some(e) = end {
+        // the end is exclusive: a range ending on the 1st stops before that month
+        let last = e.pred_opt().unwrap_or(e);
+        v.push(Expr::cmp(col, CmpOp::Le, Expr::Lit(Literal::Text(ym(last)))));
+    }
+    match v.len() {
+        0 => Expr::Lit(Literal::Number("1".into())),
+        1 => v.remove(0),
+        _ => Expr::And(v),
+    }
+}
+
 fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
     match c {
         Cond::Cmp { col, op, value } => {
@@ -65,6 +99,9 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             pattern: pattern.clone(),
             negated: *negated,
         },
+        Cond::DateRange { col, start, end } if is_month_text(schema, *col) => {
+            month_text_range(col_expr(schema, *col), *start, *end)
+        }
         Cond::DateRange { col, start, end } => {
             let mut v = Vec::new();
             if let Some(s) = start {
@@ -103,6 +140,11 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
                 (None, None) => Expr::Lit(Literal::Number("1".into())),
             }
         }
+        Cond::Month { col, month } if is_month_text(schema, *col) => Expr::Like {
+            expr: Box::new(col_expr(schema, *col)),
+            pattern: format!("%-{month:02}"),
+            negated: false,
+        },
         Cond::Month { col, month } => Expr::cmp(
             Expr::DatePart {
                 part: super::ast::DatePart::Month,

@@ -105,7 +105,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     }
 
     // 2. the question frame, with business rules
-    let hits = frame::rule_hits(a, ctx.rules);
+    let hits = frame::rule_hits(a, ctx.rules, &links);
     let fr = frame::build_frame(a, ctx.schema, &lex, &links, &graph, &hits);
     let anything_linked = links
         .spans
@@ -113,6 +113,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         .any(|s| !matches!(s.best().target, Target::Value { .. }))
         || !hits.is_empty();
     let mut refusal_reason = String::new();
+    if std::env::var("P2DBG").is_ok() { eprintln!("DBG notes {:?} unmapped {:?} cov {} sel {:?}", fr.notes, fr.unmapped, fr.coverage, fr.select); }
     if anything_linked {
         match build::build_query(&fr, ctx.schema, &graph) {
             Ok((query, plan)) => {
