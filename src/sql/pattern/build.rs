@@ -37,6 +37,20 @@ fn term_expr(schema: &Schema, t: &Term) -> Expr {
     }
 }
 
+/// The year of a date column: `strftime('%Y', ..)` (through the dialect), or the first four
+/// characters of a `YYYY-MM` text column.
+fn year_expr(schema: &Schema, c: ColRef) -> Expr {
+    if is_month_text(schema, c) {
+        let t = &schema.tables[c.table];
+        Expr::Raw(format!("substr({}.{}, 1, 4)", t.name, t.columns[c.column].name))
+    } else {
+        Expr::DatePart {
+            part: super::ast::DatePart::Year,
+            expr: Box::new(col_expr(schema, c)),
+        }
+    }
+}
+
 /// A `[start, end)` date range on a `YYYY-MM` text column: a whole year is `LIKE 'YYYY-%'`,
 /// anything else compares the months as text (a start inside a month keeps that month).
 fn month_text_range(
@@ -279,6 +293,7 @@ fn frame_columns(frame: &Frame) -> Vec<ColRef> {
         }
     }
     v.extend(frame.group_by.iter().copied());
+    v.extend(frame.group_by_year);
     v
 }
 
@@ -367,6 +382,19 @@ fn build_select(
             },
         })
         .collect();
+    let mut items: Vec<SelectItem> = items;
+    let mut group_by: Vec<Expr> = frame.group_by.iter().map(|c| col_expr(schema, *c)).collect();
+    if let Some(c) = frame.group_by_year {
+        let year = year_expr(schema, c);
+        items.insert(
+            0,
+            SelectItem {
+                expr: year.clone(),
+                alias: Some("year".into()),
+            },
+        );
+        group_by.insert(0, year);
+    }
     let mut conds: Vec<Expr> = frame
         .conds
         .iter()
@@ -386,11 +414,7 @@ fn build_select(
             1 => conds.pop(),
             _ => Some(Expr::And(conds)),
         },
-        group_by: frame
-            .group_by
-            .iter()
-            .map(|c| col_expr(schema, *c))
-            .collect(),
+        group_by,
         having: frame
             .having
             .as_ref()

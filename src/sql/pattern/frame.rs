@@ -193,6 +193,8 @@ pub struct Frame {
     pub link_quality: f32,
     /// Names of the business rules applied.
     pub rules: Vec<String>,
+    /// Group by the year of this date column, shown first ("2023 versus 2024").
+    pub group_by_year: Option<ColRef>,
 }
 
 /// A business rule that the question calls up, by its tokens.
@@ -1702,6 +1704,29 @@ impl<'a> Builder<'a> {
                 done[z] = true;
                 values.push(found[z].1.clone());
             }
+            // "EDLP versus High-Low", "compare A and B": one group per value
+            let versus = between
+                .iter()
+                .any(|w| matches!(*w, "versus" | "vs" | "vs." | "against"))
+                || self.compares();
+            if versus && neg == Neg::None {
+                self.push_cond_at(
+                    start,
+                    Cond::In {
+                        col,
+                        values,
+                        negated: false,
+                    },
+                );
+                if !self.f.group_by.contains(&col) {
+                    self.f.group_by.push(col);
+                }
+                self.f.notes.push(format!(
+                    "values of {} compared: one group per value",
+                    self.col_name(col)
+                ));
+                continue;
+            }
             if !or && neg == Neg::None && values.len() == 2 && self.f.combine.is_none() {
                 let a = Cond::Cmp {
                     col,
@@ -2268,7 +2293,67 @@ impl<'a> Builder<'a> {
             })
     }
 
+    /// True when the question compares the things it names ("compare", "versus", "vs", "against").
+    fn compares(&self) -> bool {
+        self.a.tokens.iter().any(|t| {
+            matches!(
+                t.lower.as_str(),
+                "compare" | "compared" | "comparing" | "comparison" | "versus" | "vs" | "vs." | "against"
+            )
+        })
+    }
+
+    /// "revenue in 2023 versus 2024": several whole years compared are one group per year,
+    /// filtered to those years. Returns true when it read the question so.
+    fn compared_years(&mut self) -> bool {
+        let years: Vec<TimeRange> = self
+            .a
+            .time_ranges
+            .iter()
+            .filter(|r| r.bare_year)
+            .filter(|r| {
+                !(r.tokens.0..r.tokens.1)
+                    .any(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
+            })
+            .cloned()
+            .collect();
+        if years.len() < 2 || !self.compares() || self.a.time_ranges.len() != years.len() {
+            return false;
+        }
+        let Some(c) = self.temporal_column(years[0].tokens.0) else {
+            return false;
+        };
+        if is_year_column(self.schema, c)
+            || self.schema.tables[c.table].columns[c.column]
+                .kind()
+                .is_numeric()
+        {
+            return false;
+        }
+        let conds: Vec<Cond> = years
+            .iter()
+            .map(|r| Cond::DateRange {
+                col: c,
+                start: r.start,
+                end: r.end,
+            })
+            .collect();
+        self.f.conds.push(Cond::Or(conds));
+        self.f.group_by_year = Some(c);
+        for r in &years {
+            self.mark(r.tokens.0, r.tokens.1);
+        }
+        self.f.notes.push(format!(
+            "years compared: grouped by the year of {}",
+            self.col_name(c)
+        ));
+        true
+    }
+
     fn times(&mut self) {
+        if self.compared_years() {
+            return;
+        }
         let ranges = self.a.time_ranges.clone();
         for r in &ranges {
             if (r.tokens.0..r.tokens.1)
@@ -3080,6 +3165,17 @@ impl<'a> Builder<'a> {
             _ => None,
         });
         if let Some(c) = own {
+            // "how many stores are there": a plain count of the table's rows, unless the
+            // question asks for distinct values or the column is the better link
+            let cscore = sp
+                .links
+                .iter()
+                .find(|l| l.target == (Target::Column { col: c }))
+                .map(|l| l.score)
+                .unwrap_or(0.0);
+            if counting && !self.a.has(crate::question::Intent::Distinct) && tbest >= cscore {
+                return false;
+            }
             self.span_col.insert(si, c);
             return true;
         }
