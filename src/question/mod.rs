@@ -278,11 +278,3 @@ mod tests {
         assert!(v["time_ranges"][0]["end"].is_null());
     }
 }
-#[cfg(test)]
-mod tmp_debug {
-    #[test]
-    fn tmp_dbg() {
-        let a = super::analyze(&super::Question::parse("What was total revenue in the third quarter of 2023?").unwrap());
-        eprintln!("{:?}\n{:?}\n{:?}", a.numbers, a.time_ranges, a.top_n);
-    }
-}

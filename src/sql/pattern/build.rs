@@ -42,7 +42,10 @@ fn term_expr(schema: &Schema, t: &Term) -> Expr {
 fn year_expr(schema: &Schema, c: ColRef) -> Expr {
     if is_month_text(schema, c) {
         let t = &schema.tables[c.table];
-        Expr::Raw(format!("substr({}.{}, 1, 4)", t.name, t.columns[c.column].name))
+        Expr::Raw(format!(
+            "substr({}.{}, 1, 4)",
+            t.name, t.columns[c.column].name
+        ))
     } else {
         Expr::DatePart {
             part: super::ast::DatePart::Year,
@@ -61,7 +64,12 @@ fn month_text_range(
     use chrono::Datelike;
     let ym = |d: chrono::NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
     if let (Some(s), Some(e)) = (start, end) {
-        if s.month() == 1 && s.day() == 1 && e.month() == 1 && e.day() == 1 && e.year() == s.year() + 1 {
+        if s.month() == 1
+            && s.day() == 1
+            && e.month() == 1
+            && e.day() == 1
+            && e.year() == s.year() + 1
+        {
             return Expr::Like {
                 expr: Box::new(col),
                 pattern: format!("{:04}-%", s.year()),
@@ -71,12 +79,20 @@ fn month_text_range(
     }
     let mut v = Vec::new();
     if let Some(s) = start {
-        v.push(Expr::cmp(col.clone(), CmpOp::Ge, Expr::Lit(Literal::Text(ym(s)))));
+        v.push(Expr::cmp(
+            col.clone(),
+            CmpOp::Ge,
+            Expr::Lit(Literal::Text(ym(s))),
+        ));
     }
     if let Some(e) = end {
         // the end is exclusive: a range ending on the 1st stops before that month
         let last = e.pred_opt().unwrap_or(e);
-        v.push(Expr::cmp(col, CmpOp::Le, Expr::Lit(Literal::Text(ym(last)))));
+        v.push(Expr::cmp(
+            col,
+            CmpOp::Le,
+            Expr::Lit(Literal::Text(ym(last))),
+        ));
     }
     match v.len() {
         0 => Expr::Lit(Literal::Number("1".into())),
@@ -383,7 +399,11 @@ fn build_select(
         })
         .collect();
     let mut items: Vec<SelectItem> = items;
-    let mut group_by: Vec<Expr> = frame.group_by.iter().map(|c| col_expr(schema, *c)).collect();
+    let mut group_by: Vec<Expr> = frame
+        .group_by
+        .iter()
+        .map(|c| col_expr(schema, *c))
+        .collect();
     if let Some(c) = frame.group_by_year {
         let year = year_expr(schema, c);
         items.insert(

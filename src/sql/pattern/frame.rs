@@ -242,9 +242,10 @@ pub fn rule_hits<'r>(
             }
             for i in 0..stems.len() {
                 if i + ps.len() <= stems.len()
-                    && ps.iter().enumerate().all(|(k, (st, lo))| {
-                        st == stems[i + k] && close_form(lo, lowers[i + k])
-                    })
+                    && ps
+                        .iter()
+                        .enumerate()
+                        .all(|(k, (st, lo))| st == stems[i + k] && close_form(lo, lowers[i + k]))
                 {
                     let cand = (i, i + ps.len());
                     if best.is_none_or(|b| cand.1 - cand.0 > b.1 - b.0) {
@@ -263,9 +264,8 @@ pub fn rule_hits<'r>(
     // "gross margin percent"): the longer reading wins
     let all = hits.clone();
     hits.retain(|h| {
-        !all.iter().any(|o| {
-            o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start
-        })
+        !all.iter()
+            .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
     });
     hits
 }
@@ -2152,8 +2152,10 @@ impl<'a> Builder<'a> {
         let prep = matches!(
             self.w(m.token - 1),
             "in" | "for" | "during" | "of" | "throughout" | "within"
-        ) || (matches!(self.w(m.token - 1), "and" | "or" | "versus" | "vs" | "vs." | ",")
-            && self.is_period_list(m.token));
+        ) || (matches!(
+            self.w(m.token - 1),
+            "and" | "or" | "versus" | "vs" | "vs." | ","
+        ) && self.is_period_list(m.token));
         bare && prep && self.has_temporal_focus()
     }
 
@@ -2245,7 +2247,11 @@ impl<'a> Builder<'a> {
                     .position(|x| x.name.eq_ignore_ascii_case(name))
             })
             .collect();
-        for t in self.focus_tables().into_iter().chain(self.f.tables.iter().copied()) {
+        for t in self
+            .focus_tables()
+            .into_iter()
+            .chain(self.f.tables.iter().copied())
+        {
             if !focus.contains(&t) {
                 focus.push(t);
             }
@@ -2298,7 +2304,14 @@ impl<'a> Builder<'a> {
         self.a.tokens.iter().any(|t| {
             matches!(
                 t.lower.as_str(),
-                "compare" | "compared" | "comparing" | "comparison" | "versus" | "vs" | "vs." | "against"
+                "compare"
+                    | "compared"
+                    | "comparing"
+                    | "comparison"
+                    | "versus"
+                    | "vs"
+                    | "vs."
+                    | "against"
             )
         })
     }

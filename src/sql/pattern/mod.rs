@@ -113,7 +113,6 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         .any(|s| !matches!(s.best().target, Target::Value { .. }))
         || !hits.is_empty();
     let mut refusal_reason = String::new();
-    if std::env::var("P2DBG").is_ok() { eprintln!("DBG notes {:?} unmapped {:?} cov {} sel {:?}", fr.notes, fr.unmapped, fr.coverage, fr.select); }
     if anything_linked {
         match build::build_query(&fr, ctx.schema, &graph) {
             Ok((query, plan)) => {
