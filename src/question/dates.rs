@@ -131,6 +131,24 @@ fn quarter_range(y: i32, q: u32) -> Option<(NaiveDate, NaiveDate)> {
     Some((start, end))
 }
 
+/// `h1` / `h2`: the half of a year.
+fn half_word(lower: &str) -> Option<u32> {
+    match lower {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        _ => None,
+    }
+}
+
+/// The half-year `h` (1 or 2) of year `y` as `[start, end)`.
+fn half_range(y: i32, h: u32) -> Option<(NaiveDate, NaiveDate)> {
+    if h == 1 {
+        Some((ymd(y, 1, 1)?, ymd(y, 7, 1)?))
+    } else {
+        Some((ymd(y, 7, 1)?, ymd(y + 1, 1, 1)?))
+    }
+}
+
 fn skip(tokens: &[Token], mut i: usize, words: &[&str]) -> usize {
     while tokens
         .get(i)
@@ -167,6 +185,34 @@ fn point_at(tokens: &[Token], i: usize) -> Option<Point> {
             next: j + 1,
             bare_year: false,
         });
+    }
+    // H1 2024 / H2 of 2024
+    if let Some(h) = half_word(&t.lower) {
+        let j = skip(tokens, i + 1, &["of", ",", "in"]);
+        let y = year_at(tokens, j)?;
+        let (s, e) = half_range(y, h)?;
+        return Some(Point {
+            start: s,
+            end: e,
+            grain: TimeGrain::Quarter,
+            next: j + 1,
+            bare_year: false,
+        });
+    }
+    // first half of 2024, second half of 2023
+    if let Some(h) = ordinal_value(&t.lower).filter(|h| (1..=2).contains(h)) {
+        if tokens.get(i + 1).is_some_and(|n| n.lower == "half") {
+            let j = skip(tokens, i + 2, &["of", ",", "in"]);
+            let y = year_at(tokens, j)?;
+            let (s, e) = half_range(y, h)?;
+            return Some(Point {
+                start: s,
+                end: e,
+                grain: TimeGrain::Quarter,
+                next: j + 1,
+                bare_year: false,
+            });
+        }
     }
     // third quarter of 2024
     if let Some(q) = ordinal_value(&t.lower).filter(|q| (1..=4).contains(q)) {

@@ -194,6 +194,20 @@ pub fn top_n(tokens: &[Token], nums: &[NumberMention]) -> Option<u64> {
         if matches!(prev, "top" | "bottom") || (matches!(prev, "first" | "last") && !time_unit) {
             return Some(m.value as u64);
         }
+        // "which 10 products have the cheapest price", "the 5 stores with the most revenue":
+        // a count right before a noun, with a superlative later in the question
+        let noun_next = tokens.get(m.token + 1).is_some_and(|t| {
+            t.kind == TokenKind::Word && !super::tokens::is_stopword(&t.lower) && !time_unit
+        });
+        let superlative_later = (m.token + 1..tokens.len()).any(|k| {
+            let w = tokens[k].lower.as_str();
+            RANK_WORDS.contains(&w)
+                && !matches!(w, "first" | "last" | "recent" | "popular" | "common")
+                && !(matches!(w, "most" | "least") && tokens[k - 1].lower == "at")
+        });
+        if matches!(prev, "which" | "what" | "the") && noun_next && superlative_later {
+            return Some(m.value as u64);
+        }
         if RANK_WORDS.contains(&next) || (next == "most" && !next2.is_empty()) {
             // "3 most" but not "at least 3": the number must not follow a comparison
             let before = m

@@ -4,7 +4,7 @@
 use super::ast::{CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
 use super::frame::{Combine, Cond, Frame, Measure, Term};
 use super::joins::{JoinGraph, JoinPlan};
-use super::linking::ColRef;
+use super::linking::{is_month_text, ColRef};
 use crate::warehouse::Schema;
 
 /// Why a frame could not become a query.
@@ -37,6 +37,70 @@ fn term_expr(schema: &Schema, t: &Term) -> Expr {
     }
 }
 
+/// The year of a date column: `strftime('%Y', ..)` (through the dialect), or the first four
+/// characters of a `YYYY-MM` text column.
+fn year_expr(schema: &Schema, c: ColRef) -> Expr {
+    if is_month_text(schema, c) {
+        let t = &schema.tables[c.table];
+        Expr::Raw(format!(
+            "substr({}.{}, 1, 4)",
+            t.name, t.columns[c.column].name
+        ))
+    } else {
+        Expr::DatePart {
+            part: super::ast::DatePart::Year,
+            expr: Box::new(col_expr(schema, c)),
+        }
+    }
+}
+
+/// A `[start, end)` date range on a `YYYY-MM` text column: a whole year is `LIKE 'YYYY-%'`,
+/// anything else compares the months as text (a start inside a month keeps that month).
+fn month_text_range(
+    col: Expr,
+    start: Option<chrono::NaiveDate>,
+    end: Option<chrono::NaiveDate>,
+) -> Expr {
+    use chrono::Datelike;
+    let ym = |d: chrono::NaiveDate| format!("{:04}-{:02}", d.year(), d.month());
+    if let (Some(s), Some(e)) = (start, end) {
+        if s.month() == 1
+            && s.day() == 1
+            && e.month() == 1
+            && e.day() == 1
+            && e.year() == s.year() + 1
+        {
+            return Expr::Like {
+                expr: Box::new(col),
+                pattern: format!("{:04}-%", s.year()),
+                negated: false,
+            };
+        }
+    }
+    let mut v = Vec::new();
+    if let Some(s) = start {
+        v.push(Expr::cmp(
+            col.clone(),
+            CmpOp::Ge,
+            Expr::Lit(Literal::Text(ym(s))),
+        ));
+    }
+    if let Some(e) = end {
+        // the end is exclusive: a range ending on the 1st stops before that month
+        let last = e.pred_opt().unwrap_or(e);
+        v.push(Expr::cmp(
+            col,
+            CmpOp::Le,
+            Expr::Lit(Literal::Text(ym(last))),
+        ));
+    }
+    match v.len() {
+        0 => Expr::Lit(Literal::Number("1".into())),
+        1 => v.remove(0),
+        _ => Expr::And(v),
+    }
+}
+
 fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
     match c {
         Cond::Cmp { col, op, value } => {
@@ -65,6 +129,9 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             pattern: pattern.clone(),
             negated: *negated,
         },
+        Cond::DateRange { col, start, end } if is_month_text(schema, *col) => {
+            month_text_range(col_expr(schema, *col), *start, *end)
+        }
         Cond::DateRange { col, start, end } => {
             let mut v = Vec::new();
             if let Some(s) = start {
@@ -103,6 +170,11 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
                 (None, None) => Expr::Lit(Literal::Number("1".into())),
             }
         }
+        Cond::Month { col, month } if is_month_text(schema, *col) => Expr::Like {
+            expr: Box::new(col_expr(schema, *col)),
+            pattern: format!("%-{month:02}"),
+            negated: false,
+        },
         Cond::Month { col, month } => Expr::cmp(
             Expr::DatePart {
                 part: super::ast::DatePart::Month,
@@ -237,6 +309,7 @@ fn frame_columns(frame: &Frame) -> Vec<ColRef> {
         }
     }
     v.extend(frame.group_by.iter().copied());
+    v.extend(frame.group_by_year);
     v
 }
 
@@ -325,6 +398,23 @@ fn build_select(
             },
         })
         .collect();
+    let mut items: Vec<SelectItem> = items;
+    let mut group_by: Vec<Expr> = frame
+        .group_by
+        .iter()
+        .map(|c| col_expr(schema, *c))
+        .collect();
+    if let Some(c) = frame.group_by_year {
+        let year = year_expr(schema, c);
+        items.insert(
+            0,
+            SelectItem {
+                expr: year.clone(),
+                alias: Some("year".into()),
+            },
+        );
+        group_by.insert(0, year);
+    }
     let mut conds: Vec<Expr> = frame
         .conds
         .iter()
@@ -344,11 +434,7 @@ fn build_select(
             1 => conds.pop(),
             _ => Some(Expr::And(conds)),
         },
-        group_by: frame
-            .group_by
-            .iter()
-            .map(|c| col_expr(schema, *c))
-            .collect(),
+        group_by,
         having: frame
             .having
             .as_ref()

@@ -193,6 +193,8 @@ pub struct Frame {
     pub link_quality: f32,
     /// Names of the business rules applied.
     pub rules: Vec<String>,
+    /// Group by the year of this date column, shown first ("2023 versus 2024").
+    pub group_by_year: Option<ColRef>,
 }
 
 /// A business rule that the question calls up, by its tokens.
@@ -204,8 +206,20 @@ pub struct RuleHit<'r> {
 }
 
 /// Finds the business rules with a SQL fragment whose name or keywords appear in the question.
-pub fn rule_hits<'r>(analysis: &Analysis, rules: &'r [(BusinessRule, f32)]) -> Vec<RuleHit<'r>> {
+///
+/// A keyword must match the question's words closely: each word the same, or the same stem with
+/// at most two letters more or less ("price" / "prices", not "elastic" / "elasticity"). A filter
+/// or order rule whose words lie inside a span that names a column (by its name or a documented
+/// synonym, score >= 0.9) is left out: "their regular prices" names the column whose synonym is
+/// "regular price", not the rule whose keyword is "regular price". Measure rules keep their
+/// words: they say how to aggregate the very column they name.
+pub fn rule_hits<'r>(
+    analysis: &Analysis,
+    rules: &'r [(BusinessRule, f32)],
+    links: &Linking,
+) -> Vec<RuleHit<'r>> {
     let stems: Vec<&str> = analysis.tokens.iter().map(|t| t.stem.as_str()).collect();
+    let lowers: Vec<&str> = analysis.tokens.iter().map(|t| t.lower.as_str()).collect();
     let mut hits = Vec::new();
     for (rule, _) in rules {
         if rule.sql.as_deref().is_none_or(|s| s.trim().is_empty())
@@ -218,16 +232,21 @@ pub fn rule_hits<'r>(analysis: &Analysis, rules: &'r [(BusinessRule, f32)]) -> V
         let mut best: Option<(usize, usize)> = None;
         for p in phrases {
             let toks = crate::question::tokens::tokenize(p);
-            let ps: Vec<String> = toks
+            let ps: Vec<(String, String)> = toks
                 .iter()
                 .filter(|t| t.kind != TokenKind::Punct || t.text == "%")
-                .map(|t| t.stem.clone())
+                .map(|t| (t.stem.clone(), t.lower.clone()))
                 .collect();
             if ps.is_empty() {
                 continue;
             }
             for i in 0..stems.len() {
-                if i + ps.len() <= stems.len() && ps.iter().zip(&stems[i..]).all(|(a, b)| a == b) {
+                if i + ps.len() <= stems.len()
+                    && ps
+                        .iter()
+                        .enumerate()
+                        .all(|(k, (st, lo))| st == stems[i + k] && close_form(lo, lowers[i + k]))
+                {
                     let cand = (i, i + ps.len());
                     if best.is_none_or(|b| cand.1 - cand.0 > b.1 - b.0) {
                         best = Some(cand);
@@ -235,11 +254,98 @@ pub fn rule_hits<'r>(analysis: &Analysis, rules: &'r [(BusinessRule, f32)]) -> V
                 }
             }
         }
-        if let Some((start, end)) = best {
-            hits.push(RuleHit { rule, start, end });
+        let Some((start, end)) = best else { continue };
+        if rule.kind != "measure" && names_a_column(links, start, end) {
+            continue;
         }
+        hits.push(RuleHit { rule, start, end });
     }
+    // a hit inside a longer one is the same words read less fully ("gross margin" within
+    // "gross margin percent"): the longer reading wins
+    let all = hits.clone();
+    hits.retain(|h| {
+        !all.iter()
+            .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
+    });
     hits
+}
+
+/// Two spellings of one word: equal, or of one stem and at most two letters apart in length.
+fn close_form(a: &str, b: &str) -> bool {
+    a == b || a.chars().count().abs_diff(b.chars().count()) <= 2
+}
+
+/// True when tokens `[start, end)` lie inside a span whose best link is a column named by its
+/// name or a synonym (score >= 0.9).
+fn names_a_column(links: &Linking, start: usize, end: usize) -> bool {
+    links.spans.iter().any(|sp| {
+        sp.start <= start
+            && end <= sp.end
+            && matches!(sp.best().target, Target::Column { .. })
+            && sp.best().score >= 0.9
+            && matches!(sp.best().how, "name" | "synonym" | "stem")
+    })
+}
+
+/// Qualifies the bare column names of a rule's SQL fragment with the rule's table, so that the
+/// fragment stays unambiguous when the query joins another table with a column of the same name
+/// (`SUM(revenue)` -> `SUM(sales_data.revenue)`). Words inside quotes and words already qualified
+/// (after a `.`) or followed by `(` (functions) are left alone.
+pub fn qualify_rule_sql(sql: &str, table: &str, columns: &[String]) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let chars: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let after_dot = start > 0 && chars[start - 1] == '.';
+            let mut k = i;
+            while k < chars.len() && chars[k] == ' ' {
+                k += 1;
+            }
+            let before_dot_or_call = k < chars.len() && (chars[k] == '.' || chars[k] == '(');
+            if !after_dot
+                && !before_dot_or_call
+                && columns.iter().any(|c| c.eq_ignore_ascii_case(&word))
+            {
+                out.push_str(table);
+                out.push('.');
+            }
+            out.push_str(&word);
+            continue;
+        }
+        if c.is_ascii_digit() {
+            // numbers like 1e5 or 100.0 are not identifiers
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                out.push(chars[i]);
+                i += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 /// Words that are part of how questions are asked, not of what they ask about.
@@ -941,6 +1047,7 @@ impl<'a> Builder<'a> {
                     && self.span(si).start < head_end
                     && self.is_column_span(si)
                     && !self.is_table_span(si)
+                    && !self.used[si]
             })
             .find_map(|si| {
                 self.span(si).links.iter().find_map(|l| match l.target {
@@ -1119,13 +1226,16 @@ impl<'a> Builder<'a> {
 
     fn apply_rules(&mut self, head_end: usize) {
         for &(s, _e, rule) in &self.rule_tokens.clone() {
-            let sql = rule.sql.clone().unwrap_or_default();
+            let mut sql = rule.sql.clone().unwrap_or_default();
             if let Some(t) = rule.table.as_deref().and_then(|t| {
                 self.schema
                     .tables
                     .iter()
                     .position(|x| x.name.eq_ignore_ascii_case(t))
             }) {
+                let table = &self.schema.tables[t];
+                let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+                sql = qualify_rule_sql(&sql, &table.name, &names);
                 if !self.f.tables.contains(&t) {
                     self.f.tables.push(t);
                 }
@@ -1594,6 +1704,29 @@ impl<'a> Builder<'a> {
                 done[z] = true;
                 values.push(found[z].1.clone());
             }
+            // "EDLP versus High-Low", "compare A and B": one group per value
+            let versus = between
+                .iter()
+                .any(|w| matches!(*w, "versus" | "vs" | "vs." | "against"))
+                || self.compares();
+            if versus && neg == Neg::None {
+                self.push_cond_at(
+                    start,
+                    Cond::In {
+                        col,
+                        values,
+                        negated: false,
+                    },
+                );
+                if !self.f.group_by.contains(&col) {
+                    self.f.group_by.push(col);
+                }
+                self.f.notes.push(format!(
+                    "values of {} compared: one group per value",
+                    self.col_name(col)
+                ));
+                continue;
+            }
             if !or && neg == Neg::None && values.len() == 2 && self.f.combine.is_none() {
                 let a = Cond::Cmp {
                     col,
@@ -1772,6 +1905,10 @@ impl<'a> Builder<'a> {
                 .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && !r.bare_year);
             if in_range && m.year_like && self.has_temporal() {
                 // "after the year 1989", "between 2019 and 2021": the time ranges handle it
+                continue;
+            }
+            if self.year_of_time(m, cmp_len) {
+                // "units sold in 2023": a period, never an equality on a measure
                 continue;
             }
             let between = m.token >= 1 && self.w(m.token - 1) == "between";
@@ -2000,6 +2137,62 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// True when the number at `m` is a year that names a period: a bare year after a temporal
+    /// preposition ("in 2023", "for 2024", "during 2019"), with no comparison word, while a date
+    /// or year column is at hand. The time ranges then turn it into a date range.
+    fn year_of_time(&self, m: &crate::question::NumberMention, cmp_len: usize) -> bool {
+        if !m.year_like || cmp_len > 0 || m.token == 0 {
+            return false;
+        }
+        let bare = self
+            .a
+            .time_ranges
+            .iter()
+            .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && r.bare_year);
+        let prep = matches!(
+            self.w(m.token - 1),
+            "in" | "for" | "during" | "of" | "throughout" | "within"
+        ) || (matches!(
+            self.w(m.token - 1),
+            "and" | "or" | "versus" | "vs" | "vs." | ","
+        ) && self.is_period_list(m.token));
+        bare && prep && self.has_temporal_focus()
+    }
+
+    /// True when the year at token `i` ends a list of years ("in 2023 versus 2024").
+    fn is_period_list(&self, i: usize) -> bool {
+        let mut k = i;
+        while k >= 2 {
+            if !matches!(self.w(k - 1), "and" | "or" | "versus" | "vs" | "vs." | ",") {
+                break;
+            }
+            if self.a.tokens[k - 2].kind != TokenKind::Number {
+                return false;
+            }
+            k -= 2;
+            if k >= 1 && matches!(self.w(k - 1), "in" | "for" | "during" | "of" | "between") {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// True when a table the question is about (or a business rule's table) has a date or year
+    /// column.
+    fn has_temporal_focus(&self) -> bool {
+        let mut tables = self.focus_tables();
+        tables.extend(self.f.tables.iter().copied());
+        tables.iter().any(|&t| {
+            (0..self.schema.tables[t].columns.len()).any(|ci| {
+                let c = ColRef {
+                    table: t,
+                    column: ci,
+                };
+                is_temporal(self.schema, c) || is_year_column(self.schema, c)
+            })
+        })
+    }
+
     fn date_cond(&mut self, c: ColRef, r: &TimeRange) {
         if is_year_column(self.schema, c)
             || self.schema.tables[c.table].columns[c.column]
@@ -2041,7 +2234,28 @@ impl<'a> Builder<'a> {
             self.use_span(si);
             return Some(c);
         }
-        let focus = self.focus_tables();
+        // the tables of the business rules' measures first: a period filters the measured rows
+        let mut focus: Vec<usize> = self
+            .rule_tokens
+            .iter()
+            .filter(|(_, _, r)| r.kind == "measure")
+            .filter_map(|(_, _, r)| {
+                let name = r.table.as_deref()?;
+                self.schema
+                    .tables
+                    .iter()
+                    .position(|x| x.name.eq_ignore_ascii_case(name))
+            })
+            .collect();
+        for t in self
+            .focus_tables()
+            .into_iter()
+            .chain(self.f.tables.iter().copied())
+        {
+            if !focus.contains(&t) {
+                focus.push(t);
+            }
+        }
         let mut cands = Vec::new();
         for &t in &focus {
             for ci in 0..self.schema.tables[t].columns.len() {
@@ -2085,7 +2299,74 @@ impl<'a> Builder<'a> {
             })
     }
 
+    /// True when the question compares the things it names ("compare", "versus", "vs", "against").
+    fn compares(&self) -> bool {
+        self.a.tokens.iter().any(|t| {
+            matches!(
+                t.lower.as_str(),
+                "compare"
+                    | "compared"
+                    | "comparing"
+                    | "comparison"
+                    | "versus"
+                    | "vs"
+                    | "vs."
+                    | "against"
+            )
+        })
+    }
+
+    /// "revenue in 2023 versus 2024": several whole years compared are one group per year,
+    /// filtered to those years. Returns true when it read the question so.
+    fn compared_years(&mut self) -> bool {
+        let years: Vec<TimeRange> = self
+            .a
+            .time_ranges
+            .iter()
+            .filter(|r| r.bare_year)
+            .filter(|r| {
+                !(r.tokens.0..r.tokens.1)
+                    .any(|k| self.explained[k] && self.a.tokens[k].kind == TokenKind::Number)
+            })
+            .cloned()
+            .collect();
+        if years.len() < 2 || !self.compares() || self.a.time_ranges.len() != years.len() {
+            return false;
+        }
+        let Some(c) = self.temporal_column(years[0].tokens.0) else {
+            return false;
+        };
+        if is_year_column(self.schema, c)
+            || self.schema.tables[c.table].columns[c.column]
+                .kind()
+                .is_numeric()
+        {
+            return false;
+        }
+        let conds: Vec<Cond> = years
+            .iter()
+            .map(|r| Cond::DateRange {
+                col: c,
+                start: r.start,
+                end: r.end,
+            })
+            .collect();
+        self.f.conds.push(Cond::Or(conds));
+        self.f.group_by_year = Some(c);
+        for r in &years {
+            self.mark(r.tokens.0, r.tokens.1);
+        }
+        self.f.notes.push(format!(
+            "years compared: grouped by the year of {}",
+            self.col_name(c)
+        ));
+        true
+    }
+
     fn times(&mut self) {
+        if self.compared_years() {
+            return;
+        }
         let ranges = self.a.time_ranges.clone();
         for r in &ranges {
             if (r.tokens.0..r.tokens.1)
@@ -2202,14 +2483,22 @@ impl<'a> Builder<'a> {
 
     fn grouping(&mut self) {
         let n = self.n();
-        let has_agg_words = self.a.has(crate::question::Intent::Count)
+        // a business rule's measure is an aggregate too: "units sold by store format" groups
+        let rule_measure = self
+            .f
+            .select
+            .iter()
+            .any(|t| matches!(t.measure, Measure::Rule { .. }));
+        let has_agg_words = rule_measure
+            || self.a.has(crate::question::Intent::Count)
             || self.a.has(crate::question::Intent::Average)
             || self.a.has(crate::question::Intent::Sum)
             || self.a.has(crate::question::Intent::Maximum)
             || self.a.has(crate::question::Intent::Minimum);
         // "top 5 products by price" orders; "average price by category" groups
         let explicit_agg = self.a.top_n.is_none()
-            && (self.a.has(crate::question::Intent::Count)
+            && (rule_measure
+                || self.a.has(crate::question::Intent::Count)
                 || self.a.has(crate::question::Intent::Average)
                 || self.a.has(crate::question::Intent::Sum)
                 || (0..n).any(|k| matches!(self.w(k), "maximum" | "minimum" | "max" | "min")));
@@ -2889,6 +3178,17 @@ impl<'a> Builder<'a> {
             _ => None,
         });
         if let Some(c) = own {
+            // "how many stores are there": a plain count of the table's rows, unless the
+            // question asks for distinct values or the column is the better link
+            let cscore = sp
+                .links
+                .iter()
+                .find(|l| l.target == (Target::Column { col: c }))
+                .map(|l| l.score)
+                .unwrap_or(0.0);
+            if counting && !self.a.has(crate::question::Intent::Distinct) && tbest >= cscore {
+                return false;
+            }
             self.span_col.insert(si, c);
             return true;
         }

@@ -629,7 +629,8 @@ pub fn link(
         }
     }
     // values: n-grams of words and numbers (up to 5 tokens, stopwords allowed inside), quoted strings
-    let max_len = values.max_words().min(6);
+    // (two more tokens than the longest value's words: a glued hyphen takes a token of its own)
+    let max_len = (values.max_words() + 2).min(6);
     for i in 0..n {
         for len in 1..=max_len {
             let j = i + len;
@@ -637,13 +638,32 @@ pub fn link(
                 break;
             }
             let span = &toks[i..j];
-            if span.iter().any(|t| {
+            // a hyphen or slash written inside a word ("High-Low", "A/B") belongs to the value
+            let glued = |k: usize| {
+                k > 0
+                    && k + 1 < len
+                    && matches!(span[k].text.as_str(), "-" | "/" | "&")
+                    && span[k - 1].end == span[k].start
+                    && span[k].end == span[k + 1].start
+            };
+            if span.iter().enumerate().any(|(k, t)| {
                 !matches!(
                     t.kind,
                     TokenKind::Word | TokenKind::Number | TokenKind::Quoted
-                )
+                ) && !glued(k)
             }) || (len > 1 && span.iter().any(|t| t.kind == TokenKind::Quoted))
             {
+                // a glue character ending the span may join the next word: read on
+                let last = &span[len - 1];
+                if len > 1
+                    && matches!(last.text.as_str(), "-" | "/" | "&")
+                    && span[len - 2].end == last.start
+                    && (0..len - 1).all(|k| {
+                        matches!(span[k].kind, TokenKind::Word | TokenKind::Number) || glued(k)
+                    })
+                {
+                    continue;
+                }
                 break;
             }
             let quoted = span[0].kind == TokenKind::Quoted;
@@ -654,9 +674,14 @@ pub fn link(
                         .chars()
                         .all(|c| c.is_uppercase() || c.is_ascii_digit())
             };
+            // a word joined by a hyphen is part of a compound ("Every-Day"), never a stopword
+            let compound_start = len > 2 && glued(1);
+            let compound_end = len > 2 && glued(len - 2);
             if !quoted
-                && ((is_stopword(&span[0].lower) && !code(&span[0]))
-                    || (is_stopword(&span[len - 1].lower) && !code(&span[len - 1])))
+                && ((is_stopword(&span[0].lower) && !code(&span[0]) && !compound_start)
+                    || (is_stopword(&span[len - 1].lower)
+                        && !code(&span[len - 1])
+                        && !compound_end))
             {
                 continue;
             }
@@ -870,6 +895,22 @@ pub fn is_temporal(schema: &Schema, c: ColRef) -> bool {
             .first()
             .is_some_and(|v| looks_like_date(v))
             && !kind.is_numeric()
+        || is_month_text(schema, c)
+}
+
+/// True when a text column holds months written `YYYY-MM` (a "period" column): every sample
+/// value has that shape. Such a column compares as text: `>= '2023-07'`, `LIKE '2023-%'`.
+pub fn is_month_text(schema: &Schema, c: ColRef) -> bool {
+    let col = &schema.tables[c.table].columns[c.column];
+    !col.kind().is_numeric()
+        && !col.sample_values.is_empty()
+        && col.sample_values.iter().all(|v| {
+            let b = v.as_bytes();
+            b.len() == 7
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[5..].iter().all(u8::is_ascii_digit)
+        })
 }
 
 /// True when a column holds a year as an integer (named `year`, `..._year`, `yr`).
@@ -1002,5 +1043,28 @@ mod tests {
     fn misspelled_names_link_fuzzily() {
         let l = linked("what is the budjet in billions", &[]);
         assert!(l.iter().any(|(_, t)| *t == column(0, 3)), "{l:?}");
+    }
+
+    #[test]
+    fn a_stored_value_written_with_a_hyphen_links_as_one_span() {
+        let s = schema();
+        let lex = Lexicon::build(&s, &[]);
+        let mut values = ValueIndex::default();
+        values.insert("head", "born_state", "High-Low".into());
+        values.insert("head", "born_state", "EDLP".into());
+        let a = analyze(&Question::parse("heads born in EDLP or High-Low states").unwrap());
+        let l = link(&a, &s, &lex, &values, &HashMap::new());
+        let found: Vec<(String, Target)> = l
+            .spans
+            .iter()
+            .map(|sp| (sp.text.clone(), sp.best().target.clone()))
+            .collect();
+        assert!(
+            found.iter().any(|(_, t)| matches!(
+                t,
+                Target::Value { value, .. } if value == "High-Low"
+            )),
+            "{found:?}"
+        );
     }
 }

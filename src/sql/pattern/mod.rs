@@ -105,7 +105,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     }
 
     // 2. the question frame, with business rules
-    let hits = frame::rule_hits(a, ctx.rules);
+    let hits = frame::rule_hits(a, ctx.rules, &links);
     let fr = frame::build_frame(a, ctx.schema, &lex, &links, &graph, &hits);
     let anything_linked = links
         .spans

@@ -255,3 +255,236 @@ fn generation_takes_a_few_milliseconds_on_an_eight_table_schema() {
     // the target is 5 ms; the bound leaves room for a loaded test machine
     assert!(p50 < 25.0, "p50 {p50:.2} ms");
 }
+
+/// A second schema in the shape of business data: a fact table with a date column and measures,
+/// a monthly table whose period is `YYYY-MM` text, a dimension with a format, and prices under
+/// named strategies (one spelled with a hyphen).
+const BUSINESS_DDL: &str = "
+CREATE TABLE shops (shop_id INTEGER PRIMARY KEY, shop_name TEXT NOT NULL, shop_format TEXT,
+    floor_area INTEGER);
+CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, shop_id INTEGER REFERENCES shops(shop_id),
+    sale_date TEXT, units INTEGER, amount REAL, on_deal INTEGER);
+CREATE TABLE monthly (id INTEGER PRIMARY KEY, shop_id INTEGER REFERENCES shops(shop_id),
+    period TEXT, margin REAL, margin_pct REAL);
+CREATE TABLE prices (id INTEGER PRIMARY KEY, shop_id INTEGER REFERENCES shops(shop_id),
+    strategy TEXT, shelf_price REAL);
+INSERT INTO shops VALUES (1, 'Alpha', 'Large', 500), (2, 'Beta', 'Small', 200), (3, 'Gamma', 'Large', 800);
+INSERT INTO sales VALUES (1, 1, '2023-01-02', 10, 100.0, 0), (2, 2, '2023-12-25', 5, 50.0, 1),
+    (3, 3, '2024-01-01', 7, 70.0, 0), (4, 1, '2024-06-30', 3, 30.0, 1), (5, 2, '2024-07-01', 2, 20.0, 0);
+INSERT INTO monthly VALUES (1, 1, '2023-01', 10.0, 20.0), (2, 2, '2023-12', 5.0, 25.0),
+    (3, 1, '2024-01', 8.0, 30.0), (4, 3, '2024-06', 4.0, 10.0), (5, 2, '2024-12', 2.0, 5.0);
+INSERT INTO prices VALUES (1, 1, 'Every-Day', 2.0), (2, 2, 'Every-Day', 4.0), (3, 1, 'Hi-Lo', 3.0),
+    (4, 3, 'Premium', 9.0);
+";
+
+fn business_fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("biz.sqlite");
+    {
+        let c = Connection::open(&path).expect("create");
+        c.execute_batch(BUSINESS_DDL).expect("ddl");
+    }
+    let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
+    let schema = wh.introspect().expect("introspect");
+    let values = ValueIndex::build(&wh, &schema).expect("values");
+    let mut docs = introspect::table_docs(&schema);
+    // a documented synonym, as curated table docs give them
+    for d in docs.iter_mut().filter(|d| d.name == "prices") {
+        for c in d.columns.iter_mut().filter(|c| c.name == "shelf_price") {
+            c.synonyms.push("regular price".into());
+        }
+    }
+    let conn = Connection::open(&path).expect("reopen");
+    Fixture {
+        _dir: dir,
+        conn,
+        schema,
+        docs,
+        values,
+    }
+}
+
+fn rule(name: &str, keywords: &[&str], sql: &str, table: &str, kind: &str) -> BusinessRule {
+    BusinessRule {
+        name: name.into(),
+        description: String::new(),
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        sql: Some(sql.into()),
+        table: Some(table.into()),
+        kind: kind.into(),
+        source: String::new(),
+    }
+}
+
+/// Asks with rules and returns the best SQL with its rows (sorted).
+fn best_with(f: &Fixture, q: &str, rules: &[(BusinessRule, f32)]) -> (String, Vec<Vec<String>>) {
+    let cands = ask_with(f, q, rules, &[]).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let sql = cands[0].sql.clone();
+    let r = rows(f, &sql);
+    (sql, r)
+}
+
+#[test]
+fn a_year_after_a_preposition_is_a_date_range_not_an_equality_on_a_measure() {
+    let f = business_fixture();
+    let units = rule(
+        "units sold",
+        &["units", "units sold"],
+        "SUM(units)",
+        "sales",
+        "measure",
+    );
+    let (sql, r) = best_with(&f, "Total units sold in 2023", &[(units, 0.9)]);
+    assert!(!sql.contains("= 2023"), "{sql}");
+    assert_eq!(r, vec![vec!["15".to_string()]], "{sql}");
+}
+
+#[test]
+fn a_year_on_a_yyyy_mm_period_column_keeps_every_month_of_that_year() {
+    let f = business_fixture();
+    let (sql, r) = best_with(&f, "What was the total margin in 2024?", &[]);
+    assert!(sql.contains("LIKE '2024-%'"), "{sql}");
+    assert_eq!(r, vec![vec!["14".to_string()]], "{sql}");
+    // a quarter compares the months as text, January included
+    let (sql, r) = best_with(&f, "Total margin in Q1 2024", &[]);
+    assert_eq!(r, vec![vec!["8".to_string()]], "{sql}");
+}
+
+#[test]
+fn a_rule_measure_by_a_column_of_another_table_groups_and_joins() {
+    let f = business_fixture();
+    let units = rule(
+        "units sold",
+        &["units", "units sold"],
+        "SUM(units)",
+        "sales",
+        "measure",
+    );
+    let (sql, r) = best_with(&f, "Units sold by shop format", &[(units, 0.9)]);
+    assert!(sql.contains("GROUP BY"), "{sql}");
+    assert_eq!(
+        r,
+        vec![
+            vec!["Large".to_string(), "20".to_string()],
+            vec!["Small".to_string(), "7".to_string()]
+        ],
+        "{sql}"
+    );
+}
+
+#[test]
+fn a_number_between_which_and_a_noun_is_the_top_n() {
+    let f = business_fixture();
+    let (sql, r) = best_with(&f, "Which 2 shops have the largest floor area?", &[]);
+    assert!(!sql.contains("HAVING"), "{sql}");
+    assert_eq!(
+        r,
+        vec![vec!["Alpha".to_string()], vec!["Gamma".to_string()]],
+        "{sql}"
+    );
+}
+
+#[test]
+fn halves_and_ordinal_quarters_of_a_year_are_date_ranges() {
+    let f = business_fixture();
+    let (sql, r) = best_with(&f, "Total amount in the first half of 2024", &[]);
+    assert_eq!(r, vec![vec!["100".to_string()]], "{sql}");
+    let (sql, r) = best_with(&f, "Total amount in the third quarter of 2024", &[]);
+    assert_eq!(r, vec![vec!["20".to_string()]], "{sql}");
+    let (sql, r) = best_with(&f, "Total amount in H2 2023", &[]);
+    assert_eq!(r, vec![vec!["50".to_string()]], "{sql}");
+}
+
+#[test]
+fn two_compared_values_of_one_column_are_one_group_each() {
+    let f = business_fixture();
+    let (sql, r) = best_with(
+        &f,
+        "Compare the average shelf price under Every-Day and Hi-Lo strategies",
+        &[],
+    );
+    assert!(sql.contains("IN ("), "{sql}");
+    assert_eq!(
+        r,
+        vec![
+            vec!["Every-Day".to_string(), "3".to_string()],
+            vec!["Hi-Lo".to_string(), "3".to_string()]
+        ],
+        "{sql}"
+    );
+}
+
+#[test]
+fn compared_years_are_grouped_by_the_year_of_the_date_column() {
+    let f = business_fixture();
+    let (sql, r) = best_with(&f, "Compare total amount in 2023 versus 2024", &[]);
+    assert_eq!(
+        r,
+        vec![
+            vec!["2023".to_string(), "150".to_string()],
+            vec!["2024".to_string(), "120".to_string()]
+        ],
+        "{sql}"
+    );
+}
+
+#[test]
+fn a_column_synonym_wins_over_a_filter_rule_with_the_same_words() {
+    let f = business_fixture();
+    let not_on_deal = rule(
+        "not on deal",
+        &["regular price", "off deal"],
+        "on_deal = 0",
+        "sales",
+        "filter",
+    );
+    let (sql, _) = best_with(
+        &f,
+        "Show the shops with their regular prices",
+        &[(not_on_deal.clone(), 0.9)],
+    );
+    assert!(!sql.contains("on_deal"), "{sql}");
+    // the rule still applies when its words are not a column's name
+    let (sql, _) = best_with(&f, "Total amount off deal", &[(not_on_deal, 0.9)]);
+    assert!(sql.contains("on_deal = 0"), "{sql}");
+}
+
+#[test]
+fn a_rule_keyword_must_match_the_words_closely_and_a_longer_hit_wins() {
+    let a = analyze_at(
+        &Question::parse("average margin pct by elasticity").unwrap(),
+        NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+    );
+    let rules = vec![
+        (rule("elastic", &["elastic"], "x < -1", "t", "filter"), 0.9),
+        (rule("margin", &["margin"], "SUM(m)", "t", "measure"), 0.9),
+        (
+            rule("margin pct", &["margin pct"], "AVG(p)", "t", "measure"),
+            0.9,
+        ),
+    ];
+    let hits = super::frame::rule_hits(&a, &rules, &super::linking::Linking::default());
+    let names: Vec<&str> = hits.iter().map(|h| h.rule.name.as_str()).collect();
+    assert_eq!(names, vec!["margin pct"]);
+}
+
+#[test]
+fn a_plain_how_many_counts_the_rows_of_the_table() {
+    let f = business_fixture();
+    let (sql, r) = best_with(&f, "How many shops are there?", &[]);
+    assert!(sql.contains("COUNT(*)"), "{sql}");
+    assert_eq!(r, vec![vec!["3".to_string()]]);
+}
+
+#[test]
+fn a_rule_fragment_is_qualified_with_its_table() {
+    let cols = vec!["revenue".to_string(), "units".to_string()];
+    assert_eq!(
+        super::frame::qualify_rule_sql(
+            "SUM(revenue) / SUM(units) + COUNT(x.revenue) + 'revenue'",
+            "sales",
+            &cols
+        ),
+        "SUM(sales.revenue) / SUM(sales.units) + COUNT(x.revenue) + 'revenue'"
+    );
+}
