@@ -16,7 +16,7 @@ use crate::error::{QuerentError, QuerentResult};
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, BusinessRule, Example, KnowledgeBase, TableDoc, ValueIndex};
 use crate::question::{self, Question};
-use crate::retrieval::{Retrieved, RetrievalStatus, Retriever};
+use crate::retrieval::{RetrievalStatus, Retrieved, Retriever};
 use crate::settings::Settings;
 use crate::sql::pattern::{self, PatternContext};
 use crate::sql::{guard, GeneratedSql, TraceStep};
@@ -116,15 +116,25 @@ impl Engine {
             anyhow::bail!("no SQLite database found in {:?}", settings.database_dir);
         }
         let (domains, mut load_issues) = files::load_all(&settings.knowledge_dir);
-        let model_dir = settings.model_dir.clone().or_else(crate::retrieval::default_model_dir);
+        let model_dir = settings
+            .model_dir
+            .clone()
+            .or_else(crate::retrieval::default_model_dir);
         let retriever = Arc::new(Retriever::open(&settings.data_dir, model_dir.as_deref())?);
-        let limits = ExecutionLimits { max_rows: settings.max_rows, timeout_ms: settings.query_timeout_ms };
+        let limits = ExecutionLimits {
+            max_rows: settings.max_rows,
+            timeout_ms: settings.query_timeout_ms,
+        };
         let mut databases = BTreeMap::new();
         for (name, path) in sources {
-            let kb = domains.iter().find(|d| d.domain == name).cloned().unwrap_or_else(|| KnowledgeBase {
-                domain: name.clone(),
-                ..Default::default()
-            });
+            let kb = domains
+                .iter()
+                .find(|d| d.domain == name)
+                .cloned()
+                .unwrap_or_else(|| KnowledgeBase {
+                    domain: name.clone(),
+                    ..Default::default()
+                });
             let db = open_database(&name, &path, kb, limits, &mut load_issues)?;
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
@@ -141,7 +151,10 @@ impl Engine {
         for issue in &load_issues {
             tracing::warn!(source = %issue.source, "{}", issue.message);
         }
-        tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "engine ready");
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "engine ready"
+        );
         Ok(Self {
             databases,
             retriever,
@@ -184,7 +197,13 @@ impl Engine {
 
         // 2. Retrieval.
         let t = Instant::now();
-        let retrieved = self.retriever.search(&db.name, question.as_str(), TOP_TABLES, TOP_EXAMPLES, TOP_RULES)?;
+        let retrieved = self.retriever.search(
+            &db.name,
+            question.as_str(),
+            TOP_TABLES,
+            TOP_EXAMPLES,
+            TOP_RULES,
+        )?;
         trace.push(retrieval_trace(&retrieved));
         timings.insert("retrieval".to_string(), ms(t));
 
@@ -192,8 +211,11 @@ impl Engine {
         let t = Instant::now();
         let examples: Vec<(Example, f32)> = hits_as(&retrieved.examples);
         let rules: Vec<(BusinessRule, f32)> = hits_as(&retrieved.rules);
-        let table_scores: HashMap<String, f32> =
-            retrieved.tables.iter().map(|h| (h.key.clone(), h.score)).collect();
+        let table_scores: HashMap<String, f32> = retrieved
+            .tables
+            .iter()
+            .map(|h| (h.key.clone(), h.score))
+            .collect();
         let ctx = PatternContext {
             analysis: &analysis,
             schema: &db.schema,
@@ -254,7 +276,11 @@ impl Engine {
         for candidate in candidates.into_iter().take(TRY_AT_MOST) {
             match self.run_guarded(db, &candidate.sql) {
                 Ok((sql, rows)) if rows.rows.is_empty() => {
-                    attempts.push(TraceStep::new("execution", "candidate ran and returned no rows", serde_json::json!({ "sql": sql })));
+                    attempts.push(TraceStep::new(
+                        "execution",
+                        "candidate ran and returned no rows",
+                        serde_json::json!({ "sql": sql }),
+                    ));
                     if first_empty.is_none() {
                         first_empty = Some((candidate, sql, rows));
                     }
@@ -314,9 +340,11 @@ impl Engine {
                 .next()
                 .map(|d| d.as_ref())
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
-            Some(n) => self.databases.get(n).map(|d| d.as_ref()).ok_or_else(|| QuerentError::UnknownDatabase {
-                name: n.to_string(),
-                known: self.databases.keys().cloned().collect(),
+            Some(n) => self.databases.get(n).map(|d| d.as_ref()).ok_or_else(|| {
+                QuerentError::UnknownDatabase {
+                    name: n.to_string(),
+                    known: self.databases.keys().cloned().collect(),
+                }
             }),
         }
     }
@@ -354,7 +382,10 @@ impl Engine {
 impl Database {
     /// The knowledge that is indexed: the curated items, with the merged table docs.
     fn knowledge_for_index(&self) -> KnowledgeBase {
-        KnowledgeBase { tables: self.docs.clone(), ..self.knowledge.clone() }
+        KnowledgeBase {
+            tables: self.docs.clone(),
+            ..self.knowledge.clone()
+        }
     }
 }
 
@@ -379,8 +410,13 @@ fn open_database(
     let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
     let mut kept = Vec::with_capacity(knowledge.examples.len());
     for example in &knowledge.examples {
-        let checked = guard::validate(&example.sql, warehouse.dialect(), &table_names, limits.max_rows)
-            .and_then(|v| warehouse.run(&v, limits));
+        let checked = guard::validate(
+            &example.sql,
+            warehouse.dialect(),
+            &table_names,
+            limits.max_rows,
+        )
+        .and_then(|v| warehouse.run(&v, limits));
         match checked {
             Ok(_) => kept.push(example.clone()),
             Err(e) => issues.push(LoadIssue {
@@ -389,8 +425,19 @@ fn open_database(
             }),
         }
     }
-    let knowledge = KnowledgeBase { examples: kept, ..knowledge };
-    Ok(Database { name: name.to_string(), warehouse, schema, docs, knowledge, values, table_names })
+    let knowledge = KnowledgeBase {
+        examples: kept,
+        ..knowledge
+    };
+    Ok(Database {
+        name: name.to_string(),
+        warehouse,
+        schema,
+        docs,
+        knowledge,
+        values,
+        table_names,
+    })
 }
 
 /// The databases to serve: every SQLite file of `--database-dir`, or the demo database
@@ -401,10 +448,17 @@ fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>>
         return Ok(vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())]);
     };
     let mut found = BTreeMap::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        let Some(stem) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
         if path.is_dir() {
             for ext in ["sqlite", "db"] {
                 let inner = path.join(format!("{stem}.{ext}"));
@@ -412,7 +466,10 @@ fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>>
                     found.entry(stem.clone()).or_insert(inner);
                 }
             }
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("sqlite" | "db" | "sqlite3")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("sqlite" | "db" | "sqlite3")
+        ) {
             found.entry(stem).or_insert(path);
         }
     }
@@ -427,7 +484,11 @@ fn ms(t: Instant) -> f64 {
 fn hits_as<T: serde::de::DeserializeOwned>(hits: &[crate::retrieval::Hit]) -> Vec<(T, f32)> {
     hits.iter()
         .filter_map(|h| {
-            let item = h.payload.get("item").cloned().unwrap_or_else(|| h.payload.clone());
+            let item = h
+                .payload
+                .get("item")
+                .cloned()
+                .unwrap_or_else(|| h.payload.clone());
             serde_json::from_value(item).ok().map(|i| (i, h.score))
         })
         .collect()
@@ -435,7 +496,9 @@ fn hits_as<T: serde::de::DeserializeOwned>(hits: &[crate::retrieval::Hit]) -> Ve
 
 fn retrieval_trace(r: &Retrieved) -> TraceStep {
     let list = |hits: &[crate::retrieval::Hit]| {
-        hits.iter().map(|h| serde_json::json!({ "key": h.key, "score": h.score })).collect::<Vec<_>>()
+        hits.iter()
+            .map(|h| serde_json::json!({ "key": h.key, "score": h.score }))
+            .collect::<Vec<_>>()
     };
     TraceStep::new(
         "retrieval",

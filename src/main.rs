@@ -12,7 +12,11 @@ use querent::engine::AskRequest;
 use querent::{Engine, Settings};
 
 #[derive(Parser)]
-#[command(name = "querent", version, about = "Answers questions about business data in plain language")]
+#[command(
+    name = "querent",
+    version,
+    about = "Answers questions about business data in plain language"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +85,8 @@ enum Command {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG").unwrap_or_else(|_| "querent=info,warn,qdrant_edge=error".into()),
+            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG")
+                .unwrap_or_else(|_| "querent=info,warn,qdrant_edge=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -93,8 +98,16 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { settings, exit_on_stdin_close } => serve(settings, exit_on_stdin_close),
-        Command::Ask { question, database, json, settings } => ask(settings, question, database, json),
+        Command::Serve {
+            settings,
+            exit_on_stdin_close,
+        } => serve(settings, exit_on_stdin_close),
+        Command::Ask {
+            question,
+            database,
+            json,
+            settings,
+        } => ask(settings, question, database, json),
         Command::DemoData { scale, out } => {
             let started = std::time::Instant::now();
             let stats = querent::demo_data::generate(&out, scale)?;
@@ -109,13 +122,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval { file, sample, seed, per_question, pattern_only, settings } => {
-            eval(settings, file, sample, seed, per_question, pattern_only)
-        }
+        Command::Eval {
+            file,
+            sample,
+            seed,
+            per_question,
+            pattern_only,
+            settings,
+        } => eval(settings, file, sample, seed, per_question, pattern_only),
         Command::Index { settings } => {
             let engine = Engine::build(&settings)?;
             for db in engine.databases() {
-                println!("{}: {} tables, {} examples, {} rules", db.name, db.tables, db.examples, db.rules);
+                println!(
+                    "{}: {} tables, {} examples, {} rules",
+                    db.name, db.tables, db.examples, db.rules
+                );
             }
             print_issues(&engine);
             Ok(())
@@ -126,7 +147,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(settings: Settings, exit_on_stdin_close: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = std::net::TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let listener = std::net::TcpListener::bind(settings.addr)
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let s = settings.clone();
         let engine = Arc::new(tokio::task::spawn_blocking(move || Engine::build(&s)).await??);
         let app = querent::server::app(engine, &settings)?;
@@ -154,18 +176,29 @@ fn serve(settings: Settings, exit_on_stdin_close: bool) -> anyhow::Result<()> {
     })
 }
 
-fn ask(settings: Settings, question: String, database: Option<String>, json: bool) -> anyhow::Result<()> {
+fn ask(
+    settings: Settings,
+    question: String,
+    database: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
     let engine = Engine::build(&settings)?;
     let answer = engine.ask_blocking(&AskRequest { question, database });
     match answer {
         Ok(a) if json => println!("{}", serde_json::to_string_pretty(&a)?),
         Ok(a) => {
             println!("{}\n", a.summary);
-            println!("{}\n", querent::answer::format_table(&a.columns, &a.rows, 20));
+            println!(
+                "{}\n",
+                querent::answer::format_table(&a.columns, &a.rows, 20)
+            );
             for insight in &a.insights {
                 println!("- {insight}");
             }
-            println!("\nSQL ({}, confidence {:.2}):\n{}", a.generation_method, a.confidence, a.sql);
+            println!(
+                "\nSQL ({}, confidence {:.2}):\n{}",
+                a.generation_method, a.confidence, a.sql
+            );
         }
         Err(e) if json => {
             let body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } });
@@ -191,17 +224,31 @@ fn eval(
     // Gold results can be long: compare whole results, not the server's default row limit.
     settings.max_rows = settings.max_rows.max(20_000);
     let (domains, _) = querent::knowledge::files::load_all(&settings.knowledge_dir);
-    let engine = if pattern_only { None } else { Some(Arc::new(Engine::build(&settings)?)) };
+    let engine = if pattern_only {
+        None
+    } else {
+        Some(Arc::new(Engine::build(&settings)?))
+    };
     let opts = querent::eval::EvalOptions {
         engine,
         file,
-        database_dir: settings.database_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
-        default_database: if settings.database_dir.is_none() { Some(settings.demo_db.clone()) } else { None },
+        database_dir: settings
+            .database_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".")),
+        default_database: if settings.database_dir.is_none() {
+            Some(settings.demo_db.clone())
+        } else {
+            None
+        },
         sample,
         seed,
         min_confidence: settings.min_confidence,
         per_question,
-        knowledge: domains.into_iter().map(|kb| (kb.domain.clone(), kb)).collect(),
+        knowledge: domains
+            .into_iter()
+            .map(|kb| (kb.domain.clone(), kb))
+            .collect(),
         timeout_ms: settings.query_timeout_ms,
         max_rows: settings.max_rows,
     };

@@ -8,7 +8,11 @@ use serde_json::json;
 
 #[test]
 fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insights_and_summary() {
-    let (status, body) = ask(demo_server(), "Show me the top 10 items by elasticity in frozen food", None);
+    let (status, body) = ask(
+        demo_server(),
+        "Show me the top 10 items by elasticity in frozen food",
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["database"], "retail");
     let sql = body["sql"].as_str().unwrap();
@@ -17,8 +21,18 @@ fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insight
     assert_eq!(body["row_count"], 10, "{body}");
     assert_eq!(body["rows"].as_array().unwrap().len(), 10);
     // Most elastic first: elasticity values ascending.
-    let col = body["columns"].as_array().unwrap().iter().position(|c| c == "elasticity_value").expect("elasticity column");
-    let values: Vec<f64> = body["rows"].as_array().unwrap().iter().map(|r| r[col].as_f64().unwrap()).collect();
+    let col = body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "elasticity_value")
+        .expect("elasticity column");
+    let values: Vec<f64> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[col].as_f64().unwrap())
+        .collect();
     assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
     assert!(body["chart"]["svg"].as_str().unwrap().starts_with("<svg"));
     assert!(!body["insights"].as_array().unwrap().is_empty());
@@ -27,18 +41,35 @@ fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insight
     assert!((0.0..=1.0).contains(&confidence));
     assert!(["pattern", "example"].contains(&body["generation_method"].as_str().unwrap()));
     assert!(body["timings_ms"]["total"].as_f64().unwrap() > 0.0);
-    let stages: Vec<&str> = body["trace"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let stages: Vec<&str> = body["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
     assert!(stages.contains(&"retrieval"), "{stages:?}");
 }
 
 #[test]
 fn retrieval_trace_names_the_tables_examples_and_rules_with_scores() {
-    let (status, body) = ask(demo_server(), "What is the gross margin percent by zone?", None);
+    let (status, body) = ask(
+        demo_server(),
+        "What is the gross margin percent by zone?",
+        None,
+    );
     assert_eq!(status, 200, "{body}");
-    let retrieval = body["trace"].as_array().unwrap().iter().find(|s| s["stage"] == "retrieval").unwrap();
+    let retrieval = body["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "retrieval")
+        .unwrap();
     assert_eq!(retrieval["details"]["mode"], "vector");
     let tables = retrieval["details"]["tables"].as_array().unwrap();
-    assert!(tables.iter().any(|t| t["key"] == "margin_analysis"), "{tables:?}");
+    assert!(
+        tables.iter().any(|t| t["key"] == "margin_analysis"),
+        "{tables:?}"
+    );
     assert!(tables.iter().all(|t| t["score"].as_f64().is_some()));
     assert!(!retrieval["details"]["rules"].as_array().unwrap().is_empty());
 }
@@ -46,7 +77,10 @@ fn retrieval_trace_names_the_tables_examples_and_rules_with_scores() {
 fn assert_error(status: u16, body: &serde_json::Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"]["code"], want_code, "{body}");
-    assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty(), "{body}");
+    assert!(
+        !body["error"]["message"].as_str().unwrap_or("").is_empty(),
+        "{body}"
+    );
 }
 
 #[test]
@@ -70,17 +104,34 @@ fn query_returns_400_question_too_long_over_2000_characters() {
 
 #[test]
 fn query_returns_400_invalid_body_for_malformed_json() {
-    let (s, b) = post_raw(demo_server(), "/api/query", "application/json", "{\"question\": ");
+    let (s, b) = post_raw(
+        demo_server(),
+        "/api/query",
+        "application/json",
+        "{\"question\": ",
+    );
     assert_error(s, &b, 400, "invalid_body");
 }
 
 #[test]
 fn query_returns_400_invalid_body_for_a_wrong_type() {
-    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": ["top items"] }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/query",
+        &json!({ "question": ["top items"] }),
+    );
     assert_error(s, &b, 400, "invalid_body");
-    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "question": "top items", "database": { "name": "retail" } }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/query",
+        &json!({ "question": "top items", "database": { "name": "retail" } }),
+    );
     assert_error(s, &b, 400, "invalid_body");
-    let (s, b) = post_json(demo_server(), "/api/query", &json!({ "database": "retail" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/query",
+        &json!({ "database": "retail" }),
+    );
     assert_error(s, &b, 400, "invalid_body");
 }
 
@@ -93,20 +144,38 @@ fn query_returns_404_unknown_database_listing_the_known_ones() {
 
 #[test]
 fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
-    let (s, b) = ask(demo_server(), "what is the airspeed velocity of an unladen swallow", None);
+    let (s, b) = ask(
+        demo_server(),
+        "what is the airspeed velocity of an unladen swallow",
+        None,
+    );
     assert_error(s, &b, 422, "cannot_answer");
-    assert!(!b["error"]["details"]["unmapped"].as_array().unwrap().is_empty(), "{b}");
+    assert!(
+        !b["error"]["details"]["unmapped"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{b}"
+    );
 }
 
 #[test]
 fn sql_endpoint_rejects_a_write_with_400_sql_rejected() {
-    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "DROP TABLE products" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/sql",
+        &json!({ "sql": "DROP TABLE products" }),
+    );
     assert_error(s, &b, 400, "sql_rejected");
 }
 
 #[test]
 fn sql_endpoint_rejects_a_second_statement_with_400_sql_rejected() {
-    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT 1; DELETE FROM stores" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/sql",
+        &json!({ "sql": "SELECT 1; DELETE FROM stores" }),
+    );
     assert_error(s, &b, 400, "sql_rejected");
     let (s, b) = get_json(demo_server(), "/api/schema?table=stores");
     assert_eq!(s, 200, "{b}");
@@ -114,13 +183,21 @@ fn sql_endpoint_rejects_a_second_statement_with_400_sql_rejected() {
 
 #[test]
 fn sql_endpoint_rejects_an_unknown_table_with_400_sql_rejected() {
-    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT * FROM secrets" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/sql",
+        &json!({ "sql": "SELECT * FROM secrets" }),
+    );
     assert_error(s, &b, 400, "sql_rejected");
 }
 
 #[test]
 fn sql_endpoint_runs_a_read_only_query_with_the_row_limit() {
-    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT zone, count(*) AS n FROM stores GROUP BY zone" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/sql",
+        &json!({ "sql": "SELECT zone, count(*) AS n FROM stores GROUP BY zone" }),
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["row_count"], 5);
     assert!(b["sql"].as_str().unwrap().to_uppercase().contains("LIMIT"));
@@ -151,7 +228,11 @@ fn schema_returns_one_table_doc_with_described_columns() {
     assert_eq!(s, 200, "{b}");
     let cols = b["tables"][0]["columns"].as_array().unwrap();
     assert_eq!(cols.len(), 12);
-    assert!(cols.iter().all(|c| !c["description"].as_str().unwrap().is_empty()), "{cols:?}");
+    assert!(
+        cols.iter()
+            .all(|c| !c["description"].as_str().unwrap().is_empty()),
+        "{cols:?}"
+    );
     let (s, b) = get_json(demo_server(), "/api/schema?table=nope");
     assert_error(s, &b, 404, "unknown_table");
 }
@@ -173,10 +254,23 @@ fn health_reports_no_knowledge_issues_for_the_shipped_knowledge_base() {
 fn openapi_spec_and_swagger_ui_are_served() {
     let (s, b) = get_json(demo_server(), "/openapi.json");
     assert_eq!(s, 200);
-    for path in ["/api/query", "/api/health", "/api/stats", "/api/schema", "/api/examples", "/api/sql"] {
-        assert!(b["paths"].get(path).is_some(), "{path} missing from the spec");
+    for path in [
+        "/api/query",
+        "/api/health",
+        "/api/stats",
+        "/api/schema",
+        "/api/examples",
+        "/api/sql",
+    ] {
+        assert!(
+            b["paths"].get(path).is_some(),
+            "{path} missing from the spec"
+        );
     }
-    let resp = common::client().get(demo_server().url("/docs")).send().unwrap();
+    let resp = common::client()
+        .get(demo_server().url("/docs"))
+        .send()
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert!(resp.text().unwrap().to_lowercase().contains("swagger"));
 }
@@ -187,7 +281,10 @@ fn chat_page_is_served_with_its_script() {
     assert_eq!(resp.status().as_u16(), 200);
     let html = resp.text().unwrap();
     assert!(html.contains("/static/app.js"), "{html}");
-    let resp = common::client().get(demo_server().url("/static/app.js")).send().unwrap();
+    let resp = common::client()
+        .get(demo_server().url("/static/app.js"))
+        .send()
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
 }
 
@@ -199,9 +296,17 @@ fn unknown_route_returns_404_not_found_as_json() {
 
 #[test]
 fn a_long_result_is_cut_at_the_row_limit_and_says_so() {
-    let (s, b) = post_json(demo_server(), "/api/sql", &json!({ "sql": "SELECT upc_code, units_sold FROM sales_data" }));
+    let (s, b) = post_json(
+        demo_server(),
+        "/api/sql",
+        &json!({ "sql": "SELECT upc_code, units_sold FROM sales_data" }),
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["row_count"], 1000);
     assert_eq!(b["truncated"], true);
-    assert!(b["sql"].as_str().unwrap().ends_with("LIMIT 1000"), "{}", b["sql"]);
+    assert!(
+        b["sql"].as_str().unwrap().ends_with("LIMIT 1000"),
+        "{}",
+        b["sql"]
+    );
 }

@@ -24,20 +24,44 @@ fn querent(args: &[&str]) -> std::process::Output {
 #[test]
 fn ask_json_prints_the_same_shape_as_the_api() {
     let out = querent(&["ask", "How many stores are in the West zone?", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["question", "database", "sql", "columns", "rows", "row_count", "insights", "summary", "confidence", "generation_method", "trace", "timings_ms"] {
+    for key in [
+        "question",
+        "database",
+        "sql",
+        "columns",
+        "rows",
+        "row_count",
+        "insights",
+        "summary",
+        "confidence",
+        "generation_method",
+        "trace",
+        "timings_ms",
+    ] {
         assert!(body.get(key).is_some(), "{key} missing: {body}");
     }
     assert!(body["sql"].as_str().unwrap().contains("'West'"), "{body}");
-    let gold = common::sqlite_rows(&demo_db(), "SELECT count(*) FROM stores WHERE zone = 'West'");
+    let gold = common::sqlite_rows(
+        &demo_db(),
+        "SELECT count(*) FROM stores WHERE zone = 'West'",
+    );
     assert_eq!(body["rows"], serde_json::json!(gold));
 }
 
 #[test]
 fn ask_prints_a_table_the_sql_and_insights() {
     let out = querent(&["ask", "total revenue by zone"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SQL ("), "{text}");
     assert!(text.contains("West"), "{text}");

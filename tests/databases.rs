@@ -62,7 +62,10 @@ fn a_failing_example_is_reported_with_its_file_and_line_and_the_server_still_ans
     assert_eq!(issues.len(), 1, "{issues:?}");
     let source = issues[0]["source"].as_str().unwrap();
     assert!(source.ends_with("shop/examples.yml:4"), "{source}");
-    assert!(issues[0]["message"].as_str().unwrap().contains("discount"), "{issues:?}");
+    assert!(
+        issues[0]["message"].as_str().unwrap().contains("discount"),
+        "{issues:?}"
+    );
     let (s, b) = get_json(server(), "/api/examples?database=shop");
     assert_eq!(s, 200);
     assert_eq!(b["examples"].as_array().unwrap().len(), 1);
@@ -75,7 +78,12 @@ fn a_failing_example_is_reported_with_its_file_and_line_and_the_server_still_ans
 fn every_sqlite_file_of_the_folder_is_served_under_its_name() {
     let (s, b) = get_json(server(), "/api/health");
     assert_eq!(s, 200);
-    let names: Vec<&str> = b["databases"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = b["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["notes", "shop", "zoo"]);
 }
 
@@ -84,7 +92,10 @@ fn introspected_schema_has_columns_keys_and_foreign_keys() {
     let (s, b) = get_json(server(), "/api/schema?database=shop&table=orders");
     assert_eq!(s, 200, "{b}");
     let doc = &b["tables"][0];
-    assert_eq!(doc["foreign_keys"], json!([{ "from_column": "customer_id", "to_table": "customer", "to_column": "customer_id" }]));
+    assert_eq!(
+        doc["foreign_keys"],
+        json!([{ "from_column": "customer_id", "to_table": "customer", "to_column": "customer_id" }])
+    );
     assert_eq!(doc["columns"].as_array().unwrap().len(), 4);
 }
 
@@ -103,5 +114,8 @@ fn an_unknown_database_is_a_404_listing_the_served_ones() {
     let (s, b) = ask(server(), "How many animals are there?", Some("retail"));
     assert_eq!(s, 404, "{b}");
     assert_eq!(b["error"]["code"], "unknown_database");
-    assert_eq!(b["error"]["details"]["known_databases"], json!(["notes", "shop", "zoo"]));
+    assert_eq!(
+        b["error"]["details"]["known_databases"],
+        json!(["notes", "shop", "zoo"])
+    );
 }

@@ -24,11 +24,17 @@ fn failures(pairs: &[Pair]) -> Vec<String> {
         let (status, body) = ask(server, &p.question, None);
         let gold = sqlite_rows(&demo_db(), &p.sql);
         let ok = status == 200 && {
-            let pred: Vec<Vec<serde_json::Value>> = serde_json::from_value(body["rows"].clone()).unwrap_or_default();
+            let pred: Vec<Vec<serde_json::Value>> =
+                serde_json::from_value(body["rows"].clone()).unwrap_or_default();
             rows_match(&gold, &pred)
         };
         if !ok {
-            failed.push(format!("{} -> {} {}", p.question, status, body["sql"].as_str().unwrap_or(&body["error"].to_string())));
+            failed.push(format!(
+                "{} -> {} {}",
+                p.question,
+                status,
+                body["sql"].as_str().unwrap_or(&body["error"].to_string())
+            ));
         }
     }
     failed
@@ -40,19 +46,34 @@ fn every_curated_example_question_returns_its_golden_rows() {
     let examples: Examples = serde_norway::from_str(&text).unwrap();
     assert!(examples.examples.len() >= 40);
     let failed = failures(&examples.examples);
-    assert!(failed.is_empty(), "{} of {} curated examples failed:\n{}", failed.len(), examples.examples.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} curated examples failed:\n{}",
+        failed.len(),
+        examples.examples.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]
 fn held_out_demo_questions_are_answered_correctly() {
     let text = std::fs::read_to_string(repo().join("tests/data/demo_questions.jsonl")).unwrap();
-    let pairs: Vec<Pair> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let pairs: Vec<Pair> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(pairs.len(), 25);
     let failed = failures(&pairs);
     let correct = pairs.len() - failed.len();
     println!("held-out demo questions: {correct}/{} correct", pairs.len());
     // The floor is what the engine reaches today (see the closing notes); raise it as it improves.
-    assert!(correct * 100 >= pairs.len() * MIN_PERCENT, "{correct}/{} correct:\n{}", pairs.len(), failed.join("\n"));
+    assert!(
+        correct * 100 >= pairs.len() * MIN_PERCENT,
+        "{correct}/{} correct:\n{}",
+        pairs.len(),
+        failed.join("\n")
+    );
 }
 
 const MIN_PERCENT: usize = 30;

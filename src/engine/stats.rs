@@ -77,7 +77,11 @@ impl Stats {
             uptime_seconds,
             questions: s.questions,
             answered: s.answered,
-            success_rate: if s.questions == 0 { 0.0 } else { s.answered as f64 / s.questions as f64 },
+            success_rate: if s.questions == 0 {
+                0.0
+            } else {
+                s.answered as f64 / s.questions as f64
+            },
             errors_by_code: s.errors_by_code.clone(),
             generation_methods: s.methods.clone(),
             latency_ms: LatencySummary {

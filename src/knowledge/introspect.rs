@@ -43,13 +43,20 @@ pub fn table_docs(schema: &Schema) -> Vec<TableDoc> {
 pub fn merge(curated: &[TableDoc], introspected: Vec<TableDoc>) -> (Vec<TableDoc>, Vec<String>) {
     let unknown: Vec<String> = curated
         .iter()
-        .filter(|c| !introspected.iter().any(|t| t.name.eq_ignore_ascii_case(&c.name)))
+        .filter(|c| {
+            !introspected
+                .iter()
+                .any(|t| t.name.eq_ignore_ascii_case(&c.name))
+        })
         .map(|c| c.name.clone())
         .collect();
     let merged = introspected
         .into_iter()
         .map(|mut t| {
-            let Some(c) = curated.iter().find(|c| c.name.eq_ignore_ascii_case(&t.name)) else {
+            let Some(c) = curated
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&t.name))
+            else {
                 return t;
             };
             if !c.description.is_empty() {
@@ -65,7 +72,11 @@ pub fn merge(curated: &[TableDoc], introspected: Vec<TableDoc>) -> (Vec<TableDoc
                 }
             }
             for col in t.columns.iter_mut() {
-                if let Some(cc) = c.columns.iter().find(|cc| cc.name.eq_ignore_ascii_case(&col.name)) {
+                if let Some(cc) = c
+                    .columns
+                    .iter()
+                    .find(|cc| cc.name.eq_ignore_ascii_case(&col.name))
+                {
                     if !cc.description.is_empty() {
                         col.description = cc.description.clone();
                     }

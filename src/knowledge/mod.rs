@@ -106,7 +106,9 @@ pub struct KnowledgeBase {
 impl KnowledgeBase {
     /// The table doc with this name (case-insensitive).
     pub fn table(&self, name: &str) -> Option<&TableDoc> {
-        self.tables.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        self.tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -151,7 +153,13 @@ pub struct IndexItem {
 
 impl IndexItem {
     /// Builds an index item from any serializable knowledge item.
-    pub fn new<T: Serialize>(kind: ItemKind, database: &str, key: &str, text: String, item: &T) -> Self {
+    pub fn new<T: Serialize>(
+        kind: ItemKind,
+        database: &str,
+        key: &str,
+        text: String,
+        item: &T,
+    ) -> Self {
         let payload = serde_json::to_value(item).unwrap_or(serde_json::Value::Null);
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
@@ -186,18 +194,40 @@ impl KnowledgeBase {
             let text = format!(
                 "table {} {}: {} Columns: {}",
                 t.name,
-                if t.synonyms.is_empty() { String::new() } else { format!("({})", t.synonyms.join(", ")) },
+                if t.synonyms.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", t.synonyms.join(", "))
+                },
                 t.description,
                 cols.join("; ")
             );
-            items.push(IndexItem::new(ItemKind::Table, &self.domain, &t.name, text, t));
+            items.push(IndexItem::new(
+                ItemKind::Table,
+                &self.domain,
+                &t.name,
+                text,
+                t,
+            ));
         }
         for e in &self.examples {
-            items.push(IndexItem::new(ItemKind::Example, &self.domain, &e.question, e.question.clone(), e));
+            items.push(IndexItem::new(
+                ItemKind::Example,
+                &self.domain,
+                &e.question,
+                e.question.clone(),
+                e,
+            ));
         }
         for r in &self.rules {
             let text = format!("{}: {} {}", r.name, r.description, r.keywords.join(", "));
-            items.push(IndexItem::new(ItemKind::Rule, &self.domain, &r.name, text, r));
+            items.push(IndexItem::new(
+                ItemKind::Rule,
+                &self.domain,
+                &r.name,
+                text,
+                r,
+            ));
         }
         items
     }

@@ -82,11 +82,19 @@ impl ValueIndex {
             for column in &table.columns {
                 let kind = column.kind();
                 let texty = matches!(kind, ColumnKind::Text | ColumnKind::Other)
-                    && !column.sample_values.iter().all(|v| v.parse::<f64>().is_ok());
-                if !texty || column.distinct_count == 0 || column.distinct_count as usize > MAX_DISTINCT_PER_COLUMN {
+                    && !column
+                        .sample_values
+                        .iter()
+                        .all(|v| v.parse::<f64>().is_ok());
+                if !texty
+                    || column.distinct_count == 0
+                    || column.distinct_count as usize > MAX_DISTINCT_PER_COLUMN
+                {
                     continue;
                 }
-                for value in warehouse.distinct_values(&table.name, &column.name, MAX_DISTINCT_PER_COLUMN)? {
+                for value in
+                    warehouse.distinct_values(&table.name, &column.name, MAX_DISTINCT_PER_COLUMN)?
+                {
                     index.insert(&table.name, &column.name, value);
                 }
             }
@@ -105,8 +113,16 @@ impl ValueIndex {
         }
         self.max_words = self.max_words.max(normalized.split(' ').count());
         let id = self.entries.len();
-        self.by_normalized.entry(normalized.clone()).or_default().push(id);
-        self.entries.push(ValueEntry { table: table.to_string(), column: column.to_string(), value, normalized });
+        self.by_normalized
+            .entry(normalized.clone())
+            .or_default()
+            .push(id);
+        self.entries.push(ValueEntry {
+            table: table.to_string(),
+            column: column.to_string(),
+            value,
+            normalized,
+        });
     }
 
     /// Number of indexed values.
@@ -194,7 +210,10 @@ mod tests {
     fn lookup_maps_a_lower_case_phrase_to_the_stored_spelling() {
         let m = index().lookup("frozen food");
         assert_eq!(m.len(), 1);
-        assert_eq!((m[0].column.as_str(), m[0].value.as_str(), m[0].exact), ("category_level_2", "Frozen Food", false));
+        assert_eq!(
+            (m[0].column.as_str(), m[0].value.as_str(), m[0].exact),
+            ("category_level_2", "Frozen Food", false)
+        );
     }
 
     #[test]

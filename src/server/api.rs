@@ -84,7 +84,10 @@ impl From<QueryAnswer> for QueryResponseBody {
             rows: a.rows,
             truncated: a.truncated,
             chart: a.chart.map(|c| ChartDto {
-                kind: serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                kind: serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
                 title: c.title,
                 svg: c.svg,
             }),
@@ -92,7 +95,15 @@ impl From<QueryAnswer> for QueryResponseBody {
             summary: a.summary,
             confidence: a.confidence,
             generation_method: a.generation_method,
-            trace: a.trace.into_iter().map(|t| TraceStepDto { stage: t.stage, message: t.message, details: t.details }).collect(),
+            trace: a
+                .trace
+                .into_iter()
+                .map(|t| TraceStepDto {
+                    stage: t.stage,
+                    message: t.message,
+                    details: t.details,
+                })
+                .collect(),
             timings_ms: a.timings_ms,
         }
     }
@@ -158,7 +169,11 @@ pub enum SqlResponse {
 }
 
 fn bad(message: &str) -> ApiError {
-    ApiError::BadRequest(Json(ErrorBody::new("invalid_request", message, serde_json::Value::Null)))
+    ApiError::BadRequest(Json(ErrorBody::new(
+        "invalid_request",
+        message,
+        serde_json::Value::Null,
+    )))
 }
 
 #[OpenApi(prefix_path = "/api")]
@@ -166,7 +181,10 @@ impl Api {
     /// Answer a question: SQL, rows, chart, insights, summary, confidence and trace.
     #[oai(path = "/query", method = "post")]
     async fn query(&self, body: Json<QueryRequest>) -> Result<QueryResponse, ApiError> {
-        let request = AskRequest { question: body.0.question, database: body.0.database };
+        let request = AskRequest {
+            question: body.0.question,
+            database: body.0.database,
+        };
         let answer = self.engine.ask(request).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
     }
@@ -175,12 +193,17 @@ impl Api {
     #[oai(path = "/sql", method = "post")]
     async fn sql(&self, body: Json<SqlRequest>) -> Result<SqlResponse, ApiError> {
         if body.0.sql.trim().is_empty() {
-            return Err(QuerentError::SqlRejected { reason: "the SQL is empty".into() }.into());
+            return Err(QuerentError::SqlRejected {
+                reason: "the SQL is empty".into(),
+            }
+            .into());
         }
         let engine = self.engine.clone();
-        let (sql, rows) = tokio::task::spawn_blocking(move || engine.run_sql(body.0.database.as_deref(), &body.0.sql))
-            .await
-            .map_err(|e| QuerentError::Internal(e.to_string()))??;
+        let (sql, rows) = tokio::task::spawn_blocking(move || {
+            engine.run_sql(body.0.database.as_deref(), &body.0.sql)
+        })
+        .await
+        .map_err(|e| QuerentError::Internal(e.to_string()))??;
         Ok(SqlResponse::Ok(Json(SqlResponseBody {
             sql,
             columns: rows.columns,
@@ -199,10 +222,18 @@ impl Api {
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            databases: self.engine.databases().iter().filter_map(|d| serde_json::to_value(d).ok()).collect(),
+            databases: self
+                .engine
+                .databases()
+                .iter()
+                .filter_map(|d| serde_json::to_value(d).ok())
+                .collect(),
             retrieval: serde_json::to_value(&retrieval).unwrap_or_default(),
             llm: "not_configured".into(),
-            knowledge_issues: issues.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+            knowledge_issues: issues
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok())
+                .collect(),
         })
     }
 
@@ -214,7 +245,11 @@ impl Api {
 
     /// The schema of a database (table docs merged with introspection), or of one table.
     #[oai(path = "/schema", method = "get")]
-    async fn schema(&self, database: Query<Option<String>>, table: Query<Option<String>>) -> Result<Json<serde_json::Value>, ApiError> {
+    async fn schema(
+        &self,
+        database: Query<Option<String>>,
+        table: Query<Option<String>>,
+    ) -> Result<Json<serde_json::Value>, ApiError> {
         let db = self.engine.database(database.0.as_deref())?;
         match table.0.as_deref().map(str::trim) {
             Some("") => Err(bad("the table parameter is empty")),
@@ -223,16 +258,25 @@ impl Api {
                     .docs
                     .iter()
                     .find(|d| d.name.eq_ignore_ascii_case(name))
-                    .ok_or_else(|| QuerentError::UnknownTable { name: name.to_string() })?;
-                Ok(Json(serde_json::json!({ "database": db.name, "tables": [doc] })))
+                    .ok_or_else(|| QuerentError::UnknownTable {
+                        name: name.to_string(),
+                    })?;
+                Ok(Json(
+                    serde_json::json!({ "database": db.name, "tables": [doc] }),
+                ))
             }
-            None => Ok(Json(serde_json::json!({ "database": db.name, "tables": db.docs }))),
+            None => Ok(Json(
+                serde_json::json!({ "database": db.name, "tables": db.docs }),
+            )),
         }
     }
 
     /// The curated examples of a database.
     #[oai(path = "/examples", method = "get")]
-    async fn examples(&self, database: Query<Option<String>>) -> Result<Json<ExamplesBody>, ApiError> {
+    async fn examples(
+        &self,
+        database: Query<Option<String>>,
+    ) -> Result<Json<ExamplesBody>, ApiError> {
         let db = self.engine.database(database.0.as_deref())?;
         Ok(Json(ExamplesBody {
             database: db.name.clone(),
@@ -240,9 +284,11 @@ impl Api {
                 .knowledge
                 .examples
                 .iter()
-                .map(|e| ExampleDto { question: e.question.clone(), sql: e.sql.clone() })
+                .map(|e| ExampleDto {
+                    question: e.question.clone(),
+                    sql: e.sql.clone(),
+                })
                 .collect(),
         }))
     }
 }
-

@@ -27,7 +27,13 @@ pub struct ErrorDetail {
 
 impl ErrorBody {
     pub fn new(code: &str, message: impl Into<String>, details: serde_json::Value) -> Self {
-        Self { error: ErrorDetail { code: code.to_string(), message: message.into(), details } }
+        Self {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: message.into(),
+                details,
+            },
+        }
     }
 }
 
@@ -59,10 +65,12 @@ impl From<QuerentError> for ApiError {
             | QuerentError::QuestionTooLong { .. }
             | QuerentError::InvalidRequest(_)
             | QuerentError::SqlRejected { .. } => Self::BadRequest(body),
-            QuerentError::UnknownDatabase { .. } | QuerentError::UnknownTable { .. } => Self::NotFound(body),
-            QuerentError::CannotAnswer { .. } | QuerentError::SqlFailed { .. } | QuerentError::SqlTimeout { .. } => {
-                Self::Unprocessable(body)
+            QuerentError::UnknownDatabase { .. } | QuerentError::UnknownTable { .. } => {
+                Self::NotFound(body)
             }
+            QuerentError::CannotAnswer { .. }
+            | QuerentError::SqlFailed { .. }
+            | QuerentError::SqlTimeout { .. } => Self::Unprocessable(body),
             QuerentError::Knowledge(_) | QuerentError::Internal(_) => {
                 tracing::error!("{}", body.0.error.message);
                 Self::Internal(body)

@@ -47,5 +47,7 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let acceptor = TcpAcceptor::from_std(listener)?;
     tracing::info!(addr = ?acceptor.local_addr(), "serving");
-    poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(endpoint, shutdown, None).await
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(endpoint, shutdown, None)
+        .await
 }

@@ -46,7 +46,11 @@ pub struct TraceStep {
 
 impl TraceStep {
     pub fn new(stage: &str, message: impl Into<String>, details: serde_json::Value) -> Self {
-        Self { stage: stage.to_string(), message: message.into(), details }
+        Self {
+            stage: stage.to_string(),
+            message: message.into(),
+            details,
+        }
     }
 }
 

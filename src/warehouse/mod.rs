@@ -45,7 +45,10 @@ pub struct ExecutionLimits {
 
 impl Default for ExecutionLimits {
     fn default() -> Self {
-        Self { max_rows: 1000, timeout_ms: 10_000 }
+        Self {
+            max_rows: 1000,
+            timeout_ms: 10_000,
+        }
     }
 }
 
@@ -58,7 +61,9 @@ pub struct Schema {
 impl Schema {
     /// The table with this name (case-insensitive).
     pub fn table(&self, name: &str) -> Option<&TableSchema> {
-        self.tables.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        self.tables
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -77,7 +82,9 @@ pub struct TableSchema {
 impl TableSchema {
     /// The column with this name (case-insensitive).
     pub fn column(&self, name: &str) -> Option<&ColumnSchema> {
-        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -121,10 +128,18 @@ impl ColumnKind {
             Self::Date
         } else if t.contains("INT") || t == "BOOLEAN" || t == "BOOL" || t == "BIT" {
             Self::Integer
-        } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") || t.contains("STRING") {
+        } else if t.contains("CHAR")
+            || t.contains("CLOB")
+            || t.contains("TEXT")
+            || t.contains("STRING")
+        {
             Self::Text
-        } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") || t.contains("NUM")
-            || t.contains("DEC") || t.contains("MONEY")
+        } else if t.contains("REAL")
+            || t.contains("FLOA")
+            || t.contains("DOUB")
+            || t.contains("NUM")
+            || t.contains("DEC")
+            || t.contains("MONEY")
         {
             Self::Real
         } else {

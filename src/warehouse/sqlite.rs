@@ -15,12 +15,20 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema, TableSchema, Warehouse};
+use super::{
+    ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema, TableSchema, Warehouse,
+};
 use crate::error::{QuerentError, QuerentResult};
 use crate::sql::guard::ValidatedSql;
 
 /// Functions that touch the file system or load code; denied by the authorizer.
-const DENIED_FUNCTIONS: &[&str] = &["load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"];
+const DENIED_FUNCTIONS: &[&str] = &[
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fts3_tokenizer",
+];
 
 /// Distinct values sampled per column at introspection.
 const SAMPLE_VALUES: usize = 5;
@@ -39,13 +47,23 @@ impl SqliteWarehouse {
     /// not a SQLite database.
     pub fn open(path: &Path) -> QuerentResult<Self> {
         if !path.is_file() {
-            return Err(QuerentError::Internal(format!("no database file at {}", path.display())));
+            return Err(QuerentError::Internal(format!(
+                "no database file at {}",
+                path.display()
+            )));
         }
-        let warehouse = Self { path: path.to_path_buf(), pool: Mutex::new(Vec::new()) };
+        let warehouse = Self {
+            path: path.to_path_buf(),
+            pool: Mutex::new(Vec::new()),
+        };
         // Open one connection now so that a broken file fails here, not at the first question.
         let conn = warehouse.connect()?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| QuerentError::Internal(format!("{} is not a SQLite database: {e}", path.display())))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| {
+            QuerentError::Internal(format!("{} is not a SQLite database: {e}", path.display()))
+        })?;
         warehouse.pool.lock().push(conn);
         Ok(warehouse)
     }
@@ -56,18 +74,25 @@ impl SqliteWarehouse {
     }
 
     fn connect(&self) -> QuerentResult<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let mut conn = Connection::open_with_flags(&self.path, flags)
-            .map_err(|e| QuerentError::Internal(format!("cannot open {}: {e}", self.path.display())))?;
-        conn.execute_batch("PRAGMA query_only = ON;")
-            .map_err(|e| QuerentError::Internal(format!("cannot configure {}: {e}", self.path.display())))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
+            QuerentError::Internal(format!("cannot open {}: {e}", self.path.display()))
+        })?;
+        conn.execute_batch("PRAGMA query_only = ON;").map_err(|e| {
+            QuerentError::Internal(format!("cannot configure {}: {e}", self.path.display()))
+        })?;
         conn.authorizer(Some(authorize))
             .map_err(|e| QuerentError::Internal(format!("cannot install the authorizer: {e}")))?;
         Ok(conn)
     }
 
     /// Runs `f` on a pooled connection.
-    fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> QuerentResult<T>) -> QuerentResult<T> {
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> QuerentResult<T>,
+    ) -> QuerentResult<T> {
         let mut conn = match self.pool.lock().pop() {
             Some(c) => c,
             None => self.connect()?,
@@ -84,19 +109,27 @@ impl SqliteWarehouse {
         sql: &str,
         mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> QuerentResult<Vec<T>> {
-        let mut stmt = conn.prepare(sql).map_err(|e| QuerentError::Internal(format!("{sql}: {e}")))?;
+        let mut stmt = conn
+            .prepare(sql)
+            .map_err(|e| QuerentError::Internal(format!("{sql}: {e}")))?;
         let rows = stmt
             .query_map([], |r| map(r))
             .map_err(|e| QuerentError::Internal(format!("{sql}: {e}")))?;
-        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| QuerentError::Internal(format!("{sql}: {e}")))
+        rows.collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(|e| QuerentError::Internal(format!("{sql}: {e}")))
     }
 }
 
 fn authorize(ctx: AuthContext<'_>) -> Authorization {
     match ctx.action {
-        AuthAction::Read { .. } | AuthAction::Select | AuthAction::Recursive => Authorization::Allow,
+        AuthAction::Read { .. } | AuthAction::Select | AuthAction::Recursive => {
+            Authorization::Allow
+        }
         AuthAction::Function { function_name } => {
-            if DENIED_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(function_name)) {
+            if DENIED_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name))
+            {
                 Authorization::Deny
             } else {
                 Authorization::Allow
@@ -105,7 +138,14 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
         // `PRAGMA query_only` at connect time and the table-valued pragma functions used by
         // introspection (pragma_table_info, ...) arrive as Pragma actions: allow the read-only ones.
         AuthAction::Pragma { pragma_name, .. } => {
-            let allowed = ["query_only", "table_info", "table_xinfo", "foreign_key_list", "index_list", "index_info"];
+            let allowed = [
+                "query_only",
+                "table_info",
+                "table_xinfo",
+                "foreign_key_list",
+                "index_list",
+                "index_info",
+            ];
             if allowed.iter().any(|p| p.eq_ignore_ascii_case(pragma_name)) {
                 Authorization::Allow
             } else {
@@ -125,7 +165,9 @@ fn value_to_json(v: ValueRef<'_>) -> serde_json::Value {
     match v {
         ValueRef::Null => serde_json::Value::Null,
         ValueRef::Integer(i) => serde_json::Value::from(i),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
         ValueRef::Text(t) => serde_json::Value::String(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => serde_json::Value::String(format!("<{} bytes>", b.len())),
     }
@@ -136,10 +178,16 @@ fn map_sql_error(e: rusqlite::Error, interrupted: bool, limit_ms: u64) -> Queren
         return QuerentError::SqlTimeout { limit_ms };
     }
     match &e {
-        rusqlite::Error::SqliteFailure(err, _) if err.code == rusqlite::ErrorCode::AuthorizationForStatementDenied => {
-            QuerentError::SqlRejected { reason: format!("the database refused the statement: {e}") }
+        rusqlite::Error::SqliteFailure(err, _)
+            if err.code == rusqlite::ErrorCode::AuthorizationForStatementDenied =>
+        {
+            QuerentError::SqlRejected {
+                reason: format!("the database refused the statement: {e}"),
+            }
         }
-        _ => QuerentError::SqlFailed { message: e.to_string() },
+        _ => QuerentError::SqlFailed {
+            message: e.to_string(),
+        },
     }
 }
 
@@ -164,10 +212,20 @@ impl Warehouse for SqliteWarehouse {
                 }),
             )
             .map_err(|e| QuerentError::Internal(e.to_string()))?;
-            let was = |e| map_sql_error(e, interrupted.load(std::sync::atomic::Ordering::Relaxed), limits.timeout_ms);
+            let was = |e| {
+                map_sql_error(
+                    e,
+                    interrupted.load(std::sync::atomic::Ordering::Relaxed),
+                    limits.timeout_ms,
+                )
+            };
             let result = (|| {
                 let mut stmt = conn.prepare(sql.as_str()).map_err(was)?;
-                let columns: Vec<String> = stmt.column_names().into_iter().map(|c| c.to_string()).collect();
+                let columns: Vec<String> = stmt
+                    .column_names()
+                    .into_iter()
+                    .map(|c| c.to_string())
+                    .collect();
                 let n = columns.len();
                 let mut rows = stmt.query([]).map_err(was)?;
                 let mut out = Vec::new();
@@ -183,9 +241,14 @@ impl Warehouse for SqliteWarehouse {
                     }
                     out.push(values);
                 }
-                Ok(Rows { columns, rows: out, truncated })
+                Ok(Rows {
+                    columns,
+                    rows: out,
+                    truncated,
+                })
             })();
-            conn.progress_handler(0, None::<fn() -> bool>).map_err(|e| QuerentError::Internal(e.to_string()))?;
+            conn.progress_handler(0, None::<fn() -> bool>)
+                .map_err(|e| QuerentError::Internal(e.to_string()))?;
             result
         })
     }
@@ -272,19 +335,32 @@ impl Warehouse for SqliteWarehouse {
                 t = quote_ident(table),
                 limit = max + 1
             );
-            let values: Vec<String> =
-                self.internal_query(conn, &sql, |r| r.get::<_, Option<String>>(0))?.into_iter().flatten().collect();
-            Ok(if values.len() > max { Vec::new() } else { values })
+            let values: Vec<String> = self
+                .internal_query(conn, &sql, |r| r.get::<_, Option<String>>(0))?
+                .into_iter()
+                .flatten()
+                .collect();
+            Ok(if values.len() > max {
+                Vec::new()
+            } else {
+                values
+            })
         })
     }
 }
 
 /// `REFERENCES t` without a column means t's primary key; fill it in, and fix the case of names.
 fn resolve_implicit_fk_targets(tables: &mut [TableSchema]) {
-    let pks: Vec<(String, Vec<String>)> = tables.iter().map(|t| (t.name.clone(), t.primary_key.clone())).collect();
+    let pks: Vec<(String, Vec<String>)> = tables
+        .iter()
+        .map(|t| (t.name.clone(), t.primary_key.clone()))
+        .collect();
     for t in tables.iter_mut() {
         for fk in t.foreign_keys.iter_mut() {
-            if let Some((name, pk)) = pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.to_table)) {
+            if let Some((name, pk)) = pks
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&fk.to_table))
+            {
                 fk.to_table = name.clone();
                 if fk.to_column.is_empty() {
                     if let Some(first) = pk.first() {
@@ -331,19 +407,45 @@ mod tests {
         assert_eq!(emp.primary_key, vec!["id"]);
         assert_eq!(
             emp.foreign_keys,
-            vec![ForeignKey { from_column: "dept_id".into(), to_table: "dept".into(), to_column: "id".into() }]
+            vec![ForeignKey {
+                from_column: "dept_id".into(),
+                to_table: "dept".into(),
+                to_column: "id".into()
+            }]
         );
         assert_eq!(emp.column("salary").unwrap().distinct_count, 2);
-        assert_eq!(s.table("dept").unwrap().column("name").unwrap().sample_values.len(), 2);
+        assert_eq!(
+            s.table("dept")
+                .unwrap()
+                .column("name")
+                .unwrap()
+                .sample_values
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn run_returns_json_values_and_truncates_at_the_row_limit() {
         let (_d, w) = db();
         let sql = ValidatedSql::trusted_for_tests("SELECT name, salary FROM emp ORDER BY id");
-        let rows = w.run(&sql, ExecutionLimits { max_rows: 2, timeout_ms: 1000 }).unwrap();
+        let rows = w
+            .run(
+                &sql,
+                ExecutionLimits {
+                    max_rows: 2,
+                    timeout_ms: 1000,
+                },
+            )
+            .unwrap();
         assert_eq!(rows.columns, vec!["name", "salary"]);
-        assert_eq!(rows.rows, vec![vec![serde_json::json!("Ann"), serde_json::json!(10.5)], vec![serde_json::json!("Bob"), serde_json::json!(20.0)]]);
+        assert_eq!(
+            rows.rows,
+            vec![
+                vec![serde_json::json!("Ann"), serde_json::json!(10.5)],
+                vec![serde_json::json!("Bob"), serde_json::json!(20.0)]
+            ]
+        );
         assert!(rows.truncated);
     }
 
@@ -352,8 +454,19 @@ mod tests {
         let (_d, w) = db();
         let sql = ValidatedSql::trusted_for_tests("DELETE FROM emp");
         let err = w.run(&sql, ExecutionLimits::default()).unwrap_err();
-        assert!(matches!(err, QuerentError::SqlRejected { .. } | QuerentError::SqlFailed { .. }), "{err:?}");
-        let rows = w.run(&ValidatedSql::trusted_for_tests("SELECT count(*) FROM emp"), ExecutionLimits::default()).unwrap();
+        assert!(
+            matches!(
+                err,
+                QuerentError::SqlRejected { .. } | QuerentError::SqlFailed { .. }
+            ),
+            "{err:?}"
+        );
+        let rows = w
+            .run(
+                &ValidatedSql::trusted_for_tests("SELECT count(*) FROM emp"),
+                ExecutionLimits::default(),
+            )
+            .unwrap();
         assert_eq!(rows.rows[0][0], serde_json::json!(3));
     }
 
@@ -363,14 +476,28 @@ mod tests {
         let sql = ValidatedSql::trusted_for_tests(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
         );
-        let err = w.run(&sql, ExecutionLimits { max_rows: 10, timeout_ms: 100 }).unwrap_err();
-        assert!(matches!(err, QuerentError::SqlTimeout { limit_ms: 100 }), "{err:?}");
+        let err = w
+            .run(
+                &sql,
+                ExecutionLimits {
+                    max_rows: 10,
+                    timeout_ms: 100,
+                },
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, QuerentError::SqlTimeout { limit_ms: 100 }),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn distinct_values_are_empty_above_the_cap() {
         let (_d, w) = db();
-        assert_eq!(w.distinct_values("emp", "name", 2).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            w.distinct_values("emp", "name", 2).unwrap(),
+            Vec::<String>::new()
+        );
         assert_eq!(w.distinct_values("dept", "name", 5).unwrap().len(), 2);
     }
 }

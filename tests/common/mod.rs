@@ -82,7 +82,12 @@ impl TestServer {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        TestServer { base_url, child, _stdin: stdin, _data_dir: data_dir }
+        TestServer {
+            base_url,
+            child,
+            _stdin: stdin,
+            _data_dir: data_dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -98,18 +103,34 @@ pub fn demo_server() -> &'static TestServer {
 
 /// A blocking HTTP client with a generous timeout.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client")
 }
 
 /// POSTs JSON and returns (status, body as JSON).
-pub fn post_json(server: &TestServer, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let resp = client().post(server.url(path)).json(body).send().expect("request");
+pub fn post_json(
+    server: &TestServer,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let resp = client()
+        .post(server.url(path))
+        .json(body)
+        .send()
+        .expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().unwrap_or(serde_json::Value::Null))
 }
 
 /// POSTs a raw body with a content type.
-pub fn post_raw(server: &TestServer, path: &str, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+pub fn post_raw(
+    server: &TestServer,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
     let resp = client()
         .post(server.url(path))
         .header("content-type", content_type)
@@ -128,7 +149,11 @@ pub fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
 }
 
 /// Asks a question and returns (status, body).
-pub fn ask(server: &TestServer, question: &str, database: Option<&str>) -> (u16, serde_json::Value) {
+pub fn ask(
+    server: &TestServer,
+    question: &str,
+    database: Option<&str>,
+) -> (u16, serde_json::Value) {
     let mut body = serde_json::json!({ "question": question });
     if let Some(db) = database {
         body["database"] = serde_json::json!(db);
@@ -138,7 +163,9 @@ pub fn ask(server: &TestServer, question: &str, database: Option<&str>) -> (u16,
 
 /// Rows of a SQL statement on a SQLite file, as JSON values (the gold side of a comparison).
 pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let n = stmt.column_count();
     let rows = stmt
@@ -149,8 +176,12 @@ pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<serde_json::Value>> {
                         rusqlite::types::ValueRef::Null => serde_json::Value::Null,
                         rusqlite::types::ValueRef::Integer(v) => serde_json::json!(v),
                         rusqlite::types::ValueRef::Real(v) => serde_json::json!(v),
-                        rusqlite::types::ValueRef::Text(t) => serde_json::json!(String::from_utf8_lossy(t)),
-                        rusqlite::types::ValueRef::Blob(b) => serde_json::json!(format!("<{} bytes>", b.len())),
+                        rusqlite::types::ValueRef::Text(t) => {
+                            serde_json::json!(String::from_utf8_lossy(t))
+                        }
+                        rusqlite::types::ValueRef::Blob(b) => {
+                            serde_json::json!(format!("<{} bytes>", b.len()))
+                        }
                     })
                 })
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -177,11 +208,20 @@ pub fn rows_match(gold: &[Vec<serde_json::Value>], pred: &[Vec<serde_json::Value
         }
     }
     fn sorted(mut rows: Vec<Vec<serde_json::Value>>) -> Vec<Vec<serde_json::Value>> {
-        rows.sort_by(|a, b| a.iter().zip(b).map(|(x, y)| cmp(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal));
+        rows.sort_by(|a, b| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| cmp(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
         rows
     }
     let equal = |a: &[Vec<serde_json::Value>], b: &[Vec<serde_json::Value>]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(u, v)| same(u, v)))
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(u, v)| same(u, v)))
     };
     if gold.len() != pred.len() {
         return false;
@@ -193,17 +233,24 @@ pub fn rows_match(gold: &[Vec<serde_json::Value>], pred: &[Vec<serde_json::Value
     if pn < gn {
         return false;
     }
-    let column = |rows: &[Vec<serde_json::Value>], i: usize| sorted(rows.iter().map(|r| vec![r[i].clone()]).collect());
+    let column = |rows: &[Vec<serde_json::Value>], i: usize| {
+        sorted(rows.iter().map(|r| vec![r[i].clone()]).collect())
+    };
     // Greedy assignment of gold columns to predicted columns with the same multiset of values,
     // then a check of whole rows under that assignment.
     let mut used = vec![false; pn];
     let mut assign = Vec::with_capacity(gn);
     for g in 0..gn {
         let gc = column(gold, g);
-        let Some(p) = (0..pn).find(|&p| !used[p] && equal(&column(pred, p), &gc)) else { return false };
+        let Some(p) = (0..pn).find(|&p| !used[p] && equal(&column(pred, p), &gc)) else {
+            return false;
+        };
         used[p] = true;
         assign.push(p);
     }
-    let projected: Vec<Vec<serde_json::Value>> = pred.iter().map(|r| assign.iter().map(|&p| r[p].clone()).collect()).collect();
+    let projected: Vec<Vec<serde_json::Value>> = pred
+        .iter()
+        .map(|r| assign.iter().map(|&p| r[p].clone()).collect())
+        .collect();
     equal(&sorted(gold.to_vec()), &sorted(projected))
 }
