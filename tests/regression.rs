@@ -76,4 +76,4 @@ fn held_out_demo_questions_are_answered_correctly() {
     );
 }
 
-const MIN_PERCENT: usize = 30;
+const MIN_PERCENT: usize = 60;
