@@ -159,6 +159,26 @@ fn skip(tokens: &[Token], mut i: usize, words: &[&str]) -> usize {
     i
 }
 
+/// A numbered part of a year (quarter `n` or half `n`) whose year follows from token `from`
+/// ("Q3 2024", "H1 of 2024", "third quarter of 2023"): the range `range(year, n)`.
+fn part_of_year(
+    tokens: &[Token],
+    from: usize,
+    n: u32,
+    range: fn(i32, u32) -> Option<(NaiveDate, NaiveDate)>,
+) -> Option<Point> {
+    let j = skip(tokens, from, &["of", ",", "in"]);
+    let y = year_at(tokens, j)?;
+    let (start, end) = range(y, n)?;
+    Some(Point {
+        start,
+        end,
+        grain: TimeGrain::Quarter,
+        next: j + 1,
+        bare_year: false,
+    })
+}
+
 /// Reads a point starting at token `i`.
 fn point_at(tokens: &[Token], i: usize) -> Option<Point> {
     let t = tokens.get(i)?;
@@ -175,58 +195,22 @@ fn point_at(tokens: &[Token], i: usize) -> Option<Point> {
     }
     // Q3 2024 / Q3 of 2024
     if let Some(q) = quarter_word(&t.lower) {
-        let j = skip(tokens, i + 1, &["of", ",", "in"]);
-        let y = year_at(tokens, j)?;
-        let (s, e) = quarter_range(y, q)?;
-        return Some(Point {
-            start: s,
-            end: e,
-            grain: TimeGrain::Quarter,
-            next: j + 1,
-            bare_year: false,
-        });
+        return part_of_year(tokens, i + 1, q, quarter_range);
     }
     // H1 2024 / H2 of 2024
     if let Some(h) = half_word(&t.lower) {
-        let j = skip(tokens, i + 1, &["of", ",", "in"]);
-        let y = year_at(tokens, j)?;
-        let (s, e) = half_range(y, h)?;
-        return Some(Point {
-            start: s,
-            end: e,
-            grain: TimeGrain::Quarter,
-            next: j + 1,
-            bare_year: false,
-        });
+        return part_of_year(tokens, i + 1, h, half_range);
     }
     // first half of 2024, second half of 2023
     if let Some(h) = ordinal_value(&t.lower).filter(|h| (1..=2).contains(h)) {
         if tokens.get(i + 1).is_some_and(|n| n.lower == "half") {
-            let j = skip(tokens, i + 2, &["of", ",", "in"]);
-            let y = year_at(tokens, j)?;
-            let (s, e) = half_range(y, h)?;
-            return Some(Point {
-                start: s,
-                end: e,
-                grain: TimeGrain::Quarter,
-                next: j + 1,
-                bare_year: false,
-            });
+            return part_of_year(tokens, i + 2, h, half_range);
         }
     }
     // third quarter of 2024
     if let Some(q) = ordinal_value(&t.lower).filter(|q| (1..=4).contains(q)) {
         if tokens.get(i + 1).is_some_and(|n| n.lower == "quarter") {
-            let j = skip(tokens, i + 2, &["of", ",", "in"]);
-            let y = year_at(tokens, j)?;
-            let (s, e) = quarter_range(y, q)?;
-            return Some(Point {
-                start: s,
-                end: e,
-                grain: TimeGrain::Quarter,
-                next: j + 1,
-                bare_year: false,
-            });
+            return part_of_year(tokens, i + 2, q, quarter_range);
         }
         return None;
     }
