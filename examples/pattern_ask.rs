@@ -33,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         table_scores: &scores,
         dialect: Dialect::Sqlite,
         min_confidence: 0.0,
+        prepared: None,
     };
     match generate(&ctx) {
         Ok(cands) => {

@@ -19,7 +19,7 @@ use crate::question::{self, Question};
 use crate::retrieval::{RetrievalStatus, Retrieved, Retriever};
 use crate::settings::Settings;
 use crate::sql::pattern::{self, PatternContext};
-use crate::sql::{guard, GeneratedSql, TraceStep};
+use crate::sql::{guard, GeneratedSql, GenerationMethod, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
 mod stats;
@@ -78,6 +78,8 @@ pub struct Database {
     pub docs: Vec<TableDoc>,
     pub knowledge: KnowledgeBase,
     pub values: ValueIndex,
+    /// The pattern engine's lexicon and join graph of this schema, built once.
+    pub prepared: pattern::Prepared,
     table_names: Vec<String>,
 }
 
@@ -226,6 +228,7 @@ impl Engine {
             table_scores: &table_scores,
             dialect: db.warehouse.dialect(),
             min_confidence: self.min_confidence,
+            prepared: Some(&db.prepared),
         };
         let candidates = pattern::generate(&ctx)?;
         timings.insert("generation".to_string(), ms(t));
@@ -237,6 +240,29 @@ impl Engine {
         trace.extend(chosen.trace.iter().cloned());
         trace.extend(attempts);
         timings.insert("execution".to_string(), ms(t));
+        // an empty result makes a generic reading less likely to be the right one
+        let mut confidence = chosen.confidence;
+        if chosen.method == GenerationMethod::Pattern && rows.rows.is_empty() {
+            confidence = pattern::after_execution(confidence, true);
+            trace.push(TraceStep::new(
+                "confidence",
+                format!(
+                    "no rows: confidence {:.2} -> {:.2}",
+                    chosen.confidence, confidence
+                ),
+                serde_json::json!({ "before": chosen.confidence, "after": confidence }),
+            ));
+            if confidence < self.min_confidence {
+                return Err(QuerentError::CannotAnswer {
+                    reason: format!(
+                        "the best reading of the question returned no rows and its confidence \
+                         {confidence:.2} is below {:.2}",
+                        self.min_confidence
+                    ),
+                    unmapped: Vec::new(),
+                });
+            }
+        }
 
         // 6. Answer.
         let t = Instant::now();
@@ -256,7 +282,7 @@ impl Engine {
             chart: answer.chart,
             insights: answer.insights,
             summary: answer.summary,
-            confidence: chosen.confidence,
+            confidence,
             generation_method: chosen.method.as_str().to_string(),
             trace,
             timings_ms: timings,
@@ -429,6 +455,7 @@ fn open_database(
         examples: kept,
         ..knowledge
     };
+    let prepared = pattern::Prepared::build(&schema, &docs);
     Ok(Database {
         name: name.to_string(),
         warehouse,
@@ -436,6 +463,7 @@ fn open_database(
         docs,
         knowledge,
         values,
+        prepared,
         table_names,
     })
 }

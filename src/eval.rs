@@ -42,8 +42,10 @@ pub struct EvalOptions {
     pub file: PathBuf,
     /// Where databases are: `<dir>/<db_id>/<db_id>.sqlite` or `<dir>/<db_id>.sqlite`.
     pub database_dir: PathBuf,
-    /// The database of lines without `db_id`.
+    /// The database file of lines without `db_id` (when `database` is not set).
     pub default_database: Option<PathBuf>,
+    /// The database name (`db_id`) of lines without one, as `--database NAME`.
+    pub database: Option<String>,
     /// Evaluate a seeded random sample of this many questions (all when `None`).
     pub sample: Option<usize>,
     pub seed: u64,
@@ -66,6 +68,7 @@ impl Default for EvalOptions {
             file: PathBuf::new(),
             database_dir: PathBuf::from("."),
             default_database: None,
+            database: None,
             sample: None,
             seed: 7,
             min_confidence: 0.5,
@@ -111,6 +114,26 @@ impl Bucket {
         self.correct += usize::from(answered && strict);
         self.correct_lenient += usize::from(answered && lenient);
     }
+}
+
+/// The index of the candidate the engine would answer with: among the first four, the first
+/// that runs and returns rows, else the first that runs, else the first.
+fn choose_candidate(
+    conn: &mut Connection,
+    cands: &[crate::sql::GeneratedSql],
+    timeout: std::time::Duration,
+    max_rows: usize,
+) -> usize {
+    let mut first_ran = None;
+    for (i, c) in cands.iter().enumerate().take(4) {
+        if let Ok(rows) = run_query(conn, &c.sql, timeout, max_rows) {
+            if !rows.is_empty() {
+                return i;
+            }
+            first_ran.get_or_insert(i);
+        }
+    }
+    first_ran.unwrap_or(0)
 }
 
 /// The outcome for one question.
@@ -174,6 +197,7 @@ struct DbContext {
     values: ValueIndex,
     kb: Option<KnowledgeBase>,
     path: PathBuf,
+    prepared: crate::sql::pattern::Prepared,
 }
 
 fn find_database(opts: &EvalOptions, db_id: Option<&str>) -> anyhow::Result<PathBuf> {
@@ -186,6 +210,12 @@ fn find_database(opts: &EvalOptions, db_id: Option<&str>) -> anyhow::Result<Path
             ] {
                 if p.is_file() {
                     return Ok(p);
+                }
+            }
+            // the demo database is served under the name of its file (`retail`)
+            if let Some(d) = &opts.default_database {
+                if d.file_stem().is_some_and(|s| s == id) {
+                    return Ok(d.clone());
                 }
             }
             anyhow::bail!(
@@ -211,7 +241,9 @@ fn load_context(opts: &EvalOptions, db_id: Option<&str>) -> anyhow::Result<DbCon
         Some(kb) if !kb.tables.is_empty() => introspect::merge(&kb.tables, introspected).0,
         _ => introspected,
     };
+    let prepared = crate::sql::pattern::Prepared::build(&schema, &docs);
     Ok(DbContext {
+        prepared,
         schema,
         docs,
         values,
@@ -434,6 +466,11 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
             })?,
         );
     }
+    if let Some(name) = &opts.database {
+        for line in lines.iter_mut().filter(|l| l.db_id.is_none()) {
+            line.db_id = Some(name.clone());
+        }
+    }
     if let Some(k) = opts.sample {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
         lines.shuffle(&mut rng);
@@ -566,6 +603,7 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                     table_scores: &no_scores,
                     dialect: Dialect::Sqlite,
                     min_confidence: 0.0,
+                    prepared: Some(&ctx.prepared),
                 };
                 generate(&pctx)
             }
@@ -581,11 +619,21 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 (false, false)
             }
             Ok(cands) => {
-                let top = &cands[0];
+                // as the engine does: the first of the first few candidates that runs and
+                // returns rows, else the first that runs
+                let top = match &opts.engine {
+                    Some(_) => &cands[0],
+                    None => &cands[choose_candidate(conn, &cands, timeout, opts.max_rows)],
+                };
                 result.predicted = Some(top.sql.clone());
                 result.method = Some(top.method.as_str().to_string());
                 result.confidence = top.confidence;
-                result.answered = top.confidence >= opts.min_confidence;
+                if opts.engine.is_none() {
+                    let empty = run_query(conn, &top.sql, timeout, opts.max_rows)
+                        .is_ok_and(|rows| rows.is_empty());
+                    result.confidence = crate::sql::pattern::after_execution(top.confidence, empty);
+                }
+                result.answered = result.confidence >= opts.min_confidence;
                 result.features = top
                     .trace
                     .iter()

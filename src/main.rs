@@ -72,6 +72,10 @@ enum Command {
         /// Evaluate the pattern engine alone (no retrieval, no guard), as in development.
         #[arg(long)]
         pattern_only: bool,
+        /// The database of lines without `db_id` (a name served from --database-dir, or
+        /// `retail` for the demo database).
+        #[arg(long)]
+        database: Option<String>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -128,8 +132,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             per_question,
             pattern_only,
+            database,
             settings,
-        } => eval(settings, file, sample, seed, per_question, pattern_only),
+        } => eval(
+            settings,
+            file,
+            sample,
+            seed,
+            per_question,
+            pattern_only,
+            database,
+        ),
         Command::Index { settings } => {
             let engine = Engine::build(&settings)?;
             for db in engine.databases() {
@@ -220,6 +233,7 @@ fn eval(
     seed: u64,
     per_question: Option<PathBuf>,
     pattern_only: bool,
+    database: Option<String>,
 ) -> anyhow::Result<()> {
     // Gold results can be long: compare whole results, not the server's default row limit.
     settings.max_rows = settings.max_rows.max(20_000);
@@ -241,6 +255,7 @@ fn eval(
         } else {
             None
         },
+        database,
         sample,
         seed,
         min_confidence: settings.min_confidence,

@@ -5,7 +5,7 @@
 //! case-insensitively (after normalisation: lower case, punctuation as spaces) and fuzzily
 //! (Jaro-Winkler similarity, Winkler 1990, via `strsim`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -50,6 +50,9 @@ pub struct ValueMatch {
 pub struct ValueIndex {
     entries: Vec<ValueEntry>,
     by_normalized: HashMap<String, Vec<usize>>,
+    /// Entry ids by the length of their normalised form in characters (fuzzy lookup only
+    /// compares lengths within 2).
+    by_length: BTreeMap<usize, Vec<usize>>,
     max_words: usize,
 }
 
@@ -113,6 +116,10 @@ impl ValueIndex {
         }
         self.max_words = self.max_words.max(normalized.split(' ').count());
         let id = self.entries.len();
+        self.by_length
+            .entry(normalized.chars().count())
+            .or_default()
+            .push(id);
         self.by_normalized
             .entry(normalized.clone())
             .or_default()
@@ -173,11 +180,17 @@ impl ValueIndex {
         if norm.chars().count() < 4 {
             return Vec::new();
         }
-        let len = norm.chars().count() as i64;
-        let mut out: Vec<ValueMatch> = self
-            .entries
-            .iter()
-            .filter(|e| (e.normalized.chars().count() as i64 - len).abs() <= 2)
+        let len = norm.chars().count();
+        // in insertion order, so that equal scores keep a stable order
+        let mut ids: Vec<usize> = self
+            .by_length
+            .range(len.saturating_sub(2)..=len + 2)
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        let mut out: Vec<ValueMatch> = ids
+            .into_iter()
+            .map(|i| &self.entries[i])
             .filter_map(|e| {
                 let sim = strsim::jaro_winkler(&norm, &e.normalized);
                 (sim >= FUZZY_THRESHOLD).then(|| ValueMatch {

@@ -735,6 +735,20 @@ pub fn build_frame(
     graph: &JoinGraph,
     hits: &[RuleHit<'_>],
 ) -> Frame {
+    build_frame_with(a, schema, lex, links, graph, hits, &HashMap::new())
+}
+
+/// [`build_frame`] with the column of some spans chosen beforehand (`span index -> column`): an
+/// alternative reading of an ambiguous word.
+pub fn build_frame_with(
+    a: &Analysis,
+    schema: &Schema,
+    lex: &Lexicon,
+    links: &Linking,
+    graph: &JoinGraph,
+    hits: &[RuleHit<'_>],
+    overrides: &HashMap<usize, ColRef>,
+) -> Frame {
     let mut b = Builder {
         a,
         schema,
@@ -743,7 +757,7 @@ pub fn build_frame(
         graph,
         explained: vec![false; a.tokens.len()],
         used: vec![false; links.spans.len()],
-        span_col: HashMap::new(),
+        span_col: overrides.clone(),
         f: Frame::default(),
         quality: Vec::new(),
         rule_tokens: hits.iter().map(|h| (h.start, h.end, h.rule)).collect(),
@@ -3241,12 +3255,32 @@ impl<'a> Builder<'a> {
             let next = self.w(j);
             let condition = j < n
                 && (self.a.tokens[j].kind == TokenKind::Number
-                    || self.span_index_at(j).is_some_and(|si| self.is_value_span(si))
+                    || self
+                        .span_index_at(j)
+                        .is_some_and(|si| self.is_value_span(si))
                     || matches!(
                         next,
-                        "than" | "above" | "below" | "over" | "under" | "greater" | "less"
-                            | "more" | "fewer" | "equal" | "is" | "are" | "of" | "between"
-                            | "=" | ">" | "<" | "at" | "not" | "like" | "containing"
+                        "than"
+                            | "above"
+                            | "below"
+                            | "over"
+                            | "under"
+                            | "greater"
+                            | "less"
+                            | "more"
+                            | "fewer"
+                            | "equal"
+                            | "is"
+                            | "are"
+                            | "of"
+                            | "between"
+                            | "="
+                            | ">"
+                            | "<"
+                            | "at"
+                            | "not"
+                            | "like"
+                            | "containing"
                     ));
             if !found.is_empty() && !condition {
                 for (si, c) in found {
@@ -3387,9 +3421,7 @@ impl<'a> Builder<'a> {
             .group_by
             .iter()
             .copied()
-            .filter(|c| {
-                self.schema.tables[c.table].columns[c.column].kind() == ColumnKind::Date
-            })
+            .filter(|c| self.schema.tables[c.table].columns[c.column].kind() == ColumnKind::Date)
             .collect();
         if self.f.group_by_year.is_some() {
             return;
@@ -3409,7 +3441,9 @@ impl<'a> Builder<'a> {
             .cloned();
         if let Some(m) = measure {
             self.f.order.push((m, true));
-            self.f.notes.push("groups by their measure, largest first".into());
+            self.f
+                .notes
+                .push("groups by their measure, largest first".into());
         }
     }
 

@@ -98,6 +98,11 @@ struct Form {
     joined: String,
     /// Lower-case content words (for fuzzy matching).
     words: Vec<String>,
+    /// The stems sorted, the stems concatenated and the words joined by spaces (precomputed:
+    /// matching compares every n-gram with every form).
+    sorted: Vec<String>,
+    stem_concat: String,
+    spaced: String,
     weight: f32,
     how: &'static str,
 }
@@ -112,9 +117,15 @@ impl Form {
         if content.is_empty() {
             return None;
         }
+        let stems: Vec<String> = content.iter().map(|w| stem(w)).collect();
+        let mut sorted = stems.clone();
+        sorted.sort();
         Some(Form {
-            stems: content.iter().map(|w| stem(w)).collect(),
+            stem_concat: stems.concat(),
+            sorted,
+            stems,
             joined: words.concat(),
+            spaced: content.join(" "),
             words: content,
             weight,
             how,
@@ -438,6 +449,24 @@ struct Gram {
     stems: Vec<String>,
     words: Vec<String>,
     joined: String,
+    sorted: Vec<String>,
+    stem_concat: String,
+    spaced: String,
+}
+
+impl Gram {
+    fn new(stems: Vec<String>, words: Vec<String>, joined: String) -> Gram {
+        let mut sorted = stems.clone();
+        sorted.sort();
+        Gram {
+            stem_concat: stems.concat(),
+            spaced: words.join(" "),
+            sorted,
+            stems,
+            words,
+            joined,
+        }
+    }
 }
 
 fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
@@ -448,11 +477,7 @@ fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
         && g.stems != f.stems
         && !g.stems.iter().any(|s| s == "number")
     {
-        let mut a = g.stems.clone();
-        let mut b = f.stems.clone();
-        a.sort();
-        b.sort();
-        if a == b {
+        if g.sorted == f.sorted {
             return Some((0.95 * f.weight, "stem"));
         }
     }
@@ -466,7 +491,7 @@ fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
             },
         ));
     }
-    if g.joined.len() >= 4 && (g.joined == f.joined || g.stems.concat() == f.stems.concat()) {
+    if g.joined.len() >= 4 && (g.joined == f.joined || g.stem_concat == f.stem_concat) {
         return Some((0.95 * f.weight, "joined"));
     }
     if f.stems.len() > g.stems.len() && g.stems.iter().all(|s| f.stems.contains(s)) {
@@ -483,11 +508,19 @@ fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
         }
         return Some((s * f.weight, "partial"));
     }
-    if g.words.len() == f.words.len() && g.joined.len() >= 4 && f.joined.len() >= 4 {
-        let a = g.words.join(" ");
-        let b = f.words.join(" ");
-        let jw = strsim::jaro_winkler(&a, &b) as f32;
-        let lev = strsim::normalized_levenshtein(&a, &b) as f32;
+    // a normalized Levenshtein of 0.75 needs lengths within a quarter of each other
+    let (la, lb) = (g.spaced.len(), f.spaced.len());
+    if g.words.len() == f.words.len()
+        && g.joined.len() >= 4
+        && f.joined.len() >= 4
+        && 4 * la.abs_diff(lb) <= la.max(lb)
+    {
+        let (a, b) = (&g.spaced, &f.spaced);
+        let jw = strsim::jaro_winkler(a, b) as f32;
+        if jw < 0.9 {
+            return None;
+        }
+        let lev = strsim::normalized_levenshtein(a, b) as f32;
         if jw >= 0.9 && lev >= 0.75 {
             return Some((0.8 * jw * f.weight, "fuzzy"));
         }
@@ -596,14 +629,14 @@ pub fn link(
             let words: Vec<String> = span.iter().map(|t| t.lower.clone()).collect();
             let content: Vec<&crate::question::Token> =
                 span.iter().filter(|t| !is_stopword(&t.lower)).collect();
-            let gram = Gram {
-                stems: content.iter().map(|t| t.stem.clone()).collect(),
-                words: content
+            let gram = Gram::new(
+                content.iter().map(|t| t.stem.clone()).collect(),
+                content
                     .iter()
                     .map(|t| t.lower.trim_end_matches("'s").to_string())
                     .collect(),
-                joined: words.concat(),
-            };
+                words.concat(),
+            );
             let cue_penalty = if len == 1 && is_cue(&span[0].lower) {
                 0.55
             } else {
@@ -801,11 +834,7 @@ fn elliptic_links(
         let words: Vec<String> = std::iter::once(toks[i].lower.clone())
             .chain(toks[i + 3..*j].iter().map(|t| t.lower.clone()))
             .collect();
-        let gram = Gram {
-            joined: words.concat(),
-            stems,
-            words,
-        };
+        let gram = Gram::new(stems, words.clone(), words.concat());
         for (ti, cols) in lex.columns.iter().enumerate() {
             for (ci, forms) in cols.iter().enumerate() {
                 if let Some((s, how)) = forms

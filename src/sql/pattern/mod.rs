@@ -11,6 +11,7 @@
 
 pub mod ast;
 pub mod build;
+pub mod calibration;
 pub mod example;
 pub mod frame;
 pub mod joins;
@@ -30,6 +31,8 @@ use self::frame::Measure;
 use self::joins::JoinGraph;
 use self::linking::{Lexicon, Target};
 
+pub use self::calibration::{after_execution, Features};
+
 /// Everything the pattern engine reads for one question.
 pub struct PatternContext<'a> {
     pub analysis: &'a Analysis,
@@ -45,6 +48,36 @@ pub struct PatternContext<'a> {
     pub dialect: Dialect,
     /// Candidates below this confidence are not returned; none left means a refusal.
     pub min_confidence: f64,
+    /// The lexicon and join graph of `schema`, built once per database ([`Prepared::build`]);
+    /// `None` builds them for this question (slow on wide schemas: tens of milliseconds at 100
+    /// tables).
+    pub prepared: Option<&'a Prepared>,
+}
+
+/// What the pattern engine derives from a schema and its docs alone: the lexicon of names and
+/// synonyms and the join graph (declared and inferred keys). Built when a database is opened,
+/// shared by every question on it.
+pub struct Prepared {
+    pub lexicon: Lexicon,
+    pub graph: JoinGraph,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("join_edges", &self.graph.edges.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    /// Builds the lexicon and the join graph of `schema` with its `docs`.
+    pub fn build(schema: &Schema, docs: &[TableDoc]) -> Prepared {
+        Prepared {
+            lexicon: Lexicon::build(schema, docs),
+            graph: JoinGraph::build(schema),
+        }
+    }
 }
 
 /// Ranked candidates, best first (the engine runs them through the guard and takes the first that
@@ -54,9 +87,16 @@ pub struct PatternContext<'a> {
 /// candidate reaches `ctx.min_confidence`.
 pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     let a = ctx.analysis;
-    let lex = Lexicon::build(ctx.schema, ctx.docs);
-    let graph = JoinGraph::build(ctx.schema);
-    let links = linking::link(a, ctx.schema, &lex, ctx.values, ctx.table_scores);
+    let owned;
+    let prepared = match ctx.prepared {
+        Some(p) => p,
+        None => {
+            owned = Prepared::build(ctx.schema, ctx.docs);
+            &owned
+        }
+    };
+    let (lex, graph) = (&prepared.lexicon, &prepared.graph);
+    let links = linking::link(a, ctx.schema, lex, ctx.values, ctx.table_scores);
     let link_trace = TraceStep::new(
         "linking",
         format!(
@@ -104,9 +144,9 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         });
     }
 
-    // 2. the question frame, with business rules
+    // 2. the question frame, with business rules; then alternative readings of ambiguous words
     let hits = frame::rule_hits(a, ctx.rules, &links);
-    let fr = frame::build_frame(a, ctx.schema, &lex, &links, &graph, &hits);
+    let fr = frame::build_frame(a, ctx.schema, lex, &links, graph, &hits);
     let anything_linked = links
         .spans
         .iter()
@@ -114,85 +154,28 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         || !hits.is_empty();
     let mut refusal_reason = String::new();
     if anything_linked {
-        match build::build_query(&fr, ctx.schema, &graph) {
-            Ok((query, plan)) => {
-                let sql = query.render(ctx.dialect);
-                let inferred = plan.steps.iter().filter(|s| !s.declared).count();
-                let words = a
-                    .tokens
-                    .iter()
-                    .filter(|t| t.kind == crate::question::TokenKind::Word)
-                    .count();
-                let features = Features::of(&fr, &links, plan.steps.len(), inferred, words);
-                let confidence = features.confidence();
-                let method_note = if fr.rules.is_empty() {
-                    "the question frame".to_string()
-                } else {
-                    format!(
-                        "the question frame with business rule(s) {}",
-                        fr.rules.join(", ")
-                    )
-                };
-                let mut trace = vec![link_trace.clone()];
-                if !fr.rules.is_empty() {
-                    trace.push(TraceStep::new(
-                        "rule",
-                        format!("applied business rule(s): {}", fr.rules.join(", ")),
-                        json!(fr.rules),
-                    ));
-                }
-                trace.push(TraceStep::new(
-                    "frame",
-                    format!("{}: {}", method_note, fr.notes.join("; ")),
-                    json!({
-                        "select": fr.select.iter().map(|t| term_name(ctx.schema, t)).collect::<Vec<_>>(),
-                        "conditions": fr.conds.len(),
-                        "group_by": fr.group_by.iter().map(|c| col_name(ctx.schema, *c)).collect::<Vec<_>>(),
-                        "order": fr.order.iter().map(|(t, d)| format!("{}{}", term_name(ctx.schema, t), if *d { " desc" } else { "" })).collect::<Vec<_>>(),
-                        "limit": fr.limit,
-                        "coverage": fr.coverage,
-                        "unmapped": fr.unmapped,
-                    }),
-                ));
-                trace.push(TraceStep::new(
-                    "join_path",
-                    if plan.steps.is_empty() {
-                        format!("one table: {}", plan.tables.first().map(|t| ctx.schema.tables[*t].name.as_str()).unwrap_or(""))
-                    } else {
-                        format!(
-                            "joined {} along {}",
-                            plan.tables.iter().map(|t| ctx.schema.tables[*t].name.as_str()).collect::<Vec<_>>().join(", "),
-                            plan.steps
-                                .iter()
-                                .map(|s| format!(
-                                    "{} = {}{}",
-                                    col_name(ctx.schema, s.on[0].0),
-                                    col_name(ctx.schema, s.on[0].1),
-                                    if s.declared { "" } else { " (inferred)" }
-                                ))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    },
-                    json!({ "tables": plan.tables.iter().map(|t| &ctx.schema.tables[*t].name).collect::<Vec<_>>(), "inferred_keys": inferred }),
-                ));
-                trace.push(TraceStep::new(
-                    "confidence",
-                    format!("confidence {confidence:.2}"),
-                    json!({ "confidence": confidence, "features": features }),
-                ));
-                out.push(GeneratedSql {
-                    sql,
-                    method: GenerationMethod::Pattern,
-                    confidence,
-                    trace,
-                });
-            }
+        match frame_candidate(ctx, &fr, &links, graph, &link_trace, None) {
+            Ok(g) => out.push(g),
             Err(build::BuildError::EmptySelect) => {
                 refusal_reason = "nothing in the question says what to show".into()
             }
             Err(build::BuildError::Unreachable(t)) => {
                 refusal_reason = format!("no join path reaches {}", t.join(", "));
+            }
+        }
+        let primary = out.last().map(|g| g.sql.clone());
+        for (si, col) in alternatives(&links).into_iter().take(MAX_ALTERNATIVES) {
+            let overrides = HashMap::from([(si, col)]);
+            let alt = frame::build_frame_with(a, ctx.schema, lex, &links, graph, &hits, &overrides);
+            let note = format!(
+                "'{}' read as {} (its second-best link)",
+                links.spans[si].text,
+                col_name(ctx.schema, col)
+            );
+            if let Ok(g) = frame_candidate(ctx, &alt, &links, graph, &link_trace, Some(note)) {
+                if Some(&g.sql) != primary.as_ref() && !out.iter().any(|o| o.sql == g.sql) {
+                    out.push(g);
+                }
             }
         }
     } else {
@@ -232,76 +215,122 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     Ok(out)
 }
 
-/// What the confidence of a frame's query is computed from (also reported in the trace, and
-/// the inputs of its calibration).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Features {
-    /// Share of the question's content words explained, 0..1.
-    pub coverage: f64,
-    /// Mean score of the links used, 0..1.
-    pub link_quality: f64,
-    /// Penalties for guesses the frame made.
-    pub guesses: f64,
-    /// Joins in the plan.
-    pub joins: usize,
-    /// Joins on keys the database does not declare.
-    pub inferred_keys: usize,
-    /// Words of the question.
-    pub words: usize,
-    /// Spans whose second link scores within 0.05 of the first (ambiguous words).
-    pub ambiguous: usize,
-    /// The query is a set operation (INTERSECT, UNION, EXCEPT) or leaves rows out (NOT IN).
-    pub set_operation: bool,
-    /// The select list is `*`.
-    pub star: bool,
-    /// Business rules applied.
-    pub rules: usize,
+/// At most this many alternative readings are built per question.
+const MAX_ALTERNATIVES: usize = 2;
+
+/// Spans whose second link is another column scoring within 0.05 of the first, with that
+/// column (span index, column), most ambiguous first.
+fn alternatives(links: &linking::Linking) -> Vec<(usize, linking::ColRef)> {
+    let mut alts: Vec<(f32, usize, linking::ColRef)> = links
+        .spans
+        .iter()
+        .enumerate()
+        .filter_map(|(si, sp)| {
+            let (first, second) = (sp.links.first()?, sp.links.get(1)?);
+            match (&first.target, &second.target) {
+                (Target::Column { .. }, &Target::Column { col })
+                    if second.score >= first.score - 0.05 =>
+                {
+                    Some((first.score - second.score, si, col))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    alts.sort_by(|x, y| x.0.total_cmp(&y.0));
+    alts.into_iter().map(|(_, si, c)| (si, c)).collect()
 }
 
-impl Features {
-    fn of(
-        fr: &frame::Frame,
-        links: &linking::Linking,
-        joins: usize,
-        inferred_keys: usize,
-        words: usize,
-    ) -> Features {
-        Features {
-            coverage: fr.coverage as f64,
-            link_quality: (fr.link_quality as f64).min(1.0),
-            guesses: fr.guesses as f64,
-            joins,
-            inferred_keys,
-            words,
-            ambiguous: links
-                .spans
-                .iter()
-                .filter(|s| s.links.len() > 1 && s.links[1].score >= s.links[0].score - 0.05)
-                .count(),
-            set_operation: fr.combine.is_some() || !fr.excluded.is_empty(),
-            star: fr
-                .select
-                .iter()
-                .all(|t| t.agg.is_none() && matches!(t.measure, Measure::Star)),
-            rules: fr.rules.len(),
-        }
+/// The query of one frame, rendered, with its trace and calibrated confidence; `alternative`
+/// says which reading it is when it is not the first.
+fn frame_candidate(
+    ctx: &PatternContext,
+    fr: &frame::Frame,
+    links: &linking::Linking,
+    graph: &JoinGraph,
+    link_trace: &TraceStep,
+    alternative: Option<String>,
+) -> Result<GeneratedSql, build::BuildError> {
+    let a = ctx.analysis;
+    let (query, plan) = build::build_query(fr, ctx.schema, graph)?;
+    let sql = query.render(ctx.dialect);
+    let inferred = plan.steps.iter().filter(|s| !s.declared).count();
+    let words = a
+        .tokens
+        .iter()
+        .filter(|t| t.kind == crate::question::TokenKind::Word)
+        .count();
+    let mut features = Features::of(fr, links, ctx.schema, plan.steps.len(), inferred, words);
+    features.alternative = alternative.is_some();
+    let confidence = features.confidence();
+    let mut method_note = if fr.rules.is_empty() {
+        "the question frame".to_string()
+    } else {
+        format!(
+            "the question frame with business rule(s) {}",
+            fr.rules.join(", ")
+        )
+    };
+    if let Some(alt) = &alternative {
+        method_note = format!("{method_note}, {alt}");
     }
-
-    /// Confidence of the query, 0..1: coverage of the question's words, quality of the links
-    /// used, minus guesses, inferred join keys, long join paths and long questions (each extra
-    /// join and each word past a dozen made a wrong reading measurably more likely on a sample
-    /// of Spider training questions).
-    pub fn confidence(&self) -> f64 {
-        let mut c = 0.15 + 0.55 * self.coverage + 0.3 * self.link_quality;
-        c -= self.guesses.min(0.4);
-        c -= 0.05 * self.inferred_keys as f64;
-        c -= 0.08 * self.joins.saturating_sub(1) as f64;
-        c -= 0.02 * self.words.saturating_sub(12) as f64;
-        if self.star {
-            c -= 0.1;
-        }
-        c.clamp(0.0, 1.0)
+    let mut trace = vec![link_trace.clone()];
+    if !fr.rules.is_empty() {
+        trace.push(TraceStep::new(
+            "rule",
+            format!("applied business rule(s): {}", fr.rules.join(", ")),
+            json!(fr.rules),
+        ));
     }
+    trace.push(TraceStep::new(
+        "frame",
+        format!("{}: {}", method_note, fr.notes.join("; ")),
+        json!({
+            "select": fr.select.iter().map(|t| term_name(ctx.schema, t)).collect::<Vec<_>>(),
+            "conditions": fr.conds.len(),
+            "group_by": fr.group_by.iter().map(|c| col_name(ctx.schema, *c)).collect::<Vec<_>>(),
+            "order": fr.order.iter().map(|(t, d)| format!("{}{}", term_name(ctx.schema, t), if *d { " desc" } else { "" })).collect::<Vec<_>>(),
+            "limit": fr.limit,
+            "coverage": fr.coverage,
+            "unmapped": fr.unmapped,
+        }),
+    ));
+    trace.push(TraceStep::new(
+        "join_path",
+        if plan.steps.is_empty() {
+            format!(
+                "one table: {}",
+                plan.tables.first().map(|t| ctx.schema.tables[*t].name.as_str()).unwrap_or("")
+            )
+        } else {
+            format!(
+                "joined {} along {}",
+                plan.tables.iter().map(|t| ctx.schema.tables[*t].name.as_str()).collect::<Vec<_>>().join(", "),
+                plan.steps
+                    .iter()
+                    .map(|s| format!(
+                        "{} = {}{}",
+                        col_name(ctx.schema, s.on[0].0),
+                        col_name(ctx.schema, s.on[0].1),
+                        if s.declared { "" } else { " (inferred)" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+        json!({ "tables": plan.tables.iter().map(|t| &ctx.schema.tables[*t].name).collect::<Vec<_>>(), "inferred_keys": inferred }),
+    ));
+    trace.push(TraceStep::new(
+        "confidence",
+        format!("confidence {confidence:.2}"),
+        json!({ "confidence": confidence, "features": features }),
+    ));
+    Ok(GeneratedSql {
+        sql,
+        method: GenerationMethod::Pattern,
+        confidence,
+        trace,
+    })
 }
 
 fn col_name(schema: &Schema, c: linking::ColRef) -> String {

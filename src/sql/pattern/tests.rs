@@ -94,6 +94,7 @@ fn ask_with(
         table_scores: &scores,
         dialect: Dialect::Sqlite,
         min_confidence: 0.3,
+        prepared: None,
     };
     generate(&ctx)
 }
@@ -132,7 +133,10 @@ fn check(f: &Fixture, q: &str, expected: &[&[&str]]) {
         .collect();
     let got = rows(f, sql);
     let (_, contained) = crate::eval::compare_rows(&want, &got, false);
-    assert!(contained, "question: {q}\nsql: {sql}\nwant: {want:?}\ngot: {got:?}");
+    assert!(
+        contained,
+        "question: {q}\nsql: {sql}\nwant: {want:?}\ngot: {got:?}"
+    );
 }
 
 #[test]
@@ -217,7 +221,10 @@ fn a_business_rule_measure_orders_the_top_n() {
         "{:?}",
         cands[0].trace
     );
-    assert!(rows(&f, sql)[0].contains(&"Frozen Peas".to_string()), "{sql}");
+    assert!(
+        rows(&f, sql)[0].contains(&"Frozen Peas".to_string()),
+        "{sql}"
+    );
 }
 
 #[test]
@@ -381,7 +388,10 @@ fn a_number_between_which_and_a_noun_is_the_top_n() {
     let (sql, r) = best_with(&f, "Which 2 shops have the largest floor area?", &[]);
     assert!(!sql.contains("HAVING"), "{sql}");
     let want = vec![vec!["Alpha".to_string()], vec!["Gamma".to_string()]];
-    assert!(crate::eval::compare_rows(&want, &r, false).1, "{sql}: {r:?}");
+    assert!(
+        crate::eval::compare_rows(&want, &r, false).1,
+        "{sql}: {r:?}"
+    );
 }
 
 #[test]
