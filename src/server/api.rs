@@ -26,6 +26,9 @@ pub struct QueryRequest {
     pub question: String,
     /// The database to ask; the first served database when absent.
     pub database: Option<String>,
+    /// A conversation id (1..128 letters, digits, `-_.:`): a follow-up ("only in the West
+    /// zone", "now by month") is read against this conversation's previous question and SQL.
+    pub session_id: Option<String>,
 }
 
 /// A chart of the result, rendered as SVG.
@@ -65,8 +68,14 @@ pub struct QueryResponseBody {
     pub summary: String,
     /// 0..1.
     pub confidence: f64,
-    /// `pattern`, `example` or `llm`.
+    /// `llm`, `pattern`, `example` or `refinement`.
     pub generation_method: String,
+    /// Why the pattern engine answered although an LLM is configured; absent otherwise.
+    pub fallback_reason: Option<String>,
+    /// Suggested next questions.
+    pub follow_ups: Vec<String>,
+    /// The conversation, when the request named one.
+    pub session_id: Option<String>,
     pub trace: Vec<TraceStepDto>,
     /// Milliseconds per stage and `total`.
     pub timings_ms: BTreeMap<String, f64>,
@@ -95,6 +104,9 @@ impl From<QueryAnswer> for QueryResponseBody {
             summary: a.summary,
             confidence: a.confidence,
             generation_method: a.generation_method,
+            fallback_reason: a.fallback_reason,
+            follow_ups: a.follow_ups,
+            session_id: a.session_id,
             trace: a
                 .trace
                 .into_iter()
@@ -130,14 +142,19 @@ pub struct SqlResponseBody {
 /// Liveness and readiness, and what is served.
 #[derive(Debug, Object)]
 pub struct HealthBody {
-    /// `ok`, or `degraded` when retrieval runs without its model or the knowledge base has issues.
+    /// `ok`, or `degraded` when retrieval runs without its model, the knowledge base has issues
+    /// or the LLM is failing.
     pub status: String,
     pub version: String,
     pub databases: Vec<serde_json::Value>,
     /// Retrieval mode (`vector` or `lexical`), model, points per collection.
     pub retrieval: serde_json::Value,
-    /// `not_configured` until an LLM endpoint is set.
+    /// `not_configured`, `ok`, `degraded` (recent failures), `open` (circuit open: the LLM is
+    /// skipped) or `half_open` (one trial call allowed).
     pub llm: String,
+    /// The LLM's model, base URL, consecutive failures, last error and seconds until a retry
+    /// (absent when no LLM is configured).
+    pub llm_status: Option<serde_json::Value>,
     /// Problems found while loading the knowledge base.
     pub knowledge_issues: Vec<serde_json::Value>,
 }
@@ -184,6 +201,7 @@ impl Api {
         let request = AskRequest {
             question: body.0.question,
             database: body.0.database,
+            session_id: body.0.session_id,
         };
         let answer = self.engine.ask(request).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
@@ -218,7 +236,9 @@ impl Api {
     async fn health(&self) -> Json<HealthBody> {
         let retrieval = self.engine.retrieval_status();
         let issues = self.engine.load_issues();
-        let degraded = !issues.is_empty() || retrieval.reason.is_some();
+        let llm = self.engine.llm_status();
+        let llm_failing = llm.as_ref().is_some_and(|l| l.state != "ok");
+        let degraded = !issues.is_empty() || retrieval.reason.is_some() || llm_failing;
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -229,7 +249,11 @@ impl Api {
                 .filter_map(|d| serde_json::to_value(d).ok())
                 .collect(),
             retrieval: serde_json::to_value(&retrieval).unwrap_or_default(),
-            llm: "not_configured".into(),
+            llm: llm
+                .as_ref()
+                .map(|l| l.state.clone())
+                .unwrap_or_else(|| "not_configured".into()),
+            llm_status: llm.and_then(|l| serde_json::to_value(l).ok()),
             knowledge_issues: issues
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok())
