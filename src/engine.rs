@@ -25,8 +25,10 @@ use crate::sql::pattern::{self, PatternContext};
 use crate::sql::{guard, refine, GeneratedSql, GenerationMethod, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
+mod events;
 mod stats;
 
+pub use events::{summary_tokens, StageEvent, STREAMED_ROWS};
 pub use stats::{Stats, StatsSnapshot};
 
 /// Name of the demo database.
@@ -126,7 +128,7 @@ struct Generation {
     rows: Rows,
     trace: Vec<TraceStep>,
     fallback_reason: Option<String>,
-    /// Milliseconds spent waiting for the LLM.
+    /// Milliseconds of the LLM stage (prompt, calls, extraction), without execution.
     llm_ms: f64,
 }
 
@@ -213,16 +215,42 @@ impl Engine {
             .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
     }
 
+    /// Answers a question off the async threads, telling `sink` each stage's outcome as soon
+    /// as it is known (for streaming).
+    pub async fn ask_with_events(
+        self: &Arc<Self>,
+        request: AskRequest,
+        sink: impl Fn(StageEvent) + Send + 'static,
+    ) -> QuerentResult<QueryAnswer> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.ask_blocking_with_events(&request, &sink))
+            .await
+            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+    }
+
     /// Answers a question on the calling thread (CLI, eval).
     pub fn ask_blocking(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+        self.ask_blocking_with_events(request, &|_| {})
+    }
+
+    /// Answers a question on the calling thread, telling `sink` each stage's outcome.
+    pub fn ask_blocking_with_events(
+        &self,
+        request: &AskRequest,
+        sink: &dyn Fn(StageEvent),
+    ) -> QuerentResult<QueryAnswer> {
         let started = Instant::now();
-        let result = self.answer(request);
+        let result = self.answer(request, sink);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         self.stats.record(&result, elapsed);
         result
     }
 
-    fn answer(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+    fn answer(
+        &self,
+        request: &AskRequest,
+        sink: &dyn Fn(StageEvent),
+    ) -> QuerentResult<QueryAnswer> {
         let total = Instant::now();
         let mut timings = BTreeMap::new();
         let mut trace = Vec::new();
@@ -233,6 +261,19 @@ impl Engine {
         let question = Question::parse(&request.question)?;
         let analysis = question::analyze(&question);
         timings.insert("analysis".to_string(), ms(t));
+        sink(StageEvent::Analysis {
+            intents: analysis
+                .intents
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok()?.as_str().map(str::to_string))
+                .collect(),
+            time_ranges: analysis
+                .time_ranges
+                .iter()
+                .map(|r| r.text.clone())
+                .collect(),
+            top_n: analysis.top_n,
+        });
 
         // 2. Retrieval.
         let t = Instant::now();
@@ -244,6 +285,11 @@ impl Engine {
             TOP_RULES,
         )?;
         trace.push(retrieval_trace(&retrieved));
+        sink(StageEvent::Retrieval {
+            tables: retrieved.tables.iter().map(|h| h.key.clone()).collect(),
+            examples: retrieved.examples.len(),
+            rules: retrieved.rules.len(),
+        });
         timings.insert("retrieval".to_string(), ms(t));
 
         // 3, 4 and 5. Generation, guard and execution: the LLM when configured and its circuit
@@ -268,10 +314,24 @@ impl Engine {
             timings.insert("llm".to_string(), round3(generation.llm_ms));
         }
         let (chosen, validated, rows) = (generation.chosen, generation.sql, generation.rows);
+        sink(StageEvent::Sql {
+            sql: validated.clone(),
+            generation_method: chosen.method.as_str().to_string(),
+            fallback_reason: generation.fallback_reason.clone(),
+        });
+        sink(StageEvent::Rows {
+            columns: rows.columns.clone(),
+            row_count: rows.rows.len(),
+            rows: rows.rows.iter().take(STREAMED_ROWS).cloned().collect(),
+            truncated: rows.truncated,
+        });
 
         // 6. Answer.
         let t = Instant::now();
         let mut answer = answer::build_answer(question.as_str(), &rows);
+        sink(StageEvent::Chart {
+            chart: answer.chart.clone(),
+        });
         let mut follow_ups = conversation::follow_ups::suggest(&analysis, &rows);
         // The LLM's summary only when it wrote the SQL: after a failure it would cost the
         // time limit a second time.
@@ -300,6 +360,9 @@ impl Engine {
             }
         }
         timings.insert("answer".to_string(), ms(t));
+        for text in summary_tokens(&answer.summary) {
+            sink(StageEvent::SummaryToken { text });
+        }
         if let Some(s) = &session {
             self.sessions.record(
                 s,
@@ -398,7 +461,13 @@ impl Engine {
                     content_words: &analysis.content_words,
                     context_tokens: llm.context_tokens(),
                 };
-                match llm.generate(&analysis.text, &input, &run) {
+                let started = Instant::now();
+                let executed_before = execution_ms.get();
+                let outcome = llm.generate(&analysis.text, &input, &run);
+                // The LLM stage's own time: prompt, calls, extraction; not the warehouse's.
+                llm_ms = started.elapsed().as_secs_f64() * 1000.0
+                    - (execution_ms.get() - executed_before);
+                match outcome {
                     Ok(a) => {
                         trace.extend(a.generated.trace.iter().cloned());
                         trace.push(TraceStep::new(
@@ -416,7 +485,7 @@ impl Engine {
                             rows: a.rows,
                             trace,
                             fallback_reason: None,
-                            llm_ms: a.llm_ms,
+                            llm_ms,
                         });
                     }
                     Err(f) => {
@@ -426,7 +495,6 @@ impl Engine {
                             format!("falling back to the pattern engine: {}", f.reason),
                             serde_json::json!({ "generator": "pattern", "fallback_reason": f.reason }),
                         ));
-                        llm_ms = f.llm_ms;
                         fallback_reason = Some(f.reason);
                     }
                 }

@@ -6,8 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::stream::{BoxStream, StreamExt};
+use poem::web::sse::Event;
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{EventStream, Json};
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
@@ -180,6 +183,15 @@ pub enum QueryResponse {
 }
 
 #[derive(ApiResponse)]
+pub enum QueryStreamResponse {
+    /// Server-sent events, one per stage as it completes: `analysis`, `retrieval`, `sql`,
+    /// `rows` (the first 100), `chart`, `summary_token` (in order), then `answer` (the whole
+    /// body of `POST /api/query`) or `error` (`{error: {code, message, details}}`).
+    #[oai(status = 200)]
+    Ok(EventStream<BoxStream<'static, serde_json::Value>>),
+}
+
+#[derive(ApiResponse)]
 pub enum SqlResponse {
     #[oai(status = 200)]
     Ok(Json<SqlResponseBody>),
@@ -205,6 +217,55 @@ impl Api {
         };
         let answer = self.engine.ask(request).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
+    }
+
+    /// Answer a question as server-sent events, one per stage as soon as it is done.
+    ///
+    /// An invalid question or database is refused before the stream starts (4xx with the
+    /// usual error body); a failure later in the pipeline is the stream's `error` event.
+    #[oai(path = "/query/stream", method = "post")]
+    async fn query_stream(
+        &self,
+        body: Json<QueryRequest>,
+    ) -> Result<QueryStreamResponse, ApiError> {
+        crate::question::Question::parse(&body.0.question)?;
+        self.engine.database(body.0.database.as_deref())?;
+        let request = AskRequest {
+            question: body.0.question,
+            database: body.0.database,
+            session_id: body.0.session_id,
+        };
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            let events = tx.clone();
+            let result = engine
+                .ask_with_events(request, move |e| {
+                    let data = serde_json::to_value(&e).unwrap_or_default();
+                    let _ = events.send(serde_json::json!({ "event": e.name(), "data": data }));
+                })
+                .await;
+            let last = match result {
+                Ok(a) => serde_json::json!({
+                    "event": "answer",
+                    "data": QueryResponseBody::from(a).to_json(),
+                }),
+                Err(e) => serde_json::json!({
+                    "event": "error",
+                    "data": { "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } },
+                }),
+            };
+            let _ = tx.send(last);
+        });
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+                .boxed();
+        Ok(QueryStreamResponse::Ok(EventStream::new(stream).to_event(
+            |v| {
+                Event::message(v["data"].to_string())
+                    .event_type(v["event"].as_str().unwrap_or("message"))
+            },
+        )))
     }
 
     /// Run a SQL statement through the guard (one read-only query over known tables, row limit).

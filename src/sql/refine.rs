@@ -29,12 +29,17 @@ pub struct Refinement {
 
 /// Words that open a refinement of the previous question.
 const LEADS: &[&str] = &[
-    "only", "just", "and", "now", "what", "how", "but", "same", "sort", "order", "instead", "then",
-    "also", "exclude", "except", "for", "in", "by", "show",
+    "only", "just", "and", "now", "but", "same", "sort", "order", "instead", "then", "also",
+    "exclude", "except",
 ];
 
+/// Words that open a refinement when the question is at most four words ("for 2023?", "by
+/// month").
+const SHORT_LEADS: &[&str] = &["for", "in", "by", "per"];
+
 /// True when the question reads as a refinement of the previous one: it opens with a
-/// refining word ("only", "and", "now", "sort", "what about") or says "instead", and is short.
+/// refining word ("only", "and", "now", "sort", "what about", "how about"), says "instead", or
+/// is a bare "for 2023" / "by month"; and it is short (at most ten words).
 pub fn is_follow_up(analysis: &Analysis) -> bool {
     let words: Vec<&str> = analysis
         .tokens
@@ -45,7 +50,10 @@ pub fn is_follow_up(analysis: &Analysis) -> bool {
     if words.is_empty() || words.len() > 10 {
         return false;
     }
-    words.contains(&"instead") || LEADS.contains(&words[0])
+    words.contains(&"instead")
+        || LEADS.contains(&words[0])
+        || (matches!(words[0], "what" | "how") && words.get(1) == Some(&"about"))
+        || (words.len() <= 4 && SHORT_LEADS.contains(&words[0]))
 }
 
 /// The previous SQL rewritten for the follow-up, or `None` when nothing in the question maps
@@ -622,5 +630,141 @@ fn drop_conjuncts_on(expr: Expr, column: &str) -> Option<Expr> {
             });
             (!mentions).then_some(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::question::{analyze, Question};
+    use crate::warehouse::{ColumnSchema, TableSchema};
+
+    fn schema() -> Schema {
+        let col = |name: &str, t: &str| ColumnSchema {
+            name: name.into(),
+            data_type: t.into(),
+            ..Default::default()
+        };
+        Schema {
+            tables: vec![
+                TableSchema {
+                    name: "stores".into(),
+                    columns: vec![
+                        col("store_id", "TEXT"),
+                        col("zone", "TEXT"),
+                        col("store_format", "TEXT"),
+                    ],
+                    ..Default::default()
+                },
+                TableSchema {
+                    name: "sales_data".into(),
+                    columns: vec![
+                        col("store_id", "TEXT"),
+                        col("sale_date", "DATE"),
+                        col("units_sold", "INTEGER"),
+                        col("revenue", "REAL"),
+                    ],
+                    ..Default::default()
+                },
+            ],
+        }
+    }
+
+    fn values() -> ValueIndex {
+        let mut v = ValueIndex::default();
+        for zone in ["West", "East"] {
+            v.insert("stores", "zone", zone.into());
+        }
+        v.insert("stores", "store_format", "Express".into());
+        v
+    }
+
+    fn refined(previous: &str, question: &str) -> Option<Refinement> {
+        let a = analyze(&Question::parse(question).unwrap());
+        refine(previous, &a, &schema(), &values(), Dialect::Sqlite)
+    }
+
+    #[test]
+    fn a_value_adds_an_equality_filter_on_its_column() {
+        let r = refined("SELECT COUNT(*) AS n FROM stores", "only in the West zone").unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT COUNT(*) AS n FROM stores WHERE zone = 'West'"
+        );
+    }
+
+    #[test]
+    fn a_value_replaces_the_equality_on_the_same_column_and_keeps_the_others() {
+        let r = refined(
+            "SELECT COUNT(*) FROM stores s WHERE s.zone = 'West' AND s.store_format = 'Express'",
+            "what about East?",
+        )
+        .unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT COUNT(*) FROM stores AS s WHERE s.zone = 'East' AND s.store_format = 'Express'"
+        );
+    }
+
+    #[test]
+    fn a_year_replaces_the_date_conditions() {
+        let r = refined(
+            "SELECT SUM(units_sold) FROM sales_data WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31'",
+            "and for 2024?",
+        )
+        .unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT SUM(units_sold) FROM sales_data WHERE sale_date >= '2024-01-01' AND sale_date < '2025-01-01'"
+        );
+    }
+
+    #[test]
+    fn by_month_groups_by_the_month_of_the_date_column_in_time_order() {
+        let r = refined(
+            "SELECT SUM(units_sold) AS units FROM sales_data WHERE sale_date >= '2024-01-01'",
+            "now by month",
+        )
+        .unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT strftime('%Y-%m', sale_date) AS month, SUM(units_sold) AS units FROM sales_data WHERE sale_date >= '2024-01-01' GROUP BY strftime('%Y-%m', sale_date) ORDER BY strftime('%Y-%m', sale_date) ASC"
+        );
+    }
+
+    #[test]
+    fn by_a_column_replaces_the_grouping_key() {
+        let r = refined(
+            "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone",
+            "now by store format",
+        )
+        .unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT store_format AS store_format, COUNT(*) AS n FROM stores GROUP BY store_format"
+        );
+    }
+
+    #[test]
+    fn sort_by_a_measure_orders_by_its_select_item() {
+        let r = refined(
+            "SELECT zone, SUM(revenue) AS revenue, SUM(units_sold) AS units FROM sales_data JOIN stores ON stores.store_id = sales_data.store_id GROUP BY zone ORDER BY units DESC",
+            "sort by revenue instead",
+        )
+        .unwrap();
+        assert!(r.sql.ends_with("ORDER BY revenue DESC"), "{}", r.sql);
+    }
+
+    #[test]
+    fn a_new_question_is_not_a_follow_up() {
+        let a = analyze(&Question::parse("How many stores are in the West zone?").unwrap());
+        assert!(!is_follow_up(&a));
+        let a = analyze(&Question::parse("only in the West zone").unwrap());
+        assert!(is_follow_up(&a));
+    }
+
+    #[test]
+    fn a_question_with_nothing_to_change_gives_no_refinement() {
+        assert!(refined("SELECT COUNT(*) FROM stores", "and then?").is_none());
     }
 }

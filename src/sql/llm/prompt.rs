@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_small_schema_goes_in_whole_with_examples_rules_and_history() {
-        let tables = vec![wide_table(5)];
+        let tables = vec![wide_table(10)];
         let examples = vec![Example {
             question: "total revenue".into(),
             sql: "SELECT SUM(revenue) FROM wide".into(),
