@@ -98,7 +98,8 @@ impl Prompts {
     /// Errors: a template does not compile.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Optional fields (unit, samples) are absent when empty: tested with `if`, never printed.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         for (name, builtin) in BUILTIN {
             let source =
                 std::fs::read_to_string(dir.join(name)).unwrap_or_else(|_| builtin.to_string());
