@@ -202,7 +202,10 @@ fn a_write_from_the_model_is_rejected_never_run_and_the_pattern_engine_answers()
     );
     let steps = trace_messages(&b);
     assert_eq!(
-        steps.iter().filter(|m| m.contains("SQL rejected")).count(),
+        steps
+            .iter()
+            .filter(|m| m.starts_with("llm:") && m.contains("SQL rejected"))
+            .count(),
         3,
         "{steps:#?}"
     );
@@ -244,7 +247,7 @@ fn a_429_is_retried_with_backoff_and_the_second_attempt_answers() {
 #[test]
 fn a_malformed_body_falls_back_to_the_pattern_engine_with_its_reason() {
     let (fake, server) = shared();
-    let q = "How many Supercenters are in the South zone?";
+    let q = "How many products are there?";
     fake.script(
         q,
         vec![Reply::Raw("{\"this is\": \"not a chat completion\"".into())],
