@@ -571,3 +571,84 @@ fn bench_llm_overhead_dead_endpoint_and_open_circuit() {
         open.request_count()
     );
 }
+
+#[test]
+fn the_stream_sends_each_stage_then_the_summary_word_by_word_then_the_answer() {
+    let (fake, server) = shared();
+    let q = "How many stores are in each zone?";
+    fake.script(
+        q,
+        vec![Reply::sql(
+            "SELECT zone, COUNT(*) AS stores FROM stores GROUP BY zone ORDER BY stores DESC",
+        )],
+    );
+    let text = client()
+        .post(server.url("/api/query/stream"))
+        .json(&json!({ "question": q }))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let events: Vec<(String, Value)> = text
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|block| {
+            let name = block
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or("message")
+                .to_string();
+            let data: String = block
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (name, serde_json::from_str(&data).unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        &names[..5],
+        ["analysis", "retrieval", "sql", "rows", "chart"],
+        "{names:?}"
+    );
+    assert_eq!(names.last(), Some(&"answer"));
+    assert!(names[5..names.len() - 1]
+        .iter()
+        .all(|n| *n == "summary_token"));
+    let answer = &events.last().unwrap().1;
+    assert_eq!(answer["generation_method"], "llm");
+    assert_eq!(events[2].1["generation_method"], "llm");
+    assert_eq!(events[3].1["row_count"], answer["row_count"]);
+    let streamed: String = events
+        .iter()
+        .filter(|(n, _)| n == "summary_token")
+        .map(|(_, v)| v["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(streamed, answer["summary"].as_str().unwrap());
+    // A bad request is refused before the stream starts, with the usual error body.
+    let (s, b) = post_json(server, "/api/query/stream", &json!({ "question": "  " }));
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "empty_question");
+}
+
+#[test]
+fn the_config_file_configures_the_llm_below_flags() {
+    let fake = FakeLlm::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("querent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm]\nbase_url = \"{}\"\nmodel = \"from-the-file\"\ntimeout_ms = 1234\n",
+            fake.base_url
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let server = TestServer::start(&["--config", config, "--llm-model", "from-the-flag"]);
+    let (_, h) = get_json(&server, "/api/health");
+    assert_eq!(h["llm"], "ok", "{h}");
+    assert_eq!(h["llm_status"]["base_url"], fake.base_url.as_str());
+    assert_eq!(h["llm_status"]["model"], "from-the-flag");
+}
