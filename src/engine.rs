@@ -4,6 +4,7 @@
 //! indexes and syncs the vector index; [`Engine::ask`] chains the stages, one call each, and
 //! records what each decided and how long it took. The engine knows nothing of HTTP.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,18 +13,22 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::answer::{self, Chart};
+use crate::conversation::{self, SessionId, SessionStore, Turn};
 use crate::error::{QuerentError, QuerentResult};
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, BusinessRule, Example, KnowledgeBase, TableDoc, ValueIndex};
 use crate::question::{self, Question};
 use crate::retrieval::{RetrievalStatus, Retrieved, Retriever};
 use crate::settings::Settings;
+use crate::sql::llm::{LlmGenerator, LlmStatus, PriorTurn, SqlPromptInput};
 use crate::sql::pattern::{self, PatternContext};
-use crate::sql::{guard, GeneratedSql, GenerationMethod, TraceStep};
+use crate::sql::{guard, refine, GeneratedSql, GenerationMethod, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
+mod events;
 mod stats;
 
+pub use events::{summary_tokens, StageEvent, STREAMED_ROWS};
 pub use stats::{Stats, StatsSnapshot};
 
 /// Name of the demo database.
@@ -34,12 +39,17 @@ const TOP_TABLES: usize = 6;
 const TOP_EXAMPLES: usize = 5;
 const TOP_RULES: usize = 5;
 
+/// How many earlier turns of a conversation go into the LLM's prompt.
+const HISTORY_TURNS: usize = 3;
+
 /// A question to answer.
 #[derive(Debug, Clone, Default)]
 pub struct AskRequest {
     pub question: String,
     /// Database name; the first served database when absent.
     pub database: Option<String>,
+    /// The conversation this question belongs to: follow-ups are read against its last turn.
+    pub session_id: Option<String>,
 }
 
 /// The answer to one question: the SQL, the rows, a chart, insights, a summary and the trace.
@@ -61,8 +71,15 @@ pub struct QueryAnswer {
     pub summary: String,
     /// Confidence that the SQL answers the question, 0..1.
     pub confidence: f64,
-    /// `pattern`, `example` (or, later, `llm`).
+    /// `llm`, `pattern`, `example` or `refinement` (a follow-up rewriting the previous SQL).
     pub generation_method: String,
+    /// Why the pattern engine answered although an LLM is configured (its error, the open
+    /// circuit, SQL that failed after its repairs); `None` otherwise.
+    pub fallback_reason: Option<String>,
+    /// Suggested next questions (the LLM's, or read from the result's shape).
+    pub follow_ups: Vec<String>,
+    /// The conversation, when the question named one.
+    pub session_id: Option<String>,
     /// What each stage decided, in order (the reasoning trace).
     pub trace: Vec<TraceStep>,
     /// Milliseconds per stage, and `total`.
@@ -102,6 +119,19 @@ pub struct Engine {
     load_issues: Vec<LoadIssue>,
     stats: Stats,
     started: Instant,
+    llm: Option<LlmGenerator>,
+    sessions: SessionStore,
+}
+
+/// What the generation stage settled on: the SQL that ran, its rows, and why.
+struct Generation {
+    chosen: GeneratedSql,
+    sql: String,
+    rows: Rows,
+    trace: Vec<TraceStep>,
+    fallback_reason: Option<String>,
+    /// Milliseconds of the LLM stage (prompt, calls, extraction), without execution.
+    llm_ms: f64,
 }
 
 impl Engine {
@@ -157,6 +187,15 @@ impl Engine {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "engine ready"
         );
+        let llm = LlmGenerator::new(&settings.llm, &settings.templates_dir)?;
+        if let Some(llm) = &llm {
+            let s = llm.status();
+            tracing::info!(model = %s.model, base_url = %s.base_url, "LLM configured");
+        }
+        let sessions = SessionStore::open(
+            &settings.data_dir.join("state.sqlite"),
+            settings.session_turns,
+        )?;
         Ok(Self {
             databases,
             retriever,
@@ -165,6 +204,8 @@ impl Engine {
             load_issues,
             stats: Stats::default(),
             started: Instant::now(),
+            llm,
+            sessions,
         })
     }
 
@@ -176,16 +217,42 @@ impl Engine {
             .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
     }
 
+    /// Answers a question off the async threads, telling `sink` each stage's outcome as soon
+    /// as it is known (for streaming).
+    pub async fn ask_with_events(
+        self: &Arc<Self>,
+        request: AskRequest,
+        sink: impl Fn(StageEvent) + Send + 'static,
+    ) -> QuerentResult<QueryAnswer> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.ask_blocking_with_events(&request, &sink))
+            .await
+            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+    }
+
     /// Answers a question on the calling thread (CLI, eval).
     pub fn ask_blocking(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+        self.ask_blocking_with_events(request, &|_| {})
+    }
+
+    /// Answers a question on the calling thread, telling `sink` each stage's outcome.
+    pub fn ask_blocking_with_events(
+        &self,
+        request: &AskRequest,
+        sink: &dyn Fn(StageEvent),
+    ) -> QuerentResult<QueryAnswer> {
         let started = Instant::now();
-        let result = self.answer(request);
+        let result = self.answer(request, sink);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         self.stats.record(&result, elapsed);
         result
     }
 
-    fn answer(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
+    fn answer(
+        &self,
+        request: &AskRequest,
+        sink: &dyn Fn(StageEvent),
+    ) -> QuerentResult<QueryAnswer> {
         let total = Instant::now();
         let mut timings = BTreeMap::new();
         let mut trace = Vec::new();
@@ -196,6 +263,19 @@ impl Engine {
         let question = Question::parse(&request.question)?;
         let analysis = question::analyze(&question);
         timings.insert("analysis".to_string(), ms(t));
+        sink(StageEvent::Analysis {
+            intents: analysis
+                .intents
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok()?.as_str().map(str::to_string))
+                .collect(),
+            time_ranges: analysis
+                .time_ranges
+                .iter()
+                .map(|r| r.text.clone())
+                .collect(),
+            top_n: analysis.top_n,
+        });
 
         // 2. Retrieval.
         let t = Instant::now();
@@ -207,67 +287,95 @@ impl Engine {
             TOP_RULES,
         )?;
         trace.push(retrieval_trace(&retrieved));
+        sink(StageEvent::Retrieval {
+            tables: retrieved.tables.iter().map(|h| h.key.clone()).collect(),
+            examples: retrieved.examples.len(),
+            rules: retrieved.rules.len(),
+        });
         timings.insert("retrieval".to_string(), ms(t));
 
-        // 3. Generation.
-        let t = Instant::now();
-        let examples: Vec<(Example, f32)> = hits_as(&retrieved.examples);
-        let rules: Vec<(BusinessRule, f32)> = hits_as(&retrieved.rules);
-        let table_scores: HashMap<String, f32> = retrieved
-            .tables
-            .iter()
-            .map(|h| (h.key.clone(), h.score))
-            .collect();
-        let ctx = PatternContext {
-            analysis: &analysis,
-            schema: &db.schema,
-            docs: &db.docs,
-            values: &db.values,
-            rules: &rules,
-            examples: &examples,
-            table_scores: &table_scores,
-            dialect: db.warehouse.dialect(),
-            min_confidence: self.min_confidence,
-            prepared: Some(&db.prepared),
+        // 3, 4 and 5. Generation, guard and execution: the LLM when configured and its circuit
+        // is closed, else (or when it fails) a refinement of the conversation's last SQL, else
+        // the pattern engine.
+        let session = request
+            .session_id
+            .as_deref()
+            .map(SessionId::parse)
+            .transpose()?;
+        let history = match &session {
+            Some(s) => self.sessions.history(s, &db.name, HISTORY_TURNS)?,
+            None => Vec::new(),
         };
-        let candidates = pattern::generate(&ctx)?;
-        timings.insert("generation".to_string(), ms(t));
-
-        // 4 and 5. Guard and execution: the first candidate that passes and runs wins; a
-        // non-empty result is preferred over an empty one among the first few.
         let t = Instant::now();
-        let (chosen, validated, rows, attempts) = self.execute_candidates(db, candidates)?;
-        trace.extend(chosen.trace.iter().cloned());
-        trace.extend(attempts);
-        timings.insert("execution".to_string(), ms(t));
-        // an empty result makes a generic reading less likely to be the right one
-        let mut confidence = chosen.confidence;
-        if chosen.method == GenerationMethod::Pattern && rows.rows.is_empty() {
-            confidence = pattern::after_execution(confidence, true);
-            trace.push(TraceStep::new(
-                "confidence",
-                format!(
-                    "no rows: confidence {:.2} -> {:.2}",
-                    chosen.confidence, confidence
-                ),
-                serde_json::json!({ "before": chosen.confidence, "after": confidence }),
-            ));
-            if confidence < self.min_confidence {
-                return Err(QuerentError::CannotAnswer {
-                    reason: format!(
-                        "the best reading of the question returned no rows and its confidence \
-                         {confidence:.2} is below {:.2}",
-                        self.min_confidence
-                    ),
-                    unmapped: Vec::new(),
-                });
-            }
+        let execution_ms = Cell::new(0.0);
+        let generation = self.generate(db, &analysis, &retrieved, &history, &execution_ms)?;
+        trace.extend(generation.trace);
+        timings.insert("generation".to_string(), ms(t));
+        timings.insert("execution".to_string(), round3(execution_ms.get()));
+        if self.llm.is_some() {
+            timings.insert("llm".to_string(), round3(generation.llm_ms));
         }
+        let (chosen, validated, rows) = (generation.chosen, generation.sql, generation.rows);
+        sink(StageEvent::Sql {
+            sql: validated.clone(),
+            generation_method: chosen.method.as_str().to_string(),
+            fallback_reason: generation.fallback_reason.clone(),
+        });
+        sink(StageEvent::Rows {
+            columns: rows.columns.clone(),
+            row_count: rows.rows.len(),
+            rows: rows.rows.iter().take(STREAMED_ROWS).cloned().collect(),
+            truncated: rows.truncated,
+        });
 
         // 6. Answer.
         let t = Instant::now();
-        let answer = answer::build_answer(question.as_str(), &rows);
+        let mut answer = answer::build_answer(question.as_str(), &rows);
+        sink(StageEvent::Chart {
+            chart: answer.chart.clone(),
+        });
+        let mut follow_ups = conversation::follow_ups::suggest(&analysis, &rows);
+        // The LLM's summary only when it wrote the SQL: after a failure it would cost the
+        // time limit a second time.
+        if let (Some(llm), None) = (&self.llm, &generation.fallback_reason) {
+            if !rows.rows.is_empty() {
+                let started = Instant::now();
+                match llm.summarize(question.as_str(), &validated, &rows) {
+                    Ok(s) => {
+                        answer.summary = s.summary;
+                        if !s.follow_ups.is_empty() {
+                            follow_ups = s.follow_ups;
+                        }
+                        trace.push(TraceStep::new(
+                            "summary",
+                            "summary and follow-ups written by the LLM",
+                            serde_json::json!({ "sample_rows": rows.rows.len().min(crate::sql::llm::SUMMARY_SAMPLE_ROWS) }),
+                        ));
+                    }
+                    Err(e) => trace.push(TraceStep::new(
+                        "summary",
+                        format!("template summary: the LLM's failed ({e})"),
+                        serde_json::json!({ "error": e }),
+                    )),
+                }
+                timings.insert("summary".to_string(), ms(started));
+            }
+        }
         timings.insert("answer".to_string(), ms(t));
+        for text in summary_tokens(&answer.summary) {
+            sink(StageEvent::SummaryToken { text });
+        }
+        if let Some(s) = &session {
+            self.sessions.record(
+                s,
+                &Turn {
+                    database: db.name.clone(),
+                    question: question.as_str().to_string(),
+                    sql: validated.clone(),
+                    generation_method: chosen.method.as_str().to_string(),
+                },
+            )?;
+        }
         timings.insert("total".to_string(), ms(total));
 
         Ok(QueryAnswer {
@@ -282,10 +390,208 @@ impl Engine {
             chart: answer.chart,
             insights: answer.insights,
             summary: answer.summary,
-            confidence,
+            confidence: chosen.confidence,
             generation_method: chosen.method.as_str().to_string(),
+            fallback_reason: generation.fallback_reason,
+            follow_ups,
+            session_id: session.map(|s| s.as_str().to_string()),
             trace,
             timings_ms: timings,
+        })
+    }
+
+    /// The generation stage: LLM, then a refinement of the conversation's last SQL, then the
+    /// pattern engine; every SQL runs through [`Engine::run_guarded`].
+    fn generate(
+        &self,
+        db: &Database,
+        analysis: &question::Analysis,
+        retrieved: &Retrieved,
+        history: &[Turn],
+        execution_ms: &Cell<f64>,
+    ) -> QuerentResult<Generation> {
+        let mut trace = Vec::new();
+        let mut fallback_reason = None;
+        let mut llm_ms = 0.0;
+        let examples: Vec<(Example, f32)> = hits_as(&retrieved.examples);
+        let rules: Vec<(BusinessRule, f32)> = hits_as(&retrieved.rules);
+        let run = |sql: &str| {
+            let t = Instant::now();
+            let r = self.run_guarded(db, sql);
+            execution_ms.set(execution_ms.get() + t.elapsed().as_secs_f64() * 1000.0);
+            r
+        };
+        match &self.llm {
+            None => trace.push(TraceStep::new(
+                "generation",
+                "no LLM configured: the pattern engine writes the SQL",
+                serde_json::json!({ "generator": "pattern" }),
+            )),
+            Some(llm) if llm.circuit_open() => {
+                let reason = format!(
+                    "the LLM circuit is open after repeated failures ({})",
+                    llm.status().circuit.last_error.unwrap_or_default()
+                );
+                trace.push(TraceStep::new(
+                    "generation",
+                    format!("LLM skipped, no call made: {reason}"),
+                    serde_json::json!({ "generator": "pattern", "fallback_reason": reason }),
+                ));
+                fallback_reason = Some(reason);
+            }
+            Some(llm) => {
+                let tables: Vec<TableDoc> = retrieved
+                    .tables
+                    .iter()
+                    .filter_map(|h| db.docs.iter().find(|d| d.name == h.key).cloned())
+                    .collect();
+                let prior: Vec<PriorTurn> = history
+                    .iter()
+                    .map(|t| PriorTurn {
+                        question: t.question.clone(),
+                        sql: t.sql.clone(),
+                    })
+                    .collect();
+                let ex: Vec<Example> = examples.iter().map(|(e, _)| e.clone()).collect();
+                let ru: Vec<BusinessRule> = rules.iter().map(|(r, _)| r.clone()).collect();
+                let input = SqlPromptInput {
+                    dialect: db.warehouse.dialect(),
+                    tables: &tables,
+                    examples: &ex,
+                    rules: &ru,
+                    history: &prior,
+                    content_words: &analysis.content_words,
+                    context_tokens: llm.context_tokens(),
+                };
+                let started = Instant::now();
+                let executed_before = execution_ms.get();
+                let outcome = llm.generate(&analysis.text, &input, &run);
+                // The LLM stage's own time: prompt, calls, extraction; not the warehouse's.
+                llm_ms = started.elapsed().as_secs_f64() * 1000.0
+                    - (execution_ms.get() - executed_before);
+                match outcome {
+                    Ok(a) => {
+                        trace.extend(a.generated.trace.iter().cloned());
+                        trace.push(TraceStep::new(
+                            "generation",
+                            format!(
+                                "the LLM wrote the SQL ({} repair{})",
+                                a.repairs,
+                                if a.repairs == 1 { "" } else { "s" }
+                            ),
+                            serde_json::json!({ "generator": "llm", "repairs": a.repairs }),
+                        ));
+                        return Ok(Generation {
+                            chosen: a.generated,
+                            sql: a.sql,
+                            rows: a.rows,
+                            trace,
+                            fallback_reason: None,
+                            llm_ms,
+                        });
+                    }
+                    Err(f) => {
+                        trace.extend(f.trace);
+                        trace.push(TraceStep::new(
+                            "generation",
+                            format!("falling back to the pattern engine: {}", f.reason),
+                            serde_json::json!({ "generator": "pattern", "fallback_reason": f.reason }),
+                        ));
+                        fallback_reason = Some(f.reason);
+                    }
+                }
+            }
+        }
+        let dialect = db.warehouse.dialect();
+        if let Some(previous) = history.last() {
+            if refine::is_follow_up(analysis) {
+                if let Some(r) =
+                    refine::refine(&previous.sql, analysis, &db.schema, &db.values, dialect)
+                {
+                    match run(&r.sql) {
+                        Ok((sql, rows)) => {
+                            trace.push(TraceStep::new(
+                                "refinement",
+                                format!(
+                                    "follow-up of '{}': {}",
+                                    previous.question,
+                                    r.changes.join("; ")
+                                ),
+                                serde_json::json!({ "previous_sql": previous.sql, "changes": r.changes, "sql": sql }),
+                            ));
+                            return Ok(Generation {
+                                chosen: GeneratedSql {
+                                    sql: r.sql,
+                                    method: GenerationMethod::Refinement,
+                                    confidence: 0.7,
+                                    trace: Vec::new(),
+                                },
+                                sql,
+                                rows,
+                                trace,
+                                fallback_reason,
+                                llm_ms,
+                            });
+                        }
+                        Err(e) => trace.push(TraceStep::new(
+                            "refinement",
+                            format!("the refined SQL failed: {e}"),
+                            serde_json::json!({ "sql": r.sql, "code": e.code() }),
+                        )),
+                    }
+                }
+            }
+        }
+        let table_scores: HashMap<String, f32> = retrieved
+            .tables
+            .iter()
+            .map(|h| (h.key.clone(), h.score))
+            .collect();
+        let ctx = PatternContext {
+            analysis,
+            schema: &db.schema,
+            docs: &db.docs,
+            values: &db.values,
+            rules: &rules,
+            examples: &examples,
+            table_scores: &table_scores,
+            dialect,
+            min_confidence: self.min_confidence,
+            prepared: Some(&db.prepared),
+        };
+        let candidates = pattern::generate(&ctx)?;
+        let t = Instant::now();
+        let (mut chosen, sql, rows, attempts) = self.execute_candidates(db, candidates)?;
+        execution_ms.set(execution_ms.get() + t.elapsed().as_secs_f64() * 1000.0);
+        trace.extend(chosen.trace.iter().cloned());
+        trace.extend(attempts);
+        // an empty result makes a generic reading less likely to be the right one
+        if chosen.method == GenerationMethod::Pattern && rows.rows.is_empty() {
+            let before = chosen.confidence;
+            chosen.confidence = pattern::after_execution(before, true);
+            trace.push(TraceStep::new(
+                "confidence",
+                format!("no rows: confidence {before:.2} -> {:.2}", chosen.confidence),
+                serde_json::json!({ "before": before, "after": chosen.confidence }),
+            ));
+            if chosen.confidence < self.min_confidence {
+                return Err(QuerentError::CannotAnswer {
+                    reason: format!(
+                        "the best reading of the question returned no rows and its confidence \
+                         {:.2} is below {:.2}",
+                        chosen.confidence, self.min_confidence
+                    ),
+                    unmapped: Vec::new(),
+                });
+            }
+        }
+        Ok(Generation {
+            chosen,
+            sql,
+            rows,
+            trace,
+            fallback_reason,
+            llm_ms,
         })
     }
 
@@ -399,6 +705,11 @@ impl Engine {
         self.retriever.status()
     }
 
+    /// The LLM's state (ok, degraded, open circuit, last error), or `None` when none is configured.
+    pub fn llm_status(&self) -> Option<LlmStatus> {
+        self.llm.as_ref().map(LlmGenerator::status)
+    }
+
     /// Counters since start: questions, answered share, latency, methods.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot(self.started.elapsed().as_secs())
@@ -505,7 +816,11 @@ fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>>
 }
 
 fn ms(t: Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+    round3(t.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// Payloads of retrieval hits as knowledge items, with their scores.

@@ -579,6 +579,7 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 .ask_blocking(&crate::engine::AskRequest {
                     question: line.question.clone(),
                     database: line.db_id.clone(),
+                    ..Default::default()
                 })
                 .map(|a| {
                     vec![crate::sql::GeneratedSql {

@@ -9,12 +9,14 @@
 //! - [`retrieval`]: the embedder (fastembed) and the vector index (qdrant-edge);
 //! - [`sql`]: SQL generation (pattern engine), the guard, dialects;
 //! - [`warehouse`]: the databases behind one trait (SQLite);
+//! - [`conversation`]: sessions of questions in the state database, suggested follow-ups;
 //! - [`answer`]: insights, charts and summaries computed from the rows;
 //! - [`server`]: the OpenAPI routes and the web pages; it only translates, the engine knows no HTTP.
 //!
 //! [`demo_data`] writes the demo retail database; [`settings`] holds the one typed configuration.
 
 pub mod answer;
+pub mod conversation;
 pub mod demo_data;
 pub mod engine;
 pub mod error;

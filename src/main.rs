@@ -94,6 +94,14 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    // The config file sits below the environment and the flags: export its keys first.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = querent::settings::file::path_from_args(&args) {
+        if let Err(e) = querent::settings::file::apply(&path) {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -196,7 +204,11 @@ fn ask(
     json: bool,
 ) -> anyhow::Result<()> {
     let engine = Engine::build(&settings)?;
-    let answer = engine.ask_blocking(&AskRequest { question, database });
+    let answer = engine.ask_blocking(&AskRequest {
+        question,
+        database,
+        ..Default::default()
+    });
     match answer {
         Ok(a) if json => println!("{}", serde_json::to_string_pretty(&a)?),
         Ok(a) => {

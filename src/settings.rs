@@ -1,11 +1,15 @@
-//! The one typed configuration, loaded once: defaults, then `QUERENT_…` environment variables,
-//! then command-line flags (clap reads both), into [`Settings`]; sub-structs go down to the
+//! The one typed configuration, loaded once: defaults, then the config file ([`file`]), then
+//! `QUERENT_…` environment variables, then command-line flags (clap reads both), into [`Settings`]; sub-structs go down to the
 //! layers that need them, nothing reads the environment deeper in.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
+
+pub mod file;
+
+pub use crate::sql::llm::config::{LlmSettings, Secret};
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone, Args)]
@@ -56,6 +60,19 @@ pub struct Settings {
     /// Below this confidence (0..1) the pattern engine refuses instead of guessing.
     #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.3)]
     pub min_confidence: f64,
+
+    /// A TOML config file with the same keys as the environment variables (read before them;
+    /// environment and flags win). See the README.
+    #[arg(long, env = "QUERENT_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// How many questions of a conversation (`session_id`) are kept in the state database.
+    #[arg(long, env = "QUERENT_SESSION_TURNS", default_value_t = 20)]
+    pub session_turns: usize,
+
+    /// The LLM (optional): endpoint, model, key, time limits, circuit breaker.
+    #[command(flatten)]
+    pub llm: LlmSettings,
 }
 
 impl Default for Settings {

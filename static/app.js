@@ -2,7 +2,9 @@
 //
 // Plain JavaScript, no build step, nothing loaded from elsewhere. The page talks to three routes:
 // GET /api/health (the databases), GET /api/examples?database=NAME (example questions) and
-// POST /api/query (the answer). Every value from the API is inserted as text (textContent), never
+// POST /api/query/stream (the answer as server-sent events, one per stage: the page shows each
+// as it arrives, the summary word by word, then the whole answer). Questions of one page share a
+// session_id, so a follow-up ("only in the West zone") refines the previous one. Every value from the API is inserted as text (textContent), never
 // as HTML; the one exception, the chart's SVG, goes through sanitizeSvg() first.
 "use strict";
 
@@ -28,6 +30,16 @@
 
   let pending = false;
   let databases = [];
+  // One conversation per tab: follow-ups are read against this session's previous question.
+  const sessionId = (function () {
+    const key = "querent-session";
+    let id = window.sessionStorage.getItem(key);
+    if (!id) {
+      id = "chat-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+      window.sessionStorage.setItem(key, id);
+    }
+    return id;
+  })();
 
   // ---------------------------------------------------------------- small DOM helpers
 
@@ -203,12 +215,10 @@
     els.question.value = "";
     setPending(true);
     try {
-      const body = await fetchJson("/api/query", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        // Without a database the server picks its default (or says which ones it knows).
-        body: JSON.stringify(database ? { question: question, database: database } : { question: question }),
-      });
+      // Without a database the server picks its default (or says which ones it knows).
+      const payload = { question: question, session_id: sessionId };
+      if (database) payload.database = database;
+      const body = await streamAnswer(payload, answer);
       renderAnswer(answer, body);
       announce("Answer: " + (body.summary || "ready."));
     } catch (error) {
@@ -219,6 +229,79 @@
       setPending(false);
       els.question.focus();
     }
+  }
+
+  /** Posts to /api/query/stream, shows each stage's event in `container` as it arrives, and
+   * resolves with the final answer (throws ApiError on an error event or HTTP error). */
+  async function streamAnswer(payload, container) {
+    let response;
+    try {
+      response = await fetch("/api/query/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(payload),
+      });
+    } catch (networkError) {
+      throw new ApiError("I couldn't reach the server. Check your connection and try again.", "network", null, 0);
+    }
+    if (!response.ok || !response.body) {
+      let error = {};
+      try {
+        error = (await response.json()).error || {};
+      } catch (parseError) {
+        error = {};
+      }
+      throw new ApiError(
+        error.message || "The server answered with an error (HTTP " + response.status + ").",
+        error.code || "http_" + response.status,
+        error.details || null,
+        response.status
+      );
+    }
+    container.replaceChildren();
+    const progress = el("ol", "answer__progress");
+    const summary = el("p", "answer__summary answer__summary--streaming", "");
+    container.append(progress, summary);
+    const step = function (text) {
+      progress.append(el("li", null, text));
+    };
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        let value = null;
+        try {
+          value = JSON.parse(data.join("\n"));
+        } catch (parseError) {
+          continue;
+        }
+        if (name === "analysis") step("Read the question" + (value.intents.length ? " (" + value.intents.join(", ") + ")" : ""));
+        else if (name === "retrieval") step("Found tables: " + (value.tables.join(", ") || "none"));
+        else if (name === "sql") step("Wrote SQL (" + value.generation_method + ")" + (value.fallback_reason ? ": " + value.fallback_reason : ""));
+        else if (name === "rows") step("Ran it: " + value.row_count + " row" + (value.row_count === 1 ? "" : "s"));
+        else if (name === "chart") step(value.chart ? "Drew a " + value.chart.kind + " chart" : "No chart for this result");
+        else if (name === "summary_token") summary.textContent += value.text;
+        else if (name === "answer") return value;
+        else if (name === "error") {
+          const error = value.error || {};
+          throw new ApiError(error.message || "The question failed.", error.code || "unknown", error.details || null, 200);
+        }
+      }
+    }
+    throw new ApiError("The answer stopped before it was complete.", "bad_response", null, 200);
   }
 
   function addTurn(question, database) {
@@ -257,6 +340,21 @@
     if (chart) container.append(chart);
 
     container.append(renderTable(body));
+    const followUps = Array.isArray(body.follow_ups) ? body.follow_ups.filter(Boolean) : [];
+    if (followUps.length > 0) {
+      const section = el("section", "answer__section answer__follow-ups");
+      section.append(el("h3", "answer__heading", "Ask next"));
+      for (const text of followUps) {
+        const button = el("button", "button button--small follow-up", text);
+        button.type = "button";
+        button.addEventListener("click", function () {
+          els.question.value = text;
+          ask();
+        });
+        section.append(button);
+      }
+      container.append(section);
+    }
     if (body.sql) container.append(renderSql(body.sql));
     container.append(renderHow(body));
   }

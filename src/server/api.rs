@@ -6,8 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::stream::{BoxStream, StreamExt};
+use poem::web::sse::Event;
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{EventStream, Json};
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
@@ -26,6 +29,9 @@ pub struct QueryRequest {
     pub question: String,
     /// The database to ask; the first served database when absent.
     pub database: Option<String>,
+    /// A conversation id (1..128 letters, digits, `-_.:`): a follow-up ("only in the West
+    /// zone", "now by month") is read against this conversation's previous question and SQL.
+    pub session_id: Option<String>,
 }
 
 /// A chart of the result, rendered as SVG.
@@ -65,8 +71,14 @@ pub struct QueryResponseBody {
     pub summary: String,
     /// 0..1.
     pub confidence: f64,
-    /// `pattern`, `example` or `llm`.
+    /// `llm`, `pattern`, `example` or `refinement`.
     pub generation_method: String,
+    /// Why the pattern engine answered although an LLM is configured; absent otherwise.
+    pub fallback_reason: Option<String>,
+    /// Suggested next questions.
+    pub follow_ups: Vec<String>,
+    /// The conversation, when the request named one.
+    pub session_id: Option<String>,
     pub trace: Vec<TraceStepDto>,
     /// Milliseconds per stage and `total`.
     pub timings_ms: BTreeMap<String, f64>,
@@ -95,6 +107,9 @@ impl From<QueryAnswer> for QueryResponseBody {
             summary: a.summary,
             confidence: a.confidence,
             generation_method: a.generation_method,
+            fallback_reason: a.fallback_reason,
+            follow_ups: a.follow_ups,
+            session_id: a.session_id,
             trace: a
                 .trace
                 .into_iter()
@@ -130,14 +145,19 @@ pub struct SqlResponseBody {
 /// Liveness and readiness, and what is served.
 #[derive(Debug, Object)]
 pub struct HealthBody {
-    /// `ok`, or `degraded` when retrieval runs without its model or the knowledge base has issues.
+    /// `ok`, or `degraded` when retrieval runs without its model, the knowledge base has issues
+    /// or the LLM is failing.
     pub status: String,
     pub version: String,
     pub databases: Vec<serde_json::Value>,
     /// Retrieval mode (`vector` or `lexical`), model, points per collection.
     pub retrieval: serde_json::Value,
-    /// `not_configured` until an LLM endpoint is set.
+    /// `not_configured`, `ok`, `degraded` (recent failures), `open` (circuit open: the LLM is
+    /// skipped) or `half_open` (one trial call allowed).
     pub llm: String,
+    /// The LLM's model, base URL, consecutive failures, last error and seconds until a retry
+    /// (absent when no LLM is configured).
+    pub llm_status: Option<serde_json::Value>,
     /// Problems found while loading the knowledge base.
     pub knowledge_issues: Vec<serde_json::Value>,
 }
@@ -163,6 +183,15 @@ pub enum QueryResponse {
 }
 
 #[derive(ApiResponse)]
+pub enum QueryStreamResponse {
+    /// Server-sent events, one per stage as it completes: `analysis`, `retrieval`, `sql`,
+    /// `rows` (the first 100), `chart`, `summary_token` (in order), then `answer` (the whole
+    /// body of `POST /api/query`) or `error` (`{error: {code, message, details}}`).
+    #[oai(status = 200)]
+    Ok(EventStream<BoxStream<'static, serde_json::Value>>),
+}
+
+#[derive(ApiResponse)]
 pub enum SqlResponse {
     #[oai(status = 200)]
     Ok(Json<SqlResponseBody>),
@@ -184,9 +213,59 @@ impl Api {
         let request = AskRequest {
             question: body.0.question,
             database: body.0.database,
+            session_id: body.0.session_id,
         };
         let answer = self.engine.ask(request).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
+    }
+
+    /// Answer a question as server-sent events, one per stage as soon as it is done.
+    ///
+    /// An invalid question or database is refused before the stream starts (4xx with the
+    /// usual error body); a failure later in the pipeline is the stream's `error` event.
+    #[oai(path = "/query/stream", method = "post")]
+    async fn query_stream(
+        &self,
+        body: Json<QueryRequest>,
+    ) -> Result<QueryStreamResponse, ApiError> {
+        crate::question::Question::parse(&body.0.question)?;
+        self.engine.database(body.0.database.as_deref())?;
+        let request = AskRequest {
+            question: body.0.question,
+            database: body.0.database,
+            session_id: body.0.session_id,
+        };
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            let events = tx.clone();
+            let result = engine
+                .ask_with_events(request, move |e| {
+                    let data = serde_json::to_value(&e).unwrap_or_default();
+                    let _ = events.send(serde_json::json!({ "event": e.name(), "data": data }));
+                })
+                .await;
+            let last = match result {
+                Ok(a) => serde_json::json!({
+                    "event": "answer",
+                    "data": QueryResponseBody::from(a).to_json(),
+                }),
+                Err(e) => serde_json::json!({
+                    "event": "error",
+                    "data": { "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } },
+                }),
+            };
+            let _ = tx.send(last);
+        });
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+                .boxed();
+        Ok(QueryStreamResponse::Ok(EventStream::new(stream).to_event(
+            |v| {
+                Event::message(v["data"].to_string())
+                    .event_type(v["event"].as_str().unwrap_or("message"))
+            },
+        )))
     }
 
     /// Run a SQL statement through the guard (one read-only query over known tables, row limit).
@@ -218,7 +297,9 @@ impl Api {
     async fn health(&self) -> Json<HealthBody> {
         let retrieval = self.engine.retrieval_status();
         let issues = self.engine.load_issues();
-        let degraded = !issues.is_empty() || retrieval.reason.is_some();
+        let llm = self.engine.llm_status();
+        let llm_failing = llm.as_ref().is_some_and(|l| l.state != "ok");
+        let degraded = !issues.is_empty() || retrieval.reason.is_some() || llm_failing;
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -229,7 +310,11 @@ impl Api {
                 .filter_map(|d| serde_json::to_value(d).ok())
                 .collect(),
             retrieval: serde_json::to_value(&retrieval).unwrap_or_default(),
-            llm: "not_configured".into(),
+            llm: llm
+                .as_ref()
+                .map(|l| l.state.clone())
+                .unwrap_or_else(|| "not_configured".into()),
+            llm_status: llm.and_then(|l| serde_json::to_value(l).ok()),
             knowledge_issues: issues
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok())

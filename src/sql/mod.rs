@@ -1,9 +1,13 @@
-//! SQL generation and safety: the pattern engine writes SQL without an LLM, the guard checks
+//! SQL generation and safety: the LLM generator ([`llm`]) writes SQL with a model and repairs
+//! it, the pattern engine writes SQL without an LLM, [`refine`] rewrites a conversation's last SQL
+//! for a follow-up, the guard checks
 //! every statement before it runs, dialects render the differences between SQLite and BigQuery.
 
 pub mod dialect;
 pub mod guard;
+pub mod llm;
 pub mod pattern;
+pub mod refine;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,10 +19,12 @@ pub enum GenerationMethod {
     Pattern,
     /// Adaptation of a curated example (its literals swapped for the question's).
     Example,
-    /// An LLM (not yet available).
+    /// An LLM (any OpenAI-compatible endpoint), after the guard and its repairs.
     Llm,
     /// SQL given by the user.
     User,
+    /// A follow-up that rewrote the previous SQL of the conversation (`sql::refine`).
+    Refinement,
 }
 
 impl GenerationMethod {
@@ -28,6 +34,7 @@ impl GenerationMethod {
             Self::Example => "example",
             Self::Llm => "llm",
             Self::User => "user",
+            Self::Refinement => "refinement",
         }
     }
 }

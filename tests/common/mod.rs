@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_llm;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,7 +26,7 @@ pub struct TestServer {
     pub base_url: String,
     child: Child,
     _stdin: std::process::ChildStdin,
-    _data_dir: tempfile::TempDir,
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for TestServer {
@@ -44,13 +46,21 @@ impl TestServer {
     /// Starts `querent serve` with the knowledge base at `knowledge`.
     pub fn start_with_knowledge(knowledge: &Path, extra: &[&str]) -> TestServer {
         let data_dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_in(data_dir.path(), knowledge, extra);
+        server._data_dir = Some(data_dir);
+        server
+    }
+
+    /// Starts `querent serve` with the data directory `data_dir` (kept after it stops: a
+    /// second server on the same directory sees what the first one wrote).
+    pub fn start_in(data_dir: &Path, knowledge: &Path, extra: &[&str]) -> TestServer {
         let root = repo();
         let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
             .arg("serve")
             .arg("--exit-on-stdin-close")
             .args(["--addr", "127.0.0.1:0"])
             .arg("--data-dir")
-            .arg(data_dir.path())
+            .arg(data_dir)
             .arg("--knowledge-dir")
             .arg(knowledge)
             .arg("--demo-db")
@@ -86,7 +96,7 @@ impl TestServer {
             base_url,
             child,
             _stdin: stdin,
-            _data_dir: data_dir,
+            _data_dir: None,
         }
     }
 
