@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use parking_lot::RwLock;
 use serde::Serialize;
 
 use crate::answer::{self, Chart};
@@ -16,14 +17,16 @@ use crate::error::{QuerentError, QuerentResult};
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, BusinessRule, Example, KnowledgeBase, TableDoc, ValueIndex};
 use crate::question::{self, Question};
-use crate::retrieval::{RetrievalStatus, Retrieved, Retriever};
+use crate::retrieval::{RetrievalStatus, Retrieved, Retriever, SyncReport};
 use crate::settings::Settings;
 use crate::sql::pattern::{self, PatternContext};
 use crate::sql::{guard, GeneratedSql, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
+mod recent;
 mod stats;
 
+pub use recent::{RecentAnswer, RecentAnswers};
 pub use stats::{Stats, StatsSnapshot};
 
 /// Name of the demo database.
@@ -77,8 +80,11 @@ pub struct Database {
     /// Curated docs merged over introspected ones.
     pub docs: Vec<TableDoc>,
     pub knowledge: KnowledgeBase,
-    pub values: ValueIndex,
+    pub values: Arc<ValueIndex>,
     table_names: Vec<String>,
+    /// Example SQL already run against this database: true when it ran. A knowledge reload
+    /// runs only SQL it has not seen.
+    checked_sql: HashMap<String, bool>,
 }
 
 /// Summary of a served database (for health and the page).
@@ -93,7 +99,10 @@ pub struct DatabaseInfo {
 
 /// The engine: every served database, the retriever, the limits and the counters.
 pub struct Engine {
-    databases: BTreeMap<String, Arc<Database>>,
+    /// Swapped whole, one database at a time, when curation changes its knowledge.
+    databases: RwLock<BTreeMap<String, Arc<Database>>>,
+    /// Recent answers by query id, for feedback.
+    recent: RecentAnswers,
     retriever: Arc<Retriever>,
     limits: ExecutionLimits,
     min_confidence: f64,
@@ -156,7 +165,8 @@ impl Engine {
             "engine ready"
         );
         Ok(Self {
-            databases,
+            databases: RwLock::new(databases),
+            recent: RecentAnswers::default(),
             retriever,
             limits,
             min_confidence: settings.min_confidence,
@@ -178,6 +188,9 @@ impl Engine {
     pub fn ask_blocking(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
         let started = Instant::now();
         let result = self.answer(request);
+        if let Ok(answer) = &result {
+            self.recent.remember(answer);
+        }
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         self.stats.record(&result, elapsed);
         result
@@ -188,6 +201,7 @@ impl Engine {
         let mut timings = BTreeMap::new();
         let mut trace = Vec::new();
         let db = self.database(request.database.as_deref())?;
+        let db = db.as_ref();
 
         // 1. Analysis.
         let t = Instant::now();
@@ -326,32 +340,96 @@ impl Engine {
     /// Runs user-written SQL through the guard (the same checks as generated SQL).
     pub fn run_sql(&self, database: Option<&str>, sql: &str) -> QuerentResult<(String, Rows)> {
         let db = self.database(database)?;
-        self.run_guarded(db, sql)
+        self.run_guarded(&db, sql)
     }
 
     /// The database with this name, or the first one when `None`.
     ///
     /// Errors: [`QuerentError::UnknownDatabase`] listing the served ones.
-    pub fn database(&self, name: Option<&str>) -> QuerentResult<&Database> {
+    /// The database is a snapshot: a knowledge change swaps in a new one, and a holder keeps
+    /// the one it has.
+    pub fn database(&self, name: Option<&str>) -> QuerentResult<Arc<Database>> {
+        let databases = self.databases.read();
         match name.map(str::trim).filter(|n| !n.is_empty()) {
-            None => self
-                .databases
+            None => databases
                 .values()
                 .next()
-                .map(|d| d.as_ref())
+                .cloned()
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
-            Some(n) => self.databases.get(n).map(|d| d.as_ref()).ok_or_else(|| {
-                QuerentError::UnknownDatabase {
-                    name: n.to_string(),
-                    known: self.databases.keys().cloned().collect(),
-                }
-            }),
+            Some(n) => {
+                databases
+                    .get(n)
+                    .cloned()
+                    .ok_or_else(|| QuerentError::UnknownDatabase {
+                        name: n.to_string(),
+                        known: databases.keys().cloned().collect(),
+                    })
+            }
         }
+    }
+
+    /// Replaces the knowledge of database `name` with `knowledge` (as read from its files):
+    /// table docs are merged over introspection again, examples whose SQL was not seen before
+    /// are run (those that fail are left out, as at load), the retriever re-embeds only the
+    /// items whose content changed, and then the new knowledge is swapped in, so that the next
+    /// question sees it. Calls for one database must not overlap (the curator serialises them).
+    ///
+    /// Errors: unknown database; the retriever failing (the old knowledge stays in place).
+    pub fn reload_knowledge(
+        &self,
+        name: &str,
+        knowledge: KnowledgeBase,
+    ) -> QuerentResult<SyncReport> {
+        let old = self.database(Some(name))?;
+        let (docs, _unknown) =
+            introspect::merge(&knowledge.tables, introspect::table_docs(&old.schema));
+        let mut checked_sql = old.checked_sql.clone();
+        let mut kept = Vec::with_capacity(knowledge.examples.len());
+        for example in &knowledge.examples {
+            let runs = *checked_sql
+                .entry(example.sql.clone())
+                .or_insert_with(|| self.run_guarded(&old, &example.sql).is_ok());
+            if runs {
+                kept.push(example.clone());
+            }
+        }
+        let db = Database {
+            name: old.name.clone(),
+            warehouse: old.warehouse.clone(),
+            schema: old.schema.clone(),
+            docs,
+            knowledge: KnowledgeBase {
+                examples: kept,
+                ..knowledge
+            },
+            values: old.values.clone(),
+            table_names: old.table_names.clone(),
+            checked_sql,
+        };
+        let report = self
+            .retriever
+            .sync(name, &db.knowledge_for_index().index_items())?;
+        self.databases
+            .write()
+            .insert(name.to_string(), Arc::new(db));
+        Ok(report)
+    }
+
+    /// The answer given under `query_id`, while it is among the recent ones.
+    pub fn recent_answer(&self, query_id: &str) -> Option<RecentAnswer> {
+        self.recent.get(query_id)
+    }
+
+    /// The top `k` table docs, examples and rules of `database` for `question`, as the
+    /// pipeline's retrieval stage finds them (for retrieval evaluation).
+    pub fn retrieve(&self, database: &str, question: &str, k: usize) -> QuerentResult<Retrieved> {
+        Ok(self.retriever.search(database, question, k, k, k)?)
     }
 
     /// Every served database, by name.
     pub fn databases(&self) -> Vec<DatabaseInfo> {
         self.databases
+            .read()
             .values()
             .map(|d| DatabaseInfo {
                 name: d.name.clone(),
@@ -409,6 +487,7 @@ fn open_database(
     let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
     let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
     let mut kept = Vec::with_capacity(knowledge.examples.len());
+    let mut checked_sql = HashMap::new();
     for example in &knowledge.examples {
         let checked = guard::validate(
             &example.sql,
@@ -417,6 +496,7 @@ fn open_database(
             limits.max_rows,
         )
         .and_then(|v| warehouse.run(&v, limits));
+        checked_sql.insert(example.sql.clone(), checked.is_ok());
         match checked {
             Ok(_) => kept.push(example.clone()),
             Err(e) => issues.push(LoadIssue {
@@ -435,8 +515,9 @@ fn open_database(
         schema,
         docs,
         knowledge,
-        values,
+        values: Arc::new(values),
         table_names,
+        checked_sql,
     })
 }
 
