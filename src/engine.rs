@@ -356,15 +356,13 @@ impl Engine {
                 .next()
                 .cloned()
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
-            Some(n) => {
-                databases
-                    .get(n)
-                    .cloned()
-                    .ok_or_else(|| QuerentError::UnknownDatabase {
-                        name: n.to_string(),
-                        known: databases.keys().cloned().collect(),
-                    })
-            }
+            Some(n) => databases
+                .get(n)
+                .cloned()
+                .ok_or_else(|| QuerentError::UnknownDatabase {
+                    name: n.to_string(),
+                    known: databases.keys().cloned().collect(),
+                }),
         }
     }
 

@@ -77,19 +77,45 @@ impl Default for EvalOptions {
     }
 }
 
-/// One line of the questions file.
+/// One line of the questions file: `{id?, question, sql, db_id?, category?, hardness?}`.
 #[derive(Debug, Clone, Deserialize)]
-struct EvalLine {
+pub struct EvalLine {
     #[serde(default)]
-    id: Option<String>,
-    question: String,
-    sql: String,
+    pub id: Option<String>,
+    pub question: String,
+    /// The gold SQL.
+    pub sql: String,
     #[serde(default)]
-    db_id: Option<String>,
+    pub db_id: Option<String>,
     #[serde(default)]
-    category: Option<String>,
+    pub category: Option<String>,
     #[serde(default)]
-    hardness: Option<String>,
+    pub hardness: Option<String>,
+}
+
+/// Reads the question lines of `path`; with `sample`, a seeded random sample of that many.
+///
+/// Errors: the file cannot be read, or a line is not a question line (named by its number).
+pub fn read_lines(path: &Path, sample: Option<usize>, seed: u64) -> anyhow::Result<Vec<EvalLine>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut lines: Vec<EvalLine> = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: not a question line", path.display(), n + 1))?,
+        );
+    }
+    if let Some(k) = sample {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        lines.shuffle(&mut rng);
+        lines.truncate(k);
+    }
+    Ok(lines)
 }
 
 /// Counts for a group of questions.
@@ -415,25 +441,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Runs an evaluation. Errors: the questions file cannot be read or a line is not valid JSON.
 /// A database that cannot be opened makes its questions count as gold errors.
 pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
-    let file = std::fs::File::open(&opts.file)
-        .with_context(|| format!("cannot open {}", opts.file.display()))?;
-    let mut lines: Vec<EvalLine> = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        lines.push(
-            serde_json::from_str(&line).with_context(|| {
-                format!("{}:{}: not a question line", opts.file.display(), n + 1)
-            })?,
-        );
-    }
-    if let Some(k) = opts.sample {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
-        lines.shuffle(&mut rng);
-        lines.truncate(k);
-    }
+    let lines = read_lines(&opts.file, opts.sample, opts.seed)?;
     let mut out = match &opts.per_question {
         Some(p) => Some(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,

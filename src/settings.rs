@@ -56,6 +56,43 @@ pub struct Settings {
     /// Below this confidence (0..1) the pattern engine refuses instead of guessing.
     #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.3)]
     pub min_confidence: f64,
+
+    /// The API key that knowledge writes need (`Authorization: Bearer KEY`). Without one,
+    /// the knowledge base cannot be changed through the API (403 `writes_disabled`).
+    #[arg(long, env = "QUERENT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+
+    /// Require the API key for knowledge reads too.
+    #[arg(long, env = "QUERENT_KEY_FOR_READS")]
+    pub key_for_reads: bool,
+}
+
+/// A secret (an API key): never printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for comparison.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("the API key is empty".into());
+        }
+        Ok(Self(s.to_string()))
+    }
 }
 
 impl Default for Settings {
@@ -81,5 +118,13 @@ mod tests {
         assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
         assert!(s.database_dir.is_none());
         assert_eq!(s.max_rows, 1000);
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let key: Secret = "s3cret-key".parse().unwrap();
+        assert_eq!(key.expose(), "s3cret-key");
+        assert!(!format!("{key:?}").contains("s3cret"));
+        assert!("  ".parse::<Secret>().is_err());
     }
 }

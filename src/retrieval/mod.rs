@@ -16,6 +16,7 @@
 //! to [`crate::knowledge`].
 
 pub mod embedder;
+pub mod eval;
 pub mod index;
 pub mod lexical;
 

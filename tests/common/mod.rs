@@ -24,7 +24,8 @@ pub struct TestServer {
     pub base_url: String,
     child: Child,
     _stdin: std::process::ChildStdin,
-    _data_dir: tempfile::TempDir,
+    /// The data directory, when the server owns it.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for TestServer {
@@ -44,13 +45,21 @@ impl TestServer {
     /// Starts `querent serve` with the knowledge base at `knowledge`.
     pub fn start_with_knowledge(knowledge: &Path, extra: &[&str]) -> TestServer {
         let data_dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_in(knowledge, data_dir.path(), extra);
+        server._data_dir = Some(data_dir);
+        server
+    }
+
+    /// Starts `querent serve` with the knowledge base at `knowledge` and the data directory
+    /// `data_dir`, which the caller keeps (to restart a server on the same state).
+    pub fn start_in(knowledge: &Path, data_dir: &Path, extra: &[&str]) -> TestServer {
         let root = repo();
         let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
             .arg("serve")
             .arg("--exit-on-stdin-close")
             .args(["--addr", "127.0.0.1:0"])
             .arg("--data-dir")
-            .arg(data_dir.path())
+            .arg(data_dir)
             .arg("--knowledge-dir")
             .arg(knowledge)
             .arg("--demo-db")
@@ -86,8 +95,14 @@ impl TestServer {
             base_url,
             child,
             _stdin: stdin,
-            _data_dir: data_dir,
+            _data_dir: None,
         }
+    }
+
+    /// Kills the server at once (SIGKILL): no shutdown, no flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {
