@@ -80,7 +80,13 @@ fn code(body: &Value) -> &str {
 #[test]
 fn writes_without_the_key_get_401_and_a_wrong_key_too() {
     let body = json!({ "question": "how many stores are there in total?", "sql": "SELECT COUNT(*) FROM stores" });
-    let (s, b) = send(&keyed().server, "POST", "/api/knowledge/examples", Some(&body), None);
+    let (s, b) = send(
+        &keyed().server,
+        "POST",
+        "/api/knowledge/examples",
+        Some(&body),
+        None,
+    );
     assert_eq!(s, 401, "{b}");
     assert_eq!(
         b,
@@ -99,12 +105,22 @@ fn writes_without_the_key_get_401_and_a_wrong_key_too() {
 #[test]
 fn without_a_configured_key_writes_are_disabled_and_reads_open() {
     let body = json!({ "question": "how many stores?", "sql": "SELECT COUNT(*) FROM stores" });
-    let (s, b) = send(demo_server(), "POST", "/api/knowledge/examples", Some(&body), Some("anything"));
+    let (s, b) = send(
+        demo_server(),
+        "POST",
+        "/api/knowledge/examples",
+        Some(&body),
+        Some("anything"),
+    );
     assert_eq!(s, 403, "{b}");
     assert_eq!(code(&b), "writes_disabled");
     let (s, b) = get_json(demo_server(), "/api/knowledge/tables");
     assert_eq!(s, 200, "{b}");
-    assert!(b["items"].as_array().unwrap().iter().any(|t| t["item"]["name"] == "stores"));
+    assert!(b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["item"]["name"] == "stores"));
 }
 
 #[test]
@@ -125,13 +141,25 @@ fn an_example_is_created_listed_updated_and_deleted_with_versions_and_a_change_l
 
     // Listed, found by search, readable by id.
     let (_, listed) = get_json(&keyed().server, "/api/knowledge/examples?q=zone%20curation");
-    let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![id.as_str()]);
     let (s, one) = get_json(&keyed().server, &format!("/api/knowledge/examples/{id}"));
-    assert_eq!((s, one["version"].as_str().unwrap()), (200, version.as_str()));
+    assert_eq!(
+        (s, one["version"].as_str().unwrap()),
+        (200, version.as_str())
+    );
 
     // The same question again is a conflict.
-    let (s, b) = write("POST", "/api/knowledge/examples", Some(&json!({ "question": question, "sql": sql })));
+    let (s, b) = write(
+        "POST",
+        "/api/knowledge/examples",
+        Some(&json!({ "question": question, "sql": sql })),
+    );
     assert_eq!((s, code(&b)), (409, "already_exists"), "{b}");
 
     // Update at the current version; the old version then conflicts.
@@ -153,13 +181,17 @@ fn an_example_is_created_listed_updated_and_deleted_with_versions_and_a_change_l
     assert_eq!(b["error"]["details"]["current"], updated["version"]);
 
     // The file on disk holds the update (the files are the source of truth).
-    let file = std::fs::read_to_string(keyed().knowledge.path().join("retail/examples.yml")).unwrap();
+    let file =
+        std::fs::read_to_string(keyed().knowledge.path().join("retail/examples.yml")).unwrap();
     assert!(file.contains("store_count"));
 
     // Delete, then revert the delete: the example is back as it was.
     let (s, deleted) = write(
         "DELETE",
-        &format!("/api/knowledge/examples/{id}?version={}", updated["version"].as_str().unwrap()),
+        &format!(
+            "/api/knowledge/examples/{id}?version={}",
+            updated["version"].as_str().unwrap()
+        ),
         None,
     );
     assert_eq!(s, 200, "{deleted}");
@@ -167,14 +199,23 @@ fn an_example_is_created_listed_updated_and_deleted_with_versions_and_a_change_l
     let (s, _) = get_json(&keyed().server, &format!("/api/knowledge/examples/{id}"));
     assert_eq!(s, 404);
     let seq = deleted["change"]["seq"].as_u64().unwrap();
-    let (s, reverted) = write("POST", &format!("/api/knowledge/changes/{seq}/revert"), None);
+    let (s, reverted) = write(
+        "POST",
+        &format!("/api/knowledge/changes/{seq}/revert"),
+        None,
+    );
     assert_eq!(s, 200, "{reverted}");
     assert_eq!(reverted["item"]["sql"], new_sql);
     assert_eq!(reverted["change"]["reverts"], seq);
 
     // The change log tells the story, newest first.
     let (_, log) = get_json(&keyed().server, &format!("/api/knowledge/changes?id={id}"));
-    let actions: Vec<&str> = log["changes"].as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = log["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, vec!["revert", "delete", "update", "create"]);
 }
 
@@ -187,7 +228,13 @@ fn an_example_whose_sql_fails_or_returns_nothing_is_refused_with_the_reason() {
     );
     assert_eq!(s, 422, "{b}");
     assert_eq!(code(&b), "invalid_knowledge");
-    assert!(b["error"]["message"].as_str().unwrap().contains("no_such_column"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_column"),
+        "{b}"
+    );
     assert_eq!(b["error"]["details"]["field"], "sql");
 
     let (s, b) = write(
@@ -198,23 +245,45 @@ fn an_example_whose_sql_fails_or_returns_nothing_is_refused_with_the_reason() {
     assert_eq!((s, code(&b)), (422, "invalid_knowledge"), "{b}");
     assert!(b["error"]["message"].as_str().unwrap().contains("no rows"));
 
-    let (s, b) = write("POST", "/api/knowledge/examples", Some(&json!({ "question": "  ", "sql": "SELECT 1" })));
+    let (s, b) = write(
+        "POST",
+        "/api/knowledge/examples",
+        Some(&json!({ "question": "  ", "sql": "SELECT 1" })),
+    );
     assert_eq!((s, code(&b)), (422, "invalid_knowledge"));
     assert_eq!(b["error"]["details"]["field"], "question");
 }
 
 #[test]
 fn table_docs_and_rules_must_name_tables_and_columns_that_exist() {
-    let (_, tables) = get_json(&keyed().server, "/api/knowledge/tables?database=retail&q=store_name");
-    let stores = tables["items"].as_array().unwrap().iter().find(|t| t["item"]["name"] == "stores").unwrap().clone();
+    let (_, tables) = get_json(
+        &keyed().server,
+        "/api/knowledge/tables?database=retail&q=store_name",
+    );
+    let stores = tables["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["item"]["name"] == "stores")
+        .unwrap()
+        .clone();
     let id = stores["id"].as_str().unwrap();
     let mut doc = stores["item"].clone();
-    doc["columns"].as_array_mut().unwrap().push(json!({ "name": "floor_colour", "description": "?" }));
+    doc["columns"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "floor_colour", "description": "?" }));
     doc["version"] = stores["version"].clone();
     let (s, b) = write("PUT", &format!("/api/knowledge/tables/{id}"), Some(&doc));
     assert_eq!(s, 422, "{b}");
     assert_eq!(code(&b), "invalid_knowledge");
-    assert!(b["error"]["message"].as_str().unwrap().contains("column 'floor_colour' does not exist in table 'stores'"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("column 'floor_colour' does not exist in table 'stores'"),
+        "{b}"
+    );
     assert_eq!(b["error"]["details"]["column"], "floor_colour");
 
     let (s, b) = write(
@@ -228,16 +297,26 @@ fn table_docs_and_rules_must_name_tables_and_columns_that_exist() {
     let (s, b) = write(
         "POST",
         "/api/knowledge/rules",
-        Some(&json!({ "name": "bad measure", "kind": "measure", "table": "stores", "sql": "SUM(floor_area_typo)" })),
+        Some(
+            &json!({ "name": "bad measure", "kind": "measure", "table": "stores", "sql": "SUM(floor_area_typo)" }),
+        ),
     );
     assert_eq!((s, code(&b)), (422, "invalid_knowledge"), "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("floor_area_typo"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("floor_area_typo"),
+        "{b}"
+    );
 
     // A good rule is accepted and can be read back.
     let (s, b) = write(
         "POST",
         "/api/knowledge/rules",
-        Some(&json!({ "name": "store count (curation test)", "kind": "measure", "table": "stores", "sql": "COUNT(DISTINCT store_id)", "keywords": ["number of stores"] })),
+        Some(
+            &json!({ "name": "store count (curation test)", "kind": "measure", "table": "stores", "sql": "COUNT(DISTINCT store_id)", "keywords": ["number of stores"] }),
+        ),
     );
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["item"]["kind"], "measure");
@@ -247,46 +326,92 @@ fn table_docs_and_rules_must_name_tables_and_columns_that_exist() {
 fn the_next_question_sees_a_new_example_within_100_ms_of_the_write() {
     let question = "Which zone has the most stores opened in a leap year?";
     let sql = "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone ORDER BY n DESC LIMIT 1";
-    let (s, b) = write("POST", "/api/knowledge/examples", Some(&json!({ "question": question, "sql": sql })));
+    let (s, b) = write(
+        "POST",
+        "/api/knowledge/examples",
+        Some(&json!({ "question": question, "sql": sql })),
+    );
     assert_eq!(s, 201, "{b}");
     let acknowledged = Instant::now();
     let (s, answer) = ask(&keyed().server, question, None);
     let visible_ms = acknowledged.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(s, 200, "{answer}");
-    let retrieval = answer["trace"].as_array().unwrap().iter().find(|t| t["stage"] == "retrieval").unwrap();
+    let retrieval = answer["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["stage"] == "retrieval")
+        .unwrap();
     let top = &retrieval["details"]["examples"][0]["key"];
     assert_eq!(top, question, "{retrieval}");
-    eprintln!("write took {} ms (server), question answered {visible_ms:.1} ms after the ack", b["elapsed_ms"]);
-    assert!(visible_ms < 100.0 + answer["timings_ms"]["total"].as_f64().unwrap(), "{visible_ms}");
+    eprintln!(
+        "write took {} ms (server), question answered {visible_ms:.1} ms after the ack",
+        b["elapsed_ms"]
+    );
+    assert!(
+        visible_ms < 100.0 + answer["timings_ms"]["total"].as_f64().unwrap(),
+        "{visible_ms}"
+    );
     assert!(b["elapsed_ms"].as_f64().unwrap() < 100.0, "{b}");
     assert_eq!(b["embedded"], 1, "only the new example is embedded: {b}");
 }
 
 #[test]
 fn helpful_feedback_becomes_a_suggestion_that_answers_nothing_until_approved() {
-    let (s, answer) = ask(&keyed().server, "how many stores are there per region", None);
+    let (s, answer) = ask(
+        &keyed().server,
+        "how many stores are there per region",
+        None,
+    );
     assert_eq!(s, 200, "{answer}");
     let query_id = answer["query_id"].as_str().unwrap();
-    let (s, b) = send(&keyed().server, "POST", "/api/feedback", Some(&json!({ "query_id": query_id, "helpful": true })), None);
+    let (s, b) = send(
+        &keyed().server,
+        "POST",
+        "/api/feedback",
+        Some(&json!({ "query_id": query_id, "helpful": true })),
+        None,
+    );
     assert_eq!(s, 202, "{b}");
     let suggestion = &b["suggestion"];
     assert_eq!(suggestion["sql"], answer["sql"]);
     let sid = suggestion["id"].as_str().unwrap();
 
     let (_, list) = get_json(&keyed().server, "/api/knowledge/suggestions");
-    assert!(list["suggestions"].as_array().unwrap().iter().any(|s| s["id"] == sid));
+    assert!(list["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == sid));
     let (_, examples) = get_json(&keyed().server, "/api/knowledge/examples?q=per%20region");
-    assert!(examples["items"].as_array().unwrap().is_empty(), "not an example before approval");
+    assert!(
+        examples["items"].as_array().unwrap().is_empty(),
+        "not an example before approval"
+    );
 
-    let (s, approved) = write("POST", &format!("/api/knowledge/suggestions/{sid}/approve"), None);
+    let (s, approved) = write(
+        "POST",
+        &format!("/api/knowledge/suggestions/{sid}/approve"),
+        None,
+    );
     assert_eq!(s, 201, "{approved}");
     assert_eq!(approved["change"]["action"], "approve");
     let (_, examples) = get_json(&keyed().server, "/api/knowledge/examples?q=per%20region");
     assert_eq!(examples["items"].as_array().unwrap().len(), 1);
     let (_, list) = get_json(&keyed().server, "/api/knowledge/suggestions");
-    assert!(!list["suggestions"].as_array().unwrap().iter().any(|s| s["id"] == sid));
+    assert!(!list["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == sid));
 
-    let (s, b) = send(&keyed().server, "POST", "/api/feedback", Some(&json!({ "query_id": "no-such-answer", "helpful": true })), None);
+    let (s, b) = send(
+        &keyed().server,
+        "POST",
+        "/api/feedback",
+        Some(&json!({ "query_id": "no-such-answer", "helpful": true })),
+        None,
+    );
     assert_eq!((s, code(&b)), (404, "unknown_item"));
 }
 
@@ -336,40 +461,90 @@ fn killing_the_server_mid_write_loses_no_acknowledged_write_and_corrupts_nothing
     let examples_file = knowledge.path().join("retail/examples.yml");
     for name in ["examples.yml", "tables.yml", "rules.yml"] {
         let text = std::fs::read_to_string(knowledge.path().join("retail").join(name)).unwrap();
-        serde_norway::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        serde_norway::from_str::<Value>(&text)
+            .unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
     }
     let leftovers: Vec<PathBuf> = std::fs::read_dir(knowledge.path().join("retail"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
         .collect();
-    let file: Value = serde_norway::from_str(&std::fs::read_to_string(&examples_file).unwrap()).unwrap();
-    let questions: Vec<&str> = file["examples"].as_array().unwrap().iter().map(|e| e["question"].as_str().unwrap()).collect();
+    let file: Value =
+        serde_norway::from_str(&std::fs::read_to_string(&examples_file).unwrap()).unwrap();
+    let questions: Vec<&str> = file["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["question"].as_str().unwrap())
+        .collect();
     for q in &acked {
-        assert!(questions.contains(&q.as_str()), "acknowledged write lost: {q}");
+        assert!(
+            questions.contains(&q.as_str()),
+            "acknowledged write lost: {q}"
+        );
     }
 
     // The change log: every line parses, and every acknowledged create is logged.
     let log = std::fs::read_to_string(data.path().join("audit/knowledge.jsonl")).unwrap();
-    let entries: Vec<Value> = log.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("a log line parses")).collect();
-    let logged: Vec<&str> = entries.iter().filter_map(|e| e["after"]["question"].as_str()).collect();
+    let entries: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a log line parses"))
+        .collect();
+    let logged: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["after"]["question"].as_str())
+        .collect();
     for q in &acked {
-        assert!(logged.contains(&q.as_str()), "acknowledged write not logged: {q}");
+        assert!(
+            logged.contains(&q.as_str()),
+            "acknowledged write not logged: {q}"
+        );
     }
     // At most the one write in flight at the kill may be in the files without its log line.
-    let unlogged = questions.iter().filter(|q| q.starts_with("kill test") && !logged.contains(q)).count();
-    assert!(unlogged <= 1, "{unlogged} writes in the files are not in the log");
+    let unlogged = questions
+        .iter()
+        .filter(|q| q.starts_with("kill test") && !logged.contains(q))
+        .count();
+    assert!(
+        unlogged <= 1,
+        "{unlogged} writes in the files are not in the log"
+    );
     let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "log numbered without gaps");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "log numbered without gaps"
+    );
 
     // The restarted server serves the same knowledge and takes new writes.
     let restarted = TestServer::start_in(knowledge.path(), data.path(), &["--api-key", KEY]);
     let (_, listed) = get_json(&restarted, "/api/knowledge/examples?q=kill%20test");
-    assert_eq!(listed["items"].as_array().unwrap().len(), questions.iter().filter(|q| q.starts_with("kill test")).count());
-    let (s, b) = send(&restarted, "POST", "/api/knowledge/examples", Some(&json!({ "question": "after the restart, how many stores?", "sql": "SELECT COUNT(*) FROM stores" })), Some(KEY));
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        questions
+            .iter()
+            .filter(|q| q.starts_with("kill test"))
+            .count()
+    );
+    let (s, b) = send(
+        &restarted,
+        "POST",
+        "/api/knowledge/examples",
+        Some(
+            &json!({ "question": "after the restart, how many stores?", "sql": "SELECT COUNT(*) FROM stores" }),
+        ),
+        Some(KEY),
+    );
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["change"]["seq"].as_u64().unwrap(), seqs.len() as u64 + 1);
-    eprintln!("kill test: {} acknowledged, {} in the files, {} logged, {} temp files left", acked.len(), questions.len(), entries.len(), leftovers.len());
+    eprintln!(
+        "kill test: {} acknowledged, {} in the files, {} logged, {} temp files left",
+        acked.len(),
+        questions.len(),
+        entries.len(),
+        leftovers.len()
+    );
 }
 
 /// A tiny shared list without extra test dependencies.

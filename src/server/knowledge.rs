@@ -185,10 +185,9 @@ impl KnowledgeApi {
     ) -> Result<Json<serde_json::Value>, ApiError> {
         self.access.check_read(req)?;
         let curator = self.curator.clone();
-        let items = blocking(move || {
-            curator.list(kind.0.into(), database.0.as_deref(), q.0.as_deref())
-        })
-        .await?;
+        let items =
+            blocking(move || curator.list(kind.0.into(), database.0.as_deref(), q.0.as_deref()))
+                .await?;
         Ok(Json(serde_json::json!({ "items": items })))
     }
 
@@ -219,10 +218,9 @@ impl KnowledgeApi {
         let mut item = body.0;
         let database = take_string(&mut item, "database");
         let (curator, who) = (self.curator.clone(), who(req));
-        let outcome = blocking(move || {
-            curator.create(kind.0.into(), database.as_deref(), item, &who)
-        })
-        .await?;
+        let outcome =
+            blocking(move || curator.create(kind.0.into(), database.as_deref(), item, &who))
+                .await?;
         Ok(Created::Created(Json(outcome_json(outcome))))
     }
 
@@ -241,10 +239,8 @@ impl KnowledgeApi {
         let version = version(req, take_string(&mut item, "version"))?;
         take_string(&mut item, "database");
         let (curator, who) = (self.curator.clone(), who(req));
-        let outcome = blocking(move || {
-            curator.update(kind.0.into(), &id.0, &version, item, &who)
-        })
-        .await?;
+        let outcome =
+            blocking(move || curator.update(kind.0.into(), &id.0, &version, item, &who)).await?;
         Ok(Json(outcome_json(outcome)))
     }
 

@@ -71,7 +71,10 @@ impl Pages {
         // The curation page is optional for a custom templates folder; when present it must render.
         if pages.env.get_template(KNOWLEDGE_TEMPLATE).is_ok() {
             pages.knowledge().with_context(|| {
-                format!("rendering {KNOWLEDGE_TEMPLATE} from {}", templates_dir.display())
+                format!(
+                    "rendering {KNOWLEDGE_TEMPLATE} from {}",
+                    templates_dir.display()
+                )
             })?;
         }
         Ok(pages)
