@@ -661,6 +661,7 @@ impl Curator {
             }
             item.validate(&self.engine, db)?;
         }
+        let validated_ms = started.elapsed().as_secs_f64() * 1000.0;
         let after = new.as_ref().map(to_json);
         let list = T::items_mut(&mut kb);
         match (position, new) {
@@ -672,6 +673,7 @@ impl Curator {
             (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default())),
         }
         files::save_kind(&self.domain_dir(&db.name), &kb, T::KIND)?;
+        let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
         let change = self.audit.append(Change {
             who: who.to_string(),
             action,
@@ -683,13 +685,14 @@ impl Curator {
             after,
             reverts,
         })?;
+        let logged_ms = started.elapsed().as_secs_f64() * 1000.0;
         let report = self.engine.reload_knowledge(&db.name, kb)?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let item = match &new_id {
             Some(new_id) => Some(self.get(T::KIND, new_id)?),
             None => None,
         };
-        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, elapsed_ms, "knowledge changed");
+        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, saved_ms, logged_ms, elapsed_ms, "knowledge changed");
         Ok(WriteOutcome {
             item,
             change,

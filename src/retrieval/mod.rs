@@ -32,6 +32,9 @@ pub use lexical::LexicalIndex;
 
 use crate::knowledge::{IndexItem, ItemKind};
 
+/// Syncs that write or delete at least this many points of a kind flush its shard.
+const FLUSH_AT: usize = 16;
+
 /// What can go wrong in retrieval. Public functions return `anyhow::Result` wrapping these, so
 /// callers can `downcast_ref::<RetrievalError>()` to tell the cases apart.
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +266,12 @@ impl Retriever {
                 .collect();
             index.upsert(kind, points)?;
             index.delete(kind, gone.clone())?;
+            // A bulk change is flushed; a curation edit of a few items leaves it to the WAL,
+            // which qdrant-edge replays on open (the knowledge files stay the source of truth,
+            // and the next sync re-embeds whatever the index lacks).
+            if changed.len() + gone.len() >= FLUSH_AT {
+                index.flush(kind);
+            }
 
             report.embedded += changed.len();
             report.unchanged += wanted.len() - changed.len();
