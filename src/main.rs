@@ -117,6 +117,15 @@ enum KnowledgeCommand {
         #[arg(long, env = "QUERENT_KNOWLEDGE_DIR", default_value = "knowledge")]
         knowledge_dir: PathBuf,
     },
+    /// Re-run a domain's examples through the pipeline and print which answers changed since
+    /// the last run (the baseline lives under the data directory).
+    Regression {
+        /// The database (default: the first served).
+        #[arg(long)]
+        database: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 fn main() {
@@ -188,6 +197,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     knowledge_dir,
                 },
         } => import_dbt(&path, domain, &knowledge_dir),
+        Command::Knowledge {
+            command: KnowledgeCommand::Regression { database, settings },
+        } => {
+            let engine = Engine::build(&settings)?;
+            let report = querent::knowledge::regression::run(
+                &engine,
+                database.as_deref(),
+                &settings.data_dir,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Index { settings } => {
             let engine = Engine::build(&settings)?;
             for db in engine.databases() {

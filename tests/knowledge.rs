@@ -566,3 +566,56 @@ mod parking_lot_free {
         }
     }
 }
+
+#[test]
+fn a_regression_run_reports_the_answers_that_changed_since_the_last_run() {
+    let knowledge = knowledge_copy();
+    let server = TestServer::start_with_knowledge(knowledge.path(), &["--api-key", KEY]);
+    let (s, first) = send(
+        &server,
+        "POST",
+        "/api/knowledge/regression?database=retail",
+        None,
+        Some(KEY),
+    );
+    assert_eq!(s, 200, "{first}");
+    let examples = first["examples"].as_u64().unwrap();
+    assert!(examples > 0);
+    assert!(
+        first["changed"].as_array().unwrap().is_empty(),
+        "a first run has no baseline"
+    );
+
+    // Change one example's SQL so that its answer changes, then run again.
+    let (_, listed) = get_json(&server, "/api/knowledge/examples?database=retail");
+    let view = listed["items"][0].clone();
+    let mut item = view["item"].clone();
+    item["sql"] = json!("SELECT store_id, store_name FROM stores ORDER BY store_id LIMIT 3");
+    item["version"] = view["version"].clone();
+    let (s, b) = send(
+        &server,
+        "PUT",
+        &format!("/api/knowledge/examples/{}", view["id"].as_str().unwrap()),
+        Some(&item),
+        Some(KEY),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, second) = send(
+        &server,
+        "POST",
+        "/api/knowledge/regression?database=retail",
+        None,
+        Some(KEY),
+    );
+    assert_eq!(s, 200, "{second}");
+    let changed = second["changed"].as_array().unwrap();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c["question"] == view["item"]["question"]),
+        "{second}"
+    );
+    assert!(second["baseline_at"].is_string());
+    let (s, b) = send(&server, "POST", "/api/knowledge/regression", None, None);
+    assert_eq!((s, code(&b)), (401, "unauthorized"));
+}

@@ -320,6 +320,7 @@ impl Curated for BusinessRule {
 pub struct Curator {
     engine: Arc<Engine>,
     knowledge_dir: PathBuf,
+    data_dir: PathBuf,
     audit: AuditLog,
     /// One write at a time: each reads the files, then writes them.
     writes: Mutex<()>,
@@ -338,6 +339,7 @@ impl Curator {
         Ok(Self {
             engine,
             knowledge_dir: knowledge_dir.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
             audit: AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?,
             writes: Mutex::new(()),
         })
@@ -576,6 +578,15 @@ impl Curator {
             ItemKind::Example => revert_as!(Example),
             ItemKind::Rule => revert_as!(BusinessRule),
         }
+    }
+
+    /// Re-runs the examples of `database` and reports the answers that changed since the last
+    /// run ([`super::regression::run`]).
+    pub fn regression(
+        &self,
+        database: Option<&str>,
+    ) -> QuerentResult<super::regression::RegressionReport> {
+        super::regression::run(&self.engine, database, &self.data_dir)
     }
 
     /// The recorded changes, newest first (see [`AuditLog::entries`]).

@@ -291,6 +291,20 @@ impl KnowledgeApi {
         Ok(Json(outcome_json(outcome)))
     }
 
+    /// Re-run the domain's examples through the pipeline: which answers changed since the last
+    /// run (the run becomes the next baseline).
+    #[oai(path = "/knowledge/regression", method = "post")]
+    async fn regression(
+        &self,
+        req: &Request,
+        database: Query<Option<String>>,
+    ) -> Result<Json<serde_json::Value>, ApiError> {
+        self.access.check_write(req)?;
+        let curator = self.curator.clone();
+        let report = blocking(move || curator.regression(database.0.as_deref())).await?;
+        Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+    }
+
     /// Suggested examples waiting for review.
     #[oai(path = "/knowledge/suggestions", method = "get")]
     async fn suggestions(
