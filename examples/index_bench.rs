@@ -128,7 +128,7 @@ fn main() -> anyhow::Result<()> {
             )
         })
         .collect();
-    let vectors = embedder.embed_typed(&questions)?;
+    let vectors = embedder.embed(&questions)?;
     drop(retriever);
     let index = querent::retrieval::VectorIndex::open(&data.path().join("index"))?;
     let mut index_times = Vec::with_capacity(searches);
