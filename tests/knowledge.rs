@@ -619,3 +619,44 @@ fn a_regression_run_reports_the_answers_that_changed_since_the_last_run() {
     let (s, b) = send(&server, "POST", "/api/knowledge/regression", None, None);
     assert_eq!((s, code(&b)), (401, "unauthorized"));
 }
+
+#[test]
+fn the_curation_page_is_served_with_its_script_and_the_routes_are_in_the_spec() {
+    let response = client()
+        .get(keyed().server.url("/knowledge"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = response.text().unwrap();
+    assert!(
+        html.contains("<script src=\"/static/knowledge.js\" defer></script>"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"kb-json\""));
+    let script = client()
+        .get(keyed().server.url("/static/knowledge.js"))
+        .send()
+        .unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+
+    let (_, spec) = get_json(&keyed().server, "/openapi.json");
+    for path in [
+        "/api/knowledge/{kind}",
+        "/api/knowledge/{kind}/{id}",
+        "/api/knowledge/changes",
+        "/api/knowledge/changes/{seq}/revert",
+        "/api/knowledge/suggestions",
+        "/api/knowledge/regression",
+        "/api/feedback",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from the spec"
+        );
+    }
+}
