@@ -205,12 +205,33 @@
   $("kb-database").addEventListener("change", refresh);
   for (const b of document.querySelectorAll(".kb-tabs button")) {
     b.addEventListener("click", () => {
-      state.kind = b.dataset.kind;
-      for (const o of document.querySelectorAll(".kb-tabs button")) o.setAttribute("aria-pressed", String(o === b));
+      selectTab(b.dataset.kind);
       $("kb-editor").hidden = true;
       refresh();
     });
   }
 
-  loadDatabases().catch((e) => banner(e.message)).then(refresh);
+  function selectTab(kind) {
+    state.kind = kind;
+    for (const o of document.querySelectorAll(".kb-tabs button")) o.setAttribute("aria-pressed", String(o.dataset.kind === kind));
+  }
+
+  // A link to one item (`/knowledge#examples/ID`) opens it in the editor with its SQL's preview.
+  async function openFromHash() {
+    const m = /^#(tables|examples|rules)\/([0-9a-f]+)$/.exec(location.hash);
+    if (!m) return;
+    selectTab(m[1]);
+    await refresh();
+    try {
+      const view = await call("GET", "/api/knowledge/" + m[1] + "/" + m[2]);
+      edit(view);
+      if (view.item.sql) previewSql(view.item.sql, view.database);
+    } catch (e) {
+      banner(e.message);
+    }
+  }
+
+  loadDatabases()
+    .catch((e) => banner(e.message))
+    .then(() => (location.hash ? openFromHash() : refresh()));
 })();
