@@ -156,6 +156,11 @@ pub struct QuestionResult {
     pub error: Option<String>,
     /// Time to generate the SQL (analysis, linking, frame, rendering), milliseconds.
     pub generation_ms: f64,
+    /// What the confidence was computed from (the frame's features; pattern-only runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<serde_json::Value>,
+    /// Rows the predicted query returned.
+    pub rows: Option<usize>,
 }
 
 /// The evaluation report.
@@ -480,6 +485,8 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
             outcome: String::new(),
             error: None,
             generation_ms: 0.0,
+            features: None,
+            rows: None,
         };
         let ctx = match ctx {
             Ok(c) => c,
@@ -587,6 +594,11 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 result.method = Some(top.method.as_str().to_string());
                 result.confidence = top.confidence;
                 result.answered = top.confidence >= opts.min_confidence;
+                result.features = top
+                    .trace
+                    .iter()
+                    .find(|t| t.stage == "confidence")
+                    .and_then(|t| t.details.get("features").cloned());
                 match run_query(conn, &top.sql, timeout, opts.max_rows) {
                     Err(e) => {
                         result.outcome = "error".into();
@@ -597,6 +609,7 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                         (false, false)
                     }
                     Ok(pred) => {
+                        result.rows = Some(pred.len());
                         let (s, l) = compare_rows(&gold, &pred, gold_is_ordered(&line.sql));
                         result.outcome = if s {
                             "correct"

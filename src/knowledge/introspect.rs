@@ -31,6 +31,7 @@ pub fn table_docs(schema: &Schema) -> Vec<TableDoc> {
                 .collect(),
             primary_key: t.primary_key.clone(),
             foreign_keys: t.foreign_keys.clone(),
+            display_columns: Vec::new(),
         })
         .collect()
 }
@@ -63,6 +64,7 @@ pub fn merge(curated: &[TableDoc], introspected: Vec<TableDoc>) -> (Vec<TableDoc
                 t.description = c.description.clone();
             }
             t.synonyms = c.synonyms.clone();
+            t.display_columns = c.display_columns.clone();
             if !c.primary_key.is_empty() {
                 t.primary_key = c.primary_key.clone();
             }

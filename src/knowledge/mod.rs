@@ -37,6 +37,10 @@ pub struct TableDoc {
     /// Relationships to other tables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_keys: Vec<crate::warehouse::ForeignKey>,
+    /// Columns shown, after the key and the name, when a question asks for the rows themselves
+    /// ("which stores have the Express format?"); curated, empty when introspected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub display_columns: Vec<String>,
 }
 
 /// The documentation of one column.

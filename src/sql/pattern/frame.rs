@@ -258,6 +258,17 @@ pub fn rule_hits<'r>(
         if rule.kind != "measure" && names_a_column(links, start, end) {
             continue;
         }
+        // "unit cost" names the column `cost`, not the measure rule whose keyword is "units"
+        if links.spans.iter().any(|sp| {
+            sp.start <= start
+                && end <= sp.end
+                && sp.end - sp.start > end - start
+                && matches!(sp.best().target, Target::Column { .. })
+                && sp.best().score >= 0.9
+                && matches!(sp.best().how, "name" | "synonym")
+        }) {
+            continue;
+        }
         hits.push(RuleHit { rule, start, end });
     }
     // a hit inside a longer one is the same words read less fully ("gross margin" within
@@ -711,6 +722,8 @@ struct Builder<'a> {
     cond_tokens: HashMap<usize, usize>,
     /// Groups named by a table ("for each department") and the column chosen for them.
     group_tables: Vec<(usize, ColRef)>,
+    /// The name column shown when the question asks for the rows of a table themselves.
+    listing: Option<ColRef>,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -739,6 +752,7 @@ pub fn build_frame(
         order_cues: Vec::new(),
         cond_tokens: HashMap::new(),
         group_tables: Vec::new(),
+        listing: None,
     };
     b.run();
     b.f
@@ -3061,6 +3075,10 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     if let Some(c) = self.resolve_column(si) {
+                        if self.flag_condition(si, c) {
+                            i = end;
+                            continue;
+                        }
                         self.use_span(si);
                         if connected && !last_aggs.is_empty() {
                             pending = last_aggs.clone();
@@ -3098,6 +3116,8 @@ impl<'a> Builder<'a> {
             }
             i += 1;
         }
+        let mut trailing = Vec::new();
+        self.trailing_columns(head_end, &mut trailing);
         if count {
             items.push(Term::count());
         }
@@ -3135,14 +3155,41 @@ impl<'a> Builder<'a> {
                         measure: Measure::Star,
                     });
                 } else if let Some(c) = self.name_column(t) {
+                    // the rows themselves: their key, their name and the curated display columns
+                    let key = self.key_column(t).filter(|k| *k != c && !distinct);
+                    items.extend(key.map(Term::col));
                     items.push(Term::col(c));
+                    self.listing = Some(c);
+                    if !distinct {
+                        for &ci in self.lex.display_columns(t) {
+                            let d = ColRef {
+                                table: t,
+                                column: ci,
+                            };
+                            if d != c && Some(d) != key {
+                                items.push(Term::col(d));
+                            }
+                        }
+                    }
                     self.f.guesses += 0.1;
                     self.f.notes.push(format!(
-                        "showing {} (the name of each {})",
-                        self.col_name(c),
+                        "showing {} (the rows of {})",
+                        items
+                            .iter()
+                            .filter_map(|t| match t.measure {
+                                Measure::Column(c) => Some(self.col_name(c)),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         self.schema.tables[t].name
                     ));
                 }
+            }
+        }
+        for t in trailing {
+            if !items.contains(&t) {
+                items.push(t);
             }
         }
         if distinct && items.iter().all(|t| t.agg.is_none()) {
@@ -3158,6 +3205,63 @@ impl<'a> Builder<'a> {
         self.f.select.extend(items);
     }
 
+    /// Columns named after the head by a possessive ("the Cereal products with their brand and
+    /// package size", "... along with its price"), unless a comparison or a value follows them
+    /// (then they are a condition: "with their price above 10").
+    fn trailing_columns(&mut self, head_end: usize, items: &mut Vec<Term>) {
+        let n = self.n();
+        let mut k = head_end;
+        while k + 1 < n {
+            let start = match (self.w(k), self.w(k + 1)) {
+                ("with" | "and" | "including" | "plus", "their" | "its") => k + 2,
+                ("along" | "together", "with") => k + 2,
+                _ => {
+                    k += 1;
+                    continue;
+                }
+            };
+            let mut j = start;
+            let mut found: Vec<(usize, ColRef)> = Vec::new();
+            loop {
+                while j < n && matches!(self.w(j), "and" | "," | "the" | "their" | "its" | "as") {
+                    j += 1;
+                }
+                let Some(si) = self.span_index_at(j).filter(|&si| self.span(si).start == j) else {
+                    break;
+                };
+                if self.used[si] || !self.is_column_span(si) || self.is_value_span(si) {
+                    break;
+                }
+                let Some(c) = self.resolve_column(si) else {
+                    break;
+                };
+                found.push((si, c));
+                j = self.span(si).end;
+            }
+            let next = self.w(j);
+            let condition = j < n
+                && (self.a.tokens[j].kind == TokenKind::Number
+                    || self.span_index_at(j).is_some_and(|si| self.is_value_span(si))
+                    || matches!(
+                        next,
+                        "than" | "above" | "below" | "over" | "under" | "greater" | "less"
+                            | "more" | "fewer" | "equal" | "is" | "are" | "of" | "between"
+                            | "=" | ">" | "<" | "at" | "not" | "like" | "containing"
+                    ));
+            if !found.is_empty() && !condition {
+                for (si, c) in found {
+                    self.use_span(si);
+                    let term = Term::col(c);
+                    if !items.contains(&term) {
+                        items.push(term);
+                    }
+                }
+                self.mark(k, start);
+            }
+            k = j.max(k + 1);
+        }
+    }
+
     /// A table span in a count phrase that also names a column better ("how many cities" with a `city` column).
     /// A table span that names a column better: in a count ("how many cities" with a `city`
     /// column), or a column of the table itself named like it (`allergy_type.allergytype`).
@@ -3170,8 +3274,13 @@ impl<'a> Builder<'a> {
             return false;
         };
         let own = sp.links.iter().find_map(|l| match l.target {
+            // by the column's own name: a curated synonym ("store" for `store_name`) does not
+            // make the table's word name one of its columns
             Target::Column { col }
-                if col.table == t && l.score >= tbest - 0.1 && !self.is_key(col) =>
+                if col.table == t
+                    && l.score >= tbest - 0.1
+                    && !self.is_key(col)
+                    && l.how != "synonym" =>
             {
                 Some(col)
             }
@@ -3199,6 +3308,149 @@ impl<'a> Builder<'a> {
             .map(|l| l.score)
             .unwrap_or(0.0);
         counting && cbest > tbest + 0.05
+    }
+
+    /// A yes/no column named by an adjective ("promoted weeks", "discontinued products") is a
+    /// condition (`= 1`, or `= 0` after "not"/"non"), not a column to show. Yes/no columns are
+    /// integer columns named `..._flag`, `is_...`, `has_...`; the word must not be the column's
+    /// own name ("the promotion flag" shows the column).
+    fn flag_condition(&mut self, si: usize, c: ColRef) -> bool {
+        let col = &self.schema.tables[c.table].columns[c.column];
+        let words = split_identifier(&col.name);
+        let flag_like = col.kind() == ColumnKind::Integer
+            && (words.last().is_some_and(|w| w == "flag" || w == "ind")
+                || words.first().is_some_and(|w| w == "is" || w == "has"));
+        let sp = self.span(si);
+        let (start, end) = (sp.start, sp.end);
+        let own_name = (start..end).any(|k| {
+            let w = self.w(k);
+            w == "flag" || w == "indicator" || w == "flags"
+        });
+        if !flag_like || own_name {
+            return false;
+        }
+        let negated = start > 0 && matches!(self.w(start - 1), "not" | "non" | "un" | "without");
+        self.use_span(si);
+        self.push_cond_at(
+            start,
+            Cond::Cmp {
+                col: c,
+                op: CmpOp::Eq,
+                value: Self::number_literal(if negated { 0.0 } else { 1.0 }),
+            },
+        );
+        self.f.notes.push(format!(
+            "'{}' read as {} = {}",
+            self.span(si).text,
+            self.col_name(c),
+            if negated { 0 } else { 1 }
+        ));
+        true
+    }
+
+    /// Groups with a measure and no order asked for: dates in time order, groups of listed
+    /// values in the values' order, anything else by the first measure, largest first (what an
+    /// analyst reads first; the chart follows it). Rows of a table listed by name come in name
+    /// order.
+    fn default_order(&mut self) {
+        if !self.f.order.is_empty() || self.f.limit.is_some() || self.f.combine.is_some() {
+            return;
+        }
+        if self.f.group_by.is_empty() {
+            let aggregated = self.f.select.iter().any(|t| t.agg.is_some());
+            if let Some(c) = self.listing.filter(|_| !aggregated) {
+                self.f.order.push((Term::col(c), false));
+            }
+            return;
+        }
+        let listed: Vec<ColRef> = self
+            .f
+            .conds
+            .iter()
+            .filter_map(|c| match c {
+                Cond::In {
+                    col,
+                    negated: false,
+                    ..
+                } if self.f.group_by.contains(col) => Some(*col),
+                _ => None,
+            })
+            .collect();
+        if !listed.is_empty() {
+            for c in listed {
+                self.f.order.push((Term::col(c), false));
+            }
+            return;
+        }
+        let temporal: Vec<ColRef> = self
+            .f
+            .group_by
+            .iter()
+            .copied()
+            .filter(|c| {
+                self.schema.tables[c.table].columns[c.column].kind() == ColumnKind::Date
+            })
+            .collect();
+        if self.f.group_by_year.is_some() {
+            return;
+        }
+        if !temporal.is_empty() {
+            for c in temporal {
+                self.f.order.push((Term::col(c), false));
+            }
+            self.f.notes.push("groups in time order".into());
+            return;
+        }
+        let measure = self
+            .f
+            .select
+            .iter()
+            .find(|t| t.agg.is_some() || matches!(t.measure, Measure::Rule { .. }))
+            .cloned();
+        if let Some(m) = measure {
+            self.f.order.push((m, true));
+            self.f.notes.push("groups by their measure, largest first".into());
+        }
+    }
+
+    /// A top-N or an argmax shows what it ranked by ("the 10 cheapest products" shows the
+    /// price), when that can be shown without changing the rows.
+    fn show_order_terms(&mut self) {
+        if self.f.limit.is_none() || self.f.distinct || self.f.combine.is_some() {
+            return;
+        }
+        let grouped = !self.f.group_by.is_empty();
+        let aggregated = self
+            .f
+            .select
+            .iter()
+            .any(|t| t.agg.is_some() || matches!(t.measure, Measure::Rule { .. }));
+        for (t, _) in self.f.order.clone() {
+            if self.f.select.contains(&t) {
+                continue;
+            }
+            let shows = match (&t.measure, t.agg) {
+                (Measure::Column(_), None) => !grouped && !aggregated,
+                (Measure::Star, None) => false,
+                (_, Some(_)) | (Measure::Rule { .. }, None) => grouped,
+            };
+            if shows {
+                self.f.select.push(t);
+            }
+        }
+    }
+
+    /// The single-column primary key of table `t`, if it has one.
+    fn key_column(&self, t: usize) -> Option<ColRef> {
+        let table = &self.schema.tables[t];
+        if table.primary_key.len() != 1 {
+            return None;
+        }
+        let column = table
+            .columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(&table.primary_key[0]))?;
+        Some(ColRef { table: t, column })
     }
 
     fn is_key(&self, c: ColRef) -> bool {
@@ -3529,6 +3781,19 @@ impl<'a> Builder<'a> {
                 self.f.group_by = plain.clone();
             }
         }
+        // a date shown beside grouped measures but not grouped by ("revenue from promoted weeks
+        // by zone") is a word of the time frame, not a column of the answer
+        if !self.f.group_by.is_empty() && has_agg {
+            let group_by = self.f.group_by.clone();
+            let schema = self.schema;
+            self.f.select.retain(|t| match t.measure {
+                Measure::Column(c) if t.agg.is_none() => {
+                    group_by.contains(&c)
+                        || schema.tables[c.table].columns[c.column].kind() != ColumnKind::Date
+                }
+                _ => true,
+            });
+        }
         // an argmax over groups shows the group, not the count
         if order_agg && self.f.select.is_empty() {
             self.f
@@ -3539,6 +3804,8 @@ impl<'a> Builder<'a> {
         self.f
             .order
             .retain(|(t, _)| t.measure != Measure::Star || (t.agg.is_some() && !t.distinct));
+        self.default_order();
+        self.show_order_terms();
         let mut seen: Vec<Term> = Vec::new();
         self.f.select.retain(|t| {
             if seen.contains(t) {

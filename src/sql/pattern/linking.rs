@@ -280,6 +280,8 @@ pub struct Lexicon {
     columns: Vec<Vec<Vec<Form>>>,
     /// Words of each table's name (stems), to recognise `dept_name`-style columns.
     table_stems: Vec<Vec<String>>,
+    /// Curated display columns of each table (column indices), from the table docs.
+    display: Vec<Vec<usize>>,
 }
 
 fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form> {
@@ -353,8 +355,22 @@ impl Lexicon {
         let mut tables = Vec::new();
         let mut columns = Vec::new();
         let mut table_stems = Vec::new();
+        let mut display = Vec::new();
         for t in &schema.tables {
             let doc = docs.iter().find(|d| d.name.eq_ignore_ascii_case(&t.name));
+            display.push(
+                doc.map(|d| {
+                    d.display_columns
+                        .iter()
+                        .filter_map(|name| {
+                            t.columns
+                                .iter()
+                                .position(|c| c.name.eq_ignore_ascii_case(name))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            );
             let tsyn = doc.map(|d| d.synonyms.clone()).unwrap_or_default();
             let tforms = forms_for(&t.name, &tsyn, &[]);
             let mut stems: Vec<String> = tforms
@@ -386,7 +402,14 @@ impl Lexicon {
             tables,
             columns,
             table_stems,
+            display,
         }
+    }
+
+    /// The curated display columns of table `t` (column indices, in the doc's order; empty when
+    /// the docs name none).
+    pub fn display_columns(&self, t: usize) -> &[usize] {
+        self.display.get(t).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The stems of a table's name.

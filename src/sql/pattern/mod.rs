@@ -123,7 +123,8 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
                     .iter()
                     .filter(|t| t.kind == crate::question::TokenKind::Word)
                     .count();
-                let confidence = confidence(&fr, plan.steps.len(), inferred, words);
+                let features = Features::of(&fr, &links, plan.steps.len(), inferred, words);
+                let confidence = features.confidence();
                 let method_note = if fr.rules.is_empty() {
                     "the question frame".to_string()
                 } else {
@@ -178,7 +179,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
                 trace.push(TraceStep::new(
                     "confidence",
                     format!("confidence {confidence:.2}"),
-                    json!({ "confidence": confidence }),
+                    json!({ "confidence": confidence, "features": features }),
                 ));
                 out.push(GeneratedSql {
                     sql,
@@ -231,26 +232,76 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     Ok(out)
 }
 
-/// Confidence of a frame's query, 0..1: coverage of the question's words, quality of the links
-/// used, minus guesses, inferred join keys, long join paths and long questions (calibrated on a
-/// sample of Spider training questions: each extra join and each word past a dozen made a wrong
-/// reading measurably more likely).
-fn confidence(fr: &frame::Frame, joins: usize, inferred_keys: usize, words: usize) -> f64 {
-    let coverage = fr.coverage as f64;
-    let quality = fr.link_quality as f64;
-    let mut c = 0.15 + 0.55 * coverage + 0.3 * quality.min(1.0);
-    c -= (fr.guesses as f64).min(0.4);
-    c -= 0.05 * inferred_keys as f64;
-    c -= 0.08 * joins.saturating_sub(1) as f64;
-    c -= 0.02 * words.saturating_sub(12) as f64;
-    if fr
-        .select
-        .iter()
-        .all(|t| t.agg.is_none() && matches!(t.measure, Measure::Star))
-    {
-        c -= 0.1;
+/// What the confidence of a frame's query is computed from (also reported in the trace, and
+/// the inputs of its calibration).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Features {
+    /// Share of the question's content words explained, 0..1.
+    pub coverage: f64,
+    /// Mean score of the links used, 0..1.
+    pub link_quality: f64,
+    /// Penalties for guesses the frame made.
+    pub guesses: f64,
+    /// Joins in the plan.
+    pub joins: usize,
+    /// Joins on keys the database does not declare.
+    pub inferred_keys: usize,
+    /// Words of the question.
+    pub words: usize,
+    /// Spans whose second link scores within 0.05 of the first (ambiguous words).
+    pub ambiguous: usize,
+    /// The query is a set operation (INTERSECT, UNION, EXCEPT) or leaves rows out (NOT IN).
+    pub set_operation: bool,
+    /// The select list is `*`.
+    pub star: bool,
+    /// Business rules applied.
+    pub rules: usize,
+}
+
+impl Features {
+    fn of(
+        fr: &frame::Frame,
+        links: &linking::Linking,
+        joins: usize,
+        inferred_keys: usize,
+        words: usize,
+    ) -> Features {
+        Features {
+            coverage: fr.coverage as f64,
+            link_quality: (fr.link_quality as f64).min(1.0),
+            guesses: fr.guesses as f64,
+            joins,
+            inferred_keys,
+            words,
+            ambiguous: links
+                .spans
+                .iter()
+                .filter(|s| s.links.len() > 1 && s.links[1].score >= s.links[0].score - 0.05)
+                .count(),
+            set_operation: fr.combine.is_some() || !fr.excluded.is_empty(),
+            star: fr
+                .select
+                .iter()
+                .all(|t| t.agg.is_none() && matches!(t.measure, Measure::Star)),
+            rules: fr.rules.len(),
+        }
     }
-    c.clamp(0.0, 1.0)
+
+    /// Confidence of the query, 0..1: coverage of the question's words, quality of the links
+    /// used, minus guesses, inferred join keys, long join paths and long questions (each extra
+    /// join and each word past a dozen made a wrong reading measurably more likely on a sample
+    /// of Spider training questions).
+    pub fn confidence(&self) -> f64 {
+        let mut c = 0.15 + 0.55 * self.coverage + 0.3 * self.link_quality;
+        c -= self.guesses.min(0.4);
+        c -= 0.05 * self.inferred_keys as f64;
+        c -= 0.08 * self.joins.saturating_sub(1) as f64;
+        c -= 0.02 * self.words.saturating_sub(12) as f64;
+        if self.star {
+            c -= 0.1;
+        }
+        c.clamp(0.0, 1.0)
+    }
 }
 
 fn col_name(schema: &Schema, c: linking::ColRef) -> String {

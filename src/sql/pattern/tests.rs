@@ -120,16 +120,19 @@ fn rows(f: &Fixture, sql: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// Asks `q` and checks that the best candidate returns `expected` (as a sorted set of rows).
+/// Asks `q` and checks that the best candidate returns `expected` (as a set of rows; the answer
+/// may show more columns, as execution accuracy's lenient comparison allows: a key, the ranked
+/// measure).
 fn check(f: &Fixture, q: &str, expected: &[&[&str]]) {
     let cands = ask_with(f, q, &[], &[]).unwrap_or_else(|e| panic!("{q}: {e}"));
     let sql = &cands[0].sql;
-    let mut want: Vec<Vec<String>> = expected
+    let want: Vec<Vec<String>> = expected
         .iter()
         .map(|r| r.iter().map(|s| s.to_string()).collect())
         .collect();
-    want.sort();
-    assert_eq!(rows(f, sql), want, "question: {q}\nsql: {sql}");
+    let got = rows(f, sql);
+    let (_, contained) = crate::eval::compare_rows(&want, &got, false);
+    assert!(contained, "question: {q}\nsql: {sql}\nwant: {want:?}\ngot: {got:?}");
 }
 
 #[test]
@@ -214,7 +217,7 @@ fn a_business_rule_measure_orders_the_top_n() {
         "{:?}",
         cands[0].trace
     );
-    assert_eq!(rows(&f, sql)[0][0], "Frozen Peas", "{sql}");
+    assert!(rows(&f, sql)[0].contains(&"Frozen Peas".to_string()), "{sql}");
 }
 
 #[test]
@@ -377,11 +380,8 @@ fn a_number_between_which_and_a_noun_is_the_top_n() {
     let f = business_fixture();
     let (sql, r) = best_with(&f, "Which 2 shops have the largest floor area?", &[]);
     assert!(!sql.contains("HAVING"), "{sql}");
-    assert_eq!(
-        r,
-        vec![vec!["Alpha".to_string()], vec!["Gamma".to_string()]],
-        "{sql}"
-    );
+    let want = vec![vec!["Alpha".to_string()], vec!["Gamma".to_string()]];
+    assert!(crate::eval::compare_rows(&want, &r, false).1, "{sql}: {r:?}");
 }
 
 #[test]
