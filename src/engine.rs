@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use parking_lot::RwLock;
 use serde::Serialize;
 
 use crate::answer::{self, Chart};
@@ -18,7 +19,7 @@ use crate::error::{QuerentError, QuerentResult};
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, BusinessRule, Example, KnowledgeBase, TableDoc, ValueIndex};
 use crate::question::{self, Question};
-use crate::retrieval::{RetrievalStatus, Retrieved, Retriever};
+use crate::retrieval::{RetrievalStatus, Retrieved, Retriever, SyncReport};
 use crate::settings::Settings;
 use crate::sql::llm::{LlmGenerator, LlmStatus, PriorTurn, SqlPromptInput};
 use crate::sql::pattern::{self, PatternContext};
@@ -26,9 +27,11 @@ use crate::sql::{guard, refine, GeneratedSql, GenerationMethod, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
 
 mod events;
+mod recent;
 mod stats;
 
 pub use events::{summary_tokens, StageEvent, STREAMED_ROWS};
+pub use recent::{RecentAnswer, RecentAnswers};
 pub use stats::{Stats, StatsSnapshot};
 
 /// Name of the demo database.
@@ -94,10 +97,13 @@ pub struct Database {
     /// Curated docs merged over introspected ones.
     pub docs: Vec<TableDoc>,
     pub knowledge: KnowledgeBase,
-    pub values: ValueIndex,
-    /// The pattern engine's lexicon and join graph of this schema, built once.
-    pub prepared: pattern::Prepared,
+    pub values: Arc<ValueIndex>,
+    /// The pattern engine's lexicon and join graph of this schema and its docs, built once.
+    pub prepared: Arc<pattern::Prepared>,
     table_names: Vec<String>,
+    /// Example SQL already run against this database: true when it ran. A knowledge reload
+    /// runs only SQL it has not seen.
+    checked_sql: HashMap<String, bool>,
 }
 
 /// Summary of a served database (for health and the page).
@@ -112,7 +118,10 @@ pub struct DatabaseInfo {
 
 /// The engine: every served database, the retriever, the limits and the counters.
 pub struct Engine {
-    databases: BTreeMap<String, Arc<Database>>,
+    /// Swapped whole, one database at a time, when curation changes its knowledge.
+    databases: RwLock<BTreeMap<String, Arc<Database>>>,
+    /// Recent answers by query id, for feedback.
+    recent: RecentAnswers,
     retriever: Arc<Retriever>,
     limits: ExecutionLimits,
     min_confidence: f64,
@@ -197,7 +206,8 @@ impl Engine {
             settings.session_turns,
         )?;
         Ok(Self {
-            databases,
+            databases: RwLock::new(databases),
+            recent: RecentAnswers::default(),
             retriever,
             limits,
             min_confidence: settings.min_confidence,
@@ -243,6 +253,9 @@ impl Engine {
     ) -> QuerentResult<QueryAnswer> {
         let started = Instant::now();
         let result = self.answer(request, sink);
+        if let Ok(answer) = &result {
+            self.recent.remember(answer);
+        }
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         self.stats.record(&result, elapsed);
         result
@@ -257,6 +270,7 @@ impl Engine {
         let mut timings = BTreeMap::new();
         let mut trace = Vec::new();
         let db = self.database(request.database.as_deref())?;
+        let db = db.as_ref();
 
         // 1. Analysis.
         let t = Instant::now();
@@ -571,7 +585,10 @@ impl Engine {
             chosen.confidence = pattern::after_execution(before, true);
             trace.push(TraceStep::new(
                 "confidence",
-                format!("no rows: confidence {before:.2} -> {:.2}", chosen.confidence),
+                format!(
+                    "no rows: confidence {before:.2} -> {:.2}",
+                    chosen.confidence
+                ),
                 serde_json::json!({ "before": before, "after": chosen.confidence }),
             ));
             if chosen.confidence < self.min_confidence {
@@ -658,32 +675,96 @@ impl Engine {
     /// Runs user-written SQL through the guard (the same checks as generated SQL).
     pub fn run_sql(&self, database: Option<&str>, sql: &str) -> QuerentResult<(String, Rows)> {
         let db = self.database(database)?;
-        self.run_guarded(db, sql)
+        self.run_guarded(&db, sql)
     }
 
     /// The database with this name, or the first one when `None`.
     ///
     /// Errors: [`QuerentError::UnknownDatabase`] listing the served ones.
-    pub fn database(&self, name: Option<&str>) -> QuerentResult<&Database> {
+    /// The database is a snapshot: a knowledge change swaps in a new one, and a holder keeps
+    /// the one it has.
+    pub fn database(&self, name: Option<&str>) -> QuerentResult<Arc<Database>> {
+        let databases = self.databases.read();
         match name.map(str::trim).filter(|n| !n.is_empty()) {
-            None => self
-                .databases
+            None => databases
                 .values()
                 .next()
-                .map(|d| d.as_ref())
+                .cloned()
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
-            Some(n) => self.databases.get(n).map(|d| d.as_ref()).ok_or_else(|| {
-                QuerentError::UnknownDatabase {
+            Some(n) => databases
+                .get(n)
+                .cloned()
+                .ok_or_else(|| QuerentError::UnknownDatabase {
                     name: n.to_string(),
-                    known: self.databases.keys().cloned().collect(),
-                }
-            }),
+                    known: databases.keys().cloned().collect(),
+                }),
         }
+    }
+
+    /// Replaces the knowledge of database `name` with `knowledge` (as read from its files):
+    /// table docs are merged over introspection again, examples whose SQL was not seen before
+    /// are run (those that fail are left out, as at load), the retriever re-embeds only the
+    /// items whose content changed, and then the new knowledge is swapped in, so that the next
+    /// question sees it. Calls for one database must not overlap (the curator serialises them).
+    ///
+    /// Errors: unknown database; the retriever failing (the old knowledge stays in place).
+    pub fn reload_knowledge(
+        &self,
+        name: &str,
+        knowledge: KnowledgeBase,
+    ) -> QuerentResult<SyncReport> {
+        let old = self.database(Some(name))?;
+        let (docs, _unknown) =
+            introspect::merge(&knowledge.tables, introspect::table_docs(&old.schema));
+        let mut checked_sql = old.checked_sql.clone();
+        let mut kept = Vec::with_capacity(knowledge.examples.len());
+        for example in &knowledge.examples {
+            let runs = *checked_sql
+                .entry(example.sql.clone())
+                .or_insert_with(|| self.run_guarded(&old, &example.sql).is_ok());
+            if runs {
+                kept.push(example.clone());
+            }
+        }
+        let prepared = Arc::new(pattern::Prepared::build(&old.schema, &docs));
+        let db = Database {
+            name: old.name.clone(),
+            warehouse: old.warehouse.clone(),
+            schema: old.schema.clone(),
+            prepared,
+            docs,
+            knowledge: KnowledgeBase {
+                examples: kept,
+                ..knowledge
+            },
+            values: old.values.clone(),
+            table_names: old.table_names.clone(),
+            checked_sql,
+        };
+        let report = self
+            .retriever
+            .sync(name, &db.knowledge_for_index().index_items())?;
+        self.databases
+            .write()
+            .insert(name.to_string(), Arc::new(db));
+        Ok(report)
+    }
+
+    /// The answer given under `query_id`, while it is among the recent ones.
+    pub fn recent_answer(&self, query_id: &str) -> Option<RecentAnswer> {
+        self.recent.get(query_id)
+    }
+
+    /// The top `k` table docs, examples and rules of `database` for `question`, as the
+    /// pipeline's retrieval stage finds them (for retrieval evaluation).
+    pub fn retrieve(&self, database: &str, question: &str, k: usize) -> QuerentResult<Retrieved> {
+        Ok(self.retriever.search(database, question, k, k, k)?)
     }
 
     /// Every served database, by name.
     pub fn databases(&self) -> Vec<DatabaseInfo> {
         self.databases
+            .read()
             .values()
             .map(|d| DatabaseInfo {
                 name: d.name.clone(),
@@ -746,6 +827,7 @@ fn open_database(
     let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
     let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
     let mut kept = Vec::with_capacity(knowledge.examples.len());
+    let mut checked_sql = HashMap::new();
     for example in &knowledge.examples {
         let checked = guard::validate(
             &example.sql,
@@ -754,6 +836,7 @@ fn open_database(
             limits.max_rows,
         )
         .and_then(|v| warehouse.run(&v, limits));
+        checked_sql.insert(example.sql.clone(), checked.is_ok());
         match checked {
             Ok(_) => kept.push(example.clone()),
             Err(e) => issues.push(LoadIssue {
@@ -773,9 +856,10 @@ fn open_database(
         schema,
         docs,
         knowledge,
-        values,
-        prepared,
+        values: Arc::new(values),
+        prepared: Arc::new(prepared),
         table_names,
+        checked_sql,
     })
 }
 

@@ -45,6 +45,32 @@ pub enum QuerentError {
     /// The knowledge base files are invalid.
     #[error("knowledge error: {0}")]
     Knowledge(String),
+    /// A knowledge item failed validation: an example that does not run or returns no rows, a
+    /// table or column that does not exist. `details` names the field, table, column or SQL.
+    #[error("invalid knowledge item: {message}")]
+    InvalidKnowledge {
+        message: String,
+        details: serde_json::Value,
+    },
+    /// A write named a version of an item that is no longer current (someone else changed it).
+    #[error("item '{id}' is at version {current}, not {expected}; reload it and try again")]
+    VersionConflict {
+        id: String,
+        expected: String,
+        current: String,
+    },
+    /// A create named an item that already exists.
+    #[error("{what} already exists (id '{id}')")]
+    AlreadyExists { what: String, id: String },
+    /// The request names a knowledge item, suggestion, change or answer that does not exist.
+    #[error("unknown {what} '{id}'")]
+    UnknownItem { what: &'static str, id: String },
+    /// A write (or, when so configured, a read) came without the right API key.
+    #[error("this request needs the API key: send 'Authorization: Bearer KEY'")]
+    Unauthorized,
+    /// No API key is configured, so the knowledge base cannot be changed through the API.
+    #[error("writes are disabled: no API key is configured (set QUERENT_API_KEY)")]
+    WritesDisabled,
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +90,12 @@ impl QuerentError {
             Self::CannotAnswer { .. } => "cannot_answer",
             Self::InvalidRequest(_) => "invalid_request",
             Self::Knowledge(_) => "knowledge_error",
+            Self::InvalidKnowledge { .. } => "invalid_knowledge",
+            Self::VersionConflict { .. } => "version_conflict",
+            Self::AlreadyExists { .. } => "already_exists",
+            Self::UnknownItem { .. } => "unknown_item",
+            Self::Unauthorized => "unauthorized",
+            Self::WritesDisabled => "writes_disabled",
             Self::Internal(_) => "internal",
         }
     }
@@ -81,6 +113,14 @@ impl QuerentError {
             Self::QuestionTooLong { length, limit } => {
                 serde_json::json!({ "length": length, "limit": limit })
             }
+            Self::InvalidKnowledge { details, .. } => details.clone(),
+            Self::VersionConflict {
+                id,
+                expected,
+                current,
+            } => serde_json::json!({ "id": id, "expected": expected, "current": current }),
+            Self::AlreadyExists { id, .. } => serde_json::json!({ "id": id }),
+            Self::UnknownItem { what, id } => serde_json::json!({ "kind": what, "id": id }),
             _ => serde_json::Value::Null,
         }
     }

@@ -80,19 +80,45 @@ impl Default for EvalOptions {
     }
 }
 
-/// One line of the questions file.
+/// One line of the questions file: `{id?, question, sql, db_id?, category?, hardness?}`.
 #[derive(Debug, Clone, Deserialize)]
-struct EvalLine {
+pub struct EvalLine {
     #[serde(default)]
-    id: Option<String>,
-    question: String,
-    sql: String,
+    pub id: Option<String>,
+    pub question: String,
+    /// The gold SQL.
+    pub sql: String,
     #[serde(default)]
-    db_id: Option<String>,
+    pub db_id: Option<String>,
     #[serde(default)]
-    category: Option<String>,
+    pub category: Option<String>,
     #[serde(default)]
-    hardness: Option<String>,
+    pub hardness: Option<String>,
+}
+
+/// Reads the question lines of `path`; with `sample`, a seeded random sample of that many.
+///
+/// Errors: the file cannot be read, or a line is not a question line (named by its number).
+pub fn read_lines(path: &Path, sample: Option<usize>, seed: u64) -> anyhow::Result<Vec<EvalLine>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut lines: Vec<EvalLine> = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{}:{}: not a question line", path.display(), n + 1))?,
+        );
+    }
+    if let Some(k) = sample {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        lines.shuffle(&mut rng);
+        lines.truncate(k);
+    }
+    Ok(lines)
 }
 
 /// Counts for a group of questions.
@@ -452,29 +478,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Runs an evaluation. Errors: the questions file cannot be read or a line is not valid JSON.
 /// A database that cannot be opened makes its questions count as gold errors.
 pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
-    let file = std::fs::File::open(&opts.file)
-        .with_context(|| format!("cannot open {}", opts.file.display()))?;
-    let mut lines: Vec<EvalLine> = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        lines.push(
-            serde_json::from_str(&line).with_context(|| {
-                format!("{}:{}: not a question line", opts.file.display(), n + 1)
-            })?,
-        );
-    }
+    let mut lines = read_lines(&opts.file, opts.sample, opts.seed)?;
     if let Some(name) = &opts.database {
         for line in lines.iter_mut().filter(|l| l.db_id.is_none()) {
             line.db_id = Some(name.clone());
         }
-    }
-    if let Some(k) = opts.sample {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
-        lines.shuffle(&mut rng);
-        lines.truncate(k);
     }
     let mut out = match &opts.per_question {
         Some(p) => Some(std::io::BufWriter::new(

@@ -3,7 +3,7 @@
 //! `serve` runs the HTTP server, `ask` answers one question, `demo-data` writes the demo
 //! database, `index` syncs the vector index, `eval` measures execution accuracy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -84,6 +84,52 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Measure retrieval: recall@k of the tables each line's gold SQL uses, over the databases
+    /// of --database-dir (JSON lines `{question, sql, db_id?}`).
+    EvalRetrieval {
+        file: PathBuf,
+        /// Tables retrieved per question.
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// Evaluate a seeded random sample of this many lines.
+        #[arg(long)]
+        sample: Option<usize>,
+        /// Seed of the sample.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Work on the knowledge files.
+    Knowledge {
+        #[command(subcommand)]
+        command: KnowledgeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KnowledgeCommand {
+    /// Merge a dbt schema.yml's model and column descriptions into a domain's table docs
+    /// (hand-written synonyms, units and keys are kept).
+    ImportDbt {
+        /// The dbt schema.yml.
+        path: PathBuf,
+        /// The domain (database name); the only domain folder when there is one.
+        #[arg(long)]
+        domain: Option<String>,
+        /// The knowledge base folder.
+        #[arg(long, env = "QUERENT_KNOWLEDGE_DIR", default_value = "knowledge")]
+        knowledge_dir: PathBuf,
+    },
+    /// Re-run a domain's examples through the pipeline and print which answers changed since
+    /// the last run (the baseline lives under the data directory).
+    Regression {
+        /// The database (default: the first served).
+        #[arg(long)]
+        database: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 fn main() {
@@ -151,6 +197,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             pattern_only,
             database,
         ),
+        Command::EvalRetrieval {
+            file,
+            k,
+            sample,
+            seed,
+            settings,
+        } => {
+            let lines = querent::eval::read_lines(&file, sample, seed)?;
+            let engine = Engine::build(&settings)?;
+            let report = querent::retrieval::eval::evaluate(&engine, &lines, k);
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Knowledge {
+            command:
+                KnowledgeCommand::ImportDbt {
+                    path,
+                    domain,
+                    knowledge_dir,
+                },
+        } => import_dbt(&path, domain, &knowledge_dir),
+        Command::Knowledge {
+            command: KnowledgeCommand::Regression { database, settings },
+        } => {
+            let engine = Engine::build(&settings)?;
+            let report = querent::knowledge::regression::run(
+                &engine,
+                database.as_deref(),
+                &settings.data_dir,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Index { settings } => {
             let engine = Engine::build(&settings)?;
             for db in engine.databases() {
@@ -281,6 +360,47 @@ fn eval(
     };
     let report = querent::eval::run_eval(&opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn import_dbt(path: &Path, domain: Option<String>, knowledge_dir: &Path) -> anyhow::Result<()> {
+    use querent::knowledge::{dbt, files, ItemKind};
+    let domain = match domain {
+        Some(d) => d,
+        None => {
+            let (domains, _) = files::load_all(knowledge_dir);
+            match domains.as_slice() {
+                [only] => only.domain.clone(),
+                _ => anyhow::bail!(
+                    "name the domain with --domain (folders in {}: {})",
+                    knowledge_dir.display(),
+                    domains
+                        .iter()
+                        .map(|d| d.domain.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    let dir = knowledge_dir.join(&domain);
+    let (mut kb, issues) = files::load_domain(&dir, &domain);
+    if let Some(issue) = issues
+        .iter()
+        .find(|i| i.source.contains(files::TABLES_FILE))
+    {
+        anyhow::bail!("fix {} first: {issue}", files::TABLES_FILE);
+    }
+    let report = dbt::import(path, &mut kb)?;
+    files::save_kind(&dir, &kb, ItemKind::Table)?;
+    println!(
+        "{}: {} models read, {} table docs added, {} updated, {} column descriptions set",
+        dir.join(files::TABLES_FILE).display(),
+        report.models,
+        report.tables_added,
+        report.tables_updated,
+        report.columns_changed
+    );
     Ok(())
 }
 

@@ -73,6 +73,15 @@ pub struct Settings {
     /// The LLM (optional): endpoint, model, key, time limits, circuit breaker.
     #[command(flatten)]
     pub llm: LlmSettings,
+
+    /// The API key that knowledge writes need (`Authorization: Bearer KEY`). Without one,
+    /// the knowledge base cannot be changed through the API (403 `writes_disabled`).
+    #[arg(long, env = "QUERENT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+
+    /// Require the API key for knowledge reads too.
+    #[arg(long, env = "QUERENT_KEY_FOR_READS")]
+    pub key_for_reads: bool,
 }
 
 impl Default for Settings {
@@ -98,5 +107,13 @@ mod tests {
         assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
         assert!(s.database_dir.is_none());
         assert_eq!(s.max_rows, 1000);
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let key: Secret = "s3cret-key".parse().unwrap();
+        assert_eq!(key.expose(), "s3cret-key");
+        assert!(!format!("{key:?}").contains("s3cret"));
+        assert!("  ".parse::<Secret>().is_err());
     }
 }

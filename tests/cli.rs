@@ -74,3 +74,57 @@ fn ask_exits_2_with_the_error_code_for_an_empty_question() {
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["error"]["code"], "empty_question");
 }
+
+#[test]
+fn eval_retrieval_reports_table_recall_at_k_on_the_demo_questions() {
+    let file = repo().join("tests/data/demo_questions.jsonl");
+    let out = querent(&["eval-retrieval", file.to_str().unwrap(), "--k", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["k"], 5);
+    assert_eq!(report["questions"], 25, "{report}");
+    let recall = report["recall_at_k"].as_f64().unwrap();
+    assert!((0.9..=1.0).contains(&recall), "{report}");
+}
+
+#[test]
+fn import_dbt_merges_descriptions_into_the_domains_table_docs() {
+    let knowledge = tempfile::tempdir().unwrap();
+    let domain = knowledge.path().join("shop");
+    std::fs::create_dir_all(&domain).unwrap();
+    std::fs::write(
+        domain.join("tables.yml"),
+        "version: 2\nmodels:\n  - name: stores\n    synonyms: [shops]\n    columns:\n      - name: city\n        synonyms: [town]\n",
+    )
+    .unwrap();
+    let schema = knowledge.path().join("schema.yml");
+    std::fs::write(
+        &schema,
+        "version: 2\nmodels:\n  - name: stores\n    description: One row per store.\n    columns:\n      - name: city\n        description: Where the store is.\n        tests: [not_null]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(["knowledge", "import-dbt"])
+        .arg(&schema)
+        .arg("--knowledge-dir")
+        .arg(knowledge.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 updated"));
+    let (kb, issues) = querent::knowledge::files::load_domain(&domain, "shop");
+    assert!(issues.is_empty(), "{issues:?}");
+    let stores = kb.table("stores").unwrap();
+    assert_eq!(stores.description, "One row per store.");
+    assert_eq!(stores.synonyms, vec!["shops"]);
+    assert_eq!(stores.columns[0].description, "Where the store is.");
+    assert_eq!(stores.columns[0].synonyms, vec!["town"]);
+}

@@ -169,6 +169,54 @@ pub fn save_domain(dir: &Path, kb: &KnowledgeBase) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the one file of `kind` in a domain folder atomically (temp file + fsync + rename +
+/// folder fsync), leaving the other two files as they are: a curation write changes one kind.
+///
+/// Errors: the folder cannot be created, or the file cannot be written, synced or renamed.
+pub fn save_kind(dir: &Path, kb: &KnowledgeBase, kind: super::ItemKind) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let header = |what: &str| {
+        format!(
+            "# {what} of the '{}' domain, written by querent.\n",
+            kb.domain
+        )
+    };
+    match kind {
+        super::ItemKind::Table => write_yaml(
+            &dir.join(TABLES_FILE),
+            &header("Table docs (dbt schema.yml)"),
+            &TablesFile {
+                version: 2,
+                models: kb.tables.clone(),
+            },
+        )?,
+        super::ItemKind::Example => write_yaml(
+            &dir.join(EXAMPLES_FILE),
+            &header("Examples"),
+            &ExamplesFile {
+                examples: kb.examples.clone(),
+            },
+        )?,
+        super::ItemKind::Rule => write_yaml(
+            &dir.join(RULES_FILE),
+            &header("Business rules"),
+            &RulesFile {
+                rules: kb.rules.clone(),
+            },
+        )?,
+    }
+    sync_dir(dir)
+}
+
+/// Makes the renames inside `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))?;
+    Ok(())
+}
+
 #[derive(Serialize, Deserialize)]
 struct TablesFile {
     version: u32,
@@ -197,7 +245,7 @@ fn write_yaml<T: Serialize>(path: &Path, header: &str, value: &T) -> anyhow::Res
 
 /// Writes `contents` to a temporary file next to `path`, syncs it and renames it over `path`,
 /// so that a reader sees the old file or the new one, never half of one.
-fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()

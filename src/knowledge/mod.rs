@@ -6,8 +6,13 @@
 //! introspected from its schema ([`introspect`]). [`values::ValueIndex`] maps the values of
 //! low-cardinality text columns back to their column.
 
+pub mod audit;
+pub mod curation;
+pub mod dbt;
 pub mod files;
 pub mod introspect;
+pub mod regression;
+pub mod suggestions;
 pub mod values;
 
 use serde::{Deserialize, Serialize};

@@ -173,6 +173,10 @@ impl VectorIndex {
 
     /// Writes `points` into the `kind` collection (replacing points with the same id).
     pub fn upsert(&self, kind: ItemKind, points: Vec<NewPoint>) -> Result<(), RetrievalError> {
+        // Nothing to write: skip the flush too (it costs a sync of the shard's files).
+        if points.is_empty() {
+            return Ok(());
+        }
         let shards = self.shards.write();
         let shard = shards.get(kind);
         for chunk in points.chunks(UPSERT_CHUNK) {
@@ -202,8 +206,14 @@ impl VectorIndex {
             ));
             shard.update(operation).map_err(|e| self.error(kind, e))?;
         }
-        shard.flush();
         Ok(())
+    }
+
+    /// Persists the `kind` shard's segments. Updates are durable without it (qdrant-edge
+    /// replays its write-ahead log on open) but a flush keeps that replay short; it costs tens
+    /// of milliseconds, so small curation edits skip it (see [`super::Retriever::sync`]).
+    pub fn flush(&self, kind: ItemKind) {
+        self.shards.write().get(kind).flush();
     }
 
     /// Deletes the points `ids` from the `kind` collection.
@@ -219,7 +229,6 @@ impl VectorIndex {
                 PointOperations::DeletePoints { ids },
             ))
             .map_err(|e| self.error(kind, e))?;
-        shard.flush();
         Ok(())
     }
 

@@ -16,6 +16,7 @@
 //! to [`crate::knowledge`].
 
 pub mod embedder;
+pub mod eval;
 pub mod index;
 pub mod lexical;
 
@@ -30,6 +31,9 @@ pub use index::VectorIndex;
 pub use lexical::LexicalIndex;
 
 use crate::knowledge::{IndexItem, ItemKind};
+
+/// Syncs that write or delete at least this many points of a kind flush its shard.
+const FLUSH_AT: usize = 16;
 
 /// What can go wrong in retrieval. Public functions return `anyhow::Result` wrapping these, so
 /// callers can `downcast_ref::<RetrievalError>()` to tell the cases apart.
@@ -139,8 +143,11 @@ enum Backend {
 pub struct Retriever {
     backend: Backend,
     lexical: RwLock<LexicalIndex>,
-    /// Serialises syncs: each reads the index state, then writes to it.
-    sync_lock: Mutex<()>,
+    /// Serialises syncs: each reads the index state, then writes to it. Holds what the index
+    /// stores per (kind, database) as the last sync left it, so that a small edit does not
+    /// scroll every point again; an entry is dropped while its sync runs, so a failed sync
+    /// makes the next one read the index afresh.
+    sync_lock: Mutex<HashMap<(ItemKind, String), HashMap<String, index::StoredPoint>>>,
 }
 
 impl std::fmt::Debug for Retriever {
@@ -181,7 +188,7 @@ impl Retriever {
         Ok(Self {
             backend,
             lexical: RwLock::new(LexicalIndex::default()),
-            sync_lock: Mutex::new(()),
+            sync_lock: Mutex::new(HashMap::new()),
         })
     }
 
@@ -211,7 +218,7 @@ impl Retriever {
             }
             .into());
         }
-        let _one_sync_at_a_time = self.sync_lock.lock();
+        let mut known = self.sync_lock.lock();
         let lexically_deleted = self.lexical.write().replace(database, items);
         let (embedder, index) = match &self.backend {
             Backend::Lexical { .. } => {
@@ -230,7 +237,11 @@ impl Retriever {
             for item in items.iter().filter(|i| i.kind == kind) {
                 wanted.insert(item.key.as_str(), item);
             }
-            let stored = index.stored(kind, database)?;
+            let cache_key = (kind, database.to_string());
+            let mut stored = match known.remove(&cache_key) {
+                Some(stored) => stored,
+                None => index.stored(kind, database)?,
+            };
             let mut changed: Vec<&IndexItem> = wanted
                 .values()
                 .filter(|item| {
@@ -262,10 +273,27 @@ impl Retriever {
                 .collect();
             index.upsert(kind, points)?;
             index.delete(kind, gone.clone())?;
+            stored.retain(|key, _| wanted.contains_key(key.as_str()));
+            for item in &changed {
+                stored.insert(
+                    item.key.clone(),
+                    index::StoredPoint {
+                        id: index::point_id(database, &item.key),
+                        content_hash: item.content_hash.clone(),
+                    },
+                );
+            }
+            // A bulk change is flushed; a curation edit of a few items leaves it to the WAL,
+            // which qdrant-edge replays on open (the knowledge files stay the source of truth,
+            // and the next sync re-embeds whatever the index lacks).
+            if changed.len() + gone.len() >= FLUSH_AT {
+                index.flush(kind);
+            }
 
             report.embedded += changed.len();
             report.unchanged += wanted.len() - changed.len();
             report.deleted += gone.len();
+            known.insert(cache_key, stored);
         }
         tracing::info!(database, ?report, "retrieval index synced");
         Ok(report)

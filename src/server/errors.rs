@@ -46,9 +46,15 @@ pub enum ApiError {
     /// A write needs an API key.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
+    /// Writes are disabled: no API key is configured.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// The database or table does not exist.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The item changed since the version the write names, or already exists.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
     /// The question could not be answered, or its SQL failed or ran too long.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
@@ -65,10 +71,16 @@ impl From<QuerentError> for ApiError {
             | QuerentError::QuestionTooLong { .. }
             | QuerentError::InvalidRequest(_)
             | QuerentError::SqlRejected { .. } => Self::BadRequest(body),
-            QuerentError::UnknownDatabase { .. } | QuerentError::UnknownTable { .. } => {
-                Self::NotFound(body)
+            QuerentError::UnknownDatabase { .. }
+            | QuerentError::UnknownTable { .. }
+            | QuerentError::UnknownItem { .. } => Self::NotFound(body),
+            QuerentError::Unauthorized => Self::Unauthorized(body),
+            QuerentError::WritesDisabled => Self::Forbidden(body),
+            QuerentError::VersionConflict { .. } | QuerentError::AlreadyExists { .. } => {
+                Self::Conflict(body)
             }
-            QuerentError::CannotAnswer { .. }
+            QuerentError::InvalidKnowledge { .. }
+            | QuerentError::CannotAnswer { .. }
             | QuerentError::SqlFailed { .. }
             | QuerentError::SqlTimeout { .. } => Self::Unprocessable(body),
             QuerentError::Knowledge(_) | QuerentError::Internal(_) => {

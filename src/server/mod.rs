@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod errors;
+pub mod knowledge;
 pub mod pages;
 
 use std::sync::Arc;
@@ -14,18 +15,40 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 use crate::engine::Engine;
+use crate::knowledge::curation::Curator;
 use crate::settings::Settings;
 
 /// The OpenAPI service with every API route, for the spec and the app.
-pub fn api_service(engine: Arc<Engine>) -> OpenApiService<api::Api, ()> {
-    OpenApiService::new(api::Api { engine }, "querent", env!("CARGO_PKG_VERSION"))
+pub fn api_service(
+    engine: Arc<Engine>,
+    curator: Arc<Curator>,
+    access: knowledge::Access,
+) -> OpenApiService<(api::Api, knowledge::KnowledgeApi), ()> {
+    let apis = (
+        api::Api { engine },
+        knowledge::KnowledgeApi { curator, access },
+    );
+    OpenApiService::new(apis, "querent", env!("CARGO_PKG_VERSION"))
         .description("Answers questions about business data in plain language: SQL, rows, chart, insights, summary.")
 }
 
 /// The whole endpoint tree: API, OpenAPI spec (`/openapi.json`), Swagger UI (`/docs`), pages.
 /// Every error, ours or the framework's, leaves as `{"error": {code, message, details}}`.
 pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endpoint> {
-    let service = api_service(engine);
+    let curator = Arc::new(Curator::open(
+        engine.clone(),
+        &settings.knowledge_dir,
+        &settings.data_dir,
+    )?);
+    let access = knowledge::Access {
+        // an empty key is no key: writes stay disabled
+        api_key: settings
+            .api_key
+            .clone()
+            .filter(|k| !k.expose().trim().is_empty()),
+        key_for_reads: settings.key_for_reads,
+    };
+    let service = api_service(engine, curator, access);
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);

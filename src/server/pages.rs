@@ -20,6 +20,8 @@ use poem::{get, handler, EndpointExt, IntoResponse, Response, Route};
 
 /// The name of the chat page template, relative to the templates directory.
 const CHAT_TEMPLATE: &str = "chat.html";
+/// The curation page template.
+const KNOWLEDGE_TEMPLATE: &str = "knowledge.html";
 
 /// The Content-Security-Policy of the chat page: only our own scripts run (an SVG chart that
 /// slipped a script past the page's sanitiser would still be blocked), nothing is loaded from
@@ -66,6 +68,15 @@ impl Pages {
         pages.chat().with_context(|| {
             format!("rendering {CHAT_TEMPLATE} from {}", templates_dir.display())
         })?;
+        // The curation page is optional for a custom templates folder; when present it must render.
+        if pages.env.get_template(KNOWLEDGE_TEMPLATE).is_ok() {
+            pages.knowledge().with_context(|| {
+                format!(
+                    "rendering {KNOWLEDGE_TEMPLATE} from {}",
+                    templates_dir.display()
+                )
+            })?;
+        }
         Ok(pages)
     }
 
@@ -85,12 +96,29 @@ impl Pages {
     }
 }
 
-/// A poem route tree: GET / (the chat page, text/html) and /static/* (files from `static_dir`,
+impl Pages {
+    /// Renders `knowledge.html` (the curation page) with `{title, version}`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the template is missing or does not render.
+    pub fn knowledge(&self) -> Result<String, minijinja::Error> {
+        self.env
+            .get_template(KNOWLEDGE_TEMPLATE)?
+            .render(minijinja::context! {
+                title => "querent",
+                version => env!("CARGO_PKG_VERSION"),
+            })
+    }
+}
+
+/// A poem route tree: GET / (the chat page, text/html), GET /knowledge (the curation page) and /static/* (files from `static_dir`,
 /// poem's `StaticFilesEndpoint`, which refuses paths that climb out of the directory). The lead
 /// nests it into the app next to the API.
 pub fn routes(pages: Arc<Pages>, static_dir: &Path) -> Route {
     Route::new()
-        .at("/", get(chat_page).data(pages))
+        .at("/", get(chat_page).data(pages.clone()))
+        .at("/knowledge", get(knowledge_page).data(pages))
         .nest("/static", StaticFilesEndpoint::new(static_dir))
 }
 
@@ -108,6 +136,26 @@ fn chat_page(pages: Data<&Arc<Pages>>) -> Response {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The chat page could not be rendered; the error is in the server log.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// GET `/knowledge`: the curation page, with the chat page's headers.
+#[handler]
+fn knowledge_page(pages: Data<&Arc<Pages>>) -> Response {
+    match pages.knowledge() {
+        Ok(html) => Html(html)
+            .with_header("content-security-policy", CHAT_CSP)
+            .with_header("x-content-type-options", "nosniff")
+            .with_header("referrer-policy", "no-referrer")
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "the knowledge page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The knowledge page could not be rendered; the error is in the server log.",
             )
                 .into_response()
         }

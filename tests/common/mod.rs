@@ -26,6 +26,7 @@ pub struct TestServer {
     pub base_url: String,
     child: Child,
     _stdin: std::process::ChildStdin,
+    /// The data directory, when the server owns it.
     _data_dir: Option<tempfile::TempDir>,
 }
 
@@ -98,6 +99,12 @@ impl TestServer {
             _stdin: stdin,
             _data_dir: None,
         }
+    }
+
+    /// Kills the server at once (SIGKILL): no shutdown, no flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,914 @@
+//! Curation: create, read, update, delete and revert knowledge items (table docs, examples,
+//! business rules) at run time, safely.
+//!
+//! [`Curator`] is the whole surface. Every item has an **id** (a short hash of its database,
+//! kind and key: the table name, the example's question, the rule's name — so changing the key
+//! gives the item a new id, which the write returns) and a **version** (a short hash of the item
+//! as it stands in the knowledge files; `0` for a table nobody has documented yet). A write
+//! names the version it edits and fails with `version_conflict` when the item moved on.
+//!
+//! One write at a time, in this order: read the domain's files (the source of truth, so hand
+//! edits count), check the version, validate the new item against the database (examples must
+//! run and return rows; docs and rules must name tables and columns that exist; rule SQL must
+//! run), write the kind's file atomically, append the change to the [`AuditLog`] (synced), then
+//! [`Engine::reload_knowledge`] re-embeds only what changed and swaps the knowledge in, so the
+//! next question sees it. A write is acknowledged only after all of that.
+//!
+//! Suggested examples from feedback live apart ([`super::suggestions`]) and are used for
+//! answering only once approved here. HTTP lives in `server::knowledge`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::audit::{AuditEntry, AuditLog, Change};
+use super::files::{self, EXAMPLES_FILE, RULES_FILE, TABLES_FILE};
+use super::suggestions::{self, Suggestion};
+use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
+use crate::engine::{Database, Engine};
+use crate::error::{QuerentError, QuerentResult};
+
+/// The version of an item that is not in the knowledge files.
+pub const ABSENT_VERSION: &str = "0";
+
+/// One knowledge item as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemView {
+    pub id: String,
+    pub version: String,
+    pub kind: ItemKind,
+    pub database: String,
+    /// False for a table doc that only introspection wrote (nobody curated it yet).
+    pub curated: bool,
+    /// The item: a table doc, an example or a business rule (for tables, merged with
+    /// introspection: column types and sample values filled in).
+    pub item: serde_json::Value,
+}
+
+/// The result of a write: the item after it (absent after a delete) and the recorded change.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteOutcome {
+    pub item: Option<ItemView>,
+    pub change: AuditEntry,
+    /// Items re-embedded by the write (the others kept their vectors).
+    pub embedded: usize,
+    /// Milliseconds from the start of the write until the knowledge was swapped in.
+    pub elapsed_ms: f64,
+}
+
+/// What a write expects to find before it.
+enum Expect {
+    /// A create: nothing with the new item's id.
+    Absent,
+    /// An update or delete: the item at this version.
+    Version(String),
+    /// A revert: exactly this item (or its absence).
+    Exactly(Option<serde_json::Value>),
+}
+
+/// The stable id of an item: 16 hex digits of SHA-256(database, kind, normalised key).
+pub fn item_id(database: &str, kind: ItemKind, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(database.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(kind.collection().as_bytes());
+    hasher.update([0u8]);
+    hasher.update(normalise(key).as_bytes());
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// The version of an item as stored: 12 hex digits of SHA-256 of its JSON, or
+/// [`ABSENT_VERSION`].
+pub fn version_of(item: Option<&serde_json::Value>) -> String {
+    match item {
+        None => ABSENT_VERSION.to_string(),
+        Some(v) => hex::encode(&Sha256::digest(v.to_string().as_bytes())[..6]),
+    }
+}
+
+fn normalise(key: &str) -> String {
+    key.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A kind of curated item, with its list in a [`KnowledgeBase`] and its validation.
+trait Curated: Serialize + DeserializeOwned + Clone {
+    const KIND: ItemKind;
+    fn key(&self) -> &str;
+    fn items(kb: &KnowledgeBase) -> &Vec<Self>;
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self>;
+    /// Trims the key and fills defaults; errors name the missing field.
+    fn tidy(&mut self) -> QuerentResult<()>;
+    fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()>;
+}
+
+fn invalid(message: String, details: serde_json::Value) -> QuerentError {
+    QuerentError::InvalidKnowledge { message, details }
+}
+
+fn required(field: &str, value: &mut String) -> QuerentResult<()> {
+    *value = value.trim().to_string();
+    if value.is_empty() {
+        return Err(invalid(
+            format!("'{field}' is required and must not be empty"),
+            serde_json::json!({ "field": field }),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `sql` on `db` through the guard; an error names the SQL and what the database said.
+fn must_run(engine: &Engine, db: &Database, field: &str, sql: &str) -> QuerentResult<usize> {
+    match engine.run_sql(Some(&db.name), sql) {
+        Ok((_, rows)) => Ok(rows.rows.len()),
+        Err(e) if e.is_user_error() => Err(invalid(
+            format!(
+                "the SQL in '{field}' does not run on database '{}': {e}",
+                db.name
+            ),
+            serde_json::json!({ "field": field, "sql": sql, "error": e.to_string(), "error_code": e.code() }),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+fn table_must_exist<'a>(
+    db: &'a Database,
+    field: &str,
+    table: &str,
+) -> QuerentResult<&'a crate::warehouse::TableSchema> {
+    db.schema.table(table).ok_or_else(|| {
+        let known: Vec<&str> = db.schema.tables.iter().map(|t| t.name.as_str()).collect();
+        invalid(
+            format!(
+                "table '{table}' does not exist in database '{}'; its tables: {}",
+                db.name,
+                known.join(", ")
+            ),
+            serde_json::json!({ "field": field, "table": table, "known_tables": known }),
+        )
+    })
+}
+
+fn column_must_exist(
+    table: &crate::warehouse::TableSchema,
+    field: &str,
+    column: &str,
+) -> QuerentResult<()> {
+    if table.column(column).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    Err(invalid(
+        format!(
+            "column '{column}' does not exist in table '{}'; its columns: {}",
+            table.name,
+            known.join(", ")
+        ),
+        serde_json::json!({ "field": field, "table": table.name, "column": column, "known_columns": known }),
+    ))
+}
+
+fn quoted(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+impl Curated for Example {
+    const KIND: ItemKind = ItemKind::Example;
+    fn key(&self) -> &str {
+        &self.question
+    }
+    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+        &kb.examples
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut kb.examples
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        required("question", &mut self.question)?;
+        required("sql", &mut self.sql)
+    }
+    fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()> {
+        if must_run(engine, db, "sql", &self.sql)? == 0 {
+            return Err(invalid(
+                format!(
+                    "the example's SQL runs on database '{}' but returns no rows",
+                    db.name
+                ),
+                serde_json::json!({ "field": "sql", "sql": self.sql }),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Curated for TableDoc {
+    const KIND: ItemKind = ItemKind::Table;
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+        &kb.tables
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut kb.tables
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        required("name", &mut self.name)?;
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            required(&format!("columns[{i}].name"), &mut c.name)?;
+        }
+        Ok(())
+    }
+    fn validate(&self, _engine: &Engine, db: &Database) -> QuerentResult<()> {
+        let table = table_must_exist(db, "name", &self.name)?;
+        for (i, c) in self.columns.iter().enumerate() {
+            column_must_exist(table, &format!("columns[{i}].name"), &c.name)?;
+        }
+        for (i, c) in self.primary_key.iter().enumerate() {
+            column_must_exist(table, &format!("primary_key[{i}]"), c)?;
+        }
+        for (i, fk) in self.foreign_keys.iter().enumerate() {
+            column_must_exist(
+                table,
+                &format!("foreign_keys[{i}].from_column"),
+                &fk.from_column,
+            )?;
+            let to = table_must_exist(db, &format!("foreign_keys[{i}].to_table"), &fk.to_table)?;
+            column_must_exist(to, &format!("foreign_keys[{i}].to_column"), &fk.to_column)?;
+        }
+        Ok(())
+    }
+}
+
+impl Curated for BusinessRule {
+    const KIND: ItemKind = ItemKind::Rule;
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+        &kb.rules
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut kb.rules
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        required("name", &mut self.name)?;
+        self.kind = self.kind.trim().to_lowercase();
+        if self.kind.is_empty() {
+            self.kind = "note".into();
+        }
+        self.sql = self
+            .sql
+            .take()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        self.table = self
+            .table
+            .take()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        Ok(())
+    }
+    fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()> {
+        const KINDS: [&str; 4] = ["measure", "filter", "order", "note"];
+        if !KINDS.contains(&self.kind.as_str()) {
+            return Err(invalid(
+                format!(
+                    "rule kind '{}' is not one of {}",
+                    self.kind,
+                    KINDS.join(", ")
+                ),
+                serde_json::json!({ "field": "kind", "kind": self.kind }),
+            ));
+        }
+        let table = match &self.table {
+            Some(t) => Some(table_must_exist(db, "table", t)?),
+            None => None,
+        };
+        let (Some(sql), Some(table)) = (&self.sql, table) else {
+            if self.sql.is_some() && self.kind != "note" {
+                return Err(invalid(
+                    format!(
+                        "a '{}' rule with SQL must name the table it applies to",
+                        self.kind
+                    ),
+                    serde_json::json!({ "field": "table" }),
+                ));
+            }
+            return Ok(());
+        };
+        // The fragment is checked where the generators put it: a select item, a condition, an
+        // ordering. The guard still refuses anything but one read-only query.
+        let from = quoted(&table.name);
+        let probe = match self.kind.as_str() {
+            "filter" => format!("SELECT 1 FROM {from} WHERE {sql} LIMIT 1"),
+            "order" => format!("SELECT 1 FROM {from} ORDER BY {sql} LIMIT 1"),
+            _ => format!("SELECT {sql} FROM {from} LIMIT 1"),
+        };
+        must_run(engine, db, "sql", &probe).map(|_| ())
+    }
+}
+
+/// Curation of the knowledge base of every served database; see the module docs.
+pub struct Curator {
+    engine: Arc<Engine>,
+    knowledge_dir: PathBuf,
+    data_dir: PathBuf,
+    audit: AuditLog,
+    /// One write at a time: each reads the files, then writes them.
+    writes: Mutex<()>,
+}
+
+impl Curator {
+    /// The curator of `engine`'s databases, whose knowledge lives in `knowledge_dir`, with the
+    /// change log at `<data_dir>/audit/knowledge.jsonl`.
+    ///
+    /// Errors: the change log cannot be opened.
+    pub fn open(
+        engine: Arc<Engine>,
+        knowledge_dir: &Path,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            engine,
+            knowledge_dir: knowledge_dir.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            audit: AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?,
+            writes: Mutex::new(()),
+        })
+    }
+
+    /// The engine whose knowledge this curator changes.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    fn domain_dir(&self, database: &str) -> PathBuf {
+        self.knowledge_dir.join(database)
+    }
+
+    /// The domain's files as they are on disk. With `writing`, a problem in that kind's file
+    /// is an error: rewriting the file would lose what could not be read.
+    fn read_domain(
+        &self,
+        database: &str,
+        writing: Option<ItemKind>,
+    ) -> QuerentResult<KnowledgeBase> {
+        let dir = self.domain_dir(database);
+        let (kb, issues) = files::load_domain(&dir, database);
+        if let Some(kind) = writing {
+            let file = dir.join(file_of(kind)).display().to_string();
+            if let Some(issue) = issues.iter().find(|i| i.source.starts_with(&file)) {
+                return Err(invalid(
+                    format!("{issue}; fix the file before editing it through the API (a write would drop what could not be read)"),
+                    serde_json::json!({ "source": issue.source }),
+                ));
+            }
+        }
+        Ok(kb)
+    }
+
+    fn databases(&self, database: Option<&str>) -> QuerentResult<Vec<Arc<Database>>> {
+        match database {
+            Some(name) => Ok(vec![self.engine.database(Some(name))?]),
+            None => self
+                .engine
+                .databases()
+                .into_iter()
+                .map(|d| self.engine.database(Some(&d.name)))
+                .collect(),
+        }
+    }
+
+    /// The items of `kind` in `database` (every served database when `None`), keeping those
+    /// whose JSON contains every word of `search` (case-insensitive).
+    pub fn list(
+        &self,
+        kind: ItemKind,
+        database: Option<&str>,
+        search: Option<&str>,
+    ) -> QuerentResult<Vec<ItemView>> {
+        let words: Vec<String> = search
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        let mut views = Vec::new();
+        for db in self.databases(database)? {
+            let kb = self.read_domain(&db.name, None)?;
+            views.extend(match kind {
+                ItemKind::Table => table_views(&db, &kb),
+                ItemKind::Example => views_of::<Example>(&db.name, &kb),
+                ItemKind::Rule => views_of::<BusinessRule>(&db.name, &kb),
+            });
+        }
+        views.retain(|v| {
+            let text = v.item.to_string().to_lowercase();
+            words.iter().all(|w| text.contains(w))
+        });
+        Ok(views)
+    }
+
+    /// The item of `kind` with this id. Errors: `unknown_item`.
+    pub fn get(&self, kind: ItemKind, id: &str) -> QuerentResult<ItemView> {
+        self.list(kind, None, None)?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| unknown(kind, id))
+    }
+
+    /// Creates an item of `kind` in `database` (the first served when `None`) from its JSON.
+    ///
+    /// Errors: `invalid_knowledge` (422: bad shape, missing field, unknown table or column, SQL
+    /// that does not run or returns no rows), `already_exists` (409), `unknown_database`.
+    pub fn create(
+        &self,
+        kind: ItemKind,
+        database: Option<&str>,
+        item: serde_json::Value,
+        who: &str,
+    ) -> QuerentResult<WriteOutcome> {
+        let db = self.engine.database(database)?;
+        match kind {
+            ItemKind::Table => self.write::<TableDoc>(
+                &db,
+                None,
+                Expect::Absent,
+                Some(parse(item)?),
+                "create",
+                who,
+                None,
+            ),
+            ItemKind::Example => self.write::<Example>(
+                &db,
+                None,
+                Expect::Absent,
+                Some(parse(item)?),
+                "create",
+                who,
+                None,
+            ),
+            ItemKind::Rule => self.write::<BusinessRule>(
+                &db,
+                None,
+                Expect::Absent,
+                Some(parse(item)?),
+                "create",
+                who,
+                None,
+            ),
+        }
+    }
+
+    /// Replaces the item `id` of `kind`, which must be at `version`, with `item`.
+    ///
+    /// Errors: as [`Curator::create`], plus `unknown_item` (404) and `version_conflict` (409).
+    pub fn update(
+        &self,
+        kind: ItemKind,
+        id: &str,
+        version: &str,
+        item: serde_json::Value,
+        who: &str,
+    ) -> QuerentResult<WriteOutcome> {
+        let current = self.get(kind, id)?;
+        let db = self.engine.database(Some(&current.database))?;
+        let expect = Expect::Version(version.to_string());
+        match kind {
+            ItemKind::Table => self.write::<TableDoc>(
+                &db,
+                Some(id),
+                expect,
+                Some(parse(item)?),
+                "update",
+                who,
+                None,
+            ),
+            ItemKind::Example => self.write::<Example>(
+                &db,
+                Some(id),
+                expect,
+                Some(parse(item)?),
+                "update",
+                who,
+                None,
+            ),
+            ItemKind::Rule => self.write::<BusinessRule>(
+                &db,
+                Some(id),
+                expect,
+                Some(parse(item)?),
+                "update",
+                who,
+                None,
+            ),
+        }
+    }
+
+    /// Deletes the item `id` of `kind`, which must be at `version` (a table doc returns to what
+    /// introspection says).
+    ///
+    /// Errors: `unknown_item` (404), `version_conflict` (409).
+    pub fn delete(
+        &self,
+        kind: ItemKind,
+        id: &str,
+        version: &str,
+        who: &str,
+    ) -> QuerentResult<WriteOutcome> {
+        let current = self.get(kind, id)?;
+        if !current.curated {
+            return Err(unknown(kind, id));
+        }
+        let db = self.engine.database(Some(&current.database))?;
+        let expect = Expect::Version(version.to_string());
+        match kind {
+            ItemKind::Table => {
+                self.write::<TableDoc>(&db, Some(id), expect, None, "delete", who, None)
+            }
+            ItemKind::Example => {
+                self.write::<Example>(&db, Some(id), expect, None, "delete", who, None)
+            }
+            ItemKind::Rule => {
+                self.write::<BusinessRule>(&db, Some(id), expect, None, "delete", who, None)
+            }
+        }
+    }
+
+    /// Undoes change `seq`: puts back the item as it was before it. The item must still be as
+    /// that change left it.
+    ///
+    /// Errors: `unknown_item` (no such change), `version_conflict` (the item changed since),
+    /// `already_exists` (a deleted item's key was taken again), `invalid_knowledge`.
+    pub fn revert(&self, seq: u64, who: &str) -> QuerentResult<WriteOutcome> {
+        let entry = self
+            .audit
+            .entry(seq)
+            .ok_or_else(|| QuerentError::UnknownItem {
+                what: "change",
+                id: seq.to_string(),
+            })?;
+        let db = self.engine.database(Some(&entry.database))?;
+        let id = entry.id_after.clone().or(entry.id_before.clone());
+        let expect = Expect::Exactly(entry.after.clone());
+        let before = entry.before.clone();
+        macro_rules! revert_as {
+            ($t:ty) => {{
+                let restored: Option<$t> = before.map(parse).transpose()?;
+                self.write::<$t>(
+                    &db,
+                    id.as_deref(),
+                    expect,
+                    restored,
+                    "revert",
+                    who,
+                    Some(seq),
+                )
+            }};
+        }
+        match entry.kind {
+            ItemKind::Table => revert_as!(TableDoc),
+            ItemKind::Example => revert_as!(Example),
+            ItemKind::Rule => revert_as!(BusinessRule),
+        }
+    }
+
+    /// Re-runs the examples of `database` and reports the answers that changed since the last
+    /// run ([`super::regression::run`]).
+    pub fn regression(
+        &self,
+        database: Option<&str>,
+    ) -> QuerentResult<super::regression::RegressionReport> {
+        super::regression::run(&self.engine, database, &self.data_dir)
+    }
+
+    /// The recorded changes, newest first (see [`AuditLog::entries`]).
+    pub fn history(
+        &self,
+        database: Option<&str>,
+        id: Option<&str>,
+        limit: usize,
+    ) -> Vec<AuditEntry> {
+        self.audit.entries(database, id, limit)
+    }
+
+    /// The one write path; see the module docs for its order.
+    #[allow(clippy::too_many_arguments)]
+    fn write<T: Curated>(
+        &self,
+        db: &Database,
+        id: Option<&str>,
+        expect: Expect,
+        new: Option<T>,
+        action: &'static str,
+        who: &str,
+        reverts: Option<u64>,
+    ) -> QuerentResult<WriteOutcome> {
+        let started = std::time::Instant::now();
+        let new = match new {
+            Some(mut item) => {
+                item.tidy()?;
+                Some(item)
+            }
+            None => None,
+        };
+        let _one_write_at_a_time = self.writes.lock();
+        let mut kb = self.read_domain(&db.name, Some(T::KIND))?;
+        let position = id.and_then(|id| {
+            T::items(&kb)
+                .iter()
+                .position(|i| item_id(&db.name, T::KIND, i.key()) == id)
+        });
+        let before = position.map(|i| to_json(&T::items(&kb)[i]));
+        match &expect {
+            Expect::Absent => {}
+            Expect::Version(version) => {
+                let id = id.unwrap_or_default();
+                let exists = position.is_some()
+                    || (T::KIND == ItemKind::Table
+                        && db
+                            .docs
+                            .iter()
+                            .any(|d| item_id(&db.name, T::KIND, &d.name) == id));
+                if !exists {
+                    return Err(unknown(T::KIND, id));
+                }
+                let current = version_of(before.as_ref());
+                if current != *version {
+                    return Err(QuerentError::VersionConflict {
+                        id: id.to_string(),
+                        expected: version.clone(),
+                        current,
+                    });
+                }
+            }
+            Expect::Exactly(expected) => {
+                if before != *expected {
+                    return Err(QuerentError::VersionConflict {
+                        id: id.unwrap_or_default().to_string(),
+                        expected: version_of(expected.as_ref()),
+                        current: version_of(before.as_ref()),
+                    });
+                }
+            }
+        }
+        let new_id = new.as_ref().map(|n| item_id(&db.name, T::KIND, n.key()));
+        if let (Some(item), Some(new_id)) = (&new, &new_id) {
+            let taken = T::items(&kb).iter().enumerate().any(|(i, other)| {
+                Some(i) != position && item_id(&db.name, T::KIND, other.key()) == *new_id
+            });
+            if taken {
+                return Err(QuerentError::AlreadyExists {
+                    what: format!("{} '{}'", kind_word(T::KIND), item.key()),
+                    id: new_id.clone(),
+                });
+            }
+            item.validate(&self.engine, db)?;
+        }
+        let validated_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let after = new.as_ref().map(to_json);
+        let list = T::items_mut(&mut kb);
+        match (position, new) {
+            (Some(i), Some(item)) => list[i] = item,
+            (None, Some(item)) => list.push(item),
+            (Some(i), None) => {
+                list.remove(i);
+            }
+            (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default())),
+        }
+        files::save_kind(&self.domain_dir(&db.name), &kb, T::KIND)?;
+        let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let change = self.audit.append(Change {
+            who: who.to_string(),
+            action,
+            database: db.name.clone(),
+            kind: T::KIND,
+            id_before: position.and(id.map(str::to_string)),
+            id_after: new_id.clone(),
+            before,
+            after,
+            reverts,
+        })?;
+        let logged_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let report = self.engine.reload_knowledge(&db.name, kb)?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let item = match &new_id {
+            Some(new_id) => Some(self.get(T::KIND, new_id)?),
+            None => None,
+        };
+        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, saved_ms, logged_ms, elapsed_ms, "knowledge changed");
+        Ok(WriteOutcome {
+            item,
+            change,
+            embedded: report.embedded,
+            elapsed_ms,
+        })
+    }
+
+    /// Turns feedback on answer `query_id` into a suggested example: the answer's own SQL when
+    /// `helpful`, or `correction` (SQL) when given. Returns the suggestion, or `None` when the
+    /// feedback suggests nothing (unhelpful, no correction).
+    ///
+    /// Errors: `unknown_item` (the answer is not among the recent ones).
+    pub fn feedback(
+        &self,
+        query_id: &str,
+        helpful: bool,
+        correction: Option<String>,
+    ) -> QuerentResult<Option<Suggestion>> {
+        let answer =
+            self.engine
+                .recent_answer(query_id)
+                .ok_or_else(|| QuerentError::UnknownItem {
+                    what: "answer",
+                    id: query_id.to_string(),
+                })?;
+        let correction = correction
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+        let sql = match (&correction, helpful) {
+            (Some(sql), _) => sql.clone(),
+            (None, true) => answer.sql.clone(),
+            (None, false) => return Ok(None),
+        };
+        let suggestion = Suggestion {
+            id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            question: answer.question.clone(),
+            sql,
+            query_id: query_id.to_string(),
+            helpful,
+            corrected: correction.is_some(),
+            at: chrono::Utc::now(),
+        };
+        let _one_write_at_a_time = self.writes.lock();
+        let dir = self.domain_dir(&answer.database);
+        let mut all = suggestions::load(&dir)?;
+        all.push(suggestion.clone());
+        suggestions::save(&dir, &all)?;
+        Ok(Some(suggestion))
+    }
+
+    /// The suggested examples waiting for review in `database` (all when `None`).
+    pub fn suggestions(&self, database: Option<&str>) -> QuerentResult<Vec<(String, Suggestion)>> {
+        let mut found = Vec::new();
+        for db in self.databases(database)? {
+            for s in suggestions::load(&self.domain_dir(&db.name))? {
+                found.push((db.name.clone(), s));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Approves suggestion `id`: it becomes an example (validated like any other) and leaves
+    /// the suggestions. Errors: `unknown_item`, and those of [`Curator::create`].
+    pub fn approve(&self, id: &str, who: &str) -> QuerentResult<WriteOutcome> {
+        let (database, suggestion) = self.take_suggestion(id, false)?;
+        let db = self.engine.database(Some(&database))?;
+        let example = Example {
+            question: suggestion.question,
+            sql: suggestion.sql,
+            source: String::new(),
+        };
+        let outcome = self.write::<Example>(
+            &db,
+            None,
+            Expect::Absent,
+            Some(example),
+            "approve",
+            who,
+            None,
+        )?;
+        self.take_suggestion(id, true)?;
+        Ok(outcome)
+    }
+
+    /// Rejects (removes) suggestion `id`. Errors: `unknown_item`.
+    pub fn reject(&self, id: &str) -> QuerentResult<Suggestion> {
+        self.take_suggestion(id, true).map(|(_, s)| s)
+    }
+
+    /// Finds suggestion `id`, and removes it from its file when `remove`.
+    fn take_suggestion(&self, id: &str, remove: bool) -> QuerentResult<(String, Suggestion)> {
+        let _one_write_at_a_time = remove.then(|| self.writes.lock());
+        for db in self.databases(None)? {
+            let dir = self.domain_dir(&db.name);
+            let mut all = suggestions::load(&dir)?;
+            if let Some(i) = all.iter().position(|s| s.id == id) {
+                let found = if remove {
+                    all.remove(i)
+                } else {
+                    all[i].clone()
+                };
+                if remove {
+                    suggestions::save(&dir, &all)?;
+                }
+                return Ok((db.name.clone(), found));
+            }
+        }
+        Err(QuerentError::UnknownItem {
+            what: "suggestion",
+            id: id.to_string(),
+        })
+    }
+}
+
+fn file_of(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Table => TABLES_FILE,
+        ItemKind::Example => EXAMPLES_FILE,
+        ItemKind::Rule => RULES_FILE,
+    }
+}
+
+fn kind_word(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Table => "table doc",
+        ItemKind::Example => "example",
+        ItemKind::Rule => "rule",
+    }
+}
+
+fn unknown(kind: ItemKind, id: &str) -> QuerentError {
+    QuerentError::UnknownItem {
+        what: kind_word(kind),
+        id: id.to_string(),
+    }
+}
+
+fn to_json<T: Serialize>(item: &T) -> serde_json::Value {
+    serde_json::to_value(item).unwrap_or(serde_json::Value::Null)
+}
+
+fn parse<T: DeserializeOwned>(item: serde_json::Value) -> QuerentResult<T> {
+    serde_json::from_value(item).map_err(|e| {
+        invalid(
+            format!("the item does not have the expected shape: {e}"),
+            serde_json::json!({ "error": e.to_string() }),
+        )
+    })
+}
+
+fn views_of<T: Curated>(database: &str, kb: &KnowledgeBase) -> Vec<ItemView> {
+    T::items(kb)
+        .iter()
+        .map(|item| {
+            let json = to_json(item);
+            ItemView {
+                id: item_id(database, T::KIND, item.key()),
+                version: version_of(Some(&json)),
+                kind: T::KIND,
+                database: database.to_string(),
+                curated: true,
+                item: json,
+            }
+        })
+        .collect()
+}
+
+/// Table docs as served (merged with introspection), versioned by their curated part.
+fn table_views(db: &Database, kb: &KnowledgeBase) -> Vec<ItemView> {
+    db.docs
+        .iter()
+        .map(|doc| {
+            let curated = kb.table(&doc.name).map(to_json);
+            ItemView {
+                id: item_id(&db.name, ItemKind::Table, &doc.name),
+                version: version_of(curated.as_ref()),
+                kind: ItemKind::Table,
+                database: db.name.clone(),
+                curated: curated.is_some(),
+                item: to_json(doc),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_ignore_case_and_spacing_of_the_key_but_not_the_database_or_kind() {
+        let a = item_id("shop", ItemKind::Example, "How many  Orders?");
+        assert_eq!(a, item_id("shop", ItemKind::Example, "how many orders?"));
+        assert_ne!(a, item_id("shop2", ItemKind::Example, "how many orders?"));
+        assert_ne!(a, item_id("shop", ItemKind::Rule, "how many orders?"));
+        assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn versions_change_with_the_content_and_absence_is_version_zero() {
+        let one = serde_json::json!({ "question": "q", "sql": "SELECT 1" });
+        let two = serde_json::json!({ "question": "q", "sql": "SELECT 2" });
+        assert_ne!(version_of(Some(&one)), version_of(Some(&two)));
+        assert_eq!(version_of(Some(&one)), version_of(Some(&one.clone())));
+        assert_eq!(version_of(None), ABSENT_VERSION);
+    }
+}

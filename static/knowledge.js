@@ -1,0 +1,237 @@
+// The curation page: browse and search table docs, examples and rules; edit an item as JSON
+// with a live preview of its SQL (run through /api/sql, rows shown); review suggested examples;
+// read the change log and revert a change. Everything goes through the JSON API under
+// /api/knowledge/; writes send the API key typed in the header (kept for this tab only).
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const state = { kind: "tables", current: null };
+  const keyInput = $("kb-key");
+  keyInput.value = sessionStorage.getItem("querent-key") || "";
+  keyInput.addEventListener("change", () => sessionStorage.setItem("querent-key", keyInput.value));
+
+  function banner(message) {
+    const b = $("kb-banner");
+    b.textContent = message || "";
+    b.hidden = !message;
+  }
+
+  async function call(method, path, body) {
+    const headers = { "content-type": "application/json" };
+    if (keyInput.value) headers.authorization = "Bearer " + keyInput.value;
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const e = (data && data.error) || { code: "http_" + response.status, message: response.statusText };
+      throw new Error(e.message + " (" + e.code + ")");
+    }
+    return data;
+  }
+
+  function database() {
+    return $("kb-database").value;
+  }
+
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+    const s = q.toString();
+    return s ? "?" + s : "";
+  }
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function label(kind, item) {
+    if (kind === "tables" || kind === "rules") return item.name;
+    return item.question;
+  }
+
+  async function loadDatabases() {
+    const health = await call("GET", "/api/health");
+    for (const db of health.databases) {
+      const o = el("option", db.name);
+      o.value = db.name;
+      $("kb-database").appendChild(o);
+    }
+  }
+
+  async function refresh() {
+    banner("");
+    const list = $("kb-list");
+    list.replaceChildren();
+    const kind = state.kind;
+    $("kb-new").hidden = kind === "suggestions" || kind === "changes";
+    try {
+      if (kind === "suggestions") {
+        const data = await call("GET", "/api/knowledge/suggestions" + query({ database: database() }));
+        if (!data.suggestions.length) list.appendChild(el("li", "No suggestions waiting."));
+        for (const s of data.suggestions) {
+          const li = el("li");
+          li.appendChild(el("strong", s.question));
+          li.appendChild(el("pre", s.sql));
+          li.appendChild(el("span", (s.corrected ? "corrected" : "marked helpful") + " · " + s.database + " · " + s.at));
+          const approve = el("button", "Approve");
+          approve.onclick = () => act(() => call("POST", "/api/knowledge/suggestions/" + s.id + "/approve"));
+          const preview = el("button", "Preview");
+          preview.onclick = () => previewSql(s.sql, s.database);
+          const reject = el("button", "Reject");
+          reject.onclick = () => act(() => call("DELETE", "/api/knowledge/suggestions/" + s.id));
+          li.append(approve, preview, reject);
+          list.appendChild(li);
+        }
+        return;
+      }
+      if (kind === "changes") {
+        const data = await call("GET", "/api/knowledge/changes" + query({ database: database() }));
+        for (const c of data.changes) {
+          const li = el("li");
+          const what = (c.after && label(c.kind + "s", c.after)) || (c.before && label(c.kind + "s", c.before)) || "";
+          li.appendChild(el("strong", "#" + c.seq + " " + c.action + " " + c.kind + ": " + what));
+          li.appendChild(el("span", " by " + c.who + " at " + c.at));
+          const revert = el("button", "Revert");
+          revert.onclick = () => act(() => call("POST", "/api/knowledge/changes/" + c.seq + "/revert"));
+          li.appendChild(revert);
+          list.appendChild(li);
+        }
+        return;
+      }
+      const data = await call("GET", "/api/knowledge/" + kind + query({ database: database(), q: $("kb-q").value }));
+      if (!data.items.length) list.appendChild(el("li", "Nothing found."));
+      for (const view of data.items) {
+        const li = el("li");
+        const open = el("button", label(kind, view.item), "kb-link");
+        open.onclick = () => edit(view);
+        li.appendChild(open);
+        li.appendChild(el("span", " " + view.database + (view.curated ? "" : " · not curated yet")));
+        list.appendChild(li);
+      }
+    } catch (e) {
+      banner(e.message);
+    }
+  }
+
+  async function act(f) {
+    try {
+      await f();
+      await refresh();
+    } catch (e) {
+      banner(e.message);
+    }
+  }
+
+  function edit(view) {
+    state.current = view;
+    $("kb-editor").hidden = false;
+    $("kb-editor-title").textContent = view ? "Edit" : "New " + state.kind.replace(/s$/, "");
+    $("kb-editor-meta").textContent = view ? "id " + view.id + " · version " + view.version + " · " + view.database : "";
+    const blank = { tables: { name: "", description: "", columns: [] }, examples: { question: "", sql: "" }, rules: { name: "", description: "", kind: "note" } };
+    $("kb-json").value = JSON.stringify(view ? view.item : blank[state.kind], null, 2);
+    $("kb-delete").hidden = !view || !view.curated;
+    $("kb-preview-out").replaceChildren();
+  }
+
+  async function previewSql(sql, db) {
+    const out = $("kb-preview-out");
+    out.replaceChildren(el("p", "Running…"));
+    try {
+      const r = await call("POST", "/api/sql", { sql, database: db || database() || undefined });
+      const table = el("table");
+      const head = el("tr");
+      for (const c of r.columns) head.appendChild(el("th", c));
+      table.appendChild(head);
+      for (const row of r.rows.slice(0, 20)) {
+        const tr = el("tr");
+        for (const v of row) tr.appendChild(el("td", v === null ? "" : String(v)));
+        table.appendChild(tr);
+      }
+      out.replaceChildren(el("p", r.row_count + " rows" + (r.row_count > 20 ? " (first 20 shown)" : "")), table);
+    } catch (e) {
+      out.replaceChildren(el("p", e.message, "notice notice--error"));
+    }
+  }
+
+  function parsed() {
+    try {
+      return JSON.parse($("kb-json").value);
+    } catch (e) {
+      banner("The item is not valid JSON: " + e.message);
+      return null;
+    }
+  }
+
+  $("kb-preview").onclick = () => {
+    const item = parsed();
+    if (item && item.sql) previewSql(item.sql, state.current && state.current.database);
+    else $("kb-preview-out").replaceChildren(el("p", "This item has no SQL to run."));
+  };
+
+  $("kb-save").onclick = () => {
+    const item = parsed();
+    if (!item) return;
+    const view = state.current;
+    act(async () => {
+      const saved = view
+        ? await call("PUT", "/api/knowledge/" + state.kind + "/" + view.id, Object.assign({}, item, { version: view.version }))
+        : await call("POST", "/api/knowledge/" + state.kind, Object.assign({}, item, { database: database() || undefined }));
+      edit(saved);
+      banner("");
+    });
+  };
+
+  $("kb-delete").onclick = () => {
+    const view = state.current;
+    if (!view) return;
+    act(async () => {
+      await call("DELETE", "/api/knowledge/" + state.kind + "/" + view.id + "?version=" + encodeURIComponent(view.version));
+      $("kb-editor").hidden = true;
+    });
+  };
+
+  $("kb-new").onclick = () => edit(null);
+  $("kb-search").addEventListener("submit", (e) => {
+    e.preventDefault();
+    refresh();
+  });
+  $("kb-database").addEventListener("change", refresh);
+  for (const b of document.querySelectorAll(".kb-tabs button")) {
+    b.addEventListener("click", () => {
+      selectTab(b.dataset.kind);
+      $("kb-editor").hidden = true;
+      refresh();
+    });
+  }
+
+  function selectTab(kind) {
+    state.kind = kind;
+    for (const o of document.querySelectorAll(".kb-tabs button")) o.setAttribute("aria-pressed", String(o.dataset.kind === kind));
+  }
+
+  // A link to one item (`/knowledge#examples/ID`) opens it in the editor with its SQL's preview.
+  async function openFromHash() {
+    const m = /^#(tables|examples|rules)\/([0-9a-f]+)$/.exec(location.hash);
+    if (!m) return;
+    selectTab(m[1]);
+    await refresh();
+    try {
+      const view = await call("GET", "/api/knowledge/" + m[1] + "/" + m[2]);
+      edit(view);
+      if (view.item.sql) previewSql(view.item.sql, view.database);
+    } catch (e) {
+      banner(e.message);
+    }
+  }
+
+  loadDatabases()
+    .catch((e) => banner(e.message))
+    .then(() => (location.hash ? openFromHash() : refresh()));
+})();
