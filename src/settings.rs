@@ -57,8 +57,10 @@ pub struct Settings {
     #[arg(long, env = "QUERENT_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
     pub query_timeout_ms: u64,
 
-    /// Below this confidence (0..1) the pattern engine refuses instead of guessing.
-    #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.3)]
+    /// Below this confidence (0..1, a calibrated probability of a right answer) the pattern
+    /// engine refuses instead of guessing. Higher answers fewer questions, more of them right
+    /// (on Spider training questions: 0.2 answers 98%, 0.5 about 75% at 65% right).
+    #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.2)]
     pub min_confidence: f64,
 
     /// A TOML config file with the same keys as the environment variables (read before them;
