@@ -234,6 +234,9 @@ impl Curated for TableDoc {
         for (i, c) in self.primary_key.iter().enumerate() {
             column_must_exist(table, &format!("primary_key[{i}]"), c)?;
         }
+        for (i, c) in self.display_columns.iter().enumerate() {
+            column_must_exist(table, &format!("display_columns[{i}]"), c)?;
+        }
         for (i, fk) in self.foreign_keys.iter().enumerate() {
             column_must_exist(
                 table,
