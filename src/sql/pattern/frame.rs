@@ -2548,6 +2548,12 @@ impl<'a> Builder<'a> {
                         )
                 }
                 "grouped" => true,
+                // "the average amount for different transaction types"
+                "different" | "various" => {
+                    explicit_agg
+                        && matches!(self.w(i.wrapping_sub(1)), "for" | "across")
+                        && i + 1 < n
+                }
                 _ => false,
             };
             if !cue {
@@ -3790,7 +3796,13 @@ impl<'a> Builder<'a> {
                 .columns
                 .iter()
                 .position(|c| c.name == key)?;
-            (named && !plain.is_empty() && plain.iter().all(|c| c.table == t)).then_some(ColRef {
+            // the rows themselves are shown (their key or name): "the most frequently used
+            // carrier of the phones" groups by the carrier, not by each phone
+            let name = self.name_column(t);
+            let rows_shown = plain
+                .iter()
+                .any(|c| Some(*c) == name || (c.table == t && c.column == ci));
+            (named && rows_shown && plain.iter().all(|c| c.table == t)).then_some(ColRef {
                 table: t,
                 column: ci,
             })
