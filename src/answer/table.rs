@@ -64,7 +64,7 @@ mod tests {
         let cols = vec!["zone".to_string(), "n".to_string()];
         let rows = vec![
             vec![serde_json::json!("West"), serde_json::json!(12)],
-            vec![serde_json::json!("North"), serde_json::json!(3.14159)],
+            vec![serde_json::json!("North"), serde_json::json!(2.5)],
         ];
         let t = format_table(&cols, &rows, 1);
         assert_eq!(t, "zone | n \n-----+---\nWest | 12\n... 1 more rows");

@@ -3061,10 +3061,7 @@ impl<'a> Builder<'a> {
                             }
                         }
                     }
-                    if count
-                        && items.iter().all(|t| t.agg != Some(AggFunc::Count))
-                        && !items.iter().any(|t| t.agg.is_none() && false)
-                    {
+                    if count && items.iter().all(|t| t.agg != Some(AggFunc::Count)) {
                         items.push(Term::count());
                         count = false;
                     }
