@@ -637,9 +637,9 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 result.predicted = Some(top.sql.clone());
                 result.method = Some(top.method.as_str().to_string());
                 result.confidence = top.confidence;
+                let ran = run_query(conn, &top.sql, timeout, opts.max_rows);
                 if opts.engine.is_none() {
-                    let empty = run_query(conn, &top.sql, timeout, opts.max_rows)
-                        .is_ok_and(|rows| rows.is_empty());
+                    let empty = ran.as_ref().is_ok_and(|rows| rows.is_empty());
                     result.confidence = crate::sql::pattern::after_execution(top.confidence, empty);
                 }
                 result.answered = result.confidence >= opts.min_confidence;
@@ -648,7 +648,7 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                     .iter()
                     .find(|t| t.stage == "confidence")
                     .and_then(|t| t.details.get("features").cloned());
-                match run_query(conn, &top.sql, timeout, opts.max_rows) {
+                match ran {
                     Err(e) => {
                         result.outcome = "error".into();
                         result.error = Some(e);

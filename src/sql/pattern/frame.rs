@@ -3390,7 +3390,11 @@ impl<'a> Builder<'a> {
     /// analyst reads first; the chart follows it). Rows of a table listed by name come in name
     /// order.
     fn default_order(&mut self) {
-        if !self.f.order.is_empty() || self.f.limit.is_some() || self.f.combine.is_some() {
+        if !self.f.order.is_empty()
+            || self.f.limit.is_some()
+            || self.f.combine.is_some()
+            || self.f.group_by_year.is_some()
+        {
             return;
         }
         if self.f.group_by.is_empty() {
@@ -3426,9 +3430,6 @@ impl<'a> Builder<'a> {
             .copied()
             .filter(|c| self.schema.tables[c.table].columns[c.column].kind() == ColumnKind::Date)
             .collect();
-        if self.f.group_by_year.is_some() {
-            return;
-        }
         if !temporal.is_empty() {
             for c in temporal {
                 self.f.order.push((Term::col(c), false));
