@@ -247,6 +247,32 @@ fn an_unreachable_server_is_an_error_within_the_time_limit() {
 }
 
 #[test]
+fn after_the_server_goes_away_calls_fail_at_once_until_the_cool_down_ends() {
+    let mut fake = FakeQdrant::start(None);
+    let mut config = server_config(&fake.url, "");
+    config.timeout = Duration::from_secs(5);
+    let index = ServerIndex::open(config).unwrap();
+    index
+        .upsert(ItemKind::Table, vec![point("a", "x", 1)])
+        .unwrap();
+    fake.stop();
+    let first = index.search(ItemKind::Table, "a", &unit(1), 3).unwrap_err();
+    assert!(first.to_string().contains(&fake.url), "{first}");
+    let started = std::time::Instant::now();
+    let second = index.counts().unwrap_err();
+    // Well under the 5 s time limit: it did not wait for the server.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        second.to_string().contains("not tried: out of reach"),
+        "{second}"
+    );
+}
+
+#[test]
 fn the_fake_server_gives_the_same_top_results_as_the_embedded_engine() {
     let fake = FakeQdrant::start(None);
     let n = compare_with_embedded(IndexConfig::Server(server_config(&fake.url, "")));

@@ -13,6 +13,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use qdrant_client::qdrant::{
     point_id::PointIdOptions, vector_output, vectors_config,
@@ -27,6 +30,10 @@ use super::{point_id, IndexLocation, NewPoint, PointPage, ServerConfig, StoredPo
 use crate::knowledge::ItemKind;
 use crate::retrieval::{Embedder, Hit, RetrievalError};
 
+/// After a call finds the server out of reach, calls fail at once for this long instead of
+/// each waiting for the time limit (questions are answered lexically meanwhile); the first call
+/// after it tries the server again.
+const COOL_DOWN: Duration = Duration::from_secs(10);
 /// Points per upsert call.
 const UPSERT_CHUNK: usize = 256;
 /// Points per scroll page when listing a database's points.
@@ -39,6 +46,8 @@ pub struct ServerIndex {
     /// Runs the client's futures; `Option` only so that `Drop` can shut it down without
     /// blocking (a runtime dropped inside another one would panic).
     runtime: Option<tokio::runtime::Runtime>,
+    /// When a call last found the server out of reach, and why.
+    outage: Mutex<Option<(Instant, String)>>,
 }
 
 impl std::fmt::Debug for ServerIndex {
@@ -91,6 +100,7 @@ impl ServerIndex {
             client,
             config,
             runtime: Some(runtime),
+            outage: Mutex::new(None),
         };
         let client = index.client.clone();
         let version = index.run("health check", async move {
@@ -103,7 +113,9 @@ impl ServerIndex {
         Ok(index)
     }
 
-    /// Runs `future` on the index's runtime and waits for it, within the time limit.
+    /// Runs `future` on the index's runtime and waits for it, within the time limit. While the
+    /// server is known to be out of reach (within [`COOL_DOWN`] of a failed call) it fails at
+    /// once, naming the last failure.
     fn run<T: Send + 'static>(
         &self,
         what: &str,
@@ -113,18 +125,34 @@ impl ServerIndex {
             url: self.config.url.clone(),
             message: format!("{what}: {message}"),
         };
+        if let Some((at, why)) = self.outage.lock().as_ref() {
+            let since = at.elapsed();
+            if since < COOL_DOWN {
+                return Err(error(format!(
+                    "not tried: out of reach {:.1} s ago ({why})",
+                    since.as_secs_f64()
+                )));
+            }
+        }
         let Some(runtime) = &self.runtime else {
             return Err(error("the client is shut down".into()));
         };
         let limit = self.config.timeout;
         // The timer is made inside the task: it needs the runtime's context.
         let task = runtime.spawn(async move { tokio::time::timeout(limit, future).await });
-        match futures::executor::block_on(task) {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(e))) => Err(error(e.to_string())),
-            Ok(Err(_)) => Err(error(format!("no answer within {} ms", limit.as_millis()))),
-            Err(e) => Err(error(format!("the call failed: {e}"))),
+        let (message, unreachable) = match futures::executor::block_on(task) {
+            Ok(Ok(Ok(value))) => {
+                *self.outage.lock() = None;
+                return Ok(value);
+            }
+            Ok(Ok(Err(e))) => describe(&e),
+            Ok(Err(_)) => (format!("no answer within {} ms", limit.as_millis()), true),
+            Err(e) => (format!("the call failed: {e}"), true),
+        };
+        if unreachable {
+            *self.outage.lock() = Some((Instant::now(), message.clone()));
         }
+        Err(error(message))
     }
 
     /// Creates `kind`'s collection when it is missing; checks its vector size when it exists.
@@ -197,6 +225,36 @@ impl ServerIndex {
 
     fn database_filter(database: &str) -> Filter {
         Filter::must([Condition::matches("database", database.to_string())])
+    }
+}
+
+/// A client error in a sentence (without the gRPC metadata), and whether it means the server
+/// is out of reach (rather than refusing this one call).
+fn describe(e: &QdrantError) -> (String, bool) {
+    use tonic::Code;
+    match e {
+        QdrantError::ResponseError { status } => {
+            let unreachable = matches!(
+                status.code(),
+                Code::Unavailable
+                    | Code::DeadlineExceeded
+                    | Code::Internal
+                    | Code::Unknown
+                    | Code::Cancelled
+            );
+            (
+                format!("{:?}: {}", status.code(), status.message()),
+                unreachable,
+            )
+        }
+        QdrantError::ResourceExhaustedError {
+            status,
+            retry_after_seconds,
+        } => (
+            format!("{}; retry after {retry_after_seconds} s", status.message()),
+            false,
+        ),
+        other => (other.to_string(), false),
     }
 }
 
