@@ -426,3 +426,67 @@ fn the_server_answers_through_a_qdrant_server_and_degrades_to_lexical_when_it_go
         "{health}"
     );
 }
+
+/// `cargo test --test qdrant -- --ignored --nocapture bench_`: 10,000 points with random unit
+/// vectors (no embedding: this measures the index path) written to the embedded index,
+/// migrated to the fake server, then 200 searches on each. The server figures include gRPC on
+/// localhost and the fake's exact scan; they say what querent's client adds, not how fast a
+/// real Qdrant is.
+#[test]
+#[ignore]
+fn bench_migration_and_search_of_10000_points() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut random_unit = || {
+        let v: Vec<f32> = (0..384).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / norm).collect::<Vec<f32>>()
+    };
+    let data = tempfile::tempdir().unwrap();
+    let embedded = EmbeddedIndex::open(data.path()).unwrap();
+    let kinds = [ItemKind::Table, ItemKind::Example, ItemKind::Rule];
+    for (k, kind) in kinds.iter().enumerate() {
+        let n = [2000, 5000, 3000][k];
+        let points = (0..n)
+            .map(|i| NewPoint {
+                vector: random_unit(),
+                ..point("bench", &format!("{k}-{i}"), i)
+            })
+            .collect();
+        embedded.upsert(*kind, points).unwrap();
+        embedded.flush(*kind);
+    }
+    let fake = FakeQdrant::start(None);
+    let server = ServerIndex::open(server_config(&fake.url, "")).unwrap();
+    let report = querent::retrieval::index::migrate(&embedded, &server, |_, _| {}).unwrap();
+    let queries: Vec<Vec<f32>> = (0..200).map(|_| random_unit()).collect();
+    let p50 = |index: &dyn VectorStore| {
+        let mut times: Vec<f64> = queries
+            .iter()
+            .map(|q| {
+                let t = std::time::Instant::now();
+                for kind in kinds {
+                    index.search(kind, "bench", q, 6).unwrap();
+                }
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        (times[times.len() / 2], times[times.len() * 95 / 100])
+    };
+    let (e50, e95) = p50(&embedded);
+    let (s50, s95) = p50(&server);
+    println!(
+        "{}",
+        serde_json::json!({
+            "points": 10000,
+            "migration_s": report.seconds,
+            "migration_points_per_s": 10000.0 / report.seconds,
+            "embedded_three_searches_ms_p50": e50,
+            "embedded_three_searches_ms_p95": e95,
+            "fake_server_three_searches_ms_p50": s50,
+            "fake_server_three_searches_ms_p95": s95,
+        })
+    );
+    assert_eq!(report.target_counts, embedded.counts().unwrap());
+}
