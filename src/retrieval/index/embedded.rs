@@ -229,17 +229,7 @@ impl VectorStore for EmbeddedIndex {
             .map_err(|e| self.error(kind, e))?;
         Ok(points
             .into_iter()
-            .filter_map(|p| {
-                let mut payload = p.payload?.0;
-                let key = payload.get("key")?.as_str()?.to_string();
-                let item = payload.remove("item").unwrap_or(serde_json::Value::Null);
-                Some(Hit {
-                    kind,
-                    key,
-                    score: p.score,
-                    payload: item,
-                })
-            })
+            .filter_map(|p| super::hit(kind, p.payload?.0, p.score))
             .collect())
     }
 

@@ -86,6 +86,23 @@ impl NewPoint {
     }
 }
 
+/// A search hit from a stored payload (`{database, key, content_hash, item}`) and its score;
+/// `None` when the payload has no key.
+pub(crate) fn hit(
+    kind: ItemKind,
+    mut payload: serde_json::Map<String, serde_json::Value>,
+    score: f32,
+) -> Option<Hit> {
+    let key = payload.get("key")?.as_str()?.to_string();
+    let item = payload.remove("item").unwrap_or(serde_json::Value::Null);
+    Some(Hit {
+        kind,
+        key,
+        score,
+        payload: item,
+    })
+}
+
 /// What the index holds for one item: its point id and content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPoint {

@@ -390,17 +390,7 @@ impl VectorStore for ServerIndex {
         Ok(response
             .result
             .into_iter()
-            .filter_map(|p| {
-                let mut payload = json_payload(p.payload);
-                let key = payload.get("key")?.as_str()?.to_string();
-                let item = payload.remove("item").unwrap_or(serde_json::Value::Null);
-                Some(Hit {
-                    kind,
-                    key,
-                    score: p.score,
-                    payload: item,
-                })
-            })
+            .filter_map(|p| super::hit(kind, json_payload(p.payload), p.score))
             .collect())
     }
 
