@@ -3,7 +3,8 @@
 //!
 //! Top-level keys are settings (`data_dir = ".querent"` is `QUERENT_DATA_DIR`); keys of the
 //! `[llm]` table are the LLM's (`[llm] model = "llama3.1"` is `QUERENT_LLM_MODEL`, `api_key` is
-//! `OPENAI_API_KEY`). [`apply`] exports each key whose variable is not set already, before clap
+//! `OPENAI_API_KEY`); the `[api_keys]` table (`alice = "KEY"`) is `QUERENT_API_KEYS`, the named
+//! curator keys. [`apply`] exports each key whose variable is not set already, before clap
 //! reads flags and environment, so the order is: defaults < file < environment < flags.
 
 use std::path::Path;
