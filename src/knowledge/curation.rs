@@ -727,13 +727,14 @@ impl Curator {
         let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
         // Read back, so the engine serves exactly the files (lines included, for health).
         let (kb, issues) = files::load_domain(&dir, &db.name);
+        let read_back_ms = started.elapsed().as_secs_f64() * 1000.0;
         let report = self.engine.reload_knowledge(&db.name, kb, issues)?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let item = match &new_id {
             Some(new_id) => Some(self.get(T::KIND, new_id)?),
             None => None,
         };
-        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, saved_ms, logged_ms, elapsed_ms, "knowledge changed");
+        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, logged_ms, saved_ms, read_back_ms, elapsed_ms, "knowledge changed");
         Ok(WriteOutcome {
             item,
             change,
