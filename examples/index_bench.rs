@@ -139,7 +139,8 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let vectors = embedder.embed(&questions)?;
     drop(retriever);
-    let index = querent::retrieval::VectorIndex::open(&data.path().join("index"))?;
+    use querent::retrieval::VectorStore;
+    let index = querent::retrieval::index::EmbeddedIndex::open(&data.path().join("index"))?;
     let mut index_times = Vec::with_capacity(searches);
     for vector in &vectors {
         for kind in querent::knowledge::ItemKind::ALL {

@@ -169,7 +169,10 @@ impl Engine {
             .model_dir
             .clone()
             .or_else(crate::retrieval::default_model_dir);
-        let retriever = Arc::new(Retriever::open(&settings.data_dir, model_dir.as_deref())?);
+        let retriever = Arc::new(Retriever::open_with(
+            &settings.index_config(),
+            model_dir.as_deref(),
+        )?);
         let limits = ExecutionLimits {
             max_rows: settings.max_rows,
             timeout_ms: settings.query_timeout_ms,

@@ -1,7 +1,8 @@
 //! The `querent` command: glue between the command line and the library.
 //!
 //! `serve` runs the HTTP server, `ask` answers one question, `demo-data` writes the demo
-//! database, `index` syncs the vector index, `eval` measures execution accuracy.
+//! database, `index` syncs the vector index (`index migrate` copies it to a Qdrant server),
+//! `eval` measures execution accuracy.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,8 +80,12 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
-    /// Load the knowledge base and sync the vector index (only changed items are embedded).
+    /// Load the knowledge base and sync the vector index (only changed items are embedded);
+    /// `index migrate` copies the embedded index to a Qdrant server.
+    #[command(args_conflicts_with_subcommands = true)]
     Index {
+        #[command(subcommand)]
+        command: Option<IndexCommand>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -104,6 +109,16 @@ enum Command {
     Knowledge {
         #[command(subcommand)]
         command: KnowledgeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Copy the embedded index (under --data-dir) to the Qdrant server of --qdrant-url: every
+    /// point with its vector and payload, nothing re-embedded. Safe to re-run.
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -230,7 +245,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Index { settings } => {
+        Command::Index {
+            command: Some(IndexCommand::Migrate { settings }),
+            ..
+        } => migrate_index(&settings),
+        Command::Index {
+            command: None,
+            settings,
+        } => {
             let engine = Engine::build(&settings)?;
             for db in engine.databases() {
                 println!(
@@ -242,6 +264,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `querent index migrate`: the embedded index under `--data-dir` to the server of
+/// `--qdrant-url`; progress on standard error, the report as JSON on standard output.
+fn migrate_index(settings: &Settings) -> anyhow::Result<()> {
+    use querent::retrieval::index::{migrate, EmbeddedIndex, ServerIndex};
+    let url = settings
+        .qdrant_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .context("index migrate needs the target server: --qdrant-url or QUERENT_QDRANT_URL")?;
+    let root = settings.data_dir.join("index");
+    if !root.is_dir() {
+        anyhow::bail!(
+            "no embedded index at {} (run `querent index` or `querent serve` once without --qdrant-url)",
+            root.display()
+        );
+    }
+    let source = EmbeddedIndex::open(&root)?;
+    let target = ServerIndex::open(settings.qdrant_server(url))?;
+    let report = migrate(&source, &target, |collection, copied| {
+        eprintln!("{collection}: {copied} points copied");
+    })?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }
 
 fn serve(settings: Settings, exit_on_stdin_close: bool) -> anyhow::Result<()> {

@@ -96,6 +96,53 @@ pub struct Settings {
     /// Require the API key for knowledge reads too.
     #[arg(long, env = "QUERENT_KEY_FOR_READS")]
     pub key_for_reads: bool,
+
+    /// A Qdrant server or cluster to hold the vector index, by its gRPC URL (e.g.
+    /// `http://qdrant:6334`). Without it the index is embedded, under --data-dir.
+    #[arg(long, env = "QUERENT_QDRANT_URL")]
+    pub qdrant_url: Option<String>,
+
+    /// The Qdrant server's API key (sent as the `api-key` header).
+    #[arg(long, env = "QUERENT_QDRANT_API_KEY", hide_env_values = true)]
+    pub qdrant_api_key: Option<Secret>,
+
+    /// Prefix of the collection names on the Qdrant server (`tables`, `examples`, `rules`),
+    /// for several installations sharing one cluster.
+    #[arg(long, env = "QUERENT_QDRANT_COLLECTION_PREFIX", default_value = "")]
+    pub qdrant_collection_prefix: String,
+
+    /// Time limit of one call to the Qdrant server, in milliseconds; past it a question is
+    /// answered with the lexical index.
+    #[arg(long, env = "QUERENT_QDRANT_TIMEOUT_MS", default_value_t = 5_000)]
+    pub qdrant_timeout_ms: u64,
+}
+
+impl Settings {
+    /// The vector index these settings name: the Qdrant server of `qdrant_url`, else the
+    /// embedded index under `<data_dir>/index`.
+    pub fn index_config(&self) -> crate::retrieval::IndexConfig {
+        match &self.qdrant_url {
+            Some(url) if !url.trim().is_empty() => {
+                crate::retrieval::IndexConfig::Server(self.qdrant_server(url))
+            }
+            _ => crate::retrieval::IndexConfig::Embedded {
+                root: self.data_dir.join("index"),
+            },
+        }
+    }
+
+    /// The Qdrant server at `url` with these settings' key, prefix and time limit.
+    pub fn qdrant_server(&self, url: &str) -> crate::retrieval::ServerConfig {
+        crate::retrieval::ServerConfig {
+            url: url.trim().to_string(),
+            api_key: self
+                .qdrant_api_key
+                .clone()
+                .filter(|k| !k.expose().is_empty()),
+            collection_prefix: self.qdrant_collection_prefix.clone(),
+            timeout: std::time::Duration::from_millis(self.qdrant_timeout_ms.max(1)),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -121,6 +168,22 @@ mod tests {
         assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
         assert!(s.database_dir.is_none());
         assert_eq!(s.max_rows, 1000);
+    }
+
+    #[test]
+    fn the_index_is_embedded_unless_a_qdrant_url_is_given() {
+        let mut s = Settings::default();
+        assert!(matches!(
+            s.index_config(),
+            crate::retrieval::IndexConfig::Embedded { root } if root == s.data_dir.join("index")
+        ));
+        s.qdrant_url = Some(" http://qdrant:6334 ".into());
+        s.qdrant_api_key = Some("".parse().unwrap());
+        let crate::retrieval::IndexConfig::Server(server) = s.index_config() else {
+            panic!("a URL names a server");
+        };
+        assert_eq!(server.url, "http://qdrant:6334");
+        assert!(server.api_key.is_none(), "an empty key is no key");
     }
 
     #[test]

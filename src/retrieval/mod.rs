@@ -6,8 +6,9 @@
 //!
 //! - [`embedder`]: all-MiniLM-L6-v2 through fastembed and ONNX Runtime (384-dimensional unit
 //!   vectors), found by [`default_model_dir`];
-//! - [`index`]: one qdrant-edge shard per kind (`tables`, `examples`, `rules`) under
-//!   `<data_dir>/index/`, persisted, filtered by database;
+//! - [`index`]: the collections `tables`, `examples` and `rules`, filtered by database, in
+//!   qdrant-edge shards under `<data_dir>/index/` (the default) or on a Qdrant server
+//!   (`--qdrant-url`);
 //! - [`lexical`]: an in-memory BM25 index over the same items, rebuilt on every sync, used
 //!   when no model is available (the status says why).
 //!
@@ -27,7 +28,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 pub use embedder::{default_model_dir, Embedder, MODEL_DIR_ENV};
-pub use index::VectorIndex;
+pub use index::{IndexConfig, IndexLocation, ServerConfig, VectorStore};
 pub use lexical::LexicalIndex;
 
 use crate::knowledge::{IndexItem, ItemKind};
@@ -61,6 +62,9 @@ pub enum RetrievalError {
     /// The vector index (a qdrant-edge shard under `path`) failed.
     #[error("vector index error at {path}: {message}")]
     Index { path: PathBuf, message: String },
+    /// A call to the Qdrant server at `url` failed, timed out or was refused.
+    #[error("Qdrant server at {url}: {message}")]
+    Server { url: String, message: String },
     /// `sync` was given an item of another database.
     #[error("sync of database '{expected}' was given an item of database '{found}' (key '{key}')")]
     ForeignItem {
@@ -125,13 +129,20 @@ pub struct RetrievalStatus {
     /// Items indexed per collection (`tables`, `examples`, `rules`): points in the vector index
     /// in vector mode, documents in the lexical index otherwise.
     pub points: BTreeMap<String, u64>,
+    /// Where the vector index lives (vector mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexLocation>,
+    /// Why the vector index could not be read just now (a Qdrant server out of reach): questions
+    /// are answered by the lexical index meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_error: Option<String>,
 }
 
 /// The embedder and the vector index, or why there are none.
 enum Backend {
     Vector {
         embedder: Embedder,
-        index: VectorIndex,
+        index: Box<dyn VectorStore>,
     },
     Lexical {
         reason: String,
@@ -159,12 +170,23 @@ impl std::fmt::Debug for Retriever {
 }
 
 impl Retriever {
-    /// Opens retrieval over `data_dir` (the vector index lives in `data_dir/index/`).
+    /// Opens retrieval over `data_dir` with the embedded vector index (in `data_dir/index/`);
+    /// see [`Retriever::open_with`].
+    pub fn open(data_dir: &Path, model_dir: Option<&Path>) -> anyhow::Result<Self> {
+        let index = IndexConfig::Embedded {
+            root: data_dir.join("index"),
+        };
+        Self::open_with(&index, model_dir)
+    }
+
+    /// Opens retrieval with the vector index `index` names (embedded, or a Qdrant server).
     ///
     /// With `model_dir` the embedder is loaded from it; if that fails, or without `model_dir`,
     /// retrieval is lexical and [`Retriever::status`] gives the reason (the vector index is not
-    /// opened then). Errors: the vector index cannot be opened or created.
-    pub fn open(data_dir: &Path, model_dir: Option<&Path>) -> anyhow::Result<Self> {
+    /// opened then). Errors: the vector index cannot be opened or created, or the Qdrant server
+    /// cannot be reached ([`RetrievalError::Server`]): a configured server is not silently
+    /// replaced at start-up.
+    pub fn open_with(index: &IndexConfig, model_dir: Option<&Path>) -> anyhow::Result<Self> {
         let backend = match model_dir {
             None => Backend::Lexical {
                 reason: format!(
@@ -174,7 +196,7 @@ impl Retriever {
             },
             Some(dir) => match Embedder::load(dir) {
                 Ok(embedder) => {
-                    let index = VectorIndex::open(&data_dir.join("index"))?;
+                    let index = index::open(index)?;
                     Backend::Vector { embedder, index }
                 }
                 Err(e) => {
@@ -303,8 +325,9 @@ impl Retriever {
     /// for `question`, best first.
     ///
     /// In vector mode the question is embedded and matched by cosine similarity; should the
-    /// embedder fail at run time, the lexical index answers instead and `mode` says so. A
-    /// database never synced gives empty lists. Errors: the vector index failing.
+    /// embedder or the vector index fail at run time (a Qdrant server out of reach), the
+    /// lexical index answers instead and `mode` says so. A database never synced gives empty
+    /// lists. The `Result` is kept for callers; today every failure degrades to lexical.
     pub fn search(
         &self,
         database: &str,
@@ -335,29 +358,55 @@ impl Retriever {
             Some((index, vector)) => {
                 retrieved.mode = RetrievalMode::Vector;
                 for (kind, k) in wanted {
-                    *retrieved.list_mut(kind) = index.search(kind, database, &vector, k)?;
+                    match index.search(kind, database, &vector, k) {
+                        Ok(hits) => *retrieved.list_mut(kind) = hits,
+                        // A server out of reach: this question is answered lexically.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "vector index unavailable; answering lexically");
+                            return Ok(self.search_lexically(database, question, wanted));
+                        }
+                    }
                 }
             }
-            None => {
-                retrieved.mode = RetrievalMode::Lexical;
-                let lexical = self.lexical.read();
-                for (kind, k) in wanted {
-                    *retrieved.list_mut(kind) = lexical.search(database, kind, question, k);
-                }
-            }
+            None => return Ok(self.search_lexically(database, question, wanted)),
         }
         Ok(retrieved)
+    }
+
+    fn search_lexically(
+        &self,
+        database: &str,
+        question: &str,
+        wanted: [(ItemKind, usize); 3],
+    ) -> Retrieved {
+        let mut retrieved = Retrieved {
+            mode: RetrievalMode::Lexical,
+            ..Retrieved::default()
+        };
+        let lexical = self.lexical.read();
+        for (kind, k) in wanted {
+            *retrieved.list_mut(kind) = lexical.search(database, kind, question, k);
+        }
+        retrieved
     }
 
     /// The mode, the model directory or the reason for lexical mode, and the items indexed.
     pub fn status(&self) -> RetrievalStatus {
         match &self.backend {
-            Backend::Vector { embedder, index } => RetrievalStatus {
-                mode: RetrievalMode::Vector,
-                model_dir: Some(embedder.model_dir().display().to_string()),
-                reason: None,
-                points: index.counts(),
-            },
+            Backend::Vector { embedder, index } => {
+                let (points, index_error) = match index.counts() {
+                    Ok(points) => (points, None),
+                    Err(e) => (BTreeMap::new(), Some(e.to_string())),
+                };
+                RetrievalStatus {
+                    mode: RetrievalMode::Vector,
+                    model_dir: Some(embedder.model_dir().display().to_string()),
+                    reason: None,
+                    points,
+                    index: Some(index.location()),
+                    index_error,
+                }
+            }
             Backend::Lexical { reason } => {
                 let lexical = self.lexical.read();
                 RetrievalStatus {
@@ -368,6 +417,8 @@ impl Retriever {
                         .iter()
                         .map(|k| (k.collection().to_string(), lexical.counts(*k) as u64))
                         .collect(),
+                    index: None,
+                    index_error: None,
                 }
             }
         }

@@ -145,7 +145,8 @@ pub struct SqlResponseBody {
 /// Liveness and readiness, and what is served.
 #[derive(Debug, Object)]
 pub struct HealthBody {
-    /// `ok`, or `degraded` when retrieval runs without its model, the knowledge base has issues
+    /// `ok`, or `degraded` when retrieval runs without its model or its index (a Qdrant server
+    /// out of reach), the knowledge base has issues
     /// or the LLM is failing.
     pub status: String,
     pub version: String,
@@ -295,11 +296,19 @@ impl Api {
     /// Health: served databases, retrieval mode, LLM state, knowledge issues.
     #[oai(path = "/health", method = "get")]
     async fn health(&self) -> Json<HealthBody> {
-        let retrieval = self.engine.retrieval_status();
+        // With a Qdrant server the status makes network calls: off the async threads.
+        let engine = self.engine.clone();
+        let retrieval = match tokio::task::spawn_blocking(move || engine.retrieval_status()).await {
+            Ok(status) => status,
+            Err(_) => self.engine.retrieval_status(),
+        };
         let issues = self.engine.load_issues();
         let llm = self.engine.llm_status();
         let llm_failing = llm.as_ref().is_some_and(|l| l.state != "ok");
-        let degraded = !issues.is_empty() || retrieval.reason.is_some() || llm_failing;
+        let degraded = !issues.is_empty()
+            || retrieval.reason.is_some()
+            || retrieval.index_error.is_some()
+            || llm_failing;
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),

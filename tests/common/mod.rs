@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_llm;
+pub mod fake_qdrant;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

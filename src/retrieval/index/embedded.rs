@@ -1,11 +1,9 @@
-//! The vector index: one qdrant-edge shard per item kind (`tables`, `examples`, `rules`) under
-//! `<data_dir>/index/<collection>/`, cosine distance over 384-dimensional vectors.
+//! The embedded vector index: one qdrant-edge shard per item kind (`tables`, `examples`,
+//! `rules`) under `<data_dir>/index/<collection>/`, in the process, nothing to install.
 //!
-//! Each point's id is derived from its database and key ([`point_id`]), so re-indexing an item
-//! overwrites its point; its payload is a JSON object `{database, key, content_hash, item}`
-//! with a keyword index on `database`, which every read filters on. The shards persist on disk
-//! (qdrant-edge replays its write-ahead log after an unclean exit), which is what lets
-//! [`super::Retriever::sync`] re-embed only what changed across restarts.
+//! The shards persist on disk (qdrant-edge replays its write-ahead log after an unclean exit),
+//! which is what lets [`crate::retrieval::Retriever::sync`] re-embed only what changed across
+//! restarts.
 //!
 //! qdrant-edge is synchronous and its `flush` expects no concurrent update, so reads share a
 //! read lock and writes (upserts, deletes, flush) take the write lock.
@@ -18,13 +16,13 @@ use qdrant_edge::{
     Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
     FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, PayloadFieldSchema,
     PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
-    QueryRequest, ScoringQuery, ScrollRequest, UpdateOperation, WalOptions, WithPayloadInterface,
-    WithVector, DEFAULT_VECTOR_NAME,
+    QueryRequest, ScoringQuery, ScrollRequest, UpdateOperation, VectorInternal,
+    VectorStructInternal, WalOptions, WithPayloadInterface, WithVector, DEFAULT_VECTOR_NAME,
 };
-use sha2::{Digest, Sha256};
 
-use super::{Embedder, Hit, RetrievalError};
+use super::{point_id, IndexLocation, NewPoint, PointPage, StoredPoint, VectorStore};
 use crate::knowledge::ItemKind;
+use crate::retrieval::{Embedder, Hit, RetrievalError};
 
 /// Points per upsert operation: one WAL record each, well under the WAL segment size.
 const UPSERT_CHUNK: usize = 64;
@@ -33,36 +31,6 @@ const SCROLL_PAGE: usize = 256;
 /// WAL segment size. qdrant's 32 MiB default is sized for servers; three shards of knowledge
 /// items need far less.
 const WAL_SEGMENT_BYTES: usize = 4 * 1024 * 1024;
-
-/// The stable point id of an item: the first 8 bytes (big-endian) of
-/// SHA-256(`database` NUL `key`). Collisions need about 2^32 items in one collection.
-pub fn point_id(database: &str, key: &str) -> u64 {
-    let mut hasher = Sha256::new();
-    hasher.update(database.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(key.as_bytes());
-    let digest = hasher.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
-}
-
-/// A point to write: its item's identity, content hash, payload and vector.
-#[derive(Debug, Clone)]
-pub struct NewPoint {
-    pub database: String,
-    pub key: String,
-    pub content_hash: String,
-    pub item: serde_json::Value,
-    pub vector: Vec<f32>,
-}
-
-/// What the index holds for one item: its point id and content hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPoint {
-    pub id: u64,
-    pub content_hash: String,
-}
 
 /// The three shards, in the order of [`ItemKind::ALL`].
 struct Shards([EdgeShard; 3]);
@@ -75,14 +43,14 @@ impl Shards {
 }
 
 /// The on-disk vector index of the knowledge items.
-pub struct VectorIndex {
+pub struct EmbeddedIndex {
     root: PathBuf,
     shards: RwLock<Shards>,
 }
 
-impl std::fmt::Debug for VectorIndex {
+impl std::fmt::Debug for EmbeddedIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VectorIndex")
+        f.debug_struct("EmbeddedIndex")
             .field("root", &self.root)
             .finish_non_exhaustive()
     }
@@ -101,7 +69,7 @@ fn database_filter(database: &str) -> Result<Filter, RetrievalError> {
     )))
 }
 
-impl VectorIndex {
+impl EmbeddedIndex {
     /// Opens the shards under `root` (`<data_dir>/index`), creating the missing ones.
     ///
     /// Errors: a directory that cannot be created, a shard that fails to load, or one built for
@@ -127,9 +95,10 @@ impl VectorIndex {
             message: e.to_string(),
         }
     }
+}
 
-    /// Every point of `database` in the `kind` collection, by key.
-    pub fn stored(
+impl VectorStore for EmbeddedIndex {
+    fn stored(
         &self,
         kind: ItemKind,
         database: &str,
@@ -172,7 +141,7 @@ impl VectorIndex {
     }
 
     /// Writes `points` into the `kind` collection (replacing points with the same id).
-    pub fn upsert(&self, kind: ItemKind, points: Vec<NewPoint>) -> Result<(), RetrievalError> {
+    fn upsert(&self, kind: ItemKind, points: Vec<NewPoint>) -> Result<(), RetrievalError> {
         // Nothing to write: skip the flush too (it costs a sync of the shard's files).
         if points.is_empty() {
             return Ok(());
@@ -189,16 +158,12 @@ impl VectorIndex {
                             actual: p.vector.len(),
                         });
                     }
-                    let payload = serde_json::json!({
-                        "database": p.database,
-                        "key": p.key,
-                        "content_hash": p.content_hash,
-                        "item": p.item,
-                    });
-                    Ok(
-                        PointStruct::new(point_id(&p.database, &p.key), p.vector.clone(), payload)
-                            .into(),
+                    Ok(PointStruct::new(
+                        point_id(&p.database, &p.key),
+                        p.vector.clone(),
+                        p.payload(),
                     )
+                    .into())
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let operation = UpdateOperation::PointOperation(PointOperations::UpsertPoints(
@@ -212,12 +177,12 @@ impl VectorIndex {
     /// Persists the `kind` shard's segments. Updates are durable without it (qdrant-edge
     /// replays its write-ahead log on open) but a flush keeps that replay short; it costs tens
     /// of milliseconds, so small curation edits skip it (see [`super::Retriever::sync`]).
-    pub fn flush(&self, kind: ItemKind) {
+    fn flush(&self, kind: ItemKind) {
         self.shards.write().get(kind).flush();
     }
 
     /// Deletes the points `ids` from the `kind` collection.
-    pub fn delete(&self, kind: ItemKind, ids: Vec<u64>) -> Result<(), RetrievalError> {
+    fn delete(&self, kind: ItemKind, ids: Vec<u64>) -> Result<(), RetrievalError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -234,7 +199,7 @@ impl VectorIndex {
 
     /// The `k` points of `database` in the `kind` collection nearest to `vector` (cosine
     /// similarity in [-1, 1], best first); each hit's payload is the stored item.
-    pub fn search(
+    fn search(
         &self,
         kind: ItemKind,
         database: &str,
@@ -278,8 +243,7 @@ impl VectorIndex {
             .collect())
     }
 
-    /// Number of points per collection.
-    pub fn counts(&self) -> BTreeMap<String, u64> {
+    fn counts(&self) -> Result<BTreeMap<String, u64>, RetrievalError> {
         let shards = self.shards.read();
         ItemKind::ALL
             .iter()
@@ -290,10 +254,59 @@ impl VectorIndex {
                         filter: None,
                         exact: true,
                     })
-                    .map_or(0, |n| n as u64);
-                (kind.collection().to_string(), count)
+                    .map_err(|e| self.error(*kind, e))?;
+                Ok((kind.collection().to_string(), count as u64))
             })
             .collect()
+    }
+
+    fn page(
+        &self,
+        kind: ItemKind,
+        offset: Option<u64>,
+        limit: usize,
+    ) -> Result<PointPage, RetrievalError> {
+        let request = ScrollRequest {
+            offset: offset.map(PointId::NumId),
+            limit: Some(limit.max(1)),
+            filter: None,
+            with_payload: Some(WithPayloadInterface::Bool(true)),
+            with_vector: WithVector::Bool(true),
+            order_by: None,
+        };
+        let shards = self.shards.read();
+        let (records, next) = shards
+            .get(kind)
+            .scroll(request)
+            .map_err(|e| self.error(kind, e))?;
+        let points = records
+            .into_iter()
+            .filter_map(|record| {
+                let vector = match record.vector? {
+                    VectorStructInternal::Single(v) => v,
+                    VectorStructInternal::Named(mut named) => {
+                        match named.remove(DEFAULT_VECTOR_NAME)? {
+                            VectorInternal::Dense(v) => v,
+                            _ => return None,
+                        }
+                    }
+                    VectorStructInternal::MultiDense(_) => return None,
+                };
+                NewPoint::from_payload(record.payload?.0, vector)
+            })
+            .collect();
+        let next = match next {
+            Some(PointId::NumId(id)) => Some(id),
+            _ => None,
+        };
+        Ok(PointPage { points, next })
+    }
+
+    fn location(&self) -> IndexLocation {
+        IndexLocation {
+            backend: "embedded",
+            location: self.root.display().to_string(),
+        }
     }
 }
 
@@ -369,17 +382,10 @@ mod tests {
     }
 
     #[test]
-    fn point_ids_are_stable_and_distinct() {
-        assert_eq!(point_id("retail", "stores"), point_id("retail", "stores"));
-        assert_ne!(point_id("retail", "stores"), point_id("other", "stores"));
-        assert_ne!(point_id("retail", "stores"), point_id("retail", "sales"));
-    }
-
-    #[test]
     fn points_persist_across_reopen_and_filter_by_database() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let index = VectorIndex::open(dir.path()).unwrap();
+            let index = EmbeddedIndex::open(dir.path()).unwrap();
             index
                 .upsert(
                     ItemKind::Table,
@@ -391,7 +397,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        let index = VectorIndex::open(dir.path()).unwrap();
+        let index = EmbeddedIndex::open(dir.path()).unwrap();
         let stored = index.stored(ItemKind::Table, "a").unwrap();
         assert_eq!(stored.len(), 2);
         assert_eq!(stored["x"].content_hash, "h1");
@@ -407,14 +413,15 @@ mod tests {
             .delete(ItemKind::Table, vec![point_id("a", "y")])
             .unwrap();
         assert_eq!(index.stored(ItemKind::Table, "a").unwrap().len(), 1);
-        assert_eq!(index.counts()["tables"], 2);
-        assert_eq!(index.counts()["rules"], 0);
+        let counts = index.counts().unwrap();
+        assert_eq!(counts["tables"], 2);
+        assert_eq!(counts["rules"], 0);
     }
 
     #[test]
     fn upsert_rejects_a_vector_of_the_wrong_dimension() {
         let dir = tempfile::tempdir().unwrap();
-        let index = VectorIndex::open(dir.path()).unwrap();
+        let index = EmbeddedIndex::open(dir.path()).unwrap();
         let err = index
             .upsert(ItemKind::Rule, vec![point("a", "x", "h", vec![1.0; 3])])
             .unwrap_err();
