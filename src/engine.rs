@@ -101,9 +101,9 @@ pub struct Database {
     /// The pattern engine's lexicon and join graph of this schema and its docs, built once.
     pub prepared: Arc<pattern::Prepared>,
     table_names: Vec<String>,
-    /// Example SQL already run against this database: true when it ran. A knowledge reload
-    /// runs only SQL it has not seen.
-    checked_sql: HashMap<String, bool>,
+    /// Example SQL already run against this database: `Ok` when it ran, else the error. A
+    /// knowledge reload runs only SQL it has not seen.
+    checked_sql: HashMap<String, Result<(), String>>,
 }
 
 /// Summary of a served database (for health and the page).
@@ -125,7 +125,10 @@ pub struct Engine {
     retriever: Arc<Retriever>,
     limits: ExecutionLimits,
     min_confidence: f64,
-    load_issues: Vec<LoadIssue>,
+    /// The knowledge issues of each domain (the empty name: of the knowledge folder itself),
+    /// replaced whole when a domain's knowledge is reloaded, so health shows them as they are.
+    load_issues: RwLock<BTreeMap<String, Vec<LoadIssue>>>,
+    knowledge_dir: PathBuf,
     stats: Stats,
     started: Instant,
     llm: Option<LlmGenerator>,
@@ -156,7 +159,12 @@ impl Engine {
         if sources.is_empty() {
             anyhow::bail!("no SQLite database found in {:?}", settings.database_dir);
         }
-        let (domains, mut load_issues) = files::load_all(&settings.knowledge_dir);
+        let (domains, file_issues) = files::load_all(&settings.knowledge_dir);
+        let mut load_issues: BTreeMap<String, Vec<LoadIssue>> = BTreeMap::new();
+        for issue in file_issues {
+            let domain = issue_domain(&settings.knowledge_dir, &issue.source);
+            load_issues.entry(domain).or_default().push(issue);
+        }
         let model_dir = settings
             .model_dir
             .clone()
@@ -179,7 +187,9 @@ impl Engine {
                     domain: name.clone(),
                     ..Default::default()
                 });
-            let db = open_database(&name, &path, kb, limits, &mut load_issues)?;
+            let tables_source = tables_file(&settings.knowledge_dir, &name);
+            let issues = load_issues.entry(name.clone()).or_default();
+            let db = open_database(&name, &path, kb, limits, &tables_source, issues)?;
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -192,7 +202,7 @@ impl Engine {
             );
             databases.insert(name, Arc::new(db));
         }
-        for issue in &load_issues {
+        for issue in load_issues.values().flatten() {
             tracing::warn!(source = %issue.source, "{}", issue.message);
         }
         tracing::info!(
@@ -214,7 +224,8 @@ impl Engine {
             retriever,
             limits,
             min_confidence: settings.min_confidence,
-            load_issues,
+            load_issues: RwLock::new(load_issues),
+            knowledge_dir: settings.knowledge_dir.clone(),
             stats: Stats::default(),
             started: Instant::now(),
             llm,
@@ -704,29 +715,41 @@ impl Engine {
         }
     }
 
-    /// Replaces the knowledge of database `name` with `knowledge` (as read from its files):
-    /// table docs are merged over introspection again, examples whose SQL was not seen before
-    /// are run (those that fail are left out, as at load), the retriever re-embeds only the
-    /// items whose content changed, and then the new knowledge is swapped in, so that the next
-    /// question sees it. Calls for one database must not overlap (the curator serialises them).
+    /// Replaces the knowledge of database `name` with `knowledge` (as read from its files,
+    /// with `file_issues`, the problems reading them): table docs are merged over introspection
+    /// again, examples whose SQL was not seen before are run (those that fail are left out, as
+    /// at load), the retriever re-embeds only the items whose content changed, and then the new
+    /// knowledge and the domain's issues (the file issues, failing examples, docs of unknown
+    /// tables) are swapped in, so that the next question and health see them. Calls for one
+    /// database must not overlap (the curator serialises them).
     ///
     /// Errors: unknown database; the retriever failing (the old knowledge stays in place).
     pub fn reload_knowledge(
         &self,
         name: &str,
         knowledge: KnowledgeBase,
+        file_issues: Vec<LoadIssue>,
     ) -> QuerentResult<SyncReport> {
         let old = self.database(Some(name))?;
-        let (docs, _unknown) =
+        let mut issues = file_issues;
+        let (docs, unknown) =
             introspect::merge(&knowledge.tables, introspect::table_docs(&old.schema));
+        issues.extend(unknown_table_issues(
+            name,
+            &tables_file(&self.knowledge_dir, name),
+            unknown,
+        ));
         let mut checked_sql = old.checked_sql.clone();
         let mut kept = Vec::with_capacity(knowledge.examples.len());
         for example in &knowledge.examples {
-            let runs = *checked_sql
-                .entry(example.sql.clone())
-                .or_insert_with(|| self.run_guarded(&old, &example.sql).is_ok());
-            if runs {
-                kept.push(example.clone());
+            let ran = checked_sql.entry(example.sql.clone()).or_insert_with(|| {
+                self.run_guarded(&old, &example.sql)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+            match ran {
+                Ok(()) => kept.push(example.clone()),
+                Err(e) => issues.push(failing_example(example, e)),
             }
         }
         let prepared = Arc::new(pattern::Prepared::build(&old.schema, &docs));
@@ -750,6 +773,7 @@ impl Engine {
         self.databases
             .write()
             .insert(name.to_string(), Arc::new(db));
+        self.load_issues.write().insert(name.to_string(), issues);
         Ok(report)
     }
 
@@ -779,9 +803,15 @@ impl Engine {
             .collect()
     }
 
-    /// Problems found while loading the knowledge base (failing examples, unknown tables, ...).
-    pub fn load_issues(&self) -> &[LoadIssue] {
-        &self.load_issues
+    /// Problems of the knowledge base as it is now (failing examples, unknown tables, files or
+    /// items that cannot be read, ...): found at load, refreshed per domain by each reload.
+    pub fn load_issues(&self) -> Vec<LoadIssue> {
+        self.load_issues
+            .read()
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// The retriever's state (vector or lexical mode, points per collection).
@@ -810,23 +840,55 @@ impl Database {
     }
 }
 
+/// The domain a knowledge issue belongs to: the first folder of its source under
+/// `knowledge_dir` (empty when it is not under it).
+fn issue_domain(knowledge_dir: &Path, source: &str) -> String {
+    Path::new(source)
+        .strip_prefix(knowledge_dir)
+        .ok()
+        .and_then(|rest| rest.components().next())
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+fn tables_file(knowledge_dir: &Path, domain: &str) -> String {
+    knowledge_dir
+        .join(domain)
+        .join(files::TABLES_FILE)
+        .display()
+        .to_string()
+}
+
+fn unknown_table_issues(name: &str, source: &str, unknown: Vec<String>) -> Vec<LoadIssue> {
+    unknown
+        .into_iter()
+        .map(|table| LoadIssue {
+            source: source.to_string(),
+            message: format!("table doc '{table}' names a table that is not in database '{name}'"),
+        })
+        .collect()
+}
+
+fn failing_example(example: &Example, error: &str) -> LoadIssue {
+    LoadIssue {
+        source: example.source.clone(),
+        message: format!("example '{}' does not run: {error}", example.question),
+    }
+}
+
 /// Opens one database: introspection, docs merged, examples checked, value index built.
 fn open_database(
     name: &str,
     path: &Path,
     knowledge: KnowledgeBase,
     limits: ExecutionLimits,
+    tables_source: &str,
     issues: &mut Vec<LoadIssue>,
 ) -> anyhow::Result<Database> {
     let warehouse: Arc<dyn Warehouse> = Arc::new(SqliteWarehouse::open(path)?);
     let schema = warehouse.introspect()?;
     let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
-    for table in unknown {
-        issues.push(LoadIssue {
-            source: format!("knowledge/{name}/tables.yml"),
-            message: format!("table doc '{table}' names a table that is not in database '{name}'"),
-        });
-    }
+    issues.extend(unknown_table_issues(name, tables_source, unknown));
     let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
     let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
     let mut kept = Vec::with_capacity(knowledge.examples.len());
@@ -839,14 +901,12 @@ fn open_database(
             limits.max_rows,
         )
         .and_then(|v| warehouse.run(&v, limits));
-        checked_sql.insert(example.sql.clone(), checked.is_ok());
-        match checked {
-            Ok(_) => kept.push(example.clone()),
-            Err(e) => issues.push(LoadIssue {
-                source: example.source.clone(),
-                message: format!("example '{}' does not run: {e}", example.question),
-            }),
+        let checked = checked.map(|_| ()).map_err(|e| e.to_string());
+        match &checked {
+            Ok(()) => kept.push(example.clone()),
+            Err(e) => issues.push(failing_example(example, e)),
         }
+        checked_sql.insert(example.sql.clone(), checked);
     }
     let knowledge = KnowledgeBase {
         examples: kept,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub mod file;
+pub mod keys;
 
 pub use crate::sql::llm::config::{LlmSettings, Secret};
 
@@ -85,6 +86,12 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub api_key: Option<Secret>,
+
+    /// Named curator keys, `NAME=KEY,NAME=KEY` (config file: `[api_keys]` with `NAME = "KEY"`).
+    /// A write made with one is recorded under its name (the `X-Querent-User` header cannot
+    /// change it); `--api-key` still works beside them. See [`keys::CuratorKeys`].
+    #[arg(long = "api-keys", env = "QUERENT_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<Secret>,
 
     /// Require the API key for knowledge reads too.
     #[arg(long, env = "QUERENT_KEY_FOR_READS")]

@@ -2,7 +2,10 @@
 //! and after, so that every change can be reviewed and reverted.
 //!
 //! One append-only JSON-lines file (`<data_dir>/audit/knowledge.jsonl`), one [`AuditEntry`] a
-//! line, each synced to disk before the write it records is acknowledged. A process killed in
+//! line, each synced to disk **before** the knowledge file it records is renamed into place, so
+//! no file change is ever without its line; an entry whose change then never reached the file
+//! (the process died in between, or the rename failed) is followed by a `not_applied` entry
+//! naming it ([`super::reconcile`] writes those at start-up). A process killed in
 //! the middle of an append can leave a torn last line: [`AuditLog::open`] skips a line that does
 //! not parse (with a warning) and starts the next entry on a fresh line. The curator
 //! ([`super::curation`]) is the only writer; it serialises appends.
@@ -24,9 +27,11 @@ pub struct AuditEntry {
     pub seq: u64,
     /// When the change was made (RFC 3339, UTC).
     pub at: chrono::DateTime<chrono::Utc>,
-    /// Who made it (the `X-Querent-User` header, or `api`).
+    /// Who made it: the name of the curator key that authorised it, else (the shared key) the
+    /// `X-Querent-User` header, else `api`.
     pub who: String,
-    /// `create`, `update`, `delete`, `revert` or `approve` (a suggestion made an example).
+    /// `create`, `update`, `delete`, `revert`, `approve` (a suggestion made an example), or
+    /// `not_applied`: the entry named by `voids` never reached the knowledge files.
     pub action: String,
     pub database: String,
     pub kind: ItemKind,
@@ -43,6 +48,10 @@ pub struct AuditEntry {
     /// The entry this change reverted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverts: Option<u64>,
+    /// For a `not_applied` entry: the entry whose change did not reach the files (the process
+    /// died, or the file could not be written, between logging it and renaming the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voids: Option<u64>,
 }
 
 /// A change to record: an [`AuditEntry`] without its number and time.
@@ -57,6 +66,7 @@ pub struct Change {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub reverts: Option<u64>,
+    pub voids: Option<u64>,
 }
 
 /// The append-only change log, with its entries in memory for reading.
@@ -134,6 +144,7 @@ impl AuditLog {
             before: change.before,
             after: change.after,
             reverts: change.reverts,
+            voids: change.voids,
         };
         let mut line = serde_json::to_string(&entry)?;
         line.push('\n');
@@ -144,6 +155,20 @@ impl AuditLog {
             .with_context(|| format!("cannot append to {}", self.path.display()))?;
         state.entries.push(entry.clone());
         Ok(entry)
+    }
+
+    /// The newest entry, if any.
+    pub fn last(&self) -> Option<AuditEntry> {
+        self.state.lock().entries.last().cloned()
+    }
+
+    /// True when a later `not_applied` entry says entry `seq` never reached the files.
+    pub fn voided(&self, seq: u64) -> bool {
+        self.state
+            .lock()
+            .entries
+            .iter()
+            .any(|e| e.voids == Some(seq))
     }
 
     /// The entry numbered `seq`.
@@ -196,6 +221,7 @@ mod tests {
             before: None,
             after: Some(serde_json::json!({ "question": format!("q{n}") })),
             reverts: None,
+            voids: None,
         }
     }
 

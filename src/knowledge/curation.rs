@@ -10,9 +10,16 @@
 //! One write at a time, in this order: read the domain's files (the source of truth, so hand
 //! edits count), check the version, validate the new item against the database (examples must
 //! run and return rows; docs and rules must name tables and columns that exist; rule SQL must
-//! run), write the kind's file atomically, append the change to the [`AuditLog`] (synced), then
-//! [`Engine::reload_knowledge`] re-embeds only what changed and swaps the knowledge in, so the
-//! next question sees it. A write is acknowledged only after all of that.
+//! run), write the kind's new file beside the old one (synced), append the change to the
+//! [`AuditLog`] (synced), rename the new file into place (and sync the folder), then read the
+//! domain back and [`Engine::reload_knowledge`] re-embeds only what changed and swaps the
+//! knowledge in (with the domain's current issues, for health), so the next question sees it.
+//! A write is acknowledged only after all of that.
+//!
+//! Logging before the rename means no file change is ever without its log line. A change
+//! logged but not renamed (the rename failed, or the process died in between) gets a
+//! `not_applied` entry: at once when the rename fails, at the next start-up
+//! ([`super::reconcile`]) when the process died.
 //!
 //! Suggested examples from feedback live apart ([`super::suggestions`]) and are used for
 //! answering only once approved here. HTTP lives in `server::knowledge`.
@@ -27,6 +34,7 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{AuditEntry, AuditLog, Change};
 use super::files::{self, EXAMPLES_FILE, RULES_FILE, TABLES_FILE};
+use super::reconcile::{self, NOT_APPLIED};
 use super::suggestions::{self, Suggestion};
 use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
 use crate::engine::{Database, Engine};
@@ -331,19 +339,23 @@ pub struct Curator {
 
 impl Curator {
     /// The curator of `engine`'s databases, whose knowledge lives in `knowledge_dir`, with the
-    /// change log at `<data_dir>/audit/knowledge.jsonl`.
+    /// change log at `<data_dir>/audit/knowledge.jsonl`, reconciled with the files (see
+    /// [`super::reconcile`]).
     ///
-    /// Errors: the change log cannot be opened.
+    /// Errors: the change log cannot be opened or appended to.
     pub fn open(
         engine: Arc<Engine>,
         knowledge_dir: &Path,
         data_dir: &Path,
     ) -> anyhow::Result<Self> {
+        let audit = AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?;
+        let domains: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+        reconcile::reconcile(&audit, knowledge_dir, &domains)?;
         Ok(Self {
             engine,
             knowledge_dir: knowledge_dir.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
-            audit: AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?,
+            audit,
             writes: Mutex::new(()),
         })
     }
@@ -558,6 +570,11 @@ impl Curator {
                 what: "change",
                 id: seq.to_string(),
             })?;
+        if entry.action == NOT_APPLIED || self.audit.voided(seq) {
+            return Err(QuerentError::InvalidRequest(format!(
+                "change {seq} changed nothing in the knowledge files (it was not applied): there is nothing to revert"
+            )));
+        }
         let db = self.engine.database(Some(&entry.database))?;
         let id = entry.id_after.clone().or(entry.id_before.clone());
         let expect = Expect::Exactly(entry.after.clone());
@@ -686,9 +703,9 @@ impl Curator {
             }
             (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default())),
         }
-        files::save_kind(&self.domain_dir(&db.name), &kb, T::KIND)?;
-        let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let change = self.audit.append(Change {
+        let dir = self.domain_dir(&db.name);
+        let prepared = files::prepare_kind(&dir, &kb, T::KIND)?;
+        let change = Change {
             who: who.to_string(),
             action,
             database: db.name.clone(),
@@ -698,21 +715,55 @@ impl Curator {
             before,
             after,
             reverts,
-        })?;
+            voids: None,
+        };
+        // Logged before the rename: a file change never goes without its line.
+        let change = self.audit.append(change)?;
         let logged_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let report = self.engine.reload_knowledge(&db.name, kb)?;
+        if let Err(e) = prepared.commit() {
+            self.record_not_applied(&change);
+            return Err(e.into());
+        }
+        let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
+        // Read back, so the engine serves exactly the files (lines included, for health).
+        let (kb, issues) = files::load_domain(&dir, &db.name);
+        let read_back_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let report = self.engine.reload_knowledge(&db.name, kb, issues)?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let item = match &new_id {
             Some(new_id) => Some(self.get(T::KIND, new_id)?),
             None => None,
         };
-        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, saved_ms, logged_ms, elapsed_ms, "knowledge changed");
+        tracing::info!(database = %db.name, kind = ?T::KIND, action, who, seq = change.seq, embedded = report.embedded, validated_ms, logged_ms, saved_ms, read_back_ms, elapsed_ms, "knowledge changed");
         Ok(WriteOutcome {
             item,
             change,
             embedded: report.embedded,
             elapsed_ms,
         })
+    }
+
+    /// Records that `change` did not reach the files (its rename failed). Best effort: when
+    /// even that fails, the next start-up's reconciliation records it.
+    fn record_not_applied(&self, change: &AuditEntry) {
+        let follow_up = Change {
+            who: "querent".into(),
+            action: NOT_APPLIED,
+            database: change.database.clone(),
+            kind: change.kind,
+            id_before: change.id_before.clone(),
+            id_after: change.id_after.clone(),
+            before: change.before.clone(),
+            after: change.before.clone(),
+            reverts: None,
+            voids: Some(change.seq),
+        };
+        if let Err(e) = self.audit.append(follow_up) {
+            tracing::error!(
+                seq = change.seq,
+                "cannot record that a change was not applied: {e:#}"
+            );
+        }
     }
 
     /// Turns feedback on answer `query_id` into a suggested example: the answer's own SQL when
@@ -819,6 +870,27 @@ impl Curator {
             what: "suggestion",
             id: id.to_string(),
         })
+    }
+}
+
+/// The JSON of the item `id` of `kind` in `kb` (the domain of `database`), as a change records
+/// it; `None` when it is not there.
+pub(crate) fn item_json(
+    kb: &KnowledgeBase,
+    database: &str,
+    kind: ItemKind,
+    id: &str,
+) -> Option<serde_json::Value> {
+    fn find<T: Curated>(kb: &KnowledgeBase, database: &str, id: &str) -> Option<serde_json::Value> {
+        T::items(kb)
+            .iter()
+            .find(|i| item_id(database, T::KIND, i.key()) == id)
+            .map(to_json)
+    }
+    match kind {
+        ItemKind::Table => find::<TableDoc>(kb, database, id),
+        ItemKind::Example => find::<Example>(kb, database, id),
+        ItemKind::Rule => find::<BusinessRule>(kb, database, id),
     }
 }
 

@@ -174,6 +174,19 @@ pub fn save_domain(dir: &Path, kb: &KnowledgeBase) -> anyhow::Result<()> {
 ///
 /// Errors: the folder cannot be created, or the file cannot be written, synced or renamed.
 pub fn save_kind(dir: &Path, kb: &KnowledgeBase, kind: super::ItemKind) -> anyhow::Result<()> {
+    prepare_kind(dir, kb, kind)?.commit()
+}
+
+/// The first half of [`save_kind`]: the new file of `kind`, written and synced next to the
+/// real one, which is untouched until [`PreparedFile::commit`]. Lets a caller record the change
+/// (durably) between the two halves.
+///
+/// Errors: the folder cannot be created, or the temporary file cannot be written or synced.
+pub fn prepare_kind(
+    dir: &Path,
+    kb: &KnowledgeBase,
+    kind: super::ItemKind,
+) -> anyhow::Result<PreparedFile> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let header = |what: &str| {
         format!(
@@ -181,31 +194,115 @@ pub fn save_kind(dir: &Path, kb: &KnowledgeBase, kind: super::ItemKind) -> anyho
             kb.domain
         )
     };
-    match kind {
-        super::ItemKind::Table => write_yaml(
-            &dir.join(TABLES_FILE),
-            &header("Table docs (dbt schema.yml)"),
-            &TablesFile {
-                version: 2,
-                models: kb.tables.clone(),
-            },
-        )?,
-        super::ItemKind::Example => write_yaml(
-            &dir.join(EXAMPLES_FILE),
-            &header("Examples"),
-            &ExamplesFile {
-                examples: kb.examples.clone(),
-            },
-        )?,
-        super::ItemKind::Rule => write_yaml(
-            &dir.join(RULES_FILE),
-            &header("Business rules"),
-            &RulesFile {
-                rules: kb.rules.clone(),
-            },
-        )?,
+    let (path, text) = match kind {
+        super::ItemKind::Table => (
+            dir.join(TABLES_FILE),
+            render_yaml(
+                &header("Table docs (dbt schema.yml)"),
+                &TablesFile {
+                    version: 2,
+                    models: kb.tables.clone(),
+                },
+            ),
+        ),
+        super::ItemKind::Example => (
+            dir.join(EXAMPLES_FILE),
+            render_yaml(
+                &header("Examples"),
+                &ExamplesFile {
+                    examples: kb.examples.clone(),
+                },
+            ),
+        ),
+        super::ItemKind::Rule => (
+            dir.join(RULES_FILE),
+            render_yaml(
+                &header("Business rules"),
+                &RulesFile {
+                    rules: kb.rules.clone(),
+                },
+            ),
+        ),
+    };
+    let text = text.with_context(|| format!("cannot serialize {}", path.display()))?;
+    PreparedFile::write(&path, &text)
+}
+
+/// A file's new contents, synced to a temporary file beside it, waiting to be renamed over it.
+/// Dropped without [`PreparedFile::commit`], the temporary file is removed.
+#[derive(Debug)]
+pub struct PreparedFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl PreparedFile {
+    fn write(path: &Path, contents: &str) -> anyhow::Result<Self> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            file_name(path),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let prepared = Self {
+            tmp,
+            path: path.to_path_buf(),
+            committed: false,
+        };
+        (|| {
+            let mut file = fs::File::create_new(&prepared.tmp)?;
+            file.write_all(contents.as_bytes())?;
+            file.sync_all()
+        })()
+        .with_context(|| format!("cannot write {}", prepared.tmp.display()))?;
+        Ok(prepared)
     }
-    sync_dir(dir)
+
+    /// Renames the new contents over the file and syncs the folder: from here on the change
+    /// is durable. Errors: the rename or the folder sync fails (the old file is then intact
+    /// unless only the sync failed).
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.committed = true;
+        sync_dir(self.path.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+impl Drop for PreparedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("knowledge")
+}
+
+/// Removes the temporary files a killed writer left in a domain folder (`.tables.yml.*.tmp`
+/// and the like); returns how many. A knowledge folder has one writer, the one querent whose
+/// curator opens it, so any such file at start-up is an orphan.
+pub fn remove_orphan_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let prefixes = [TABLES_FILE, EXAMPLES_FILE, RULES_FILE].map(|f| format!(".{f}."));
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".tmp")
+            && prefixes.iter().any(|p| name.starts_with(p))
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Makes the renames inside `dir` durable.
@@ -238,9 +335,13 @@ fn issue(source: String, message: String) -> LoadIssue {
 }
 
 fn write_yaml<T: Serialize>(path: &Path, header: &str, value: &T) -> anyhow::Result<()> {
-    let body = serde_norway::to_string(value)
+    let text = render_yaml(header, value)
         .with_context(|| format!("cannot serialize {}", path.display()))?;
-    write_atomic(path, &format!("{header}{body}"))
+    write_atomic(path, &text)
+}
+
+fn render_yaml<T: Serialize>(header: &str, value: &T) -> Result<String, serde_norway::Error> {
+    Ok(format!("{header}{}", serde_norway::to_string(value)?))
 }
 
 /// Writes `contents` to a temporary file next to `path`, syncs it and renames it over `path`,

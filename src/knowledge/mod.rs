@@ -11,6 +11,7 @@ pub mod curation;
 pub mod dbt;
 pub mod files;
 pub mod introspect;
+pub mod reconcile;
 pub mod regression;
 pub mod suggestions;
 pub mod values;

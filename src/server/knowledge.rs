@@ -3,8 +3,10 @@
 //! examples and their review.
 //!
 //! This room translates HTTP to the [`Curator`] and back, and checks the API key: writes need
-//! `Authorization: Bearer KEY` (compared in constant time); reads are open unless
-//! `--key-for-reads`; with no key configured every write is refused (`writes_disabled`).
+//! `Authorization: Bearer KEY`, the shared key or a named curator key (each compared in
+//! constant time); reads are open unless `--key-for-reads`; with no key configured every write
+//! is refused (`writes_disabled`). A change is recorded under the named key's name, or, with
+//! the shared key, under the `X-Querent-User` header (else `api`).
 //! Feedback is open: it only suggests, and nothing suggested answers questions until approved.
 //! Item bodies are the knowledge items' own JSON (see `TableDoc`, `Example`, `BusinessRule`),
 //! flat, with `database` (create) or `version` (update; or an `If-Match` header) beside them.
@@ -21,15 +23,26 @@ use super::errors::ApiError;
 use crate::error::QuerentError;
 use crate::knowledge::curation::{Curator, WriteOutcome};
 use crate::knowledge::ItemKind;
+use crate::settings::keys::CuratorKeys;
 use crate::settings::Secret;
 
 /// Who may do what.
 #[derive(Clone)]
 pub struct Access {
-    /// The key writes need; none: writes are disabled.
+    /// The shared key; with no key at all (shared or named), writes are disabled.
     pub api_key: Option<Secret>,
-    /// Reads need the key too.
+    /// Named curator keys: a write made with one is recorded under its name.
+    pub named_keys: CuratorKeys,
+    /// Reads need a key too.
     pub key_for_reads: bool,
+}
+
+/// Who a request's key says it comes from.
+enum Caller {
+    /// The shared key: the `X-Querent-User` header names the person, unauthenticated.
+    Shared,
+    /// A named key: its name, authenticated.
+    Named(String),
 }
 
 impl Access {
@@ -41,26 +54,40 @@ impl Access {
             .map(str::trim)
     }
 
-    fn key_matches(&self, req: &Request) -> bool {
-        match (&self.api_key, Self::presented(req)) {
-            (Some(key), Some(given)) => bool::from(key.expose().as_bytes().ct_eq(given.as_bytes())),
-            _ => false,
+    /// The caller whose key the request presents. Every configured key is compared, each in
+    /// constant time, whatever matched before.
+    fn caller(&self, req: &Request) -> Option<Caller> {
+        let given = Self::presented(req)?.as_bytes();
+        let mut found = None;
+        if let Some(key) = &self.api_key {
+            if bool::from(key.expose().as_bytes().ct_eq(given)) {
+                found = Some(Caller::Shared);
+            }
         }
+        for (name, key) in self.named_keys.iter() {
+            if bool::from(key.expose().as_bytes().ct_eq(given)) {
+                found = Some(Caller::Named(name.to_string()));
+            }
+        }
+        found
     }
 
-    /// Errors: `writes_disabled` (403) with no key configured, `unauthorized` (401) without it.
-    fn check_write(&self, req: &Request) -> Result<(), QuerentError> {
-        if self.api_key.is_none() {
+    /// Who the write is by: the named key's name, else the `X-Querent-User` header, else `api`.
+    ///
+    /// Errors: `writes_disabled` (403) with no key configured, `unauthorized` (401) without one.
+    fn check_write(&self, req: &Request) -> Result<String, QuerentError> {
+        if self.api_key.is_none() && self.named_keys.is_empty() {
             return Err(QuerentError::WritesDisabled);
         }
-        if !self.key_matches(req) {
-            return Err(QuerentError::Unauthorized);
+        match self.caller(req) {
+            Some(Caller::Named(name)) => Ok(name),
+            Some(Caller::Shared) => Ok(header_user(req)),
+            None => Err(QuerentError::Unauthorized),
         }
-        Ok(())
     }
 
     fn check_read(&self, req: &Request) -> Result<(), QuerentError> {
-        if self.key_for_reads && !self.key_matches(req) {
+        if self.key_for_reads && self.caller(req).is_none() {
             return Err(QuerentError::Unauthorized);
         }
         Ok(())
@@ -117,7 +144,7 @@ pub enum Accepted {
     Accepted(Json<serde_json::Value>),
 }
 
-fn who(req: &Request) -> String {
+fn header_user(req: &Request) -> String {
     req.headers()
         .get("x-querent-user")
         .and_then(|v| v.to_str().ok())
@@ -214,10 +241,10 @@ impl KnowledgeApi {
         kind: Path<KindParam>,
         body: Json<serde_json::Value>,
     ) -> Result<Created, ApiError> {
-        self.access.check_write(req)?;
+        let who = self.access.check_write(req)?;
         let mut item = body.0;
         let database = take_string(&mut item, "database");
-        let (curator, who) = (self.curator.clone(), who(req));
+        let curator = self.curator.clone();
         let outcome =
             blocking(move || curator.create(kind.0.into(), database.as_deref(), item, &who))
                 .await?;
@@ -234,11 +261,11 @@ impl KnowledgeApi {
         id: Path<String>,
         body: Json<serde_json::Value>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
-        self.access.check_write(req)?;
+        let who = self.access.check_write(req)?;
         let mut item = body.0;
         let version = version(req, take_string(&mut item, "version"))?;
         take_string(&mut item, "database");
-        let (curator, who) = (self.curator.clone(), who(req));
+        let curator = self.curator.clone();
         let outcome =
             blocking(move || curator.update(kind.0.into(), &id.0, &version, item, &who)).await?;
         Ok(Json(outcome_json(outcome)))
@@ -253,9 +280,9 @@ impl KnowledgeApi {
         id: Path<String>,
         version: Query<Option<String>>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
-        self.access.check_write(req)?;
+        let who = self.access.check_write(req)?;
         let version = self::version(req, version.0)?;
-        let (curator, who) = (self.curator.clone(), who(req));
+        let curator = self.curator.clone();
         let outcome =
             blocking(move || curator.delete(kind.0.into(), &id.0, &version, &who)).await?;
         Ok(Json(outcome_json(outcome)))
@@ -285,8 +312,8 @@ impl KnowledgeApi {
         req: &Request,
         seq: Path<u64>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
-        self.access.check_write(req)?;
-        let (curator, who) = (self.curator.clone(), who(req));
+        let who = self.access.check_write(req)?;
+        let curator = self.curator.clone();
         let outcome = blocking(move || curator.revert(seq.0, &who)).await?;
         Ok(Json(outcome_json(outcome)))
     }
@@ -329,8 +356,8 @@ impl KnowledgeApi {
     /// Approve a suggestion: it becomes an example (validated like any other).
     #[oai(path = "/knowledge/suggestions/:id/approve", method = "post")]
     async fn approve(&self, req: &Request, id: Path<String>) -> Result<Created, ApiError> {
-        self.access.check_write(req)?;
-        let (curator, who) = (self.curator.clone(), who(req));
+        let who = self.access.check_write(req)?;
+        let curator = self.curator.clone();
         let outcome = blocking(move || curator.approve(&id.0, &who)).await?;
         Ok(Created::Created(Json(outcome_json(outcome))))
     }

@@ -46,6 +46,11 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
             .api_key
             .clone()
             .filter(|k| !k.expose().trim().is_empty()),
+        named_keys: match &settings.api_keys {
+            Some(keys) => crate::settings::keys::CuratorKeys::parse(keys)
+                .map_err(|e| anyhow::anyhow!("QUERENT_API_KEYS / --api-keys: {e}"))?,
+            None => Default::default(),
+        },
         key_for_reads: settings.key_for_reads,
     };
     let service = api_service(engine, curator, access);

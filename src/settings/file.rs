@@ -3,7 +3,8 @@
 //!
 //! Top-level keys are settings (`data_dir = ".querent"` is `QUERENT_DATA_DIR`); keys of the
 //! `[llm]` table are the LLM's (`[llm] model = "llama3.1"` is `QUERENT_LLM_MODEL`, `api_key` is
-//! `OPENAI_API_KEY`). [`apply`] exports each key whose variable is not set already, before clap
+//! `OPENAI_API_KEY`); the `[api_keys]` table (`alice = "KEY"`) is `QUERENT_API_KEYS`, the named
+//! curator keys. [`apply`] exports each key whose variable is not set already, before clap
 //! reads flags and environment, so the order is: defaults < file < environment < flags.
 
 use std::path::Path;
@@ -26,6 +27,9 @@ pub fn env_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
                     };
                     out.push((name, scalar(&format!("llm.{k}"), v)?));
                 }
+            }
+            toml::Value::Table(inner) if key == "api_keys" => {
+                out.push(("QUERENT_API_KEYS".into(), named_keys(inner)?))
             }
             v => out.push((
                 format!("QUERENT_{}", key.to_ascii_uppercase()),
@@ -67,6 +71,19 @@ pub fn path_from_args(args: &[String]) -> Option<std::path::PathBuf> {
     std::env::var_os("QUERENT_CONFIG").map(Into::into)
 }
 
+/// The `[api_keys]` table (`alice = "KEY"`) as `QUERENT_API_KEYS`' `alice=KEY,...`; errors
+/// name the entry, never its key.
+fn named_keys(table: &toml::Table) -> anyhow::Result<String> {
+    let mut pairs = Vec::with_capacity(table.len());
+    for (name, key) in table {
+        match key {
+            toml::Value::String(k) if !k.contains(',') => pairs.push(format!("{name}={k}")),
+            _ => anyhow::bail!("'api_keys.{name}' must be a string without commas"),
+        }
+    }
+    Ok(pairs.join(","))
+}
+
 fn scalar(key: &str, v: &toml::Value) -> anyhow::Result<String> {
     Ok(match v {
         toml::Value::String(s) => s.clone(),
@@ -97,6 +114,23 @@ mod tests {
         assert_eq!(get("QUERENT_LLM_MODEL"), Some("llama3.1"));
         assert_eq!(get("OPENAI_API_KEY"), Some("sk-x"));
         assert_eq!(get("QUERENT_LLM_TIMEOUT_MS"), Some("1500"));
+    }
+
+    #[test]
+    fn the_api_keys_table_becomes_the_named_keys_variable_and_a_bad_key_is_not_shown() {
+        let pairs = env_pairs("[api_keys]\nalice = \"k-1\"\nbob = \"k-2\"\n").unwrap();
+        assert_eq!(
+            pairs,
+            vec![(
+                "QUERENT_API_KEYS".to_string(),
+                "alice=k-1,bob=k-2".to_string()
+            )]
+        );
+        let pairs = env_pairs("api_keys = \"carol=k-3\"\n").unwrap();
+        assert_eq!(pairs[0], ("QUERENT_API_KEYS".into(), "carol=k-3".into()));
+        let e = env_pairs("[api_keys]\nalice = \"se,cret\"\n").unwrap_err();
+        assert!(e.to_string().contains("api_keys.alice"), "{e}");
+        assert!(!e.to_string().contains("se,cret"), "{e}");
     }
 
     #[test]
