@@ -415,6 +415,7 @@ fn is_structural(w: &str) -> bool {
         "descending",
         "ascending",
         "alphabetical",
+        "alphabetic",
         "alphabetically",
         "decreasing",
         "increasing",
@@ -1718,11 +1719,12 @@ impl<'a> Builder<'a> {
                 .chain(f.group_by.iter().copied())
                 .collect()
         };
-        // the subject first: its namesake is the likeliest meaning
+        // the subject first when the question names it: its namesake is the likeliest meaning
         let mut tables: Vec<usize> = Vec::new();
         for t in self
             .f
             .subject
+            .filter(|s| named.contains(s))
             .into_iter()
             .chain(fixed.iter().copied())
             .chain(cols(&self.f).into_iter().map(|c| c.table))
@@ -1791,6 +1793,47 @@ impl<'a> Builder<'a> {
             self.f.notes.push(format!(
                 "columns of {} read from a table already in the query",
                 self.schema.tables[t].name
+            ));
+        }
+    }
+
+    /// A grouped query shows each group once: a numeric measure shown beside the groups, not
+    /// grouped and not a key, takes the aggregate the question names ("total sales by country":
+    /// `SUM(total)`; "average track length by genre": `AVG(milliseconds)`).
+    fn aggregate_grouped_measures(&mut self) {
+        if self.f.group_by.is_empty() {
+            return;
+        }
+        let cue = self.a.tokens.iter().find_map(|t| match t.lower.as_str() {
+            "average" | "avg" | "mean" => Some(AggFunc::Avg),
+            "total" | "sum" => Some(AggFunc::Sum),
+            _ => None,
+        });
+        let Some(agg) = cue else { return };
+        if self.f.select.iter().any(|t| t.agg.is_some()) {
+            return;
+        }
+        let group_by = self.f.group_by.clone();
+        let mut changed = Vec::new();
+        for t in self.f.select.iter_mut() {
+            if let Measure::Column(c) = t.measure {
+                let numeric = self.schema.tables[c.table].columns[c.column]
+                    .kind()
+                    .is_numeric();
+                let key = self.schema.tables[c.table].primary_key.iter().any(|p| {
+                    p.eq_ignore_ascii_case(&self.schema.tables[c.table].columns[c.column].name)
+                }) || self.graph.edges.iter().any(|e| e.a == c || e.b == c);
+                if numeric && !key && !group_by.contains(&c) {
+                    t.agg = Some(agg);
+                    changed.push(c);
+                }
+            }
+        }
+        for c in changed {
+            self.f.notes.push(format!(
+                "{:?} of {} per group",
+                agg,
+                self.col_name(c)
             ));
         }
     }
@@ -2999,6 +3042,7 @@ impl<'a> Builder<'a> {
                 "increasing",
                 "alphabetical",
                 "alphabetically",
+                "alphabetic",
                 "order",
                 "according",
                 "to",
@@ -3058,7 +3102,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
             }
-            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
                 // "how many ... in descending order": the count orders
                 if self.a.has(crate::question::Intent::Count)
                     || self.a.has(crate::question::Intent::Average)
@@ -3078,7 +3122,12 @@ impl<'a> Builder<'a> {
                         && i > 0
                         && matches!(
                             self.w(i - 1),
-                            "descending" | "ascending" | "increasing" | "decreasing" | "reverse"
+                            "descending"
+                                | "ascending"
+                                | "increasing"
+                                | "decreasing"
+                                | "reverse"
+                                | "alphabetic"
                         )
                 {
                     // "list the total scores in ascending order": the first column shown orders
@@ -3095,7 +3144,7 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
-            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
                 // ordered by the first text column shown (decided after the select list)
                 self.f.notes.push("alphabetical order".into());
                 self.f.order.push((
@@ -4250,6 +4299,7 @@ impl<'a> Builder<'a> {
                 true
             }
         });
+        self.aggregate_grouped_measures();
         // coverage and unmapped words
         let mut content = 0usize;
         let mut unmapped = Vec::new();
