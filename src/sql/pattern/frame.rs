@@ -730,6 +730,8 @@ struct Builder<'a> {
     /// "greater than that of some X in Y": the quantifier's token, the column, the comparison
     /// and the aggregate; the conditions read after the token go into its subquery.
     than_some: Option<(usize, ColRef, CmpOp, AggFunc)>,
+    /// Columns chosen beforehand for an alternative reading.
+    overridden: Vec<ColRef>,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -774,6 +776,7 @@ pub fn build_frame_with(
         group_tables: Vec::new(),
         listing: None,
         than_some: None,
+        overridden: overrides.values().copied().collect(),
     };
     b.run();
     b.f
@@ -1742,6 +1745,10 @@ impl<'a> Builder<'a> {
             }
             let current = cols(&self.f);
             let mine: Vec<ColRef> = current.iter().copied().filter(|c| c.table == t).collect();
+            // an alternative reading's column is the point of that reading: it stays
+            if mine.iter().any(|c| self.overridden.contains(c)) {
+                continue;
+            }
             let mut map: Vec<(ColRef, ColRef)> = Vec::new();
             for c in &mine {
                 let name = self.schema.tables[t].columns[c.column].name.to_lowercase();
@@ -1803,6 +1810,45 @@ impl<'a> Builder<'a> {
     fn aggregate_grouped_measures(&mut self) {
         if self.f.group_by.is_empty() {
             return;
+        }
+        // "for each city, the highest latitude of its stations": the extreme per group, not the
+        // one row of the largest
+        let each = self
+            .a
+            .tokens
+            .iter()
+            .any(|t| matches!(t.lower.as_str(), "each" | "every" | "per"));
+        if each
+            && self.f.limit == Some(1)
+            && self.f.order.len() == 1
+            && self.f.having.is_none()
+            && self.f.select.iter().all(|t| t.agg.is_none())
+        {
+            if let (
+                Term {
+                    agg: None,
+                    measure: Measure::Column(c),
+                    ..
+                },
+                desc,
+            ) = self.f.order[0].clone()
+            {
+                if !self.f.group_by.contains(&c) {
+                    let agg = if desc { AggFunc::Max } else { AggFunc::Min };
+                    self.f.select.retain(|t| t.measure != Measure::Column(c));
+                    self.f.select.push(Term {
+                        agg: Some(agg),
+                        distinct: false,
+                        measure: Measure::Column(c),
+                    });
+                    self.f.order.clear();
+                    self.f.limit = None;
+                    self.f
+                        .notes
+                        .push(format!("{:?} of {} per group", agg, self.col_name(c)));
+                    return;
+                }
+            }
         }
         let cue = self.a.tokens.iter().find_map(|t| match t.lower.as_str() {
             "average" | "avg" | "mean" => Some(AggFunc::Avg),
@@ -2812,7 +2858,19 @@ impl<'a> Builder<'a> {
                 // "services that have never been used": no table named after the negation; the
                 // one table that refers to the subject (or the one whose name the words after
                 // the negation share) holds the rows that have it
-                if let Some((outer, inner)) = self.referring_table(subject, i + 1, (i + 5).min(n)) {
+                let mut v = i + 1;
+                while v < n && matches!(self.w(v), "been" | "be" | "ever" | "yet" | "once") {
+                    v += 1;
+                }
+                // a verb follows ("never been used", "don't participate"), not a noun phrase
+                // ("without the letter M", which another reading explains)
+                let verb = v < n
+                    && !self.explained[i]
+                    && !matches!(self.w(v), "the" | "a" | "an" | "any" | "letter" | "letters");
+                if let Some((outer, inner)) = verb
+                    .then(|| self.referring_table(subject, i + 1, (i + 5).min(n)))
+                    .flatten()
+                {
                     self.mark(i, i + 1);
                     self.f.conds.push(Cond::InSub {
                         outer,
@@ -3130,6 +3188,24 @@ impl<'a> Builder<'a> {
                                 | "alphabetic"
                         )
                 {
+                    // "sorted by the channel rating": a column a little further on
+                    let further = (i + 1..n.min(i + 8)).find_map(|k| {
+                        self.span_index_at(k).filter(|&si| {
+                            self.is_column_span(si) && !self.is_table_span(si) && !self.used[si]
+                        })
+                    });
+                    if let Some(si) = further {
+                        if let Some(c) = self.resolve_column(si) {
+                            self.use_span(si);
+                            self.f.order.push((Term::col(c), desc));
+                            self.f.notes.push(format!(
+                                "ordered by {}{}",
+                                self.col_name(c),
+                                if desc { " descending" } else { "" }
+                            ));
+                            continue;
+                        }
+                    }
                     // "list the total scores in ascending order": the first column shown orders
                     // (decided after the select list); "the customer who ordered most" does not
                     self.f.notes.push("ordered by the column shown".into());
