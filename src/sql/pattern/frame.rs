@@ -1745,10 +1745,8 @@ impl<'a> Builder<'a> {
             }
             let current = cols(&self.f);
             let mine: Vec<ColRef> = current.iter().copied().filter(|c| c.table == t).collect();
-            // an alternative reading's column is the point of that reading: it stays
-            if mine.iter().any(|c| self.overridden.contains(c)) {
-                continue;
-            }
+            // an alternative reading's column is the point of that reading: it stays, but for a
+            // key's copy (the same value through a join edge)
             let mut map: Vec<(ColRef, ColRef)> = Vec::new();
             for c in &mine {
                 let name = self.schema.tables[t].columns[c.column].name.to_lowercase();
@@ -1762,10 +1760,21 @@ impl<'a> Builder<'a> {
                             column: ci,
                         })
                 });
+                let same_value = |x: ColRef| {
+                    self.graph
+                        .edges
+                        .iter()
+                        .any(|e| (e.a == *c && e.b == x) || (e.a == x && e.b == *c))
+                };
                 match target {
                     // a namesake already shown is another thing shown twice ("names of
                     // students and of teachers"): keep both
-                    Some(x) if !current.contains(&x) => map.push((*c, x)),
+                    Some(x)
+                        if !current.contains(&x)
+                            && (!self.overridden.contains(c) || same_value(x)) =>
+                    {
+                        map.push((*c, x))
+                    }
                     _ => break,
                 }
             }
@@ -2865,7 +2874,7 @@ impl<'a> Builder<'a> {
                 // a verb follows ("never been used", "don't participate"), not a noun phrase
                 // ("without the letter M", which another reading explains)
                 let verb = v < n
-                    && !self.explained[i]
+                    && !self.f.conds.iter().any(|c| matches!(c, Cond::Like { negated: true, .. }))
                     && !matches!(self.w(v), "the" | "a" | "an" | "any" | "letter" | "letters");
                 if let Some((outer, inner)) = verb
                     .then(|| self.referring_table(subject, i + 1, (i + 5).min(n)))
@@ -3076,17 +3085,35 @@ impl<'a> Builder<'a> {
             let w = self.w(i);
             // "listed descending by the time they took office"
             let directed_by = matches!(w, "descending" | "ascending") && self.w(i + 1) == "by";
+            // "in descending order" is an order even where an `orders` table is linked
+            let directed_order = w == "order"
+                && i > 0
+                && matches!(
+                    self.w(i - 1),
+                    "descending"
+                        | "ascending"
+                        | "increasing"
+                        | "decreasing"
+                        | "reverse"
+                        | "alphabetic"
+                        | "alphabetical"
+                );
             if !(matches!(
                 w,
                 "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
             ) || directed_by)
-                || self.span_index_at(i).is_some()
+                || self.span_index_at(i).is_some() && !directed_order
                 || !self.f.order.is_empty()
             {
                 continue;
             }
             let desc = self.descending_words();
             self.mark(i, i + 1);
+            if directed_order {
+                if let Some(si) = self.span_index_at(i) {
+                    self.used[si] = true;
+                }
+            }
             let skip = [
                 "by",
                 "of",
