@@ -478,8 +478,14 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
             if let Some(q) = second {
                 range = (Some(p.start), Some(q.end), p.grain, q.next, false);
             } else {
+                // "in or after 2005", "on or before 1 May": the point itself is in the range
+                let inclusive = i >= 2
+                    && tokens[i - 1].lower == "or"
+                    && matches!(tokens[i - 2].lower.as_str(), "in" | "on" | "at" | "during");
                 match lead {
                     Some("since" | "from" | "starting") => range.1 = None,
+                    Some("after") if inclusive => range = (Some(p.start), None, p.grain, p.next, false),
+                    Some("before") if inclusive => range = (None, Some(p.end), p.grain, p.next, false),
                     Some("after") => range = (Some(p.end), None, p.grain, p.next, false),
                     Some("before") => range = (None, Some(p.start), p.grain, p.next, false),
                     Some("until" | "till" | "through") => {

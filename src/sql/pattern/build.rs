@@ -183,9 +183,14 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             CmpOp::Eq,
             Expr::Lit(Literal::Number(month.to_string())),
         ),
-        Cond::CmpAgg { col, op, agg } => {
+        Cond::CmpAgg {
+            col,
+            op,
+            agg,
+            conds,
+        } => {
             let t = &schema.tables[col.table];
-            let sub = Select {
+            let mut sub = Select {
                 items: vec![SelectItem {
                     expr: Expr::Agg {
                         func: *agg,
@@ -197,6 +202,19 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
                 from: t.name.clone(),
                 ..Default::default()
             };
+            if !conds.is_empty() {
+                let mut tables = vec![col.table];
+                for c in conds {
+                    tables.extend(c.columns().into_iter().map(|x| x.table));
+                }
+                tables.dedup();
+                if let Ok(plan) = graph.plan(schema, &tables) {
+                    sub.joins = joins_of(schema, &plan);
+                }
+                sub.filter = Some(Expr::And(
+                    conds.iter().map(|c| cond_expr(schema, graph, c)).collect(),
+                ));
+            }
             Expr::cmp(
                 col_expr(schema, *col),
                 *op,

@@ -98,11 +98,13 @@ pub enum Cond {
     },
     /// The month of a date column.
     Month { col: ColRef, month: u32 },
-    /// `col op (SELECT agg(col) FROM its table)` ("above average", the argmax of an aggregate).
+    /// `col op (SELECT agg(col) FROM its table [JOIN ..] [WHERE conds])` ("above average", the
+    /// argmax of an aggregate, "greater than that of some instructor in Biology").
     CmpAgg {
         col: ColRef,
         op: CmpOp,
         agg: AggFunc,
+        conds: Vec<Cond>,
     },
     /// `outer [NOT] IN (SELECT inner FROM inner's table [JOIN ..] [WHERE conds])`.
     InSub {
@@ -413,6 +415,7 @@ fn is_structural(w: &str) -> bool {
         "descending",
         "ascending",
         "alphabetical",
+        "alphabetic",
         "alphabetically",
         "decreasing",
         "increasing",
@@ -724,6 +727,11 @@ struct Builder<'a> {
     group_tables: Vec<(usize, ColRef)>,
     /// The name column shown when the question asks for the rows of a table themselves.
     listing: Option<ColRef>,
+    /// "greater than that of some X in Y": the quantifier's token, the column, the comparison
+    /// and the aggregate; the conditions read after the token go into its subquery.
+    than_some: Option<(usize, ColRef, CmpOp, AggFunc)>,
+    /// Columns chosen beforehand for an alternative reading.
+    overridden: Vec<ColRef>,
 }
 
 /// Builds the frame of a question from its analysis, links and the business rules it calls up.
@@ -767,6 +775,8 @@ pub fn build_frame_with(
         cond_tokens: HashMap::new(),
         group_tables: Vec::new(),
         listing: None,
+        than_some: None,
+        overridden: overrides.values().copied().collect(),
     };
     b.run();
     b.f
@@ -951,6 +961,24 @@ impl<'a> Builder<'a> {
                 _ => None,
             })
             .collect();
+        // among namesakes of other tables, the one nearest the subject along the join graph
+        // ("total sales by country" of invoices: the customer's country, not their support
+        // rep's)
+        if let (Some(subject), true) = (self.f.subject, cands.len() > 1) {
+            let top = cands.iter().map(|x| x.0).fold(f32::MIN, f32::max);
+            for (s, col) in cands.iter_mut() {
+                if *s < top - 0.05 || col.table == subject {
+                    continue;
+                }
+                let hops = self
+                    .graph
+                    .plan(self.schema, &[subject, col.table])
+                    .map(|p| p.steps.len())
+                    .unwrap_or(4)
+                    .min(4);
+                *s -= 0.01 * hops as f32;
+            }
+        }
         cands.sort_by(|x, y| y.0.total_cmp(&x.0));
         let c = cands.first().map(|x| x.1)?;
         self.span_col.insert(si, c);
@@ -1100,6 +1128,7 @@ impl<'a> Builder<'a> {
         // 3. filters: values, numbers, dates, negated existence
         let like_tokens = self.like_pass();
         self.above_average();
+        self.than_quantified();
         self.values(&like_tokens);
         self.numbers();
         self.times();
@@ -1345,6 +1374,16 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// "except (for those)", "excluding", "without" before token `i` in the same clause: the
+    /// condition that follows names the rows to leave out. Its token.
+    fn exception_before(&self, i: usize) -> Option<usize> {
+        (1..=8)
+            .filter(|&k| i >= k)
+            .map(|k| i - k)
+            .take_while(|&k| !matches!(self.w(k), "and" | "or" | "but" | "," | ";"))
+            .find(|&k| matches!(self.w(k), "except" | "excluding" | "without"))
+    }
+
     /// A verbal negation before token `i` ("have not produced", "never took", "without"), its token.
     fn verbal_negation_before(&self, i: usize, window: usize) -> Option<usize> {
         (1..=window).filter(|&k| i >= k).map(|k| i - k).find(|&k| {
@@ -1530,7 +1569,7 @@ impl<'a> Builder<'a> {
                 "below" | "under" | "lower" | "less" | "smaller" | "fewer" | "younger" => CmpOp::Lt,
                 _ => continue,
             };
-            let after = self.next_span(i + 1, 2, &["of", "the"]);
+            let after = self.next_span(i + 1, 3, &["of", "the", "number", "amount"]);
             let before = self.prev_span(
                 k - 1,
                 3,
@@ -1559,9 +1598,328 @@ impl<'a> Builder<'a> {
                     col,
                     op,
                     agg: AggFunc::Avg,
+                    conds: vec![],
                 });
             }
         }
+    }
+
+    /// "salary greater than that of some instructor in Biology", "a higher resolution than
+    /// some songs in English": the column compared with its smallest (largest, for "less than
+    /// some") value among the rows the rest of the clause describes.
+    fn than_quantified(&mut self) {
+        let n = self.n();
+        for i in 1..n {
+            if self.w(i) != "than" {
+                continue;
+            }
+            let mut k = i + 1;
+            while k < n && matches!(self.w(k), "that" | "those" | "of" | "the") {
+                k += 1;
+            }
+            let quant = self.w(k).to_string();
+            if !matches!(quant.as_str(), "some" | "any") {
+                continue;
+            }
+            // the comparative: right before "than", or before the compared column
+            let (cw_at, col_span) = if self.span_index_at(i - 1).is_some_and(|si| {
+                self.is_column_span(si) && !self.is_table_span(si)
+            }) {
+                let si = self.span_index_at(i - 1).expect("checked");
+                (self.span(si).start.saturating_sub(1), Some(si))
+            } else {
+                (i - 1, None)
+            };
+            let op = match self.w(cw_at) {
+                "more" | "greater" | "higher" | "larger" | "bigger" | "older" | "later"
+                | "longer" | "taller" | "heavier" | "after" | "above" => CmpOp::Gt,
+                "less" | "fewer" | "lower" | "smaller" | "younger" | "earlier" | "shorter"
+                | "lighter" | "cheaper" | "before" | "below" => CmpOp::Lt,
+                _ => continue,
+            };
+            let col_span = col_span.or_else(|| {
+                self.prev_span(
+                    cw_at,
+                    3,
+                    &["is", "are", "was", "were", "with", "has", "have", "a", "an", "the"],
+                )
+                .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+            });
+            let col = match col_span {
+                Some(p) => {
+                    let c = self.resolve_column(p);
+                    self.use_span(p);
+                    c
+                }
+                None => adjective_attrs(self.w(cw_at)).and_then(|a| {
+                    self.attribute_column(a, &self.focus_tables())
+                        .map(|(c, dir)| (c, dir))
+                        .filter(|(_, dir)| *dir == a[0].1)
+                        .map(|x| x.0)
+                }),
+            };
+            let Some(col) = col else { continue };
+            let agg = match (quant.as_str(), op) {
+                ("some", CmpOp::Lt) => AggFunc::Max,
+                _ => AggFunc::Min,
+            };
+            self.mark(cw_at, k + 1);
+            // the rows compared with are of the column's own table ("some instructor")
+            if let Some(si) = self.next_span(k + 1, 1, &[]) {
+                if self.span_table(si) == Some(col.table) {
+                    self.use_span(si);
+                }
+            }
+            self.f.notes.push(format!(
+                "{} compared with the {:?} of the rows after '{}'",
+                self.col_name(col),
+                agg,
+                quant
+            ));
+            self.than_some = Some((k, col, op, agg));
+            return;
+        }
+    }
+
+    /// Fewer tables for the same columns: a table the question does not name, whose shown
+    /// columns all have a namesake in another table of the query (a foreign key and the key it
+    /// points to, a copied attribute), is left out and its columns read from that table
+    /// ("the first and last names of students" reads both from the student table, not the last
+    /// name from a joined faculty table).
+    fn consolidate_tables(&mut self) {
+        let named: Vec<usize> = self.mentioned_tables().into_iter().map(|x| x.1).collect();
+        let mut fixed: Vec<usize> = self.f.tables.clone();
+        for c in self.f.conds.iter().chain(self.f.excluded.iter()) {
+            fixed.extend(c.columns().into_iter().map(|x| x.table));
+        }
+        if let Some((_, a, b)) = &self.f.combine {
+            for c in a.iter().chain(b.iter()) {
+                fixed.extend(c.columns().into_iter().map(|x| x.table));
+            }
+        }
+        if let Some(h) = &self.f.having {
+            if let Measure::Column(c) = h.term.measure {
+                fixed.push(c.table);
+            }
+        }
+        if let Some(c) = self.f.group_by_year {
+            fixed.push(c.table);
+        }
+        let star = self.f.select.iter().any(|t| t.measure == Measure::Star)
+            || self.f.order.iter().any(|(t, _)| t.measure == Measure::Star)
+            || self.f.having.is_some();
+        if let Some(s) = self.f.subject.filter(|_| star) {
+            fixed.push(s);
+        }
+        let cols = |f: &Frame| -> Vec<ColRef> {
+            f.select
+                .iter()
+                .chain(f.order.iter().map(|(t, _)| t))
+                .filter_map(|t| match t.measure {
+                    Measure::Column(c) => Some(c),
+                    _ => None,
+                })
+                .chain(f.group_by.iter().copied())
+                .collect()
+        };
+        // the subject first when the question names it: its namesake is the likeliest meaning
+        let mut tables: Vec<usize> = Vec::new();
+        for t in self
+            .f
+            .subject
+            .filter(|s| named.contains(s))
+            .into_iter()
+            .chain(fixed.iter().copied())
+            .chain(cols(&self.f).into_iter().map(|c| c.table))
+        {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+        if tables.len() < 2 {
+            return;
+        }
+        for t in tables.clone() {
+            if fixed.contains(&t) || named.contains(&t) {
+                continue;
+            }
+            let current = cols(&self.f);
+            let mine: Vec<ColRef> = current.iter().copied().filter(|c| c.table == t).collect();
+            // an alternative reading's column is the point of that reading: it stays, but for a
+            // key's copy (the same value through a join edge)
+            let mut map: Vec<(ColRef, ColRef)> = Vec::new();
+            for c in &mine {
+                let name = self.schema.tables[t].columns[c.column].name.to_lowercase();
+                let target = tables.iter().filter(|&&u| u != t).find_map(|&u| {
+                    self.schema.tables[u]
+                        .columns
+                        .iter()
+                        .position(|x| x.name.to_lowercase() == name)
+                        .map(|ci| ColRef {
+                            table: u,
+                            column: ci,
+                        })
+                });
+                let same_value = |x: ColRef| {
+                    self.graph
+                        .edges
+                        .iter()
+                        .any(|e| (e.a == *c && e.b == x) || (e.a == x && e.b == *c))
+                };
+                match target {
+                    // a namesake already shown is another thing shown twice ("names of
+                    // students and of teachers"): keep both
+                    Some(x)
+                        if !current.contains(&x)
+                            && (!self.overridden.contains(c) || same_value(x)) =>
+                    {
+                        map.push((*c, x))
+                    }
+                    _ => break,
+                }
+            }
+            if mine.is_empty() || map.len() != mine.len() {
+                continue;
+            }
+            let swap = |c: &mut ColRef| {
+                if let Some((_, to)) = map.iter().find(|(from, _)| from == c) {
+                    *c = *to;
+                }
+            };
+            for term in self
+                .f
+                .select
+                .iter_mut()
+                .chain(self.f.order.iter_mut().map(|(t, _)| t))
+            {
+                if let Measure::Column(c) = &mut term.measure {
+                    swap(c);
+                }
+            }
+            for c in self.f.group_by.iter_mut() {
+                swap(c);
+            }
+            let mut seen = Vec::new();
+            self.f.group_by.retain(|c| {
+                let new = !seen.contains(c);
+                seen.push(*c);
+                new
+            });
+            tables.retain(|&u| u != t);
+            self.f.notes.push(format!(
+                "columns of {} read from a table already in the query",
+                self.schema.tables[t].name
+            ));
+        }
+    }
+
+    /// A grouped query shows each group once: a numeric measure shown beside the groups, not
+    /// grouped and not a key, takes the aggregate the question names ("total sales by country":
+    /// `SUM(total)`; "average track length by genre": `AVG(milliseconds)`).
+    fn aggregate_grouped_measures(&mut self) {
+        if self.f.group_by.is_empty() {
+            return;
+        }
+        // "for each city, the highest latitude of its stations": the extreme per group, not the
+        // one row of the largest
+        let each = self
+            .a
+            .tokens
+            .iter()
+            .any(|t| matches!(t.lower.as_str(), "each" | "every" | "per"));
+        if each
+            && self.f.limit == Some(1)
+            && self.f.order.len() == 1
+            && self.f.having.is_none()
+            && self.f.select.iter().all(|t| t.agg.is_none())
+        {
+            if let (
+                Term {
+                    agg: None,
+                    measure: Measure::Column(c),
+                    ..
+                },
+                desc,
+            ) = self.f.order[0].clone()
+            {
+                if !self.f.group_by.contains(&c) {
+                    let agg = if desc { AggFunc::Max } else { AggFunc::Min };
+                    self.f.select.retain(|t| t.measure != Measure::Column(c));
+                    self.f.select.push(Term {
+                        agg: Some(agg),
+                        distinct: false,
+                        measure: Measure::Column(c),
+                    });
+                    self.f.order.clear();
+                    self.f.limit = None;
+                    self.f
+                        .notes
+                        .push(format!("{:?} of {} per group", agg, self.col_name(c)));
+                    return;
+                }
+            }
+        }
+        let cue = self.a.tokens.iter().find_map(|t| match t.lower.as_str() {
+            "average" | "avg" | "mean" => Some(AggFunc::Avg),
+            "total" | "sum" => Some(AggFunc::Sum),
+            _ => None,
+        });
+        let Some(agg) = cue else { return };
+        if self.f.select.iter().any(|t| t.agg.is_some()) {
+            return;
+        }
+        let group_by = self.f.group_by.clone();
+        let mut changed = Vec::new();
+        for t in self.f.select.iter_mut() {
+            if let Measure::Column(c) = t.measure {
+                let numeric = self.schema.tables[c.table].columns[c.column]
+                    .kind()
+                    .is_numeric();
+                let key = self.schema.tables[c.table].primary_key.iter().any(|p| {
+                    p.eq_ignore_ascii_case(&self.schema.tables[c.table].columns[c.column].name)
+                }) || self.graph.edges.iter().any(|e| e.a == c || e.b == c);
+                if numeric && !key && !group_by.contains(&c) {
+                    t.agg = Some(agg);
+                    changed.push(c);
+                }
+            }
+        }
+        for c in changed {
+            self.f.notes.push(format!(
+                "{:?} of {} per group",
+                agg,
+                self.col_name(c)
+            ));
+        }
+    }
+
+    /// Moves the conditions read after "than some" into its subquery.
+    fn close_than_some(&mut self) {
+        let Some((tok, col, op, agg)) = self.than_some.take() else {
+            return;
+        };
+        let mut inner = Vec::new();
+        let mut kept = Vec::new();
+        let mut tokens = HashMap::new();
+        for (i, c) in std::mem::take(&mut self.f.conds).into_iter().enumerate() {
+            match self.cond_tokens.get(&i) {
+                Some(&t) if t > tok => inner.push(c),
+                t => {
+                    if let Some(&t) = t {
+                        tokens.insert(kept.len(), t);
+                    }
+                    kept.push(c);
+                }
+            }
+        }
+        self.f.conds = kept;
+        self.cond_tokens = tokens;
+        self.f.conds.push(Cond::CmpAgg {
+            col,
+            op,
+            agg,
+            conds: inner,
+        });
     }
 
     fn values(&mut self, like_tokens: &[usize]) {
@@ -1921,6 +2279,14 @@ impl<'a> Builder<'a> {
             if m.token < skip_until {
                 continue;
             }
+            // "than that of some (at least one) instructor": the quantifier restated
+            if self.than_some.is_some_and(|(k, ..)| m.token > k && m.token <= k + 5)
+                && m.token >= 2
+                && self.w(m.token - 1) == "least"
+            {
+                self.mark(m.token - 2, m.token + 1);
+                continue;
+            }
             if self.span_index_at(m.token).is_some() {
                 continue;
             }
@@ -1953,7 +2319,10 @@ impl<'a> Builder<'a> {
             if let Some(attrs) = attrs {
                 if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
                     col = Some(c);
-                    if dir < 0 {
+                    // the comparison word already reads the adjective's first attribute
+                    // ("younger than 20": age < 20); a column of the opposite sense flips it
+                    // ("older than 1990" of a birth year: year < 1990)
+                    if dir != attrs[0].1 {
                         op = match op {
                             CmpOp::Gt => CmpOp::Lt,
                             CmpOp::Lt => CmpOp::Gt,
@@ -2146,14 +2515,21 @@ impl<'a> Builder<'a> {
                 self.mark(cmp_start, h.token + 1);
                 skip_until = h.token + 1;
             } else {
-                self.push_cond_at(
-                    m.token,
-                    Cond::Cmp {
-                        col: c,
-                        op,
-                        value: Self::number_literal(m.value),
-                    },
-                );
+                let cond = Cond::Cmp {
+                    col: c,
+                    op,
+                    value: Self::number_literal(m.value),
+                };
+                if let Some(k) = self.exception_before(cmp_start) {
+                    // "all home cities except for those having a driver older than 40"
+                    self.mark(k, k + 1);
+                    self.f.excluded.push(cond);
+                    self.f
+                        .notes
+                        .push(format!("rows with {} compared with {} left out", self.col_name(c), m.text));
+                } else {
+                    self.push_cond_at(m.token, cond);
+                }
                 self.mark(cmp_start, m.token + 1);
                 if matches!(self.w(m.token + 1), "or") {
                     self.mark(m.token + 1, m.token + 3);
@@ -2229,13 +2605,17 @@ impl<'a> Builder<'a> {
         {
             let start = r.start.map(|d| d.year());
             let end = r.end.map(|d| d.year() - 1);
-            self.f.conds.push(Cond::YearRange { col: c, start, end });
+            // at the range's token: "before 2000 or after 2010" joins by its "or"
+            self.push_cond_at(r.tokens.0, Cond::YearRange { col: c, start, end });
         } else {
-            self.f.conds.push(Cond::DateRange {
-                col: c,
-                start: r.start,
-                end: r.end,
-            });
+            self.push_cond_at(
+                r.tokens.0,
+                Cond::DateRange {
+                    col: c,
+                    start: r.start,
+                    end: r.end,
+                },
+            );
         }
         self.f
             .notes
@@ -2483,7 +2863,39 @@ impl<'a> Builder<'a> {
                 }
                 k += 1;
             }
-            let Some((si, t)) = target else { continue };
+            let Some((si, t)) = target else {
+                // "services that have never been used": no table named after the negation; the
+                // one table that refers to the subject (or the one whose name the words after
+                // the negation share) holds the rows that have it
+                let mut v = i + 1;
+                while v < n && matches!(self.w(v), "been" | "be" | "ever" | "yet" | "once") {
+                    v += 1;
+                }
+                // a verb follows ("never been used", "don't participate"), not a noun phrase
+                // ("without the letter M", which another reading explains)
+                let verb = v < n
+                    && !self.f.conds.iter().any(|c| matches!(c, Cond::Like { negated: true, .. }))
+                    && !matches!(self.w(v), "the" | "a" | "an" | "any" | "letter" | "letters");
+                if let Some((outer, inner)) = verb
+                    .then(|| self.referring_table(subject, i + 1, (i + 5).min(n)))
+                    .flatten()
+                {
+                    self.mark(i, i + 1);
+                    self.f.conds.push(Cond::InSub {
+                        outer,
+                        inner,
+                        conds: vec![],
+                        negated: true,
+                    });
+                    self.f.notes.push(format!(
+                        "negated existence: {} not in {} (the table that refers to it)",
+                        self.col_name(outer),
+                        self.col_name(inner)
+                    ));
+                    return;
+                }
+                continue;
+            };
             // the first edge on the path from the subject toward the target
             let Ok(plan) = self.graph.plan(self.schema, &[subject, t]) else {
                 continue;
@@ -2506,6 +2918,39 @@ impl<'a> Builder<'a> {
                 self.col_name(inner)
             ));
             return;
+        }
+    }
+
+    /// The key of `subject` and the column of the table that refers to it by a foreign key:
+    /// the only such table, or the one whose name shares a stem with the words in
+    /// `from..to`. `None` when the words there link to anything or no table is singled out.
+    fn referring_table(&self, subject: usize, from: usize, to: usize) -> Option<(ColRef, ColRef)> {
+        if (from..to).any(|k| self.span_index_at(k).is_some())
+            || (from..to).any(|k| self.a.tokens[k].kind != TokenKind::Word)
+        {
+            return None;
+        }
+        let mut children: Vec<(ColRef, ColRef)> = Vec::new();
+        for e in &self.graph.edges {
+            if e.b.table == subject
+                && e.a.table != subject
+                && !children.iter().any(|(_, a)| a.table == e.a.table)
+            {
+                children.push((e.b, e.a));
+            }
+        }
+        if children.len() == 1 {
+            return children.pop();
+        }
+        let words: Vec<&str> = (from..to).map(|k| self.a.tokens[k].stem.as_str()).collect();
+        let mut hits = children.into_iter().filter(|(_, a)| {
+            split_identifier(&self.schema.tables[a.table].name)
+                .iter()
+                .any(|p| words.contains(&stem(&p.to_lowercase()).as_str()))
+        });
+        match (hits.next(), hits.next()) {
+            (Some(x), None) => Some(x),
+            _ => None,
         }
     }
 
@@ -2626,6 +3071,10 @@ impl<'a> Builder<'a> {
                         | "best"
                         | "high"
                         | "large"
+                        | "big"
+                        | "great"
+                        | "many"
+                        | "more"
                 ))
         })
     }
@@ -2634,16 +3083,37 @@ impl<'a> Builder<'a> {
         let n = self.n();
         for i in 0..n {
             let w = self.w(i);
-            if !matches!(
+            // "listed descending by the time they took office"
+            let directed_by = matches!(w, "descending" | "ascending") && self.w(i + 1) == "by";
+            // "in descending order" is an order even where an `orders` table is linked
+            let directed_order = w == "order"
+                && i > 0
+                && matches!(
+                    self.w(i - 1),
+                    "descending"
+                        | "ascending"
+                        | "increasing"
+                        | "decreasing"
+                        | "reverse"
+                        | "alphabetic"
+                        | "alphabetical"
+                );
+            if !(matches!(
                 w,
                 "ordered" | "sorted" | "order" | "sort" | "ranked" | "arranged"
-            ) || self.span_index_at(i).is_some()
+            ) || directed_by)
+                || self.span_index_at(i).is_some() && !directed_order
                 || !self.f.order.is_empty()
             {
                 continue;
             }
             let desc = self.descending_words();
             self.mark(i, i + 1);
+            if directed_order {
+                if let Some(si) = self.span_index_at(i) {
+                    self.used[si] = true;
+                }
+            }
             let skip = [
                 "by",
                 "of",
@@ -2657,6 +3127,7 @@ impl<'a> Builder<'a> {
                 "increasing",
                 "alphabetical",
                 "alphabetically",
+                "alphabetic",
                 "order",
                 "according",
                 "to",
@@ -2716,7 +3187,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
             }
-            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
                 // "how many ... in descending order": the count orders
                 if self.a.has(crate::question::Intent::Count)
                     || self.a.has(crate::question::Intent::Average)
@@ -2730,10 +3201,53 @@ impl<'a> Builder<'a> {
                         },
                         desc,
                     ));
+                } else if matches!(self.w(i), "sorted" | "sort")
+                    || directed_by
+                    || self.w(i) == "order"
+                        && i > 0
+                        && matches!(
+                            self.w(i - 1),
+                            "descending"
+                                | "ascending"
+                                | "increasing"
+                                | "decreasing"
+                                | "reverse"
+                                | "alphabetic"
+                        )
+                {
+                    // "sorted by the channel rating": a column a little further on
+                    let further = (i + 1..n.min(i + 8)).find_map(|k| {
+                        self.span_index_at(k).filter(|&si| {
+                            self.is_column_span(si) && !self.is_table_span(si) && !self.used[si]
+                        })
+                    });
+                    if let Some(si) = further {
+                        if let Some(c) = self.resolve_column(si) {
+                            self.use_span(si);
+                            self.f.order.push((Term::col(c), desc));
+                            self.f.notes.push(format!(
+                                "ordered by {}{}",
+                                self.col_name(c),
+                                if desc { " descending" } else { "" }
+                            ));
+                            continue;
+                        }
+                    }
+                    // "list the total scores in ascending order": the first column shown orders
+                    // (decided after the select list); "the customer who ordered most" does not
+                    self.f.notes.push("ordered by the column shown".into());
+                    self.f.order.push((
+                        Term {
+                            agg: None,
+                            distinct: false,
+                            measure: Measure::Star,
+                        },
+                        desc,
+                    ));
                 }
                 continue;
             }
-            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically")) {
+            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
                 // ordered by the first text column shown (decided after the select list)
                 self.f.notes.push("alphabetical order".into());
                 self.f.order.push((
@@ -3508,6 +4022,31 @@ impl<'a> Builder<'a> {
         };
         for x in 0..self.f.conds.len() {
             for y in x + 1..self.f.conds.len() {
+                if let (
+                    Cond::YearRange {
+                        col: c1,
+                        start: Some(s1),
+                        end: Some(e1),
+                    },
+                    Cond::YearRange {
+                        col: c2,
+                        start: Some(s2),
+                        end: Some(e2),
+                    },
+                ) = (&self.f.conds[x], &self.f.conds[y])
+                {
+                    // "a book published in 1989 and a book in 1990"
+                    if c1 == c2 && (e1 < s2 || e2 < s1) {
+                        let b = self.f.conds.remove(y);
+                        let a = self.f.conds.remove(x);
+                        self.f.combine = Some((Combine::Intersect, vec![a], vec![b]));
+                        self.f
+                            .notes
+                            .push("two periods no row falls in at once: INTERSECT".into());
+                        return;
+                    }
+                    continue;
+                }
                 let (
                     Cond::Cmp {
                         col: c1,
@@ -3644,6 +4183,7 @@ impl<'a> Builder<'a> {
     }
 
     fn finish(&mut self) {
+        self.close_than_some();
         self.join_or();
         // the argmax of an aggregate-only select: "the average age of students in the largest dorm"
         if self.f.limit == Some(1)
@@ -3666,6 +4206,7 @@ impl<'a> Builder<'a> {
                     col: c,
                     op: CmpOp::Eq,
                     agg,
+                    conds: vec![],
                 });
                 self.f.order.clear();
                 self.f.limit = None;
@@ -3725,8 +4266,9 @@ impl<'a> Builder<'a> {
                 Measure::Column(c) if t.agg.is_none() => Some(c),
                 _ => None,
             });
+            let desc = self.f.order[pos].1;
             match first_text {
-                Some(c) => self.f.order[pos] = (Term::col(c), false),
+                Some(c) => self.f.order[pos] = (Term::col(c), desc),
                 None => {
                     self.f.order.remove(pos);
                 }
@@ -3850,6 +4392,7 @@ impl<'a> Builder<'a> {
             .retain(|(t, _)| t.measure != Measure::Star || (t.agg.is_some() && !t.distinct));
         self.default_order();
         self.show_order_terms();
+        self.consolidate_tables();
         let mut seen: Vec<Term> = Vec::new();
         self.f.select.retain(|t| {
             if seen.contains(t) {
@@ -3859,9 +4402,37 @@ impl<'a> Builder<'a> {
                 true
             }
         });
+        self.aggregate_grouped_measures();
         // coverage and unmapped words
         let mut content = 0usize;
         let mut unmapped = Vec::new();
+        // an average or a sum asked for and not computed leaves its word unexplained ("average
+        // track length" with no column for the length)
+        let mut aggs: Vec<AggFunc> = self
+            .f
+            .select
+            .iter()
+            .chain(self.f.order.iter().map(|(t, _)| t))
+            .chain(self.f.having.iter().map(|h| &h.term))
+            .filter_map(|t| t.agg)
+            .collect();
+        for c in &self.f.conds {
+            if let Cond::CmpAgg { agg, .. } = c {
+                aggs.push(*agg);
+            }
+        }
+        let computed = !self.f.rules.is_empty() || self.f.combine.is_some();
+        for t in self.a.tokens.iter() {
+            let wanted = match t.lower.as_str() {
+                "average" | "avg" | "mean" => AggFunc::Avg,
+                "sum" => AggFunc::Sum,
+                _ => continue,
+            };
+            if !computed && !aggs.contains(&wanted) {
+                content += 1;
+                unmapped.push(t.text.clone());
+            }
+        }
         for (i, t) in self.a.tokens.iter().enumerate() {
             if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
                 continue;

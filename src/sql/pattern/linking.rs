@@ -249,7 +249,11 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("population", &["populous", "inhabitants"]),
     ("capacity", &["seats"]),
     ("duration", &["long", "length"]),
-    ("length", &["long"]),
+    ("length", &["long", "duration"]),
+    // a duration stored in its unit is the length of the thing
+    ("milliseconds", &["length", "duration", "long"]),
+    ("seconds", &["length", "duration", "long"]),
+    ("minutes", &["length", "duration", "long"]),
     ("headquarters", &["headquartered", "based"]),
     ("title", &["name"]),
     ("description", &["describe", "described"]),
@@ -257,7 +261,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("score", &["rating", "points"]),
     ("year", &["when"]),
     ("date", &["when"]),
-    ("total", &["sum"]),
+    ("total", &["sum", "sales"]),
     ("aircraft", &["plane", "airplane"]),
     ("airline", &["carrier"]),
     ("vehicle", &["car"]),
@@ -469,6 +473,14 @@ impl Gram {
     }
 }
 
+/// Stopwords that are nouns and may be a table's whole name ("records", "data").
+fn is_noun_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "record" | "records" | "data" | "value" | "values" | "information" | "info"
+    )
+}
+
 fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
     // words in another order match too ("description of the budget type"), except around
     // "number": `room_number` is not "the number of rooms"
@@ -507,6 +519,18 @@ fn match_form(g: &Gram, f: &Form) -> Option<(f32, &'static str)> {
             s -= 0.15;
         }
         return Some((s * f.weight, "partial"));
+    }
+    // an abbreviated one-word name is a prefix of the question's word (`prereq`: "prerequisites",
+    // `inst`: "institution"); a prefix of four letters or more, shorter by three or more
+    if g.words.len() == 1
+        && f.words.len() == 1
+        && f.how == "name"
+        && !g.joined.ends_with("est")
+        && f.joined.len() >= 4
+        && g.joined.len() >= f.joined.len() + 3
+        && g.joined.starts_with(&f.joined)
+    {
+        return Some((0.75 * f.weight, "abbreviation"));
     }
     // a normalized Levenshtein of 0.75 needs lengths within a quarter of each other
     let (la, lb) = (g.spaced.len(), f.spaced.len());
@@ -614,7 +638,26 @@ pub fn link(
             if span.iter().any(|t| t.kind != TokenKind::Word) {
                 break;
             }
-            if is_stopword(&span[0].lower) || is_stopword(&span[len - 1].lower) {
+            // nouns among the stopwords ("records", "data") still name a table called so
+            let noun_table = len == 1 && is_noun_stopword(&span[0].lower);
+            if !noun_table && (is_stopword(&span[0].lower) || is_stopword(&span[len - 1].lower)) {
+                continue;
+            }
+            if noun_table {
+                let st = &span[0].stem;
+                for (ti, forms) in lex.tables.iter().enumerate() {
+                    if forms.iter().any(|f| f.stems.len() == 1 && &f.stems[0] == st) {
+                        cands.push((
+                            i,
+                            j,
+                            Link {
+                                target: Target::Table { table: ti },
+                                score: 1.0 + bonus(ti) + 0.01,
+                                how: "name",
+                            },
+                        ));
+                    }
+                }
                 continue;
             }
             // inside a name only "of", "in", "per" and "and" ("date of birth", "budget in billions")

@@ -498,3 +498,71 @@ fn a_rule_fragment_is_qualified_with_its_table() {
         "SUM(sales.revenue) / SUM(sales.units) + COUNT(x.revenue) + 'revenue'"
     );
 }
+
+#[test]
+fn both_a_younger_and_an_older_bound_on_one_column_intersect_their_rows() {
+    let f = fixture();
+    // Oslo has Ada (36) and Cy (28); Bergen only Bo (52)
+    check(
+        &f,
+        "Which cities have both customers younger than 30 and customers older than 35?",
+        &[&["Oslo"]],
+    );
+    check(&f, "How many customers are younger than 30?", &[&["1"]]);
+}
+
+#[test]
+fn the_rows_after_except_for_those_are_left_out() {
+    let f = fixture();
+    check(
+        &f,
+        "Show all cities of customers except for those having a customer older than 50",
+        &[&["Oslo"]],
+    );
+}
+
+#[test]
+fn greater_than_that_of_some_compares_with_the_smallest_value_of_the_described_rows() {
+    let f = fixture();
+    // the youngest customer from Oslo is 28: everyone older than that but Cy himself
+    check(
+        &f,
+        "Find the names of customers with age greater than that of some customer from Oslo",
+        &[&["Ada"], &["Bo"], &["Di"]],
+    );
+}
+
+#[test]
+fn a_table_nobody_refers_to_by_name_is_the_one_that_refers_to_the_subject() {
+    let f = fixture();
+    // only orders refer to customers: "never ordered" is "no row in orders"
+    check(
+        &f,
+        "What are the names of the customers that have never been served?",
+        &[&["Di"]],
+    );
+}
+
+#[test]
+fn years_joined_by_or_keep_either_period() {
+    let f = fixture();
+    check(
+        &f,
+        "List the names of stores opened before 2016 or after 2020",
+        &[&["Downtown"], &["Sunny Side"]],
+    );
+    check(
+        &f,
+        "How many stores were opened in or after 2019?",
+        &[&["2"]],
+    );
+}
+
+#[test]
+fn in_descending_order_alone_orders_by_the_column_shown() {
+    let f = fixture();
+    let cands = ask_with(&f, "List the unit prices of products in descending order", &[], &[])
+        .expect("answered");
+    let sql = &cands[0].sql;
+    assert!(sql.contains("ORDER BY unit_price DESC"), "{sql}");
+}
