@@ -11,6 +11,7 @@ pub mod file;
 pub mod keys;
 
 pub use crate::sql::llm::config::{LlmSettings, Secret};
+pub use crate::warehouse::bigquery::BigQuerySettings;
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone, Args)]
@@ -76,6 +77,10 @@ pub struct Settings {
     /// The LLM (optional): endpoint, model, key, time limits, circuit breaker.
     #[command(flatten)]
     pub llm: LlmSettings,
+
+    /// BigQuery (optional): with a project set, each dataset is served as a database.
+    #[command(flatten)]
+    pub bigquery: BigQuerySettings,
 
     /// The API key that knowledge writes need (`Authorization: Bearer KEY`). Without one,
     /// the knowledge base cannot be changed through the API (403 `writes_disabled`).
