@@ -556,14 +556,13 @@ fn run_sqlite(conn: &rusqlite::Connection, sql: &str, bytes: u64) -> Outcome {
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
             let v = row.get_ref(i).map_err(invalid)?;
-            if seen[i].is_none() {
-                seen[i] = match v {
-                    ValueRef::Integer(_) => Some("INT64"),
-                    ValueRef::Real(_) => Some("FLOAT64"),
-                    ValueRef::Text(_) => Some("STRING"),
-                    _ => None,
-                };
-            }
+            // A column's type is the widest of its values' (integers and reals make FLOAT64).
+            seen[i] = match (seen[i], v) {
+                (Some("STRING"), _) | (_, ValueRef::Text(_)) => Some("STRING"),
+                (Some("FLOAT64"), _) | (_, ValueRef::Real(_)) => Some("FLOAT64"),
+                (_, ValueRef::Integer(_)) => Some("INT64"),
+                (before, _) => before,
+            };
             values.push(match v {
                 ValueRef::Null => rusqlite::types::Value::Null,
                 ValueRef::Integer(i) => rusqlite::types::Value::Integer(i),

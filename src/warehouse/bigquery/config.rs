@@ -23,12 +23,17 @@ pub const DEFAULT_MAX_BYTES_BILLED: u64 = 10_000_000_000;
 pub struct BigQuerySettings {
     /// The Google Cloud project that runs (and pays for) the queries. Setting it serves the
     /// datasets of --bigquery-datasets.
-    #[arg(long = "bigquery-project", env = "QUERENT_BIGQUERY_PROJECT")]
+    #[arg(
+        id = "bigquery_project",
+        long = "bigquery-project",
+        env = "QUERENT_BIGQUERY_PROJECT"
+    )]
     pub project: Option<String>,
 
     /// The datasets to serve, comma-separated; each is a database named after it. A dataset
     /// of another project is written `project.dataset` (e.g. `bigquery-public-data.samples`).
     #[arg(
+        id = "bigquery_datasets",
         long = "bigquery-datasets",
         env = "QUERENT_BIGQUERY_DATASETS",
         value_delimiter = ','
@@ -36,18 +41,27 @@ pub struct BigQuerySettings {
     pub datasets: Vec<String>,
 
     /// Where the jobs run (`US`, `EU`, `europe-west1`, ...); BigQuery infers it when absent.
-    #[arg(long = "bigquery-location", env = "QUERENT_BIGQUERY_LOCATION")]
+    #[arg(
+        id = "bigquery_location",
+        long = "bigquery-location",
+        env = "QUERENT_BIGQUERY_LOCATION"
+    )]
     pub location: Option<String>,
 
     /// A service-account key file (JSON). Without it: the access token below, else the
     /// application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's, or the
     /// metadata server's). The account needs only BigQuery Data Viewer and BigQuery Job User.
-    #[arg(long = "bigquery-credentials", env = "QUERENT_BIGQUERY_CREDENTIALS")]
+    #[arg(
+        id = "bigquery_credentials",
+        long = "bigquery-credentials",
+        env = "QUERENT_BIGQUERY_CREDENTIALS"
+    )]
     pub credentials: Option<PathBuf>,
 
     /// A static OAuth access token (e.g. from `gcloud auth print-access-token`; it expires
     /// after about an hour), or any token an emulator accepts.
     #[arg(
+        id = "bigquery_access_token",
         long = "bigquery-access-token",
         env = "QUERENT_BIGQUERY_ACCESS_TOKEN",
         hide_env_values = true
@@ -56,12 +70,17 @@ pub struct BigQuerySettings {
 
     /// The REST API's base URL, up to and including `/bigquery/v2` (for an emulator); Google's
     /// when absent.
-    #[arg(long = "bigquery-base-url", env = "QUERENT_BIGQUERY_BASE_URL")]
+    #[arg(
+        id = "bigquery_base_url",
+        long = "bigquery-base-url",
+        env = "QUERENT_BIGQUERY_BASE_URL"
+    )]
     pub base_url: Option<String>,
 
     /// The most bytes one query may bill (`maximumBytesBilled`): BigQuery refuses a query that
     /// would bill more, before it runs. Introspection's sampling is capped the same way.
     #[arg(
+        id = "bigquery_max_bytes_billed",
         long = "bigquery-max-bytes-billed",
         env = "QUERENT_BIGQUERY_MAX_BYTES_BILLED",
         default_value_t = DEFAULT_MAX_BYTES_BILLED
