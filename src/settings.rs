@@ -192,6 +192,38 @@ mod tests {
     }
 
     #[test]
+    fn bigquery_flags_name_the_project_and_its_datasets_and_the_token_never_prints() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let s = Wrapper::parse_from([
+            "querent",
+            "--bigquery-project",
+            "acme",
+            "--bigquery-datasets",
+            "sales, other.hr",
+            "--bigquery-access-token",
+            "ya29.secret",
+        ])
+        .settings;
+        assert!(s.bigquery.is_configured());
+        let datasets: Vec<String> = s
+            .bigquery
+            .dataset_refs()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(datasets, ["acme.sales", "other.hr"]);
+        assert_eq!(s.bigquery.max_bytes_billed, 10_000_000_000);
+        assert!(!format!("{s:?}").contains("ya29"));
+        assert!(!Settings::default().bigquery.is_configured());
+    }
+
+    #[test]
     fn the_api_key_never_shows_in_debug_output() {
         let key: Secret = "s3cret-key".parse().unwrap();
         assert_eq!(key.expose(), "s3cret-key");
