@@ -24,7 +24,10 @@ use crate::settings::Settings;
 use crate::sql::llm::{LlmGenerator, LlmStatus, PriorTurn, SqlPromptInput};
 use crate::sql::pattern::{self, PatternContext};
 use crate::sql::{guard, refine, GeneratedSql, GenerationMethod, TraceStep};
-use crate::warehouse::{ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse};
+use crate::warehouse::bigquery::{BigQueryClient, DatasetRef};
+use crate::warehouse::{
+    BigQueryWarehouse, ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse, WarehouseInfo,
+};
 
 mod events;
 mod recent;
@@ -114,6 +117,8 @@ pub struct DatabaseInfo {
     pub examples: usize,
     pub rules: usize,
     pub indexed_values: usize,
+    /// What serves it: SQLite (its file) or BigQuery (its dataset).
+    pub warehouse: WarehouseInfo,
 }
 
 /// The engine: every served database, the retriever, the limits and the counters.
@@ -155,10 +160,19 @@ impl Engine {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let started = Instant::now();
         std::fs::create_dir_all(&settings.data_dir)?;
-        let sources = database_files(settings)?;
+        let sources = database_sources(settings)?;
         if sources.is_empty() {
             anyhow::bail!("no SQLite database found in {:?}", settings.database_dir);
         }
+        // One BigQuery client serves every dataset.
+        let bigquery = if sources
+            .iter()
+            .any(|(_, s)| matches!(s, Source::BigQuery(_)))
+        {
+            Some(BigQueryClient::connect(&settings.bigquery)?)
+        } else {
+            None
+        };
         let (domains, file_issues) = files::load_all(&settings.knowledge_dir);
         let mut load_issues: BTreeMap<String, Vec<LoadIssue>> = BTreeMap::new();
         for issue in file_issues {
@@ -178,7 +192,7 @@ impl Engine {
             timeout_ms: settings.query_timeout_ms,
         };
         let mut databases = BTreeMap::new();
-        for (name, path) in sources {
+        for (name, source) in sources {
             let kb = domains
                 .iter()
                 .find(|d| d.domain == name)
@@ -187,9 +201,22 @@ impl Engine {
                     domain: name.clone(),
                     ..Default::default()
                 });
+            let warehouse: Arc<dyn Warehouse> = match source {
+                Source::Sqlite(path) => Arc::new(SqliteWarehouse::open(&path)?),
+                Source::BigQuery(dataset) => {
+                    let client = bigquery
+                        .clone()
+                        .ok_or_else(|| anyhow::anyhow!("no BigQuery client"))?;
+                    Arc::new(BigQueryWarehouse::new(
+                        client,
+                        dataset,
+                        settings.bigquery.max_bytes_billed,
+                    ))
+                }
+            };
             let tables_source = tables_file(&settings.knowledge_dir, &name);
             let issues = load_issues.entry(name.clone()).or_default();
-            let db = open_database(&name, &path, kb, limits, &tables_source, issues)?;
+            let db = open_database(&name, warehouse, kb, limits, &tables_source, issues)?;
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -799,6 +826,7 @@ impl Engine {
                 examples: d.knowledge.examples.len(),
                 rules: d.knowledge.rules.len(),
                 indexed_values: d.values.len(),
+                warehouse: d.warehouse.info(),
             })
             .collect()
     }
@@ -879,18 +907,24 @@ fn failing_example(example: &Example, error: &str) -> LoadIssue {
 /// Opens one database: introspection, docs merged, examples checked, value index built.
 fn open_database(
     name: &str,
-    path: &Path,
+    warehouse: Arc<dyn Warehouse>,
     knowledge: KnowledgeBase,
     limits: ExecutionLimits,
     tables_source: &str,
     issues: &mut Vec<LoadIssue>,
 ) -> anyhow::Result<Database> {
-    let warehouse: Arc<dyn Warehouse> = Arc::new(SqliteWarehouse::open(path)?);
     let schema = warehouse.introspect()?;
     let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
     issues.extend(unknown_table_issues(name, tables_source, unknown));
     let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
-    let table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+    // The tables' own names first (the guard lists them in its messages), then their aliases.
+    let mut table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+    let aliases: Vec<String> = schema
+        .tables
+        .iter()
+        .flat_map(|t| warehouse.table_aliases(&t.name))
+        .collect();
+    table_names.extend(aliases);
     let mut kept = Vec::with_capacity(knowledge.examples.len());
     let mut checked_sql = HashMap::new();
     for example in &knowledge.examples {
@@ -926,7 +960,45 @@ fn open_database(
     })
 }
 
-/// The databases to serve: every SQLite file of `--database-dir`, or the demo database
+/// Where a served database's data is.
+enum Source {
+    Sqlite(PathBuf),
+    BigQuery(DatasetRef),
+}
+
+/// The databases to serve: every BigQuery dataset of the settings and every SQLite file of
+/// `--database-dir`; the demo database (generated when missing) when neither is given.
+///
+/// Errors: a BigQuery project without datasets, a malformed dataset, two databases of one name.
+fn database_sources(settings: &Settings) -> anyhow::Result<Vec<(String, Source)>> {
+    let mut sources: Vec<(String, Source)> = Vec::new();
+    if settings.bigquery.is_configured() {
+        let datasets = settings.bigquery.dataset_refs()?;
+        if datasets.is_empty() {
+            anyhow::bail!(
+                "a BigQuery project is set but no dataset: set --bigquery-datasets (QUERENT_BIGQUERY_DATASETS)"
+            );
+        }
+        for dataset in datasets {
+            sources.push((dataset.dataset.clone(), Source::BigQuery(dataset)));
+        }
+        if settings.database_dir.is_none() {
+            return Ok(sources);
+        }
+    }
+    for (name, path) in database_files(settings)? {
+        if sources.iter().any(|(n, _)| *n == name) {
+            anyhow::bail!(
+                "two databases are named '{name}': a BigQuery dataset and {}",
+                path.display()
+            );
+        }
+        sources.push((name, Source::Sqlite(path)));
+    }
+    Ok(sources)
+}
+
+/// The SQLite databases to serve: every SQLite file of `--database-dir`, or the demo database
 /// (generated when missing).
 fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let Some(dir) = &settings.database_dir else {

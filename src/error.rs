@@ -32,6 +32,16 @@ pub enum QuerentError {
     /// The statement ran past the time limit and was interrupted.
     #[error("the query ran longer than {limit_ms} ms and was stopped")]
     SqlTimeout { limit_ms: u64 },
+    /// The warehouse would bill more than its cap (BigQuery's maximum bytes billed) for the
+    /// statement, which was therefore not run.
+    #[error("the query would bill more than the cap of {max_bytes_billed} bytes: {message}")]
+    SqlCostLimit {
+        max_bytes_billed: u64,
+        message: String,
+    },
+    /// The warehouse could not be reached, or refused querent's credentials or permissions.
+    #[error("the warehouse is unavailable: {message}")]
+    WarehouseUnavailable { message: String },
     /// The question could not be mapped to the schema: the knowledge boundary.
     #[error("cannot answer: {reason}")]
     CannotAnswer {
@@ -87,6 +97,8 @@ impl QuerentError {
             Self::SqlRejected { .. } => "sql_rejected",
             Self::SqlFailed { .. } => "sql_failed",
             Self::SqlTimeout { .. } => "sql_timeout",
+            Self::SqlCostLimit { .. } => "sql_cost_limit",
+            Self::WarehouseUnavailable { .. } => "warehouse_unavailable",
             Self::CannotAnswer { .. } => "cannot_answer",
             Self::InvalidRequest(_) => "invalid_request",
             Self::Knowledge(_) => "knowledge_error",
@@ -102,7 +114,10 @@ impl QuerentError {
 
     /// True when the error is the caller's fault (a 4xx), false when it is ours (a 5xx).
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, Self::Internal(_) | Self::Knowledge(_))
+        !matches!(
+            self,
+            Self::Internal(_) | Self::Knowledge(_) | Self::WarehouseUnavailable { .. }
+        )
     }
 
     /// Structured details for the error body (`null` when there are none).
@@ -120,6 +135,9 @@ impl QuerentError {
                 current,
             } => serde_json::json!({ "id": id, "expected": expected, "current": current }),
             Self::AlreadyExists { id, .. } => serde_json::json!({ "id": id }),
+            Self::SqlCostLimit {
+                max_bytes_billed, ..
+            } => serde_json::json!({ "max_bytes_billed": max_bytes_billed }),
             Self::UnknownItem { what, id } => serde_json::json!({ "kind": what, "id": id }),
             _ => serde_json::Value::Null,
         }

@@ -11,6 +11,7 @@ pub mod file;
 pub mod keys;
 
 pub use crate::sql::llm::config::{LlmSettings, Secret};
+pub use crate::warehouse::bigquery::BigQuerySettings;
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone, Args)]
@@ -76,6 +77,10 @@ pub struct Settings {
     /// The LLM (optional): endpoint, model, key, time limits, circuit breaker.
     #[command(flatten)]
     pub llm: LlmSettings,
+
+    /// BigQuery (optional): with a project set, each dataset is served as a database.
+    #[command(flatten)]
+    pub bigquery: BigQuerySettings,
 
     /// The API key that knowledge writes need (`Authorization: Bearer KEY`). Without one,
     /// the knowledge base cannot be changed through the API (403 `writes_disabled`).
@@ -184,6 +189,38 @@ mod tests {
         };
         assert_eq!(server.url, "http://qdrant:6334");
         assert!(server.api_key.is_none(), "an empty key is no key");
+    }
+
+    #[test]
+    fn bigquery_flags_name_the_project_and_its_datasets_and_the_token_never_prints() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let s = Wrapper::parse_from([
+            "querent",
+            "--bigquery-project",
+            "acme",
+            "--bigquery-datasets",
+            "sales, other.hr",
+            "--bigquery-access-token",
+            "ya29.secret",
+        ])
+        .settings;
+        assert!(s.bigquery.is_configured());
+        let datasets: Vec<String> = s
+            .bigquery
+            .dataset_refs()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(datasets, ["acme.sales", "other.hr"]);
+        assert_eq!(s.bigquery.max_bytes_billed, 10_000_000_000);
+        assert!(!format!("{s:?}").contains("ya29"));
+        assert!(!Settings::default().bigquery.is_configured());
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub enum ApiError {
     /// Something failed on our side.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The warehouse (BigQuery) could not be reached or refused querent's credentials.
+    #[oai(status = 502)]
+    BadGateway(Json<ErrorBody>),
 }
 
 impl From<QuerentError> for ApiError {
@@ -82,7 +85,12 @@ impl From<QuerentError> for ApiError {
             QuerentError::InvalidKnowledge { .. }
             | QuerentError::CannotAnswer { .. }
             | QuerentError::SqlFailed { .. }
-            | QuerentError::SqlTimeout { .. } => Self::Unprocessable(body),
+            | QuerentError::SqlTimeout { .. }
+            | QuerentError::SqlCostLimit { .. } => Self::Unprocessable(body),
+            QuerentError::WarehouseUnavailable { .. } => {
+                tracing::error!("{}", body.0.error.message);
+                Self::BadGateway(body)
+            }
             QuerentError::Knowledge(_) | QuerentError::Internal(_) => {
                 tracing::error!("{}", body.0.error.message);
                 Self::Internal(body)

@@ -4,8 +4,10 @@
 //! Top-level keys are settings (`data_dir = ".querent"` is `QUERENT_DATA_DIR`); keys of the
 //! `[llm]` table are the LLM's (`[llm] model = "llama3.1"` is `QUERENT_LLM_MODEL`, `api_key` is
 //! `OPENAI_API_KEY`); the `[api_keys]` table (`alice = "KEY"`) is `QUERENT_API_KEYS`, the named
-//! curator keys. [`apply`] exports each key whose variable is not set already, before clap
-//! reads flags and environment, so the order is: defaults < file < environment < flags.
+//! curator keys; keys of the `[bigquery]` table are BigQuery's (`[bigquery] project = "p"` is
+//! `QUERENT_BIGQUERY_PROJECT`; `datasets` may be an array). [`apply`] exports each key whose
+//! variable is not set already, before clap reads flags and environment, so the order is:
+//! defaults < file < environment < flags.
 
 use std::path::Path;
 
@@ -18,6 +20,21 @@ pub fn env_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (key, value) in &table {
         match value {
+            toml::Value::Table(inner) if key == "bigquery" => {
+                for (k, v) in inner {
+                    let name = format!("QUERENT_BIGQUERY_{}", k.to_ascii_uppercase());
+                    let value = match v {
+                        // `datasets = ["a", "b"]` is the comma list of the variable.
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|i| scalar(&format!("bigquery.{k}"), i))
+                            .collect::<anyhow::Result<Vec<_>>>()?
+                            .join(","),
+                        v => scalar(&format!("bigquery.{k}"), v)?,
+                    };
+                    out.push((name, value));
+                }
+            }
             toml::Value::Table(inner) if key == "llm" => {
                 for (k, v) in inner {
                     let name = if k == "api_key" {
@@ -131,6 +148,18 @@ mod tests {
         let e = env_pairs("[api_keys]\nalice = \"se,cret\"\n").unwrap_err();
         assert!(e.to_string().contains("api_keys.alice"), "{e}");
         assert!(!e.to_string().contains("se,cret"), "{e}");
+    }
+
+    #[test]
+    fn the_bigquery_table_maps_to_its_variables_and_a_dataset_array_to_a_comma_list() {
+        let pairs = env_pairs(
+            "[bigquery]\nproject = \"acme\"\ndatasets = [\"sales\", \"hr\"]\nmax_bytes_billed = 1000\n",
+        )
+        .unwrap();
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("QUERENT_BIGQUERY_PROJECT"), Some("acme"));
+        assert_eq!(get("QUERENT_BIGQUERY_DATASETS"), Some("sales,hr"));
+        assert_eq!(get("QUERENT_BIGQUERY_MAX_BYTES_BILLED"), Some("1000"));
     }
 
     #[test]

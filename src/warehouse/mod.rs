@@ -1,9 +1,11 @@
 //! The databases behind one trait: a [`Warehouse`] runs guarded SQL and describes its schema.
 //!
-//! [`sqlite::SqliteWarehouse`] is the embedded default; BigQuery will sit behind the same trait.
+//! [`sqlite::SqliteWarehouse`] is the embedded default; [`bigquery::BigQueryWarehouse`] serves a
+//! BigQuery dataset behind the same trait.
 //! Schema types ([`Schema`], [`TableSchema`], ...) are what introspection returns and what the
 //! knowledge base and the pattern engine build on.
 
+pub mod bigquery;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::QuerentResult;
 use crate::sql::guard::ValidatedSql;
 
+pub use bigquery::BigQueryWarehouse;
 pub use sqlite::SqliteWarehouse;
 
 /// The SQL dialect a warehouse speaks.
@@ -124,7 +127,17 @@ impl ColumnKind {
     /// <https://www.sqlite.org/datatype3.html>), with DATE/TIME names recognised as dates.
     pub fn from_declared(declared: &str) -> Self {
         let t = declared.to_ascii_uppercase();
-        if t.contains("DATE") || t.contains("TIME") || t.contains("YEAR") && !t.contains("INT") {
+        // BigQuery's composite and special types (`ARRAY<INT64>`, `INTERVAL`, ...) are none of
+        // the kinds below, whatever their names contain.
+        if ["ARRAY", "STRUCT", "RANGE", "INTERVAL", "JSON", "GEOGRAPHY"]
+            .iter()
+            .any(|p| t.starts_with(p))
+        {
+            Self::Other
+        } else if t.contains("DATE")
+            || t.contains("TIME")
+            || t.contains("YEAR") && !t.contains("INT")
+        {
             Self::Date
         } else if t.contains("INT") || t == "BOOLEAN" || t == "BOOL" || t == "BIT" {
             Self::Integer
@@ -161,6 +174,18 @@ pub struct ForeignKey {
     pub to_column: String,
 }
 
+/// What kind of warehouse serves a database and where, for health (never a secret).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WarehouseInfo {
+    /// `sqlite` or `bigquery`.
+    pub kind: &'static str,
+    /// The SQLite file, or the BigQuery `project.dataset`.
+    pub location: String,
+    /// BigQuery's cap on the bytes one query may bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bytes_billed: Option<u64>,
+}
+
 /// A database querent can run guarded SQL on.
 ///
 /// Implementations are synchronous; callers keep them off the async threads (`spawn_blocking`).
@@ -180,4 +205,13 @@ pub trait Warehouse: Send + Sync {
     /// The distinct values of a low-cardinality text column (at most `max` of them), for the
     /// value index. Returns an empty vector when the column has more than `max` distinct values.
     fn distinct_values(&self, table: &str, column: &str, max: usize) -> QuerentResult<Vec<String>>;
+
+    /// Other names a query may give `table` besides its own (BigQuery's `dataset.table` and
+    /// `project.dataset.table`); the guard accepts them too. None by default.
+    fn table_aliases(&self, _table: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The kind of warehouse and where it is, for health.
+    fn info(&self) -> WarehouseInfo;
 }

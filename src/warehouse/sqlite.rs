@@ -17,6 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{
     ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema, TableSchema, Warehouse,
+    WarehouseInfo,
 };
 use crate::error::{QuerentError, QuerentResult};
 use crate::sql::guard::ValidatedSql;
@@ -325,6 +326,14 @@ impl Warehouse for SqliteWarehouse {
             resolve_implicit_fk_targets(&mut tables);
             Ok(Schema { tables })
         })
+    }
+
+    fn info(&self) -> WarehouseInfo {
+        WarehouseInfo {
+            kind: "sqlite",
+            location: self.path.display().to_string(),
+            max_bytes_billed: None,
+        }
     }
 
     fn distinct_values(&self, table: &str, column: &str, max: usize) -> QuerentResult<Vec<String>> {

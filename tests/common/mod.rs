@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_bigquery;
 pub mod fake_llm;
 pub mod fake_qdrant;
 
@@ -56,6 +57,20 @@ impl TestServer {
     /// Starts `querent serve` with the data directory `data_dir` (kept after it stops: a
     /// second server on the same directory sees what the first one wrote).
     pub fn start_in(data_dir: &Path, knowledge: &Path, extra: &[&str]) -> TestServer {
+        Self::spawn(data_dir, knowledge, extra, Stdio::inherit())
+    }
+
+    /// Starts `querent serve` like [`TestServer::start_with_knowledge`], its log (stderr)
+    /// written to `log`.
+    pub fn start_logged(knowledge: &Path, extra: &[&str], log: &Path) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let file = std::fs::File::create(log).expect("log file");
+        let mut server = Self::spawn(data_dir.path(), knowledge, extra, Stdio::from(file));
+        server._data_dir = Some(data_dir);
+        server
+    }
+
+    fn spawn(data_dir: &Path, knowledge: &Path, extra: &[&str], stderr: Stdio) -> TestServer {
         let root = repo();
         let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
             .arg("serve")
@@ -76,7 +91,7 @@ impl TestServer {
             // shared servers live in statics, which are never dropped.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the querent binary starts");
         let stdin = child.stdin.take().expect("stdin");
