@@ -1656,7 +1656,6 @@ impl<'a> Builder<'a> {
                 }
                 None => adjective_attrs(self.w(cw_at)).and_then(|a| {
                     self.attribute_column(a, &self.focus_tables())
-                        .map(|(c, dir)| (c, dir))
                         .filter(|(_, dir)| *dir == a[0].1)
                         .map(|x| x.0)
                 }),
