@@ -484,8 +484,12 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                     && matches!(tokens[i - 2].lower.as_str(), "in" | "on" | "at" | "during");
                 match lead {
                     Some("since" | "from" | "starting") => range.1 = None,
-                    Some("after") if inclusive => range = (Some(p.start), None, p.grain, p.next, false),
-                    Some("before") if inclusive => range = (None, Some(p.end), p.grain, p.next, false),
+                    Some("after") if inclusive => {
+                        range = (Some(p.start), None, p.grain, p.next, false)
+                    }
+                    Some("before") if inclusive => {
+                        range = (None, Some(p.end), p.grain, p.next, false)
+                    }
                     Some("after") => range = (Some(p.end), None, p.grain, p.next, false),
                     Some("before") => range = (None, Some(p.start), p.grain, p.next, false),
                     Some("until" | "till" | "through") => {

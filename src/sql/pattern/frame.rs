@@ -1622,9 +1622,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             // the comparative: right before "than", or before the compared column
-            let (cw_at, col_span) = if self.span_index_at(i - 1).is_some_and(|si| {
-                self.is_column_span(si) && !self.is_table_span(si)
-            }) {
+            let (cw_at, col_span) = if self
+                .span_index_at(i - 1)
+                .is_some_and(|si| self.is_column_span(si) && !self.is_table_span(si))
+            {
                 let si = self.span_index_at(i - 1).expect("checked");
                 (self.span(si).start.saturating_sub(1), Some(si))
             } else {
@@ -1641,7 +1642,9 @@ impl<'a> Builder<'a> {
                 self.prev_span(
                     cw_at,
                     3,
-                    &["is", "are", "was", "were", "with", "has", "have", "a", "an", "the"],
+                    &[
+                        "is", "are", "was", "were", "with", "has", "have", "a", "an", "the",
+                    ],
                 )
                 .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
             });
@@ -1653,7 +1656,6 @@ impl<'a> Builder<'a> {
                 }
                 None => adjective_attrs(self.w(cw_at)).and_then(|a| {
                     self.attribute_column(a, &self.focus_tables())
-                        .map(|(c, dir)| (c, dir))
                         .filter(|(_, dir)| *dir == a[0].1)
                         .map(|x| x.0)
                 }),
@@ -1885,11 +1887,9 @@ impl<'a> Builder<'a> {
             }
         }
         for c in changed {
-            self.f.notes.push(format!(
-                "{:?} of {} per group",
-                agg,
-                self.col_name(c)
-            ));
+            self.f
+                .notes
+                .push(format!("{:?} of {} per group", agg, self.col_name(c)));
         }
     }
 
@@ -2280,7 +2280,9 @@ impl<'a> Builder<'a> {
                 continue;
             }
             // "than that of some (at least one) instructor": the quantifier restated
-            if self.than_some.is_some_and(|(k, ..)| m.token > k && m.token <= k + 5)
+            if self
+                .than_some
+                .is_some_and(|(k, ..)| m.token > k && m.token <= k + 5)
                 && m.token >= 2
                 && self.w(m.token - 1) == "least"
             {
@@ -2524,9 +2526,11 @@ impl<'a> Builder<'a> {
                     // "all home cities except for those having a driver older than 40"
                     self.mark(k, k + 1);
                     self.f.excluded.push(cond);
-                    self.f
-                        .notes
-                        .push(format!("rows with {} compared with {} left out", self.col_name(c), m.text));
+                    self.f.notes.push(format!(
+                        "rows with {} compared with {} left out",
+                        self.col_name(c),
+                        m.text
+                    ));
                 } else {
                     self.push_cond_at(m.token, cond);
                 }
@@ -2874,7 +2878,11 @@ impl<'a> Builder<'a> {
                 // a verb follows ("never been used", "don't participate"), not a noun phrase
                 // ("without the letter M", which another reading explains)
                 let verb = v < n
-                    && !self.f.conds.iter().any(|c| matches!(c, Cond::Like { negated: true, .. }))
+                    && !self
+                        .f
+                        .conds
+                        .iter()
+                        .any(|c| matches!(c, Cond::Like { negated: true, .. }))
                     && !matches!(self.w(v), "the" | "a" | "an" | "any" | "letter" | "letters");
                 if let Some((outer, inner)) = verb
                     .then(|| self.referring_table(subject, i + 1, (i + 5).min(n)))
@@ -2925,9 +2933,11 @@ impl<'a> Builder<'a> {
     /// the only such table, or the one whose name shares a stem with the words in
     /// `from..to`. `None` when the words there link to anything or no table is singled out.
     fn referring_table(&self, subject: usize, from: usize, to: usize) -> Option<(ColRef, ColRef)> {
-        if (from..to).any(|k| self.span_index_at(k).is_some())
-            || (from..to).any(|k| self.a.tokens[k].kind != TokenKind::Word)
-        {
+        // the words up to the clause's end ("never been used?")
+        let to = (from..to)
+            .find(|&k| self.a.tokens[k].kind != TokenKind::Word)
+            .unwrap_or(to);
+        if to == from || (from..to).any(|k| self.span_index_at(k).is_some()) {
             return None;
         }
         let mut children: Vec<(ColRef, ColRef)> = Vec::new();
@@ -3187,7 +3197,9 @@ impl<'a> Builder<'a> {
                     continue;
                 }
             }
-            if !(0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
+            if !(0..n)
+                .any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic"))
+            {
                 // "how many ... in descending order": the count orders
                 if self.a.has(crate::question::Intent::Count)
                     || self.a.has(crate::question::Intent::Average)
@@ -3247,7 +3259,8 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
-            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic")) {
+            if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic"))
+            {
                 // ordered by the first text column shown (decided after the select list)
                 self.f.notes.push("alphabetical order".into());
                 self.f.order.push((

@@ -646,7 +646,10 @@ pub fn link(
             if noun_table {
                 let st = &span[0].stem;
                 for (ti, forms) in lex.tables.iter().enumerate() {
-                    if forms.iter().any(|f| f.stems.len() == 1 && &f.stems[0] == st) {
+                    if forms
+                        .iter()
+                        .any(|f| f.stems.len() == 1 && &f.stems[0] == st)
+                    {
                         cands.push((
                             i,
                             j,

@@ -561,8 +561,13 @@ fn years_joined_by_or_keep_either_period() {
 #[test]
 fn in_descending_order_alone_orders_by_the_column_shown() {
     let f = fixture();
-    let cands = ask_with(&f, "List the unit prices of products in descending order", &[], &[])
-        .expect("answered");
+    let cands = ask_with(
+        &f,
+        "List the unit prices of products in descending order",
+        &[],
+        &[],
+    )
+    .expect("answered");
     let sql = &cands[0].sql;
     assert!(sql.contains("ORDER BY unit_price DESC"), "{sql}");
 }
