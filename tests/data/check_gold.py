@@ -3,11 +3,16 @@
 
 Usage:
     python3 tests/data/check_gold.py QUESTIONS.jsonl DATABASE.sqlite [--show N] [--max-ms MS]
+    python3 tests/data/check_gold.py QUESTIONS.jsonl NAME=DATABASE.sqlite ... [--show N]
+
+With NAME=PATH pairs, each line runs on the database named by its "db_id" field (a line without
+db_id, or naming a database not given, fails).
 
 Each line of QUESTIONS.jsonl is a JSON object with at least "id", "question", "sql" and
 "category" (optional: "reference", "source"). A line fails when a field is missing, an id is
 repeated, the SQL does not run, returns no rows, returns a row that is all NULL, or takes
-longer than --max-ms milliseconds (default 1000). --show N prints the column names and the
+longer than --max-ms milliseconds (default 1000), or ends in LIMIT n with a tie at the cut-off
+(row n and row n+1 share the last column, the ranked value: the gold answer would be arbitrary). --show N prints the column names and the
 first N rows of each result, for reading the answers by hand.
 
 Exit status: 0 when every line passes, 1 otherwise. Also checks knowledge YAML examples:
@@ -15,6 +20,7 @@ pass a knowledge/<db>/examples.yml instead of a .jsonl (needs PyYAML).
 """
 
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -59,12 +65,16 @@ def main(argv):
         i = args.index("--max-ms")
         max_ms = float(args[i + 1])
         del args[i : i + 2]
-    if len(args) != 2:
+    if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    questions, database = args
+    questions, databases = args[0], args[1:]
     records = load(questions)
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    named = dict(d.split("=", 1) for d in databases if "=" in d)
+    conns = {k: sqlite3.connect(f"file:{v}?mode=ro", uri=True) for k, v in named.items()}
+    default = None
+    if not named:
+        default = sqlite3.connect(f"file:{databases[0]}?mode=ro", uri=True)
     ids = Counter(r.get("id") for r in records)
     failures = 0
     slowest = (0.0, None)
@@ -79,7 +89,10 @@ def main(argv):
         if ids[rid] > 1:
             problems.append("duplicate id")
         rows, cols, ms = [], [], 0.0
-        if r.get("sql"):
+        conn = default if default is not None else conns.get(r.get("db_id"))
+        if conn is None:
+            problems.append(f"no database for db_id {r.get('db_id')!r}")
+        elif r.get("sql"):
             try:
                 start = time.perf_counter()
                 cur = conn.execute(r["sql"])
@@ -92,6 +105,9 @@ def main(argv):
                     problems.append("only NULL rows")
                 if ms > max_ms:
                     problems.append(f"slow: {ms:.0f} ms")
+                tie = _tie_at_cutoff(conn, r["sql"])
+                if tie:
+                    problems.append(tie)
                 slowest = max(slowest, (ms, rid), key=lambda t: t[0])
             except sqlite3.Error as e:
                 problems.append(f"SQL error: {e}")
@@ -107,6 +123,18 @@ def main(argv):
     print(f"{len(records)} questions, {failures} failing; slowest {slowest[0]:.0f} ms ({slowest[1]})")
     print("categories: " + ", ".join(f"{k}={v}" for k, v in sorted(cats.items())))
     return 1 if failures else 0
+
+
+def _tie_at_cutoff(conn, sql):
+    """A message when `sql` ends in LIMIT n and rows n and n+1 tie on the last column."""
+    m = re.search(r"\bLIMIT\s+(\d+)\s*;?\s*$", sql, re.IGNORECASE)
+    if not m:
+        return None
+    n = int(m.group(1))
+    rows = conn.execute(sql[: m.start()] + f"LIMIT {n + 1}").fetchall()
+    if len(rows) > n and rows[n][-1] == rows[n - 1][-1]:
+        return f"tie at the LIMIT {n} cut-off ({rows[n][-1]!r})"
+    return None
 
 
 def _fmt(v):
