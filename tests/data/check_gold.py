@@ -126,14 +126,26 @@ def main(argv):
 
 
 def _tie_at_cutoff(conn, sql):
-    """A message when `sql` ends in LIMIT n and rows n and n+1 tie on the last column."""
+    """A message when `sql` ends in LIMIT n and rows n and n+1 tie on the ranked value.
+
+    The ranked value is the result column named by the first ORDER BY term (its name without
+    a table prefix), else the last column.
+    """
     m = re.search(r"\bLIMIT\s+(\d+)\s*;?\s*$", sql, re.IGNORECASE)
     if not m:
         return None
     n = int(m.group(1))
-    rows = conn.execute(sql[: m.start()] + f"LIMIT {n + 1}").fetchall()
-    if len(rows) > n and rows[n][-1] == rows[n - 1][-1]:
-        return f"tie at the LIMIT {n} cut-off ({rows[n][-1]!r})"
+    cur = conn.execute(sql[: m.start()] + f"LIMIT {n + 1}")
+    rows = cur.fetchall()
+    names = [d[0].lower() for d in cur.description]
+    key = len(names) - 1
+    order = re.findall(r"\bORDER\s+BY\s+([\w.]+)", sql[: m.start()], re.IGNORECASE)
+    if order:
+        term = order[-1].split(".")[-1].lower()
+        if term in names:
+            key = names.index(term)
+    if len(rows) > n and rows[n][key] == rows[n - 1][key]:
+        return f"tie at the LIMIT {n} cut-off ({rows[n][key]!r})"
     return None
 
 
