@@ -15,6 +15,7 @@ pub mod calibration;
 pub mod example;
 pub mod frame;
 pub mod joins;
+pub mod lexicon;
 pub mod linking;
 
 use std::collections::HashMap;

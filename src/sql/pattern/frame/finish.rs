@@ -1,0 +1,456 @@
+//! The finishing passes: argmax of aggregates, tables joined by "with", order placeholders,
+//! group-by, fewer tables, and the coverage of the question's words.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    /// Fewer tables for the same columns: a table the question does not name, whose shown
+    /// columns all have a namesake in another table of the query (a foreign key and the key it
+    /// points to, a copied attribute), is left out and its columns read from that table
+    /// ("the first and last names of students" reads both from the student table, not the last
+    /// name from a joined faculty table).
+    pub(super) fn consolidate_tables(&mut self) {
+        let named: Vec<usize> = self.mentioned_tables().into_iter().map(|x| x.1).collect();
+        let mut fixed: Vec<usize> = self.f.tables.clone();
+        for c in self.f.conds.iter().chain(self.f.excluded.iter()) {
+            fixed.extend(c.columns().into_iter().map(|x| x.table));
+        }
+        if let Some((_, a, b)) = &self.f.combine {
+            for c in a.iter().chain(b.iter()) {
+                fixed.extend(c.columns().into_iter().map(|x| x.table));
+            }
+        }
+        if let Some(h) = &self.f.having {
+            if let Measure::Column(c) = h.term.measure {
+                fixed.push(c.table);
+            }
+        }
+        if let Some(c) = self.f.group_by_year {
+            fixed.push(c.table);
+        }
+        let star = self.f.select.iter().any(|t| t.measure == Measure::Star)
+            || self.f.order.iter().any(|(t, _)| t.measure == Measure::Star)
+            || self.f.having.is_some();
+        if let Some(s) = self.f.subject.filter(|_| star) {
+            fixed.push(s);
+        }
+        let cols = |f: &Frame| -> Vec<ColRef> {
+            f.select
+                .iter()
+                .chain(f.order.iter().map(|(t, _)| t))
+                .filter_map(|t| match t.measure {
+                    Measure::Column(c) => Some(c),
+                    _ => None,
+                })
+                .chain(f.group_by.iter().copied())
+                .collect()
+        };
+        // the subject first when the question names it: its namesake is the likeliest meaning
+        let mut tables: Vec<usize> = Vec::new();
+        for t in self
+            .f
+            .subject
+            .filter(|s| named.contains(s))
+            .into_iter()
+            .chain(fixed.iter().copied())
+            .chain(cols(&self.f).into_iter().map(|c| c.table))
+        {
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+        if tables.len() < 2 {
+            return;
+        }
+        for t in tables.clone() {
+            if fixed.contains(&t) || named.contains(&t) {
+                continue;
+            }
+            let current = cols(&self.f);
+            let mine: Vec<ColRef> = current.iter().copied().filter(|c| c.table == t).collect();
+            // an alternative reading's column is the point of that reading: it stays, but for a
+            // key's copy (the same value through a join edge)
+            let mut map: Vec<(ColRef, ColRef)> = Vec::new();
+            for c in &mine {
+                let name = self.schema.tables[t].columns[c.column].name.to_lowercase();
+                let target = tables.iter().filter(|&&u| u != t).find_map(|&u| {
+                    self.schema.tables[u]
+                        .columns
+                        .iter()
+                        .position(|x| x.name.to_lowercase() == name)
+                        .map(|ci| ColRef {
+                            table: u,
+                            column: ci,
+                        })
+                });
+                let same_value = |x: ColRef| {
+                    self.graph
+                        .edges
+                        .iter()
+                        .any(|e| (e.a == *c && e.b == x) || (e.a == x && e.b == *c))
+                };
+                match target {
+                    // a namesake already shown is another thing shown twice ("names of
+                    // students and of teachers"): keep both
+                    Some(x)
+                        if !current.contains(&x)
+                            && (!self.overridden.contains(c) || same_value(x)) =>
+                    {
+                        map.push((*c, x))
+                    }
+                    _ => break,
+                }
+            }
+            if mine.is_empty() || map.len() != mine.len() {
+                continue;
+            }
+            let swap = |c: &mut ColRef| {
+                if let Some((_, to)) = map.iter().find(|(from, _)| from == c) {
+                    *c = *to;
+                }
+            };
+            for term in self
+                .f
+                .select
+                .iter_mut()
+                .chain(self.f.order.iter_mut().map(|(t, _)| t))
+            {
+                if let Measure::Column(c) = &mut term.measure {
+                    swap(c);
+                }
+            }
+            for c in self.f.group_by.iter_mut() {
+                swap(c);
+            }
+            let mut seen = Vec::new();
+            self.f.group_by.retain(|c| {
+                let new = !seen.contains(c);
+                seen.push(*c);
+                new
+            });
+            tables.retain(|&u| u != t);
+            self.f.notes.push(format!(
+                "columns of {} read from a table already in the query",
+                self.schema.tables[t].name
+            ));
+        }
+    }
+
+    /// The argmax of an aggregate-only select: "the average age of students in the largest
+    /// dorm" keeps the rows whose column equals its extreme, not the first row in order.
+    pub(super) fn argmax_of_aggregates(&mut self) {
+        if self.f.limit == Some(1)
+            && self.f.group_by.is_empty()
+            && !self.f.select.is_empty()
+            && self.f.select.iter().all(|t| t.agg.is_some())
+            && self.f.order.len() == 1
+        {
+            if let (
+                Term {
+                    agg: None,
+                    measure: Measure::Column(c),
+                    ..
+                },
+                desc,
+            ) = self.f.order[0].clone()
+            {
+                let agg = if desc { AggFunc::Max } else { AggFunc::Min };
+                self.f.conds.push(Cond::CmpAgg {
+                    col: c,
+                    op: CmpOp::Eq,
+                    agg,
+                    conds: vec![],
+                });
+                self.f.order.clear();
+                self.f.limit = None;
+            }
+        }
+    }
+
+    /// "customers with an account": a table named after with/has joins in (rows that have one).
+    pub(super) fn join_had_tables(&mut self) {
+        for si in 0..self.links.spans.len() {
+            let sp = self.span(si);
+            if self.used[si] || !self.is_table_span(si) || sp.start < self.head_end {
+                continue;
+            }
+            let has = (1..=3).any(|k| {
+                sp.start >= k
+                    && matches!(
+                        self.w(sp.start - k),
+                        "with" | "has" | "have" | "had" | "having"
+                    )
+            });
+            if has && self.verbal_negation_before(sp.start, 4).is_none() {
+                if let Some(t) = self.span_table(si) {
+                    if !self.f.tables.contains(&t) {
+                        self.f.tables.push(t);
+                        self.f.notes.push(format!(
+                            "joined {} (rows that have one)",
+                            self.schema.tables[t].name
+                        ));
+                    }
+                    self.use_span(si);
+                }
+            }
+        }
+    }
+
+    /// Order placeholders resolved: "in descending order" of an aggregate orders by the first
+    /// aggregate shown, alphabetical order by the first text column shown.
+    pub(super) fn resolve_order_placeholders(&mut self) {
+        // "in descending order" of an aggregate: the first aggregate shown
+        if let Some(pos) = self
+            .f
+            .order
+            .iter()
+            .position(|(t, _)| t.measure == Measure::Star && t.distinct)
+        {
+            let first_agg = self.f.select.iter().find(|t| t.agg.is_some()).cloned();
+            match first_agg {
+                Some(t) => self.f.order[pos].0 = t,
+                None => {
+                    self.f.order.remove(pos);
+                }
+            }
+        }
+        // alphabetical order: the first text column shown
+        if let Some(pos) = self
+            .f
+            .order
+            .iter()
+            .position(|(t, _)| t.measure == Measure::Star && t.agg.is_none())
+        {
+            let first_text = self.f.select.iter().find_map(|t| match t.measure {
+                Measure::Column(c) if t.agg.is_none() => Some(c),
+                _ => None,
+            });
+            let desc = self.f.order[pos].1;
+            match first_text {
+                Some(c) => self.f.order[pos] = (Term::col(c), desc),
+                None => {
+                    self.f.order.remove(pos);
+                }
+            }
+        }
+    }
+
+    /// The groups of an aggregate: group-by columns shown first; rows of the subject grouped by
+    /// its key ("the artist who made the fewest songs"), else by the plain columns shown.
+    pub(super) fn group_rows(&mut self) {
+        let has_agg = self
+            .f
+            .select
+            .iter()
+            .any(|t| t.agg.is_some() || matches!(t.measure, Measure::Rule { .. }));
+        let plain: Vec<ColRef> = self
+            .f
+            .select
+            .iter()
+            .filter_map(|t| match t.measure {
+                Measure::Column(c) if t.agg.is_none() => Some(c),
+                _ => None,
+            })
+            .collect();
+        let order_agg = self.f.order.iter().any(|(t, _)| t.agg.is_some());
+        // group-by columns are shown first
+        for g in self.f.group_by.clone().into_iter().rev() {
+            if !plain.contains(&g) {
+                self.f.select.insert(0, Term::col(g));
+            }
+        }
+        // "the artist who made the fewest songs": groups are the subject's rows, by its key
+        let subject_key = self.f.subject.and_then(|t| {
+            let named = self.mentioned_tables().iter().any(|(_, x)| *x == t);
+            let pk = &self.schema.tables[t].primary_key;
+            let key = (pk.len() == 1)
+                .then(|| self.schema.tables[t].column(&pk[0]).map(|_| pk[0].clone()))
+                .flatten()?;
+            let ci = self.schema.tables[t]
+                .columns
+                .iter()
+                .position(|c| c.name == key)?;
+            // the rows themselves are shown (their key or name): "the most frequently used
+            // carrier of the phones" groups by the carrier, not by each phone
+            let name = self.name_column(t);
+            let rows_shown = plain
+                .iter()
+                .any(|c| Some(*c) == name || (c.table == t && c.column == ci));
+            (named && rows_shown && plain.iter().all(|c| c.table == t)).then_some(ColRef {
+                table: t,
+                column: ci,
+            })
+        });
+        if self.f.group_by.is_empty()
+            && (order_agg || self.f.having.is_some() || (has_agg && !plain.is_empty()))
+        {
+            if let Some(k) = subject_key.filter(|_| order_agg || self.f.having.is_some()) {
+                self.f.group_by.push(k);
+                for c in &plain {
+                    if !self.f.group_by.contains(c) {
+                        self.f.group_by.push(*c);
+                    }
+                }
+            } else if plain.is_empty() {
+                if let Some(t) = self.f.subject {
+                    if let Some(c) = self.name_column(t) {
+                        self.f.group_by.push(c);
+                    }
+                }
+            } else {
+                self.f.group_by = plain.clone();
+            }
+        }
+        // a date shown beside grouped measures but not grouped by ("revenue from promoted weeks
+        // by zone") is a word of the time frame, not a column of the answer
+        if !self.f.group_by.is_empty() && has_agg {
+            let group_by = self.f.group_by.clone();
+            let schema = self.schema;
+            self.f.select.retain(|t| match t.measure {
+                Measure::Column(c) if t.agg.is_none() => {
+                    group_by.contains(&c)
+                        || schema.tables[c.table].columns[c.column].kind() != ColumnKind::Date
+                }
+                _ => true,
+            });
+        }
+        // an argmax over groups shows the group, not the count
+        if order_agg && self.f.select.is_empty() {
+            self.f
+                .select
+                .extend(self.f.group_by.iter().map(|c| Term::col(*c)));
+        }
+        // placeholders of an order nothing resolved are dropped (never a bare `*` in ORDER BY)
+        self.f
+            .order
+            .retain(|(t, _)| t.measure != Measure::Star || (t.agg.is_some() && !t.distinct));
+    }
+
+    /// Each select term once.
+    pub(super) fn distinct_select(&mut self) {
+        let mut seen: Vec<Term> = Vec::new();
+        self.f.select.retain(|t| {
+            if seen.contains(t) {
+                false
+            } else {
+                seen.push(t.clone());
+                true
+            }
+        });
+    }
+
+    /// Coverage and unmapped words: the content words nothing explained, the penalty for linked
+    /// spans left unused, and the mean quality of the links used.
+    pub(super) fn coverage(&mut self) {
+        let mut content = 0usize;
+        let mut unmapped = Vec::new();
+        // an average or a sum asked for and not computed leaves its word unexplained ("average
+        // track length" with no column for the length)
+        let mut aggs: Vec<AggFunc> = self
+            .f
+            .select
+            .iter()
+            .chain(self.f.order.iter().map(|(t, _)| t))
+            .chain(self.f.having.iter().map(|h| &h.term))
+            .filter_map(|t| t.agg)
+            .collect();
+        for c in &self.f.conds {
+            if let Cond::CmpAgg { agg, .. } = c {
+                aggs.push(*agg);
+            }
+        }
+        let computed = !self.f.rules.is_empty() || self.f.combine.is_some();
+        for t in self.a.tokens.iter() {
+            let wanted = match t.lower.as_str() {
+                "average" | "avg" | "mean" => AggFunc::Avg,
+                "sum" => AggFunc::Sum,
+                _ => continue,
+            };
+            if !computed && !aggs.contains(&wanted) {
+                content += 1;
+                unmapped.push(t.text.clone());
+            }
+        }
+        for (i, t) in self.a.tokens.iter().enumerate() {
+            if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
+                continue;
+            }
+            content += 1;
+            let linked = self.span_index_at(i).is_some();
+            if !self.explained[i] && !linked {
+                unmapped.push(t.text.clone());
+            }
+        }
+        // linked but unused spans explain their words weakly
+        let unused_links = (0..self.links.spans.len())
+            .filter(|&si| !self.used[si] && !self.is_table_span(si))
+            .count();
+        self.f.unmapped = unmapped;
+        self.f.coverage = if content == 0 {
+            1.0
+        } else {
+            1.0 - self.f.unmapped.len() as f32 / content as f32
+        };
+        self.f.guesses += 0.05 * unused_links as f32;
+        self.f.link_quality = if self.quality.is_empty() {
+            0.0
+        } else {
+            self.quality.iter().sum::<f32>() / self.quality.len() as f32
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn every_word_of_a_fully_read_question_is_covered() {
+        let f = case("the name of employees in Oslo").frame();
+        assert!(f.unmapped.is_empty(), "{:?}", f.unmapped);
+        assert_eq!(f.coverage, 1.0);
+    }
+
+    #[test]
+    fn words_nothing_explains_are_unmapped() {
+        let f = case("employees who like jazz").frame();
+        assert_eq!(f.unmapped, ["jazz"]);
+        assert!(f.coverage < 1.0);
+    }
+
+    #[test]
+    fn an_average_asked_for_and_not_computed_is_unmapped() {
+        let f = case("the average colour of employees").frame();
+        assert!(
+            f.unmapped.iter().any(|w| w == "average"),
+            "{:?}",
+            f.unmapped
+        );
+    }
+
+    #[test]
+    fn the_select_list_has_each_term_once() {
+        let c = case("the name and the name of employees");
+        let f = c.frame();
+        let mut seen = f.select.clone();
+        seen.dedup();
+        assert_eq!(seen, f.select);
+    }
+}

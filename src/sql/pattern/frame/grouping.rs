@@ -1,0 +1,249 @@
+//! Grouping: "for each", "per", "by"; and the measures shown beside groups.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    pub(super) fn grouping(&mut self) {
+        let n = self.n();
+        // a business rule's measure is an aggregate too: "units sold by store format" groups
+        let rule_measure = self
+            .f
+            .select
+            .iter()
+            .any(|t| matches!(t.measure, Measure::Rule { .. }));
+        let has_agg_words = rule_measure
+            || self.a.has(crate::question::Intent::Count)
+            || self.a.has(crate::question::Intent::Average)
+            || self.a.has(crate::question::Intent::Sum)
+            || self.a.has(crate::question::Intent::Maximum)
+            || self.a.has(crate::question::Intent::Minimum);
+        // "top 5 products by price" orders; "average price by category" groups
+        let explicit_agg = self.a.top_n.is_none()
+            && (rule_measure
+                || self.a.has(crate::question::Intent::Count)
+                || self.a.has(crate::question::Intent::Average)
+                || self.a.has(crate::question::Intent::Sum)
+                || (0..n).any(|k| matches!(self.w(k), "maximum" | "minimum" | "max" | "min")));
+        for i in 0..n {
+            let w = self.w(i);
+            let cue = match w {
+                "each" | "per" | "every" => true,
+                "by" => {
+                    explicit_agg
+                        && !matches!(
+                            self.w(i.wrapping_sub(1)),
+                            "ordered"
+                                | "sorted"
+                                | "order"
+                                | "sort"
+                                | "ranked"
+                                | "arranged"
+                                | "grouped"
+                        )
+                }
+                "grouped" => true,
+                // "the average amount for different transaction types"
+                "different" | "various" => {
+                    explicit_agg
+                        && matches!(self.w(i.wrapping_sub(1)), "for" | "across")
+                        && i + 1 < n
+                }
+                _ => false,
+            };
+            if !cue {
+                continue;
+            }
+            let skip = [
+                "by",
+                "of",
+                "the",
+                "different",
+                "distinct",
+                "unique",
+                "individual",
+            ];
+            let Some(si) = self.next_span(i + 1, 2, &skip) else {
+                continue;
+            };
+            if self.is_value_span(si) {
+                continue;
+            }
+            if self.is_column_span(si) && !self.is_table_span(si) {
+                if let Some(c) = self.resolve_column(si) {
+                    self.use_span(si);
+                    self.mark(i, i + 1);
+                    if !self.f.group_by.contains(&c) {
+                        self.f.group_by.push(c);
+                        self.f
+                            .notes
+                            .push(format!("grouped by {}", self.col_name(c)));
+                    }
+                }
+            } else if let Some(t) = self.span_table(si) {
+                if !has_agg_words {
+                    continue;
+                }
+                self.use_span(si);
+                self.mark(i, i + 1);
+                if let Some(c) = self.name_column(t) {
+                    if !self.f.group_by.contains(&c) {
+                        self.f.group_by.push(c);
+                        self.group_tables.push((t, c));
+                        self.f.notes.push(format!(
+                            "grouped by {} (each {})",
+                            self.col_name(c),
+                            self.schema.tables[t].name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A grouped query shows each group once: a numeric measure shown beside the groups, not
+    /// grouped and not a key, takes the aggregate the question names ("total sales by country":
+    /// `SUM(total)`; "average track length by genre": `AVG(milliseconds)`).
+    pub(super) fn aggregate_grouped_measures(&mut self) {
+        if self.f.group_by.is_empty() {
+            return;
+        }
+        // "for each city, the highest latitude of its stations": the extreme per group, not the
+        // one row of the largest
+        let each = self
+            .a
+            .tokens
+            .iter()
+            .any(|t| matches!(t.lower.as_str(), "each" | "every" | "per"));
+        if each
+            && self.f.limit == Some(1)
+            && self.f.order.len() == 1
+            && self.f.having.is_none()
+            && self.f.select.iter().all(|t| t.agg.is_none())
+        {
+            if let (
+                Term {
+                    agg: None,
+                    measure: Measure::Column(c),
+                    ..
+                },
+                desc,
+            ) = self.f.order[0].clone()
+            {
+                if !self.f.group_by.contains(&c) {
+                    let agg = if desc { AggFunc::Max } else { AggFunc::Min };
+                    self.f.select.retain(|t| t.measure != Measure::Column(c));
+                    self.f.select.push(Term {
+                        agg: Some(agg),
+                        distinct: false,
+                        measure: Measure::Column(c),
+                    });
+                    self.f.order.clear();
+                    self.f.limit = None;
+                    self.f
+                        .notes
+                        .push(format!("{:?} of {} per group", agg, self.col_name(c)));
+                    return;
+                }
+            }
+        }
+        let cue = self.a.tokens.iter().find_map(|t| match t.lower.as_str() {
+            "average" | "avg" | "mean" => Some(AggFunc::Avg),
+            "total" | "sum" => Some(AggFunc::Sum),
+            _ => None,
+        });
+        let Some(agg) = cue else { return };
+        if self.f.select.iter().any(|t| t.agg.is_some()) {
+            return;
+        }
+        let group_by = self.f.group_by.clone();
+        let mut changed = Vec::new();
+        for t in self.f.select.iter_mut() {
+            if let Measure::Column(c) = t.measure {
+                let numeric = self.schema.tables[c.table].columns[c.column]
+                    .kind()
+                    .is_numeric();
+                let key = self.schema.tables[c.table].primary_key.iter().any(|p| {
+                    p.eq_ignore_ascii_case(&self.schema.tables[c.table].columns[c.column].name)
+                }) || self.graph.edges.iter().any(|e| e.a == c || e.b == c);
+                if numeric && !key && !group_by.contains(&c) {
+                    t.agg = Some(agg);
+                    changed.push(c);
+                }
+            }
+        }
+        for c in changed {
+            self.f
+                .notes
+                .push(format!("{:?} of {} per group", agg, self.col_name(c)));
+        }
+    }
+
+    /// "the smallest salary for every department": when everything else comes from one table
+    /// with a key to the grouped table, group by that key instead of joining.
+    pub(super) fn group_by_keys(&mut self) {
+        for (t, c) in self.group_tables.clone() {
+            let others: BTreeSet<usize> = self
+                .used_columns()
+                .into_iter()
+                .filter(|x| *x != c)
+                .map(|x| x.table)
+                .collect();
+            if others.len() != 1 || others.contains(&t) || self.f.tables.contains(&t) {
+                continue;
+            }
+            let f = *others.iter().next().expect("one table");
+            let key = self
+                .graph
+                .between(f, t)
+                .into_iter()
+                .find(|(_, tc)| self.is_key(*tc));
+            if let Some((fk, _)) = key {
+                for g in self.f.group_by.iter_mut() {
+                    if *g == c {
+                        *g = fk;
+                    }
+                }
+                self.f.notes.push(format!(
+                    "grouped by the key {} instead of joining",
+                    self.col_name(fk)
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn for_each_table_groups_by_its_name_column() {
+        let c = case("the number of employees for each department");
+        let b = c.until("grouping");
+        assert_eq!(b.f.group_by, [c.col("department", "dept_name")]);
+    }
+
+    #[test]
+    fn by_a_column_groups_by_it() {
+        let c = case("average salary by city");
+        let b = c.until("grouping");
+        assert_eq!(b.f.group_by, [c.col("employee", "city")]);
+    }
+}

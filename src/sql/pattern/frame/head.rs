@@ -1,0 +1,264 @@
+//! The head pass: which words say what to show (from the listing verb to the first clause
+//! word), and the subject table the question is about.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    /// The words of the business rules the question calls up are the rules' (no column link of
+    /// theirs is used); punctuation, stop words and structural words need no link.
+    pub(super) fn structure(&mut self) {
+        let n = self.n();
+        for &(s, e, _) in &self.rule_tokens.clone() {
+            self.mark(s, e);
+            // the rule's words are the rule's: no column link of theirs is used
+            for si in 0..self.links.spans.len() {
+                let sp = self.span(si);
+                if sp.start < e && s < sp.end {
+                    self.used[si] = true;
+                }
+            }
+        }
+        for i in 0..n {
+            let t = &self.a.tokens[i];
+            if t.kind == TokenKind::Punct
+                || t.kind == TokenKind::Word && (is_stopword(&t.lower) || is_structural(&t.lower))
+            {
+                self.explained[i] = true;
+            }
+        }
+    }
+
+    /// The head of the question and its subject: a table named in the head, else the table of
+    /// the first column named in the head ("the names of customers" linked as one column), else
+    /// the first table named.
+    pub(super) fn subject(&mut self) {
+        let head_start = self.head_start();
+        let head_end = self.head_end(head_start);
+        self.head_start = head_start;
+        self.head_end = head_end;
+        let tables = self.mentioned_tables();
+        let head_column_table = (0..self.links.spans.len())
+            .filter(|&si| {
+                self.span(si).start >= head_start
+                    && self.span(si).start < head_end
+                    && self.is_column_span(si)
+                    && !self.is_table_span(si)
+                    && !self.used[si]
+            })
+            .find_map(|si| {
+                self.span(si).links.iter().find_map(|l| match l.target {
+                    Target::Column { col } => Some(col.table),
+                    _ => None,
+                })
+            });
+        let subject = tables
+            .iter()
+            .find(|(si, _)| self.span(*si).start >= head_start && self.span(*si).start < head_end)
+            .map(|x| x.1)
+            .or(head_column_table)
+            .or(tables.first().map(|x| x.1));
+        self.f.subject = subject;
+        if let Some(t) = subject {
+            self.f
+                .notes
+                .push(format!("subject table {}", self.schema.tables[t].name));
+        }
+    }
+
+    /// Index of the first token after the part that says what to show.
+    /// Where the part that says what to show starts: at the beginning, or at a later clause that
+    /// opens with a listing verb ("Which city has the lowest GDP? List the city name and its GDP.").
+    pub(super) fn head_start(&self) -> usize {
+        let n = self.n();
+        for i in 1..n.saturating_sub(1) {
+            if !matches!(self.w(i), "?" | "." | "," | ";") {
+                continue;
+            }
+            let mut k = i + 1;
+            while k < n && matches!(self.w(k), "please" | "and" | "also" | "then") {
+                k += 1;
+            }
+            if matches!(
+                self.w(k),
+                "list"
+                    | "show"
+                    | "give"
+                    | "return"
+                    | "display"
+                    | "report"
+                    | "provide"
+                    | "tell"
+                    | "include"
+            ) {
+                return k;
+            }
+        }
+        0
+    }
+
+    pub(super) fn head_end(&self, start: usize) -> usize {
+        let n = self.n();
+        let top_token = self.a.top_n.and_then(|_| {
+            self.a
+                .numbers
+                .iter()
+                .find(|m| Some(m.value as u64) == self.a.top_n)
+                .map(|m| m.token)
+        });
+        let mut seen_link = false;
+        for i in start..n {
+            let w = self.w(i);
+            if let Some(si) = self.span_index_at(i) {
+                if self.is_value_span(si) && i > start {
+                    return i;
+                }
+                seen_link = true;
+            }
+            // "along with the number of ...", "with their average ...": the select list goes on
+            let with_measure = w == "with"
+                && (i + 1..(i + 4).min(n)).any(|k| {
+                    matches!(
+                        self.w(k),
+                        "number"
+                            | "count"
+                            | "average"
+                            | "total"
+                            | "sum"
+                            | "maximum"
+                            | "minimum"
+                            | "max"
+                            | "min"
+                            | "mean"
+                    )
+                })
+                && (i + 1..(i + 4).min(n)).all(|k| {
+                    !matches!(
+                        self.w(k),
+                        "highest"
+                            | "lowest"
+                            | "largest"
+                            | "most"
+                            | "least"
+                            | "smallest"
+                            | "biggest"
+                            | "greatest"
+                            | "fewest"
+                            | "than"
+                    )
+                });
+            if i > start
+                && CLAUSE_WORDS.contains(&w)
+                && !with_measure
+                && !(w == "which" && matches!(self.w(i - 1), "in" | "of" | "for" | "from"))
+            {
+                return i;
+            }
+            if seen_link && i >= start + 2 && VERBS.contains(&w) {
+                return i;
+            }
+            if matches!(
+                w,
+                "each"
+                    | "per"
+                    | "every"
+                    | "ordered"
+                    | "sorted"
+                    | "order"
+                    | "sort"
+                    | "ranked"
+                    | "than"
+                    | "between"
+                    | "above"
+                    | "below"
+                    | "over"
+                    | "under"
+                    | "after"
+                    | "before"
+                    | "since"
+                    | "during"
+            ) && i > start
+            {
+                // "in each", "for each", "by": grouping ends the head, unless the question opens with it
+                if i <= start + 1 && matches!(w, "each" | "per" | "every") {
+                    continue;
+                }
+                return if matches!(
+                    self.w(i.wrapping_sub(1)),
+                    "for" | "in" | "of" | "by" | "from"
+                ) {
+                    i - 1
+                } else {
+                    i
+                };
+            }
+            if w == "by" && seen_link {
+                return i;
+            }
+            if self.a.tokens[i].kind == TokenKind::Number && Some(i) != top_token && i > start {
+                return i;
+            }
+            if self.a.tokens[i].kind == TokenKind::Quoted {
+                return i;
+            }
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn structural_words_and_stop_words_are_explained_up_front() {
+        let c = case("How many employees are there?");
+        let b = c.until("structure");
+        let explained: Vec<&str> = (0..b.n())
+            .filter(|&i| b.explained[i])
+            .map(|i| b.w(i))
+            .collect();
+        assert_eq!(explained, ["how", "many", "are", "there", "?"]);
+    }
+
+    #[test]
+    fn the_subject_is_the_table_named_in_the_head() {
+        let c = case("List the names of employees in the Sales department");
+        let b = c.until("subject");
+        assert_eq!(b.f.subject, Some(c.table("employee")));
+        assert_eq!(b.head_start, 0);
+        // the head ends at the first stored value
+        assert_eq!(b.w(b.head_end), "sales");
+    }
+
+    #[test]
+    fn a_later_listing_clause_starts_the_head() {
+        let c = case("Which department has the largest budget? List its name and budget.");
+        let b = c.until("subject");
+        assert_eq!(b.w(b.head_start), "list");
+        assert_eq!(b.f.subject, Some(c.table("department")));
+    }
+
+    #[test]
+    fn a_clause_word_ends_the_head() {
+        let c = case("the names of employees who are older than 30");
+        let b = c.until("subject");
+        assert_eq!(b.w(b.head_end), "who");
+    }
+}

@@ -1,0 +1,268 @@
+//! Negation: attribute negation ("not in France"), exceptions, and negated existence ("that
+//! have no ...", "that have not produced ...").
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    /// An attribute negation just before token `i` ("not in France", "other than", "outside").
+    pub(super) fn negated_before(&self, i: usize, window: usize) -> bool {
+        (1..=window).any(|k| {
+            i >= k
+                && matches!(
+                    self.w(i - k),
+                    "not"
+                        | "except"
+                        | "excluding"
+                        | "outside"
+                        | "besides"
+                        | "other"
+                        | "isn't"
+                        | "aren't"
+                        | "non"
+                        | "never"
+                )
+                && !(self.w(i - k) == "not" && self.w(i - k + 1) == "only")
+        })
+    }
+
+    /// "except (for those)", "excluding", "without" before token `i` in the same clause: the
+    /// condition that follows names the rows to leave out. Its token.
+    pub(super) fn exception_before(&self, i: usize) -> Option<usize> {
+        (1..=8)
+            .filter(|&k| i >= k)
+            .map(|k| i - k)
+            .take_while(|&k| !matches!(self.w(k), "and" | "or" | "but" | "," | ";"))
+            .find(|&k| matches!(self.w(k), "except" | "excluding" | "without"))
+    }
+
+    /// A verbal negation before token `i` ("have not produced", "never took", "without"), its token.
+    pub(super) fn verbal_negation_before(&self, i: usize, window: usize) -> Option<usize> {
+        (1..=window).filter(|&k| i >= k).map(|k| i - k).find(|&k| {
+            matches!(
+                self.w(k),
+                "not"
+                    | "never"
+                    | "don't"
+                    | "doesn't"
+                    | "didn't"
+                    | "haven't"
+                    | "hasn't"
+                    | "without"
+                    | "no"
+                    | "none"
+            ) && !(self.w(k) == "not" && self.w(k + 1) == "only")
+        })
+    }
+
+    /// "singers that have no concerts", "students who never took a course".
+    pub(super) fn negated_existence(&mut self) {
+        if !self.f.excluded.is_empty() {
+            return;
+        }
+        let Some(subject) = self.f.subject else {
+            return;
+        };
+        let n = self.n();
+        for i in 0..n {
+            let w = self.w(i);
+            let neg = matches!(
+                w,
+                "no" | "never"
+                    | "without"
+                    | "not"
+                    | "don't"
+                    | "doesn't"
+                    | "didn't"
+                    | "haven't"
+                    | "hasn't"
+                    | "none"
+            );
+            if !neg {
+                continue;
+            }
+            // a table named within the next words, that is not the subject
+            let mut k = i + 1;
+            let mut target = None;
+            while k < n && k <= i + 6 {
+                if let Some(si) = self.span_index_at(k) {
+                    if self.is_value_span(si) || self.used[si] {
+                        break;
+                    }
+                    if let Some(t) = self.span_table(si) {
+                        if t != subject {
+                            target = Some((si, t));
+                            break;
+                        }
+                    }
+                    // a column of another table ("with no order date"): its table
+                    if self.is_column_span(si) {
+                        if let Some(c) = self.resolve_column(si) {
+                            if c.table != subject {
+                                target = Some((si, c.table));
+                                break;
+                            }
+                        }
+                    }
+                }
+                k += 1;
+            }
+            let Some((si, t)) = target else {
+                // "services that have never been used": no table named after the negation; the
+                // one table that refers to the subject (or the one whose name the words after
+                // the negation share) holds the rows that have it
+                let mut v = i + 1;
+                while v < n && matches!(self.w(v), "been" | "be" | "ever" | "yet" | "once") {
+                    v += 1;
+                }
+                // a verb follows ("never been used", "don't participate"), not a noun phrase
+                // ("without the letter M", which another reading explains)
+                let verb = v < n
+                    && !self
+                        .f
+                        .conds
+                        .iter()
+                        .any(|c| matches!(c, Cond::Like { negated: true, .. }))
+                    && !matches!(self.w(v), "the" | "a" | "an" | "any" | "letter" | "letters");
+                if let Some((outer, inner)) = verb
+                    .then(|| self.referring_table(subject, i + 1, (i + 5).min(n)))
+                    .flatten()
+                {
+                    self.mark(i, i + 1);
+                    self.f.conds.push(Cond::InSub {
+                        outer,
+                        inner,
+                        conds: vec![],
+                        negated: true,
+                    });
+                    self.f.notes.push(format!(
+                        "negated existence: {} not in {} (the table that refers to it)",
+                        self.col_name(outer),
+                        self.col_name(inner)
+                    ));
+                    return;
+                }
+                continue;
+            };
+            // the first edge on the path from the subject toward the target
+            let Ok(plan) = self.graph.plan(self.schema, &[subject, t]) else {
+                continue;
+            };
+            let Some(step) = plan.steps.first() else {
+                continue;
+            };
+            let (outer, inner) = step.on[0];
+            self.use_span(si);
+            self.mark(i, i + 1);
+            self.f.conds.push(Cond::InSub {
+                outer,
+                inner,
+                conds: vec![],
+                negated: true,
+            });
+            self.f.notes.push(format!(
+                "negated existence: {} not in {}",
+                self.col_name(outer),
+                self.col_name(inner)
+            ));
+            return;
+        }
+    }
+
+    /// The key of `subject` and the column of the table that refers to it by a foreign key:
+    /// the only such table, or the one whose name shares a stem with the words in
+    /// `from..to`. `None` when the words there link to anything or no table is singled out.
+    pub(super) fn referring_table(
+        &self,
+        subject: usize,
+        from: usize,
+        to: usize,
+    ) -> Option<(ColRef, ColRef)> {
+        // the words up to the clause's end ("never been used?")
+        let to = (from..to)
+            .find(|&k| self.a.tokens[k].kind != TokenKind::Word)
+            .unwrap_or(to);
+        if to == from || (from..to).any(|k| self.span_index_at(k).is_some()) {
+            return None;
+        }
+        let mut children: Vec<(ColRef, ColRef)> = Vec::new();
+        for e in &self.graph.edges {
+            if e.b.table == subject
+                && e.a.table != subject
+                && !children.iter().any(|(_, a)| a.table == e.a.table)
+            {
+                children.push((e.b, e.a));
+            }
+        }
+        if children.len() == 1 {
+            return children.pop();
+        }
+        let words: Vec<&str> = (from..to).map(|k| self.a.tokens[k].stem.as_str()).collect();
+        let mut hits = children.into_iter().filter(|(_, a)| {
+            split_identifier(&self.schema.tables[a.table].name)
+                .iter()
+                .any(|p| words.contains(&stem(&p.to_lowercase()).as_str()))
+        });
+        match (hits.next(), hits.next()) {
+            (Some(x), None) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+/// How a value condition is negated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Neg {
+    None,
+    /// "not in France": the attribute differs.
+    Attribute,
+    /// "that have not produced a film by X": no related row has it.
+    Existence,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+
+    #[test]
+    fn that_have_no_rows_of_a_table_reads_as_a_negated_subquery() {
+        let c = case("departments that have no employees");
+        let b = c.until("negated existence");
+        assert_eq!(
+            b.f.conds,
+            [Cond::InSub {
+                outer: c.col("department", "dept_id"),
+                inner: c.col("employee", "dept_id"),
+                conds: vec![],
+                negated: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn negation_words_are_found_before_a_token() {
+        let c = case("employees who never worked on a project");
+        let b = c.until("subject");
+        let project = (0..b.n()).find(|&i| b.w(i) == "project").unwrap();
+        assert!(b.verbal_negation_before(project, 4).is_some());
+        assert!(b.negated_before(project, 4));
+        assert!(b.exception_before(project).is_none());
+    }
+}

@@ -1,0 +1,481 @@
+//! The number pass: numbers with their comparison ("more than 3", "between 5 and 10"), read
+//! as a condition on a column, a having clause, a limit or a year.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    pub(super) fn numbers(&mut self) {
+        let top_token = self.a.top_n.and_then(|n| {
+            self.a
+                .numbers
+                .iter()
+                .find(|m| m.value as u64 == n && m.integer)
+                .map(|m| m.token)
+        });
+        let nums = self.a.numbers.clone();
+        let mut skip_until = 0;
+        for m in &nums {
+            if Some(m.token) == top_token {
+                self.explained[m.token] = true;
+                continue;
+            }
+            if m.token < skip_until {
+                continue;
+            }
+            // "than that of some (at least one) instructor": the quantifier restated
+            if self
+                .than_some
+                .is_some_and(|(k, ..)| m.token > k && m.token <= k + 5)
+                && m.token >= 2
+                && self.w(m.token - 1) == "least"
+            {
+                self.mark(m.token - 2, m.token + 1);
+                continue;
+            }
+            if self.span_index_at(m.token).is_some() {
+                continue;
+            }
+            // a year that a time range explains is handled with the dates, unless compared ("more than 2000 students")
+            let (mut op, cmp_len, attrs) = self.comparison_before(m.token);
+            let in_range = self
+                .a
+                .time_ranges
+                .iter()
+                .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && !r.bare_year);
+            if in_range && m.year_like && self.has_temporal() {
+                // "after the year 1989", "between 2019 and 2021": the time ranges handle it
+                continue;
+            }
+            if self.year_of_time(m, cmp_len) {
+                // "units sold in 2023": a period, never an equality on a measure
+                continue;
+            }
+            let between = m.token >= 1 && self.w(m.token - 1) == "between";
+            // "between 10 and 15", "aged 20 to 25"
+            let high = if (between && self.w(m.token + 1) == "and") || self.w(m.token + 1) == "to" {
+                nums.iter().find(|x| x.token == m.token + 2).cloned()
+            } else {
+                None
+            };
+            let cmp_start = m.token - cmp_len.min(m.token) - usize::from(between);
+            // the column: adjective attribute, a column named before, a table/column after, nearest numeric
+            let mut col: Option<ColRef> = None;
+            let mut count_of: Option<usize> = None;
+            if let Some(attrs) = attrs {
+                if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
+                    col = Some(c);
+                    // the comparison word already reads the adjective's first attribute
+                    // ("younger than 20": age < 20); a column of the opposite sense flips it
+                    // ("older than 1990" of a birth year: year < 1990)
+                    if dir != attrs[0].1 {
+                        op = match op {
+                            CmpOp::Gt => CmpOp::Lt,
+                            CmpOp::Lt => CmpOp::Gt,
+                            CmpOp::Ge => CmpOp::Le,
+                            CmpOp::Le => CmpOp::Ge,
+                            o => o,
+                        };
+                    }
+                }
+            }
+            if col.is_none() {
+                let mut after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                if self.w(after_end) == "or"
+                    && matches!(
+                        self.w(after_end + 1),
+                        "more"
+                            | "less"
+                            | "fewer"
+                            | "greater"
+                            | "higher"
+                            | "lower"
+                            | "above"
+                            | "below"
+                    )
+                {
+                    after_end += 2;
+                }
+                let after = self.next_span(
+                    after_end,
+                    2,
+                    &["more", "less", "fewer", "different", "distinct", "unique"],
+                );
+                let before = self.prev_span(
+                    cmp_start,
+                    3,
+                    &[
+                        "is", "are", "was", "were", "of", "has", "have", "had", "with", "equal",
+                        "equals", "to", "a", "an", "the",
+                    ],
+                );
+                let numeric = |b: &Self, c: ColRef| {
+                    b.schema.tables[c.table].columns[c.column]
+                        .kind()
+                        .is_numeric()
+                        || matches!(
+                            b.schema.tables[c.table].columns[c.column].kind(),
+                            ColumnKind::Other
+                        )
+                };
+                let before_col = before
+                    .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+                    .and_then(|p| self.resolve_column(p).map(|c| (p, c)));
+                let after_col = after
+                    .filter(|&p| self.is_column_span(p) && !self.is_table_span(p))
+                    .and_then(|p| self.resolve_column(p).map(|c| (p, c)));
+                let before_gap = before
+                    .map(|p| cmp_start.saturating_sub(self.span(p).end))
+                    .unwrap_or(99);
+                let after_gap = after
+                    .map(|p| self.span(p).start.saturating_sub(after_end))
+                    .unwrap_or(99);
+                let times = matches!(m.text.to_lowercase().as_str(), "once" | "twice" | "thrice")
+                    || matches!(self.w(after_end), "times" | "time");
+                if let Some(p) =
+                    after.filter(|&p| self.is_table_span(p) && !in_range && !m.year_like)
+                {
+                    // "with more than 3 <table>"
+                    count_of = self.span_table(p);
+                    self.use_span(p);
+                } else if let Some(p) = after.filter(|&p| self.is_value_span(p) && !m.year_like) {
+                    // "at least 10 professors" where 'Professor' is a stored value: rows with it, counted
+                    if let Target::Value { col, .. } = self.span(p).best().target {
+                        count_of = Some(col.table);
+                    }
+                } else if times && cmp_len > 0 {
+                    // "more than once", "at least 3 times": rows per group
+                    count_of = self
+                        .f
+                        .subject
+                        .or_else(|| self.focus_tables().first().copied());
+                    self.mark(after_end, after_end + 1);
+                } else if m.year_like
+                    && before_col
+                        .is_none_or(|(_, c)| !numeric(self, c) && !is_temporal(self.schema, c))
+                {
+                    if let Some(c) = self.temporal_column(m.token) {
+                        col = Some(c);
+                    }
+                }
+                if col.is_none() && count_of.is_none() {
+                    let pick_after = match (before_col, after_col) {
+                        (Some((_, bc)), Some((_, ac))) => {
+                            (after_gap < before_gap || !numeric(self, bc)) && numeric(self, ac)
+                        }
+                        (None, Some(_)) => true,
+                        _ => false,
+                    };
+                    if pick_after {
+                        let (p, c) = after_col.expect("checked");
+                        if numeric(self, c) || m.year_like {
+                            col = Some(c);
+                        } else {
+                            // "more than 10 <names of rows>": count the rows of the column's table
+                            count_of = Some(c.table);
+                        }
+                        self.use_span(p);
+                    } else if let Some((p, c)) = before_col {
+                        col = Some(c);
+                        self.use_span(p);
+                    } else if let Some(p) = before.filter(|&p| self.is_column_span(p)) {
+                        col = self.resolve_column(p);
+                        self.use_span(p);
+                    }
+                }
+            }
+            if let Some(t) = count_of {
+                // "with more than 3 <table>": group the subject, count the rows of <table>
+                let value = Self::number_literal(m.value);
+                self.f.having = Some(Having {
+                    term: Term::count(),
+                    op,
+                    value,
+                });
+                if !self.f.tables.contains(&t) {
+                    self.f.tables.push(t);
+                }
+                self.mark(cmp_start, m.token + 1);
+                self.f.notes.push(format!(
+                    "having COUNT(*) {:?} {} ({} per group)",
+                    op, m.text, self.schema.tables[t].name
+                ));
+                continue;
+            }
+            if col.is_none() && m.year_like {
+                // leave it to the time ranges
+                continue;
+            }
+            if col.is_none() {
+                // the nearest numeric column named anywhere and not yet used
+                let used = self.used_columns();
+                let mut best: Option<(usize, usize, ColRef)> = None;
+                for si in 0..self.links.spans.len() {
+                    if self.used[si] || !self.is_column_span(si) {
+                        continue;
+                    }
+                    if let Some(c) = self.resolve_column(si) {
+                        if self.schema.tables[c.table].columns[c.column]
+                            .kind()
+                            .is_numeric()
+                            && !used.contains(&c)
+                        {
+                            let d = self.span(si).start.abs_diff(m.token);
+                            if best.is_none_or(|b| d < b.0) {
+                                best = Some((d, si, c));
+                            }
+                        }
+                    }
+                }
+                if let Some((_, si, c)) = best {
+                    col = Some(c);
+                    self.use_span(si);
+                    self.f.guesses += 0.15;
+                }
+            }
+            let Some(c) = col else { continue };
+            if m.year_like && is_temporal(self.schema, c) {
+                // a year compared with a date column: handled as a date range
+                let r = self
+                    .a
+                    .time_ranges
+                    .iter()
+                    .find(|r| r.tokens.0 <= m.token && m.token < r.tokens.1)
+                    .cloned();
+                if let Some(r) = r {
+                    self.date_cond(c, &r);
+                    self.mark(r.tokens.0, r.tokens.1);
+                    self.mark(cmp_start, m.token + 1);
+                    continue;
+                }
+            }
+            if let Some(h) = high {
+                self.push_cond_at(
+                    m.token,
+                    Cond::Between {
+                        col: c,
+                        low: Self::number_literal(m.value),
+                        high: Self::number_literal(h.value),
+                    },
+                );
+                self.mark(cmp_start, h.token + 1);
+                skip_until = h.token + 1;
+            } else {
+                let cond = Cond::Cmp {
+                    col: c,
+                    op,
+                    value: Self::number_literal(m.value),
+                };
+                if let Some(k) = self.exception_before(cmp_start) {
+                    // "all home cities except for those having a driver older than 40"
+                    self.mark(k, k + 1);
+                    self.f.excluded.push(cond);
+                    self.f.notes.push(format!(
+                        "rows with {} compared with {} left out",
+                        self.col_name(c),
+                        m.text
+                    ));
+                } else {
+                    self.push_cond_at(m.token, cond);
+                }
+                self.mark(cmp_start, m.token + 1);
+                if matches!(self.w(m.token + 1), "or") {
+                    self.mark(m.token + 1, m.token + 3);
+                }
+            }
+            self.f
+                .notes
+                .push(format!("{} compared with {}", self.col_name(c), m.text));
+        }
+    }
+
+    /// The comparison a number's preceding words ask for, with how many tokens they take.
+    pub(super) fn comparison_before(
+        &self,
+        i: usize,
+    ) -> (CmpOp, usize, Option<&'static [(&'static str, i8)]>) {
+        let w1 = if i >= 1 { self.w(i - 1) } else { "" };
+        let w2 = if i >= 2 { self.w(i - 2) } else { "" };
+        let w3 = if i >= 3 { self.w(i - 3) } else { "" };
+        let after = self.w(i + 1);
+        let after2 = self.w(i + 2);
+        let or_more = after == "or"
+            && matches!(
+                after2,
+                "more" | "greater" | "higher" | "above" | "over" | "larger"
+            );
+        let or_less = after == "or"
+            && matches!(
+                after2,
+                "less" | "fewer" | "lower" | "below" | "under" | "smaller"
+            );
+        if w1 == "than" {
+            let neg = matches!(w3, "no" | "not");
+            let op = match w2 {
+                "more" | "greater" | "larger" | "bigger" | "higher" | "longer" | "older"
+                | "taller" | "heavier" | "later" | "over" | "above" => {
+                    if neg {
+                        CmpOp::Le
+                    } else {
+                        CmpOp::Gt
+                    }
+                }
+                "less" | "fewer" | "smaller" | "lower" | "shorter" | "younger" | "lighter"
+                | "cheaper" | "earlier" | "below" | "under" => {
+                    if neg {
+                        CmpOp::Ge
+                    } else {
+                        CmpOp::Lt
+                    }
+                }
+                _ => CmpOp::Gt,
+            };
+            // adjectives carry their attribute ("older than 56" -> age)
+            let attrs = adjective_attrs(w2).or_else(|| {
+                if w2 == "more" || w2 == "less" {
+                    adjective_attrs(w3)
+                } else {
+                    None
+                }
+            });
+            let attrs = attrs.filter(|_| {
+                !matches!(
+                    w2,
+                    "more"
+                        | "less"
+                        | "greater"
+                        | "larger"
+                        | "bigger"
+                        | "higher"
+                        | "lower"
+                        | "smaller"
+                        | "fewer"
+                )
+            });
+            return (op, 2 + usize::from(neg), attrs);
+        }
+        match (w2, w1) {
+            ("at", "least") => return (CmpOp::Ge, 2, None),
+            ("at", "most") => return (CmpOp::Le, 2, None),
+            ("no", "more") | ("not", "over") => return (CmpOp::Le, 2, None),
+            ("not", "equal") => return (CmpOp::Ne, 2, None),
+            ("equal", "to") => return (CmpOp::Eq, 2, None),
+            _ => {}
+        }
+        match w1 {
+            "over" | "above" | "exceeding" | "exceeds" | "exceed" | "after" | "beyond" => {
+                (CmpOp::Gt, 1, None)
+            }
+            "under" | "below" | "before" => (CmpOp::Lt, 1, None),
+            "least" if w2 == "at" => (CmpOp::Ge, 2, None),
+            _ if or_more => (CmpOp::Ge, 0, None),
+            _ if or_less => (CmpOp::Le, 0, None),
+            _ => (CmpOp::Eq, 0, None),
+        }
+    }
+
+    /// True when the number at `m` is a year that names a period: a bare year after a temporal
+    /// preposition ("in 2023", "for 2024", "during 2019"), with no comparison word, while a date
+    /// or year column is at hand. The time ranges then turn it into a date range.
+    pub(super) fn year_of_time(&self, m: &crate::question::NumberMention, cmp_len: usize) -> bool {
+        if !m.year_like || cmp_len > 0 || m.token == 0 {
+            return false;
+        }
+        let bare = self
+            .a
+            .time_ranges
+            .iter()
+            .any(|r| r.tokens.0 <= m.token && m.token < r.tokens.1 && r.bare_year);
+        let prep = matches!(
+            self.w(m.token - 1),
+            "in" | "for" | "during" | "of" | "throughout" | "within"
+        ) || (matches!(
+            self.w(m.token - 1),
+            "and" | "or" | "versus" | "vs" | "vs." | ","
+        ) && self.is_period_list(m.token));
+        bare && prep && self.has_temporal_focus()
+    }
+
+    /// True when the year at token `i` ends a list of years ("in 2023 versus 2024").
+    pub(super) fn is_period_list(&self, i: usize) -> bool {
+        let mut k = i;
+        while k >= 2 {
+            if !matches!(self.w(k - 1), "and" | "or" | "versus" | "vs" | "vs." | ",") {
+                break;
+            }
+            if self.a.tokens[k - 2].kind != TokenKind::Number {
+                return false;
+            }
+            k -= 2;
+            if k >= 1 && matches!(self.w(k - 1), "in" | "for" | "during" | "of" | "between") {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+    use crate::sql::pattern::ast::{CmpOp, Literal};
+
+    #[test]
+    fn a_number_after_a_comparison_reads_as_a_condition_on_the_column_before() {
+        let c = case("employees with a salary greater than 5000");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "salary"),
+                op: CmpOp::Gt,
+                value: Literal::Number("5000".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn older_than_reads_the_age_column() {
+        let c = case("employees older than 30");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "age"),
+                op: CmpOp::Gt,
+                value: Literal::Number("30".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn between_reads_both_bounds() {
+        let c = case("employees aged between 30 and 40");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Between {
+                col: c.col("employee", "age"),
+                low: Literal::Number("30".into()),
+                high: Literal::Number("40".into()),
+            }]
+        );
+    }
+}

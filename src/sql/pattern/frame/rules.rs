@@ -1,0 +1,289 @@
+//! Business rules the question calls up: which rules its words name ([`rule_hits`]) and how
+//! their SQL fragments become filters, orders and measures of the frame.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Datelike;
+
+use super::state::Builder;
+use super::{Combine, Cond, Frame, Having, Measure, Term};
+use crate::knowledge::BusinessRule;
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TimeRange, TokenKind};
+use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::lexicon::{
+    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
+};
+use crate::sql::pattern::linking::{
+    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
+};
+use crate::warehouse::{ColumnKind, Schema};
+
+impl<'a> Builder<'a> {
+    pub(super) fn apply_rules(&mut self, head_end: usize) {
+        for &(s, _e, rule) in &self.rule_tokens.clone() {
+            let mut sql = rule.sql.clone().unwrap_or_default();
+            if let Some(t) = rule.table.as_deref().and_then(|t| {
+                self.schema
+                    .tables
+                    .iter()
+                    .position(|x| x.name.eq_ignore_ascii_case(t))
+            }) {
+                let table = &self.schema.tables[t];
+                let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+                sql = qualify_rule_sql(&sql, &table.name, &names);
+                if !self.f.tables.contains(&t) {
+                    self.f.tables.push(t);
+                }
+                if self.f.subject.is_none() {
+                    self.f.subject = Some(t);
+                }
+            }
+            self.f.rules.push(rule.name.clone());
+            match rule.kind.as_str() {
+                "filter" => {
+                    self.f.conds.push(Cond::Raw {
+                        name: rule.name.clone(),
+                        sql,
+                    });
+                    self.f
+                        .notes
+                        .push(format!("business rule '{}' as a filter", rule.name));
+                }
+                "order" => {
+                    let (expr, desc) = split_order(&sql);
+                    self.f.order.push((
+                        Term {
+                            agg: None,
+                            distinct: false,
+                            measure: Measure::Rule {
+                                name: rule.name.clone(),
+                                sql: expr,
+                            },
+                        },
+                        desc,
+                    ));
+                    self.f
+                        .notes
+                        .push(format!("business rule '{}' as the order", rule.name));
+                }
+                _ => {
+                    let term = Term {
+                        agg: None,
+                        distinct: false,
+                        measure: Measure::Rule {
+                            name: rule.name.clone(),
+                            sql,
+                        },
+                    };
+                    // "top 10 items by <measure>": the measure orders; in the head it is shown too
+                    let by = s > 0 && matches!(self.w(s - 1), "by" | "of") && s >= head_end;
+                    if by || self.a.top_n.is_some() || s >= head_end {
+                        let desc =
+                            !(1..4).any(|k| s >= k && superlative(self.w(s - k)) == Some(false));
+                        self.f.order.push((term.clone(), desc));
+                    }
+                    self.f.select.push(term);
+                    self.f
+                        .notes
+                        .push(format!("business rule '{}' as a measure", rule.name));
+                }
+            }
+        }
+    }
+}
+
+/// A business rule that the question calls up, by its tokens.
+#[derive(Debug, Clone)]
+pub struct RuleHit<'r> {
+    pub rule: &'r BusinessRule,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Finds the business rules with a SQL fragment whose name or keywords appear in the question.
+///
+/// A keyword must match the question's words closely: each word the same, or the same stem with
+/// at most two letters more or less ("price" / "prices", not "elastic" / "elasticity"). A filter
+/// or order rule whose words lie inside a span that names a column (by its name or a documented
+/// synonym, score >= 0.9) is left out: "their regular prices" names the column whose synonym is
+/// "regular price", not the rule whose keyword is "regular price". Measure rules keep their
+/// words: they say how to aggregate the very column they name.
+pub fn rule_hits<'r>(
+    analysis: &Analysis,
+    rules: &'r [(BusinessRule, f32)],
+    links: &Linking,
+) -> Vec<RuleHit<'r>> {
+    let stems: Vec<&str> = analysis.tokens.iter().map(|t| t.stem.as_str()).collect();
+    let lowers: Vec<&str> = analysis.tokens.iter().map(|t| t.lower.as_str()).collect();
+    let mut hits = Vec::new();
+    for (rule, _) in rules {
+        if rule.sql.as_deref().is_none_or(|s| s.trim().is_empty())
+            || !matches!(rule.kind.as_str(), "measure" | "filter" | "order")
+        {
+            continue;
+        }
+        let phrases =
+            std::iter::once(rule.name.as_str()).chain(rule.keywords.iter().map(String::as_str));
+        let mut best: Option<(usize, usize)> = None;
+        for p in phrases {
+            let toks = crate::question::tokens::tokenize(p);
+            let ps: Vec<(String, String)> = toks
+                .iter()
+                .filter(|t| t.kind != TokenKind::Punct || t.text == "%")
+                .map(|t| (t.stem.clone(), t.lower.clone()))
+                .collect();
+            if ps.is_empty() {
+                continue;
+            }
+            for i in 0..stems.len() {
+                if i + ps.len() <= stems.len()
+                    && ps
+                        .iter()
+                        .enumerate()
+                        .all(|(k, (st, lo))| st == stems[i + k] && close_form(lo, lowers[i + k]))
+                {
+                    let cand = (i, i + ps.len());
+                    if best.is_none_or(|b| cand.1 - cand.0 > b.1 - b.0) {
+                        best = Some(cand);
+                    }
+                }
+            }
+        }
+        let Some((start, end)) = best else { continue };
+        if rule.kind != "measure" && names_a_column(links, start, end) {
+            continue;
+        }
+        // "unit cost" names the column `cost`, not the measure rule whose keyword is "units"
+        if links.spans.iter().any(|sp| {
+            sp.start <= start
+                && end <= sp.end
+                && sp.end - sp.start > end - start
+                && matches!(sp.best().target, Target::Column { .. })
+                && sp.best().score >= 0.9
+                && matches!(sp.best().how, "name" | "synonym")
+        }) {
+            continue;
+        }
+        hits.push(RuleHit { rule, start, end });
+    }
+    // a hit inside a longer one is the same words read less fully ("gross margin" within
+    // "gross margin percent"): the longer reading wins
+    let all = hits.clone();
+    hits.retain(|h| {
+        !all.iter()
+            .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
+    });
+    hits
+}
+
+/// Two spellings of one word: equal, or of one stem and at most two letters apart in length.
+fn close_form(a: &str, b: &str) -> bool {
+    a == b || a.chars().count().abs_diff(b.chars().count()) <= 2
+}
+
+/// True when tokens `[start, end)` lie inside a span whose best link is a column named by its
+/// name or a synonym (score >= 0.9).
+fn names_a_column(links: &Linking, start: usize, end: usize) -> bool {
+    links.spans.iter().any(|sp| {
+        sp.start <= start
+            && end <= sp.end
+            && matches!(sp.best().target, Target::Column { .. })
+            && sp.best().score >= 0.9
+            && matches!(sp.best().how, "name" | "synonym" | "stem")
+    })
+}
+
+/// Qualifies the bare column names of a rule's SQL fragment with the rule's table, so that the
+/// fragment stays unambiguous when the query joins another table with a column of the same name
+/// (`SUM(revenue)` -> `SUM(sales_data.revenue)`). Words inside quotes and words already qualified
+/// (after a `.`) or followed by `(` (functions) are left alone.
+pub fn qualify_rule_sql(sql: &str, table: &str, columns: &[String]) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let chars: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let after_dot = start > 0 && chars[start - 1] == '.';
+            let mut k = i;
+            while k < chars.len() && chars[k] == ' ' {
+                k += 1;
+            }
+            let before_dot_or_call = k < chars.len() && (chars[k] == '.' || chars[k] == '(');
+            if !after_dot
+                && !before_dot_or_call
+                && columns.iter().any(|c| c.eq_ignore_ascii_case(&word))
+            {
+                out.push_str(table);
+                out.push('.');
+            }
+            out.push_str(&word);
+            continue;
+        }
+        if c.is_ascii_digit() {
+            // numbers like 1e5 or 100.0 are not identifiers
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                out.push(chars[i]);
+                i += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Splits `expr DESC` / `expr ASC` into the expression and the direction (descending by default
+/// for neither).
+fn split_order(sql: &str) -> (String, bool) {
+    let t = sql.trim();
+    let upper = t.to_ascii_uppercase();
+    if let Some(e) = upper.strip_suffix(" DESC") {
+        (t[..e.len()].trim().to_string(), true)
+    } else if let Some(e) = upper.strip_suffix(" ASC") {
+        (t[..e.len()].trim().to_string(), false)
+    } else {
+        (t.to_string(), true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_fragment_splits_into_its_expression_and_direction() {
+        assert_eq!(split_order("margin DESC"), ("margin".to_string(), true));
+        assert_eq!(split_order("price asc"), ("price".to_string(), false));
+        assert_eq!(split_order("  price  "), ("price".to_string(), true));
+    }
+
+    #[test]
+    fn forms_of_one_stem_close_in_length_are_one_word() {
+        assert!(close_form("price", "prices"));
+        assert!(!close_form("elastic", "elasticity"));
+    }
+}

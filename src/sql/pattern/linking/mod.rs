@@ -1,0 +1,128 @@
+//! Schema linking: the question's words and n-grams linked to tables, columns and values.
+//!
+//! Schema names are split (snake_case, camelCase), abbreviations expanded (`num` -> number,
+//! `dept` -> department), stemmed the same way as the question ([`crate::question::tokens::stem`]),
+//! and enriched with the synonyms of the table docs and a short list of general English synonyms.
+//! An n-gram links to a name exactly, by its stems, by concatenation (`birthdate` / `birth_date`),
+//! partially (`budget` -> `budget_in_billions`) or fuzzily (Jaro-Winkler via `strsim`); to a value
+//! through the [`ValueIndex`] (exact, case-insensitive or fuzzy). Retrieval scores of the tables
+//! add a small bonus. Non-overlapping spans are then chosen greedily, longest and best first; each
+//! span keeps its close alternatives for the frame to disambiguate.
+
+mod choose;
+mod names;
+mod temporal;
+mod terms;
+#[cfg(test)]
+mod tests;
+mod values;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::knowledge::ValueIndex;
+use crate::question::Analysis;
+use crate::warehouse::Schema;
+
+pub use self::names::Lexicon;
+pub use self::temporal::{is_month_text, is_temporal, is_year_column};
+
+/// A column by position: `schema.tables[table].columns[column]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub struct ColRef {
+    pub table: usize,
+    pub column: usize,
+}
+
+/// What a span of the question refers to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    Table {
+        table: usize,
+    },
+    Column {
+        col: ColRef,
+    },
+    /// A value stored in a column.
+    Value {
+        col: ColRef,
+        value: String,
+        exact: bool,
+    },
+}
+
+/// One candidate link of a span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub target: Target,
+    /// 0..1.
+    pub score: f32,
+    /// How it matched (`name`, `stem`, `synonym`, `joined`, `partial`, `fuzzy`, `value`).
+    pub how: &'static str,
+}
+
+/// A span of question tokens `[start, end)` with its candidate links, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub links: Vec<Link>,
+}
+
+impl Span {
+    /// The best link.
+    pub fn best(&self) -> &Link {
+        &self.links[0]
+    }
+}
+
+/// The result of linking: chosen spans in question order.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Linking {
+    pub spans: Vec<Span>,
+    /// For each token, the index of the span covering it.
+    #[serde(skip)]
+    pub token_span: Vec<Option<usize>>,
+}
+
+impl Linking {
+    /// The span covering token `i`.
+    pub fn span_at(&self, i: usize) -> Option<&Span> {
+        self.token_span
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|s| &self.spans[s])
+    }
+}
+
+/// One candidate link: tokens `[start, end)` and what they link to.
+type Candidate = (usize, usize, Link);
+
+/// Links the question to the schema and the value index.
+///
+/// `table_scores` are retrieval scores (0..1) per table name; a table (and its columns) gets up to
+/// 0.05 added for them.
+pub fn link(
+    analysis: &Analysis,
+    schema: &Schema,
+    lex: &Lexicon,
+    values: &ValueIndex,
+    table_scores: &HashMap<String, f32>,
+) -> Linking {
+    let bonus = |t: usize| -> f32 {
+        table_scores
+            .get(&schema.tables[t].name)
+            .map(|s| 0.05 * s.clamp(0.0, 1.0))
+            .unwrap_or(0.0)
+    };
+    let mut cands = terms::name_links(analysis, lex, &bonus);
+    cands.extend(values::value_links(analysis, schema, values, &bonus));
+    // "first and last name": the first word borrows the rest of the following name
+    let extra = choose::elliptic_links(analysis, lex, &cands);
+    cands.extend(extra);
+    choose::choose_spans(analysis, schema, cands)
+}

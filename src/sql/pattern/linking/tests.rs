@@ -1,0 +1,142 @@
+//! Tests of schema linking on a small schema of departments and their heads.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::knowledge::{TableDoc, ValueIndex};
+use crate::question::{analyze, Question};
+use crate::warehouse::{ColumnSchema, TableSchema};
+
+fn col(name: &str, ty: &str) -> ColumnSchema {
+    ColumnSchema {
+        name: name.into(),
+        data_type: ty.into(),
+        ..Default::default()
+    }
+}
+
+fn schema() -> Schema {
+    Schema {
+        tables: vec![
+            TableSchema {
+                name: "department".into(),
+                columns: vec![
+                    col("department_id", "int"),
+                    col("dept_name", "text"),
+                    col("NumEmployees", "int"),
+                    col("budget_in_billions", "real"),
+                ],
+                ..Default::default()
+            },
+            TableSchema {
+                name: "head".into(),
+                columns: vec![
+                    col("head_id", "int"),
+                    col("name", "text"),
+                    col("born_state", "text"),
+                    col("age", "int"),
+                ],
+                ..Default::default()
+            },
+        ],
+    }
+}
+
+fn linked(q: &str, docs: &[TableDoc]) -> Vec<(String, Target)> {
+    let s = schema();
+    let lex = Lexicon::build(&s, docs);
+    let a = analyze(&Question::parse(q).unwrap());
+    let l = link(&a, &s, &lex, &ValueIndex::default(), &HashMap::new());
+    l.spans
+        .iter()
+        .map(|sp| (sp.text.clone(), sp.best().target.clone()))
+        .collect()
+}
+
+fn column(t: usize, c: usize) -> Target {
+    Target::Column {
+        col: ColRef {
+            table: t,
+            column: c,
+        },
+    }
+}
+
+#[test]
+fn snake_and_camel_case_names_link_to_their_words() {
+    let l = linked("born state and number of employees", &[]);
+    assert!(l.contains(&("born state".into(), column(1, 2))), "{l:?}");
+    assert!(
+        l.contains(&("number of employees".into(), column(0, 2))),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn plurals_link_to_singular_table_names() {
+    let l = linked("How many heads of the departments are there?", &[]);
+    assert!(
+        l.contains(&("heads".into(), Target::Table { table: 1 })),
+        "{l:?}"
+    );
+    assert!(
+        l.iter()
+            .any(|(t, target)| t == "departments" && *target == Target::Table { table: 0 }),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn a_column_named_after_its_table_links_by_its_other_words() {
+    let l = linked("the budget of the department", &[]);
+    assert!(l.contains(&("budget".into(), column(0, 3))), "{l:?}");
+}
+
+#[test]
+fn synonyms_from_table_docs_link() {
+    let docs = vec![TableDoc {
+        name: "head".into(),
+        synonyms: vec!["director".into()],
+        columns: vec![crate::knowledge::ColumnDoc {
+            name: "age".into(),
+            synonyms: vec!["years old".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }];
+    let l = linked("directors who are 50 years old", &docs);
+    assert!(
+        l.contains(&("directors".into(), Target::Table { table: 1 })),
+        "{l:?}"
+    );
+    assert!(l.contains(&("years old".into(), column(1, 3))), "{l:?}");
+}
+
+#[test]
+fn misspelled_names_link_fuzzily() {
+    let l = linked("what is the budjet in billions", &[]);
+    assert!(l.iter().any(|(_, t)| *t == column(0, 3)), "{l:?}");
+}
+
+#[test]
+fn a_stored_value_written_with_a_hyphen_links_as_one_span() {
+    let s = schema();
+    let lex = Lexicon::build(&s, &[]);
+    let mut values = ValueIndex::default();
+    values.insert("head", "born_state", "High-Low".into());
+    values.insert("head", "born_state", "EDLP".into());
+    let a = analyze(&Question::parse("heads born in EDLP or High-Low states").unwrap());
+    let l = link(&a, &s, &lex, &values, &HashMap::new());
+    let found: Vec<(String, Target)> = l
+        .spans
+        .iter()
+        .map(|sp| (sp.text.clone(), sp.best().target.clone()))
+        .collect();
+    assert!(
+        found.iter().any(|(_, t)| matches!(
+            t,
+            Target::Value { value, .. } if value == "High-Low"
+        )),
+        "{found:?}"
+    );
+}

@@ -1,0 +1,136 @@
+//! Linking by value: n-grams of words and numbers, and quoted strings, looked up in the
+//! [`ValueIndex`] of stored values.
+
+use super::names::{Form, Lexicon};
+use super::terms::{match_form, Gram};
+use super::{Candidate, ColRef, Link, Linking, Span, Target};
+use crate::knowledge::{TableDoc, ValueIndex};
+use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::{Analysis, TokenKind};
+use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
+use crate::warehouse::{ColumnKind, Schema};
+
+/// Links of the question's n-grams and quoted strings to stored values. `bonus` adds a table's
+/// retrieval bonus.
+pub(super) fn value_links(
+    analysis: &Analysis,
+    schema: &Schema,
+    values: &ValueIndex,
+    bonus: &impl Fn(usize) -> f32,
+) -> Vec<Candidate> {
+    let toks = &analysis.tokens;
+    let n = toks.len();
+    let mut cands: Vec<Candidate> = Vec::new();
+    // values: n-grams of words and numbers (up to 5 tokens, stopwords allowed inside), quoted strings
+    // (two more tokens than the longest value's words: a glued hyphen takes a token of its own)
+    let max_len = (values.max_words() + 2).min(6);
+    for i in 0..n {
+        for len in 1..=max_len {
+            let j = i + len;
+            if j > n {
+                break;
+            }
+            let span = &toks[i..j];
+            // a hyphen or slash written inside a word ("High-Low", "A/B") belongs to the value
+            let glued = |k: usize| {
+                k > 0
+                    && k + 1 < len
+                    && matches!(span[k].text.as_str(), "-" | "/" | "&")
+                    && span[k - 1].end == span[k].start
+                    && span[k].end == span[k + 1].start
+            };
+            if span.iter().enumerate().any(|(k, t)| {
+                !matches!(
+                    t.kind,
+                    TokenKind::Word | TokenKind::Number | TokenKind::Quoted
+                ) && !glued(k)
+            }) || (len > 1 && span.iter().any(|t| t.kind == TokenKind::Quoted))
+            {
+                // a glue character ending the span may join the next word: read on
+                let last = &span[len - 1];
+                if len > 1
+                    && matches!(last.text.as_str(), "-" | "/" | "&")
+                    && span[len - 2].end == last.start
+                    && (0..len - 1).all(|k| {
+                        matches!(span[k].kind, TokenKind::Word | TokenKind::Number) || glued(k)
+                    })
+                {
+                    continue;
+                }
+                break;
+            }
+            let quoted = span[0].kind == TokenKind::Quoted;
+            // "division AS": an upper-case word is a code even when it spells a stopword
+            let code = |t: &crate::question::Token| {
+                t.text.len() >= 2
+                    && t.text
+                        .chars()
+                        .all(|c| c.is_uppercase() || c.is_ascii_digit())
+            };
+            // a word joined by a hyphen is part of a compound ("Every-Day"), never a stopword
+            let compound_start = len > 2 && glued(1);
+            let compound_end = len > 2 && glued(len - 2);
+            if !quoted
+                && ((is_stopword(&span[0].lower) && !code(&span[0]) && !compound_start)
+                    || (is_stopword(&span[len - 1].lower)
+                        && !code(&span[len - 1])
+                        && !compound_end))
+            {
+                continue;
+            }
+            if !quoted && len == 1 && (span[0].kind == TokenKind::Number || span[0].lower.len() < 2)
+            {
+                continue;
+            }
+            let phrase = if quoted {
+                span[0].text.clone()
+            } else {
+                analysis.text[span[0].start..span[len - 1].end].to_string()
+            };
+            for m in values.lookup(&phrase) {
+                let Some(ti) = schema
+                    .tables
+                    .iter()
+                    .position(|t| t.name.eq_ignore_ascii_case(&m.table))
+                else {
+                    continue;
+                };
+                let Some(ci) = schema.tables[ti]
+                    .columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(&m.column))
+                else {
+                    continue;
+                };
+                let mut score = m.score.clamp(0.0, 1.0) * if m.exact { 1.0 } else { 0.92 };
+                if !m.exact && score < 0.75 {
+                    continue;
+                }
+                // a single common word that happens to be a value is weaker than a name
+                if len == 1 && !quoted && !m.exact {
+                    score *= 0.9;
+                }
+                if len == 1 && !quoted && is_cue(&span[0].lower) {
+                    score *= 0.5;
+                }
+                cands.push((
+                    i,
+                    j,
+                    Link {
+                        target: Target::Value {
+                            col: ColRef {
+                                table: ti,
+                                column: ci,
+                            },
+                            value: m.value.clone(),
+                            exact: m.exact,
+                        },
+                        score: score + 0.02 * (len as f32 - 1.0) + bonus(ti),
+                        how: "value",
+                    },
+                ));
+            }
+        }
+    }
+    cands
+}
