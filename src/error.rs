@@ -1,9 +1,16 @@
-//! The error type of the library, with stable machine-readable codes.
+//! The error type of the library and the one table of its stable codes.
 //!
-//! Each variant tells the user's fault (4xx) from ours (5xx); [`QuerentError::code`] is the
-//! stable code clients match on, and `server` maps every variant to an HTTP status in one place.
+//! [`QuerentError`] is what can go wrong; the table below (`error_codes!`) gives every stable
+//! code its HTTP status, whose fault it is (the caller's, a 4xx, or ours, a 5xx) and the
+//! [`QuerentError`] variant it is the code of, one line each (meilisearch's
+//! `meilisearch-types/src/error.rs` has the same shape). Codes without a variant are the HTTP
+//! framework's own (malformed body, unknown route, ...). Adding a code is one line of the table
+//! (and, when the library raises it, its variant); `server::errors` builds the error body from
+//! it, and the compiler refuses a variant without a line.
 
 use thiserror::Error;
+
+use crate::sql::refusal::Refusal;
 
 /// Result of a querent operation.
 pub type QuerentResult<T> = Result<T, QuerentError>;
@@ -42,13 +49,10 @@ pub enum QuerentError {
     /// The warehouse could not be reached, or refused querent's credentials or permissions.
     #[error("the warehouse is unavailable: {message}")]
     WarehouseUnavailable { message: String },
-    /// The question could not be mapped to the schema: the knowledge boundary.
-    #[error("cannot answer: {reason}")]
-    CannotAnswer {
-        reason: String,
-        /// The words or phrases that could not be mapped.
-        unmapped: Vec<String>,
-    },
+    /// The question could not be mapped to the schema: the knowledge boundary, with its cause
+    /// and the words that could not be mapped.
+    #[error("cannot answer: {0}")]
+    CannotAnswer(Refusal),
     /// A request body or parameter is malformed.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -86,45 +90,134 @@ pub enum QuerentError {
     Internal(String),
 }
 
-impl QuerentError {
-    /// The stable machine-readable code of this error (snake_case, never changes once published).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::EmptyQuestion => "empty_question",
-            Self::QuestionTooLong { .. } => "question_too_long",
-            Self::UnknownDatabase { .. } => "unknown_database",
-            Self::UnknownTable { .. } => "unknown_table",
-            Self::SqlRejected { .. } => "sql_rejected",
-            Self::SqlFailed { .. } => "sql_failed",
-            Self::SqlTimeout { .. } => "sql_timeout",
-            Self::SqlCostLimit { .. } => "sql_cost_limit",
-            Self::WarehouseUnavailable { .. } => "warehouse_unavailable",
-            Self::CannotAnswer { .. } => "cannot_answer",
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::Knowledge(_) => "knowledge_error",
-            Self::InvalidKnowledge { .. } => "invalid_knowledge",
-            Self::VersionConflict { .. } => "version_conflict",
-            Self::AlreadyExists { .. } => "already_exists",
-            Self::UnknownItem { .. } => "unknown_item",
-            Self::Unauthorized => "unauthorized",
-            Self::WritesDisabled => "writes_disabled",
-            Self::Internal(_) => "internal",
+/// Whose fault an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The caller's: the request or the question (a 4xx).
+    User,
+    /// Ours, or a service we depend on (a 5xx).
+    Ours,
+}
+
+/// Declares [`Code`] from its table: `Variant = ("code", status, fault)`, then `for` the
+/// [`QuerentError`] variant of that code when the library raises it.
+macro_rules! error_codes {
+    ($(
+        $(#[$doc:meta])*
+        $code:ident = ($name:literal, $status:literal, $fault:ident) $(for $error:ident)?;
+    )*) => {
+        /// Every stable error code (see the table below for its name, status and fault).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $code,)*
         }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$code),*];
+
+            /// The stable machine-readable name (snake_case, never changes once published).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$code => $name,)*
+                }
+            }
+
+            /// The HTTP status of the code.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Code::$code => $status,)*
+                }
+            }
+
+            /// Whose fault an error of this code is.
+            pub fn fault(self) -> Fault {
+                match self {
+                    $(Code::$code => Fault::$fault,)*
+                }
+            }
+        }
+
+        impl QuerentError {
+            /// The stable code of this error.
+            pub fn error_code(&self) -> Code {
+                match self {
+                    $($(QuerentError::$error { .. } => Code::$code,)?)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // Code                     name                        HTTP  fault  QuerentError variant
+    EmptyQuestion            = ("empty_question",           400, User) for EmptyQuestion;
+    QuestionTooLong          = ("question_too_long",        400, User) for QuestionTooLong;
+    InvalidRequest           = ("invalid_request",          400, User) for InvalidRequest;
+    SqlRejected              = ("sql_rejected",             400, User) for SqlRejected;
+    /// The request body is not the JSON the route takes (framework).
+    InvalidBody              = ("invalid_body",             400, User);
+    /// A path or query parameter does not parse (framework).
+    InvalidParameter         = ("invalid_parameter",        400, User);
+    Unauthorized             = ("unauthorized",             401, User) for Unauthorized;
+    WritesDisabled           = ("writes_disabled",          403, User) for WritesDisabled;
+    UnknownDatabase          = ("unknown_database",         404, User) for UnknownDatabase;
+    UnknownTable             = ("unknown_table",            404, User) for UnknownTable;
+    UnknownItem              = ("unknown_item",             404, User) for UnknownItem;
+    /// No route at this path (framework).
+    NotFound                 = ("not_found",                404, User);
+    /// The route exists with other methods (framework).
+    MethodNotAllowed         = ("method_not_allowed",       405, User);
+    VersionConflict          = ("version_conflict",         409, User) for VersionConflict;
+    AlreadyExists            = ("already_exists",           409, User) for AlreadyExists;
+    /// The body is larger than the server accepts (framework).
+    PayloadTooLarge          = ("payload_too_large",        413, User);
+    /// The body is not `application/json` (framework).
+    UnsupportedContentType   = ("unsupported_content_type", 415, User);
+    InvalidKnowledge         = ("invalid_knowledge",        422, User) for InvalidKnowledge;
+    CannotAnswer             = ("cannot_answer",            422, User) for CannotAnswer;
+    SqlFailed                = ("sql_failed",               422, User) for SqlFailed;
+    SqlTimeout               = ("sql_timeout",              422, User) for SqlTimeout;
+    SqlCostLimit             = ("sql_cost_limit",           422, User) for SqlCostLimit;
+    Internal                 = ("internal",                 500, Ours) for Internal;
+    KnowledgeError           = ("knowledge_error",          500, Ours) for Knowledge;
+    WarehouseUnavailable     = ("warehouse_unavailable",    502, Ours) for WarehouseUnavailable;
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl QuerentError {
+    /// The stable machine-readable name of this error's code (`unknown_database`).
+    pub fn code(&self) -> &'static str {
+        self.error_code().name()
+    }
+
+    /// The HTTP status of this error (from the code table).
+    pub fn status(&self) -> u16 {
+        self.error_code().status()
     }
 
     /// True when the error is the caller's fault (a 4xx), false when it is ours (a 5xx).
     pub fn is_user_error(&self) -> bool {
-        !matches!(
-            self,
-            Self::Internal(_) | Self::Knowledge(_) | Self::WarehouseUnavailable { .. }
-        )
+        self.error_code().fault() == Fault::User
     }
 
     /// Structured details for the error body (`null` when there are none).
     pub fn details(&self) -> serde_json::Value {
         match self {
             Self::UnknownDatabase { known, .. } => serde_json::json!({ "known_databases": known }),
-            Self::CannotAnswer { unmapped, .. } => serde_json::json!({ "unmapped": unmapped }),
+            Self::CannotAnswer(refusal) => refusal.details(),
             Self::QuestionTooLong { length, limit } => {
                 serde_json::json!({ "length": length, "limit": limit })
             }
@@ -147,5 +240,73 @@ impl QuerentError {
 impl From<anyhow::Error> for QuerentError {
     fn from(e: anyhow::Error) -> Self {
         Self::Internal(format!("{e:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_has_a_unique_snake_case_name() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            let name = code.name();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_callers_faults_are_4xx_and_ours_are_5xx() {
+        for code in Code::ALL {
+            let status = code.status();
+            match code.fault() {
+                Fault::User => assert!((400..500).contains(&status), "{code}: {status}"),
+                Fault::Ours => assert!((500..600).contains(&status), "{code}: {status}"),
+            }
+        }
+    }
+
+    #[test]
+    fn errors_take_their_code_status_and_fault_from_the_table() {
+        let e = QuerentError::UnknownDatabase {
+            name: "x".into(),
+            known: vec!["retail".into()],
+        };
+        assert_eq!(
+            (e.code(), e.status(), e.is_user_error()),
+            ("unknown_database", 404, true)
+        );
+        let e = QuerentError::Knowledge("broken".into());
+        assert_eq!(
+            (e.code(), e.status(), e.is_user_error()),
+            ("knowledge_error", 500, false)
+        );
+        let e = QuerentError::WarehouseUnavailable {
+            message: "down".into(),
+        };
+        assert_eq!((e.code(), e.status()), ("warehouse_unavailable", 502));
+    }
+
+    #[test]
+    fn a_refusal_carries_its_cause_into_the_details() {
+        use crate::sql::refusal::RefusalCause;
+        let e = QuerentError::CannotAnswer(Refusal {
+            cause: RefusalCause::NothingLinked,
+            unmapped: vec!["swallow".into()],
+        });
+        assert_eq!(e.status(), 422);
+        assert_eq!(
+            e.details(),
+            serde_json::json!({ "cause": "nothing_linked", "unmapped": ["swallow"] })
+        );
+        assert!(e
+            .to_string()
+            .starts_with("cannot answer: no word of the question"));
     }
 }

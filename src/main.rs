@@ -352,7 +352,7 @@ fn ask(
             );
         }
         Err(e) if json => {
-            let body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } });
+            let body = querent::server::errors::ErrorBody::from_error(&e).to_json();
             println!("{}", serde_json::to_string_pretty(&body)?);
             std::process::exit(2);
         }

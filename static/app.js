@@ -763,6 +763,33 @@
     network: "Check your connection, then try again.",
   };
 
+  /** Why a question was refused, from the refusal's `cause` and its data (the server's
+   * `details`: `{cause, unmapped, ...}`, see src/sql/refusal.rs); null for an unknown cause. */
+  function refusalCause(details) {
+    const pct = function (x) {
+      return typeof x === "number" ? Math.round(x * 100) + "%" : "?";
+    };
+    switch (details.cause) {
+      case "nothing_linked":
+        return "No word of the question matches a table, a column or a value in the data.";
+      case "no_join_path":
+        return "The question needs tables that are not connected: " +
+          (Array.isArray(details.tables) ? details.tables.join(", ") : "?") + ".";
+      case "nothing_to_show":
+        return "Nothing in the question says what to show.";
+      case "low_confidence":
+        return "My best reading was too unsure to show (confidence " + pct(details.confidence) +
+          ", I need " + pct(details.min_confidence) + ").";
+      case "empty_result":
+        return "My best reading returned no rows, which made it too unsure to show (confidence " +
+          pct(details.confidence) + ", I need " + pct(details.min_confidence) + ").";
+      case "no_candidate":
+        return "I could not build any query for it.";
+      default:
+        return null;
+    }
+  }
+
   function renderError(container, error, question) {
     container.replaceChildren();
     const box = el("div", "answer-error");
@@ -774,6 +801,9 @@
         ? "Something went wrong on our side."
         : "I couldn't answer that.");
     box.append(el("p", "answer-error__title", intro));
+
+    const cause = code === "cannot_answer" && error.details ? refusalCause(error.details) : null;
+    if (cause) box.append(el("p", "answer-error__cause", cause));
 
     const unmapped = error && error.details ? error.details.unmapped : null;
     const words = Array.isArray(unmapped) ? unmapped : typeof unmapped === "string" ? [unmapped] : [];

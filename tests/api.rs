@@ -1,15 +1,16 @@
-//! Black-box tests of the HTTP API: a real `querent serve` on a free port, the real embedding
-//! model, the real embedded Qdrant engine and the real demo SQLite database.
+//! Black-box tests of the HTTP API: the app in process on a free port (`spawn_app`), the real
+//! embedding model, the real embedded Qdrant engine and the real demo SQLite database.
 
 mod common;
 
-use common::{ask, demo_server, get_json, post_json, post_raw};
+use common::app::demo_app;
+use common::{ask, get_json, post_json, post_raw, Server};
 use serde_json::json;
 
 #[test]
 fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insights_and_summary() {
     let (status, body) = ask(
-        demo_server(),
+        demo_app(),
         "Show me the top 10 items by elasticity in frozen food",
         None,
     );
@@ -53,7 +54,7 @@ fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insight
 #[test]
 fn retrieval_trace_names_the_tables_examples_and_rules_with_scores() {
     let (status, body) = ask(
-        demo_server(),
+        demo_app(),
         "What is the gross margin percent by zone?",
         None,
     );
@@ -85,19 +86,19 @@ fn assert_error(status: u16, body: &serde_json::Value, want_status: u16, want_co
 
 #[test]
 fn query_returns_400_empty_question_for_an_empty_question() {
-    let (s, b) = ask(demo_server(), "", None);
+    let (s, b) = ask(demo_app(), "", None);
     assert_error(s, &b, 400, "empty_question");
 }
 
 #[test]
 fn query_returns_400_empty_question_for_a_blank_question() {
-    let (s, b) = ask(demo_server(), "   \n\t ", None);
+    let (s, b) = ask(demo_app(), "   \n\t ", None);
     assert_error(s, &b, 400, "empty_question");
 }
 
 #[test]
 fn query_returns_400_question_too_long_over_2000_characters() {
-    let (s, b) = ask(demo_server(), &"revenue ".repeat(300), None);
+    let (s, b) = ask(demo_app(), &"revenue ".repeat(300), None);
     assert_error(s, &b, 400, "question_too_long");
     assert_eq!(b["error"]["details"]["limit"], 2000);
 }
@@ -105,7 +106,7 @@ fn query_returns_400_question_too_long_over_2000_characters() {
 #[test]
 fn query_returns_400_invalid_body_for_malformed_json() {
     let (s, b) = post_raw(
-        demo_server(),
+        demo_app(),
         "/api/query",
         "application/json",
         "{\"question\": ",
@@ -116,28 +117,24 @@ fn query_returns_400_invalid_body_for_malformed_json() {
 #[test]
 fn query_returns_400_invalid_body_for_a_wrong_type() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/query",
         &json!({ "question": ["top items"] }),
     );
     assert_error(s, &b, 400, "invalid_body");
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/query",
         &json!({ "question": "top items", "database": { "name": "retail" } }),
     );
     assert_error(s, &b, 400, "invalid_body");
-    let (s, b) = post_json(
-        demo_server(),
-        "/api/query",
-        &json!({ "database": "retail" }),
-    );
+    let (s, b) = post_json(demo_app(), "/api/query", &json!({ "database": "retail" }));
     assert_error(s, &b, 400, "invalid_body");
 }
 
 #[test]
 fn query_returns_404_unknown_database_listing_the_known_ones() {
-    let (s, b) = ask(demo_server(), "how many stores are there", Some("nope"));
+    let (s, b) = ask(demo_app(), "how many stores are there", Some("nope"));
     assert_error(s, &b, 404, "unknown_database");
     assert_eq!(b["error"]["details"]["known_databases"], json!(["retail"]));
 }
@@ -145,7 +142,7 @@ fn query_returns_404_unknown_database_listing_the_known_ones() {
 #[test]
 fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
     let (s, b) = ask(
-        demo_server(),
+        demo_app(),
         "what is the airspeed velocity of an unladen swallow",
         None,
     );
@@ -157,12 +154,73 @@ fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
             .is_empty(),
         "{b}"
     );
+    // The refusal's cause travels as data, and the message says the same.
+    let cause = b["error"]["details"]["cause"].as_str().unwrap_or_default();
+    assert!(
+        [
+            "nothing_linked",
+            "no_join_path",
+            "nothing_to_show",
+            "low_confidence",
+            "empty_result"
+        ]
+        .contains(&cause),
+        "{b}"
+    );
+    if cause == "low_confidence" {
+        assert!(
+            b["error"]["details"]["confidence"].as_f64().is_some(),
+            "{b}"
+        );
+        assert!(
+            b["error"]["details"]["min_confidence"].as_f64().is_some(),
+            "{b}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_database_error_body_is_whole_and_stable() {
+    let (s, b) = demo_app().ask("how many stores are there", Some("nope"));
+    assert_eq!(s, 404);
+    assert_eq!(
+        b,
+        json!({ "error": {
+            "code": "unknown_database",
+            "message": "unknown database 'nope'; known databases: retail",
+            "details": { "known_databases": ["retail"] },
+        }})
+    );
+}
+
+/// The committed OpenAPI spec (`openapi.json` at the repository root) is what the server
+/// serves; `UPDATE_OPENAPI=1 cargo test --test api openapi` rewrites it.
+#[test]
+fn the_served_openapi_spec_matches_the_committed_openapi_json() {
+    let (s, served) = demo_app().get_json("/openapi.json");
+    assert_eq!(s, 200);
+    let path = common::repo().join("openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        let text = serde_json::to_string_pretty(&served).unwrap() + "\n";
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let committed: serde_json::Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    assert!(
+        served == committed,
+        "the served OpenAPI spec differs from {}: if the API change is meant, regenerate it with \
+         `UPDATE_OPENAPI=1 cargo test --test api openapi` and commit it",
+        path.display()
+    );
 }
 
 #[test]
 fn sql_endpoint_rejects_a_write_with_400_sql_rejected() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/sql",
         &json!({ "sql": "DROP TABLE products" }),
     );
@@ -172,19 +230,19 @@ fn sql_endpoint_rejects_a_write_with_400_sql_rejected() {
 #[test]
 fn sql_endpoint_rejects_a_second_statement_with_400_sql_rejected() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/sql",
         &json!({ "sql": "SELECT 1; DELETE FROM stores" }),
     );
     assert_error(s, &b, 400, "sql_rejected");
-    let (s, b) = get_json(demo_server(), "/api/schema?table=stores");
+    let (s, b) = get_json(demo_app(), "/api/schema?table=stores");
     assert_eq!(s, 200, "{b}");
 }
 
 #[test]
 fn sql_endpoint_rejects_an_unknown_table_with_400_sql_rejected() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/sql",
         &json!({ "sql": "SELECT * FROM secrets" }),
     );
@@ -194,7 +252,7 @@ fn sql_endpoint_rejects_an_unknown_table_with_400_sql_rejected() {
 #[test]
 fn sql_endpoint_runs_a_read_only_query_with_the_row_limit() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/sql",
         &json!({ "sql": "SELECT zone, count(*) AS n FROM stores GROUP BY zone" }),
     );
@@ -205,7 +263,7 @@ fn sql_endpoint_runs_a_read_only_query_with_the_row_limit() {
 
 #[test]
 fn health_lists_the_demo_database_and_vector_retrieval() {
-    let (s, b) = get_json(demo_server(), "/api/health");
+    let (s, b) = get_json(demo_app(), "/api/health");
     assert_eq!(s, 200);
     assert_eq!(b["databases"][0]["name"], "retail");
     assert_eq!(b["databases"][0]["tables"], 8);
@@ -215,8 +273,8 @@ fn health_lists_the_demo_database_and_vector_retrieval() {
 
 #[test]
 fn stats_count_questions_and_answers() {
-    ask(demo_server(), "how many stores are there", None);
-    let (s, b) = get_json(demo_server(), "/api/stats");
+    ask(demo_app(), "how many stores are there", None);
+    let (s, b) = get_json(demo_app(), "/api/stats");
     assert_eq!(s, 200);
     assert!(b["questions"].as_u64().unwrap() >= 1, "{b}");
     assert!(b["latency_ms"]["p50"].as_f64().unwrap() > 0.0, "{b}");
@@ -224,7 +282,7 @@ fn stats_count_questions_and_answers() {
 
 #[test]
 fn schema_returns_one_table_doc_with_described_columns() {
-    let (s, b) = get_json(demo_server(), "/api/schema?table=products");
+    let (s, b) = get_json(demo_app(), "/api/schema?table=products");
     assert_eq!(s, 200, "{b}");
     let cols = b["tables"][0]["columns"].as_array().unwrap();
     assert_eq!(cols.len(), 12);
@@ -233,26 +291,26 @@ fn schema_returns_one_table_doc_with_described_columns() {
             .all(|c| !c["description"].as_str().unwrap().is_empty()),
         "{cols:?}"
     );
-    let (s, b) = get_json(demo_server(), "/api/schema?table=nope");
+    let (s, b) = get_json(demo_app(), "/api/schema?table=nope");
     assert_error(s, &b, 404, "unknown_table");
 }
 
 #[test]
 fn examples_lists_at_least_40_curated_examples() {
-    let (s, b) = get_json(demo_server(), "/api/examples");
+    let (s, b) = get_json(demo_app(), "/api/examples");
     assert_eq!(s, 200);
     assert!(b["examples"].as_array().unwrap().len() >= 40, "{b}");
 }
 
 #[test]
 fn health_reports_no_knowledge_issues_for_the_shipped_knowledge_base() {
-    let (_, b) = get_json(demo_server(), "/api/health");
+    let (_, b) = get_json(demo_app(), "/api/health");
     assert_eq!(b["knowledge_issues"], json!([]), "{b}");
 }
 
 #[test]
 fn openapi_spec_and_swagger_ui_are_served() {
-    let (s, b) = get_json(demo_server(), "/openapi.json");
+    let (s, b) = get_json(demo_app(), "/openapi.json");
     assert_eq!(s, 200);
     for path in [
         "/api/query",
@@ -268,7 +326,7 @@ fn openapi_spec_and_swagger_ui_are_served() {
         );
     }
     let resp = common::client()
-        .get(demo_server().url("/docs"))
+        .get(demo_app().url("/docs"))
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
@@ -277,12 +335,12 @@ fn openapi_spec_and_swagger_ui_are_served() {
 
 #[test]
 fn chat_page_is_served_with_its_script() {
-    let resp = common::client().get(demo_server().url("/")).send().unwrap();
+    let resp = common::client().get(demo_app().url("/")).send().unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let html = resp.text().unwrap();
     assert!(html.contains("/static/app.js"), "{html}");
     let resp = common::client()
-        .get(demo_server().url("/static/app.js"))
+        .get(demo_app().url("/static/app.js"))
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
@@ -290,14 +348,14 @@ fn chat_page_is_served_with_its_script() {
 
 #[test]
 fn unknown_route_returns_404_not_found_as_json() {
-    let (s, b) = get_json(demo_server(), "/api/nope");
+    let (s, b) = get_json(demo_app(), "/api/nope");
     assert_error(s, &b, 404, "not_found");
 }
 
 #[test]
 fn a_long_result_is_cut_at_the_row_limit_and_says_so() {
     let (s, b) = post_json(
-        demo_server(),
+        demo_app(),
         "/api/sql",
         &json!({ "sql": "SELECT upc_code, units_sold FROM sales_data" }),
     );

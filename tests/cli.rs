@@ -1,10 +1,12 @@
-//! Black-box tests of the command line: `querent ask` in text and JSON.
+//! End-to-end tests of the binary: `querent ask` in text and JSON, `querent serve` answering
+//! over HTTP and failing with the whole error body, and the other subcommands. (The API itself
+//! is tested in process, in `tests/api.rs`.)
 
 mod common;
 
 use std::process::Command;
 
-use common::{demo_db, repo};
+use common::{demo_db, repo, Server, TestServer};
 
 fn querent(args: &[&str]) -> std::process::Output {
     let data_dir = tempfile::tempdir().unwrap();
@@ -127,4 +129,26 @@ fn import_dbt_merges_descriptions_into_the_domains_table_docs() {
     assert_eq!(stores.synonyms, vec!["shops"]);
     assert_eq!(stores.columns[0].description, "Where the store is.");
     assert_eq!(stores.columns[0].synonyms, vec!["town"]);
+}
+
+#[test]
+fn serve_answers_a_question_and_refuses_an_unknown_database_over_http() {
+    let server = TestServer::start(&[]);
+    let (status, body) = server.ask("How many stores are in the West zone?", None);
+    assert_eq!(status, 200, "{body}");
+    let gold = common::sqlite_rows(
+        &demo_db(),
+        "SELECT count(*) FROM stores WHERE zone = 'West'",
+    );
+    assert_eq!(body["rows"], serde_json::json!(gold));
+    let (status, body) = server.ask("How many stores are there?", Some("nope"));
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        serde_json::json!({ "error": {
+            "code": "unknown_database",
+            "message": "unknown database 'nope'; known databases: retail",
+            "details": { "known_databases": ["retail"] },
+        }})
+    );
 }

@@ -6,6 +6,9 @@
 use serde::Serialize;
 
 use crate::answer::Chart;
+use crate::question::Analysis;
+use crate::retrieval::Retrieved;
+use crate::warehouse::Rows;
 
 /// At most this many rows go out in the `rows` event (the final answer has them all).
 pub const STREAMED_ROWS: usize = 100;
@@ -55,6 +58,42 @@ impl StageEvent {
             Self::Rows { .. } => "rows",
             Self::Chart { .. } => "chart",
             Self::SummaryToken { .. } => "summary_token",
+        }
+    }
+
+    /// The analysis event: intents, time ranges, top-N.
+    pub fn analysis(analysis: &Analysis) -> Self {
+        Self::Analysis {
+            intents: analysis
+                .intents
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok()?.as_str().map(str::to_string))
+                .collect(),
+            time_ranges: analysis
+                .time_ranges
+                .iter()
+                .map(|r| r.text.clone())
+                .collect(),
+            top_n: analysis.top_n,
+        }
+    }
+
+    /// The retrieval event: the tables found, how many examples and rules.
+    pub fn retrieval(retrieved: &Retrieved) -> Self {
+        Self::Retrieval {
+            tables: retrieved.tables.iter().map(|h| h.key.clone()).collect(),
+            examples: retrieved.examples.len(),
+            rules: retrieved.rules.len(),
+        }
+    }
+
+    /// The rows event: the columns, the row count and the first [`STREAMED_ROWS`] rows.
+    pub fn rows(rows: &Rows) -> Self {
+        Self::Rows {
+            columns: rows.columns.clone(),
+            row_count: rows.rows.len(),
+            rows: rows.rows.iter().take(STREAMED_ROWS).cloned().collect(),
+            truncated: rows.truncated,
         }
     }
 }

@@ -15,7 +15,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
 use crate::engine::{AskRequest, Engine, QueryAnswer};
-use crate::error::QuerentError;
+use crate::error::{Code, QuerentError};
 
 /// The API routes.
 pub struct Api {
@@ -199,11 +199,7 @@ pub enum SqlResponse {
 }
 
 fn bad(message: &str) -> ApiError {
-    ApiError::BadRequest(Json(ErrorBody::new(
-        "invalid_request",
-        message,
-        serde_json::Value::Null,
-    )))
+    ApiError::new(Code::InvalidRequest, message, serde_json::Value::Null)
 }
 
 #[OpenApi(prefix_path = "/api")]
@@ -253,7 +249,7 @@ impl Api {
                 }),
                 Err(e) => serde_json::json!({
                     "event": "error",
-                    "data": { "error": { "code": e.code(), "message": e.to_string(), "details": e.details() } },
+                    "data": ErrorBody::from_error(&e).to_json(),
                 }),
             };
             let _ = tx.send(last);

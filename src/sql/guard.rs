@@ -16,8 +16,7 @@ use sqlparser::ast::{
 use sqlparser::parser::Parser;
 
 use crate::error::{QuerentError, QuerentResult};
-use crate::sql::dialect::{for_dialect, SqlDialect};
-use crate::warehouse::Dialect;
+use crate::sql::dialect::{for_dialect, Dialect, SqlDialect};
 
 /// A statement that passed the guard: one read-only query over known tables, row-limited.
 #[derive(Debug, Clone, PartialEq, Eq)]

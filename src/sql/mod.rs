@@ -1,13 +1,15 @@
 //! SQL generation and safety: the LLM generator ([`llm`]) writes SQL with a model and repairs
-//! it, the pattern engine writes SQL without an LLM, [`refine`] rewrites a conversation's last SQL
-//! for a follow-up, the guard checks
-//! every statement before it runs, dialects render the differences between SQLite and BigQuery.
+//! it, the [`pattern`] engine writes SQL without an LLM, [`refine`] rewrites a conversation's
+//! last SQL for a follow-up, the [`guard`] checks every statement before it runs, [`dialect`]
+//! holds everything that differs between SQLite and BigQuery behind one trait, and
+//! [`refusal`] decides and describes why a question is not answered.
 
 pub mod dialect;
 pub mod guard;
 pub mod llm;
 pub mod pattern;
 pub mod refine;
+pub mod refusal;
 
 use serde::{Deserialize, Serialize};
 

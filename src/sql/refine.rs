@@ -17,8 +17,8 @@ use sqlparser::parser::Parser;
 
 use crate::knowledge::ValueIndex;
 use crate::question::Analysis;
-use crate::sql::dialect::for_dialect;
-use crate::warehouse::{ColumnKind, Dialect, Schema};
+use crate::sql::dialect::{Dialect, SqlDialect, TimeGrain};
+use crate::warehouse::{ColumnKind, Schema};
 
 /// The rewritten SQL and what changed, one line per change.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +65,7 @@ pub fn refine(
     values: &ValueIndex,
     dialect: Dialect,
 ) -> Option<Refinement> {
-    let rules = for_dialect(dialect);
-    let parser_dialect = rules.parser_dialect();
+    let parser_dialect = dialect.sql().parser_dialect();
     let mut statements = Parser::parse_sql(parser_dialect.as_ref(), previous_sql).ok()?;
     if statements.len() != 1 {
         return None;
@@ -77,7 +76,7 @@ pub fn refine(
     let tables = relations(&query)?;
     let words: Vec<String> = analysis.tokens.iter().map(|t| t.lower.clone()).collect();
     let mut r = Rewriter {
-        dialect,
+        dialect: dialect.sql(),
         tables,
         schema,
         changes: Vec::new(),
@@ -130,7 +129,7 @@ fn relations(query: &Query) -> Option<Vec<Relation>> {
 }
 
 struct Rewriter<'a> {
-    dialect: Dialect,
+    dialect: &'static dyn SqlDialect,
     tables: Vec<Relation>,
     schema: &'a Schema,
     changes: Vec<String>,
@@ -155,7 +154,7 @@ impl Rewriter<'_> {
         if simple {
             name.to_string()
         } else {
-            for_dialect(self.dialect).quote_identifier(name)
+            self.dialect.quote_identifier(name)
         }
     }
 
@@ -173,7 +172,7 @@ impl Rewriter<'_> {
     }
 
     fn parse_expr(&self, text: &str) -> Option<Expr> {
-        let d = for_dialect(self.dialect).parser_dialect();
+        let d = self.dialect.parser_dialect();
         Parser::new(d.as_ref())
             .try_with_sql(text)
             .ok()?
@@ -262,13 +261,6 @@ impl Rewriter<'_> {
         Some((self.column_ref(rel, col), col.clone()))
     }
 
-    fn date_literal(&self, d: chrono::NaiveDate) -> String {
-        match self.dialect {
-            Dialect::Sqlite => format!("'{d}'"),
-            Dialect::BigQuery => format!("DATE '{d}'"),
-        }
-    }
-
     /// A time range in the question replaces the conditions on the date column.
     fn time_range(&mut self, query: &mut Query, analysis: &Analysis) -> Option<()> {
         let Some(range) = analysis
@@ -283,10 +275,10 @@ impl Rewriter<'_> {
         };
         let mut parts = Vec::new();
         if let Some(s) = range.start {
-            parts.push(format!("{column} >= {}", self.date_literal(s)));
+            parts.push(format!("{column} >= {}", self.dialect.date_literal(s)));
         }
         if let Some(e) = range.end {
-            parts.push(format!("{column} < {}", self.date_literal(e)));
+            parts.push(format!("{column} < {}", self.dialect.date_literal(e)));
         }
         let condition = self.parse_expr(&parts.join(" AND "))?;
         let select = select_mut(query)?;
@@ -416,19 +408,12 @@ impl Rewriter<'_> {
         Some(())
     }
 
+    /// The period label of `column` at `grain` (`2024-07` for a month); the column itself for
+    /// a name that is no grain.
     fn period(&self, column: &str, grain: &str) -> String {
-        match (self.dialect, grain) {
-            (Dialect::Sqlite, "year") => format!("strftime('%Y', {column})"),
-            (Dialect::Sqlite, "month") => format!("strftime('%Y-%m', {column})"),
-            (Dialect::Sqlite, "week") => format!("strftime('%Y-W%W', {column})"),
-            (Dialect::Sqlite, "quarter") => format!(
-                "strftime('%Y', {column}) || '-Q' || ((CAST(strftime('%m', {column}) AS INTEGER) + 2) / 3)"
-            ),
-            (Dialect::BigQuery, "year") => format!("FORMAT_DATE('%Y', {column})"),
-            (Dialect::BigQuery, "month") => format!("FORMAT_DATE('%Y-%m', {column})"),
-            (Dialect::BigQuery, "week") => format!("FORMAT_DATE('%G-W%V', {column})"),
-            (Dialect::BigQuery, "quarter") => format!("FORMAT_DATE('%Y-Q%Q', {column})"),
-            _ => column.to_string(),
+        match TimeGrain::parse(grain) {
+            Some(g) => self.dialect.period_label(g, column),
+            None => column.to_string(),
         }
     }
 

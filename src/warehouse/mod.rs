@@ -13,18 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::QuerentResult;
 use crate::sql::guard::ValidatedSql;
 
+/// The dialect lives with the SQL rules (`sql::dialect`, which knows nothing of warehouses);
+/// re-exported here because every warehouse names the one it speaks.
+pub use crate::sql::dialect::Dialect;
 pub use bigquery::BigQueryWarehouse;
 pub use sqlite::SqliteWarehouse;
-
-/// The SQL dialect a warehouse speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Dialect {
-    /// SQLite 3.
-    Sqlite,
-    /// BigQuery Standard SQL.
-    BigQuery,
-}
 
 /// The rows a query returned. Values are JSON scalars (null, number, string).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

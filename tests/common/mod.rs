@@ -1,8 +1,10 @@
-//! Test helpers: a real `querent serve` process on a free port, shared by the tests of one
-//! binary, and typed helpers to call it.
+//! Test helpers: the app in process on a free port ([`app::spawn_app`]), or a real `querent
+//! serve` process ([`TestServer`]) where the binary itself is under test, and typed helpers to
+//! call either ([`Server`]).
 
 #![allow(dead_code)]
 
+pub mod app;
 pub mod fake_bigquery;
 pub mod fake_llm;
 pub mod fake_qdrant;
@@ -23,7 +25,34 @@ pub fn demo_db() -> PathBuf {
     repo().join("data/retail.sqlite")
 }
 
-/// A running server.
+/// A running server, in process or not: where its routes are, and typed calls to them.
+pub trait Server {
+    /// The URL of `path` on this server.
+    fn url(&self, path: &str) -> String;
+
+    /// Asks a question: (status, body).
+    fn ask(&self, question: &str, database: Option<&str>) -> (u16, serde_json::Value) {
+        ask(self, question, database)
+    }
+
+    /// GETs `path`: (status, body as JSON).
+    fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        get_json(self, path)
+    }
+
+    /// POSTs JSON to `path`: (status, body as JSON).
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        post_json(self, path, body)
+    }
+}
+
+impl Server for TestServer {
+    fn url(&self, path: &str) -> String {
+        TestServer::url(self, path)
+    }
+}
+
+/// A running `querent serve` process.
 pub struct TestServer {
     pub base_url: String,
     child: Child,
@@ -144,7 +173,7 @@ pub fn client() -> reqwest::blocking::Client {
 
 /// POSTs JSON and returns (status, body as JSON).
 pub fn post_json(
-    server: &TestServer,
+    server: &(impl Server + ?Sized),
     path: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
@@ -159,7 +188,7 @@ pub fn post_json(
 
 /// POSTs a raw body with a content type.
 pub fn post_raw(
-    server: &TestServer,
+    server: &(impl Server + ?Sized),
     path: &str,
     content_type: &str,
     body: &str,
@@ -175,7 +204,7 @@ pub fn post_raw(
 }
 
 /// GETs and returns (status, body as JSON).
-pub fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
+pub fn get_json(server: &(impl Server + ?Sized), path: &str) -> (u16, serde_json::Value) {
     let resp = client().get(server.url(path)).send().expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().unwrap_or(serde_json::Value::Null))
@@ -183,7 +212,7 @@ pub fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
 
 /// Asks a question and returns (status, body).
 pub fn ask(
-    server: &TestServer,
+    server: &(impl Server + ?Sized),
     question: &str,
     database: Option<&str>,
 ) -> (u16, serde_json::Value) {

@@ -13,7 +13,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::knowledge::{BusinessRule, ColumnDoc, Example, TableDoc};
-use crate::warehouse::{Dialect, ForeignKey};
+use crate::sql::dialect::Dialect;
+use crate::warehouse::ForeignKey;
 
 /// Templates shipped in the binary, used when the templates folder has none.
 const BUILTIN: [(&str, &str); 3] = [
@@ -152,13 +153,17 @@ impl Prompts {
         let mut history = input.history.to_vec();
         let mut pruned_all = false;
         loop {
-            let system = self.env.get_template("sql.j2")?.render(minijinja::context! {
-                dialect => match input.dialect { Dialect::Sqlite => "SQLite", Dialect::BigQuery => "BigQuery" },
-                tables => &tables,
-                examples => &examples,
-                rules => &rules,
-                history => &history,
-            })?;
+            let system = self
+                .env
+                .get_template("sql.j2")?
+                .render(minijinja::context! {
+                    dialect => input.dialect.sql().name(),
+                    dialect_hint => input.dialect.sql().prompt_hint(),
+                    tables => &tables,
+                    examples => &examples,
+                    rules => &rules,
+                    history => &history,
+                })?;
             let tokens = estimate_tokens(&system);
             if tokens <= budget {
                 return Ok(SqlPrompt {

@@ -1,30 +1,15 @@
 //! The SQL the pattern engine builds, as a small tree, and its rendering per dialect.
 //!
-//! Every dialect difference (identifier quoting, date literals, date-part extraction) lives in
-//! [`DialectRules`], implemented once for [`Dialect`]; nothing else in the engine writes SQL text.
-//! Identifiers are quoted when they are not plain words or are keywords; string literals are
-//! escaped by doubling quotes.
+//! Every dialect difference (identifier quoting, date literals, date parts, set operators,
+//! `LIKE`, limits) comes from the dialect's [`SqlDialect`]; nothing else in the engine writes
+//! SQL text. Identifiers are quoted when they are not plain words or are keywords; string
+//! literals are escaped by doubling quotes.
 
 use chrono::NaiveDate;
 
-use crate::warehouse::Dialect;
+use crate::sql::dialect::{string_literal, Dialect, SetOperator, SqlDialect};
 
-/// What differs between SQL dialects, as far as the pattern engine writes SQL.
-pub trait DialectRules {
-    /// An identifier, quoted when needed (`"order"`, `` `my col` ``).
-    fn ident(&self, name: &str) -> String;
-    /// A date literal (`'2024-07-01'`, `DATE '2024-07-01'`).
-    fn date_literal(&self, d: NaiveDate) -> String;
-    /// An expression for the year (`part = Year`) or month of a date expression, as an integer.
-    fn date_part(&self, part: DatePart, expr: &str) -> String;
-}
-
-/// A part of a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatePart {
-    Year,
-    Month,
-}
+pub use crate::sql::dialect::DatePart;
 
 const KEYWORDS: &[&str] = &[
     "all",
@@ -117,33 +102,13 @@ fn needs_quoting(name: &str) -> bool {
         || KEYWORDS.contains(&name.to_ascii_lowercase().as_str())
 }
 
-impl DialectRules for Dialect {
-    fn ident(&self, name: &str) -> String {
-        if !needs_quoting(name) {
-            return name.to_string();
-        }
-        match self {
-            Dialect::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
-            Dialect::BigQuery => format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`")),
-        }
-    }
-
-    fn date_literal(&self, d: NaiveDate) -> String {
-        match self {
-            Dialect::Sqlite => format!("'{}'", d.format("%Y-%m-%d")),
-            Dialect::BigQuery => format!("DATE '{}'", d.format("%Y-%m-%d")),
-        }
-    }
-
-    fn date_part(&self, part: DatePart, expr: &str) -> String {
-        match (self, part) {
-            (Dialect::Sqlite, DatePart::Year) => format!("CAST(strftime('%Y', {expr}) AS INTEGER)"),
-            (Dialect::Sqlite, DatePart::Month) => {
-                format!("CAST(strftime('%m', {expr}) AS INTEGER)")
-            }
-            (Dialect::BigQuery, DatePart::Year) => format!("EXTRACT(YEAR FROM {expr})"),
-            (Dialect::BigQuery, DatePart::Month) => format!("EXTRACT(MONTH FROM {expr})"),
-        }
+/// An identifier as the pattern engine writes it: bare when it is a plain word that is no
+/// keyword, quoted by the dialect otherwise.
+fn ident(d: &dyn SqlDialect, name: &str) -> String {
+    if needs_quoting(name) {
+        d.quote_identifier(name)
+    } else {
+        name.to_string()
     }
 }
 
@@ -382,40 +347,38 @@ pub enum Query {
 impl Query {
     /// Renders the query as SQL text for `dialect`.
     pub fn render(&self, dialect: Dialect) -> String {
-        Renderer { d: dialect }.query(self)
+        Renderer { d: dialect.sql() }.query(self)
     }
 }
 
 struct Renderer {
-    d: Dialect,
+    d: &'static dyn SqlDialect,
 }
 
 impl Renderer {
+    fn ident(&self, name: &str) -> String {
+        ident(self.d, name)
+    }
+
     fn query(&self, q: &Query) -> String {
         match q {
             Query::Select(s) => self.select(s),
             Query::Set { op, left, right } => {
                 let op = match op {
-                    SetOp::Union => "UNION",
-                    SetOp::Intersect => "INTERSECT",
-                    SetOp::Except => "EXCEPT",
+                    SetOp::Union => SetOperator::Union,
+                    SetOp::Intersect => SetOperator::Intersect,
+                    SetOp::Except => SetOperator::Except,
                 };
-                let side = |q: &Query| match (q, self.d) {
-                    // BigQuery wants parentheses around set-operation operands with ORDER/LIMIT
-                    (Query::Select(s), Dialect::BigQuery)
-                        if s.limit.is_some() || !s.order_by.is_empty() =>
+                let side = |q: &Query| match q {
+                    Query::Select(s)
+                        if self.d.parenthesize_ordered_set_operands()
+                            && (s.limit.is_some() || !s.order_by.is_empty()) =>
                     {
                         format!("({})", self.query(q))
                     }
                     _ => self.query(q),
                 };
-                let op = match (op, self.d) {
-                    ("UNION", Dialect::BigQuery) => "UNION DISTINCT",
-                    ("INTERSECT", Dialect::BigQuery) => "INTERSECT DISTINCT",
-                    ("EXCEPT", Dialect::BigQuery) => "EXCEPT DISTINCT",
-                    (o, _) => o,
-                };
-                format!("{} {} {}", side(left), op, side(right))
+                format!("{} {} {}", side(left), self.d.set_operator(op), side(right))
             }
         }
     }
@@ -434,16 +397,16 @@ impl Renderer {
             .items
             .iter()
             .map(|it| match &it.alias {
-                Some(a) => format!("{} AS {}", self.expr(&it.expr, q), self.d.ident(a)),
+                Some(a) => format!("{} AS {}", self.expr(&it.expr, q), self.ident(a)),
                 None => self.expr(&it.expr, q),
             })
             .collect();
         out.push_str(&items.join(", "));
         out.push_str(" FROM ");
-        out.push_str(&self.d.ident(&s.from));
+        out.push_str(&self.ident(&s.from));
         for j in &s.joins {
             out.push_str(" JOIN ");
-            out.push_str(&self.d.ident(&j.table));
+            out.push_str(&self.ident(&j.table));
             out.push_str(" ON ");
             let conds: Vec<String> =
                 j.on.iter()
@@ -480,7 +443,8 @@ impl Renderer {
             out.push_str(&o.join(", "));
         }
         if let Some(n) = s.limit {
-            out.push_str(&format!(" LIMIT {n}"));
+            out.push(' ');
+            out.push_str(&self.d.limit_clause(n));
         }
         out
     }
@@ -488,7 +452,7 @@ impl Renderer {
     fn lit(&self, l: &Literal) -> String {
         match l {
             Literal::Number(n) => n.clone(),
-            Literal::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            Literal::Text(s) => string_literal(s),
             Literal::Date(d) => self.d.date_literal(*d),
             Literal::Null => "NULL".into(),
         }
@@ -498,9 +462,9 @@ impl Renderer {
         match e {
             Expr::Column { table, column } => {
                 if q {
-                    format!("{}.{}", self.d.ident(table), self.d.ident(column))
+                    format!("{}.{}", self.ident(table), self.ident(column))
                 } else {
-                    self.d.ident(column)
+                    self.ident(column)
                 }
             }
             Expr::Star => "*".into(),
@@ -535,12 +499,7 @@ impl Renderer {
                 expr,
                 pattern,
                 negated,
-            } => format!(
-                "{} {}LIKE '{}'",
-                self.expr(expr, q),
-                if *negated { "NOT " } else { "" },
-                pattern.replace('\'', "''")
-            ),
+            } => self.d.like(&self.expr(expr, q), pattern, *negated),
             Expr::IsNull { expr, negated } => {
                 format!(
                     "{} IS {}NULL",
@@ -604,10 +563,11 @@ mod tests {
 
     #[test]
     fn identifiers_are_quoted_only_when_needed_per_dialect() {
-        assert_eq!(Dialect::Sqlite.ident("age"), "age");
-        assert_eq!(Dialect::Sqlite.ident("order"), "\"order\"");
-        assert_eq!(Dialect::Sqlite.ident("my \"col\""), "\"my \"\"col\"\"\"");
-        assert_eq!(Dialect::BigQuery.ident("Net Sales"), "`Net Sales`");
+        let (sqlite, bigquery) = (Dialect::Sqlite.sql(), Dialect::BigQuery.sql());
+        assert_eq!(ident(sqlite, "age"), "age");
+        assert_eq!(ident(sqlite, "order"), "\"order\"");
+        assert_eq!(ident(sqlite, "my \"col\""), "\"my \"\"col\"\"\"");
+        assert_eq!(ident(bigquery, "Net Sales"), "`Net Sales`");
     }
 
     #[test]
@@ -683,7 +643,9 @@ mod tests {
             .render(Dialect::BigQuery)
             .contains("EXTRACT(YEAR FROM d) = 2024"));
         assert_eq!(
-            Dialect::BigQuery.date_literal(NaiveDate::from_ymd_opt(2024, 7, 1).unwrap()),
+            Dialect::BigQuery
+                .sql()
+                .date_literal(NaiveDate::from_ymd_opt(2024, 7, 1).unwrap()),
             "DATE '2024-07-01'"
         );
     }

@@ -25,8 +25,10 @@ use serde_json::json;
 use crate::error::{QuerentError, QuerentResult};
 use crate::knowledge::{BusinessRule, Example, TableDoc, ValueIndex};
 use crate::question::Analysis;
+use crate::sql::dialect::Dialect;
+use crate::sql::refusal::{Refusal, RefusalCause};
 use crate::sql::{GeneratedSql, GenerationMethod, TraceStep};
-use crate::warehouse::{Dialect, Schema};
+use crate::warehouse::Schema;
 
 use self::frame::Measure;
 use self::joins::JoinGraph;
@@ -84,8 +86,8 @@ impl Prepared {
 /// Ranked candidates, best first (the engine runs them through the guard and takes the first that
 /// runs).
 ///
-/// Errors: [`QuerentError::CannotAnswer`] with the words that could not be mapped when no
-/// candidate reaches `ctx.min_confidence`.
+/// Errors: [`QuerentError::CannotAnswer`] with the cause ([`Refusal::after_generation`]) and
+/// the words that could not be mapped when no candidate reaches `ctx.min_confidence`.
 pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     let a = ctx.analysis;
     let owned;
@@ -153,15 +155,15 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         .iter()
         .any(|s| !matches!(s.best().target, Target::Value { .. }))
         || !hits.is_empty();
-    let mut refusal_reason = String::new();
+    let mut frame_failure = None;
     if anything_linked {
         match frame_candidate(ctx, &fr, &links, graph, &link_trace, None) {
             Ok(g) => out.push(g),
             Err(build::BuildError::EmptySelect) => {
-                refusal_reason = "nothing in the question says what to show".into()
+                frame_failure = Some(RefusalCause::NothingToShow)
             }
-            Err(build::BuildError::Unreachable(t)) => {
-                refusal_reason = format!("no join path reaches {}", t.join(", "));
+            Err(build::BuildError::Unreachable(tables)) => {
+                frame_failure = Some(RefusalCause::NoJoinPath { tables })
             }
         }
         let primary = out.last().map(|g| g.sql.clone());
@@ -180,8 +182,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             }
         }
     } else {
-        refusal_reason =
-            "no word of the question matches a table, a column or a stored value".into();
+        frame_failure = Some(RefusalCause::NothingLinked);
     }
 
     // curated knowledge first: a close example outranks the generic frame
@@ -197,21 +198,13 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     let best = out.first().map(|g| g.confidence).unwrap_or(0.0);
     out.retain(|g| g.confidence >= ctx.min_confidence);
     if out.is_empty() {
-        let mut unmapped = fr.unmapped.clone();
-        if unmapped.is_empty() {
-            unmapped = a.content_words.clone();
-        }
-        let reason = if refusal_reason.is_empty() {
-            format!(
-                "the best reading of the question has confidence {:.2}, below {:.2}; could not map: {}",
-                best,
-                ctx.min_confidence,
-                if unmapped.is_empty() { "(nothing specific)".to_string() } else { unmapped.join(", ") }
-            )
-        } else {
-            format!("{refusal_reason}; could not map: {}", unmapped.join(", "))
-        };
-        return Err(QuerentError::CannotAnswer { reason, unmapped });
+        return Err(QuerentError::CannotAnswer(Refusal::after_generation(
+            frame_failure,
+            best,
+            ctx.min_confidence,
+            &fr.unmapped,
+            &a.content_words,
+        )));
     }
     Ok(out)
 }

@@ -190,10 +190,11 @@ fn values_groups_and_joins_return_the_expected_rows() {
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {
-        Err(QuerentError::CannotAnswer { unmapped, reason }) => {
+        Err(QuerentError::CannotAnswer(refusal)) => {
+            let unmapped = &refusal.unmapped;
             assert!(
                 unmapped.iter().any(|w| w == "airspeed"),
-                "{unmapped:?} ({reason})"
+                "{unmapped:?} ({refusal})"
             );
             assert!(unmapped.iter().any(|w| w == "swallow"), "{unmapped:?}");
         }

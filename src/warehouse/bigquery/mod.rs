@@ -24,9 +24,9 @@ use parking_lot::Mutex;
 pub use client::{BigQueryClient, QueryLimits};
 pub use config::{BigQuerySettings, DatasetRef};
 
-use super::{Dialect, ExecutionLimits, Rows, Schema, Warehouse, WarehouseInfo};
+use super::{ExecutionLimits, Rows, Schema, Warehouse, WarehouseInfo};
 use crate::error::QuerentResult;
-use crate::sql::dialect::for_dialect;
+use crate::sql::dialect::{BigQuerySql, Dialect, SqlDialect};
 use crate::sql::guard::ValidatedSql;
 
 /// One BigQuery dataset served as a database.
@@ -89,7 +89,7 @@ impl BigQueryWarehouse {
 
 /// Quotes a BigQuery identifier (backticks).
 fn quote(name: &str) -> String {
-    for_dialect(Dialect::BigQuery).quote_identifier(name)
+    BigQuerySql.quote_identifier(name)
 }
 
 impl Warehouse for BigQueryWarehouse {

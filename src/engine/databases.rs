@@ -1,0 +1,166 @@
+//! One served database as the pipeline sees it: its warehouse (through the [`Warehouse`] trait
+//! only), schema, table docs merged over introspection, checked examples, value index and the
+//! pattern engine's prepared lexicon. Opened once at start-up ([`Database::open`]); rebuilt
+//! whole when curation changes its knowledge ([`Database::with_knowledge`]).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::QuerentResult;
+use crate::knowledge::files::{self, LoadIssue};
+use crate::knowledge::{introspect, Example, KnowledgeBase, TableDoc, ValueIndex};
+use crate::sql::{guard, pattern};
+use crate::warehouse::{ExecutionLimits, Schema, Warehouse};
+
+/// One served database with its knowledge.
+pub struct Database {
+    pub name: String,
+    pub warehouse: Arc<dyn Warehouse>,
+    pub schema: Schema,
+    /// Curated docs merged over introspected ones.
+    pub docs: Vec<TableDoc>,
+    pub knowledge: KnowledgeBase,
+    pub values: Arc<ValueIndex>,
+    /// The pattern engine's lexicon and join graph of this schema and its docs, built once.
+    pub prepared: Arc<pattern::Prepared>,
+    /// The names the guard accepts: the tables' own, then their aliases.
+    pub(super) table_names: Vec<String>,
+    /// Example SQL already run against this database: `Ok` when it ran, else the error. A
+    /// knowledge reload runs only SQL it has not seen.
+    checked_sql: HashMap<String, Result<(), String>>,
+}
+
+impl Database {
+    /// Opens one database: introspection, docs merged, examples checked (a failing one is left
+    /// out and reported in `issues`), value index and pattern lexicon built.
+    pub(super) fn open(
+        name: &str,
+        warehouse: Arc<dyn Warehouse>,
+        knowledge: KnowledgeBase,
+        limits: ExecutionLimits,
+        tables_source: &str,
+        issues: &mut Vec<LoadIssue>,
+    ) -> anyhow::Result<Database> {
+        let schema = warehouse.introspect()?;
+        let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
+        issues.extend(unknown_table_issues(name, tables_source, unknown));
+        let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
+        // The tables' own names first (the guard lists them in its messages), then their aliases.
+        let mut table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
+        let aliases: Vec<String> = schema
+            .tables
+            .iter()
+            .flat_map(|t| warehouse.table_aliases(&t.name))
+            .collect();
+        table_names.extend(aliases);
+        let mut kept = Vec::with_capacity(knowledge.examples.len());
+        let mut checked_sql = HashMap::new();
+        for example in &knowledge.examples {
+            let checked = guard::validate(
+                &example.sql,
+                warehouse.dialect(),
+                &table_names,
+                limits.max_rows,
+            )
+            .and_then(|v| warehouse.run(&v, limits));
+            let checked = checked.map(|_| ()).map_err(|e| e.to_string());
+            match &checked {
+                Ok(()) => kept.push(example.clone()),
+                Err(e) => issues.push(failing_example(example, e)),
+            }
+            checked_sql.insert(example.sql.clone(), checked);
+        }
+        let knowledge = KnowledgeBase {
+            examples: kept,
+            ..knowledge
+        };
+        let prepared = pattern::Prepared::build(&schema, &docs);
+        Ok(Database {
+            name: name.to_string(),
+            warehouse,
+            schema,
+            docs,
+            knowledge,
+            values: Arc::new(values),
+            prepared: Arc::new(prepared),
+            table_names,
+            checked_sql,
+        })
+    }
+
+    /// This database with `knowledge` instead of its own: table docs merged over introspection
+    /// again, examples whose SQL was not seen before run with `run` (those that fail are left
+    /// out, as at load), the pattern lexicon rebuilt; the problems found go to `issues`.
+    pub(super) fn with_knowledge(
+        &self,
+        knowledge: KnowledgeBase,
+        tables_source: &str,
+        issues: &mut Vec<LoadIssue>,
+        run: impl Fn(&str) -> QuerentResult<()>,
+    ) -> Database {
+        let (docs, unknown) =
+            introspect::merge(&knowledge.tables, introspect::table_docs(&self.schema));
+        issues.extend(unknown_table_issues(&self.name, tables_source, unknown));
+        let mut checked_sql = self.checked_sql.clone();
+        let mut kept = Vec::with_capacity(knowledge.examples.len());
+        for example in &knowledge.examples {
+            let ran = checked_sql
+                .entry(example.sql.clone())
+                .or_insert_with(|| run(&example.sql).map_err(|e| e.to_string()));
+            match ran {
+                Ok(()) => kept.push(example.clone()),
+                Err(e) => issues.push(failing_example(example, e)),
+            }
+        }
+        let prepared = Arc::new(pattern::Prepared::build(&self.schema, &docs));
+        Database {
+            name: self.name.clone(),
+            warehouse: self.warehouse.clone(),
+            schema: self.schema.clone(),
+            prepared,
+            docs,
+            knowledge: KnowledgeBase {
+                examples: kept,
+                ..knowledge
+            },
+            values: self.values.clone(),
+            table_names: self.table_names.clone(),
+            checked_sql,
+        }
+    }
+
+    /// The knowledge that is indexed: the curated items, with the merged table docs.
+    pub(super) fn knowledge_for_index(&self) -> KnowledgeBase {
+        KnowledgeBase {
+            tables: self.docs.clone(),
+            ..self.knowledge.clone()
+        }
+    }
+}
+
+/// The file the table docs of `domain` are read from (named in knowledge issues).
+pub(super) fn tables_file(knowledge_dir: &Path, domain: &str) -> String {
+    knowledge_dir
+        .join(domain)
+        .join(files::TABLES_FILE)
+        .display()
+        .to_string()
+}
+
+fn unknown_table_issues(name: &str, source: &str, unknown: Vec<String>) -> Vec<LoadIssue> {
+    unknown
+        .into_iter()
+        .map(|table| LoadIssue {
+            source: source.to_string(),
+            message: format!("table doc '{table}' names a table that is not in database '{name}'"),
+        })
+        .collect()
+}
+
+fn failing_example(example: &Example, error: &str) -> LoadIssue {
+    LoadIssue {
+        source: example.source.clone(),
+        message: format!("example '{}' does not run: {error}", example.question),
+    }
+}

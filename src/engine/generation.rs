@@ -1,0 +1,346 @@
+//! The generation stage: the LLM, a refinement of the conversation's last SQL and the pattern
+//! engine as [`Generator`]s, asked in order by [`generate`]. Every SQL runs through the guard
+//! ([`Engine::run_guarded`]) and is timed.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::generators::{self, Answered, Attempt, Generator, Outcome, Settled};
+use super::{Database, Engine};
+use crate::conversation::Turn;
+use crate::error::{QuerentError, QuerentResult};
+use crate::knowledge::{BusinessRule, Example, TableDoc};
+use crate::question::Analysis;
+use crate::retrieval::{Hit, Retrieved};
+use crate::sql::llm::{PriorTurn, SqlPromptInput};
+use crate::sql::pattern::{self, PatternContext};
+use crate::sql::refusal::{self, Refusal, RefusalCause};
+use crate::sql::{refine, GeneratedSql, GenerationMethod, TraceStep};
+use crate::warehouse::Rows;
+
+/// The confidence of a follow-up answered by rewriting the previous SQL. Not calibrated (there
+/// is no set of follow-ups to fit it on): a fixed prior, because the rewrite starts from SQL
+/// that answered the previous question and changes only what the follow-up names. It sits
+/// above the refusal threshold (0.2 by default) and below the 0.75 at which a curated example
+/// outranks the pattern engine's own reading.
+pub const REFINEMENT_CONFIDENCE: f64 = 0.7;
+
+/// At most this many of the pattern engine's candidates are run, best first.
+const TRY_AT_MOST: usize = 4;
+
+/// What the generators read for one question, and the time they spend.
+pub(super) struct Input<'a> {
+    pub engine: &'a Engine,
+    pub db: &'a Database,
+    pub analysis: &'a Analysis,
+    pub retrieved: &'a Retrieved,
+    /// The conversation's earlier turns, oldest first.
+    pub history: &'a [Turn],
+    /// Milliseconds spent running SQL (guard and warehouse).
+    pub execution_ms: Cell<f64>,
+    /// Milliseconds of the LLM stage (prompt, calls, extraction), without execution.
+    pub llm_ms: Cell<f64>,
+}
+
+impl Input<'_> {
+    /// Guards and runs `sql`, adding its time to `execution_ms`.
+    fn run(&self, sql: &str) -> QuerentResult<(String, Rows)> {
+        let t = Instant::now();
+        let r = self.engine.run_guarded(self.db, sql);
+        self.add_execution(t);
+        r
+    }
+
+    fn add_execution(&self, since: Instant) {
+        self.execution_ms
+            .set(self.execution_ms.get() + since.elapsed().as_secs_f64() * 1000.0);
+    }
+}
+
+/// Asks the generators in their order and keeps the first answer.
+pub(super) fn generate(input: &Input) -> QuerentResult<Settled> {
+    // The semantic layer (#11) goes first, for metric questions, once it is built.
+    let llm = LlmTurn(input);
+    let refinement = RefinementTurn(input);
+    let pattern = PatternTurn(input);
+    generators::first_answer(&[&llm, &refinement, &pattern])
+}
+
+/// The LLM, when one is configured and its circuit is closed.
+struct LlmTurn<'a>(&'a Input<'a>);
+
+impl Generator for LlmTurn<'_> {
+    fn name(&self) -> &'static str {
+        "llm"
+    }
+
+    fn attempt(&self) -> Attempt {
+        let i = self.0;
+        let Some(llm) = &i.engine.llm else {
+            return Attempt::new(
+                Outcome::Skipped("no LLM configured".into()),
+                vec![TraceStep::new(
+                    "generation",
+                    "no LLM configured: the pattern engine writes the SQL",
+                    serde_json::json!({ "generator": "pattern" }),
+                )],
+            );
+        };
+        if llm.circuit_open() {
+            let reason = format!(
+                "the LLM circuit is open after repeated failures ({})",
+                llm.status().circuit.last_error.unwrap_or_default()
+            );
+            let step = TraceStep::new(
+                "generation",
+                format!("LLM skipped, no call made: {reason}"),
+                serde_json::json!({ "generator": "pattern", "fallback_reason": reason }),
+            );
+            return Attempt::new(Outcome::FellBack(reason), vec![step]);
+        }
+        let tables: Vec<TableDoc> = i
+            .retrieved
+            .tables
+            .iter()
+            .filter_map(|h| i.db.docs.iter().find(|d| d.name == h.key).cloned())
+            .collect();
+        let prior: Vec<PriorTurn> = i
+            .history
+            .iter()
+            .map(|t| PriorTurn {
+                question: t.question.clone(),
+                sql: t.sql.clone(),
+            })
+            .collect();
+        let examples: Vec<Example> = hits_as::<Example>(&i.retrieved.examples)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        let rules: Vec<BusinessRule> = hits_as::<BusinessRule>(&i.retrieved.rules)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        let prompt = SqlPromptInput {
+            dialect: i.db.warehouse.dialect(),
+            tables: &tables,
+            examples: &examples,
+            rules: &rules,
+            history: &prior,
+            content_words: &i.analysis.content_words,
+            context_tokens: llm.context_tokens(),
+        };
+        let started = Instant::now();
+        let executed_before = i.execution_ms.get();
+        let outcome = llm.generate(&i.analysis.text, &prompt, &|sql: &str| i.run(sql));
+        // The LLM stage's own time: prompt, calls, extraction; not the warehouse's.
+        i.llm_ms.set(
+            started.elapsed().as_secs_f64() * 1000.0 - (i.execution_ms.get() - executed_before),
+        );
+        match outcome {
+            Ok(a) => {
+                let mut trace = a.generated.trace.clone();
+                trace.push(TraceStep::new(
+                    "generation",
+                    format!(
+                        "the LLM wrote the SQL ({} repair{})",
+                        a.repairs,
+                        if a.repairs == 1 { "" } else { "s" }
+                    ),
+                    serde_json::json!({ "generator": "llm", "repairs": a.repairs }),
+                ));
+                let answered = Answered {
+                    chosen: a.generated,
+                    sql: a.sql,
+                    rows: a.rows,
+                };
+                Attempt::new(Outcome::Answered(answered), trace)
+            }
+            Err(f) => {
+                let mut trace = f.trace;
+                trace.push(TraceStep::new(
+                    "generation",
+                    format!("falling back to the pattern engine: {}", f.reason),
+                    serde_json::json!({ "generator": "pattern", "fallback_reason": f.reason }),
+                ));
+                Attempt::new(Outcome::FellBack(f.reason), trace)
+            }
+        }
+    }
+}
+
+/// A follow-up of a conversation: the previous SQL rewritten ([`refine`]).
+struct RefinementTurn<'a>(&'a Input<'a>);
+
+impl Generator for RefinementTurn<'_> {
+    fn name(&self) -> &'static str {
+        "refinement"
+    }
+
+    fn attempt(&self) -> Attempt {
+        let i = self.0;
+        let skipped = |reason: &str| Attempt::new(Outcome::Skipped(reason.into()), Vec::new());
+        let Some(previous) = i.history.last() else {
+            return skipped("no earlier question in the conversation");
+        };
+        if !refine::is_follow_up(i.analysis) {
+            return skipped("the question is not a follow-up");
+        }
+        let dialect = i.db.warehouse.dialect();
+        let Some(r) = refine::refine(
+            &previous.sql,
+            i.analysis,
+            &i.db.schema,
+            &i.db.values,
+            dialect,
+        ) else {
+            return skipped("nothing in the follow-up changes the previous SQL");
+        };
+        match i.run(&r.sql) {
+            Ok((sql, rows)) => {
+                let step = TraceStep::new(
+                    "refinement",
+                    format!(
+                        "follow-up of '{}': {}",
+                        previous.question,
+                        r.changes.join("; ")
+                    ),
+                    serde_json::json!({ "previous_sql": previous.sql, "changes": r.changes, "sql": sql }),
+                );
+                let answered = Answered {
+                    chosen: GeneratedSql {
+                        sql: r.sql,
+                        method: GenerationMethod::Refinement,
+                        confidence: REFINEMENT_CONFIDENCE,
+                        trace: Vec::new(),
+                    },
+                    sql,
+                    rows,
+                };
+                Attempt::new(Outcome::Answered(answered), vec![step])
+            }
+            Err(e) => {
+                let step = TraceStep::new(
+                    "refinement",
+                    format!("the refined SQL failed: {e}"),
+                    serde_json::json!({ "sql": r.sql, "code": e.code() }),
+                );
+                Attempt::new(Outcome::Failed(e.to_string()), vec![step])
+            }
+        }
+    }
+}
+
+/// The pattern engine: the last generator, which answers or refuses.
+struct PatternTurn<'a>(&'a Input<'a>);
+
+impl Generator for PatternTurn<'_> {
+    fn name(&self) -> &'static str {
+        "pattern"
+    }
+
+    fn attempt(&self) -> Attempt {
+        let i = self.0;
+        let examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
+        let rules: Vec<(BusinessRule, f32)> = hits_as(&i.retrieved.rules);
+        let table_scores: HashMap<String, f32> = i
+            .retrieved
+            .tables
+            .iter()
+            .map(|h| (h.key.clone(), h.score))
+            .collect();
+        let ctx = PatternContext {
+            analysis: i.analysis,
+            schema: &i.db.schema,
+            docs: &i.db.docs,
+            values: &i.db.values,
+            rules: &rules,
+            examples: &examples,
+            table_scores: &table_scores,
+            dialect: i.db.warehouse.dialect(),
+            min_confidence: i.engine.min_confidence,
+            prepared: Some(&i.db.prepared),
+        };
+        let candidates = match pattern::generate(&ctx) {
+            Ok(c) => c,
+            Err(e) => return Attempt::new(Outcome::Stop(e), Vec::new()),
+        };
+        let t = Instant::now();
+        let executed = execute_candidates(i, candidates);
+        i.add_execution(t);
+        let (mut chosen, sql, rows, runs) = match executed {
+            Ok(x) => x,
+            Err(e) => return Attempt::new(Outcome::Stop(e), Vec::new()),
+        };
+        let mut trace = chosen.trace.clone();
+        trace.extend(runs);
+        match refusal::judge_result(&mut chosen, rows.rows.len(), i.engine.min_confidence) {
+            Ok(step) => trace.extend(step),
+            Err(refusal) => {
+                return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace)
+            }
+        }
+        let answered = Answered { chosen, sql, rows };
+        Attempt::new(Outcome::Answered(answered), trace)
+    }
+}
+
+/// Runs candidates in rank order through the guard and the warehouse: the first with rows,
+/// else the first that ran; the trace has one step per candidate run.
+fn execute_candidates(
+    i: &Input,
+    candidates: Vec<GeneratedSql>,
+) -> QuerentResult<(GeneratedSql, String, Rows, Vec<TraceStep>)> {
+    let mut runs = Vec::new();
+    let mut first_empty: Option<(GeneratedSql, String, Rows)> = None;
+    let mut last_error = None;
+    for candidate in candidates.into_iter().take(TRY_AT_MOST) {
+        match i.engine.run_guarded(i.db, &candidate.sql) {
+            Ok((sql, rows)) if rows.rows.is_empty() => {
+                runs.push(TraceStep::new(
+                    "execution",
+                    "candidate ran and returned no rows",
+                    serde_json::json!({ "sql": sql }),
+                ));
+                if first_empty.is_none() {
+                    first_empty = Some((candidate, sql, rows));
+                }
+            }
+            Ok((sql, rows)) => {
+                runs.push(TraceStep::new(
+                    "execution",
+                    format!("ran, {} rows", rows.rows.len()),
+                    serde_json::json!({ "sql": sql }),
+                ));
+                return Ok((candidate, sql, rows, runs));
+            }
+            Err(e) => {
+                runs.push(TraceStep::new(
+                    "execution",
+                    format!("candidate failed: {e}"),
+                    serde_json::json!({ "sql": candidate.sql, "code": e.code() }),
+                ));
+                last_error = Some(e);
+            }
+        }
+    }
+    if let Some((c, sql, rows)) = first_empty {
+        return Ok((c, sql, rows, runs));
+    }
+    Err(last_error
+        .unwrap_or_else(|| QuerentError::CannotAnswer(Refusal::new(RefusalCause::NoCandidate))))
+}
+
+/// Payloads of retrieval hits as knowledge items, with their scores.
+fn hits_as<T: serde::de::DeserializeOwned>(hits: &[Hit]) -> Vec<(T, f32)> {
+    hits.iter()
+        .filter_map(|h| {
+            let item = h
+                .payload
+                .get("item")
+                .cloned()
+                .unwrap_or_else(|| h.payload.clone());
+            serde_json::from_value(item).ok().map(|i| (i, h.score))
+        })
+        .collect()
+}

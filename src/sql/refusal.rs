@@ -1,0 +1,267 @@
+//! The knowledge boundary: why a question is refused, decided in one place and carried as data.
+//!
+//! A [`Refusal`] is a [`RefusalCause`] (nothing linked, no join path, nothing to show, low
+//! confidence, an empty result, no candidate) with the words that could not be mapped. The
+//! pattern engine asks [`Refusal::after_generation`] when none of its readings is good enough,
+//! and the pipeline asks [`judge_result`] once the best reading has run; both travel in
+//! [`crate::QuerentError::CannotAnswer`], whose message is the refusal's `Display` and whose
+//! API `details` are the refusal as JSON (`{"cause": "no_join_path", "tables": [...],
+//! "unmapped": [...]}`), which the chat page reads.
+
+use serde::Serialize;
+
+use crate::sql::{GeneratedSql, GenerationMethod, TraceStep};
+
+/// Why a question cannot be answered, with what the cause knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum RefusalCause {
+    /// No word of the question matches a table, a column or a stored value.
+    NothingLinked,
+    /// The tables the reading needs are not connected by the join graph.
+    NoJoinPath {
+        /// The tables no join path reaches.
+        tables: Vec<String>,
+    },
+    /// Nothing in the question says what to show (an empty select list).
+    NothingToShow,
+    /// The best reading's confidence is below the threshold.
+    LowConfidence {
+        /// The best reading's confidence, 0..1.
+        confidence: f64,
+        /// The threshold (`QUERENT_MIN_CONFIDENCE`).
+        min_confidence: f64,
+    },
+    /// The best reading ran and returned no rows, which lowered its confidence below the
+    /// threshold.
+    EmptyResult {
+        /// The confidence after the empty result, 0..1.
+        confidence: f64,
+        min_confidence: f64,
+    },
+    /// No candidate query could be built or run.
+    NoCandidate,
+}
+
+impl RefusalCause {
+    /// The cause's stable name (`no_join_path`), as in the JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NothingLinked => "nothing_linked",
+            Self::NoJoinPath { .. } => "no_join_path",
+            Self::NothingToShow => "nothing_to_show",
+            Self::LowConfidence { .. } => "low_confidence",
+            Self::EmptyResult { .. } => "empty_result",
+            Self::NoCandidate => "no_candidate",
+        }
+    }
+}
+
+/// A refused question: the cause and the words or phrases that could not be mapped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    #[serde(flatten)]
+    pub cause: RefusalCause,
+    /// The words of the question that could not be mapped to the schema (may be empty).
+    pub unmapped: Vec<String>,
+}
+
+impl Refusal {
+    /// A refusal with no unmapped words.
+    pub fn new(cause: RefusalCause) -> Self {
+        Self {
+            cause,
+            unmapped: Vec::new(),
+        }
+    }
+
+    /// The pattern engine's refusal when no candidate reached `min_confidence`: the reading's
+    /// own failure when it had one (`frame_failure`: nothing linked, nothing to show, no join
+    /// path), else the best candidate's low confidence (`best`, 0 when there was none). The
+    /// unmapped words are the frame's, or every content word when the frame left none.
+    pub fn after_generation(
+        frame_failure: Option<RefusalCause>,
+        best: f64,
+        min_confidence: f64,
+        frame_unmapped: &[String],
+        content_words: &[String],
+    ) -> Self {
+        let unmapped = if frame_unmapped.is_empty() {
+            content_words.to_vec()
+        } else {
+            frame_unmapped.to_vec()
+        };
+        let cause = frame_failure.unwrap_or(RefusalCause::LowConfidence {
+            confidence: best,
+            min_confidence,
+        });
+        Self { cause, unmapped }
+    }
+
+    /// The JSON of the API's error `details`: `{"cause": ..., "unmapped": [...], ...}`.
+    pub fn details(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unmapped = self.unmapped.join(", ");
+        match &self.cause {
+            RefusalCause::NothingLinked => write!(
+                f,
+                "no word of the question matches a table, a column or a stored value; could not map: {unmapped}"
+            ),
+            RefusalCause::NoJoinPath { tables } => write!(
+                f,
+                "no join path reaches {}; could not map: {unmapped}",
+                tables.join(", ")
+            ),
+            RefusalCause::NothingToShow => write!(
+                f,
+                "nothing in the question says what to show; could not map: {unmapped}"
+            ),
+            RefusalCause::LowConfidence {
+                confidence,
+                min_confidence,
+            } => write!(
+                f,
+                "the best reading of the question has confidence {confidence:.2}, below {min_confidence:.2}; could not map: {}",
+                if unmapped.is_empty() { "(nothing specific)" } else { &unmapped }
+            ),
+            RefusalCause::EmptyResult {
+                confidence,
+                min_confidence,
+            } => write!(
+                f,
+                "the best reading of the question returned no rows and its confidence \
+                 {confidence:.2} is below {min_confidence:.2}"
+            ),
+            RefusalCause::NoCandidate => write!(f, "no candidate query could be built"),
+        }
+    }
+}
+
+/// Judges the pattern engine's chosen reading once it has run: an empty result makes a generic
+/// reading less likely to be the right one, so its confidence is lowered (calibrated, see
+/// `pattern::calibration`) and the step traced; below `min_confidence` the question is refused
+/// ([`RefusalCause::EmptyResult`]). Other generators' SQL and non-empty results pass as they are.
+pub fn judge_result(
+    chosen: &mut GeneratedSql,
+    row_count: usize,
+    min_confidence: f64,
+) -> Result<Option<TraceStep>, Refusal> {
+    if chosen.method != GenerationMethod::Pattern || row_count > 0 {
+        return Ok(None);
+    }
+    let before = chosen.confidence;
+    chosen.confidence = crate::sql::pattern::after_execution(before, true);
+    let step = TraceStep::new(
+        "confidence",
+        format!(
+            "no rows: confidence {before:.2} -> {:.2}",
+            chosen.confidence
+        ),
+        serde_json::json!({ "before": before, "after": chosen.confidence }),
+    );
+    if chosen.confidence < min_confidence {
+        return Err(Refusal::new(RefusalCause::EmptyResult {
+            confidence: chosen.confidence,
+            min_confidence,
+        }));
+    }
+    Ok(Some(step))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(w: &[&str]) -> Vec<String> {
+        w.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn pattern_sql(confidence: f64) -> GeneratedSql {
+        GeneratedSql {
+            sql: "SELECT 1".into(),
+            method: GenerationMethod::Pattern,
+            confidence,
+            trace: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_serialises_its_cause_its_data_and_its_unmapped_words() {
+        let r = Refusal {
+            cause: RefusalCause::NoJoinPath {
+                tables: words(&["stores"]),
+            },
+            unmapped: words(&["swallow"]),
+        };
+        assert_eq!(
+            r.details(),
+            serde_json::json!({ "cause": "no_join_path", "tables": ["stores"], "unmapped": ["swallow"] })
+        );
+        assert_eq!(
+            r.to_string(),
+            "no join path reaches stores; could not map: swallow"
+        );
+        assert_eq!(r.cause.as_str(), "no_join_path");
+    }
+
+    #[test]
+    fn the_frames_own_failure_comes_before_a_low_confidence() {
+        let r = Refusal::after_generation(
+            Some(RefusalCause::NothingToShow),
+            0.1,
+            0.2,
+            &[],
+            &words(&["airspeed", "swallow"]),
+        );
+        assert_eq!(r.cause, RefusalCause::NothingToShow);
+        assert_eq!(r.unmapped, words(&["airspeed", "swallow"]));
+    }
+
+    #[test]
+    fn a_low_confidence_refusal_gives_the_confidence_and_the_threshold() {
+        let r = Refusal::after_generation(None, 0.123, 0.2, &words(&["velocity"]), &[]);
+        assert_eq!(
+            r.details(),
+            serde_json::json!({ "cause": "low_confidence", "confidence": 0.123, "min_confidence": 0.2, "unmapped": ["velocity"] })
+        );
+        assert_eq!(
+            r.to_string(),
+            "the best reading of the question has confidence 0.12, below 0.20; could not map: velocity"
+        );
+        let nothing = Refusal::after_generation(None, 0.1, 0.2, &[], &[]);
+        assert!(nothing.to_string().ends_with("(nothing specific)"));
+    }
+
+    #[test]
+    fn an_empty_pattern_result_lowers_the_confidence_and_may_refuse() {
+        let mut sure = pattern_sql(0.99);
+        let step = judge_result(&mut sure, 0, 0.2)
+            .unwrap()
+            .expect("a traced step");
+        assert!(sure.confidence < 0.99);
+        assert_eq!(step.stage, "confidence");
+        let mut unsure = pattern_sql(0.21);
+        match judge_result(&mut unsure, 0, 0.2) {
+            Err(r) => assert_eq!(r.cause.as_str(), "empty_result"),
+            Ok(_) => panic!("an unsure empty reading is refused"),
+        }
+    }
+
+    #[test]
+    fn rows_or_another_generator_leave_the_confidence_alone() {
+        let mut with_rows = pattern_sql(0.5);
+        assert_eq!(judge_result(&mut with_rows, 3, 0.2), Ok(None));
+        assert_eq!(with_rows.confidence, 0.5);
+        let mut example = GeneratedSql {
+            method: GenerationMethod::Example,
+            ..pattern_sql(0.3)
+        };
+        assert_eq!(judge_result(&mut example, 0, 0.9), Ok(None));
+        assert_eq!(example.confidence, 0.3);
+    }
+}
