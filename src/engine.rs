@@ -40,6 +40,9 @@ pub use stats::{Stats, StatsSnapshot};
 /// Name of the demo database.
 pub const DEMO_DATABASE: &str = "retail";
 
+/// Name of the second database served out of the box (`data/chinook/chinook.sqlite`, #11).
+pub const CHINOOK_DATABASE: &str = "chinook";
+
 /// How many items of each kind retrieval brings back.
 const TOP_TABLES: usize = 6;
 const TOP_EXAMPLES: usize = 5;
@@ -104,6 +107,8 @@ pub struct Database {
     /// The pattern engine's lexicon and join graph of this schema and its docs, built once.
     pub prepared: Arc<pattern::Prepared>,
     table_names: Vec<String>,
+    /// The semantic layer (#11): the curated `semantic.yml`, when there is one.
+    pub semantic: Option<Arc<crate::semantic::SemanticLayer>>,
     /// Example SQL already run against this database: `Ok` when it ran, else the error. A
     /// knowledge reload runs only SQL it has not seen.
     checked_sql: HashMap<String, Result<(), String>>,
@@ -216,7 +221,9 @@ impl Engine {
             };
             let tables_source = tables_file(&settings.knowledge_dir, &name);
             let issues = load_issues.entry(name.clone()).or_default();
-            let db = open_database(&name, warehouse, kb, limits, &tables_source, issues)?;
+            let mut db = open_database(&name, warehouse, kb, limits, &tables_source, issues)?;
+            // semantic layer (#11)
+            db.semantic = semantic_layer(&settings.knowledge_dir, &db, limits, issues);
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -476,6 +483,41 @@ impl Engine {
             execution_ms.set(execution_ms.get() + t.elapsed().as_secs_f64() * 1000.0);
             r
         };
+        // The semantic layer first (#11): a metric question read completely is compiled and
+        // run; a refusal or a failure falls through to the other generators.
+        if let Some(layer) = db.semantic.as_ref().filter(|l| l.answers()) {
+            let outcome = layer.answer(
+                &analysis.text,
+                &db.schema,
+                &db.values,
+                db.warehouse.dialect(),
+            );
+            trace.push(outcome.trace());
+            if let crate::semantic::Outcome::Compiled { sql, .. } = &outcome {
+                match run(sql) {
+                    Ok((ran, rows)) => {
+                        return Ok(Generation {
+                            chosen: GeneratedSql {
+                                sql: sql.clone(),
+                                method: GenerationMethod::Semantic,
+                                confidence: 0.9,
+                                trace: Vec::new(),
+                            },
+                            sql: ran,
+                            rows,
+                            trace,
+                            fallback_reason: None,
+                            llm_ms,
+                        })
+                    }
+                    Err(e) => trace.push(TraceStep::new(
+                        "semantic",
+                        format!("the compiled SQL failed: {e}"),
+                        serde_json::json!({ "sql": sql, "code": e.code() }),
+                    )),
+                }
+            }
+        }
         match &self.llm {
             None => trace.push(TraceStep::new(
                 "generation",
@@ -508,7 +550,15 @@ impl Engine {
                     })
                     .collect();
                 let ex: Vec<Example> = examples.iter().map(|(e, _)| e.clone()).collect();
-                let ru: Vec<BusinessRule> = rules.iter().map(|(r, _)| r.clone()).collect();
+                let mut ru: Vec<BusinessRule> = rules.iter().map(|(r, _)| r.clone()).collect();
+                // the metric definitions in effect (#11), as rules whose SQL is the metric
+                if let Some(layer) = db.semantic.as_ref().filter(|l| l.answers()) {
+                    ru.extend(layer.metric_rules(
+                        &analysis.text,
+                        &db.schema,
+                        db.warehouse.dialect(),
+                    ));
+                }
                 let input = SqlPromptInput {
                     dialect: db.warehouse.dialect(),
                     tables: &tables,
@@ -727,9 +777,10 @@ impl Engine {
     pub fn database(&self, name: Option<&str>) -> QuerentResult<Arc<Database>> {
         let databases = self.databases.read();
         match name.map(str::trim).filter(|n| !n.is_empty()) {
+            // the demo database first when it is served, else the first by name
             None => databases
-                .values()
-                .next()
+                .get(DEMO_DATABASE)
+                .or_else(|| databases.values().next())
                 .cloned()
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
             Some(n) => databases
@@ -792,6 +843,7 @@ impl Engine {
             },
             values: old.values.clone(),
             table_names: old.table_names.clone(),
+            semantic: old.semantic.clone(),
             checked_sql,
         };
         let report = self
@@ -956,8 +1008,38 @@ fn open_database(
         values: Arc::new(values),
         prepared: Arc::new(prepared),
         table_names,
+        semantic: None,
         checked_sql,
     })
+}
+
+/// The semantic layer of `db` (#11): its curated `semantic.yml`, with the reference date of
+/// relative periods; a model that does not load is a load issue.
+fn semantic_layer(
+    knowledge_dir: &Path,
+    db: &Database,
+    limits: ExecutionLimits,
+    issues: &mut Vec<LoadIssue>,
+) -> Option<Arc<crate::semantic::SemanticLayer>> {
+    let first_cell = |sql: &str| {
+        let v = guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
+        let rows = db.warehouse.run(&v, limits).ok()?;
+        rows.rows.first()?.first()?.as_str().map(str::to_string)
+    };
+    match crate::semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {
+        Ok(layer) => Some(Arc::new(layer)),
+        Err(e) => {
+            issues.push(LoadIssue {
+                source: knowledge_dir
+                    .join(&db.name)
+                    .join(crate::semantic::SEMANTIC_FILE)
+                    .display()
+                    .to_string(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
 }
 
 /// Where a served database's data is.
@@ -1003,7 +1085,20 @@ fn database_sources(settings: &Settings) -> anyhow::Result<Vec<(String, Source)>
 fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let Some(dir) = &settings.database_dir else {
         crate::demo_data::ensure(&settings.demo_db)?;
-        return Ok(vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())]);
+        let mut found = vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())];
+        // Chinook, shipped next to the demo database (#11): a second domain out of the box
+        if let Some(chinook) = settings
+            .demo_db
+            .parent()
+            .map(|d| {
+                d.join(CHINOOK_DATABASE)
+                    .join(format!("{CHINOOK_DATABASE}.sqlite"))
+            })
+            .filter(|p| p.is_file())
+        {
+            found.push((CHINOOK_DATABASE.to_string(), chinook));
+        }
+        return Ok(found);
     };
     let mut found = BTreeMap::new();
     let entries = std::fs::read_dir(dir)

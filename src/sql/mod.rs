@@ -25,6 +25,8 @@ pub enum GenerationMethod {
     User,
     /// A follow-up that rewrote the previous SQL of the conversation (`sql::refine`).
     Refinement,
+    /// The semantic layer: the question read as a metric query and compiled (`semantic`).
+    Semantic,
 }
 
 impl GenerationMethod {
@@ -35,6 +37,7 @@ impl GenerationMethod {
             Self::Llm => "llm",
             Self::User => "user",
             Self::Refinement => "refinement",
+            Self::Semantic => "semantic",
         }
     }
 }
