@@ -189,10 +189,15 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 .map(|c| super::plan::slug(&c.metric))
                 .unwrap_or_default();
             let name = format!("{metric}_growth_pct");
+            // both periods' values and the growth, as analysts show a growth
             let mut c = shown.clone();
-            c.push(name.clone());
+            c.extend([a.clone(), b.clone(), name.clone()]);
             let mut sel = shown.clone();
-            sel.push(format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {name}"));
+            sel.extend([
+                a.clone(),
+                b.clone(),
+                format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {name}"),
+            ]);
             (
                 Some(format!("SELECT {} FROM base", sel.join(", "))),
                 name,

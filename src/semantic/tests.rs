@@ -383,7 +383,7 @@ fn share_growth_running_total_rank_and_average_are_computed_in_sql() {
     same(
         &f,
         &compiled(&f, &growth),
-        "SELECT category, 100.0 * (b - a) / a FROM (SELECT p.category, SUM(CASE WHEN s.sale_date < '2024-01-01' THEN revenue END) a, \
+        "SELECT category, a, b, 100.0 * (b - a) / a FROM (SELECT p.category, SUM(CASE WHEN s.sale_date < '2024-01-01' THEN revenue END) a, \
          SUM(CASE WHEN s.sale_date >= '2024-01-01' THEN revenue END) b FROM sales s JOIN products p USING (upc) GROUP BY 1) ORDER BY 1",
     );
     let running = MetricQuery {
