@@ -49,6 +49,9 @@ pub use stats::{Stats, StatsSnapshot};
 /// Name of the demo database.
 pub const DEMO_DATABASE: &str = "retail";
 
+/// Name of the second database served out of the box (`data/chinook/chinook.sqlite`, #11).
+pub const CHINOOK_DATABASE: &str = "chinook";
+
 /// How many items of each kind retrieval brings back.
 const TOP_TABLES: usize = 6;
 const TOP_EXAMPLES: usize = 5;
@@ -353,9 +356,10 @@ impl Engine {
     pub fn database(&self, name: Option<&str>) -> QuerentResult<Arc<Database>> {
         let databases = self.databases.read();
         match name.map(str::trim).filter(|n| !n.is_empty()) {
+            // the demo database first when it is served, else the first by name
             None => databases
-                .values()
-                .next()
+                .get(DEMO_DATABASE)
+                .or_else(|| databases.values().next())
                 .cloned()
                 .ok_or_else(|| QuerentError::Internal("no database is served".into())),
             Some(n) => databases

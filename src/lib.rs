@@ -31,6 +31,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod question;
 pub mod retrieval;
+pub mod semantic;
 pub mod server;
 pub mod settings;
 pub mod sql;

@@ -26,6 +26,8 @@ pub struct Database {
     pub prepared: Arc<pattern::Prepared>,
     /// The names the guard accepts: the tables' own, then their aliases.
     pub(super) table_names: Vec<String>,
+    /// The semantic layer (#11): the curated `semantic.yml`, when there is one.
+    pub semantic: Option<Arc<crate::semantic::SemanticLayer>>,
     /// Example SQL already run against this database: `Ok` when it ran, else the error. A
     /// knowledge reload runs only SQL it has not seen.
     checked_sql: HashMap<String, Result<(), String>>,
@@ -85,6 +87,7 @@ impl Database {
             values: Arc::new(values),
             prepared: Arc::new(prepared),
             table_names,
+            semantic: None,
             checked_sql,
         })
     }
@@ -126,6 +129,7 @@ impl Database {
             },
             values: self.values.clone(),
             table_names: self.table_names.clone(),
+            semantic: self.semantic.clone(),
             checked_sql,
         }
     }

@@ -60,11 +60,72 @@ impl Input<'_> {
 
 /// Asks the generators in their order and keeps the first answer.
 pub(super) fn generate(input: &Input) -> QuerentResult<Settled> {
-    // The semantic layer (#11) goes first, for metric questions, once it is built.
+    // The semantic layer (#11) goes first, for metric questions it reads completely.
+    let semantic = SemanticTurn(input);
     let llm = LlmTurn(input);
     let refinement = RefinementTurn(input);
     let pattern = PatternTurn(input);
-    generators::first_answer(&[&llm, &refinement, &pattern])
+    generators::first_answer(&[&semantic, &llm, &refinement, &pattern])
+}
+
+/// The confidence of an answer compiled from the semantic model: the question was read
+/// completely as a metric query over curated (or inferred) metrics. Not calibrated yet.
+pub const SEMANTIC_CONFIDENCE: f64 = 0.9;
+
+/// The semantic layer (#11): a metric question read completely is compiled and run; a
+/// question it cannot read, or compiled SQL that fails, passes the turn.
+struct SemanticTurn<'a>(&'a Input<'a>);
+
+impl Generator for SemanticTurn<'_> {
+    fn name(&self) -> &'static str {
+        "semantic"
+    }
+
+    fn attempt(&self) -> Attempt {
+        let i = self.0;
+        let Some(layer) = i.db.semantic.as_ref().filter(|l| l.answers()) else {
+            return Attempt::new(
+                Outcome::Skipped("no semantic model for this database".into()),
+                Vec::new(),
+            );
+        };
+        let outcome = layer.answer(
+            &i.analysis.text,
+            &i.db.schema,
+            &i.db.values,
+            i.db.warehouse.dialect(),
+        );
+        let mut trace = vec![outcome.trace()];
+        let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
+            return Attempt::new(
+                Outcome::Skipped("not read as a metric query".into()),
+                trace,
+            );
+        };
+        match i.run(sql) {
+            Ok((ran, rows)) => Attempt::new(
+                Outcome::Answered(Answered {
+                    chosen: GeneratedSql {
+                        sql: sql.clone(),
+                        method: GenerationMethod::Semantic,
+                        confidence: SEMANTIC_CONFIDENCE,
+                        trace: Vec::new(),
+                    },
+                    sql: ran,
+                    rows,
+                }),
+                trace,
+            ),
+            Err(e) => {
+                trace.push(TraceStep::new(
+                    "semantic",
+                    format!("the compiled SQL failed: {e}"),
+                    serde_json::json!({ "sql": sql, "code": e.code() }),
+                ));
+                Attempt::new(Outcome::Failed(e.to_string()), trace)
+            }
+        }
+    }
 }
 
 /// The LLM, when one is configured and its circuit is closed.
@@ -117,10 +178,18 @@ impl Generator for LlmTurn<'_> {
             .into_iter()
             .map(|(e, _)| e)
             .collect();
-        let rules: Vec<BusinessRule> = hits_as::<BusinessRule>(&i.retrieved.rules)
+        let mut rules: Vec<BusinessRule> = hits_as::<BusinessRule>(&i.retrieved.rules)
             .into_iter()
             .map(|(r, _)| r)
             .collect();
+        // the metric definitions in effect (#11), as rules whose SQL is the metric
+        if let Some(layer) = i.db.semantic.as_ref().filter(|l| l.answers()) {
+            rules.extend(layer.metric_rules(
+                &i.analysis.text,
+                &i.db.schema,
+                i.db.warehouse.dialect(),
+            ));
+        }
         let prompt = SqlPromptInput {
             dialect: i.db.warehouse.dialect(),
             tables: &tables,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use parking_lot::RwLock;
 
 use super::databases::{tables_file, Database};
-use super::{Engine, RecentAnswers, Stats, DEMO_DATABASE};
+use super::{Engine, RecentAnswers, Stats, CHINOOK_DATABASE, DEMO_DATABASE};
 use crate::conversation::SessionStore;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::KnowledgeBase;
@@ -88,7 +88,9 @@ impl Engine {
             };
             let tables_source = tables_file(&settings.knowledge_dir, &name);
             let issues = load_issues.entry(name.clone()).or_default();
-            let db = Database::open(&name, warehouse, kb, limits, &tables_source, issues)?;
+            let mut db = Database::open(&name, warehouse, kb, limits, &tables_source, issues)?;
+            // semantic layer (#11)
+            db.semantic = semantic_layer(&settings.knowledge_dir, &db, limits, issues);
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -187,7 +189,20 @@ fn database_sources(settings: &Settings) -> anyhow::Result<Vec<(String, Source)>
 fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let Some(dir) = &settings.database_dir else {
         crate::demo_data::ensure(&settings.demo_db)?;
-        return Ok(vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())]);
+        let mut found = vec![(DEMO_DATABASE.to_string(), settings.demo_db.clone())];
+        // Chinook, shipped next to the demo database (#11): a second domain out of the box
+        if let Some(chinook) = settings
+            .demo_db
+            .parent()
+            .map(|d| {
+                d.join(CHINOOK_DATABASE)
+                    .join(format!("{CHINOOK_DATABASE}.sqlite"))
+            })
+            .filter(|p| p.is_file())
+        {
+            found.push((CHINOOK_DATABASE.to_string(), chinook));
+        }
+        return Ok(found);
     };
     let mut found = BTreeMap::new();
     let entries = std::fs::read_dir(dir)
@@ -216,4 +231,33 @@ fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>>
         }
     }
     Ok(found.into_iter().collect())
+}
+
+/// The semantic layer of `db` (#11): its curated `semantic.yml`, with the reference date of
+/// relative periods; a model that does not load is a load issue.
+fn semantic_layer(
+    knowledge_dir: &Path,
+    db: &Database,
+    limits: ExecutionLimits,
+    issues: &mut Vec<LoadIssue>,
+) -> Option<Arc<crate::semantic::SemanticLayer>> {
+    let first_cell = |sql: &str| {
+        let v = crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
+        let rows = db.warehouse.run(&v, limits).ok()?;
+        rows.rows.first()?.first()?.as_str().map(str::to_string)
+    };
+    match crate::semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {
+        Ok(layer) => Some(Arc::new(layer)),
+        Err(e) => {
+            issues.push(LoadIssue {
+                source: knowledge_dir
+                    .join(&db.name)
+                    .join(crate::semantic::SEMANTIC_FILE)
+                    .display()
+                    .to_string(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
 }

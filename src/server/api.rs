@@ -170,6 +170,20 @@ pub struct ExamplesBody {
     pub examples: Vec<ExampleDto>,
 }
 
+/// The semantic model in effect for one database (#11).
+#[derive(Debug, Object)]
+pub struct SemanticBody {
+    pub database: String,
+    /// `curated` (the domain's `semantic.yml`) or `none`.
+    pub source: String,
+    /// The date relative periods count from (`YYYY-MM-DD`), and how it was chosen (`today`,
+    /// `latest` of the data, `fixed`).
+    pub reference_date: Option<String>,
+    pub reference_source: Option<String>,
+    /// The manifest: `semantic_models` (entities, dimensions, measures), `metrics`, `filters`.
+    pub model: serde_json::Value,
+}
+
 /// A curated question/SQL pair.
 #[derive(Debug, Object)]
 pub struct ExampleDto {
@@ -359,6 +373,36 @@ impl Api {
                 serde_json::json!({ "database": db.name, "tables": db.docs }),
             )),
         }
+    }
+
+    /// The semantic model in effect for a database (#11): metrics, dimensions, entities.
+    #[oai(path = "/semantic", method = "get")]
+    async fn semantic(
+        &self,
+        database: Query<Option<String>>,
+    ) -> Result<Json<SemanticBody>, ApiError> {
+        let db = self.engine.database(database.0.as_deref())?;
+        Ok(Json(match &db.semantic {
+            Some(layer) => SemanticBody {
+                database: db.name.clone(),
+                source: if layer.manifest.inferred {
+                    "inferred"
+                } else {
+                    "curated"
+                }
+                .into(),
+                reference_date: Some(layer.reference.date.to_string()),
+                reference_source: Some(layer.reference.source.to_string()),
+                model: serde_json::to_value(&layer.manifest).unwrap_or_default(),
+            },
+            None => SemanticBody {
+                database: db.name.clone(),
+                source: "none".into(),
+                reference_date: None,
+                reference_source: None,
+                model: serde_json::json!({ "semantic_models": [], "metrics": [], "filters": [] }),
+            },
+        }))
     }
 
     /// The curated examples of a database.

@@ -27,6 +27,8 @@ pub enum GenerationMethod {
     User,
     /// A follow-up that rewrote the previous SQL of the conversation (`sql::refine`).
     Refinement,
+    /// The semantic layer: the question read as a metric query and compiled (`semantic`).
+    Semantic,
 }
 
 impl GenerationMethod {
@@ -37,6 +39,7 @@ impl GenerationMethod {
             Self::Llm => "llm",
             Self::User => "user",
             Self::Refinement => "refinement",
+            Self::Semantic => "semantic",
         }
     }
 }

@@ -1,0 +1,378 @@
+//! From a plan to SQL: each source aggregated at its own grain (inline when there is one, a
+//! CTE each when several, met on their keys), then the derived figure (share, growth, running
+//! total, rank, versus average), the order and the limit.
+
+use serde::Serialize;
+
+use super::model::SemanticManifest;
+use super::plan::{Plan, PlanResult, Planner};
+use super::query::{Derived, MetricQuery, OrderBy};
+use crate::warehouse::{Dialect, Schema};
+
+/// Compiled SQL and the columns it returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompiledQuery {
+    pub sql: String,
+    pub columns: Vec<String>,
+}
+
+/// Plans and renders `q` for `dialect`.
+///
+/// Errors: as [`Planner::plan`].
+pub fn compile(
+    manifest: &SemanticManifest,
+    schema: &Schema,
+    dialect: Dialect,
+    q: &MetricQuery,
+) -> PlanResult<CompiledQuery> {
+    let plan = Planner {
+        manifest,
+        schema,
+        dialect,
+    }
+    .plan(q)?;
+    Ok(render(&plan, q, dialect))
+}
+
+fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
+    let key_out: Vec<(usize, String)> = plan
+        .keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.output.clone().map(|o| (i, o)))
+        .collect();
+    let time_out = plan.time_key.and_then(|i| plan.keys[i].output.clone());
+    let group_out: Vec<String> = key_out
+        .iter()
+        .filter(|(i, _)| Some(*i) != plan.time_key)
+        .map(|(_, o)| o.clone())
+        .collect();
+    let has_cumulative = plan.figures.iter().any(|f| f.cumulative) && time_out.is_some();
+    let figure_sql = |f: &super::plan::Figure, inline: Option<&super::plan::Source>| -> String {
+        let mut s = f.sql.clone();
+        if let Some(src) = inline {
+            for a in src.aggregates.iter().rev() {
+                s = s.replace(&format!("{}.{}", src.alias, a.alias), &a.sql);
+            }
+        }
+        s
+    };
+    let base: String;
+    if plan.sources.len() == 1 && !has_cumulative {
+        let s = &plan.sources[0];
+        let mut cols = Vec::new();
+        for (i, o) in &key_out {
+            cols.push(format!("{} AS {o}", s.key_sql[*i]));
+        }
+        for f in &plan.figures {
+            cols.push(format!("{} AS {}", figure_sql(f, Some(s)), f.output));
+        }
+        base = source_select(s, cols, &s.key_sql);
+    } else {
+        let mut ctes = Vec::new();
+        for s in &plan.sources {
+            let mut cols = Vec::new();
+            for (i, k) in plan.keys.iter().enumerate() {
+                cols.push(format!("{} AS {}", s.key_sql[i], k.alias));
+            }
+            for a in &s.aggregates {
+                cols.push(format!("{} AS {}", a.sql, a.alias));
+            }
+            ctes.push(format!(
+                "{} AS ({})",
+                s.alias,
+                source_select(s, cols, &s.key_sql)
+            ));
+        }
+        let key_aliases: Vec<&str> = plan.keys.iter().map(|k| k.alias.as_str()).collect();
+        let from = if plan.sources.len() == 1 {
+            plan.sources[0].alias.clone()
+        } else if key_aliases.is_empty() {
+            plan.sources
+                .iter()
+                .map(|s| s.alias.clone())
+                .collect::<Vec<_>>()
+                .join(" CROSS JOIN ")
+        } else {
+            let union = plan
+                .sources
+                .iter()
+                .map(|s| format!("SELECT {} FROM {}", key_aliases.join(", "), s.alias))
+                .collect::<Vec<_>>()
+                .join(match dialect {
+                    Dialect::Sqlite => " UNION ",
+                    Dialect::BigQuery => " UNION DISTINCT ",
+                });
+            ctes.push(format!("k AS ({union})"));
+            let mut f = "k".to_string();
+            for s in &plan.sources {
+                let on: Vec<String> = key_aliases
+                    .iter()
+                    .map(|a| format!("{}.{a} = k.{a}", s.alias))
+                    .collect();
+                f.push_str(&format!(" LEFT JOIN {} ON {}", s.alias, on.join(" AND ")));
+            }
+            f
+        };
+        let key_src = if plan.sources.len() == 1 {
+            plan.sources[0].alias.as_str()
+        } else {
+            "k"
+        };
+        let mut cols = Vec::new();
+        for (i, o) in &key_out {
+            cols.push(format!("{key_src}.{} AS {o}", plan.keys[*i].alias));
+        }
+        let partition: Vec<String> = plan
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != plan.time_key)
+            .map(|(_, k)| format!("{key_src}.{}", k.alias))
+            .collect();
+        for f in &plan.figures {
+            let sql = figure_sql(f, None);
+            if f.cumulative && time_out.is_some() {
+                cols.push(format!(
+                    "SUM({sql}) OVER ({}ORDER BY {key_src}.t ROWS UNBOUNDED PRECEDING) AS {}",
+                    partition_by(&partition),
+                    f.output
+                ));
+            } else {
+                cols.push(format!("{sql} AS {}", f.output));
+            }
+        }
+        base = format!(
+            "WITH {} SELECT {} FROM {from}",
+            ctes.join(", "),
+            cols.join(", ")
+        );
+    }
+
+    let figures: Vec<String> = plan.figures.iter().map(|f| f.output.clone()).collect();
+    let first = figures.first().cloned().unwrap_or_default();
+    let mut shown: Vec<String> = group_out.clone();
+    shown.extend(time_out.clone());
+    let (body, figure_col, mut columns) = match &q.derived {
+        None => {
+            let mut c = shown.clone();
+            c.extend(figures.iter().cloned());
+            (None, first.clone(), c)
+        }
+        Some(Derived::ShareOfTotal) => {
+            let part = if time_out.is_some() && !group_out.is_empty() {
+                format!("PARTITION BY {}", time_out.clone().unwrap_or_default())
+            } else {
+                String::new()
+            };
+            let name = format!("{first}_share_pct");
+            let mut c = shown.clone();
+            c.push(name.clone());
+            let mut sel = shown.clone();
+            sel.push(format!(
+                "100.0 * {first} / NULLIF(SUM({first}) OVER ({part}), 0) AS {name}"
+            ));
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        Some(Derived::PeriodGrowth) => {
+            let (a, b) = (
+                figures.first().cloned().unwrap_or_default(),
+                figures.get(1).cloned().unwrap_or_default(),
+            );
+            let metric = q
+                .columns
+                .first()
+                .map(|c| super::plan::slug(&c.metric))
+                .unwrap_or_default();
+            let name = format!("{metric}_growth_pct");
+            // both periods' values and the growth, as analysts show a growth
+            let mut c = shown.clone();
+            c.extend([a.clone(), b.clone(), name.clone()]);
+            let mut sel = shown.clone();
+            sel.extend([
+                a.clone(),
+                b.clone(),
+                format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {name}"),
+            ]);
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        Some(Derived::PeriodOverPeriod { lag }) => {
+            let t = time_out.clone().unwrap_or_default();
+            let name = format!("{first}_change_pct");
+            let over = format!("OVER ({}ORDER BY {t})", partition_by(&group_out));
+            let prev = format!("LAG({first}, {lag}) {over}");
+            let mut c = shown.clone();
+            c.push(name.clone());
+            let mut sel = shown.clone();
+            sel.push(format!(
+                "100.0 * ({first} - {prev}) / NULLIF({prev}, 0) AS {name}"
+            ));
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        Some(Derived::RunningTotal) => {
+            let t = time_out.clone().unwrap_or_default();
+            let name = format!("{first}_running_total");
+            let mut c = shown.clone();
+            c.push(name.clone());
+            let mut sel = shown.clone();
+            sel.push(format!(
+                "SUM({first}) OVER ({}ORDER BY {t} ROWS UNBOUNDED PRECEDING) AS {name}",
+                partition_by(&group_out)
+            ));
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        Some(Derived::RankWithin { top, ascending }) => {
+            let g0 = group_out.first().cloned().unwrap_or_default();
+            let dir = if *ascending { "ASC" } else { "DESC" };
+            let mut c = shown.clone();
+            c.push(first.clone());
+            let inner = format!(
+                "SELECT base.*, RANK() OVER (PARTITION BY {g0} ORDER BY {first} {dir}) AS rnk FROM base"
+            );
+            let filter = top
+                .map(|n| format!(" WHERE rnk <= {n}"))
+                .unwrap_or_default();
+            (
+                Some(format!(
+                    "SELECT {} FROM ({inner}) ranked{filter}",
+                    c.join(", ")
+                )),
+                first.clone(),
+                c,
+            )
+        }
+        Some(Derived::VersusAverage { above }) => {
+            let mut c = shown.clone();
+            c.push(first.clone());
+            let op = if *above { ">" } else { "<" };
+            let inner = format!("SELECT base.*, AVG({first}) OVER () AS avg_all FROM base");
+            (
+                Some(format!(
+                    "SELECT {} FROM ({inner}) averaged WHERE {first} {op} avg_all",
+                    c.join(", ")
+                )),
+                first.clone(),
+                c,
+            )
+        }
+    };
+    // order
+    let mut order = Vec::new();
+    if let Some(Derived::RankWithin { ascending, .. }) = &q.derived {
+        if let Some(g0) = group_out.first() {
+            order.push(format!("{g0} ASC"));
+        }
+        order.push(format!(
+            "{figure_col} {}",
+            if *ascending { "ASC" } else { "DESC" }
+        ));
+    } else {
+        for o in &q.order {
+            let dir = if o.descending { "DESC" } else { "ASC" };
+            match o.by {
+                OrderBy::Figure => order.push(format!("{figure_col} {dir}")),
+                OrderBy::Time => {
+                    if let Some(t) = &time_out {
+                        order.push(format!("{t} {dir}"));
+                    }
+                }
+                OrderBy::Groups => order.extend(group_out.iter().map(|g| format!("{g} {dir}"))),
+            }
+        }
+    }
+    let tail = format!(
+        "{}{}",
+        if order.is_empty() {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", order.join(", "))
+        },
+        q.limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+    );
+    let sql = match body {
+        None => format!("{base}{tail}"),
+        Some(b) => {
+            if let Some(rest) = base.strip_prefix("WITH ") {
+                format!(
+                    "WITH {rest_ctes}, base AS ({main}) {b}{tail}",
+                    rest_ctes = split_with(rest).0,
+                    main = split_with(rest).1
+                )
+            } else {
+                format!("WITH base AS ({base}) {b}{tail}")
+            }
+        }
+    };
+    columns.dedup();
+    CompiledQuery { sql, columns }
+}
+
+/// Splits `a AS (...), b AS (...) SELECT ...` (after `WITH `) into the CTE list and the select.
+fn split_with(rest: &str) -> (String, String) {
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let bytes: Vec<char> = rest.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == '\'' {
+            in_str = !in_str;
+        } else if !in_str {
+            if c == '(' {
+                depth += 1;
+            } else if c == ')' {
+                depth -= 1;
+            } else if depth == 0 && rest[char_offset(&bytes, i)..].starts_with(" SELECT ") {
+                let at = char_offset(&bytes, i);
+                return (rest[..at].to_string(), rest[at + 1..].to_string());
+            }
+        }
+        i += 1;
+    }
+    (rest.to_string(), String::new())
+}
+
+fn char_offset(chars: &[char], i: usize) -> usize {
+    chars[..i].iter().map(|c| c.len_utf8()).sum()
+}
+
+fn partition_by(cols: &[String]) -> String {
+    if cols.is_empty() {
+        String::new()
+    } else {
+        format!("PARTITION BY {} ", cols.join(", "))
+    }
+}
+
+fn source_select(s: &super::plan::Source, cols: Vec<String>, keys: &[String]) -> String {
+    let mut sql = format!("SELECT {} FROM {}", cols.join(", "), s.from);
+    for j in &s.joins {
+        sql.push(' ');
+        sql.push_str(j);
+    }
+    if !s.wheres.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&s.wheres.join(" AND "));
+    }
+    if !keys.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(&keys.join(", "));
+    }
+    sql
+}

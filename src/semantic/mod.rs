@@ -1,0 +1,322 @@
+//! The semantic layer: business questions answered from metrics, dimensions and time, without
+//! an LLM.
+//!
+//! Stages, each a typed value (STYLE 14, after dbt MetricFlow): the manifest ([`model`],
+//! `knowledge/<db>/semantic.yml`, or [`infer`]red from the schema when none is curated) ->
+//! the metric query a question is read as ([`read`] -> [`query`]) -> the plan that aggregates
+//! each measure at its own grain before sources meet ([`plan`]) -> SQL per dialect
+//! ([`compile`], [`dialect`]). [`SemanticLayer`] holds one database's manifest, its lexicon and
+//! its reference date; the engine asks it first and falls through when it refuses.
+
+pub mod compile;
+pub mod dialect;
+pub mod infer;
+pub mod model;
+pub mod plan;
+pub mod query;
+pub mod read;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use compile::{compile, CompiledQuery};
+pub use model::{ManifestError, SemanticManifest};
+pub use query::MetricQuery;
+pub use read::{Lexicon, Reference, Refusal};
+
+use crate::knowledge::ValueIndex;
+use crate::warehouse::{Dialect, Schema};
+
+/// The file of a domain's semantic model.
+pub const SEMANTIC_FILE: &str = "semantic.yml";
+
+/// One database's semantic layer: its manifest (curated or inferred), lexicon and reference date.
+#[derive(Debug, Clone)]
+pub struct SemanticLayer {
+    pub manifest: SemanticManifest,
+    pub lexicon: Lexicon,
+    pub reference: Reference,
+}
+
+/// What the semantic layer made of a question.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Read and compiled.
+    Compiled {
+        query: MetricQuery,
+        sql: String,
+        columns: Vec<String>,
+        /// The date relative periods counted from, and where it came from.
+        reference: Reference,
+        /// Milliseconds to read and compile.
+        elapsed_ms: f64,
+    },
+    /// Not read (a word it does not know, no metric) or not compiled (a dimension no measure
+    /// reaches): the other generators get their turn.
+    Refused { reason: String, unread: Vec<String> },
+}
+
+/// Reads `knowledge_dir/<domain>/semantic.yml`: `None` when there is none, else the manifest
+/// or why it does not load.
+pub fn load(knowledge_dir: &Path, domain: &str) -> Option<Result<SemanticManifest, ManifestError>> {
+    let path = knowledge_dir.join(domain).join(SEMANTIC_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(SemanticManifest::parse(&text).map_err(|mut e| {
+        e.path = format!("{}: {}", path.display(), e.path);
+        e
+    }))
+}
+
+impl SemanticLayer {
+    /// The layer of `manifest`; `latest` gives the latest date of the data when the reference
+    /// date setting is `latest` (`QUERENT_REFERENCE_DATE`, else the manifest's
+    /// `reference_date`, else today).
+    pub fn new(
+        manifest: SemanticManifest,
+        latest: impl FnOnce(&SemanticManifest) -> Option<NaiveDate>,
+    ) -> Self {
+        let lexicon = Lexicon::build(&manifest);
+        let setting = std::env::var("QUERENT_REFERENCE_DATE")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| manifest.reference_date.clone())
+            .unwrap_or_else(|| "today".into());
+        let today = chrono::Local::now().date_naive();
+        let reference = match setting.trim().to_ascii_lowercase().as_str() {
+            "latest" => match latest(&manifest) {
+                Some(d) => Reference {
+                    date: d,
+                    source: "latest",
+                },
+                None => Reference {
+                    date: today,
+                    source: "today",
+                },
+            },
+            s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => Reference {
+                    date: d,
+                    source: "fixed",
+                },
+                Err(_) => Reference {
+                    date: today,
+                    source: "today",
+                },
+            },
+        };
+        SemanticLayer {
+            manifest,
+            lexicon,
+            reference,
+        }
+    }
+
+    /// SQL that gives the latest date of every measure's time dimension (one row, one column),
+    /// or `None` when no model has one.
+    pub fn latest_date_sql(manifest: &SemanticManifest, schema: &Schema) -> Option<String> {
+        let mut parts = Vec::new();
+        for m in &manifest.semantic_models {
+            let Some(name) = m
+                .defaults
+                .as_ref()
+                .and_then(|d| d.agg_time_dimension.as_deref())
+            else {
+                continue;
+            };
+            let (Some(d), Some(t)) = (m.dimension(name), schema.table(m.table())) else {
+                continue;
+            };
+            let cols: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+            let table = dialect::ident(Dialect::Sqlite, &t.name);
+            parts.push(format!(
+                "SELECT MAX({}) AS d FROM {table}",
+                plan::qualify(d.expr(), &table, &cols)
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("SELECT MAX(d) FROM ({})", parts.join(" UNION ALL ")))
+    }
+
+    /// True when answering from this layer is allowed: a curated model always; an inferred one
+    /// only with `QUERENT_SEMANTIC_INFERRED=answer` (it is shown by the API either way).
+    pub fn answers(&self) -> bool {
+        !self.manifest.inferred
+            || std::env::var("QUERENT_SEMANTIC_INFERRED").is_ok_and(|v| v.trim() == "answer")
+    }
+
+    /// Reads and compiles `question`.
+    pub fn answer(
+        &self,
+        question: &str,
+        schema: &Schema,
+        values: &ValueIndex,
+        dialect: Dialect,
+    ) -> Outcome {
+        let started = std::time::Instant::now();
+        let q = match read::read(
+            question,
+            &self.manifest,
+            &self.lexicon,
+            values,
+            schema,
+            self.reference,
+        ) {
+            Ok(q) => q,
+            Err(r) => {
+                return Outcome::Refused {
+                    reason: r.reason,
+                    unread: r.unread,
+                }
+            }
+        };
+        match compile(&self.manifest, schema, dialect, &q) {
+            Ok(c) => Outcome::Compiled {
+                query: q,
+                sql: c.sql,
+                columns: c.columns,
+                reference: self.reference,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            },
+            Err(e) => Outcome::Refused {
+                reason: e.0,
+                unread: Vec::new(),
+            },
+        }
+    }
+}
+
+/// The layer of database `name`: its curated `semantic.yml` when there is one, else the model
+/// [`infer::infer`]red from its schema, with its reference date; `first_cell` runs SQL and gives the first value of its first row
+/// as text (for the latest date of the data). A model that does not load is an `Err` with why.
+pub fn layer_for(
+    knowledge_dir: &Path,
+    name: &str,
+    schema: &Schema,
+    first_cell: impl Fn(&str) -> Option<String>,
+) -> Option<Result<SemanticLayer, ManifestError>> {
+    let manifest = match load(knowledge_dir, name) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return Some(Err(e)),
+        None => infer::infer(schema),
+    };
+    Some(Ok(SemanticLayer::new(manifest, |m| {
+        let sql = SemanticLayer::latest_date_sql(m, schema)?;
+        let text = first_cell(&sql)?;
+        NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+    })))
+}
+
+impl Outcome {
+    /// The reasoning trace step of this outcome.
+    pub fn trace(&self) -> crate::sql::TraceStep {
+        match self {
+            Outcome::Compiled {
+                query,
+                reference,
+                elapsed_ms,
+                ..
+            } => {
+                let period = query.period.as_ref().map(|p| {
+                    format!(
+                        "{} = [{}, {})",
+                        p.text,
+                        p.start.map(|d| d.to_string()).unwrap_or_else(|| "…".into()),
+                        p.end.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
+                    )
+                });
+                crate::sql::TraceStep::new(
+                    "semantic",
+                    format!(
+                        "read as a metric query: {}{}{}",
+                        query
+                            .columns
+                            .iter()
+                            .map(|c| c.metric.clone())
+                            .chain(
+                                query
+                                    .entity_count
+                                    .iter()
+                                    .map(|e| format!("count of {}", e.entity))
+                            )
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        period.map(|p| format!("; period {p}")).unwrap_or_default(),
+                        format!(
+                            "; relative dates from {} ({})",
+                            reference.date, reference.source
+                        ),
+                    ),
+                    serde_json::json!({
+                        "metric_query": query,
+                        "reference_date": reference.date.to_string(),
+                        "reference_source": reference.source,
+                        "elapsed_ms": elapsed_ms,
+                    }),
+                )
+            }
+            Outcome::Refused { reason, unread } => crate::sql::TraceStep::new(
+                "semantic",
+                format!("not a metric question the semantic model can read: {reason}"),
+                serde_json::json!({ "reason": reason, "unread": unread }),
+            ),
+        }
+    }
+}
+
+impl SemanticLayer {
+    /// The metrics a question names (by name, label or synonym), each as a business rule whose
+    /// SQL is the metric compiled alone: what the LLM's prompt carries as definitions in effect.
+    pub fn metric_rules(
+        &self,
+        question: &str,
+        schema: &Schema,
+        dialect: Dialect,
+    ) -> Vec<crate::knowledge::BusinessRule> {
+        let words: Vec<String> = crate::question::tokens::tokenize(question)
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        let text = format!(" {} ", words.join(" "));
+        let mut out = Vec::new();
+        for m in &self.manifest.metrics {
+            let named = std::iter::once(m.name.replace('_', " "))
+                .chain(m.label.clone())
+                .chain(m.synonyms.iter().cloned())
+                .any(|p| {
+                    let stems: Vec<String> = crate::question::tokens::tokenize(&p)
+                        .into_iter()
+                        .map(|t| t.stem)
+                        .collect();
+                    !stems.is_empty() && text.contains(&format!(" {} ", stems.join(" ")))
+                });
+            if !named {
+                continue;
+            }
+            let q = MetricQuery {
+                columns: vec![query::MetricColumn {
+                    metric: m.name.clone(),
+                    slice: None,
+                }],
+                ..Default::default()
+            };
+            let Ok(c) = compile(&self.manifest, schema, dialect, &q) else {
+                continue;
+            };
+            out.push(crate::knowledge::BusinessRule {
+                name: m.display(),
+                description: format!("{} (semantic model metric `{}`)", m.description, m.name),
+                keywords: m.synonyms.clone(),
+                sql: Some(c.sql),
+                table: None,
+                kind: "measure".into(),
+                source: SEMANTIC_FILE.into(),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,1003 @@
+//! The plan: a metric query resolved against the manifest and the schema (MetricFlow's
+//! dataflow plan, in small).
+//!
+//! Each measure is aggregated in its own source, one per semantic model: the model's table
+//! joined to the models its entities reach many-to-one (foreign key to primary key only, so a
+//! join never multiplies the measure's rows), filtered by the query's conditions and the
+//! period on the measure's own `agg_time_dimension`, grouped by the query's keys. Sources
+//! then meet on those keys ([`super::compile`]), never row by row: no fan-out.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::dialect::{self as sqld, ident};
+use super::model::{Agg, Dimension, EntityType, MetricType, SemanticManifest, SemanticModel};
+use super::query::{DimensionRef, Filter, GroupBy, MetricQuery, Period, Slice};
+use crate::warehouse::{Dialect, Schema};
+
+/// Why a query cannot be planned: a name that does not resolve, a dimension no measure
+/// reaches, an aggregate the dialect lacks.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+pub type PlanResult<T> = Result<T, PlanError>;
+
+fn fail<T>(msg: impl Into<String>) -> PlanResult<T> {
+    Err(PlanError(msg.into()))
+}
+
+/// One many-to-one join: `from.from_expr = to.to_expr`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub entity: String,
+}
+
+/// A grouping key of every source: output name, SQL per source is computed per model.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// The column name in the result (`None`: grouped by, not shown: an entity's key).
+    pub output: Option<String>,
+    pub alias: String,
+}
+
+/// One aggregated measure in a source.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub alias: String,
+    pub sql: String,
+}
+
+/// One source: a semantic model's table, its joins, conditions, keys and aggregates.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub alias: String,
+    pub model: String,
+    pub from: String,
+    pub joins: Vec<String>,
+    pub wheres: Vec<String>,
+    /// SQL of each key, in the order of [`Plan::keys`].
+    pub key_sql: Vec<String>,
+    pub aggregates: Vec<Aggregate>,
+}
+
+/// A figure of the result: SQL over `source_alias.aggregate_alias` references.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub output: String,
+    pub sql: String,
+    /// A cumulative metric: summed over time in the result.
+    pub cumulative: bool,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub keys: Vec<Key>,
+    /// Index in `keys` of the time key.
+    pub time_key: Option<usize>,
+    pub sources: Vec<Source>,
+    pub figures: Vec<Figure>,
+}
+
+/// A condition on a measure's rows, before it is resolved in its source.
+#[derive(Debug, Clone)]
+enum Cond {
+    /// SQL over `home`'s columns (may hold `{{ Dimension('e__d') }}`).
+    Sql {
+        home: String,
+        sql: String,
+    },
+    Member {
+        dimension: DimensionRef,
+        values: Vec<String>,
+        negated: bool,
+    },
+    Named {
+        name: String,
+        negated: bool,
+    },
+    Period(Period),
+}
+
+/// A measure to aggregate with its own conditions (a metric's filter, a column's slice).
+#[derive(Debug, Clone)]
+struct MeasureUse {
+    model: String,
+    /// The agg_time_dimension of the measure (`None` for an entity count).
+    time_dim: Option<String>,
+    /// An entity count: `expr` is the key of this entity as reached from `model`.
+    entity: Option<String>,
+    agg: Agg,
+    expr: String,
+    conds: Vec<Cond>,
+}
+
+/// The planner: the manifest, the schema it runs on and the dialect.
+pub struct Planner<'a> {
+    pub manifest: &'a SemanticManifest,
+    pub schema: &'a Schema,
+    pub dialect: Dialect,
+}
+
+impl<'a> Planner<'a> {
+    fn model(&self, name: &str) -> PlanResult<&'a SemanticModel> {
+        self.manifest
+            .model(name)
+            .ok_or_else(|| PlanError(format!("no semantic model '{name}'")))
+    }
+
+    /// The models reachable many-to-one from `from`, with the path to each (breadth first).
+    pub fn reachable(&self, from: &str) -> Vec<(&'a SemanticModel, Vec<Edge>)> {
+        let Some(start) = self.manifest.model(from) else {
+            return Vec::new();
+        };
+        let mut out = vec![(start, Vec::new())];
+        let mut queue = VecDeque::from([(start, Vec::<Edge>::new())]);
+        while let Some((m, path)) = queue.pop_front() {
+            if path.len() >= 4 {
+                continue;
+            }
+            for e in &m.entities {
+                if e.kind == EntityType::Primary {
+                    continue;
+                }
+                for target in &self.manifest.semantic_models {
+                    let is_key = target.entities.iter().any(|t| {
+                        t.name.eq_ignore_ascii_case(&e.name)
+                            && matches!(t.kind, EntityType::Primary | EntityType::Unique)
+                    });
+                    if !is_key || out.iter().any(|(o, _)| o.name == target.name) {
+                        continue;
+                    }
+                    let mut p = path.clone();
+                    p.push(Edge {
+                        from: m.name.clone(),
+                        to: target.name.clone(),
+                        entity: e.name.clone(),
+                    });
+                    out.push((target, p.clone()));
+                    queue.push_back((target, p));
+                }
+            }
+        }
+        out
+    }
+
+    /// The dimension `r` as seen from `from`: its model, itself and the join path.
+    fn resolve_dimension(
+        &self,
+        from: &str,
+        r: &DimensionRef,
+    ) -> PlanResult<(&'a SemanticModel, &'a Dimension, Vec<Edge>)> {
+        for (m, path) in self.reachable(from) {
+            if r.model
+                .as_ref()
+                .is_some_and(|x| !x.eq_ignore_ascii_case(&m.name))
+            {
+                continue;
+            }
+            if let Some(d) = m.dimension(&r.name) {
+                return Ok((m, d, path));
+            }
+        }
+        if r.model.is_some() {
+            // a dimension of the same name elsewhere (`zone` on stores and on observations)
+            let any = DimensionRef {
+                model: None,
+                name: r.name.clone(),
+            };
+            return self.resolve_dimension(from, &any);
+        }
+        fail(format!(
+            "the dimension '{}' cannot be reached from '{from}'",
+            r.name
+        ))
+    }
+
+    fn table_columns(&self, model: &SemanticModel) -> PlanResult<Vec<String>> {
+        let t = self.schema.table(model.table()).ok_or_else(|| {
+            PlanError(format!(
+                "the table '{}' of semantic model '{}' is not in the database",
+                model.table(),
+                model.name
+            ))
+        })?;
+        Ok(t.columns.iter().map(|c| c.name.clone()).collect())
+    }
+
+    /// `expr` over `model`'s columns with each column qualified by the model's table.
+    fn qualify(&self, model: &SemanticModel, expr: &str) -> PlanResult<String> {
+        let cols = self.table_columns(model)?;
+        let table = self
+            .schema
+            .table(model.table())
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        Ok(qualify(expr, &ident(self.dialect, &table), &cols))
+    }
+
+    /// Replaces dbt's `{{ Dimension('entity__dim') }}` with the dimension's column, and
+    /// records the joins it needs.
+    fn render_sql_cond(
+        &self,
+        from: &str,
+        home: &str,
+        sql: &str,
+        edges: &mut Vec<Edge>,
+    ) -> PlanResult<String> {
+        let re = regex::Regex::new(r#"\{\{\s*Dimension\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)\s*\}\}"#)
+            .expect("static regex");
+        let mut out = String::new();
+        let mut last = 0;
+        for cap in re.captures_iter(sql) {
+            let m = cap.get(0).expect("whole match");
+            let full = &cap[1];
+            let (entity, dim) = match full.rsplit_once("__") {
+                Some((e, d)) => (Some(e), d),
+                None => (None, full),
+            };
+            let model = entity.and_then(|e| {
+                self.manifest
+                    .semantic_models
+                    .iter()
+                    .find(|m| {
+                        m.primary_entity()
+                            .is_some_and(|p| p.name.eq_ignore_ascii_case(e))
+                    })
+                    .map(|m| m.name.clone())
+            });
+            let (dm, d, path) = self.resolve_dimension(
+                from,
+                &DimensionRef {
+                    model,
+                    name: dim.to_string(),
+                },
+            )?;
+            add_edges(edges, path);
+            // the part before the reference is over the home model's columns
+            out.push_str(&self.qualify(self.model(home)?, &sql[last..m.start()])?);
+            out.push_str(&self.qualify(dm, d.expr())?);
+            last = m.end();
+        }
+        let home_model = self.model(home)?;
+        if home != from {
+            let path = self
+                .reachable(from)
+                .into_iter()
+                .find(|(m, _)| m.name == home_model.name)
+                .map(|(_, p)| p)
+                .ok_or_else(|| PlanError(format!("'{home}' cannot be reached from '{from}'")))?;
+            add_edges(edges, path);
+        }
+        out.push_str(&self.qualify(home_model, &sql[last..])?);
+        Ok(out)
+    }
+
+    /// A condition as SQL in the source of `from`.
+    fn cond_sql(
+        &self,
+        from: &str,
+        cond: &Cond,
+        edges: &mut Vec<Edge>,
+        time: Option<&str>,
+    ) -> PlanResult<String> {
+        match cond {
+            Cond::Sql { home, sql } => Ok(format!(
+                "({})",
+                self.render_sql_cond(from, home, sql, edges)?
+            )),
+            Cond::Member {
+                dimension,
+                values,
+                negated,
+            } => {
+                let (m, d, path) = self.resolve_dimension(from, dimension)?;
+                add_edges(edges, path);
+                let col = self.qualify(m, d.expr())?;
+                let list: Vec<String> = values.iter().map(|v| sqld::string(v)).collect();
+                let not = if *negated { "NOT " } else { "" };
+                Ok(if list.len() == 1 && !negated {
+                    format!("{col} = {}", list[0])
+                } else {
+                    format!("{col} {not}IN ({})", list.join(", "))
+                })
+            }
+            Cond::Named { name, negated } => {
+                let f = self
+                    .manifest
+                    .filter(name)
+                    .ok_or_else(|| PlanError(format!("no filter '{name}'")))?;
+                let sql = self.render_sql_cond(from, &f.semantic_model, &f.expr, edges)?;
+                Ok(if *negated {
+                    format!("NOT ({sql})")
+                } else {
+                    format!("({sql})")
+                })
+            }
+            Cond::Period(p) => {
+                let Some(t) = time else {
+                    return fail(format!(
+                        "'{}' has no time dimension for the period '{}'",
+                        from, p.text
+                    ));
+                };
+                Ok(sqld::in_range(self.dialect, t, p.start, p.end)
+                    .unwrap_or_else(|| "1 = 1".into()))
+            }
+        }
+    }
+
+    /// The measure uses and the figure SQL of one metric column (`slot` numbers aggregates).
+    fn metric_figure(
+        &self,
+        metric: &str,
+        extra: &[Cond],
+        uses: &mut Vec<MeasureUse>,
+        depth: usize,
+    ) -> PlanResult<(String, bool)> {
+        if depth > 8 {
+            return fail("metrics nest too deep");
+        }
+        let m = self
+            .manifest
+            .metric(metric)
+            .ok_or_else(|| PlanError(format!("no metric '{metric}'")))?;
+        let mut conds = extra.to_vec();
+        let p = &m.type_params;
+        match m.kind {
+            MetricType::Simple | MetricType::Cumulative => {
+                let input = p
+                    .measure
+                    .as_ref()
+                    .ok_or_else(|| PlanError("no measure".into()))?;
+                let (model, measure) = self
+                    .manifest
+                    .measure(input.name())
+                    .ok_or_else(|| PlanError(format!("no measure '{}'", input.name())))?;
+                for f in [m.filter.as_deref(), input.filter()].into_iter().flatten() {
+                    conds.push(Cond::Sql {
+                        home: model.name.clone(),
+                        sql: f.to_string(),
+                    });
+                }
+                uses.push(MeasureUse {
+                    model: model.name.clone(),
+                    time_dim: model.agg_time_dimension_name(measure).map(str::to_string),
+                    entity: None,
+                    agg: measure.agg,
+                    expr: measure.expr().to_string(),
+                    conds,
+                });
+                Ok((
+                    format!("@{}", uses.len() - 1),
+                    m.kind == MetricType::Cumulative,
+                ))
+            }
+            MetricType::Ratio => {
+                if let Some(f) = &m.filter {
+                    conds.push(self.metric_home_cond(metric, f)?);
+                }
+                let num = p
+                    .numerator
+                    .as_ref()
+                    .ok_or_else(|| PlanError("no numerator".into()))?;
+                let den = p
+                    .denominator
+                    .as_ref()
+                    .ok_or_else(|| PlanError("no denominator".into()))?;
+                let mut nc = conds.clone();
+                let mut dc = conds.clone();
+                if let Some(f) = num.filter() {
+                    nc.push(self.metric_home_cond(num.name(), f)?);
+                }
+                if let Some(f) = den.filter() {
+                    dc.push(self.metric_home_cond(den.name(), f)?);
+                }
+                let (n, _) = self.metric_figure(num.name(), &nc, uses, depth + 1)?;
+                let (d, _) = self.metric_figure(den.name(), &dc, uses, depth + 1)?;
+                Ok((format!("1.0 * ({n}) / NULLIF({d}, 0)"), false))
+            }
+            MetricType::Derived => {
+                if let Some(f) = &m.filter {
+                    conds.push(self.metric_home_cond(metric, f)?);
+                }
+                let mut subs = BTreeMap::new();
+                for input in &p.metrics {
+                    let mut c = conds.clone();
+                    if let Some(f) = input.filter() {
+                        c.push(self.metric_home_cond(input.name(), f)?);
+                    }
+                    let (s, _) = self.metric_figure(input.name(), &c, uses, depth + 1)?;
+                    subs.insert(input.alias().to_ascii_lowercase(), format!("({s})"));
+                }
+                let expr = p.expr.as_deref().unwrap_or_default();
+                Ok((
+                    replace_identifiers(expr, |w| subs.get(&w.to_ascii_lowercase()).cloned()),
+                    false,
+                ))
+            }
+        }
+    }
+
+    /// A filter written on a ratio or derived metric: SQL over the model of its first measure.
+    fn metric_home_cond(&self, metric: &str, sql: &str) -> PlanResult<Cond> {
+        let home = self
+            .home_model(metric, 0)
+            .ok_or_else(|| PlanError(format!("no model for the filter of '{metric}'")))?;
+        Ok(Cond::Sql {
+            home,
+            sql: sql.to_string(),
+        })
+    }
+
+    fn home_model(&self, metric: &str, depth: usize) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
+        let m = self.manifest.metric(metric)?;
+        let p = &m.type_params;
+        match m.kind {
+            MetricType::Simple | MetricType::Cumulative => Some(
+                self.manifest
+                    .measure(p.measure.as_ref()?.name())?
+                    .0
+                    .name
+                    .clone(),
+            ),
+            MetricType::Ratio => self.home_model(p.numerator.as_ref()?.name(), depth + 1),
+            MetricType::Derived => self.home_model(p.metrics.first()?.name(), depth + 1),
+        }
+    }
+
+    /// Plans `q`.
+    ///
+    /// Errors: unknown names, a dimension or filter no measure reaches, a period or time grain
+    /// on a measure without a time dimension, a median on SQLite.
+    pub fn plan(&self, q: &MetricQuery) -> PlanResult<Plan> {
+        let mut uses: Vec<MeasureUse> = Vec::new();
+        let mut figures = Vec::new();
+        for col in &q.columns {
+            let mut extra = Vec::new();
+            let mut suffix = String::new();
+            match &col.slice {
+                None => {}
+                Some(Slice::Member { dimension, value }) => {
+                    extra.push(Cond::Member {
+                        dimension: dimension.clone(),
+                        values: vec![value.clone()],
+                        negated: false,
+                    });
+                    suffix = format!("_{}", slug(value));
+                }
+                Some(Slice::Named { name, negated }) => {
+                    extra.push(Cond::Named {
+                        name: name.clone(),
+                        negated: *negated,
+                    });
+                    let base = slug(name);
+                    suffix = match (negated, base.strip_prefix("not_")) {
+                        (true, Some(positive)) => format!("_{positive}"),
+                        (true, None) => format!("_not_{base}"),
+                        (false, _) => format!("_{base}"),
+                    };
+                }
+                Some(Slice::Period(p)) => {
+                    extra.push(Cond::Period(p.clone()));
+                    suffix = format!("_{}", p.label());
+                }
+            }
+            let (sql, cumulative) = self.metric_figure(&col.metric, &extra, &mut uses, 0)?;
+            figures.push(Figure {
+                output: format!("{}{suffix}", slug(&col.metric)),
+                sql,
+                cumulative,
+            });
+        }
+        if let Some(ec) = &q.entity_count {
+            let model = self.entity_count_source(q, &ec.entity)?;
+            uses.push(MeasureUse {
+                model,
+                time_dim: None,
+                entity: Some(ec.entity.clone()),
+                expr: String::new(),
+                agg: Agg::CountDistinct,
+                conds: Vec::new(),
+            });
+            figures.push(Figure {
+                output: format!("{}_count", slug(&ec.entity)),
+                sql: format!("@{}", uses.len() - 1),
+                cumulative: false,
+            });
+        }
+        if figures.is_empty() {
+            return fail("the query names no metric");
+        }
+        // keys
+        let mut keys = Vec::new();
+        for g in &q.group_by {
+            match g {
+                GroupBy::Dimension(d) => keys.push(Key {
+                    output: Some(slug(&d.name)),
+                    alias: format!("g{}", keys.len()),
+                }),
+                GroupBy::Entity { name } => {
+                    let label = self.entity_label(name);
+                    keys.push(Key {
+                        output: Some(slug(
+                            label
+                                .as_ref()
+                                .map(|(_, d)| d.name.as_str())
+                                .unwrap_or(name.as_str()),
+                        )),
+                        alias: format!("g{}", keys.len()),
+                    });
+                    if label.is_some() {
+                        keys.push(Key {
+                            output: None,
+                            alias: format!("g{}", keys.len()),
+                        });
+                    }
+                }
+            }
+        }
+        let time_key = q.time_grain.map(|g| {
+            keys.push(Key {
+                output: Some(g.as_str().to_string()),
+                alias: "t".into(),
+            });
+            keys.len() - 1
+        });
+        // one source per model
+        let mut by_model: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, u) in uses.iter().enumerate() {
+            match by_model.iter_mut().find(|(m, _)| *m == u.model) {
+                Some((_, v)) => v.push(i),
+                None => by_model.push((u.model.clone(), vec![i])),
+            }
+        }
+        let mut sources = Vec::new();
+        let mut refs: BTreeMap<usize, String> = BTreeMap::new();
+        for (si, (model_name, idx)) in by_model.iter().enumerate() {
+            let model = self.model(model_name)?;
+            let alias = format!("s{si}");
+            let mut edges = Vec::new();
+            // the time dimension of this source: the agg_time_dimension of its first measure
+            let time_name = idx
+                .iter()
+                .find_map(|&i| uses[i].time_dim.clone())
+                .or_else(|| {
+                    model
+                        .defaults
+                        .as_ref()
+                        .and_then(|d| d.agg_time_dimension.clone())
+                });
+            let time_sql = match time_name {
+                Some(n) => Some(self.time_dimension_sql(model, &n, &mut edges)?),
+                None => None,
+            };
+            let mut key_sql = Vec::new();
+            for g in &q.group_by {
+                match g {
+                    GroupBy::Dimension(r) => {
+                        let (m, d, path) = self.resolve_dimension(model_name, r)?;
+                        add_edges(&mut edges, path);
+                        key_sql.push(self.qualify(m, d.expr())?);
+                    }
+                    GroupBy::Entity { name } => {
+                        let (key, label) = self.entity_key(model_name, name, &mut edges)?;
+                        if let Some(l) = label {
+                            key_sql.push(l);
+                        }
+                        key_sql.push(key);
+                    }
+                }
+            }
+            if let Some(g) = q.time_grain {
+                let Some(t) = &time_sql else {
+                    return fail(format!(
+                        "'{model_name}' has no time dimension to group by {}",
+                        g.as_str()
+                    ));
+                };
+                key_sql.push(sqld::truncate(self.dialect, g, t));
+            }
+            let mut wheres = Vec::new();
+            let mut all_conds: Vec<Cond> = q.filters.iter().map(filter_cond).collect();
+            if let Some(p) = &q.period {
+                all_conds.push(Cond::Period(p.clone()));
+            }
+            for c in &all_conds {
+                wheres.push(self.cond_sql(model_name, c, &mut edges, time_sql.as_deref())?);
+            }
+            let mut aggregates = Vec::new();
+            for &i in idx {
+                let u = &uses[i];
+                let mut cs = Vec::new();
+                for c in &u.conds {
+                    cs.push(self.cond_sql(model_name, c, &mut edges, time_sql.as_deref())?);
+                }
+                let expr = match &u.entity {
+                    Some(e) => self.entity_key(model_name, e, &mut edges)?.0,
+                    None => self.qualify(model, &u.expr)?,
+                };
+                let sql = aggregate(self.dialect, u.agg, &expr, &cs)?;
+                let a = format!("a{}", aggregates.len());
+                refs.insert(i, format!("{alias}.{a}"));
+                aggregates.push(Aggregate { alias: a, sql });
+            }
+            let table = ident(
+                self.dialect,
+                &self
+                    .schema
+                    .table(model.table())
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+            );
+            let mut joins = Vec::new();
+            for e in &edges {
+                joins.push(self.join_sql(e)?);
+            }
+            sources.push(Source {
+                alias,
+                model: model_name.clone(),
+                from: table,
+                joins,
+                wheres,
+                key_sql,
+                aggregates,
+            });
+        }
+        for f in &mut figures {
+            f.sql = replace_refs(&f.sql, &refs);
+        }
+        Ok(Plan {
+            keys,
+            time_key,
+            sources,
+            figures,
+        })
+    }
+
+    /// The SQL of the time dimension `name` of `model`: its own, or `entity__dimension` on the
+    /// model whose primary entity that is (joined many-to-one).
+    fn time_dimension_sql(
+        &self,
+        model: &SemanticModel,
+        name: &str,
+        edges: &mut Vec<Edge>,
+    ) -> PlanResult<String> {
+        if let Some(d) = model.dimension(name) {
+            return self.qualify(model, d.expr());
+        }
+        let Some((entity, dim)) = name.rsplit_once("__") else {
+            return fail(format!("no time dimension '{name}' on '{}'", model.name));
+        };
+        let target = self
+            .manifest
+            .semantic_models
+            .iter()
+            .find(|m| {
+                m.primary_entity()
+                    .is_some_and(|p| p.name.eq_ignore_ascii_case(entity))
+            })
+            .map(|m| m.name.clone());
+        let (m, d, path) = self.resolve_dimension(
+            &model.name,
+            &DimensionRef {
+                model: target,
+                name: dim.to_string(),
+            },
+        )?;
+        add_edges(edges, path);
+        self.qualify(m, d.expr())
+    }
+
+    fn join_sql(&self, e: &Edge) -> PlanResult<String> {
+        let from = self.model(&e.from)?;
+        let to = self.model(&e.to)?;
+        let fe = from
+            .entity(&e.entity)
+            .ok_or_else(|| PlanError("entity".into()))?;
+        let te = to
+            .entity(&e.entity)
+            .ok_or_else(|| PlanError("entity".into()))?;
+        let table = self
+            .schema
+            .table(to.table())
+            .map(|t| t.name.clone())
+            .ok_or_else(|| {
+                PlanError(format!("the table '{}' is not in the database", to.table()))
+            })?;
+        Ok(format!(
+            "LEFT JOIN {} ON {} = {}",
+            ident(self.dialect, &table),
+            self.qualify(from, fe.expr())?,
+            self.qualify(to, te.expr())?
+        ))
+    }
+
+    /// The label dimension of an entity (on the model where it is primary).
+    fn entity_label(&self, entity: &str) -> Option<(&'a SemanticModel, &'a Dimension)> {
+        self.manifest.semantic_models.iter().find_map(|m| {
+            let e = m.entity(entity)?;
+            if !matches!(e.kind, EntityType::Primary | EntityType::Unique) {
+                return None;
+            }
+            Some((m, m.dimension(e.label.as_deref()?)?))
+        })
+    }
+
+    /// The key SQL of an entity in the source of `from`, and its label SQL.
+    fn entity_key(
+        &self,
+        from: &str,
+        entity: &str,
+        edges: &mut Vec<Edge>,
+    ) -> PlanResult<(String, Option<String>)> {
+        let reach = self.reachable(from);
+        let (m, path) = reach
+            .iter()
+            .find(|(m, _)| m.entity(entity).is_some())
+            .ok_or_else(|| {
+                PlanError(format!(
+                    "the entity '{entity}' cannot be reached from '{from}'"
+                ))
+            })?;
+        add_edges(edges, path.clone());
+        let key = self.qualify(m, m.entity(entity).expect("found").expr())?;
+        let label = match self.entity_label(entity) {
+            Some((lm, d)) => {
+                let p = reach
+                    .iter()
+                    .find(|(x, _)| x.name == lm.name)
+                    .map(|(_, p)| p.clone())
+                    .ok_or_else(|| {
+                        PlanError(format!("the label of '{entity}' cannot be reached"))
+                    })?;
+                add_edges(edges, p);
+                Some(self.qualify(lm, d.expr())?)
+            }
+            None => None,
+        };
+        Ok((key, label))
+    }
+
+    /// Where to count an entity: on its own model when the query's conditions all apply
+    /// there, else through the first fact (a model with a default time dimension) that
+    /// reaches it and where they all apply.
+    fn entity_count_source(&self, q: &MetricQuery, entity: &str) -> PlanResult<String> {
+        let own = self.manifest.semantic_models.iter().find(|m| {
+            m.entity(entity)
+                .is_some_and(|e| matches!(e.kind, EntityType::Primary | EntityType::Unique))
+        });
+        let facts = self.manifest.semantic_models.iter().filter(|m| {
+            m.defaults
+                .as_ref()
+                .is_some_and(|d| d.agg_time_dimension.is_some())
+                && self.entity_key(&m.name, entity, &mut Vec::new()).is_ok()
+        });
+        let mut candidates: Vec<&SemanticModel> = Vec::new();
+        if q.period.is_none() && q.time_grain.is_none() {
+            candidates.extend(own);
+        }
+        // facts holding the entity as a foreign key first, then those reaching it further
+        let (direct, further): (Vec<&SemanticModel>, Vec<&SemanticModel>) =
+            facts.partition(|m| m.entity(entity).is_some());
+        candidates.extend(direct);
+        candidates.extend(further);
+        let probe = MetricQuery {
+            columns: Vec::new(),
+            entity_count: None,
+            ..q.clone()
+        };
+        for m in candidates {
+            if self.conditions_reach(&m.name, &probe) {
+                return Ok(m.name.clone());
+            }
+        }
+        fail(format!(
+            "no model counts '{entity}' under the question's conditions"
+        ))
+    }
+
+    fn conditions_reach(&self, model: &str, q: &MetricQuery) -> bool {
+        let Some(m) = self.manifest.model(model) else {
+            return false;
+        };
+        let has_time = m
+            .defaults
+            .as_ref()
+            .is_some_and(|d| d.agg_time_dimension.is_some());
+        if (q.period.is_some() || q.time_grain.is_some()) && !has_time {
+            return false;
+        }
+        let mut edges = Vec::new();
+        q.filters.iter().all(|f| {
+            self.cond_sql(model, &filter_cond(f), &mut edges, Some("t"))
+                .is_ok()
+        }) && q.group_by.iter().all(|g| match g {
+            GroupBy::Dimension(r) => self.resolve_dimension(model, r).is_ok(),
+            GroupBy::Entity { name } => self.entity_key(model, name, &mut edges).is_ok(),
+        })
+    }
+}
+
+fn filter_cond(f: &Filter) -> Cond {
+    match f {
+        Filter::Members {
+            dimension,
+            values,
+            negated,
+        } => Cond::Member {
+            dimension: dimension.clone(),
+            values: values.clone(),
+            negated: *negated,
+        },
+        Filter::Named { name, negated } => Cond::Named {
+            name: name.clone(),
+            negated: *negated,
+        },
+    }
+}
+
+fn add_edges(edges: &mut Vec<Edge>, path: Vec<Edge>) {
+    for e in path {
+        if !edges.iter().any(|x| x.to == e.to) {
+            edges.push(e);
+        }
+    }
+}
+
+/// The aggregate of `expr` over the rows where every condition holds.
+fn aggregate(dialect: Dialect, agg: Agg, expr: &str, conds: &[String]) -> PlanResult<String> {
+    let cond = conds.join(" AND ");
+    let x = |e: &str| {
+        if conds.is_empty() {
+            e.to_string()
+        } else {
+            format!("CASE WHEN {cond} THEN {e} END")
+        }
+    };
+    Ok(match agg {
+        Agg::Sum => format!("SUM({})", x(expr)),
+        Agg::Count => {
+            if expr == "*" || expr == "1" {
+                if conds.is_empty() {
+                    "COUNT(*)".into()
+                } else {
+                    format!("COUNT({})", x("1"))
+                }
+            } else {
+                format!("COUNT({})", x(expr))
+            }
+        }
+        Agg::CountDistinct => format!("COUNT(DISTINCT {})", x(expr)),
+        Agg::Average => format!("AVG({})", x(expr)),
+        Agg::Min => format!("MIN({})", x(expr)),
+        Agg::Max => format!("MAX({})", x(expr)),
+        Agg::SumBoolean => {
+            let all = if conds.is_empty() {
+                format!("({expr})")
+            } else {
+                format!("{cond} AND ({expr})")
+            };
+            format!("SUM(CASE WHEN {all} THEN 1 ELSE 0 END)")
+        }
+        Agg::Median => sqld::median(dialect, &x(expr))
+            .ok_or_else(|| PlanError("the median is not available in this dialect".into()))?,
+    })
+}
+
+/// Lower-case words joined by `_` (a column name).
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+fn replace_refs(sql: &str, refs: &BTreeMap<usize, String>) -> String {
+    let re = regex::Regex::new(r"@(\d+)").expect("static regex");
+    re.replace_all(sql, |c: &regex::Captures| {
+        c[1].parse::<usize>()
+            .ok()
+            .and_then(|i| refs.get(&i).cloned())
+            .unwrap_or_else(|| "NULL".into())
+    })
+    .into_owned()
+}
+
+/// Applies `f` to every bare identifier of `sql` outside string literals (not after a `.`,
+/// not a function name); `None` keeps the identifier.
+pub fn replace_identifiers(sql: &str, f: impl Fn(&str) -> Option<String>) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            let start = i;
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            out.extend(&chars[start..i]);
+            continue;
+        }
+        if c == '"' || c == '`' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            let word: String = chars[start + 1..i.saturating_sub(1).max(start + 1)]
+                .iter()
+                .collect();
+            let prev_dot = start > 0 && chars[start - 1] == '.';
+            match (!prev_dot).then(|| f(&word)).flatten() {
+                Some(r) => out.push_str(&r),
+                None => out.extend(&chars[start..i]),
+            }
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let prev_dot = start > 0 && chars[start - 1] == '.';
+            let mut j = i;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            let call = chars.get(j) == Some(&'(');
+            let next_dot = chars.get(i) == Some(&'.');
+            match (!prev_dot && !call && !next_dot)
+                .then(|| f(&word))
+                .flatten()
+            {
+                Some(r) => out.push_str(&r),
+                None => out.push_str(&word),
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
+            // a number (possibly 1.0e3): copied whole so that `e3` is not read as a name
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                out.push(chars[i]);
+                i += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// `expr` with each bare column of `columns` qualified by `qualifier`.
+pub fn qualify(expr: &str, qualifier: &str, columns: &[String]) -> String {
+    replace_identifiers(expr, |w| {
+        columns
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(w))
+            .map(|_| format!("{qualifier}.{w}"))
+    })
+}

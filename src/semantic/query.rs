@@ -1,0 +1,168 @@
+//! The metric query: what a business question asks, as a typed value (MetricFlow's query spec).
+//!
+//! The reader ([`super::read`]) builds one from a question; the planner ([`super::plan`])
+//! resolves it against the manifest and the compiler renders it as SQL. Names here are the
+//! manifest's names; nothing is SQL yet.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::model::Grain;
+
+/// A half-open date range `[start, end)` on each measure's own time dimension.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Period {
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    /// The words that named it ("in 2024", "last quarter").
+    pub text: String,
+}
+
+impl Period {
+    /// A short label for a column (`2024`, `2024_q2`, `2023_12`, or the dates).
+    pub fn label(&self) -> String {
+        use chrono::Datelike;
+        match (self.start, self.end) {
+            (Some(s), Some(e)) => {
+                let months = (e.year() - s.year()) * 12 + e.month() as i32 - s.month() as i32;
+                if s.day() == 1 && e.day() == 1 && s.month() == 1 && months == 12 {
+                    format!("{}", s.year())
+                } else if s.day() == 1 && e.day() == 1 && months == 3 && (s.month() - 1) % 3 == 0 {
+                    format!("{}_q{}", s.year(), (s.month() - 1) / 3 + 1)
+                } else if s.day() == 1 && e.day() == 1 && months == 1 {
+                    format!("{}_{:02}", s.year(), s.month())
+                } else {
+                    format!(
+                        "{}_to_{}",
+                        s.format("%Y%m%d"),
+                        (e - chrono::Duration::days(1)).format("%Y%m%d")
+                    )
+                }
+            }
+            (Some(s), None) => format!("since_{}", s.format("%Y%m%d")),
+            (None, Some(e)) => format!("before_{}", e.format("%Y%m%d")),
+            (None, None) => "all_time".into(),
+        }
+    }
+}
+
+/// A dimension named by a question: `dimension` of `model` (the planner picks the model
+/// reachable from the measures when `model` is `None`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionRef {
+    pub model: Option<String>,
+    pub name: String,
+}
+
+/// What a group-by is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GroupBy {
+    /// A categorical dimension.
+    Dimension(DimensionRef),
+    /// An entity ("by store"): shown by its label dimension, grouped by its key.
+    Entity { name: String },
+}
+
+/// A condition on the rows of every measure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Filter {
+    /// `dimension IN (values)` (or `NOT IN` when `negated`).
+    Members {
+        dimension: DimensionRef,
+        values: Vec<String>,
+        negated: bool,
+    },
+    /// A named filter of the manifest, or its negation.
+    Named { name: String, negated: bool },
+}
+
+/// One column of figures: a metric, optionally restricted to a slice (a member, a filter, a
+/// period) so that slices sit side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricColumn {
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<Slice>,
+}
+
+/// The restriction of one column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Slice {
+    Member {
+        dimension: DimensionRef,
+        value: String,
+    },
+    Named {
+        name: String,
+        negated: bool,
+    },
+    Period(Period),
+}
+
+/// The number of instances of an entity ("how many products"), counted through a fact's
+/// foreign key when the question names a period or a fact's filter, else on its own model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityCount {
+    pub entity: String,
+}
+
+/// A figure computed from the aggregated rows (post-aggregation, in SQL).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Derived {
+    /// Each row's percent of the total (of its period, when grouped by time and more).
+    ShareOfTotal,
+    /// Growth from the first period column to the second (`columns` hold two period slices).
+    PeriodGrowth,
+    /// Change from the previous row of the time series, `lag` periods back (1: period over
+    /// period; 12 at month grain: year over year).
+    PeriodOverPeriod { lag: u32 },
+    /// Running total over time (within each group).
+    RunningTotal,
+    /// Rank within the group of the first group-by (the second group-by is ranked).
+    RankWithin { top: Option<u64>, ascending: bool },
+    /// Only rows above (or below) the average of all rows.
+    VersusAverage { above: bool },
+}
+
+/// Ordering of the result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Order {
+    /// Which column: the first metric column unless a time series.
+    pub by: OrderBy,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderBy {
+    /// The first figure (the metric, or the derived figure when there is one).
+    Figure,
+    /// The time dimension.
+    Time,
+    /// The group-by columns, in order.
+    Groups,
+}
+
+/// A metric query.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct MetricQuery {
+    pub columns: Vec<MetricColumn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_count: Option<EntityCount>,
+    pub group_by: Vec<GroupBy>,
+    /// Group by each measure's agg_time_dimension at this grain (`metric_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_grain: Option<Grain>,
+    pub filters: Vec<Filter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Derived>,
+    pub order: Vec<Order>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}

@@ -1,0 +1,1135 @@
+//! Reading a question as a metric query, or refusing.
+//!
+//! One pass over the question's tokens (the crate's tokenizer and date reader): periods are
+//! read first ([`crate::question::dates`], against the reference date), then the longest
+//! phrases of the manifest's lexicon (metrics, dimensions, entities, named filters, with
+//! their synonyms, compared by word stems), then dimension members (the value index, exact
+//! spellings only), then the words of the query's grammar (by/per/each, top/bottom N,
+//! most/least, share, growth, vs, running total, above/below average, grains). Every word must
+//! be read: one word left over and the reader refuses with that word, so the other generators
+//! get their turn; the metric path never guesses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::model::{EntityType, Grain, SemanticManifest};
+use super::query::{
+    Derived, DimensionRef, EntityCount, Filter, GroupBy, MetricColumn, MetricQuery, Order, OrderBy,
+    Period, Slice,
+};
+use crate::knowledge::ValueIndex;
+use crate::question::dates::{self, TimeGrain};
+use crate::question::tokens::{self, Token, TokenKind};
+use crate::warehouse::Schema;
+
+/// What a phrase of the lexicon stands for.
+#[derive(Debug, Clone, PartialEq)]
+enum Term {
+    Metric(String),
+    Dimension { model: String, name: String },
+    Entity(String),
+    Filter(String),
+}
+
+/// The manifest's phrases by their stems, built once per manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    phrases: HashMap<String, Vec<Term>>,
+    max_words: usize,
+    /// Dimension of each `(table, column)` (lower case), for the value index's matches.
+    columns: HashMap<(String, String), (String, String)>,
+}
+
+/// The key of a token in the lexicon: its stem, `%` as `percent`; `None` for other punctuation.
+fn key(t: &Token) -> Option<&str> {
+    match t.kind {
+        TokenKind::Punct if t.text == "%" => Some("percent"),
+        TokenKind::Punct => None,
+        _ => Some(t.stem.as_str()),
+    }
+}
+
+fn stems(text: &str) -> Vec<String> {
+    tokens::tokenize(text)
+        .iter()
+        .filter_map(|t| key(t).map(str::to_string))
+        .collect()
+}
+
+impl Lexicon {
+    /// The phrases of `manifest`: names (underscores as spaces), labels and synonyms.
+    pub fn build(manifest: &SemanticManifest) -> Self {
+        let mut lex = Lexicon::default();
+        let add = |lex: &mut Lexicon, phrase: &str, term: Term| {
+            let s = stems(&phrase.replace('_', " "));
+            if s.is_empty() {
+                return;
+            }
+            lex.max_words = lex.max_words.max(s.len());
+            let v = lex.phrases.entry(s.join(" ")).or_default();
+            if !v.contains(&term) {
+                v.push(term);
+            }
+        };
+        for m in &manifest.metrics {
+            let t = Term::Metric(m.name.clone());
+            add(&mut lex, &m.name, t.clone());
+            if let Some(l) = &m.label {
+                add(&mut lex, l, t.clone());
+            }
+            for s in &m.synonyms {
+                add(&mut lex, s, t.clone());
+            }
+        }
+        for f in &manifest.filters {
+            add(&mut lex, &f.name, Term::Filter(f.name.clone()));
+            for s in &f.synonyms {
+                add(&mut lex, s, Term::Filter(f.name.clone()));
+            }
+        }
+        for model in &manifest.semantic_models {
+            for d in &model.dimensions {
+                let t = Term::Dimension {
+                    model: model.name.clone(),
+                    name: d.name.clone(),
+                };
+                add(&mut lex, &d.name, t.clone());
+                for s in &d.synonyms {
+                    add(&mut lex, s, t.clone());
+                }
+                lex.columns.insert(
+                    (
+                        model.table().to_ascii_lowercase(),
+                        d.expr().to_ascii_lowercase(),
+                    ),
+                    (model.name.clone(), d.name.clone()),
+                );
+            }
+            for e in &model.entities {
+                if e.kind != EntityType::Primary {
+                    continue;
+                }
+                add(&mut lex, &e.name, Term::Entity(e.name.clone()));
+                for s in &e.synonyms {
+                    add(&mut lex, s, Term::Entity(e.name.clone()));
+                }
+            }
+        }
+        lex
+    }
+}
+
+/// Why the reader did not read a question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub reason: String,
+    /// The words it could not read.
+    pub unread: Vec<String>,
+}
+
+fn refuse<T>(reason: impl Into<String>, unread: Vec<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        reason: reason.into(),
+        unread,
+    })
+}
+
+/// What one token was read as.
+#[derive(Debug, Clone, PartialEq)]
+enum Read {
+    Unread,
+    Grammar,
+    Period(usize),
+    Term(usize),
+    Member(usize),
+    Number,
+}
+
+/// A lexicon phrase found in the question.
+#[derive(Debug, Clone)]
+struct Found {
+    term: Term,
+    start: usize,
+    end: usize,
+}
+
+/// A dimension member found in the question.
+#[derive(Debug, Clone)]
+struct Member {
+    /// Candidate dimensions `(model, name)` holding the value, with the stored spelling.
+    candidates: Vec<(String, String, String)>,
+    start: usize,
+    end: usize,
+    negated: bool,
+}
+
+/// Words of the metric query's grammar: read, never an unknown word.
+const GRAMMAR: &[&str] = &[
+    "what",
+    "whats",
+    "what's",
+    "were",
+    "was",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "for",
+    "by",
+    "per",
+    "each",
+    "every",
+    "show",
+    "me",
+    "list",
+    "give",
+    "tell",
+    "total",
+    "our",
+    "we",
+    "did",
+    "do",
+    "does",
+    "how",
+    "much",
+    "which",
+    "who",
+    "across",
+    "and",
+    "vs",
+    "versus",
+    "compared",
+    "compare",
+    "comparison",
+    "to",
+    "with",
+    "over",
+    "from",
+    "during",
+    "top",
+    "bottom",
+    "most",
+    "least",
+    "highest",
+    "lowest",
+    "best",
+    "worst",
+    "biggest",
+    "largest",
+    "smallest",
+    "greatest",
+    "fewest",
+    "grew",
+    "grow",
+    "growth",
+    "growing",
+    "change",
+    "changed",
+    "share",
+    "percent",
+    "percentage",
+    "pct",
+    "%",
+    "contribution",
+    "contribute",
+    "contributed",
+    "running",
+    "cumulative",
+    "cumulatively",
+    "rank",
+    "ranked",
+    "ranking",
+    "above",
+    "below",
+    "average",
+    "avg",
+    "mean",
+    "than",
+    "more",
+    "less",
+    "fastest",
+    "slowest",
+    "trend",
+    "trends",
+    "monthly",
+    "weekly",
+    "quarterly",
+    "yearly",
+    "annual",
+    "annually",
+    "daily",
+    "month",
+    "months",
+    "quarter",
+    "quarters",
+    "year",
+    "years",
+    "week",
+    "weeks",
+    "day",
+    "days",
+    "by",
+    "breakdown",
+    "broken",
+    "down",
+    "split",
+    "side",
+    "please",
+    "all",
+    "their",
+    "its",
+    "it",
+    "has",
+    "have",
+    "had",
+    "generate",
+    "generated",
+    "bring",
+    "brought",
+    "make",
+    "made",
+    "get",
+    "got",
+    "?",
+    "at",
+    "on",
+    "there",
+    "time",
+    "overall",
+    "value",
+    "amount",
+    "number",
+    "count",
+    "many",
+    "sold",
+    "sell",
+    "sells",
+    "selling",
+    "performing",
+    "performer",
+    "performers",
+    "figures",
+    "figure",
+    "trended",
+    "evolve",
+    "evolved",
+    "develop",
+    "developed",
+    "go",
+    "went",
+    "this",
+    "that",
+    "these",
+    "those",
+    "respectively",
+    "both",
+    "side-by-side",
+    "as",
+    "be",
+    "earn",
+    "earned",
+    "bring",
+    "contributes",
+    "drove",
+    "drive",
+    "driving",
+    "within",
+    "inside",
+    "into",
+    "between",
+    "along",
+    "together",
+    "per",
+    "yoy",
+    "mom",
+    "qoq",
+    "increase",
+    "decline",
+    "declined",
+    "drop",
+    "dropped",
+    "fell",
+    "rose",
+    "against",
+    "relative",
+    "sum",
+    "i",
+    "can",
+    "you",
+    "see",
+    "find",
+    "display",
+    "return",
+    "versus",
+    "had",
+    "up",
+    "show",
+    "came",
+    "come",
+    "comes",
+    "account",
+    "accounted",
+    "accounts",
+    "represent",
+    "represents",
+    "represented",
+    "level",
+    "period",
+    "periods",
+    "numbers",
+    "report",
+    "stats",
+    "statistics",
+    "being",
+    "been",
+    "will",
+    "would",
+    "where",
+    "when",
+    "whose",
+    "out",
+    "only",
+    "just",
+    "also",
+    "so",
+    "far",
+    "since",
+    "after",
+    "before",
+    "until",
+    "through",
+    "throughout",
+    "separately",
+    "respective",
+    "individual",
+    "apiece",
+    "name",
+    "names",
+    "them",
+    "they",
+    "then",
+    "bought",
+    "buy",
+    "buys",
+    "purchased",
+    "ordered",
+];
+
+const COMPARE: &[&str] = &[
+    "vs",
+    "versus",
+    "compared",
+    "compare",
+    "comparison",
+    "against",
+];
+const DESC_WORDS: &[&str] = &[
+    "top", "most", "highest", "best", "biggest", "largest", "greatest", "fastest",
+];
+const ASC_WORDS: &[&str] = &[
+    "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest",
+];
+const NEGATORS: &[&str] = &[
+    "excluding",
+    "except",
+    "exclude",
+    "without",
+    "not",
+    "other",
+    "besides",
+];
+
+/// The date relative periods count from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Reference {
+    pub date: NaiveDate,
+    /// `today`, `latest` (of the data) or `fixed`.
+    pub source: &'static str,
+}
+
+/// Reads `question` as a metric query against `manifest`.
+///
+/// Errors: a [`Refusal`] naming the words it could not read, or why the words do not make a
+/// metric query (no metric, two metrics compared by growth, ...).
+pub fn read(
+    question: &str,
+    manifest: &SemanticManifest,
+    lexicon: &Lexicon,
+    values: &ValueIndex,
+    schema: &Schema,
+    reference: Reference,
+) -> Result<MetricQuery, Refusal> {
+    let toks = tokens::tokenize(question);
+    let n = toks.len();
+    let mut read = vec![Read::Unread; n];
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == TokenKind::Punct && t.text != "%" {
+            read[i] = Read::Grammar;
+        }
+    }
+    // 1. periods
+    let (ranges, months) = dates::time_ranges(&toks, reference.date);
+    if let Some(m) = months.first() {
+        return refuse(
+            "a month without a year is not read as a period",
+            vec![toks[m.token].text.clone()],
+        );
+    }
+    let mut periods: Vec<(Period, TimeGrain)> = Vec::new();
+    for (pi, r) in ranges.iter().enumerate() {
+        for slot in read.iter_mut().take(r.tokens.1).skip(r.tokens.0) {
+            *slot = Read::Period(pi);
+        }
+        periods.push((
+            Period {
+                start: r.start,
+                end: r.end,
+                text: r.text.clone(),
+            },
+            r.grain,
+        ));
+    }
+    // 2. lexicon phrases, longest first
+    let mut found: Vec<Found> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if read[i] != Read::Unread {
+            i += 1;
+            continue;
+        }
+        let mut matched = false;
+        for len in (1..=lexicon.max_words.min(n - i)).rev() {
+            if (i..i + len).any(|j| read[j] != Read::Unread || key(&toks[j]).is_none()) {
+                continue;
+            }
+            let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+            if let Some(terms) = lexicon.phrases.get(&phrase.join(" ")) {
+                // a phrase that is also a member of a dimension reads as the member when the
+                // phrase names no metric (a store called "Express")
+                let term = terms[0].clone();
+                for slot in read.iter_mut().skip(i).take(len) {
+                    *slot = Read::Term(found.len());
+                }
+                found.push(Found {
+                    term,
+                    start: i,
+                    end: i + len,
+                });
+                i += len;
+                matched = true;
+                break;
+            }
+        }
+        if !matched {
+            i += 1;
+        }
+    }
+    // 3. members (exact spellings of indexed values of dimension columns)
+    let mut members: Vec<Member> = Vec::new();
+    let max_value_words = values.max_words().max(1);
+    let mut i = 0;
+    while i < n {
+        if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
+            i += 1;
+            continue;
+        }
+        let mut matched = false;
+        for len in (1..=max_value_words.min(n - i)).rev() {
+            if (i..i + len).any(|j| read[j] != Read::Unread) {
+                continue;
+            }
+            let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
+            let hits: Vec<_> = values
+                .lookup(phrase)
+                .into_iter()
+                .filter(|m| m.score >= 0.95)
+                .filter_map(|m| {
+                    lexicon
+                        .columns
+                        .get(&(m.table.to_ascii_lowercase(), m.column.to_ascii_lowercase()))
+                        .map(|(model, dim)| (model.clone(), dim.clone(), m.value.clone()))
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let negated = i > 0
+                && (NEGATORS.contains(&toks[i - 1].lower.as_str())
+                    || (i > 1 && toks[i - 1].lower == "than" && toks[i - 2].lower == "other"));
+            for slot in read.iter_mut().skip(i).take(len) {
+                *slot = Read::Member(members.len());
+            }
+            members.push(Member {
+                candidates: hits,
+                start: i,
+                end: i + len,
+                negated,
+            });
+            i += len;
+            matched = true;
+            break;
+        }
+        if !matched {
+            i += 1;
+        }
+    }
+    // 4. numbers of "top N" and grammar words
+    let mut top_n: Option<u64> = None;
+    for i in 0..n {
+        if read[i] != Read::Unread {
+            continue;
+        }
+        let t = &toks[i];
+        if t.kind == TokenKind::Number {
+            let prev = if i > 0 {
+                toks[i - 1].lower.as_str()
+            } else {
+                ""
+            };
+            let next = toks.get(i + 1).map(|t| t.lower.as_str()).unwrap_or("");
+            if DESC_WORDS.contains(&prev)
+                || ASC_WORDS.contains(&prev)
+                || DESC_WORDS.contains(&next)
+                || ASC_WORDS.contains(&next)
+            {
+                top_n = t.lower.replace(',', "").parse().ok();
+                read[i] = Read::Number;
+            }
+            continue;
+        }
+        if let Some(v) = crate::question::numbers::word_value(&t.lower) {
+            let prev = if i > 0 {
+                toks[i - 1].lower.as_str()
+            } else {
+                ""
+            };
+            if DESC_WORDS.contains(&prev) || ASC_WORDS.contains(&prev) {
+                top_n = Some(v as u64);
+                read[i] = Read::Number;
+                continue;
+            }
+        }
+        if GRAMMAR.contains(&t.lower.as_str())
+            || NEGATORS.contains(&t.lower.as_str())
+            || t.text == "%"
+        {
+            read[i] = Read::Grammar;
+        }
+    }
+    let unread: Vec<String> = (0..n)
+        .filter(|&i| read[i] == Read::Unread)
+        .map(|i| toks[i].text.clone())
+        .collect();
+    if !unread.is_empty() {
+        return refuse("words the semantic model does not know", unread);
+    }
+    let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
+    let has = |w: &str| words.contains(&w);
+    let has_seq = |seq: &[&str]| words.windows(seq.len()).any(|x| x == seq);
+
+    // metrics, group-bys, filters
+    let mut metrics: Vec<String> = Vec::new();
+    let mut named: Vec<(String, usize)> = Vec::new();
+    let mut dims: Vec<(Term, usize, usize)> = Vec::new();
+    for f in &found {
+        match &f.term {
+            Term::Metric(m) => {
+                if !metrics.contains(m) {
+                    metrics.push(m.clone())
+                }
+            }
+            Term::Filter(name) => named.push((name.clone(), f.start)),
+            t => dims.push((t.clone(), f.start, f.end)),
+        }
+    }
+    let mut q = MetricQuery::default();
+    // a dimension named right next to one of its members qualifies the member ("the Dairy
+    // category"); other dimensions and entities are group-bys
+    let mut resolved_members: Vec<(DimensionRef, String, bool, usize)> = Vec::new();
+    let named_dims: Vec<String> = dims
+        .iter()
+        .filter_map(|(t, _, _)| match t {
+            Term::Dimension { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    // members compared with each other share one dimension: pick the dimension common to all
+    let common: Option<(String, String)> = {
+        let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for m in &members {
+            let mut seen = Vec::new();
+            for (model, dim, _) in &m.candidates {
+                if !seen.contains(&(model.clone(), dim.clone())) {
+                    seen.push((model.clone(), dim.clone()));
+                    *counts.entry((model.clone(), dim.clone())).or_default() += 1;
+                }
+            }
+        }
+        counts
+            .into_iter()
+            .find(|(_, c)| *c == members.len() && members.len() > 1)
+            .map(|(k, _)| k)
+    };
+    for m in &members {
+        let pick = m
+            .candidates
+            .iter()
+            .find(|(_, d, _)| named_dims.contains(d))
+            .or_else(|| {
+                common.as_ref().and_then(|(cm, cd)| {
+                    m.candidates.iter().find(|(mm, dd, _)| mm == cm && dd == cd)
+                })
+            })
+            .or_else(|| {
+                // the finer dimension (more distinct values) of the ones holding the value
+                m.candidates
+                    .iter()
+                    .max_by_key(|(model, dim, _)| distinct(manifest, schema, model, dim))
+            })
+            .expect("a member has candidates");
+        resolved_members.push((
+            DimensionRef {
+                model: Some(pick.0.clone()),
+                name: pick.1.clone(),
+            },
+            pick.2.clone(),
+            m.negated,
+            m.start,
+        ));
+        let _ = m.end;
+    }
+    let mut qualifier_entities: Vec<String> = Vec::new();
+    for (t, start, end) in &dims {
+        let qualifies = match t {
+            Term::Dimension { name, .. } => resolved_members.iter().any(|(d, _, _, s)| {
+                d.name == *name
+                    && (*s == *end || members.iter().any(|m| m.start == *s && m.end == *start))
+            }),
+            // "Rock tracks", "Dairy products": the entity the member belongs to
+            Term::Entity(_) => members.iter().any(|m| m.end == *start),
+            _ => false,
+        };
+        if qualifies {
+            if let Term::Entity(e) = t {
+                qualifier_entities.push(e.clone());
+            }
+            continue;
+        }
+        let g = match t {
+            Term::Dimension { model, name } => GroupBy::Dimension(DimensionRef {
+                model: Some(model.clone()),
+                name: name.clone(),
+            }),
+            Term::Entity(e) => GroupBy::Entity { name: e.clone() },
+            _ => continue,
+        };
+        if !q.group_by.contains(&g) {
+            q.group_by.push(g);
+        }
+    }
+    // "how many <entity>" counts the entity when no metric is named
+    if metrics.is_empty() {
+        if let Some(pos) = q
+            .group_by
+            .iter()
+            .position(|g| matches!(g, GroupBy::Entity { .. }))
+        {
+            if has_seq(&["how", "many"]) || has("number") || has("count") {
+                if let GroupBy::Entity { name } = q.group_by.remove(pos) {
+                    q.entity_count = Some(EntityCount { entity: name });
+                }
+            }
+        } else if let Some(e) = qualifier_entities.first() {
+            if has_seq(&["how", "many"]) || has("number") || has("count") {
+                q.entity_count = Some(EntityCount { entity: e.clone() });
+            }
+        }
+    }
+    // "how many price increases": the rows of a named filter's model, counted by its key
+    if metrics.is_empty()
+        && q.entity_count.is_none()
+        && named.len() == 1
+        && (has_seq(&["how", "many"]) || has("number") || has("count"))
+    {
+        let entity = manifest
+            .filter(&named[0].0)
+            .and_then(|f| manifest.model(&f.semantic_model))
+            .and_then(|m| m.primary_entity())
+            .map(|e| e.name.clone());
+        if let Some(entity) = entity {
+            q.entity_count = Some(EntityCount { entity });
+        }
+    }
+    // "which categories grew fastest", "which month sold the most": a growth or a sale with
+    // no metric named is about the model's headline metric, its first
+    let selling = ["sold", "sell", "sells", "selling", "bought", "purchased"]
+        .iter()
+        .any(|w| has(w));
+    let growing = ["grew", "grow", "growing", "growth", "declined", "decline"]
+        .iter()
+        .any(|w| has(w));
+    if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) {
+        if let Some(m) = manifest.metrics.first() {
+            metrics.push(m.name.clone());
+        }
+    }
+    if metrics.is_empty() && q.entity_count.is_none() {
+        return refuse("no metric named", Vec::new());
+    }
+    // members: side by side when compared, else a filter
+    let comparing = COMPARE.iter().any(|w| has(w));
+    let mut by_dim: Vec<(DimensionRef, Vec<String>, bool)> = Vec::new();
+    for (d, v, neg, _) in &resolved_members {
+        match by_dim.iter_mut().find(|(x, _, n)| x == d && n == neg) {
+            Some((_, vs, _)) => vs.push(v.clone()),
+            None => by_dim.push((d.clone(), vec![v.clone()], *neg)),
+        }
+    }
+    let mut slices: Vec<Slice> = Vec::new();
+    for (d, vs, neg) in by_dim {
+        if comparing && vs.len() >= 2 && !neg && slices.is_empty() {
+            slices.extend(vs.into_iter().map(|value| Slice::Member {
+                dimension: d.clone(),
+                value,
+            }));
+        } else {
+            q.filters.push(Filter::Members {
+                dimension: d,
+                values: vs,
+                negated: neg,
+            });
+        }
+    }
+    // named filters: "with and without X", "X vs Y" side by side
+    if has_seq(&["with", "and", "without"]) && named.len() == 1 && slices.is_empty() {
+        let (f, at) = named[0].clone();
+        // "with and without promotion" may have read "without promotion" as the negative
+        // filter: "with" comes first either way
+        let negative = words[at] == "without" || words[at] == "not" || words[at] == "non";
+        slices.push(Slice::Named {
+            name: f.clone(),
+            negated: negative,
+        });
+        slices.push(Slice::Named {
+            name: f,
+            negated: !negative,
+        });
+    } else if comparing && named.len() >= 2 && slices.is_empty() {
+        for (f, _) in &named {
+            slices.push(Slice::Named {
+                name: f.clone(),
+                negated: false,
+            });
+        }
+    } else {
+        for (f, at) in &named {
+            let negated = *at > 0 && NEGATORS.contains(&words[*at - 1]);
+            q.filters.push(Filter::Named {
+                name: f.clone(),
+                negated,
+            });
+        }
+    }
+    // grain
+    let grain_word = |w: &str| -> Option<Grain> {
+        Some(match w {
+            "daily" | "day" | "days" => Grain::Day,
+            "weekly" | "week" | "weeks" => Grain::Week,
+            "monthly" | "month" | "months" => Grain::Month,
+            "quarterly" | "quarter" | "quarters" => Grain::Quarter,
+            "yearly" | "annual" | "annually" | "year" | "years" => Grain::Year,
+            _ => return None,
+        })
+    };
+    let mut grain: Option<Grain> = None;
+    for (i, w) in words.iter().enumerate() {
+        if !matches!(read[i], Read::Grammar) {
+            continue;
+        }
+        let Some(g) = grain_word(w) else { continue };
+        let prev = if i > 0 { words[i - 1] } else { "" };
+        let adjective = matches!(
+            *w,
+            "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annual" | "annually"
+        );
+        let grouped = matches!(
+            prev,
+            "by" | "per" | "each" | "every" | "which" | "what" | "over"
+        ) || (words.get(i + 1) == Some(&"by"));
+        if adjective || grouped {
+            grain = Some(g);
+        } else if matches!(*w, "year" | "month" | "quarter" | "week")
+            && matches!(words.get(i + 1), Some(&"over"))
+        {
+            // "year over year": read below
+        } else if !matches!(prev, "last" | "this" | "next" | "previous" | "to") {
+            grain = grain.or(Some(g));
+        }
+    }
+    let over_period = |unit: &str| has_seq(&[unit, "over", unit]);
+    if grain.is_none()
+        && (has("trend") || has("trends") || has("trended") || has_seq(&["over", "time"]))
+    {
+        grain = Some(Grain::Month);
+    }
+    // derived figures
+    let share = has("share")
+        || has("contribution")
+        || has("contribute")
+        || has("contributed")
+        || has("contributes")
+        || has_seq(&["percent", "of"])
+        || has_seq(&["percentage", "of"])
+        || has_seq(&["%", "of"]);
+    let growth = has("growth")
+        || has("grew")
+        || has("grow")
+        || has("growing")
+        || has("change")
+        || has("changed")
+        || has("increase")
+        || has("decline")
+        || has("declined")
+        || has("yoy")
+        || has("mom")
+        || has("qoq")
+        || over_period("year")
+        || over_period("month")
+        || over_period("quarter")
+        || over_period("week");
+    let running = has("running") || has("cumulative") || has("cumulatively");
+    let above = has_seq(&["above", "average"])
+        || has_seq(&["above", "the", "average"])
+        || has_seq(&["more", "than", "average"])
+        || has_seq(&["better", "than", "average"]);
+    let below = has_seq(&["below", "average"])
+        || has_seq(&["below", "the", "average"])
+        || has_seq(&["less", "than", "average"])
+        || has_seq(&["worse", "than", "average"]);
+    let desc = DESC_WORDS.iter().any(|w| has(w));
+    let asc = ASC_WORDS.iter().any(|w| has(w));
+    let ranked_within = has("each") || has("every") || has("per");
+
+    // periods: one is the query's period; two compared make a growth or side-by-side columns
+    let mut period_slices: Vec<Period> = Vec::new();
+    match periods.len() {
+        0 => {}
+        1 => {
+            let p = periods[0].0.clone();
+            let last_year_compare = (has_seq(&["last", "year"])
+                || has_seq(&["previous", "year"])
+                || has_seq(&["prior", "year"]))
+                && !p.text.to_lowercase().contains("last year");
+            if growth && grain.is_none() && (comparing || last_year_compare) {
+                return refuse("a growth needs two periods", Vec::new());
+            }
+            q.period = Some(p);
+        }
+        2 => {
+            let (mut a, mut b) = (periods[0].0.clone(), periods[1].0.clone());
+            if a.start > b.start {
+                std::mem::swap(&mut a, &mut b);
+            }
+            if comparing || growth {
+                period_slices = vec![a, b];
+            } else {
+                return refuse("two periods without a comparison", Vec::new());
+            }
+        }
+        _ => return refuse("more than two periods", Vec::new()),
+    }
+    // columns
+    if !period_slices.is_empty() {
+        if metrics.len() != 1 || !slices.is_empty() {
+            return refuse(
+                "a comparison of periods needs exactly one metric",
+                Vec::new(),
+            );
+        }
+        for p in period_slices {
+            q.columns.push(MetricColumn {
+                metric: metrics[0].clone(),
+                slice: Some(Slice::Period(p)),
+            });
+        }
+        // the rows of both periods, and only those
+        q.period = None;
+        if growth {
+            q.derived = Some(Derived::PeriodGrowth);
+        }
+    } else if !slices.is_empty() {
+        if metrics.len() != 1 {
+            return refuse("side-by-side members need exactly one metric", Vec::new());
+        }
+        for s in slices {
+            q.columns.push(MetricColumn {
+                metric: metrics[0].clone(),
+                slice: Some(s),
+            });
+        }
+    } else {
+        for m in &metrics {
+            q.columns.push(MetricColumn {
+                metric: m.clone(),
+                slice: None,
+            });
+        }
+    }
+    q.time_grain = grain;
+    let first_metric = metrics.first().and_then(|m| manifest.metric(m));
+    let lower_better = first_metric.is_some_and(|m| m.lower_is_better);
+    if q.derived.is_none() {
+        if share {
+            if q.group_by.is_empty() && q.time_grain.is_none() {
+                return refuse("a share needs something to share among", Vec::new());
+            }
+            q.derived = Some(Derived::ShareOfTotal);
+        } else if running {
+            if q.time_grain.is_none() {
+                q.time_grain = Some(Grain::Month);
+            }
+            q.derived = Some(Derived::RunningTotal);
+        } else if growth {
+            let g = q.time_grain;
+            let lag = if over_period("year") || has("yoy") {
+                match g {
+                    Some(Grain::Month) => 12,
+                    Some(Grain::Quarter) => 4,
+                    Some(Grain::Week) => 52,
+                    Some(Grain::Year) | None => 1,
+                    Some(Grain::Day) => return refuse("year over year at day grain", Vec::new()),
+                }
+            } else {
+                1
+            };
+            if g.is_none() {
+                if over_period("year") || has("yoy") {
+                    q.time_grain = Some(Grain::Year);
+                } else if over_period("month") || has("mom") {
+                    q.time_grain = Some(Grain::Month);
+                } else if over_period("quarter") || has("qoq") {
+                    q.time_grain = Some(Grain::Quarter);
+                } else {
+                    return refuse("a growth needs two periods or a time grain", Vec::new());
+                }
+            }
+            if q.columns.len() != 1 {
+                return refuse("a growth of several metrics", Vec::new());
+            }
+            q.derived = Some(Derived::PeriodOverPeriod { lag });
+        } else if above || below {
+            if q.group_by.is_empty() && q.time_grain.is_none() {
+                return refuse("above or below the average of what", Vec::new());
+            }
+            q.derived = Some(Derived::VersusAverage { above });
+        } else if (desc || asc) && ranked_within && q.group_by.len() == 2 {
+            // "top 3 products in each category": rank the first named within the second
+            q.group_by.swap(0, 1);
+            q.derived = Some(Derived::RankWithin {
+                top: top_n.or(Some(1)),
+                ascending: asc != lower_better,
+            });
+        }
+    }
+    if q.group_by.len() > 2
+        || (q.group_by.len() == 2 && q.derived.is_none() && (desc || asc) && top_n.is_some())
+    {
+        return refuse("too many breakdowns to rank", Vec::new());
+    }
+    // order and limit
+    let ranking = desc || asc;
+    let series = q.time_grain.is_some();
+    if !matches!(q.derived, Some(Derived::RankWithin { .. })) {
+        if ranking {
+            let descending = if desc && !asc {
+                !lower_better
+            } else {
+                lower_better
+            };
+            q.order.push(Order {
+                by: OrderBy::Figure,
+                descending,
+            });
+            // "which store" (singular) asks for one
+            let singular_pick = top_n.is_none() && singular_subject(&toks, &found, &words);
+            q.limit = top_n.or(if singular_pick { Some(1) } else { None });
+            if q.group_by.is_empty() && !series {
+                return refuse("a ranking with nothing to rank", Vec::new());
+            }
+        } else if series {
+            if !q.group_by.is_empty() {
+                q.order.push(Order {
+                    by: OrderBy::Groups,
+                    descending: false,
+                });
+            }
+            q.order.insert(
+                0,
+                Order {
+                    by: OrderBy::Time,
+                    descending: false,
+                },
+            );
+        } else if !q.group_by.is_empty() {
+            q.order.push(Order {
+                by: OrderBy::Figure,
+                descending: true,
+            });
+        }
+        if series && ranking && !q.group_by.is_empty() && top_n.is_none() {
+            q.order.insert(
+                0,
+                Order {
+                    by: OrderBy::Time,
+                    descending: false,
+                },
+            );
+            q.limit = None;
+        }
+    }
+    if let Some(Derived::RankWithin { .. }) = q.derived {
+        q.limit = None;
+    }
+    let _ = reference.date.year();
+    Ok(q)
+}
+
+/// True when the thing ranked is named in the singular ("which month", "which store").
+fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
+    for (i, w) in words.iter().enumerate() {
+        if matches!(*w, "which" | "what") {
+            if let Some(next) = toks.get(i + 1) {
+                let t = &next.lower;
+                if matches!(t.as_str(), "month" | "quarter" | "year" | "week" | "day") {
+                    return true;
+                }
+                if let Some(f) = found.iter().find(|f| f.start == i + 1) {
+                    let last = &toks[f.end - 1].lower;
+                    return !matches!(f.term, Term::Metric(_)) && !last.ends_with('s');
+                }
+            }
+        }
+    }
+    false
+}
+
+fn distinct(manifest: &SemanticManifest, schema: &Schema, model: &str, dim: &str) -> u64 {
+    let Some(m) = manifest.model(model) else {
+        return 0;
+    };
+    let Some(d) = m.dimension(dim) else { return 0 };
+    schema
+        .table(m.table())
+        .and_then(|t| {
+            t.columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(d.expr()))
+        })
+        .map(|c| c.distinct_count)
+        .unwrap_or(0)
+}
