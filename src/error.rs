@@ -62,6 +62,13 @@ pub enum QuerentError {
         message: String,
         details: serde_json::Value,
     },
+    /// A request parameter is missing or does not fit (422): `details` names the parameter and
+    /// the values it may take.
+    #[error("invalid parameter: {message}")]
+    InvalidParameter {
+        message: String,
+        details: serde_json::Value,
+    },
     /// A write named a version of an item that is no longer current (someone else changed it).
     #[error("item '{id}' is at version {current}, not {expected}; reload it and try again")]
     VersionConflict {
@@ -103,6 +110,7 @@ impl QuerentError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::Knowledge(_) => "knowledge_error",
             Self::InvalidKnowledge { .. } => "invalid_knowledge",
+            Self::InvalidParameter { .. } => "invalid_parameter",
             Self::VersionConflict { .. } => "version_conflict",
             Self::AlreadyExists { .. } => "already_exists",
             Self::UnknownItem { .. } => "unknown_item",
@@ -128,7 +136,9 @@ impl QuerentError {
             Self::QuestionTooLong { length, limit } => {
                 serde_json::json!({ "length": length, "limit": limit })
             }
-            Self::InvalidKnowledge { details, .. } => details.clone(),
+            Self::InvalidKnowledge { details, .. } | Self::InvalidParameter { details, .. } => {
+                details.clone()
+            }
             Self::VersionConflict {
                 id,
                 expected,

@@ -83,6 +83,7 @@ impl From<QuerentError> for ApiError {
                 Self::Conflict(body)
             }
             QuerentError::InvalidKnowledge { .. }
+            | QuerentError::InvalidParameter { .. }
             | QuerentError::CannotAnswer { .. }
             | QuerentError::SqlFailed { .. }
             | QuerentError::SqlTimeout { .. }
