@@ -66,6 +66,13 @@ pub enum QuerentError {
         message: String,
         details: serde_json::Value,
     },
+    /// A knowledge write named no database while several are served (422): `details` lists
+    /// the served ones (`known_databases`).
+    #[error("{message}")]
+    DatabaseRequired {
+        message: String,
+        details: serde_json::Value,
+    },
     /// A write named a version of an item that is no longer current (someone else changed it).
     #[error("item '{id}' is at version {current}, not {expected}; reload it and try again")]
     VersionConflict {
@@ -176,6 +183,7 @@ error_codes! {
     /// The body is not `application/json` (framework).
     UnsupportedContentType   = ("unsupported_content_type", 415, User);
     InvalidKnowledge         = ("invalid_knowledge",        422, User) for InvalidKnowledge;
+    DatabaseRequired         = ("database_required",        422, User) for DatabaseRequired;
     CannotAnswer             = ("cannot_answer",            422, User) for CannotAnswer;
     SqlFailed                = ("sql_failed",               422, User) for SqlFailed;
     SqlTimeout               = ("sql_timeout",              422, User) for SqlTimeout;
@@ -221,7 +229,9 @@ impl QuerentError {
             Self::QuestionTooLong { length, limit } => {
                 serde_json::json!({ "length": length, "limit": limit })
             }
-            Self::InvalidKnowledge { details, .. } => details.clone(),
+            Self::InvalidKnowledge { details, .. } | Self::DatabaseRequired { details, .. } => {
+                details.clone()
+            }
             Self::VersionConflict {
                 id,
                 expected,

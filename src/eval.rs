@@ -211,6 +211,8 @@ pub struct EvalReport {
     pub by_category: BTreeMap<String, Bucket>,
     /// Buckets of the top candidate's confidence (all questions, answered or not at the threshold).
     pub by_confidence: BTreeMap<String, Bucket>,
+    /// By generation method of the answer (`pattern`, `example`, ...; refusals under `none`).
+    pub by_method: BTreeMap<String, Bucket>,
     /// Generation time percentiles, milliseconds.
     pub generation_ms_p50: f64,
     pub generation_ms_p95: f64,
@@ -478,7 +480,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Runs an evaluation. Errors: the questions file cannot be read or a line is not valid JSON.
 /// A database that cannot be opened makes its questions count as gold errors.
 pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
-    let mut lines = read_lines(&opts.file, opts.sample, opts.seed)?;
+    let lines = read_lines(&opts.file, opts.sample, opts.seed)?;
+    run_lines(opts, lines)
+}
+
+/// Evaluates these question lines (as [`run_eval`] does with the lines of its file).
+pub fn run_lines(opts: &EvalOptions, mut lines: Vec<EvalLine>) -> anyhow::Result<EvalReport> {
     if let Some(name) = &opts.database {
         for line in lines.iter_mut().filter(|l| l.db_id.is_none()) {
             line.db_id = Some(name.clone());
@@ -686,6 +693,11 @@ pub fn run_eval(opts: &EvalOptions) -> anyhow::Result<EvalReport> {
             .or_default()
             .add(answered, strict, lenient);
         report
+            .by_method
+            .entry(result.method.clone().unwrap_or_else(|| "none".into()))
+            .or_default()
+            .add(answered, strict, lenient);
+        report
             .by_confidence
             .entry(confidence_bucket(result.confidence))
             .or_default()
@@ -717,6 +729,142 @@ fn write_line(
         w.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// The curation-lift benchmark: what curated examples change on the questions they do not cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurationReport {
+    /// Databases measured (each with its own curated examples and test questions).
+    pub databases: usize,
+    /// Curated examples per database (asked for).
+    pub curated_per_database: usize,
+    /// Curated examples written (questions whose gold SQL runs and returns rows).
+    pub curated: usize,
+    /// Problems found loading the written knowledge folders (should be none).
+    pub load_issues: usize,
+    /// The knowledge folder the examples were written to (`<dir>/<db>/examples.yml`).
+    pub knowledge_dir: String,
+    /// The test questions without any curated knowledge.
+    pub without: EvalReport,
+    /// The same test questions with each database's curated examples.
+    pub with: EvalReport,
+    /// Lenient execution accuracy with minus without, in points (0..100).
+    pub lift_lenient_points: f64,
+    /// Of the test questions: answered by an adapted example in the run with curation, and of
+    /// those leniently right.
+    pub answered_by_example: usize,
+    pub example_correct_lenient: usize,
+}
+
+/// Runs the curation-lift benchmark on `opts.file`: for each database with at least
+/// `min_questions` lines (a seeded choice of `databases` of them when set), a seeded choice of
+/// `per_database` questions whose gold SQL returns rows become curated examples, written to
+/// `knowledge_dir/<db>/examples.yml` and loaded back as a curator's files are; the database's
+/// other questions are the test, run once without and once with those examples.
+///
+/// Errors: the questions file cannot be read, or a knowledge file cannot be written.
+pub fn run_curation_lift(
+    opts: &EvalOptions,
+    per_database: usize,
+    min_questions: usize,
+    databases: Option<usize>,
+    knowledge_dir: &Path,
+) -> anyhow::Result<CurationReport> {
+    let all = read_lines(&opts.file, None, opts.seed)?;
+    let mut by_db: BTreeMap<String, Vec<EvalLine>> = BTreeMap::new();
+    for l in all {
+        if let Some(db) = l.db_id.clone() {
+            by_db.entry(db).or_default().push(l);
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut names: Vec<String> = by_db
+        .iter()
+        .filter(|(_, v)| v.len() >= min_questions.max(per_database + 1))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if let Some(k) = databases {
+        names.shuffle(&mut rng);
+        names.truncate(k);
+        names.sort();
+    }
+    let timeout = Duration::from_millis(opts.timeout_ms);
+    let mut test = Vec::new();
+    let mut curated = 0;
+    for name in &names {
+        let mut lines = by_db.remove(name).unwrap_or_default();
+        lines.shuffle(&mut rng);
+        let path = match find_database(opts, Some(name)) {
+            Ok(p) => p,
+            Err(_) => continue,
+        };
+        let mut conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut examples = Vec::new();
+        let mut rest = Vec::new();
+        for l in lines {
+            let fits = examples.len() < per_database
+                && run_query(&mut conn, &l.sql, timeout, 10).is_ok_and(|r| !r.is_empty());
+            if fits {
+                examples.push(crate::knowledge::Example {
+                    question: l.question.clone(),
+                    sql: l.sql.clone(),
+                    source: String::new(),
+                });
+            } else {
+                rest.push(l);
+            }
+        }
+        curated += examples.len();
+        let kb = KnowledgeBase {
+            domain: name.clone(),
+            examples,
+            ..Default::default()
+        };
+        crate::knowledge::files::save_kind(
+            &knowledge_dir.join(name),
+            &kb,
+            crate::knowledge::ItemKind::Example,
+        )?;
+        test.extend(rest);
+    }
+    let (bases, issues) = crate::knowledge::files::load_all(knowledge_dir);
+    let without = run_lines(
+        &EvalOptions {
+            knowledge: HashMap::new(),
+            per_question: None,
+            ..opts.clone()
+        },
+        test.clone(),
+    )?;
+    let with_opts = EvalOptions {
+        knowledge: bases
+            .into_iter()
+            .map(|kb| (kb.domain.clone(), kb))
+            .collect(),
+        ..opts.clone()
+    };
+    let with = run_lines(&with_opts, test)?;
+    let lift = (with.execution_accuracy_lenient - without.execution_accuracy_lenient) * 100.0;
+    Ok(CurationReport {
+        databases: names.len(),
+        curated_per_database: per_database,
+        curated,
+        load_issues: issues.len(),
+        knowledge_dir: knowledge_dir.display().to_string(),
+        answered_by_example: with
+            .by_method
+            .get("example")
+            .map(|b| b.answered)
+            .unwrap_or(0),
+        example_correct_lenient: with
+            .by_method
+            .get("example")
+            .map(|b| b.correct_lenient)
+            .unwrap_or(0),
+        without,
+        with,
+        lift_lenient_points: (lift * 10.0).round() / 10.0,
+    })
 }
 
 /// The path of a database under a Spider-style directory (`<dir>/<id>/<id>.sqlite`).

@@ -77,6 +77,21 @@ enum Command {
         /// `retail` for the demo database).
         #[arg(long)]
         database: Option<String>,
+        /// The curation-lift benchmark: in each database (with at least
+        /// --curate-min-questions lines), a seeded choice of N questions become curated
+        /// examples (written to --curate-dir/<db>/examples.yml) and the others are the test,
+        /// run without and with them.
+        #[arg(long, value_name = "N")]
+        curate_first: Option<usize>,
+        /// Databases with fewer lines are left out of the curation-lift benchmark.
+        #[arg(long, default_value_t = 30)]
+        curate_min_questions: usize,
+        /// A seeded choice of this many databases for the curation-lift benchmark (all when unset).
+        #[arg(long)]
+        curate_databases: Option<usize>,
+        /// Where the curation-lift benchmark writes its knowledge folders (a new temp dir when unset).
+        #[arg(long)]
+        curate_dir: Option<PathBuf>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -202,6 +217,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             per_question,
             pattern_only,
             database,
+            curate_first,
+            curate_min_questions,
+            curate_databases,
+            curate_dir,
             settings,
         } => eval(
             settings,
@@ -211,6 +230,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             per_question,
             pattern_only,
             database,
+            curate_first.map(|n| Curation {
+                per_database: n,
+                min_questions: curate_min_questions,
+                databases: curate_databases,
+                dir: curate_dir,
+            }),
         ),
         Command::EvalRetrieval {
             file,
@@ -372,6 +397,7 @@ fn eval(
     per_question: Option<PathBuf>,
     pattern_only: bool,
     database: Option<String>,
+    curation: Option<Curation>,
 ) -> anyhow::Result<()> {
     // Gold results can be long: compare whole results, not the server's default row limit.
     settings.max_rows = settings.max_rows.max(20_000);
@@ -405,9 +431,31 @@ fn eval(
         timeout_ms: settings.query_timeout_ms,
         max_rows: settings.max_rows,
     };
+    if let Some(c) = curation {
+        let dir = c.dir.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("querent-curation-{}", std::process::id()))
+        });
+        let report = querent::eval::run_curation_lift(
+            &opts,
+            c.per_database,
+            c.min_questions,
+            c.databases,
+            &dir,
+        )?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     let report = querent::eval::run_eval(&opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// The curation-lift benchmark's settings (`querent eval --curate-first N`).
+struct Curation {
+    per_database: usize,
+    min_questions: usize,
+    databases: Option<usize>,
+    dir: Option<PathBuf>,
 }
 
 fn import_dbt(path: &Path, domain: Option<String>, knowledge_dir: &Path) -> anyhow::Result<()> {

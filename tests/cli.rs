@@ -152,3 +152,53 @@ fn serve_answers_a_question_and_refuses_an_unknown_database_over_http() {
         }})
     );
 }
+
+#[test]
+fn serve_started_from_any_directory_serves_the_pages_built_into_the_binary() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let cwd = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .current_dir(cwd.path())
+        .args(["serve", "--exit-on-stdin-close", "--addr", "127.0.0.1:0"])
+        .arg("--demo-db")
+        .arg(demo_db())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the querent binary starts");
+    let _stdin = child.stdin.take();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("querent listening on ") {
+                    break url.trim().to_string();
+                }
+            }
+            _ => panic!("querent serve exited before listening (started in a temp directory)"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let client = common::client();
+    let page = client.get(format!("{base}/")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("/static/app.js"));
+    let js = client.get(format!("{base}/static/app.js")).send().unwrap();
+    assert_eq!(js.status(), 200);
+    assert_eq!(
+        js.bytes().unwrap().to_vec(),
+        std::fs::read(repo().join("static/app.js")).unwrap()
+    );
+    let missing = client
+        .get(format!("{base}/static/nothing.js"))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let health = client.get(format!("{base}/api/health")).send().unwrap();
+    let health: serde_json::Value = health.json().unwrap();
+    assert_eq!(health["retrieval"]["mode"], "vector", "{health}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

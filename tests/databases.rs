@@ -119,3 +119,35 @@ fn an_unknown_database_is_a_404_listing_the_served_ones() {
         json!(["notes", "shop", "zoo"])
     );
 }
+
+#[test]
+fn a_knowledge_write_without_database_while_several_are_served_is_a_422_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    make_databases(&dir.path().join("db"));
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    let server = TestServer::start_with_knowledge(
+        &dir.path().join("knowledge"),
+        &[
+            "--database-dir",
+            dir.path().join("db").to_str().unwrap(),
+            "--api-key",
+            "k-123456",
+        ],
+    );
+    let response = common::client()
+        .post(server.url("/api/knowledge/examples"))
+        .bearer_auth("k-123456")
+        .json(&json!({"question": "How many animals?", "sql": "SELECT COUNT(*) FROM animal"}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let body: serde_json::Value = response.json().unwrap();
+    assert_eq!(body["error"]["code"], "database_required", "{body}");
+    let known = body["error"]["details"]["known_databases"]
+        .as_array()
+        .unwrap();
+    for name in ["notes", "shop", "zoo"] {
+        assert!(known.contains(&json!(name)), "{body}");
+    }
+    assert!(!dir.path().join("knowledge/notes").exists());
+}

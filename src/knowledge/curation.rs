@@ -450,6 +450,24 @@ impl Curator {
         item: serde_json::Value,
         who: &str,
     ) -> QuerentResult<WriteOutcome> {
+        if database.map(str::trim).filter(|d| !d.is_empty()).is_none() {
+            let served: Vec<String> = self
+                .engine
+                .databases()
+                .into_iter()
+                .map(|d| d.name)
+                .collect();
+            if served.len() > 1 {
+                return Err(QuerentError::DatabaseRequired {
+                    message: format!(
+                        "name the database of the new item: {} are served ({})",
+                        served.len(),
+                        served.join(", ")
+                    ),
+                    details: serde_json::json!({ "parameter": "database", "known_databases": served }),
+                });
+            }
+        }
         let db = self.engine.database(database)?;
         match kind {
             ItemKind::Table => self.write::<TableDoc>(

@@ -46,21 +46,33 @@ impl Pages {
     /// Fails when the directory cannot be read, when a file cannot be read as UTF-8, or when a
     /// template has a syntax error; each error names the file.
     pub fn load(templates_dir: &Path) -> anyhow::Result<Self> {
-        let mut files = Vec::new();
-        collect_files(templates_dir, &mut files)
-            .with_context(|| format!("reading templates directory {}", templates_dir.display()))?;
-        // Sorted so that a failing start-up always reports the same file first.
-        files.sort();
-
         let mut env = minijinja::Environment::new();
         // An undefined variable is a bug in the page, not something to render as empty text.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for path in files {
-            let name = template_name(templates_dir, &path)?;
-            let source = fs::read_to_string(&path)
-                .with_context(|| format!("reading template {}", path.display()))?;
-            env.add_template_owned(name, source)
-                .with_context(|| format!("compiling template {}", path.display()))?;
+        if templates_dir.is_dir() {
+            let mut files = Vec::new();
+            collect_files(templates_dir, &mut files).with_context(|| {
+                format!("reading templates directory {}", templates_dir.display())
+            })?;
+            // Sorted so that a failing start-up always reports the same file first.
+            files.sort();
+            for path in files {
+                let name = template_name(templates_dir, &path)?;
+                let source = fs::read_to_string(&path)
+                    .with_context(|| format!("reading template {}", path.display()))?;
+                env.add_template_owned(name, source)
+                    .with_context(|| format!("compiling template {}", path.display()))?;
+            }
+        } else {
+            // started outside the installation: the templates built into the binary
+            tracing::info!(
+                dir = %templates_dir.display(),
+                "no templates folder there: using the templates built into the binary"
+            );
+            for (name, source) in BUILTIN_TEMPLATES {
+                env.add_template(name, source)
+                    .with_context(|| format!("compiling built-in template {name}"))?;
+            }
         }
         // `extends` and `include` resolve at render time: render the page once now so that a
         // missing base template fails start-up, not the first visitor.
@@ -115,11 +127,63 @@ impl Pages {
 /// A poem route tree: GET / (the chat page, text/html), GET /knowledge (the curation page) and /static/* (files from `static_dir`,
 /// poem's `StaticFilesEndpoint`, which refuses paths that climb out of the directory). The lead
 /// nests it into the app next to the API.
+/// When `static_dir` does not exist (querent started outside its installation), the static
+/// files built into the binary are served instead.
 pub fn routes(pages: Arc<Pages>, static_dir: &Path) -> Route {
-    Route::new()
+    let route = Route::new()
         .at("/", get(chat_page).data(pages.clone()))
-        .at("/knowledge", get(knowledge_page).data(pages))
-        .nest("/static", StaticFilesEndpoint::new(static_dir))
+        .at("/knowledge", get(knowledge_page).data(pages));
+    if static_dir.is_dir() {
+        route.nest("/static", StaticFilesEndpoint::new(static_dir))
+    } else {
+        route.at("/static/:file", get(builtin_static))
+    }
+}
+
+/// The page templates built into the binary (used when the templates folder is missing).
+const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("chat.html", include_str!("../../templates/chat.html")),
+    (
+        "knowledge.html",
+        include_str!("../../templates/knowledge.html"),
+    ),
+];
+
+/// The static files built into the binary: name, content type, bytes.
+const BUILTIN_STATIC: &[(&str, &str, &[u8])] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
+    (
+        "knowledge.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/knowledge.css"),
+    ),
+    (
+        "knowledge.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/knowledge.js"),
+    ),
+];
+
+/// GET `/static/{file}` from the files built into the binary; 404 for any other name.
+#[handler]
+fn builtin_static(poem::web::Path(file): poem::web::Path<String>) -> Response {
+    match BUILTIN_STATIC.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, bytes)) => Response::builder()
+            .content_type(*content_type)
+            .header("x-content-type-options", "nosniff")
+            .body(*bytes),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// GET `/`: the chat page, or a plain 500 when it fails to render (logged; never a blank page).
@@ -277,13 +341,43 @@ mod tests {
     }
 
     #[test]
-    fn load_fails_on_a_missing_directory_and_names_it() {
+    fn a_missing_templates_directory_falls_back_to_the_templates_built_into_the_binary() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("nowhere");
-        let err = Pages::load(&missing)
-            .err()
-            .expect("a missing directory fails the load");
-        assert!(format!("{err:#}").contains("nowhere"), "{err:#}");
+        let pages = Pages::load(&dir.path().join("nowhere")).expect("built-in templates load");
+        assert_eq!(pages.chat().unwrap(), real_pages().chat().unwrap());
+        assert_eq!(
+            pages.knowledge().unwrap(),
+            real_pages().knowledge().unwrap()
+        );
+    }
+
+    #[test]
+    fn every_page_template_and_static_file_is_built_into_the_binary_as_it_is_on_disk() {
+        let mut pages = Vec::new();
+        collect_files(&repo_dir("templates"), &mut pages).unwrap();
+        for path in pages
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        {
+            let name = template_name(&repo_dir("templates"), path).unwrap();
+            let builtin = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == name);
+            assert_eq!(
+                builtin.map(|(_, s)| s.to_string()),
+                Some(fs::read_to_string(path).unwrap()),
+                "{name}"
+            );
+        }
+        let mut files = Vec::new();
+        collect_files(&repo_dir("static"), &mut files).unwrap();
+        for path in files {
+            let name = template_name(&repo_dir("static"), &path).unwrap();
+            let builtin = BUILTIN_STATIC.iter().find(|(n, _, _)| *n == name);
+            assert_eq!(
+                builtin.map(|(_, _, b)| b.to_vec()),
+                Some(fs::read(&path).unwrap()),
+                "{name}"
+            );
+        }
     }
 
     #[test]

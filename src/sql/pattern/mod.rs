@@ -128,20 +128,28 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     );
     let mut out: Vec<GeneratedSql> = Vec::new();
 
-    // 1. curated examples close to the question
-    for ad in example::adapt(a, &links, ctx.examples) {
-        let confidence =
-            (ad.similarity as f64 * if ad.swaps.is_empty() { 1.0 } else { 0.95 }).clamp(0.0, 1.0);
+    // 1. curated examples close to the question, adapted by editing their SQL
+    for ad in example::adapt(a, &links, ctx.examples, ctx.schema, lex, ctx.values) {
+        let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
+        let summary = if edits.is_empty() {
+            format!("reused the curated example \"{}\" as written", ad.question)
+        } else {
+            format!(
+                "adapted from example \"{}\": {}",
+                ad.question,
+                edits.join(", ")
+            )
+        };
         out.push(GeneratedSql {
             sql: ad.sql.clone(),
             method: GenerationMethod::Example,
-            confidence,
+            confidence: ad.confidence,
             trace: vec![
                 link_trace.clone(),
                 TraceStep::new(
                     "example",
-                    format!("adapted the curated example \"{}\" (similarity {:.2})", ad.question, ad.similarity),
-                    json!({ "question": ad.question, "similarity": ad.similarity, "swaps": ad.swaps }),
+                    summary,
+                    json!({ "question": ad.question, "similarity": ad.similarity, "edits": ad.edits }),
                 ),
             ],
         });
