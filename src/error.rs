@@ -42,6 +42,11 @@ pub enum QuerentError {
     /// The warehouse could not be reached, or refused querent's credentials or permissions.
     #[error("the warehouse is unavailable: {message}")]
     WarehouseUnavailable { message: String },
+    // harden (#13): a served database file gone, replaced or broken while serving.
+    /// The database cannot be read now (its file is missing, truncated or not a database any
+    /// more); it is used again as soon as it can be read.
+    #[error("the database is unavailable: {reason}")]
+    DatabaseUnavailable { reason: String },
     /// The question could not be mapped to the schema: the knowledge boundary.
     #[error("cannot answer: {reason}")]
     CannotAnswer {
@@ -99,6 +104,7 @@ impl QuerentError {
             Self::SqlTimeout { .. } => "sql_timeout",
             Self::SqlCostLimit { .. } => "sql_cost_limit",
             Self::WarehouseUnavailable { .. } => "warehouse_unavailable",
+            Self::DatabaseUnavailable { .. } => "database_unavailable",
             Self::CannotAnswer { .. } => "cannot_answer",
             Self::InvalidRequest(_) => "invalid_request",
             Self::Knowledge(_) => "knowledge_error",
@@ -116,7 +122,10 @@ impl QuerentError {
     pub fn is_user_error(&self) -> bool {
         !matches!(
             self,
-            Self::Internal(_) | Self::Knowledge(_) | Self::WarehouseUnavailable { .. }
+            Self::Internal(_)
+                | Self::Knowledge(_)
+                | Self::WarehouseUnavailable { .. }
+                | Self::DatabaseUnavailable { .. }
         )
     }
 
