@@ -84,6 +84,8 @@ pub struct QueryAnswer {
     pub row_count: usize,
     /// True when the row limit cut the result.
     pub truncated: bool,
+    /// True when a text cell was cut at the cell size cap (harden, #13).
+    pub truncated_cells: bool,
     pub chart: Option<Chart>,
     pub insights: Vec<String>,
     pub summary: String,
@@ -286,6 +288,7 @@ impl Engine {
             columns: rows.columns,
             row_count: rows.rows.len(),
             truncated: rows.truncated,
+            truncated_cells: rows.truncated_cells,
             rows: rows.rows,
             chart: answer.chart,
             insights: answer.insights,

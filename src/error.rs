@@ -49,6 +49,10 @@ pub enum QuerentError {
     /// The warehouse could not be reached, or refused querent's credentials or permissions.
     #[error("the warehouse is unavailable: {message}")]
     WarehouseUnavailable { message: String },
+    /// The database cannot be read now (its file is missing, truncated or not a database any
+    /// more); it is used again as soon as it can be read (#13).
+    #[error("the database is unavailable: {reason}")]
+    DatabaseUnavailable { reason: String },
     /// The question could not be mapped to the schema: the knowledge boundary, with its cause
     /// and the words that could not be mapped.
     #[error("cannot answer: {0}")]
@@ -191,6 +195,7 @@ error_codes! {
     Internal                 = ("internal",                 500, Ours) for Internal;
     KnowledgeError           = ("knowledge_error",          500, Ours) for Knowledge;
     WarehouseUnavailable     = ("warehouse_unavailable",    502, Ours) for WarehouseUnavailable;
+    DatabaseUnavailable      = ("database_unavailable",     503, Ours) for DatabaseUnavailable;
 }
 
 impl std::fmt::Display for Code {

@@ -96,8 +96,16 @@
         for (const c of data.changes) {
           const li = el("li");
           const what = (c.after && label(c.kind + "s", c.after)) || (c.before && label(c.kind + "s", c.before)) || "";
-          li.appendChild(el("strong", "#" + c.seq + " " + c.action + " " + c.kind + ": " + what));
-          li.appendChild(el("span", " by " + c.who + " at " + c.at));
+          // Text from items and headers sits in <bdi>: a right-to-left override in it cannot
+          // reorder the words around it ("by <who> at <time>").
+          const head = el("strong", "#" + c.seq + " " + c.action + " " + c.kind + ": ");
+          head.appendChild(el("bdi", what));
+          li.appendChild(head);
+          const by = el("span", " by ");
+          by.appendChild(el("bdi", c.who));
+          by.append(" at ");
+          by.appendChild(el("bdi", c.at));
+          li.appendChild(by);
           const revert = el("button", "Revert");
           revert.onclick = () => act(() => call("POST", "/api/knowledge/changes/" + c.seq + "/revert"));
           li.appendChild(revert);

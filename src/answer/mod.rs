@@ -698,6 +698,7 @@ pub(crate) mod tests {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: data,
             truncated: false,
+            truncated_cells: false,
         }
     }
 

@@ -75,6 +75,7 @@ mod tests {
                 vec![json!("East"), json!(7.0), json!(2)],
             ],
             truncated: false,
+            truncated_cells: false,
         };
         let a = analyze(&Question::parse("revenue by region").unwrap());
         assert_eq!(
@@ -89,6 +90,7 @@ mod tests {
             columns: vec!["month".into(), "revenue".into()],
             rows: vec![vec![json!("2023-01"), json!(1.0)]],
             truncated: false,
+            truncated_cells: false,
         };
         let a = analyze(&Question::parse("revenue by month in 2023").unwrap());
         assert_eq!(suggest(&a, &rows), vec!["and for 2022?"]);

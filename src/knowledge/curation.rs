@@ -131,6 +131,49 @@ fn required(field: &str, value: &mut String) -> QuerentResult<()> {
     Ok(())
 }
 
+/// The largest curated item, serialised as JSON, in bytes (harden, #13): an example, a table
+/// doc or a rule is a few kilobytes; a larger one would be embedded and searched at a cost.
+pub const MAX_ITEM_BYTES: usize = 32 * 1024;
+
+/// The longest name (a rule's or a table's name; an example's question), in characters.
+pub const MAX_NAME_CHARS: usize = 2000;
+
+/// Refuses an item over [`MAX_ITEM_BYTES`], and a name (its key) that is too long or holds
+/// control characters or bidirectional overrides, which would garble the lists and the change
+/// log it is shown in.
+fn check_size_and_name<T: Curated>(item: &T) -> QuerentResult<()> {
+    let size = serde_json::to_vec(item).map(|v| v.len()).unwrap_or(0);
+    if size > MAX_ITEM_BYTES {
+        return Err(invalid(
+            format!("the item is {size} bytes long; the limit is {MAX_ITEM_BYTES}"),
+            serde_json::json!({ "size": size, "limit": MAX_ITEM_BYTES }),
+        ));
+    }
+    let field = match T::KIND {
+        ItemKind::Example => "question",
+        _ => "name",
+    };
+    let name = item.key();
+    let length = name.chars().count();
+    if length > MAX_NAME_CHARS {
+        return Err(invalid(
+            format!("'{field}' is {length} characters long; the limit is {MAX_NAME_CHARS}"),
+            serde_json::json!({ "field": field, "length": length, "limit": MAX_NAME_CHARS }),
+        ));
+    }
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if let Some(c) = name.chars().find(|&c| c.is_control() || bidi(c)) {
+        return Err(invalid(
+            format!(
+                "'{field}' holds the control character U+{:04X}; names are plain text",
+                c as u32
+            ),
+            serde_json::json!({ "field": field, "character": format!("U+{:04X}", c as u32) }),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `sql` on `db` through the guard; an error names the SQL and what the database said.
 fn must_run(engine: &Engine, db: &Database, field: &str, sql: &str) -> QuerentResult<usize> {
     match engine.run_sql(Some(&db.name), sql) {
@@ -653,6 +696,7 @@ impl Curator {
         let new = match new {
             Some(mut item) => {
                 item.tidy()?;
+                check_size_and_name(&item)?;
                 Some(item)
             }
             None => None,

@@ -7,6 +7,7 @@
 //! engine's job (`crate::sql::pattern`), which builds on the [`Analysis`] returned here.
 
 pub mod dates;
+pub mod hostile;
 pub mod numbers;
 pub mod tokens;
 
@@ -30,7 +31,9 @@ impl Question {
     /// Validates a question.
     ///
     /// Errors: [`QuerentError::EmptyQuestion`] when it is empty or only whitespace,
-    /// [`QuerentError::QuestionTooLong`] when it has more than 2000 characters (after trimming).
+    /// [`QuerentError::QuestionTooLong`] when it has more than 2000 characters (after trimming),
+    /// [`QuerentError::CannotAnswer`] when it holds SQL, a number too large to compare exactly
+    /// or a request to change data ([`hostile::unreadable`]).
     pub fn parse(s: &str) -> QuerentResult<Question> {
         let t = s.trim();
         if t.is_empty() {
@@ -42,6 +45,14 @@ impl Question {
                 length,
                 limit: MAX_QUESTION_CHARS,
             });
+        }
+        if let Some((reason, part)) = hostile::unreadable(t) {
+            return Err(QuerentError::CannotAnswer(crate::sql::refusal::Refusal {
+                cause: crate::sql::refusal::RefusalCause::Unreadable {
+                    reason: reason.to_string(),
+                },
+                unmapped: vec![part],
+            }));
         }
         Ok(Question(t.to_string()))
     }

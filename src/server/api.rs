@@ -14,8 +14,42 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
+use super::limits::JsonString;
 use crate::engine::{AskRequest, Engine, QueryAnswer};
 use crate::error::{Code, QuerentError};
+
+/// Each served database for health, with its `state` (`ok` or `unavailable`, with the
+/// `reason`), checked off the async threads (harden, #13).
+async fn database_states(engine: &Arc<Engine>) -> Vec<serde_json::Value> {
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || {
+        engine
+            .databases()
+            .iter()
+            .filter_map(|info| {
+                let mut value = serde_json::to_value(info).ok()?;
+                let state = engine
+                    .database(Some(&info.name))
+                    .map_err(|e| e.to_string())
+                    .and_then(|db| db.warehouse.availability());
+                if let Some(object) = value.as_object_mut() {
+                    match state {
+                        Ok(()) => {
+                            object.insert("state".into(), "ok".into());
+                        }
+                        Err(reason) => {
+                            object.insert("state".into(), "unavailable".into());
+                            object.insert("reason".into(), reason.into());
+                        }
+                    }
+                }
+                Some(value)
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
 
 /// The API routes.
 pub struct Api {
@@ -26,12 +60,22 @@ pub struct Api {
 #[derive(Debug, Object)]
 pub struct QueryRequest {
     /// The question in plain language (1..2000 characters).
-    pub question: String,
+    pub question: JsonString,
     /// The database to ask; the first served database when absent.
-    pub database: Option<String>,
+    pub database: Option<JsonString>,
     /// A conversation id (1..128 letters, digits, `-_.:`): a follow-up ("only in the West
     /// zone", "now by month") is read against this conversation's previous question and SQL.
-    pub session_id: Option<String>,
+    pub session_id: Option<JsonString>,
+}
+
+impl QueryRequest {
+    fn into_ask(self) -> AskRequest {
+        AskRequest {
+            question: self.question.0,
+            database: self.database.map(|d| d.0),
+            session_id: self.session_id.map(|s| s.0),
+        }
+    }
 }
 
 /// A chart of the result, rendered as SVG.
@@ -66,6 +110,10 @@ pub struct QueryResponseBody {
     pub row_count: u64,
     /// True when the row limit cut the result.
     pub truncated: bool,
+    /// True when a text cell was longer than 65,536 bytes and was cut; a cut cell ends with
+    /// `…[cut: N bytes]` (N its full length).
+    pub truncated_cells: bool,
+    #[oai(skip_serializing_if_is_none)]
     pub chart: Option<ChartDto>,
     pub insights: Vec<String>,
     pub summary: String,
@@ -73,11 +121,14 @@ pub struct QueryResponseBody {
     pub confidence: f64,
     /// `llm`, `pattern`, `example` or `refinement`.
     pub generation_method: String,
-    /// Why the pattern engine answered although an LLM is configured; absent otherwise.
+    /// Why the pattern engine answered although an LLM is configured; absent otherwise (as
+    /// `chart` without a chart and `session_id` without a conversation: absent, never null).
+    #[oai(skip_serializing_if_is_none)]
     pub fallback_reason: Option<String>,
     /// Suggested next questions.
     pub follow_ups: Vec<String>,
     /// The conversation, when the request named one.
+    #[oai(skip_serializing_if_is_none)]
     pub session_id: Option<String>,
     pub trace: Vec<TraceStepDto>,
     /// Milliseconds per stage and `total`.
@@ -95,6 +146,7 @@ impl From<QueryAnswer> for QueryResponseBody {
             row_count: a.row_count as u64,
             rows: a.rows,
             truncated: a.truncated,
+            truncated_cells: a.truncated_cells,
             chart: a.chart.map(|c| ChartDto {
                 kind: serde_json::to_value(c.kind)
                     .ok()
@@ -127,8 +179,8 @@ impl From<QueryAnswer> for QueryResponseBody {
 /// SQL to run through the guard.
 #[derive(Debug, Object)]
 pub struct SqlRequest {
-    pub sql: String,
-    pub database: Option<String>,
+    pub sql: JsonString,
+    pub database: Option<JsonString>,
 }
 
 /// The rows of a SQL statement.
@@ -139,25 +191,33 @@ pub struct SqlResponseBody {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<serde_json::Value>>,
     pub row_count: u64,
+    /// True when the row limit, or the 8 MiB cap on the result's cells, cut the rows.
     pub truncated: bool,
+    /// True when a text cell was longer than 65,536 bytes and was cut; a cut cell ends with
+    /// `…[cut: N bytes]` (N its full length).
+    pub truncated_cells: bool,
 }
 
 /// Liveness and readiness, and what is served.
 #[derive(Debug, Object)]
 pub struct HealthBody {
     /// `ok`, or `degraded` when retrieval runs without its model or its index (a Qdrant server
-    /// out of reach), the knowledge base has issues
-    /// or the LLM is failing.
+    /// out of reach), the knowledge base has issues, the LLM is failing or a database is
+    /// unavailable.
     pub status: String,
     pub version: String,
+    /// The served databases: name, tables, examples, rules, warehouse, and `state` (`ok`, or
+    /// `unavailable` with the `reason`: its file is missing, truncated or not a database).
     pub databases: Vec<serde_json::Value>,
     /// Retrieval mode (`vector` or `lexical`), model, points per collection.
     pub retrieval: serde_json::Value,
-    /// `not_configured`, `ok`, `degraded` (recent failures), `open` (circuit open: the LLM is
-    /// skipped) or `half_open` (one trial call allowed).
+    /// `not_configured`, `unknown` (configured, no call has reached it yet), `ok`, `degraded`
+    /// (recent failures), `open` (circuit open: the LLM is skipped) or `half_open` (one trial
+    /// call allowed).
     pub llm: String,
     /// The LLM's model, base URL, consecutive failures, last error and seconds until a retry
     /// (absent when no LLM is configured).
+    #[oai(skip_serializing_if_is_none)]
     pub llm_status: Option<serde_json::Value>,
     /// Problems found while loading the knowledge base.
     pub knowledge_issues: Vec<serde_json::Value>,
@@ -221,12 +281,7 @@ impl Api {
     /// Answer a question: SQL, rows, chart, insights, summary, confidence and trace.
     #[oai(path = "/query", method = "post")]
     async fn query(&self, body: Json<QueryRequest>) -> Result<QueryResponse, ApiError> {
-        let request = AskRequest {
-            question: body.0.question,
-            database: body.0.database,
-            session_id: body.0.session_id,
-        };
-        let answer = self.engine.ask(request).await?;
+        let answer = self.engine.ask(body.0.into_ask()).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
     }
 
@@ -239,13 +294,9 @@ impl Api {
         &self,
         body: Json<QueryRequest>,
     ) -> Result<QueryStreamResponse, ApiError> {
-        crate::question::Question::parse(&body.0.question)?;
-        self.engine.database(body.0.database.as_deref())?;
-        let request = AskRequest {
-            question: body.0.question,
-            database: body.0.database,
-            session_id: body.0.session_id,
-        };
+        let request = body.0.into_ask();
+        crate::question::Question::parse(&request.question)?;
+        self.engine.database(request.database.as_deref())?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
         let engine = self.engine.clone();
         tokio::spawn(async move {
@@ -282,24 +333,25 @@ impl Api {
     /// Run a SQL statement through the guard (one read-only query over known tables, row limit).
     #[oai(path = "/sql", method = "post")]
     async fn sql(&self, body: Json<SqlRequest>) -> Result<SqlResponse, ApiError> {
-        if body.0.sql.trim().is_empty() {
+        let (sql, database) = (body.0.sql.0, body.0.database.map(|d| d.0));
+        if sql.trim().is_empty() {
             return Err(QuerentError::SqlRejected {
                 reason: "the SQL is empty".into(),
             }
             .into());
         }
         let engine = self.engine.clone();
-        let (sql, rows) = tokio::task::spawn_blocking(move || {
-            engine.run_sql(body.0.database.as_deref(), &body.0.sql)
-        })
-        .await
-        .map_err(|e| QuerentError::Internal(e.to_string()))??;
+        let (sql, rows) =
+            tokio::task::spawn_blocking(move || engine.run_sql(database.as_deref(), &sql))
+                .await
+                .map_err(|e| QuerentError::Internal(e.to_string()))??;
         Ok(SqlResponse::Ok(Json(SqlResponseBody {
             sql,
             columns: rows.columns,
             row_count: rows.rows.len() as u64,
             rows: rows.rows,
             truncated: rows.truncated,
+            truncated_cells: rows.truncated_cells,
         })))
     }
 
@@ -314,20 +366,20 @@ impl Api {
         };
         let issues = self.engine.load_issues();
         let llm = self.engine.llm_status();
-        let llm_failing = llm.as_ref().is_some_and(|l| l.state != "ok");
+        let llm_failing = llm
+            .as_ref()
+            .is_some_and(|l| l.state != "ok" && l.state != "unknown");
+        let databases = database_states(&self.engine).await;
+        let unavailable = databases.iter().any(|d| d["state"] != "ok");
         let degraded = !issues.is_empty()
             || retrieval.reason.is_some()
             || retrieval.index_error.is_some()
-            || llm_failing;
+            || llm_failing
+            || unavailable;
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            databases: self
-                .engine
-                .databases()
-                .iter()
-                .filter_map(|d| serde_json::to_value(d).ok())
-                .collect(),
+            databases,
             retrieval: serde_json::to_value(&retrieval).unwrap_or_default(),
             llm: llm
                 .as_ref()

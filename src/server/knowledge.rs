@@ -46,12 +46,15 @@ enum Caller {
 }
 
 impl Access {
+    /// The key of an `Authorization: Bearer KEY` header; the scheme's name is matched without
+    /// regard to case (RFC 9110, section 11.1), and spaces after it are skipped.
     fn presented(req: &Request) -> Option<&str> {
-        req.headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+        let value = req.headers().get("authorization")?.to_str().ok()?.trim();
+        let (scheme, key) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| key.trim())
+            .filter(|k| !k.is_empty())
     }
 
     /// The caller whose key the request presents. Every configured key is compared, each in

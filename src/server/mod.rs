@@ -6,6 +6,8 @@
 pub mod api;
 pub mod errors;
 pub mod knowledge;
+pub mod limits;
+pub mod openapi;
 pub mod pages;
 
 use std::sync::Arc;
@@ -54,15 +56,26 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
         key_for_reads: settings.key_for_reads,
     };
     let service = api_service(engine, curator, access);
-    let spec = service.spec_endpoint();
-    let docs = service.swagger_ui();
+    // harden (#13): body size cap and `Allow` on 405, around every route.
+    let allowed = Arc::new(limits::AllowedMethods::from_spec(&service.spec()));
+    // harden (#13): the published document is completed (security scheme, stream type,
+    // common error answers); Swagger UI shows the same one.
+    let original_spec = service.spec();
+    let spec_text = openapi::complete_spec(&original_spec);
+    let spec = poem::endpoint::make_sync(move |_| {
+        poem::IntoResponse::with_content_type(spec_text.clone(), "application/json; charset=utf-8")
+    });
+    let docs_html = openapi::swagger_ui_html(&original_spec, &service.swagger_ui_html());
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);
     let route = Route::new()
         .nest_no_strip("/api", service)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", pages::routes(pages, &settings.static_dir));
-    Ok(route.catch_all_error(errors::framework_error_response))
+    Ok(route
+        .around(move |ep, req| limits::limit_requests(ep, req, allowed.clone()))
+        .catch_all_error(errors::framework_error_response))
 }
 
 /// Serves `endpoint` on an already bound listener until `shutdown` resolves.

@@ -115,7 +115,7 @@ pub trait SqlDialect: Send + Sync {
     fn parser_dialect(&self) -> Box<dyn sqlparser::dialect::Dialect>;
 
     /// Functions a query may not call (lower case): they read or write files, load code or
-    /// reach outside the database. Checked wherever a function is called.
+    /// reach outside the database, or tell the library's version and build. Checked wherever a function is called.
     fn forbidden_functions(&self) -> &'static [&'static str];
 
     /// Table-valued functions a query may read from in `FROM` (lower case); any other
@@ -218,7 +218,9 @@ impl SqlDialect for SqliteSql {
         // - zipfile, sqlar_compress, sqlar_uncompress: archive access from the CLI
         //   (https://www.sqlite.org/zipfile.html, https://www.sqlite.org/sqlar.html);
         // - sqlite_dbpage, sqlite_dbdata: raw page access (https://www.sqlite.org/dbpage.html);
-        // - shell_*: the CLI's helper functions (src/shell.c.in).
+        // - shell_*: the CLI's helper functions (src/shell.c.in);
+        // - sqlite_version, sqlite_source_id, sqlite_compileoption_get/_used: the library's
+        //   version and build options, which tell an attacker what the server runs.
         &[
             "load_extension",
             "readfile",
@@ -240,6 +242,10 @@ impl SqlDialect for SqliteSql {
             "shell_int32",
             "shell_module_schema",
             "shell_putsnl",
+            "sqlite_version",
+            "sqlite_source_id",
+            "sqlite_compileoption_get",
+            "sqlite_compileoption_used",
         ]
     }
 

@@ -41,6 +41,12 @@ pub enum RefusalCause {
     },
     /// No candidate query could be built or run.
     NoCandidate,
+    /// The question is not a question about data: it holds SQL, a number too large to compare
+    /// exactly, or a request to change data (#13).
+    Unreadable {
+        /// Why, in a phrase.
+        reason: String,
+    },
 }
 
 impl RefusalCause {
@@ -53,6 +59,7 @@ impl RefusalCause {
             Self::LowConfidence { .. } => "low_confidence",
             Self::EmptyResult { .. } => "empty_result",
             Self::NoCandidate => "no_candidate",
+            Self::Unreadable { .. } => "unreadable",
         }
     }
 }
@@ -138,6 +145,10 @@ impl std::fmt::Display for Refusal {
                  {confidence:.2} is below {min_confidence:.2}"
             ),
             RefusalCause::NoCandidate => write!(f, "no candidate query could be built"),
+            RefusalCause::Unreadable { reason } => write!(
+                f,
+                "the question cannot be read as a question about data: {reason}; could not map: {unmapped}"
+            ),
         }
     }
 }

@@ -26,8 +26,74 @@ pub struct Rows {
     pub columns: Vec<String>,
     /// One vector per row, `columns.len()` values each.
     pub rows: Vec<Vec<serde_json::Value>>,
-    /// True when the row limit cut the result.
+    /// True when the row limit, or the cap on the result's size
+    /// ([`MAX_RESULT_BYTES`]), cut the result.
     pub truncated: bool,
+    /// True when at least one text cell was longer than [`MAX_CELL_BYTES`] and was cut; a cut
+    /// cell ends with [`CUT_MARKER`] and its full length in bytes.
+    #[serde(default)]
+    pub truncated_cells: bool,
+}
+
+/// The longest text cell returned, in bytes (UTF-8); a longer one is cut and marked.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// The most cell text one result carries, in bytes (about the size of the JSON body); the
+/// rows past it are left out and the result is marked `truncated`.
+pub const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
+
+/// What ends a cut cell, followed by the cell's full length: `…[cut: 20000000 bytes]`.
+pub const CUT_MARKER: &str = "…[cut: ";
+
+/// Cuts `text` (of `full_len` bytes when whole) to [`MAX_CELL_BYTES`] at a character
+/// boundary and marks it; returns whether it was cut.
+pub fn cut_cell(text: &mut String, full_len: usize) -> bool {
+    if full_len <= MAX_CELL_BYTES && text.len() <= MAX_CELL_BYTES {
+        return false;
+    }
+    let mut end = MAX_CELL_BYTES.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(CUT_MARKER);
+    text.push_str(&full_len.to_string());
+    text.push_str(" bytes]");
+    true
+}
+
+/// The approximate size of a cell in a JSON body, in bytes.
+pub fn cell_bytes(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::String(s) => s.len() + 2,
+        _ => 8,
+    }
+}
+
+/// Applies the cell and result size caps to rows read whole (BigQuery's): cuts long text
+/// cells, and leaves out the rows past [`MAX_RESULT_BYTES`].
+pub fn cap_result_size(rows: &mut Rows) {
+    let mut total = 0usize;
+    let mut keep = rows.rows.len();
+    for (i, row) in rows.rows.iter_mut().enumerate() {
+        for cell in row.iter_mut() {
+            if let serde_json::Value::String(s) = cell {
+                let len = s.len();
+                if cut_cell(s, len) {
+                    rows.truncated_cells = true;
+                }
+            }
+            total += cell_bytes(cell);
+        }
+        if total > MAX_RESULT_BYTES {
+            keep = i;
+            break;
+        }
+    }
+    if keep < rows.rows.len() {
+        rows.rows.truncate(keep);
+        rows.truncated = true;
+    }
 }
 
 /// Limits applied to every execution.
@@ -207,4 +273,10 @@ pub trait Warehouse: Send + Sync {
 
     /// The kind of warehouse and where it is, for health.
     fn info(&self) -> WarehouseInfo;
+
+    /// Whether the database can be read now, for health: `Err` with the reason when not
+    /// (a SQLite file missing or broken). Cheap; makes no query over the data. `Ok` by default.
+    fn availability(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

@@ -6,6 +6,13 @@
 //! A progress handler interrupts a statement past its deadline
 //! (<https://sqlite.org/c3ref/progress_handler.html>). Connections are pooled; each call takes
 //! one, so callers run this off the async threads.
+//!
+//! Memory is bounded per connection by SQLite's run-time limits
+//! (<https://www.sqlite.org/c3ref/c_limit_attached.html>: no string or blob over
+//! [`MAX_VALUE_BYTES`], no attached database) and per result by the cell and size caps of
+//! [`super`]. A file that goes away, is replaced, truncated or overwritten with garbage gives
+//! [`QuerentError::DatabaseUnavailable`] (503) and shows in [`Warehouse::availability`]; when
+//! the file comes back, the next call opens it again.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,8 +23,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema, TableSchema, Warehouse,
-    WarehouseInfo,
+    cell_bytes, cut_cell, ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema,
+    TableSchema, Warehouse, WarehouseInfo, MAX_CELL_BYTES, MAX_RESULT_BYTES,
 };
 use crate::error::{QuerentError, QuerentResult};
 use crate::sql::guard::ValidatedSql;
@@ -29,7 +36,37 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "writefile",
     "edit",
     "fts3_tokenizer",
+    // the library's version and build options
+    "sqlite_version",
+    "sqlite_source_id",
+    "sqlite_compileoption_get",
+    "sqlite_compileoption_used",
 ];
+
+/// The longest string or blob a statement may make or read, in bytes
+/// (`SQLITE_LIMIT_LENGTH`): `printf('%.*c', 20000000, 'x')` or `zeroblob(1e9)` fail instead of
+/// allocating. Larger than [`MAX_CELL_BYTES`], which cuts what is returned.
+pub const MAX_VALUE_BYTES: i32 = 16 * 1024 * 1024;
+
+/// SQLite's run-time limits set on every connection, with why.
+const CONNECTION_LIMITS: &[(std::os::raw::c_int, i32)] = &[
+    // strings, blobs and rows
+    (rusqlite::ffi::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+    // the statement's text (the request body is capped before it anyway)
+    (rusqlite::ffi::SQLITE_LIMIT_SQL_LENGTH, 1_000_000),
+    // no ATTACH, whatever gets past the guard and the authorizer
+    (rusqlite::ffi::SQLITE_LIMIT_ATTACHED, 0),
+    // LIKE / GLOB patterns
+    (rusqlite::ffi::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 10_000),
+    // expression nesting and compound SELECTs
+    (rusqlite::ffi::SQLITE_LIMIT_EXPR_DEPTH, 500),
+    (rusqlite::ffi::SQLITE_LIMIT_COMPOUND_SELECT, 500),
+    // no helper threads for sorting
+    (rusqlite::ffi::SQLITE_LIMIT_WORKER_THREADS, 0),
+];
+
+/// The first 16 bytes of every SQLite database file (<https://www.sqlite.org/fileformat.html>).
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Distinct values sampled per column at introspection.
 const SAMPLE_VALUES: usize = 5;
@@ -40,7 +77,28 @@ const DISTINCT_SCAN_ROWS: u64 = 200_000;
 /// A SQLite database file opened read-only.
 pub struct SqliteWarehouse {
     path: PathBuf,
-    pool: Mutex<Vec<Connection>>,
+    /// Idle connections, all to the file identified by `file`.
+    pool: Mutex<Pool>,
+}
+
+/// The pooled connections and the identity (device, inode) of the file they opened.
+#[derive(Default)]
+struct Pool {
+    connections: Vec<Connection>,
+    file: Option<(u64, u64)>,
+}
+
+/// The file's identity (device, inode), to tell a replaced file from the one that was opened.
+fn file_identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        (meta.len(), 0)
+    }
 }
 
 impl SqliteWarehouse {
@@ -55,7 +113,7 @@ impl SqliteWarehouse {
         }
         let warehouse = Self {
             path: path.to_path_buf(),
-            pool: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool::default()),
         };
         // Open one connection now so that a broken file fails here, not at the first question.
         let conn = warehouse.connect()?;
@@ -65,8 +123,49 @@ impl SqliteWarehouse {
         .map_err(|e| {
             QuerentError::Internal(format!("{} is not a SQLite database: {e}", path.display()))
         })?;
-        warehouse.pool.lock().push(conn);
+        let file = std::fs::metadata(path).ok().map(|m| file_identity(&m));
+        let mut pool = warehouse.pool.lock();
+        pool.file = file;
+        pool.connections.push(conn);
+        drop(pool);
         Ok(warehouse)
+    }
+
+    /// Checks that the file is still a SQLite database and returns its identity; drops the
+    /// pooled connections when the file is gone or is another file now.
+    ///
+    /// Errors: [`QuerentError::DatabaseUnavailable`] when the file is missing, unreadable, too
+    /// short or without SQLite's header.
+    fn check_file(&self) -> QuerentResult<(u64, u64)> {
+        use std::io::Read;
+        let unavailable = |reason: String| {
+            self.pool.lock().connections.clear();
+            QuerentError::DatabaseUnavailable { reason }
+        };
+        let mut file = std::fs::File::open(&self.path)
+            .map_err(|e| unavailable(format!("the database file cannot be opened ({e})")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| unavailable(format!("the database file cannot be read ({e})")))?;
+        let mut header = [0u8; 16];
+        if meta.len() < 512 || file.read_exact(&mut header).is_err() {
+            return Err(unavailable(format!(
+                "the database file is truncated ({} bytes)",
+                meta.len()
+            )));
+        }
+        if &header != SQLITE_HEADER {
+            return Err(unavailable(
+                "the database file is not a SQLite database any more (overwritten?)".into(),
+            ));
+        }
+        let identity = file_identity(&meta);
+        let mut pool = self.pool.lock();
+        if pool.file != Some(identity) {
+            pool.connections.clear();
+            pool.file = Some(identity);
+        }
+        Ok(identity)
     }
 
     /// The database file.
@@ -79,27 +178,45 @@ impl SqliteWarehouse {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let mut conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
-            QuerentError::Internal(format!("cannot open {}: {e}", self.path.display()))
+            QuerentError::DatabaseUnavailable {
+                reason: format!("the database file cannot be opened ({e})"),
+            }
         })?;
         conn.execute_batch("PRAGMA query_only = ON;").map_err(|e| {
-            QuerentError::Internal(format!("cannot configure {}: {e}", self.path.display()))
+            QuerentError::DatabaseUnavailable {
+                reason: format!("the database file cannot be read ({e})"),
+            }
         })?;
+        for &(limit, value) in CONNECTION_LIMITS {
+            // SAFETY: the handle is this open connection's, used on this thread only while
+            // `conn` is borrowed; sqlite3_limit only reads and sets an integer of it.
+            unsafe {
+                rusqlite::ffi::sqlite3_limit(conn.handle(), limit, value);
+            }
+        }
         conn.authorizer(Some(authorize))
             .map_err(|e| QuerentError::Internal(format!("cannot install the authorizer: {e}")))?;
         Ok(conn)
     }
 
-    /// Runs `f` on a pooled connection.
+    /// Runs `f` on a pooled connection, after checking the file. A connection that met a
+    /// broken file is not pooled again.
     fn with_connection<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> QuerentResult<T>,
     ) -> QuerentResult<T> {
-        let mut conn = match self.pool.lock().pop() {
+        let identity = self.check_file()?;
+        let pooled = self.pool.lock().connections.pop();
+        let mut conn = match pooled {
             Some(c) => c,
             None => self.connect()?,
         };
         let result = f(&mut conn);
-        self.pool.lock().push(conn);
+        let broken = matches!(result, Err(QuerentError::DatabaseUnavailable { .. }));
+        let mut pool = self.pool.lock();
+        if !broken && pool.file == Some(identity) {
+            pool.connections.push(conn);
+        }
         result
     }
 
@@ -162,23 +279,48 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn value_to_json(v: ValueRef<'_>) -> serde_json::Value {
-    match v {
+/// A cell as JSON, and whether its text was cut at [`MAX_CELL_BYTES`] (only what is kept is
+/// copied out of SQLite).
+fn value_to_json(v: ValueRef<'_>) -> (serde_json::Value, bool) {
+    let value = match v {
         ValueRef::Null => serde_json::Value::Null,
         ValueRef::Integer(i) => serde_json::Value::from(i),
         ValueRef::Real(f) => serde_json::Number::from_f64(f)
             .map(serde_json::Value::Number)
             .unwrap_or(serde_json::Value::Null),
-        ValueRef::Text(t) => serde_json::Value::String(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) => {
+            // A few bytes past the cap, so that a character cut at the cap is dropped whole.
+            let kept = &t[..t.len().min(MAX_CELL_BYTES + 4)];
+            let mut text = String::from_utf8_lossy(kept).into_owned();
+            let cut = cut_cell(&mut text, t.len());
+            return (serde_json::Value::String(text), cut);
+        }
         ValueRef::Blob(b) => serde_json::Value::String(format!("<{} bytes>", b.len())),
-    }
+    };
+    (value, false)
 }
 
 fn map_sql_error(e: rusqlite::Error, interrupted: bool, limit_ms: u64) -> QuerentError {
     if interrupted {
         return QuerentError::SqlTimeout { limit_ms };
     }
+    use rusqlite::ErrorCode;
     match &e {
+        // The file, not the statement: corrupted, truncated, replaced or unreadable.
+        rusqlite::Error::SqliteFailure(err, _)
+            if matches!(
+                err.code,
+                ErrorCode::DatabaseCorrupt
+                    | ErrorCode::NotADatabase
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::FileLockingProtocolFailed
+            ) =>
+        {
+            QuerentError::DatabaseUnavailable {
+                reason: format!("the database file cannot be read ({e})"),
+            }
+        }
         rusqlite::Error::SqliteFailure(err, _)
             if err.code == rusqlite::ErrorCode::AuthorizationForStatementDenied =>
         {
@@ -230,7 +372,7 @@ impl Warehouse for SqliteWarehouse {
                 let n = columns.len();
                 let mut rows = stmt.query([]).map_err(was)?;
                 let mut out = Vec::new();
-                let mut truncated = false;
+                let (mut truncated, mut truncated_cells, mut bytes) = (false, false, 0usize);
                 while let Some(row) = rows.next().map_err(was)? {
                     if out.len() >= limits.max_rows {
                         truncated = true;
@@ -238,7 +380,14 @@ impl Warehouse for SqliteWarehouse {
                     }
                     let mut values = Vec::with_capacity(n);
                     for i in 0..n {
-                        values.push(value_to_json(row.get_ref(i).map_err(was)?));
+                        let (value, cut) = value_to_json(row.get_ref(i).map_err(was)?);
+                        truncated_cells |= cut;
+                        bytes += cell_bytes(&value);
+                        values.push(value);
+                    }
+                    if bytes > MAX_RESULT_BYTES {
+                        truncated = true;
+                        break;
                     }
                     out.push(values);
                 }
@@ -246,6 +395,7 @@ impl Warehouse for SqliteWarehouse {
                     columns,
                     rows: out,
                     truncated,
+                    truncated_cells,
                 })
             })();
             conn.progress_handler(0, None::<fn() -> bool>)
@@ -325,6 +475,21 @@ impl Warehouse for SqliteWarehouse {
             }
             resolve_implicit_fk_targets(&mut tables);
             Ok(Schema { tables })
+        })
+    }
+
+    fn availability(&self) -> Result<(), String> {
+        // The header check, then the schema page read through a connection.
+        self.with_connection(|conn| {
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(|e| map_sql_error(e, false, 0))
+        })
+        .map_err(|e| match e {
+            QuerentError::DatabaseUnavailable { reason } => reason,
+            other => other.to_string(),
         })
     }
 

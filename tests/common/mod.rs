@@ -152,6 +152,11 @@ impl TestServer {
         let _ = self.child.wait();
     }
 
+    /// The server's process id (for its memory in `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

@@ -67,7 +67,8 @@ pub struct LlmSummary {
 /// The LLM's state, for `/api/health`.
 #[derive(Debug, Clone, Serialize)]
 pub struct LlmStatus {
-    /// `ok`, `degraded` (recent failures), `open` (circuit open: skipped) or `half_open`.
+    /// `unknown` (no call has reached it yet), `ok`, `degraded` (recent failures), `open`
+    /// (circuit open: skipped) or `half_open`.
     pub state: String,
     pub model: String,
     pub base_url: String,
@@ -280,6 +281,8 @@ impl LlmGenerator {
     pub fn status(&self) -> LlmStatus {
         let circuit = self.client.circuit();
         let state = match circuit.state {
+            // No call has reached the LLM yet: nothing is known of it (harden, #13).
+            CircuitState::Closed if circuit.calls == circuit.failures => "unknown",
             CircuitState::Closed => "ok",
             CircuitState::Degraded => "degraded",
             CircuitState::Open => "open",

@@ -75,7 +75,7 @@ impl BigQueryWarehouse {
                 max_bytes_billed: self.max_bytes_billed,
             },
         )?;
-        Ok(Rows {
+        let mut rows = Rows {
             columns: output.fields.iter().map(|f| f.name.clone()).collect(),
             rows: output
                 .rows
@@ -83,7 +83,10 @@ impl BigQueryWarehouse {
                 .map(|r| cells::row_values(&output.fields, r))
                 .collect(),
             truncated: output.truncated,
-        })
+            truncated_cells: false,
+        };
+        super::cap_result_size(&mut rows);
+        Ok(rows)
     }
 }
 
