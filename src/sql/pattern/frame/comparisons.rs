@@ -1,23 +1,11 @@
 //! Comparisons with an aggregate: "above average", "greater than that of some X in Y".
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
+use std::collections::HashMap;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::lexicon::adjective_attrs;
 
 impl<'a> Builder<'a> {
     /// "above the average age", "less than average": comparison with the column's mean.

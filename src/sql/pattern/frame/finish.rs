@@ -1,24 +1,14 @@
 //! The finishing passes: argmax of aggregates, tables joined by "with", order placeholders,
 //! group-by, fewer tables, and the coverage of the question's words.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Frame, Measure, Term};
+use crate::question::tokens::is_stopword;
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::lexicon::is_structural;
+use crate::sql::pattern::linking::ColRef;
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     /// Fewer tables for the same columns: a table the question does not name, whose shown

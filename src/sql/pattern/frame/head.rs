@@ -1,24 +1,11 @@
 //! The head pass: which words say what to show (from the listing verb to the first clause
 //! word), and the subject table the question is about.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::question::tokens::is_stopword;
+use crate::question::TokenKind;
+use crate::sql::pattern::lexicon::{is_structural, CLAUSE_WORDS, VERBS};
+use crate::sql::pattern::linking::Target;
 
 impl<'a> Builder<'a> {
     /// The words of the business rules the question calls up are the rules' (no column link of

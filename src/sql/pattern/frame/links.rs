@@ -1,23 +1,14 @@
 //! What every pass reads: the question's words, the linked spans and the columns chosen for
 //! them, the tables in play, and the small constructors of conditions and literals.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
+use std::collections::BTreeSet;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
+use super::{Cond, Measure};
 use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::Literal;
+use crate::sql::pattern::linking::{is_temporal, ColRef, Span, Target};
 use crate::warehouse::{ColumnKind, Schema};
 
 impl<'a> Builder<'a> {

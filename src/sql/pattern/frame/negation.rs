@@ -1,24 +1,11 @@
 //! Negation: attribute negation ("not in France"), exceptions, and negated existence ("that
 //! have no ...", "that have not produced ...").
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::question::tokens::{split_identifier, stem};
+use crate::question::TokenKind;
+use crate::sql::pattern::linking::ColRef;
 
 impl<'a> Builder<'a> {
     /// An attribute negation just before token `i` ("not in France", "other than", "outside").

@@ -1,24 +1,13 @@
 //! The number pass: numbers with their comparison ("more than 3", "between 5 and 10"), read
 //! as a condition on a column, a having clause, a limit or a year.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Having, Term};
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::CmpOp;
+use crate::sql::pattern::lexicon::adjective_attrs;
+use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     pub(super) fn numbers(&mut self) {

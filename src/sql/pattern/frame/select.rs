@@ -1,23 +1,12 @@
 //! The select-list pass: the columns, aggregates and counts the head asks to show.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Measure, Term};
+use crate::question::tokens::split_identifier;
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::linking::{ColRef, Target};
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     pub(super) fn select_list(&mut self, head_end: usize) {

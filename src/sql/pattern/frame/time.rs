@@ -1,23 +1,11 @@
 //! The time pass: date ranges and years the question names, on the temporal column they qualify.
 
-use std::collections::{BTreeSet, HashMap};
-
 use chrono::Datelike;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::question::{TimeRange, TokenKind};
+use crate::sql::pattern::linking::{is_temporal, is_year_column, ColRef, Target};
 
 impl<'a> Builder<'a> {
     /// True when a table the question is about (or a business rule's table) has a date or year
