@@ -1,23 +1,11 @@
 //! Comparisons with an aggregate: "above average", "greater than that of some X in Y".
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
+use std::collections::HashMap;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::lexicon::adjective_attrs;
 
 impl<'a> Builder<'a> {
     /// "above the average age", "less than average": comparison with the column's mean.
@@ -184,31 +172,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::Cond;
-    use crate::sql::pattern::ast::{AggFunc, CmpOp};
-
-    #[test]
-    fn above_average_compares_with_the_columns_average() {
-        let c = case("employees with a salary above average");
-        let b = c.until("above average");
-        assert_eq!(
-            b.f.conds,
-            [Cond::CmpAgg {
-                col: c.col("employee", "salary"),
-                op: CmpOp::Gt,
-                agg: AggFunc::Avg,
-                conds: vec![],
-            }]
-        );
-    }
-
-    #[test]
-    fn a_question_without_an_average_adds_no_comparison() {
-        let c = case("employees with a salary above 5000");
-        let b = c.until("than quantified");
-        assert!(b.f.conds.is_empty(), "{:?}", b.f.conds);
-    }
-}

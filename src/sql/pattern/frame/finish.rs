@@ -1,24 +1,14 @@
 //! The finishing passes: argmax of aggregates, tables joined by "with", order placeholders,
 //! group-by, fewer tables, and the coverage of the question's words.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Frame, Measure, Term};
+use crate::question::tokens::is_stopword;
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::lexicon::is_structural;
+use crate::sql::pattern::linking::ColRef;
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     /// Fewer tables for the same columns: a table the question does not name, whose shown
@@ -417,40 +407,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-
-    #[test]
-    fn every_word_of_a_fully_read_question_is_covered() {
-        let f = case("the name of employees in Oslo").frame();
-        assert!(f.unmapped.is_empty(), "{:?}", f.unmapped);
-        assert_eq!(f.coverage, 1.0);
-    }
-
-    #[test]
-    fn words_nothing_explains_are_unmapped() {
-        let f = case("employees who like jazz").frame();
-        assert_eq!(f.unmapped, ["jazz"]);
-        assert!(f.coverage < 1.0);
-    }
-
-    #[test]
-    fn an_average_asked_for_and_not_computed_is_unmapped() {
-        let f = case("the average colour of employees").frame();
-        assert!(
-            f.unmapped.iter().any(|w| w == "average"),
-            "{:?}",
-            f.unmapped
-        );
-    }
-
-    #[test]
-    fn the_select_list_has_each_term_once() {
-        let c = case("the name and the name of employees");
-        let f = c.frame();
-        let mut seen = f.select.clone();
-        seen.dedup();
-        assert_eq!(seen, f.select);
-    }
-}

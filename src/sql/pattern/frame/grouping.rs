@@ -1,23 +1,10 @@
 //! Grouping: "for each", "per", "by"; and the measures shown beside groups.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
+use std::collections::BTreeSet;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Measure, Term};
+use crate::sql::pattern::ast::AggFunc;
 
 impl<'a> Builder<'a> {
     pub(super) fn grouping(&mut self) {
@@ -229,21 +216,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-
-    #[test]
-    fn for_each_table_groups_by_its_name_column() {
-        let c = case("the number of employees for each department");
-        let b = c.until("grouping");
-        assert_eq!(b.f.group_by, [c.col("department", "dept_name")]);
-    }
-
-    #[test]
-    fn by_a_column_groups_by_it() {
-        let c = case("average salary by city");
-        let b = c.until("grouping");
-        assert_eq!(b.f.group_by, [c.col("employee", "city")]);
-    }
-}

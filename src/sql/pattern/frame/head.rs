@@ -1,24 +1,11 @@
 //! The head pass: which words say what to show (from the listing verb to the first clause
 //! word), and the subject table the question is about.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::question::tokens::is_stopword;
+use crate::question::TokenKind;
+use crate::sql::pattern::lexicon::{is_structural, CLAUSE_WORDS, VERBS};
+use crate::sql::pattern::linking::Target;
 
 impl<'a> Builder<'a> {
     /// The words of the business rules the question calls up are the rules' (no column link of
@@ -222,43 +209,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-
-    #[test]
-    fn structural_words_and_stop_words_are_explained_up_front() {
-        let c = case("How many employees are there?");
-        let b = c.until("structure");
-        let explained: Vec<&str> = (0..b.n())
-            .filter(|&i| b.explained[i])
-            .map(|i| b.w(i))
-            .collect();
-        assert_eq!(explained, ["how", "many", "are", "there", "?"]);
-    }
-
-    #[test]
-    fn the_subject_is_the_table_named_in_the_head() {
-        let c = case("List the names of employees in the Sales department");
-        let b = c.until("subject");
-        assert_eq!(b.f.subject, Some(c.table("employee")));
-        assert_eq!(b.head_start, 0);
-        // the head ends at the first stored value
-        assert_eq!(b.w(b.head_end), "sales");
-    }
-
-    #[test]
-    fn a_later_listing_clause_starts_the_head() {
-        let c = case("Which department has the largest budget? List its name and budget.");
-        let b = c.until("subject");
-        assert_eq!(b.w(b.head_start), "list");
-        assert_eq!(b.f.subject, Some(c.table("department")));
-    }
-
-    #[test]
-    fn a_clause_word_ends_the_head() {
-        let c = case("the names of employees who are older than 30");
-        let b = c.until("subject");
-        assert_eq!(b.w(b.head_end), "who");
-    }
-}

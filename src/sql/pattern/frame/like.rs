@@ -1,23 +1,10 @@
 //! The text-pattern pass: "whose name contains 'Donor'", "starting with B" as LIKE conditions.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::question::tokens::is_stopword;
+use crate::question::TokenKind;
+use crate::sql::pattern::lexicon::is_structural;
 
 impl<'a> Builder<'a> {
     /// "whose name contains 'Donor'", "with substring 'Book' in its name", "have TN in their address".
@@ -167,37 +154,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::Cond;
-
-    #[test]
-    fn a_contains_clause_reads_as_a_like_of_the_named_column() {
-        let c = case("employees whose name contains 'son'");
-        let b = c.until("like");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Like {
-                col: c.col("employee", "name"),
-                pattern: "%son%".into(),
-                negated: false,
-            }]
-        );
-        assert!(!b.like_tokens.is_empty());
-    }
-
-    #[test]
-    fn starting_with_a_letter_reads_as_a_prefix_pattern() {
-        let c = case("employees whose name starts with the letter A");
-        let b = c.until("like");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Like {
-                col: c.col("employee", "name"),
-                pattern: "A%".into(),
-                negated: false,
-            }]
-        );
-    }
-}

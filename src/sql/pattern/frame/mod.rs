@@ -32,8 +32,6 @@ mod rules;
 mod select;
 mod sets;
 mod state;
-#[cfg(test)]
-mod testing;
 mod time;
 mod values;
 

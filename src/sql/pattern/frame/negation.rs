@@ -1,24 +1,11 @@
 //! Negation: attribute negation ("not in France"), exceptions, and negated existence ("that
 //! have no ...", "that have not produced ...").
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::question::tokens::{split_identifier, stem};
+use crate::question::TokenKind;
+use crate::sql::pattern::linking::ColRef;
 
 impl<'a> Builder<'a> {
     /// An attribute negation just before token `i` ("not in France", "other than", "outside").
@@ -236,33 +223,3 @@ pub(super) enum Neg {
     Existence,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::Cond;
-
-    #[test]
-    fn that_have_no_rows_of_a_table_reads_as_a_negated_subquery() {
-        let c = case("departments that have no employees");
-        let b = c.until("negated existence");
-        assert_eq!(
-            b.f.conds,
-            [Cond::InSub {
-                outer: c.col("department", "dept_id"),
-                inner: c.col("employee", "dept_id"),
-                conds: vec![],
-                negated: true,
-            }]
-        );
-    }
-
-    #[test]
-    fn negation_words_are_found_before_a_token() {
-        let c = case("employees who never worked on a project");
-        let b = c.until("subject");
-        let project = (0..b.n()).find(|&i| b.w(i) == "project").unwrap();
-        assert!(b.verbal_negation_before(project, 4).is_some());
-        assert!(b.negated_before(project, 4));
-        assert!(b.exception_before(project).is_none());
-    }
-}

@@ -1,24 +1,13 @@
 //! The number pass: numbers with their comparison ("more than 3", "between 5 and 10"), read
 //! as a condition on a column, a having clause, a limit or a year.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Having, Term};
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::CmpOp;
+use crate::sql::pattern::lexicon::adjective_attrs;
+use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     pub(super) fn numbers(&mut self) {
@@ -431,51 +420,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::Cond;
-    use crate::sql::pattern::ast::{CmpOp, Literal};
-
-    #[test]
-    fn a_number_after_a_comparison_reads_as_a_condition_on_the_column_before() {
-        let c = case("employees with a salary greater than 5000");
-        let b = c.until("numbers");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Cmp {
-                col: c.col("employee", "salary"),
-                op: CmpOp::Gt,
-                value: Literal::Number("5000".into()),
-            }]
-        );
-    }
-
-    #[test]
-    fn older_than_reads_the_age_column() {
-        let c = case("employees older than 30");
-        let b = c.until("numbers");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Cmp {
-                col: c.col("employee", "age"),
-                op: CmpOp::Gt,
-                value: Literal::Number("30".into()),
-            }]
-        );
-    }
-
-    #[test]
-    fn between_reads_both_bounds() {
-        let c = case("employees aged between 30 and 40");
-        let b = c.until("numbers");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Between {
-                col: c.col("employee", "age"),
-                low: Literal::Number("30".into()),
-                high: Literal::Number("40".into()),
-            }]
-        );
-    }
-}

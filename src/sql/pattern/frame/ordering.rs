@@ -1,24 +1,12 @@
 //! Order, limit and superlatives: "ordered by", "top 3", "the highest", "the youngest", and
 //! the default order of grouped results.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Measure, Term};
+use crate::sql::pattern::ast::AggFunc;
+use crate::sql::pattern::lexicon::{adjective_attrs, is_structural, superlative};
+use crate::sql::pattern::linking::{ColRef, Target};
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     pub(super) fn descending_words(&self) -> bool {
@@ -568,44 +556,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::{Measure, Term};
-
-    fn ordered_by(order: &[(Term, bool)]) -> Vec<(Measure, bool)> {
-        order.iter().map(|(t, d)| (t.measure.clone(), *d)).collect()
-    }
-
-    #[test]
-    fn ordered_by_a_column_descending() {
-        let c = case("employees ordered by age descending");
-        let b = c.until("ordering");
-        assert_eq!(
-            ordered_by(&b.f.order),
-            [(Measure::Column(c.col("employee", "age")), true)]
-        );
-    }
-
-    #[test]
-    fn the_oldest_reads_the_age_largest_first_with_a_limit() {
-        let c = case("the 3 oldest employees");
-        let b = c.until("superlatives");
-        assert_eq!(
-            ordered_by(&b.f.order),
-            [(Measure::Column(c.col("employee", "age")), true)]
-        );
-        assert_eq!(b.f.limit, Some(3));
-    }
-
-    #[test]
-    fn the_largest_budget_reads_one_row_largest_first() {
-        let c = case("which department has the largest budget");
-        let b = c.until("superlatives");
-        assert_eq!(
-            ordered_by(&b.f.order),
-            [(Measure::Column(c.col("department", "budget")), true)]
-        );
-        assert_eq!(b.f.limit, Some(1));
-    }
-}

@@ -1,24 +1,12 @@
 //! Business rules the question calls up: which rules its words name ([`rule_hits`]) and how
 //! their SQL fragments become filters, orders and measures of the frame.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
+use super::{Cond, Measure, Term};
 use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::question::{Analysis, TokenKind};
+use crate::sql::pattern::lexicon::superlative;
+use crate::sql::pattern::linking::{Linking, Target};
 
 impl<'a> Builder<'a> {
     pub(super) fn apply_rules(&mut self, head_end: usize) {
@@ -270,20 +258,3 @@ fn split_order(sql: &str) -> (String, bool) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_order_fragment_splits_into_its_expression_and_direction() {
-        assert_eq!(split_order("margin DESC"), ("margin".to_string(), true));
-        assert_eq!(split_order("price asc"), ("price".to_string(), false));
-        assert_eq!(split_order("  price  "), ("price".to_string(), true));
-    }
-
-    #[test]
-    fn forms_of_one_stem_close_in_length_are_one_word() {
-        assert!(close_form("price", "prices"));
-        assert!(!close_form("elastic", "elasticity"));
-    }
-}

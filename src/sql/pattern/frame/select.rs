@@ -1,23 +1,12 @@
 //! The select-list pass: the columns, aggregates and counts the head asks to show.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Cond, Measure, Term};
+use crate::question::tokens::split_identifier;
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::linking::{ColRef, Target};
+use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
     pub(super) fn select_list(&mut self, head_end: usize) {
@@ -419,43 +408,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::{Measure, Term};
-    use crate::sql::pattern::ast::AggFunc;
-
-    #[test]
-    fn the_columns_named_in_the_head_are_shown() {
-        let c = case("the name and salary of employees in Oslo");
-        let b = c.until("select list");
-        assert_eq!(
-            b.f.select,
-            [
-                Term::col(c.col("employee", "name")),
-                Term::col(c.col("employee", "salary"))
-            ]
-        );
-    }
-
-    #[test]
-    fn how_many_counts_the_rows() {
-        let c = case("How many employees are there?");
-        let b = c.until("select list");
-        assert_eq!(b.f.select, [Term::count()]);
-    }
-
-    #[test]
-    fn an_aggregate_word_applies_to_the_column_after_it() {
-        let c = case("the average salary of employees");
-        let b = c.until("select list");
-        assert_eq!(
-            b.f.select,
-            [Term {
-                agg: Some(AggFunc::Avg),
-                distinct: false,
-                measure: Measure::Column(c.col("employee", "salary")),
-            }]
-        );
-    }
-}

@@ -1,24 +1,9 @@
 //! Set operations and alternatives: "A or B" as OR/IN, contradictory comparisons as an
 //! INTERSECT, excluded rows as an EXCEPT or a NOT IN.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Combine, Cond, Measure};
+use crate::sql::pattern::ast::{CmpOp, Literal};
 
 impl<'a> Builder<'a> {
     /// Two comparisons of one column that no single row meets (`x = 1989 AND x = 1990`,
@@ -189,31 +174,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::{Combine, Cond};
-    use crate::sql::pattern::ast::Literal;
-
-    #[test]
-    fn two_values_of_one_column_joined_by_or_read_as_in() {
-        let c = case("employees in Oslo or Bergen");
-        let b = c.until("join or");
-        assert_eq!(
-            b.f.conds,
-            [Cond::In {
-                col: c.col("employee", "city"),
-                values: vec![Literal::Text("Oslo".into()), Literal::Text("Bergen".into())],
-                negated: false,
-            }]
-        );
-    }
-
-    #[test]
-    fn two_values_no_row_has_at_once_read_as_an_intersect() {
-        let c = case("employees who are in Oslo and in Bergen");
-        let b = c.until("split contradictions");
-        let combine = b.f.combine.as_ref().map(|x| x.0);
-        assert_eq!(combine, Some(Combine::Intersect), "{:?}", b.f);
-    }
-}

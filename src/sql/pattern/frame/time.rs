@@ -1,23 +1,11 @@
 //! The time pass: date ranges and years the question names, on the temporal column they qualify.
 
-use std::collections::{BTreeSet, HashMap};
-
 use chrono::Datelike;
 
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::Cond;
+use crate::question::{TimeRange, TokenKind};
+use crate::sql::pattern::linking::{is_temporal, is_year_column, ColRef, Target};
 
 impl<'a> Builder<'a> {
     /// True when a table the question is about (or a business rule's table) has a date or year
@@ -251,39 +239,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use chrono::NaiveDate;
-
-    use super::super::testing::case;
-    use super::super::Cond;
-
-    #[test]
-    fn a_year_reads_as_a_date_range_on_the_date_column() {
-        let c = case("employees hired in 2020");
-        let b = c.until("times");
-        assert_eq!(
-            b.f.conds,
-            [Cond::DateRange {
-                col: c.col("employee", "hire_date"),
-                start: NaiveDate::from_ymd_opt(2020, 1, 1),
-                end: NaiveDate::from_ymd_opt(2021, 1, 1),
-            }]
-        );
-    }
-
-    #[test]
-    fn a_relative_period_reads_from_the_day_of_the_question() {
-        // the cases are asked on 2025-01-15
-        let c = case("projects started last year");
-        let b = c.until("times");
-        assert_eq!(
-            b.f.conds,
-            [Cond::DateRange {
-                col: c.col("project", "start_date"),
-                start: NaiveDate::from_ymd_opt(2024, 1, 1),
-                end: NaiveDate::from_ymd_opt(2025, 1, 1),
-            }]
-        );
-    }
-}

@@ -1,24 +1,11 @@
 //! The value pass: stored values the question names become equality, IN and negated conditions.
 
-use std::collections::{BTreeSet, HashMap};
-
-use chrono::Datelike;
-
 use super::negation::Neg;
 use super::state::Builder;
-use super::{Combine, Cond, Frame, Having, Measure, Term};
-use crate::knowledge::BusinessRule;
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TimeRange, TokenKind};
-use crate::sql::pattern::ast::{AggFunc, CmpOp, Literal};
-use crate::sql::pattern::joins::JoinGraph;
-use crate::sql::pattern::lexicon::{
-    adjective_attrs, is_structural, superlative, CLAUSE_WORDS, VERBS,
-};
-use crate::sql::pattern::linking::{
-    is_temporal, is_year_column, ColRef, Lexicon, Linking, Span, Target,
-};
-use crate::warehouse::{ColumnKind, Schema};
+use super::{Combine, Cond};
+use crate::question::TokenKind;
+use crate::sql::pattern::ast::{CmpOp, Literal};
+use crate::sql::pattern::linking::{ColRef, Target};
 
 impl<'a> Builder<'a> {
     pub(super) fn values(&mut self, like_tokens: &[usize]) {
@@ -272,37 +259,3 @@ impl<'a> Builder<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::testing::case;
-    use super::super::Cond;
-    use crate::sql::pattern::ast::{CmpOp, Literal};
-
-    #[test]
-    fn a_stored_value_reads_as_an_equality_on_its_column() {
-        let c = case("employees in Oslo");
-        let b = c.until("values");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Cmp {
-                col: c.col("employee", "city"),
-                op: CmpOp::Eq,
-                value: Literal::Text("Oslo".into()),
-            }]
-        );
-    }
-
-    #[test]
-    fn a_negated_value_reads_as_an_inequality() {
-        let c = case("employees not in Oslo");
-        let b = c.until("values");
-        assert_eq!(
-            b.f.conds,
-            [Cond::Cmp {
-                col: c.col("employee", "city"),
-                op: CmpOp::Ne,
-                value: Literal::Text("Oslo".into()),
-            }]
-        );
-    }
-}

@@ -1,14 +1,12 @@
 //! Choosing spans: elliptic links ("first and last name"), then non-overlapping spans chosen
 //! greedily, longest and best first, each keeping its close alternatives.
 
-use super::names::{Form, Lexicon};
+use super::names::Lexicon;
 use super::terms::{match_form, Gram};
-use super::{Candidate, ColRef, Link, Linking, Span, Target};
-use crate::knowledge::{TableDoc, ValueIndex};
-use crate::question::tokens::{is_stopword, split_identifier, stem};
+use super::{ColRef, Link, Linking, Span, Target};
+use crate::question::tokens::is_stopword;
 use crate::question::{Analysis, TokenKind};
-use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::warehouse::Schema;
 
 /// "first and last name": the first word borrows the rest of the following name.
 pub(super) fn elliptic_links(

@@ -1,13 +1,11 @@
 //! The names of a schema's tables and columns, normalised for linking: split, abbreviations
 //! expanded, stemmed, with the synonyms of the table docs and general English synonyms.
 
-use super::terms::{match_form, Gram};
-use super::{Candidate, ColRef, Link, Linking, Span, Target};
-use crate::knowledge::{TableDoc, ValueIndex};
+use super::ColRef;
+use crate::knowledge::TableDoc;
 use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TokenKind};
-use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::sql::pattern::lexicon::{ABBREVIATIONS, SYNONYMS};
+use crate::warehouse::Schema;
 
 /// One normalised name of a table or column.
 #[derive(Debug, Clone)]

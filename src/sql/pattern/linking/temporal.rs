@@ -1,12 +1,7 @@
 //! Temporal columns: dates by type, years by name, months written `YYYY-MM`.
 
-use super::names::{Form, Lexicon};
-use super::terms::{match_form, Gram};
-use super::{Candidate, ColRef, Link, Linking, Span, Target};
-use crate::knowledge::{TableDoc, ValueIndex};
-use crate::question::tokens::{is_stopword, split_identifier, stem};
-use crate::question::{Analysis, TokenKind};
-use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
+use super::ColRef;
+use crate::question::tokens::split_identifier;
 use crate::warehouse::{ColumnKind, Schema};
 
 /// True when a column holds dates (by type) or years (by name with an integer type).

@@ -2,12 +2,10 @@
 //! of tables and columns (exactly, by stems, joined, partially, abbreviated or fuzzily).
 
 use super::names::{Form, Lexicon};
-use super::{Candidate, ColRef, Link, Linking, Span, Target};
-use crate::knowledge::{TableDoc, ValueIndex};
-use crate::question::tokens::{is_stopword, split_identifier, stem};
+use super::{Candidate, ColRef, Link, Target};
+use crate::question::tokens::is_stopword;
 use crate::question::{Analysis, TokenKind};
-use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword};
 
 /// An n-gram of the question.
 pub(super) struct Gram {

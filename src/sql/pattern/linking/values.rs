@@ -1,14 +1,12 @@
 //! Linking by value: n-grams of words and numbers, and quoted strings, looked up in the
 //! [`ValueIndex`] of stored values.
 
-use super::names::{Form, Lexicon};
-use super::terms::{match_form, Gram};
-use super::{Candidate, ColRef, Link, Linking, Span, Target};
-use crate::knowledge::{TableDoc, ValueIndex};
-use crate::question::tokens::{is_stopword, split_identifier, stem};
+use super::{Candidate, ColRef, Link, Target};
+use crate::knowledge::ValueIndex;
+use crate::question::tokens::is_stopword;
 use crate::question::{Analysis, TokenKind};
-use crate::sql::pattern::lexicon::{is_cue, is_noun_stopword, ABBREVIATIONS, SYNONYMS};
-use crate::warehouse::{ColumnKind, Schema};
+use crate::sql::pattern::lexicon::is_cue;
+use crate::warehouse::Schema;
 
 /// Links of the question's n-grams and quoted strings to stored values. `bonus` adds a table's
 /// retrieval bonus.
