@@ -97,10 +97,7 @@ impl Generator for SemanticTurn<'_> {
         );
         let mut trace = vec![outcome.trace()];
         let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
-            return Attempt::new(
-                Outcome::Skipped("not read as a metric query".into()),
-                trace,
-            );
+            return Attempt::new(Outcome::Skipped("not read as a metric query".into()), trace);
         };
         match i.run(sql) {
             Ok((ran, rows)) => Attempt::new(

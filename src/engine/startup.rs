@@ -242,7 +242,8 @@ fn semantic_layer(
     issues: &mut Vec<LoadIssue>,
 ) -> Option<Arc<crate::semantic::SemanticLayer>> {
     let first_cell = |sql: &str| {
-        let v = crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
+        let v =
+            crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
         let rows = db.warehouse.run(&v, limits).ok()?;
         rows.rows.first()?.first()?.as_str().map(str::to_string)
     };

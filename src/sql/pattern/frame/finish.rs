@@ -406,4 +406,3 @@ impl<'a> Builder<'a> {
         };
     }
 }
-

@@ -208,4 +208,3 @@ impl<'a> Builder<'a> {
         n
     }
 }
-

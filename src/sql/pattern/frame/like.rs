@@ -153,4 +153,3 @@ impl<'a> Builder<'a> {
         consumed
     }
 }
-

@@ -394,4 +394,3 @@ pub fn name_column(schema: &Schema, t: usize) -> Option<ColRef> {
         column: 0,
     })
 }
-

@@ -222,4 +222,3 @@ pub(super) enum Neg {
     /// "that have not produced a film by X": no related row has it.
     Existence,
 }
-

@@ -419,4 +419,3 @@ impl<'a> Builder<'a> {
         false
     }
 }
-

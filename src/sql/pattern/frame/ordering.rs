@@ -555,4 +555,3 @@ impl<'a> Builder<'a> {
         }
     }
 }
-

@@ -257,4 +257,3 @@ fn split_order(sql: &str) -> (String, bool) {
         (t.to_string(), true)
     }
 }
-

@@ -407,4 +407,3 @@ impl<'a> Builder<'a> {
         true
     }
 }
-

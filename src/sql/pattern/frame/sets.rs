@@ -173,4 +173,3 @@ impl<'a> Builder<'a> {
         self.cond_tokens.clear();
     }
 }
-
