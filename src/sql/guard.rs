@@ -1035,8 +1035,6 @@ mod tests {
             "R\"raw\"",
             "b'bytes\\x00'",
             "B\"bytes\"",
-            "rb'raw bytes\\n'",
-            "br'x'",
             "NUMERIC '1.5'",
             "BIGNUMERIC '1.5'",
             "DATE '2024-01-31'",
