@@ -584,11 +584,12 @@ fn bench_llm_overhead_dead_endpoint_and_open_circuit() {
 #[test]
 fn the_stream_sends_each_stage_then_the_summary_word_by_word_then_the_answer() {
     let (fake, server) = shared();
-    let q = "How many stores are in each zone?";
+    // (no curated example has this shape: curated examples that align answer before the LLM)
+    let q = "How many stores does each city have?";
     fake.script(
         q,
         vec![Reply::sql(
-            "SELECT zone, COUNT(*) AS stores FROM stores GROUP BY zone ORDER BY stores DESC",
+            "SELECT city, COUNT(*) AS stores FROM stores GROUP BY city ORDER BY stores DESC",
         )],
     );
     let text = client()

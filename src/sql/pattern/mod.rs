@@ -127,7 +127,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             .collect::<Vec<_>>()),
     );
     // 1. curated examples close to the question, adapted by editing their SQL
-    let mut out = adapted_examples(ctx, lex, &links, &link_trace);
+    let mut out = adapted_examples(ctx, lex, &links, &link_trace, false);
 
     // 2. the question frame, with business rules; then alternative readings of ambiguous words
     let hits = frame::rule_hits(a, ctx.rules, &links);
@@ -196,8 +196,9 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
 /// (`engine::generation`), and the pattern engine ranks it above its own frame.
 pub const EXAMPLE_OUTRANKS: f64 = 0.75;
 
-/// The curated examples close to the question, each adapted by editing its SQL (alignment,
-/// [`example::adapt`]), as candidates with method `example`; best alignment first.
+/// The curated examples close to the question whose adaptation keeps the example's shape
+/// ([`example::Edit::keeps_shape`]: only values, numbers, periods, directions or words swapped),
+/// as candidates with method `example`; best alignment first.
 pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
     let owned;
     let prepared = match ctx.prepared {
@@ -215,7 +216,7 @@ pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
         ctx.table_scores,
     );
     let link_trace = TraceStep::new("linking", "linked for the curated examples", json!(null));
-    adapted_examples(ctx, &prepared.lexicon, &links, &link_trace)
+    adapted_examples(ctx, &prepared.lexicon, &links, &link_trace, true)
 }
 
 fn adapted_examples(
@@ -223,9 +224,13 @@ fn adapted_examples(
     lex: &Lexicon,
     links: &linking::Linking,
     link_trace: &TraceStep,
+    same_shape_only: bool,
 ) -> Vec<GeneratedSql> {
     let mut out: Vec<GeneratedSql> = Vec::new();
     for ad in example::adapt(ctx.analysis, links, ctx.examples, ctx.schema, lex, ctx.values) {
+        if same_shape_only && !ad.edits.iter().all(example::Edit::keeps_shape) {
+            continue;
+        }
         let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
         let summary = if edits.is_empty() {
             format!("reused the curated example \"{}\" as written", ad.question)
