@@ -99,10 +99,11 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 .iter()
                 .map(|s| format!("SELECT {} FROM {}", key_aliases.join(", "), s.alias))
                 .collect::<Vec<_>>()
-                .join(match dialect {
-                    Dialect::Sqlite => " UNION ",
-                    Dialect::BigQuery => " UNION DISTINCT ",
-                });
+                .join(&format!(
+                    " {} ",
+                    crate::sql::dialect::for_dialect(dialect)
+                        .set_operator(crate::sql::dialect::SetOperator::Union)
+                ));
             ctes.push(format!("k AS ({union})"));
             let mut f = "k".to_string();
             for s in &plan.sources {

@@ -1,33 +1,32 @@
-//! What the semantic compiler needs from a SQL dialect: time grains, date comparisons,
-//! identifiers. (Moves onto `sql::dialect::SqlDialect` when that trait grows date functions.)
+//! What the semantic compiler needs from a SQL dialect, on top of [`SqlDialect`]: time
+//! buckets, date ranges, the median, identifiers. Every form that differs per dialect comes from
+//! `sql::dialect` (no match on the dialect here).
 
 use chrono::NaiveDate;
 
 use super::model::Grain;
+use crate::sql::dialect::{for_dialect, TimeGrain};
 use crate::warehouse::Dialect;
+
+fn time_grain(grain: Grain) -> TimeGrain {
+    match grain {
+        Grain::Day => TimeGrain::Day,
+        Grain::Week => TimeGrain::Week,
+        Grain::Month => TimeGrain::Month,
+        Grain::Quarter => TimeGrain::Quarter,
+        Grain::Year => TimeGrain::Year,
+    }
+}
 
 /// `expr` (a date or ISO-8601 date text) truncated to `grain`, as sortable text:
 /// `2024-03-04` (day, and week: its Monday), `2024-03`, `2024-Q1`, `2024`.
 pub fn truncate(dialect: Dialect, grain: Grain, expr: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => match grain {
-            Grain::Day => format!("date({expr})"),
-            // the Monday on or before the date
-            Grain::Week => format!("date({expr}, '-6 days', 'weekday 1')"),
-            Grain::Month => format!("strftime('%Y-%m', {expr})"),
-            Grain::Quarter => format!(
-                "strftime('%Y', {expr}) || '-Q' || ((CAST(strftime('%m', {expr}) AS INTEGER) + 2) / 3)"
-            ),
-            Grain::Year => format!("strftime('%Y', {expr})"),
-        },
-        Dialect::BigQuery => match grain {
-            Grain::Day => format!("FORMAT_DATE('%Y-%m-%d', DATE({expr}))"),
-            Grain::Week => format!("FORMAT_DATE('%Y-%m-%d', DATE_TRUNC(DATE({expr}), WEEK(MONDAY)))"),
-            Grain::Month => format!("FORMAT_DATE('%Y-%m', DATE({expr}))"),
-            Grain::Quarter => format!("FORMAT_DATE('%Y-Q%Q', DATE({expr}))"),
-            Grain::Year => format!("FORMAT_DATE('%Y', DATE({expr}))"),
-        },
-    }
+    for_dialect(dialect).bucket_label(time_grain(grain), expr)
+}
+
+/// The quarter of the date `expr` within its year: `Q1`..`Q4`.
+pub fn quarter_of_year(dialect: Dialect, expr: &str) -> String {
+    for_dialect(dialect).quarter_label(expr)
 }
 
 /// `expr >= start AND expr < end` on a date or ISO date text; an open side is left out.
@@ -37,30 +36,21 @@ pub fn in_range(
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
 ) -> Option<String> {
-    let lit = |d: NaiveDate| match dialect {
-        Dialect::Sqlite => format!("'{}'", d.format("%Y-%m-%d")),
-        Dialect::BigQuery => format!("DATE '{}'", d.format("%Y-%m-%d")),
-    };
-    let e = match dialect {
-        Dialect::Sqlite => expr.to_string(),
-        Dialect::BigQuery => format!("DATE({expr})"),
-    };
+    let d = for_dialect(dialect);
+    let e = d.as_date(expr);
     let mut parts = Vec::new();
     if let Some(s) = start {
-        parts.push(format!("{e} >= {}", lit(s)));
+        parts.push(format!("{e} >= {}", d.date_literal(s)));
     }
     if let Some(x) = end {
-        parts.push(format!("{e} < {}", lit(x)));
+        parts.push(format!("{e} < {}", d.date_literal(x)));
     }
     (!parts.is_empty()).then(|| parts.join(" AND "))
 }
 
 /// The median of `expr`, or `None` when the dialect has no such aggregate.
 pub fn median(dialect: Dialect, expr: &str) -> Option<String> {
-    match dialect {
-        Dialect::Sqlite => None,
-        Dialect::BigQuery => Some(format!("APPROX_QUANTILES({expr}, 2)[OFFSET(1)]")),
-    }
+    for_dialect(dialect).median(expr)
 }
 
 /// A string literal.

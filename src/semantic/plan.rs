@@ -601,7 +601,13 @@ impl<'a> Planner<'a> {
                         g.as_str()
                     ));
                 };
-                key_sql.push(sqld::truncate(self.dialect, g, t));
+                // quarters of one year read `Q1`..`Q4`; across years `2024-Q1`
+                let one_year = q.period.as_ref().is_some_and(Period::within_one_year);
+                key_sql.push(if g == super::model::Grain::Quarter && one_year {
+                    sqld::quarter_of_year(self.dialect, t)
+                } else {
+                    sqld::truncate(self.dialect, g, t)
+                });
             }
             let mut wheres = Vec::new();
             let mut all_conds: Vec<Cond> = q.filters.iter().map(filter_cond).collect();

@@ -19,6 +19,15 @@ pub struct Period {
 }
 
 impl Period {
+    /// True when the period has both ends and lies within one calendar year.
+    pub fn within_one_year(&self) -> bool {
+        use chrono::Datelike;
+        match (self.start, self.end.and_then(|e| e.pred_opt())) {
+            (Some(s), Some(last)) => s.year() == last.year(),
+            _ => false,
+        }
+    }
+
     /// A short label for a column (`2024`, `2024_q2`, `2023_12`, or the dates).
     pub fn label(&self) -> String {
         use chrono::Datelike;

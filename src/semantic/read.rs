@@ -780,6 +780,23 @@ pub fn read(
     let growing = ["grew", "grow", "growing", "growth", "declined", "decline"]
         .iter()
         .any(|w| has(w));
+    // "number of categories", "how many brands": a count of a dimension's values is not
+    // compiled here (an entity is counted; a dimension is not)
+    for (i, w) in words.iter().enumerate() {
+        if read[i] != Read::Grammar || !matches!(*w, "number" | "count" | "many") {
+            continue;
+        }
+        let j = if words.get(i + 1) == Some(&"of") { i + 2 } else { i + 1 };
+        if found
+            .iter()
+            .any(|f| f.start == j && matches!(f.term, Term::Dimension { .. }))
+        {
+            return refuse(
+                "a count of a dimension's values is not read",
+                vec![toks[i].text.clone()],
+            );
+        }
+    }
     let counting = has_seq(&["how", "many"]) || has("number") || has("count");
     if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) && !counting {
         if let Some(m) = manifest.metrics.first() {
@@ -1006,6 +1023,13 @@ pub fn read(
             if q.group_by.is_empty() && q.time_grain.is_none() {
                 return refuse("a share needs something to share among", Vec::new());
             }
+            // "what share of revenue came from Rock": the member's share of the whole, not a
+            // share among the rows of the member alone
+            if q.filters.iter().any(|f| matches!(f, Filter::Members { negated: false, .. }))
+                && !q.group_by.iter().any(|g| matches!(g, GroupBy::Dimension(_)))
+            {
+                return refuse("the share of a member in the whole is not read", Vec::new());
+            }
             q.derived = Some(Derived::ShareOfTotal);
         } else if running {
             if q.time_grain.is_none() {
@@ -1197,17 +1221,32 @@ fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) 
 
 /// True when the thing ranked is named in the singular ("which month", "which store").
 fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
+    // "which month", "which store", and "the best-selling category", "the top brand"
+    let superlative = |w: &str| {
+        DESC_WORDS.contains(&w)
+            || ASC_WORDS.contains(&w)
+            || matches!(w, "selling" | "performing" | "-")
+    };
     for (i, w) in words.iter().enumerate() {
-        if matches!(*w, "which" | "what") {
-            if let Some(next) = toks.get(i + 1) {
-                let t = &next.lower;
-                if matches!(t.as_str(), "month" | "quarter" | "year" | "week" | "day") {
-                    return true;
-                }
-                if let Some(f) = found.iter().find(|f| f.start == i + 1) {
-                    let last = &toks[f.end - 1].lower;
-                    return !matches!(f.term, Term::Metric(_)) && !last.ends_with('s');
-                }
+        let the = *w == "the";
+        if !(matches!(*w, "which" | "what") || the) {
+            continue;
+        }
+        let mut k = i + 1;
+        while k < toks.len() && superlative(words[k]) {
+            k += 1;
+        }
+        if the && k == i + 1 {
+            continue;
+        }
+        if let Some(next) = toks.get(k) {
+            let t = &next.lower;
+            if matches!(t.as_str(), "month" | "quarter" | "year" | "week" | "day") {
+                return true;
+            }
+            if let Some(f) = found.iter().find(|f| f.start == k) {
+                let last = &toks[f.end - 1].lower;
+                return !matches!(f.term, Term::Metric(_)) && !last.ends_with('s');
             }
         }
     }

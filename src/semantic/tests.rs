@@ -320,7 +320,7 @@ fn time_grains_group_by_the_measures_date_and_a_cumulative_metric_runs_over_them
     same(
         &f,
         &compiled(&f, &q),
-        "SELECT q, r, SUM(r) OVER (ORDER BY q) FROM (SELECT strftime('%Y', sale_date) || '-Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3) q, \
+        "SELECT q, r, SUM(r) OVER (ORDER BY q) FROM (SELECT 'Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3) q, \
          SUM(revenue) r FROM sales WHERE sale_date >= '2024-01-01' AND sale_date < '2025-01-01' GROUP BY 1) ORDER BY q",
     );
 }
@@ -530,7 +530,7 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
     same(
         &f,
         &sql,
-        "SELECT strftime('%Y', sale_date) || '-Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3), SUM(revenue) FROM sales \
+        "SELECT 'Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3), SUM(revenue) FROM sales \
          WHERE sale_date LIKE '2024%' GROUP BY 1 ORDER BY 1",
     );
     let (q, _) = asked(
@@ -576,6 +576,13 @@ fn the_reader_refuses_words_it_cannot_read() {
         "List the employees hired after 2010",
         "revenue by elephant",
         "How many stores are there in March?",
+        // words that ask for a figure the metric query would not compute
+        "Rank the zones by revenue in 2024",
+        "Revenue per store compared with the average",
+        "Revenue percentage by zone",
+        "Products sold at least once in 2024",
+        "Revenue from promoted weeks by zone",
+        "number of categories with sales",
     ] {
         match f
             .layer

@@ -143,6 +143,20 @@ pub trait SqlDialect: Send + Sync {
     /// semantic layer groups and joins on it); weeks start on Monday.
     fn truncate_to_grain(&self, grain: TimeGrain, expr: &str) -> String;
 
+    /// `expr` (a date, or ISO-8601 date text) as a value the dialect compares with
+    /// [`Self::date_literal`]s: SQLite compares the text as is, BigQuery casts with `DATE()`.
+    fn as_date(&self, expr: &str) -> String;
+
+    /// The label of the period of `grain` holding the date `expr`, as the semantic layer shows
+    /// it, sortable as text: `2024-03-04` (day; week: its Monday), `2024-03`, `2024-Q1`, `2024`.
+    fn bucket_label(&self, grain: TimeGrain, expr: &str) -> String;
+
+    /// The median of `expr` as an aggregate, or `None` when the dialect has none (SQLite).
+    fn median(&self, expr: &str) -> Option<String>;
+
+    /// The quarter of the date `expr` within its year, `Q1`..`Q4` (for periods of one year).
+    fn quarter_label(&self, expr: &str) -> String;
+
     /// The keyword of a set operation with distinct rows (`UNION`, `UNION DISTINCT`).
     fn set_operator(&self, op: SetOperator) -> &'static str;
 
@@ -310,6 +324,31 @@ impl SqlDialect for SqliteSql {
         }
     }
 
+    fn as_date(&self, expr: &str) -> String {
+        expr.to_string()
+    }
+
+    fn bucket_label(&self, grain: TimeGrain, expr: &str) -> String {
+        match grain {
+            TimeGrain::Day => format!("date({expr})"),
+            // the Monday on or before the date
+            TimeGrain::Week => format!("date({expr}, '-6 days', 'weekday 1')"),
+            TimeGrain::Month => format!("strftime('%Y-%m', {expr})"),
+            TimeGrain::Quarter => format!(
+                "strftime('%Y', {expr}) || '-Q' || ((CAST(strftime('%m', {expr}) AS INTEGER) + 2) / 3)"
+            ),
+            TimeGrain::Year => format!("strftime('%Y', {expr})"),
+        }
+    }
+
+    fn median(&self, _expr: &str) -> Option<String> {
+        None
+    }
+
+    fn quarter_label(&self, expr: &str) -> String {
+        format!("'Q' || ((CAST(strftime('%m', {expr}) AS INTEGER) + 2) / 3)")
+    }
+
     fn set_operator(&self, op: SetOperator) -> &'static str {
         match op {
             SetOperator::Union => "UNION",
@@ -398,6 +437,30 @@ impl SqlDialect for BigQuerySql {
             TimeGrain::Year => "YEAR",
         };
         format!("DATE_TRUNC({expr}, {part})")
+    }
+
+    fn as_date(&self, expr: &str) -> String {
+        format!("DATE({expr})")
+    }
+
+    fn bucket_label(&self, grain: TimeGrain, expr: &str) -> String {
+        match grain {
+            TimeGrain::Day => format!("FORMAT_DATE('%Y-%m-%d', DATE({expr}))"),
+            TimeGrain::Week => {
+                format!("FORMAT_DATE('%Y-%m-%d', DATE_TRUNC(DATE({expr}), WEEK(MONDAY)))")
+            }
+            TimeGrain::Month => format!("FORMAT_DATE('%Y-%m', DATE({expr}))"),
+            TimeGrain::Quarter => format!("FORMAT_DATE('%Y-Q%Q', DATE({expr}))"),
+            TimeGrain::Year => format!("FORMAT_DATE('%Y', DATE({expr}))"),
+        }
+    }
+
+    fn median(&self, expr: &str) -> Option<String> {
+        Some(format!("APPROX_QUANTILES({expr}, 2)[OFFSET(1)]"))
+    }
+
+    fn quarter_label(&self, expr: &str) -> String {
+        format!("FORMAT_DATE('Q%Q', DATE({expr}))")
     }
 
     fn set_operator(&self, op: SetOperator) -> &'static str {
