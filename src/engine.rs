@@ -29,11 +29,14 @@ use crate::warehouse::{
     BigQueryWarehouse, ExecutionLimits, Rows, Schema, SqliteWarehouse, Warehouse, WarehouseInfo,
 };
 
+pub mod cache;
 mod events;
+mod examples_check;
 mod recent;
 mod stats;
 
 pub use events::{summary_tokens, StageEvent, STREAMED_ROWS};
+pub use examples_check::ExamplesCheck;
 pub use recent::{RecentAnswer, RecentAnswers};
 pub use stats::{Stats, StatsSnapshot};
 
@@ -90,6 +93,10 @@ pub struct QueryAnswer {
     pub trace: Vec<TraceStep>,
     /// Milliseconds per stage, and `total`.
     pub timings_ms: BTreeMap<String, f64>,
+    /// True when the answer comes from the answer cache.
+    pub cached: bool,
+    /// How old the cached answer is, in milliseconds (cached answers only).
+    pub cache_age_ms: Option<u64>,
 }
 
 /// One served database with its knowledge.
@@ -138,6 +145,14 @@ pub struct Engine {
     started: Instant,
     llm: Option<LlmGenerator>,
     sessions: SessionStore,
+    /// Answers of repeated questions ([`cache`]).
+    cache: cache::AnswerCache,
+    /// Each domain's knowledge version, bumped by each reload (curation write).
+    versions: cache::KnowledgeVersions,
+    /// Serialises knowledge reloads with the background check of the examples.
+    reload_lock: parking_lot::Mutex<()>,
+    /// Where the check of the curated examples is ([`examples_check`]).
+    examples_check: RwLock<ExamplesCheck>,
 }
 
 /// What the generation stage settled on: the SQL that ran, its rows, and why.
@@ -158,6 +173,12 @@ impl Engine {
     /// The demo database is generated when it is missing and no `--database-dir` is given.
     /// Examples that fail to run are reported in [`Engine::load_issues`]; they do not stop the build.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, true)
+    }
+
+    /// [`Engine::build`], running the curated examples now when `check_examples`, else leaving
+    /// them to [`Engine::check_examples_in_background`] (the server's quicker start).
+    pub fn build_with(settings: &Settings, check_examples: bool) -> anyhow::Result<Self> {
         let started = Instant::now();
         std::fs::create_dir_all(&settings.data_dir)?;
         let sources = database_sources(settings)?;
@@ -216,7 +237,15 @@ impl Engine {
             };
             let tables_source = tables_file(&settings.knowledge_dir, &name);
             let issues = load_issues.entry(name.clone()).or_default();
-            let db = open_database(&name, warehouse, kb, limits, &tables_source, issues)?;
+            let db = open_database(
+                &name,
+                warehouse,
+                kb,
+                limits,
+                &tables_source,
+                issues,
+                check_examples,
+            )?;
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -257,15 +286,20 @@ impl Engine {
             started: Instant::now(),
             llm,
             sessions,
+            cache: cache::AnswerCache::new(
+                std::time::Duration::from_secs(settings.ops.cache_ttl_s),
+                settings.ops.cache_max_mb.saturating_mul(1 << 20),
+            ),
+            versions: cache::KnowledgeVersions::default(),
+            reload_lock: parking_lot::Mutex::new(()),
+            examples_check: RwLock::new(ExamplesCheck::default()),
         })
     }
 
-    /// Answers a question off the async threads.
+    /// Answers a question off the async threads, from the answer cache when the same
+    /// question (database, conversation context, knowledge version) was answered recently.
     pub async fn ask(self: &Arc<Self>, request: AskRequest) -> QuerentResult<QueryAnswer> {
-        let engine = self.clone();
-        tokio::task::spawn_blocking(move || engine.ask_blocking(&request))
-            .await
-            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+        self.ask_cached(request).await
     }
 
     /// Answers a question off the async threads, telling `sink` each stage's outcome as soon
@@ -452,6 +486,8 @@ impl Engine {
             session_id: session.map(|s| s.as_str().to_string()),
             trace,
             timings_ms: timings,
+            cached: false,
+            cache_age_ms: None,
         })
     }
 
@@ -757,6 +793,7 @@ impl Engine {
         knowledge: KnowledgeBase,
         file_issues: Vec<LoadIssue>,
     ) -> QuerentResult<SyncReport> {
+        let _reloading = self.reload_lock.lock();
         let old = self.database(Some(name))?;
         let mut issues = file_issues;
         let (docs, unknown) =
@@ -801,6 +838,7 @@ impl Engine {
             .write()
             .insert(name.to_string(), Arc::new(db));
         self.load_issues.write().insert(name.to_string(), issues);
+        self.knowledge_changed(name);
         Ok(report)
     }
 
@@ -845,6 +883,16 @@ impl Engine {
     /// The retriever's state (vector or lexical mode, points per collection).
     pub fn retrieval_status(&self) -> RetrievalStatus {
         self.retriever.status()
+    }
+
+    /// Persists the vector index's recent writes (at shutdown: the next start embeds nothing).
+    pub fn flush_index(&self) {
+        self.retriever.flush();
+    }
+
+    /// Question vectors served from the retriever's cache and embedded, since start.
+    pub fn question_vector_counts(&self) -> (u64, u64) {
+        self.retriever.vector_cache_counts()
     }
 
     /// The LLM's state (ok, degraded, open circuit, last error), or `None` when none is configured.
@@ -912,6 +960,7 @@ fn open_database(
     limits: ExecutionLimits,
     tables_source: &str,
     issues: &mut Vec<LoadIssue>,
+    check_examples: bool,
 ) -> anyhow::Result<Database> {
     let schema = warehouse.introspect()?;
     let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
@@ -928,6 +977,10 @@ fn open_database(
     let mut kept = Vec::with_capacity(knowledge.examples.len());
     let mut checked_sql = HashMap::new();
     for example in &knowledge.examples {
+        if !check_examples {
+            kept.push(example.clone());
+            continue;
+        }
         let checked = guard::validate(
             &example.sql,
             warehouse.dialect(),

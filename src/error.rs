@@ -81,6 +81,13 @@ pub enum QuerentError {
     /// No API key is configured, so the knowledge base cannot be changed through the API.
     #[error("writes are disabled: no API key is configured (set QUERENT_API_KEY)")]
     WritesDisabled,
+    /// Too many questions are running and waiting for this database: try again shortly.
+    #[error("database '{database}' is busy: {running} questions running and {queued} waiting; try again shortly")]
+    Overloaded {
+        database: String,
+        running: usize,
+        queued: usize,
+    },
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -108,6 +115,7 @@ impl QuerentError {
             Self::UnknownItem { .. } => "unknown_item",
             Self::Unauthorized => "unauthorized",
             Self::WritesDisabled => "writes_disabled",
+            Self::Overloaded { .. } => "overloaded",
             Self::Internal(_) => "internal",
         }
     }
@@ -116,7 +124,10 @@ impl QuerentError {
     pub fn is_user_error(&self) -> bool {
         !matches!(
             self,
-            Self::Internal(_) | Self::Knowledge(_) | Self::WarehouseUnavailable { .. }
+            Self::Internal(_)
+                | Self::Knowledge(_)
+                | Self::WarehouseUnavailable { .. }
+                | Self::Overloaded { .. }
         )
     }
 
@@ -139,6 +150,11 @@ impl QuerentError {
                 max_bytes_billed, ..
             } => serde_json::json!({ "max_bytes_billed": max_bytes_billed }),
             Self::UnknownItem { what, id } => serde_json::json!({ "kind": what, "id": id }),
+            Self::Overloaded {
+                database,
+                running,
+                queued,
+            } => serde_json::json!({ "database": database, "running": running, "queued": queued }),
             _ => serde_json::Value::Null,
         }
     }

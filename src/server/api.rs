@@ -20,6 +20,8 @@ use crate::error::QuerentError;
 /// The API routes.
 pub struct Api {
     pub engine: Arc<Engine>,
+    /// Metrics and the question queue.
+    pub ops: Arc<super::ops::Ops>,
 }
 
 /// A question about a database.
@@ -82,6 +84,11 @@ pub struct QueryResponseBody {
     pub trace: Vec<TraceStepDto>,
     /// Milliseconds per stage and `total`.
     pub timings_ms: BTreeMap<String, f64>,
+    /// True when the answer comes from the answer cache (the same question, database,
+    /// conversation context and knowledge version answered recently).
+    pub cached: bool,
+    /// How old the cached answer is, in milliseconds; absent when not cached.
+    pub cache_age_ms: Option<u64>,
 }
 
 impl From<QueryAnswer> for QueryResponseBody {
@@ -120,6 +127,8 @@ impl From<QueryAnswer> for QueryResponseBody {
                 })
                 .collect(),
             timings_ms: a.timings_ms,
+            cached: a.cached,
+            cache_age_ms: a.cache_age_ms,
         }
     }
 }
@@ -161,6 +170,11 @@ pub struct HealthBody {
     pub llm_status: Option<serde_json::Value>,
     /// Problems found while loading the knowledge base.
     pub knowledge_issues: Vec<serde_json::Value>,
+    /// The check of the curated examples, run in the background after start-up: `state`
+    /// (`pending`, `running`, `done`, or `at_start` when it ran before serving), `checked`,
+    /// `failing`, `finished_after_ms` (from the engine being ready). Failing examples show up
+    /// in `knowledge_issues` once it is done.
+    pub examples_check: serde_json::Value,
 }
 
 /// Examples of one database.
@@ -216,7 +230,7 @@ impl Api {
             database: body.0.database,
             session_id: body.0.session_id,
         };
-        let answer = self.engine.ask(request).await?;
+        let answer = self.ops.ask(&self.engine, request).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
     }
 
@@ -230,15 +244,23 @@ impl Api {
         body: Json<QueryRequest>,
     ) -> Result<QueryStreamResponse, ApiError> {
         crate::question::Question::parse(&body.0.question)?;
-        self.engine.database(body.0.database.as_deref())?;
+        let database = self.engine.database(body.0.database.as_deref())?.name.clone();
+        let permit = match self.ops.admission.enter(&database).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.ops.metrics.observe_refusal(e.code());
+                return Err(e.into());
+            }
+        };
         let request = AskRequest {
             question: body.0.question,
             database: body.0.database,
             session_id: body.0.session_id,
         };
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
-        let engine = self.engine.clone();
+        let (engine, ops) = (self.engine.clone(), self.ops.clone());
         tokio::spawn(async move {
+            let _permit = permit;
             let events = tx.clone();
             let result = engine
                 .ask_with_events(request, move |e| {
@@ -246,6 +268,7 @@ impl Api {
                     let _ = events.send(serde_json::json!({ "event": e.name(), "data": data }));
                 })
                 .await;
+            ops.observe(&result);
             let last = match result {
                 Ok(a) => serde_json::json!({
                     "event": "answer",
@@ -328,6 +351,7 @@ impl Api {
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok())
                 .collect(),
+            examples_check: serde_json::to_value(self.engine.examples_check()).unwrap_or_default(),
         })
     }
 

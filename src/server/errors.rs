@@ -64,6 +64,9 @@ pub enum ApiError {
     /// The warehouse (BigQuery) could not be reached or refused querent's credentials.
     #[oai(status = 502)]
     BadGateway(Json<ErrorBody>),
+    /// Too many questions for the database are running and waiting (`overloaded`).
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorBody>),
 }
 
 impl From<QuerentError> for ApiError {
@@ -90,6 +93,10 @@ impl From<QuerentError> for ApiError {
             QuerentError::WarehouseUnavailable { .. } => {
                 tracing::error!("{}", body.0.error.message);
                 Self::BadGateway(body)
+            }
+            QuerentError::Overloaded { .. } => {
+                tracing::warn!("{}", body.0.error.message);
+                Self::ServiceUnavailable(body)
             }
             QuerentError::Knowledge(_) | QuerentError::Internal(_) => {
                 tracing::error!("{}", body.0.error.message);

@@ -5,8 +5,13 @@
 
 pub mod api;
 pub mod errors;
+pub mod jobs;
 pub mod knowledge;
+pub mod limits;
+pub mod metrics;
+pub mod ops;
 pub mod pages;
+pub mod shutdown;
 
 use std::sync::Arc;
 
@@ -23,10 +28,15 @@ pub fn api_service(
     engine: Arc<Engine>,
     curator: Arc<Curator>,
     access: knowledge::Access,
-) -> OpenApiService<(api::Api, knowledge::KnowledgeApi), ()> {
+    ops: Arc<ops::Ops>,
+) -> OpenApiService<(api::Api, knowledge::KnowledgeApi, jobs::JobsApi), ()> {
     let apis = (
-        api::Api { engine },
+        api::Api {
+            engine: engine.clone(),
+            ops: ops.clone(),
+        },
         knowledge::KnowledgeApi { curator, access },
+        jobs::JobsApi { engine, ops },
     );
     OpenApiService::new(apis, "querent", env!("CARGO_PKG_VERSION"))
         .description("Answers questions about business data in plain language: SQL, rows, chart, insights, summary.")
@@ -34,7 +44,9 @@ pub fn api_service(
 
 /// The whole endpoint tree: API, OpenAPI spec (`/openapi.json`), Swagger UI (`/docs`), pages.
 /// Every error, ours or the framework's, leaves as `{"error": {code, message, details}}`.
+/// Around it: request ids, metrics (`/metrics`), compression, rate and time limits ([`ops`]).
 pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endpoint> {
+    let ops = Arc::new(ops::Ops::new(engine.clone(), &settings.ops));
     let curator = Arc::new(Curator::open(
         engine.clone(),
         &settings.knowledge_dir,
@@ -53,29 +65,53 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
         },
         key_for_reads: settings.key_for_reads,
     };
-    let service = api_service(engine, curator, access);
+    let service = api_service(engine, curator, access, ops.clone());
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);
     let route = Route::new()
         .nest_no_strip("/api", service)
         .at("/openapi.json", spec)
+        .at("/metrics", metrics_endpoint(ops.clone()))
         .nest("/docs", docs)
         .nest("/", pages::routes(pages, &settings.static_dir));
-    Ok(route.catch_all_error(errors::framework_error_response))
+    let (outer, inner) = (ops.clone(), ops);
+    Ok(route
+        .catch_all_error(errors::framework_error_response)
+        .around(move |ep, req| ops::protect(inner.clone(), ep, req))
+        .with(poem::middleware::Compression::new())
+        .around(move |ep, req| ops::observe(outer.clone(), ep, req)))
 }
 
-/// Serves `endpoint` on an already bound listener until `shutdown` resolves.
+/// `GET /metrics`: the Prometheus text format ([`metrics`]).
+fn metrics_endpoint(ops: Arc<ops::Ops>) -> impl Endpoint {
+    poem::get(poem::endpoint::make(move |_req| {
+        let ops = ops.clone();
+        async move {
+            // Reading the index's counts may touch disk or a Qdrant server: off the async threads.
+            let body = tokio::task::spawn_blocking(move || ops.metrics.encode())
+                .await
+                .unwrap_or_default();
+            poem::Response::builder()
+                .content_type(metrics::CONTENT_TYPE)
+                .body(body)
+        }
+    }))
+}
+
+/// Serves `endpoint` on an already bound listener until `shutdown` resolves; requests in
+/// flight then get `grace` to finish (`None`: as long as they take).
 /// Binding first lets callers (and tests) use port 0 and learn the port.
 pub async fn serve(
     listener: std::net::TcpListener,
     endpoint: impl Endpoint + 'static,
     shutdown: impl std::future::Future<Output = ()> + Send,
+    grace: Option<std::time::Duration>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let acceptor = TcpAcceptor::from_std(listener)?;
     tracing::info!(addr = ?acceptor.local_addr(), "serving");
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(endpoint, shutdown, None)
+        .run_with_graceful_shutdown(endpoint, shutdown, grace)
         .await
 }
