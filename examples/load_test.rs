@@ -103,7 +103,9 @@ async fn main() {
         args.concurrency,
         args.requests,
         args.duration,
-        args.rate.map(|r| format!(", paced to {r}/s")).unwrap_or_default()
+        args.rate
+            .map(|r| format!(", paced to {r}/s"))
+            .unwrap_or_default()
     );
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -199,6 +201,12 @@ async fn main() {
         r.transport_errors
     );
     summary("client latency", &mut r.latencies_ms);
-    summary("server timings_ms.total (fresh answers)", &mut r.server_fresh_ms);
-    summary("server timings_ms.total (cached answers)", &mut r.server_cached_ms);
+    summary(
+        "server timings_ms.total (fresh answers)",
+        &mut r.server_fresh_ms,
+    );
+    summary(
+        "server timings_ms.total (cached answers)",
+        &mut r.server_cached_ms,
+    );
 }

@@ -237,7 +237,9 @@ impl super::Engine {
                 let engine = self.clone();
                 let name = db.name.clone();
                 let turns = tokio::task::spawn_blocking(move || {
-                    engine.sessions.history(&session, &name, super::HISTORY_TURNS)
+                    engine
+                        .sessions
+                        .history(&session, &name, super::HISTORY_TURNS)
                 })
                 .await
                 .map_err(|e| crate::error::QuerentError::Internal(e.to_string()))??;
@@ -317,7 +319,11 @@ fn weight(a: &QueryAnswer) -> u32 {
     let rows: usize = a
         .rows
         .iter()
-        .map(|r| r.iter().map(|v| 16 + v.as_str().map_or(8, str::len)).sum::<usize>())
+        .map(|r| {
+            r.iter()
+                .map(|v| 16 + v.as_str().map_or(8, str::len))
+                .sum::<usize>()
+        })
         .sum();
     let chart = a.chart.as_ref().map_or(0, |c| c.svg.len() + c.title.len());
     let trace: usize = a

@@ -397,7 +397,8 @@ impl Retriever {
         self.vector_misses.fetch_add(1, Ordering::Relaxed);
         let vector = embedder.embed_typed(&[question.to_string()])?.pop();
         if let Some(v) = &vector {
-            self.question_vectors.insert(question.to_string(), v.clone());
+            self.question_vectors
+                .insert(question.to_string(), v.clone());
         }
         Ok(vector)
     }

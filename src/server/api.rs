@@ -244,7 +244,11 @@ impl Api {
         body: Json<QueryRequest>,
     ) -> Result<QueryStreamResponse, ApiError> {
         crate::question::Question::parse(&body.0.question)?;
-        let database = self.engine.database(body.0.database.as_deref())?.name.clone();
+        let database = self
+            .engine
+            .database(body.0.database.as_deref())?
+            .name
+            .clone();
         let permit = match self.ops.admission.enter(&database).await {
             Ok(p) => p,
             Err(e) => {

@@ -211,7 +211,11 @@ impl JobsApi {
     #[oai(path = "/jobs", method = "post")]
     async fn create(&self, body: Json<QueryRequest>) -> Result<JobCreated, ApiError> {
         crate::question::Question::parse(&body.0.question)?;
-        let database = self.engine.database(body.0.database.as_deref())?.name.clone();
+        let database = self
+            .engine
+            .database(body.0.database.as_deref())?
+            .name
+            .clone();
         let request = AskRequest {
             question: body.0.question,
             database: body.0.database,
@@ -292,7 +296,12 @@ impl JobsApi {
     /// A job: its state, progress events so far, and the answer when done.
     #[oai(path = "/jobs/:id", method = "get")]
     async fn get(&self, id: Path<String>) -> Result<JobResponse, ApiError> {
-        let job = self.ops.jobs.get(&id.0).await.ok_or_else(|| unknown_job(&id.0))?;
+        let job = self
+            .ops
+            .jobs
+            .get(&id.0)
+            .await
+            .ok_or_else(|| unknown_job(&id.0))?;
         Ok(JobResponse::Ok(Json(job.body())))
     }
 
@@ -300,7 +309,12 @@ impl JobsApi {
     /// come, is discarded); a finished job is left as it is. Answers the job as it is now.
     #[oai(path = "/jobs/:id", method = "delete")]
     async fn cancel(&self, id: Path<String>) -> Result<JobResponse, ApiError> {
-        let job = self.ops.jobs.get(&id.0).await.ok_or_else(|| unknown_job(&id.0))?;
+        let job = self
+            .ops
+            .jobs
+            .get(&id.0)
+            .await
+            .ok_or_else(|| unknown_job(&id.0))?;
         let task = job.inner.lock().task.take();
         if job.set(JobState::Cancelled) {
             if let Some(task) = task {

@@ -226,12 +226,10 @@ impl Admission {
                     queued: seen,
                 });
             }
-            match gate.waiting.compare_exchange(
-                seen,
-                seen + 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match gate
+                .waiting
+                .compare_exchange(seen, seen + 1, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => break,
                 Err(now) => seen = now,
             }
@@ -295,7 +293,10 @@ mod tests {
             RouteClass::of(&Method::PUT, "/api/knowledge/examples/abc"),
             Some(RouteClass::Writes)
         );
-        assert_eq!(RouteClass::of(&Method::GET, "/api/knowledge/examples"), None);
+        assert_eq!(
+            RouteClass::of(&Method::GET, "/api/knowledge/examples"),
+            None
+        );
         assert_eq!(RouteClass::of(&Method::GET, "/api/health"), None);
     }
 
@@ -309,8 +310,14 @@ mod tests {
         assert!(limits.check(RouteClass::Sql, "addr:a").is_ok());
         assert!(limits.check(RouteClass::Sql, "addr:a").is_ok());
         let wait = limits.check(RouteClass::Sql, "addr:a").unwrap_err();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1), "{wait:?}");
-        assert!(limits.check(RouteClass::Sql, "addr:b").is_ok(), "another client has its own");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+        assert!(
+            limits.check(RouteClass::Sql, "addr:b").is_ok(),
+            "another client has its own"
+        );
     }
 
     #[tokio::test]
@@ -324,7 +331,10 @@ mod tests {
         }
         let refused = admission.enter("db").await.err().expect("queue full");
         assert_eq!(refused.code(), "overloaded");
-        assert!(admission.enter("other").await.is_ok(), "each database has its own bound");
+        assert!(
+            admission.enter("other").await.is_ok(),
+            "each database has its own bound"
+        );
         drop(first);
         queued.await.unwrap().unwrap();
         assert_eq!(admission.refused(), 1);

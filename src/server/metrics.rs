@@ -188,7 +188,8 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let started = Instant::now();
         let mut out = String::with_capacity(16 * 1024);
-        if let Err(e) = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
+        if let Err(e) =
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
         {
             tracing::error!(error = %e, "cannot encode the metrics");
         }
@@ -442,12 +443,7 @@ impl Collector for StateCollector {
             .into_iter()
             .map(|(state, n)| (vec![("state", state.to_string())], n as f64))
             .collect();
-        gauge(
-            &mut e,
-            "querent_jobs",
-            "Query jobs held, by state",
-            &jobs,
-        )?;
+        gauge(&mut e, "querent_jobs", "Query jobs held, by state", &jobs)?;
         Ok(())
     }
 }

@@ -58,7 +58,11 @@ impl Ops {
 
     /// Answers `request` once its database has room (see [`Admission`]), and counts the
     /// outcome in the metrics.
-    pub async fn ask(&self, engine: &Arc<Engine>, request: AskRequest) -> QuerentResult<QueryAnswer> {
+    pub async fn ask(
+        &self,
+        engine: &Arc<Engine>,
+        request: AskRequest,
+    ) -> QuerentResult<QueryAnswer> {
         let result = async {
             let database = engine.database(request.database.as_deref())?.name.clone();
             let _permit = self.admission.enter(&database).await?;
@@ -83,14 +87,17 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?.trim();
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
     ok.then(|| s.to_string())
 }
 
 /// The outermost middleware: request id, span, metrics; see the module doc.
-pub async fn observe<E: Endpoint>(ops: Arc<Ops>, ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+pub async fn observe<E: Endpoint>(
+    ops: Arc<Ops>,
+    ep: Arc<E>,
+    mut req: Request,
+) -> poem::Result<Response> {
     let started = Instant::now();
     let id = req
         .headers()
@@ -101,7 +108,8 @@ pub async fn observe<E: Endpoint>(ops: Arc<Ops>, ep: Arc<E>, mut req: Request) -
     let path = req.uri().path().to_string();
     // Server-sent events must reach the client as they come: never compressed.
     if path.ends_with("/stream") {
-        req.headers_mut().remove(poem::http::header::ACCEPT_ENCODING);
+        req.headers_mut()
+            .remove(poem::http::header::ACCEPT_ENCODING);
     }
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let mut resp = match ep.call(req).instrument(span.clone()).await {
@@ -112,7 +120,8 @@ pub async fn observe<E: Endpoint>(ops: Arc<Ops>, ep: Arc<E>, mut req: Request) -
     let seconds = started.elapsed().as_secs_f64();
     if path != "/metrics" {
         let route = metrics::route_label(&path, status);
-        ops.metrics.observe_request(&route, &method, status, seconds);
+        ops.metrics
+            .observe_request(&route, &method, status, seconds);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID, v);
@@ -129,7 +138,11 @@ pub async fn observe<E: Endpoint>(ops: Arc<Ops>, ep: Arc<E>, mut req: Request) -
 }
 
 /// Rate limits and the time limit; see the module doc.
-pub async fn protect<E: Endpoint>(ops: Arc<Ops>, ep: Arc<E>, req: Request) -> poem::Result<Response> {
+pub async fn protect<E: Endpoint>(
+    ops: Arc<Ops>,
+    ep: Arc<E>,
+    req: Request,
+) -> poem::Result<Response> {
     if let Some(class) = RouteClass::of(req.method(), req.uri().path()) {
         let client = limits::client_of(&req);
         if let Err(wait) = ops.limits.check(class, &client) {

@@ -21,7 +21,10 @@ pub async fn signal(stdin_closed: Option<tokio::sync::oneshot::Receiver<()>>) {
         _ = terminate() => "SIGTERM",
         _ = stdin => "standard input closed",
     };
-    tracing::info!(reason, "stopping: no new connections; answers in flight may finish");
+    tracing::info!(
+        reason,
+        "stopping: no new connections; answers in flight may finish"
+    );
 }
 
 #[cfg(unix)]
