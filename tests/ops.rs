@@ -301,7 +301,7 @@ fn a_repeated_question_comes_from_the_cache_with_its_age_until_a_curation_write_
     let resp = client()
         .post(server.url("/api/knowledge/examples"))
         .bearer_auth(KEY)
-        .json(&json!({ "question": "Which zone has the fewest stores?", "sql": "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone ORDER BY n ASC LIMIT 1" }))
+        .json(&json!({ "database": "retail", "question": "Which zone has the fewest stores?", "sql": "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone ORDER BY n ASC LIMIT 1" }))
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().unwrap());
@@ -571,10 +571,10 @@ fn after_sigterm_the_server_stops_gracefully_and_the_next_start_embeds_nothing()
     let resp = client()
         .post(first.url("/api/knowledge/examples"))
         .bearer_auth(KEY)
-        .json(&json!({ "question": "Which zone has the most stores?", "sql": "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone ORDER BY n DESC LIMIT 1" }))
+        .json(&json!({ "database": "retail", "question": "Which zone has the most stores?", "sql": "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone ORDER BY n DESC LIMIT 1" }))
         .send()
         .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().unwrap());
     let status = first.terminate(Duration::from_secs(30));
     assert!(status.success(), "{status:?}: {}", first.log_text());
     let log = first.log_text();
