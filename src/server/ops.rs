@@ -16,8 +16,8 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
 use super::jobs::JobStore;
-use super::rate_limits::{self, Admission, RateLimits, RouteClass};
 use super::metrics::{self, Metrics};
+use super::rate_limits::{self, Admission, RateLimits, RouteClass};
 use crate::engine::{AskRequest, Engine, QueryAnswer};
 use crate::error::QuerentResult;
 use crate::settings::OpsSettings;

@@ -77,7 +77,7 @@ pub fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             };
             querent::server::serve(listener, app, stop, None)
                 .await
-            .expect("the app serves");
+                .expect("the app serves");
         });
     });
     TestApp {
