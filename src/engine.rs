@@ -134,6 +134,8 @@ pub struct Engine {
     retriever: Arc<Retriever>,
     limits: ExecutionLimits,
     min_confidence: f64,
+    /// Whether the semantic layer answers questions (`--semantic answer`) or is only shown.
+    semantic_answers: bool,
     /// The knowledge issues of each domain (the empty name: of the knowledge folder itself),
     /// replaced whole when a domain's knowledge is reloaded, so health shows them as they are.
     load_issues: RwLock<BTreeMap<String, Vec<LoadIssue>>>,

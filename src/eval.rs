@@ -245,6 +245,15 @@ fn find_database(opts: &EvalOptions, db_id: Option<&str>) -> anyhow::Result<Path
                 if d.file_stem().is_some_and(|s| s == id) {
                     return Ok(d.clone());
                 }
+                // and the databases shipped next to it (`data/chinook/chinook.sqlite`), as
+                // the server finds them
+                if let Some(p) = d
+                    .parent()
+                    .map(|dir| dir.join(id).join(format!("{id}.sqlite")))
+                    .filter(|p| p.is_file())
+                {
+                    return Ok(p);
+                }
             }
             anyhow::bail!(
                 "no database file for '{id}' under {}",
@@ -601,6 +610,9 @@ pub fn run_lines(opts: &EvalOptions, mut lines: Vec<EvalLine>) -> anyhow::Result
                         sql: a.sql,
                         method: match a.generation_method.as_str() {
                             "example" => crate::sql::GenerationMethod::Example,
+                            "semantic" => crate::sql::GenerationMethod::Semantic,
+                            "llm" => crate::sql::GenerationMethod::Llm,
+                            "refinement" => crate::sql::GenerationMethod::Refinement,
                             _ => crate::sql::GenerationMethod::Pattern,
                         },
                         confidence: a.confidence,

@@ -67,6 +67,13 @@ pub struct Settings {
     #[arg(long, env = "QUERENT_MIN_CONFIDENCE", default_value_t = 0.2)]
     pub min_confidence: f64,
 
+    /// Whether the semantic layer answers the metric questions it reads (`answer`, the
+    /// default: before the LLM) or is only shown by `GET /api/semantic` and given to the LLM
+    /// as metric definitions (`show`: every question goes to the LLM first, then the pattern
+    /// engine).
+    #[arg(long, env = "QUERENT_SEMANTIC", default_value = "answer", value_parser = ["answer", "show"])]
+    pub semantic: String,
+
     /// A TOML config file with the same keys as the environment variables (read before them;
     /// environment and flags win). See the README.
     #[arg(long, env = "QUERENT_CONFIG")]

@@ -147,8 +147,8 @@ fn serve_answers_a_question_and_refuses_an_unknown_database_over_http() {
         body,
         serde_json::json!({ "error": {
             "code": "unknown_database",
-            "message": "unknown database 'nope'; known databases: retail",
-            "details": { "known_databases": ["retail"] },
+            "message": "unknown database 'nope'; known databases: chinook, retail",
+            "details": { "known_databases": ["chinook", "retail"] },
         }})
     );
 }

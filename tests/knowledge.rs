@@ -62,11 +62,22 @@ fn send(
         request = request.bearer_auth(key);
     }
     if let Some(body) = body {
-        request = request.json(body);
+        request = request.json(&to_retail(path, body));
     }
     let response = request.send().expect("request");
     let status = response.status().as_u16();
     (status, response.json().unwrap_or(Value::Null))
+}
+
+/// The servers here serve retail and chinook (the demo's two domains); a knowledge write that
+/// names no `database` gets `"database": "retail"`, since without it a write is a 422 when
+/// several databases are served (`tests/databases.rs` checks that).
+fn to_retail(path: &str, body: &Value) -> Value {
+    let mut body = body.clone();
+    if let (true, Some(map)) = (path.starts_with("/api/knowledge/"), body.as_object_mut()) {
+        map.entry("database").or_insert_with(|| json!("retail"));
+    }
+    body
 }
 
 fn write(method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -446,7 +457,7 @@ fn killing_the_server_mid_write_loses_no_acknowledged_write_and_logs_every_chang
                     .unwrap();
                 for i in 0..200 {
                     let question = format!("kill test question {w}-{i}: how many stores are in the North zone?");
-                    let body = json!({ "question": question, "sql": format!("SELECT COUNT(*) AS n{w}_{i} FROM stores WHERE zone = 'North'") });
+                    let body = json!({ "question": question, "sql": format!("SELECT COUNT(*) AS n{w}_{i} FROM stores WHERE zone = 'North'"), "database": "retail" });
                     let sent = http.post(format!("{url}/api/knowledge/examples")).bearer_auth(KEY).json(&body).send();
                     match sent {
                         Ok(r) if r.status().as_u16() == 201 => acked.push(question),
@@ -631,7 +642,7 @@ fn create_as(server: &TestServer, key: &str, user: Option<&str>, question: &str)
     let mut request = client()
         .post(server.url("/api/knowledge/examples"))
         .bearer_auth(key)
-        .json(&json!({ "question": question, "sql": "SELECT COUNT(*) FROM stores" }));
+        .json(&json!({ "question": question, "sql": "SELECT COUNT(*) FROM stores", "database": "retail" }));
     if let Some(user) = user {
         request = request.header("X-Querent-User", user);
     }

@@ -12,13 +12,17 @@ use common::fake_llm::{FakeLlm, Reply};
 use common::*;
 use serde_json::{json, Value};
 
-/// A server whose LLM is `fake`, with `extra` flags.
+/// A server whose LLM is `fake`, with `extra` flags. The LLM's turn is what these tests
+/// exercise, so the semantic layer only shows (`--semantic show`): by default it answers the
+/// metric questions it reads before the LLM is asked.
 fn server_with(fake: &FakeLlm, extra: &[&str]) -> TestServer {
     let mut args = vec![
         "--llm-base-url",
         fake.base_url.as_str(),
         "--llm-model",
         "fake-model",
+        "--semantic",
+        "show",
     ];
     args.extend_from_slice(extra);
     TestServer::start(&args)

@@ -1,5 +1,5 @@
-//! The generation stage: the LLM, a refinement of the conversation's last SQL and the pattern
-//! engine as [`Generator`]s, asked in order by [`generate`]. Every SQL runs through the guard
+//! The generation stage: curated examples, the semantic layer, the LLM, a refinement of the
+//! conversation's last SQL and the pattern engine as [`Generator`]s, asked in order by [`generate`]. Every SQL runs through the guard
 //! ([`Engine::run_guarded`]) and is timed.
 
 use std::cell::Cell;
@@ -60,12 +60,74 @@ impl Input<'_> {
 
 /// Asks the generators in their order and keeps the first answer.
 pub(super) fn generate(input: &Input) -> QuerentResult<Settled> {
-    // The semantic layer (#11) goes first, for metric questions it reads completely.
+    // Curated knowledge wins: a curated example that aligns with the question answers first;
+    // then the semantic layer (#11), for metric questions it reads completely.
+    let examples = ExampleTurn(input);
     let semantic = SemanticTurn(input);
     let llm = LlmTurn(input);
     let refinement = RefinementTurn(input);
     let pattern = PatternTurn(input);
-    generators::first_answer(&[&semantic, &llm, &refinement, &pattern])
+    generators::first_answer(&[&examples, &semantic, &llm, &refinement, &pattern])
+}
+
+/// Curated examples adapted to the question (#12): the first that aligns well enough
+/// ([`pattern::EXAMPLE_OUTRANKS`]) and runs with rows answers; else the next generator.
+struct ExampleTurn<'a>(&'a Input<'a>);
+
+impl Generator for ExampleTurn<'_> {
+    fn name(&self) -> &'static str {
+        "example"
+    }
+
+    fn attempt(&self) -> Attempt {
+        let i = self.0;
+        let examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
+        if examples.is_empty() {
+            return Attempt::new(Outcome::Skipped("no curated example retrieved".into()), Vec::new());
+        }
+        let rules: Vec<(BusinessRule, f32)> = Vec::new();
+        let table_scores: HashMap<String, f32> = HashMap::new();
+        let ctx = PatternContext {
+            analysis: i.analysis,
+            schema: &i.db.schema,
+            docs: &i.db.docs,
+            values: &i.db.values,
+            rules: &rules,
+            examples: &examples,
+            table_scores: &table_scores,
+            dialect: i.db.warehouse.dialect(),
+            min_confidence: i.engine.min_confidence,
+            prepared: Some(&i.db.prepared),
+        };
+        let close: Vec<GeneratedSql> = pattern::example_candidates(&ctx)
+            .into_iter()
+            .filter(|g| g.confidence >= pattern::EXAMPLE_OUTRANKS)
+            .collect();
+        if close.is_empty() {
+            return Attempt::new(
+                Outcome::Skipped("no curated example aligns closely with the question".into()),
+                Vec::new(),
+            );
+        }
+        let t = Instant::now();
+        let executed = execute_candidates(i, close);
+        i.add_execution(t);
+        match executed {
+            Ok((chosen, sql, rows, runs)) if !rows.rows.is_empty() => {
+                let mut trace = chosen.trace.clone();
+                trace.extend(runs);
+                Attempt::new(Outcome::Answered(Answered { chosen, sql, rows }), trace)
+            }
+            Ok((_, _, _, runs)) => Attempt::new(
+                Outcome::Failed("the adapted curated example returned no rows".into()),
+                runs,
+            ),
+            Err(e) => Attempt::new(
+                Outcome::Failed(format!("the adapted curated example did not run: {e}")),
+                Vec::new(),
+            ),
+        }
+    }
 }
 
 /// The confidence of an answer compiled from the semantic model: the question was read
@@ -83,6 +145,12 @@ impl Generator for SemanticTurn<'_> {
 
     fn attempt(&self) -> Attempt {
         let i = self.0;
+        if !i.engine.semantic_answers {
+            return Attempt::new(
+                Outcome::Skipped("the semantic layer is set to show only (--semantic show)".into()),
+                Vec::new(),
+            );
+        }
         let Some(layer) = i.db.semantic.as_ref().filter(|l| l.answers()) else {
             return Attempt::new(
                 Outcome::Skipped("no semantic model for this database".into()),

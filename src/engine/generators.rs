@@ -7,9 +7,10 @@
 //! every turn and the reason the answer reports for a configured LLM that did not write the
 //! SQL (`fallback_reason`).
 //!
-//! The order, set in `engine::generation::generate`: the semantic layer for metric
-//! questions (#11: it goes first once built), the LLM, a refinement of the conversation's last
-//! SQL, the pattern engine (which always answers or refuses).
+//! The order, set in `engine::generation::generate`: a curated example that aligns closely
+//! with the question (curated knowledge wins, #12), the semantic layer for metric questions it
+//! reads completely (#11), the LLM, a refinement of the conversation's last SQL, the pattern
+//! engine (which always answers or refuses).
 
 use crate::error::QuerentError;
 use crate::sql::refusal::{Refusal, RefusalCause};

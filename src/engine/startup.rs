@@ -139,6 +139,7 @@ impl Engine {
             retriever,
             limits,
             min_confidence: settings.min_confidence,
+            semantic_answers: settings.semantic != "show",
             load_issues: RwLock::new(load_issues),
             knowledge_dir: settings.knowledge_dir.clone(),
             stats: Stats::default(),

@@ -547,7 +547,7 @@ pub fn read(
             let hits: Vec<_> = values
                 .lookup(phrase)
                 .into_iter()
-                .filter(|m| m.score >= 0.95)
+                .filter(|m| m.score >= 0.95 && member_spelling_fits(phrase, m))
                 .filter_map(|m| {
                     lexicon
                         .columns
@@ -1099,6 +1099,23 @@ pub fn read(
     Ok(q)
 }
 
+/// Whether `phrase` as written may stand for the indexed value of `m`: a case-insensitive
+/// match is a member unless the word is a stop word ("in" is not the state code `IN`, "or" not
+/// `OR`) or the stored value is a short upper-case code the question writes in lower case.
+fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) -> bool {
+    if m.exact || m.value == phrase {
+        return true;
+    }
+    let lower = phrase.to_lowercase();
+    if !lower.contains(' ') && crate::sql::pattern::lexicon::is_stopword(&lower) {
+        return false;
+    }
+    let code = m.value.chars().count() <= 3
+        && m.value.chars().any(char::is_alphabetic)
+        && m.value.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
+    !(code && phrase.chars().any(char::is_lowercase))
+}
+
 /// True when the thing ranked is named in the singular ("which month", "which store").
 fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
     for (i, w) in words.iter().enumerate() {
@@ -1132,4 +1149,40 @@ fn distinct(manifest: &SemanticManifest, schema: &Schema, model: &str, dim: &str
         })
         .map(|c| c.distinct_count)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_spelling_fits;
+    use crate::knowledge::values::ValueMatch;
+
+    fn stored(value: &str, phrase: &str) -> ValueMatch {
+        ValueMatch {
+            table: "stores".into(),
+            column: "state".into(),
+            value: value.into(),
+            score: 0.95,
+            exact: value == phrase,
+        }
+    }
+
+    #[test]
+    fn a_stop_word_or_a_lower_case_code_is_not_a_member() {
+        for (value, phrase, fits) in [
+            ("IN", "in", false),
+            ("OR", "or", false),
+            ("IN", "IN", true),
+            ("CA", "ca", false),
+            ("CA", "CA", true),
+            ("Dairy", "dairy", true),
+            ("West", "west", true),
+            ("Rock", "rock", true),
+        ] {
+            assert_eq!(
+                member_spelling_fits(phrase, &stored(value, phrase)),
+                fits,
+                "{phrase} for {value}"
+            );
+        }
+    }
 }

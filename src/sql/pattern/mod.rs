@@ -126,34 +126,8 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             }))
             .collect::<Vec<_>>()),
     );
-    let mut out: Vec<GeneratedSql> = Vec::new();
-
     // 1. curated examples close to the question, adapted by editing their SQL
-    for ad in example::adapt(a, &links, ctx.examples, ctx.schema, lex, ctx.values) {
-        let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
-        let summary = if edits.is_empty() {
-            format!("reused the curated example \"{}\" as written", ad.question)
-        } else {
-            format!(
-                "adapted from example \"{}\": {}",
-                ad.question,
-                edits.join(", ")
-            )
-        };
-        out.push(GeneratedSql {
-            sql: ad.sql.clone(),
-            method: GenerationMethod::Example,
-            confidence: ad.confidence,
-            trace: vec![
-                link_trace.clone(),
-                TraceStep::new(
-                    "example",
-                    summary,
-                    json!({ "question": ad.question, "similarity": ad.similarity, "edits": ad.edits }),
-                ),
-            ],
-        });
-    }
+    let mut out = adapted_examples(ctx, lex, &links, &link_trace);
 
     // 2. the question frame, with business rules; then alternative readings of ambiguous words
     let hits = frame::rule_hits(a, ctx.rules, &links);
@@ -196,7 +170,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     // curated knowledge first: a close example outranks the generic frame
     let rank = |g: &GeneratedSql| {
         g.confidence
-            + if g.method == GenerationMethod::Example && g.confidence >= 0.75 {
+            + if g.method == GenerationMethod::Example && g.confidence >= EXAMPLE_OUTRANKS {
                 1.0
             } else {
                 0.0
@@ -215,6 +189,68 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         )));
     }
     Ok(out)
+}
+
+/// A confidence at which an adapted curated example outranks every generated reading: the
+/// generator order asks curated examples first and keeps one at or above this
+/// (`engine::generation`), and the pattern engine ranks it above its own frame.
+pub const EXAMPLE_OUTRANKS: f64 = 0.75;
+
+/// The curated examples close to the question, each adapted by editing its SQL (alignment,
+/// [`example::adapt`]), as candidates with method `example`; best alignment first.
+pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
+    let owned;
+    let prepared = match ctx.prepared {
+        Some(p) => p,
+        None => {
+            owned = Prepared::build(ctx.schema, ctx.docs);
+            &owned
+        }
+    };
+    let links = linking::link(
+        ctx.analysis,
+        ctx.schema,
+        &prepared.lexicon,
+        ctx.values,
+        ctx.table_scores,
+    );
+    let link_trace = TraceStep::new("linking", "linked for the curated examples", json!(null));
+    adapted_examples(ctx, &prepared.lexicon, &links, &link_trace)
+}
+
+fn adapted_examples(
+    ctx: &PatternContext,
+    lex: &Lexicon,
+    links: &linking::Linking,
+    link_trace: &TraceStep,
+) -> Vec<GeneratedSql> {
+    let mut out: Vec<GeneratedSql> = Vec::new();
+    for ad in example::adapt(ctx.analysis, links, ctx.examples, ctx.schema, lex, ctx.values) {
+        let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
+        let summary = if edits.is_empty() {
+            format!("reused the curated example \"{}\" as written", ad.question)
+        } else {
+            format!(
+                "adapted from example \"{}\": {}",
+                ad.question,
+                edits.join(", ")
+            )
+        };
+        out.push(GeneratedSql {
+            sql: ad.sql.clone(),
+            method: GenerationMethod::Example,
+            confidence: ad.confidence,
+            trace: vec![
+                link_trace.clone(),
+                TraceStep::new(
+                    "example",
+                    summary,
+                    json!({ "question": ad.question, "similarity": ad.similarity, "edits": ad.edits }),
+                ),
+            ],
+        });
+    }
+    out
 }
 
 /// At most this many alternative readings are built per question.
