@@ -21,6 +21,9 @@ struct Served {
     child: Child,
     base_url: String,
     log: PathBuf,
+    /// The server stops when this pipe closes, i.e. when the test process ends (the shared
+    /// server lives in a static, which is never dropped).
+    _stdin: std::process::ChildStdin,
 }
 
 impl Drop for Served {
@@ -41,6 +44,7 @@ impl Served {
         let root = repo();
         let mut child = Command::new(env!("CARGO_BIN_EXE_querent"))
             .arg("serve")
+            .arg("--exit-on-stdin-close")
             .args(["--addr", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
@@ -54,11 +58,12 @@ impl Served {
             .arg(root.join("static"))
             .args(extra)
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()
             .expect("the querent binary starts");
+        let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let base_url = loop {
@@ -79,6 +84,7 @@ impl Served {
             child,
             base_url,
             log,
+            _stdin: stdin,
         }
     }
 

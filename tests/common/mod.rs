@@ -115,6 +115,8 @@ impl TestServer {
             .arg(root.join("templates"))
             .arg("--static-dir")
             .arg(root.join("static"))
+            // Curation tests write in bursts: no rate limit on writes unless a test sets one.
+            .env("QUERENT_RATE_WRITES", "0")
             .args(extra)
             // The server stops when this pipe closes, i.e. when the test process ends: the
             // shared servers live in statics, which are never dropped.
