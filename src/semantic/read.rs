@@ -1112,7 +1112,9 @@ fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) 
     }
     let code = m.value.chars().count() <= 3
         && m.value.chars().any(char::is_alphabetic)
-        && m.value.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
+        && m.value
+            .chars()
+            .all(|c| !c.is_alphabetic() || c.is_uppercase());
     !(code && phrase.chars().any(char::is_lowercase))
 }
 

@@ -225,7 +225,14 @@ fn adapted_examples(
     link_trace: &TraceStep,
 ) -> Vec<GeneratedSql> {
     let mut out: Vec<GeneratedSql> = Vec::new();
-    for ad in example::adapt(ctx.analysis, links, ctx.examples, ctx.schema, lex, ctx.values) {
+    for ad in example::adapt(
+        ctx.analysis,
+        links,
+        ctx.examples,
+        ctx.schema,
+        lex,
+        ctx.values,
+    ) {
         let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
         let summary = if edits.is_empty() {
             format!("reused the curated example \"{}\" as written", ad.question)
