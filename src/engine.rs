@@ -32,8 +32,10 @@ use crate::sql::llm::{LlmGenerator, LlmStatus};
 use crate::sql::{guard, TraceStep};
 use crate::warehouse::{ExecutionLimits, Rows, WarehouseInfo};
 
+pub mod cache;
 mod databases;
 mod events;
+mod examples_check;
 mod generation;
 pub mod generators;
 mod recent;
@@ -42,6 +44,7 @@ mod stats;
 
 pub use databases::Database;
 pub use events::{summary_tokens, StageEvent, STREAMED_ROWS};
+pub use examples_check::ExamplesCheck;
 pub use generation::REFINEMENT_CONFIDENCE;
 pub use recent::{RecentAnswer, RecentAnswers};
 pub use stats::{Stats, StatsSnapshot};
@@ -104,6 +107,10 @@ pub struct QueryAnswer {
     pub trace: Vec<TraceStep>,
     /// Milliseconds per stage, and `total`.
     pub timings_ms: BTreeMap<String, f64>,
+    /// True when the answer comes from the answer cache.
+    pub cached: bool,
+    /// How old the cached answer is, in milliseconds (cached answers only).
+    pub cache_age_ms: Option<u64>,
 }
 
 /// Summary of a served database (for health and the page).
@@ -137,15 +144,21 @@ pub struct Engine {
     started: Instant,
     llm: Option<LlmGenerator>,
     sessions: SessionStore,
+    /// Answers of repeated questions ([`cache`]).
+    cache: cache::AnswerCache,
+    /// Each domain's knowledge version, bumped by each reload (curation write).
+    versions: cache::KnowledgeVersions,
+    /// Serialises knowledge reloads with the background check of the examples.
+    reload_lock: parking_lot::Mutex<()>,
+    /// Where the check of the curated examples is ([`examples_check`]).
+    examples_check: RwLock<ExamplesCheck>,
 }
 
 impl Engine {
-    /// Answers a question off the async threads.
+    /// Answers a question off the async threads, from the answer cache when the same
+    /// question (database, conversation context, knowledge version) was answered recently.
     pub async fn ask(self: &Arc<Self>, request: AskRequest) -> QuerentResult<QueryAnswer> {
-        let engine = self.clone();
-        tokio::task::spawn_blocking(move || engine.ask_blocking(&request))
-            .await
-            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+        self.ask_cached(request).await
     }
 
     /// Answers a question off the async threads, telling `sink` each stage's outcome as soon
@@ -302,6 +315,8 @@ impl Engine {
             session_id: session.map(|s| s.as_str().to_string()),
             trace,
             timings_ms: timings,
+            cached: false,
+            cache_age_ms: None,
         })
     }
 
@@ -392,6 +407,7 @@ impl Engine {
         knowledge: KnowledgeBase,
         file_issues: Vec<LoadIssue>,
     ) -> QuerentResult<SyncReport> {
+        let _reloading = self.reload_lock.lock();
         let old = self.database(Some(name))?;
         let mut issues = file_issues;
         let tables_source = databases::tables_file(&self.knowledge_dir, name);
@@ -405,6 +421,7 @@ impl Engine {
             .write()
             .insert(name.to_string(), Arc::new(db));
         self.load_issues.write().insert(name.to_string(), issues);
+        self.knowledge_changed(name);
         Ok(report)
     }
 
@@ -449,6 +466,16 @@ impl Engine {
     /// The retriever's state (vector or lexical mode, points per collection).
     pub fn retrieval_status(&self) -> RetrievalStatus {
         self.retriever.status()
+    }
+
+    /// Persists the vector index's recent writes (at shutdown: the next start embeds nothing).
+    pub fn flush_index(&self) {
+        self.retriever.flush();
+    }
+
+    /// Question vectors served from the retriever's cache and embedded, since start.
+    pub fn question_vector_counts(&self) -> (u64, u64) {
+        self.retriever.vector_cache_counts()
     }
 
     /// The LLM's state (ok, degraded, open circuit, last error), or `None` when none is configured.

@@ -96,6 +96,13 @@ pub enum QuerentError {
     /// No API key is configured, so the knowledge base cannot be changed through the API.
     #[error("writes are disabled: no API key is configured (set QUERENT_API_KEY)")]
     WritesDisabled,
+    /// Too many questions are running and waiting for this database: try again shortly.
+    #[error("database '{database}' is busy: {running} questions running and {queued} waiting; try again shortly")]
+    Overloaded {
+        database: String,
+        running: usize,
+        queued: usize,
+    },
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -196,6 +203,12 @@ error_codes! {
     KnowledgeError           = ("knowledge_error",          500, Ours) for Knowledge;
     WarehouseUnavailable     = ("warehouse_unavailable",    502, Ours) for WarehouseUnavailable;
     DatabaseUnavailable      = ("database_unavailable",     503, Ours) for DatabaseUnavailable;
+    /// Too many questions for the database are running and waiting: try again shortly.
+    Overloaded               = ("overloaded",               503, Ours) for Overloaded;
+    /// The client sent more requests than its rate allows (`Retry-After` says when to retry).
+    RateLimited              = ("rate_limited",             429, User);
+    /// The request did not answer within the server's time limit.
+    RequestTimeout           = ("request_timeout",          503, Ours);
 }
 
 impl std::fmt::Display for Code {
@@ -247,6 +260,11 @@ impl QuerentError {
                 max_bytes_billed, ..
             } => serde_json::json!({ "max_bytes_billed": max_bytes_billed }),
             Self::UnknownItem { what, id } => serde_json::json!({ "kind": what, "id": id }),
+            Self::Overloaded {
+                database,
+                running,
+                queued,
+            } => serde_json::json!({ "database": database, "running": running, "queued": queued }),
             _ => serde_json::Value::Null,
         }
     }

@@ -29,6 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod knowledge;
+pub mod logging;
 pub mod question;
 pub mod retrieval;
 pub mod semantic;

@@ -163,14 +163,8 @@ enum KnowledgeCommand {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QUERENT_LOG")
-                .unwrap_or_else(|_| "querent=info,warn,qdrant_edge=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    // The config file sits below the environment and the flags: export its keys first.
+    // The config file sits below the environment and the flags: export its keys first (the
+    // log's format and filter may be among them).
     let args: Vec<String> = std::env::args().collect();
     if let Some(path) = querent::settings::file::path_from_args(&args) {
         if let Err(e) = querent::settings::file::apply(&path) {
@@ -178,6 +172,7 @@ fn main() {
             std::process::exit(1);
         }
     }
+    querent::logging::init();
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -318,34 +313,42 @@ fn migrate_index(settings: &Settings) -> anyhow::Result<()> {
 
 fn serve(settings: Settings, exit_on_stdin_close: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    let grace = querent::server::shutdown::grace(settings.ops.shutdown_grace_s);
+    let engine = runtime.block_on(async {
         let listener = std::net::TcpListener::bind(settings.addr)
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let s = settings.clone();
-        let engine = Arc::new(tokio::task::spawn_blocking(move || Engine::build(&s)).await??);
-        let app = querent::server::app(engine, &settings)?;
+        // The curated examples are checked in the background: the first answer comes sooner.
+        let engine =
+            Arc::new(tokio::task::spawn_blocking(move || Engine::build_with(&s, false)).await??);
+        engine.check_examples_in_background();
+        let app = querent::server::app(engine.clone(), &settings)?;
         // Tests and scripts read this line to find the port (`--addr 127.0.0.1:0`).
         println!("querent listening on http://{}", listener.local_addr()?);
         use std::io::Write;
         std::io::stdout().flush()?;
-        let (stdin_closed, closed) = tokio::sync::oneshot::channel::<()>();
-        if exit_on_stdin_close {
+        let closed = exit_on_stdin_close.then(|| {
+            let (stdin_closed, closed) = tokio::sync::oneshot::channel::<()>();
             std::thread::spawn(move || {
                 let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
                 let _ = stdin_closed.send(());
             });
-        } else {
-            std::mem::forget(stdin_closed);
-        }
-        querent::server::serve(listener, app, async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = closed => tracing::info!("standard input closed: stopping"),
-            }
-        })
-        .await?;
-        Ok(())
-    })
+            closed
+        });
+        let shutdown = querent::server::shutdown::signal(closed);
+        querent::server::serve(listener, app, shutdown, Some(grace)).await?;
+        anyhow::Ok(engine)
+    })?;
+    // The server waited up to the grace for the requests in flight; what still runs on a
+    // blocking thread has outlived it (a question past its own time limit): it is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let started = std::time::Instant::now();
+    engine.flush_index();
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "vector index flushed; stopped"
+    );
+    Ok(())
 }
 
 fn ask(

@@ -9,9 +9,11 @@ use clap::Args;
 
 pub mod file;
 pub mod keys;
+pub mod ops;
 
 pub use crate::sql::llm::config::{LlmSettings, Secret};
 pub use crate::warehouse::bigquery::BigQuerySettings;
+pub use ops::OpsSettings;
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone, Args)]
@@ -127,6 +129,10 @@ pub struct Settings {
     /// answered with the lexical index.
     #[arg(long, env = "QUERENT_QDRANT_TIMEOUT_MS", default_value_t = 5_000)]
     pub qdrant_timeout_ms: u64,
+
+    /// Limits, caching, query jobs, shutdown.
+    #[command(flatten)]
+    pub ops: OpsSettings,
 }
 
 impl Settings {

@@ -40,7 +40,9 @@ fn query_answers_the_frozen_food_elasticity_question_with_sql_rows_chart_insight
     assert!(!body["summary"].as_str().unwrap().is_empty());
     let confidence = body["confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&confidence));
-    assert!(["semantic", "pattern", "example"].contains(&body["generation_method"].as_str().unwrap()));
+    assert!(
+        ["semantic", "pattern", "example"].contains(&body["generation_method"].as_str().unwrap())
+    );
     assert!(body["timings_ms"]["total"].as_f64().unwrap() > 0.0);
     let stages: Vec<&str> = body["trace"]
         .as_array()

@@ -30,12 +30,14 @@ pub struct Database {
     pub semantic: Option<Arc<crate::semantic::SemanticLayer>>,
     /// Example SQL already run against this database: `Ok` when it ran, else the error. A
     /// knowledge reload runs only SQL it has not seen.
-    checked_sql: HashMap<String, Result<(), String>>,
+    pub(super) checked_sql: HashMap<String, Result<(), String>>,
 }
 
 impl Database {
     /// Opens one database: introspection, docs merged, examples checked (a failing one is left
-    /// out and reported in `issues`), value index and pattern lexicon built.
+    /// out and reported in `issues`; all kept unchecked when not `check_examples`, for
+    /// [`Engine::check_examples`](super::Engine::check_examples) to run later), value index and
+    /// pattern lexicon built.
     pub(super) fn open(
         name: &str,
         warehouse: Arc<dyn Warehouse>,
@@ -43,6 +45,7 @@ impl Database {
         limits: ExecutionLimits,
         tables_source: &str,
         issues: &mut Vec<LoadIssue>,
+        check_examples: bool,
     ) -> anyhow::Result<Database> {
         let schema = warehouse.introspect()?;
         let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
@@ -59,6 +62,10 @@ impl Database {
         let mut kept = Vec::with_capacity(knowledge.examples.len());
         let mut checked_sql = HashMap::new();
         for example in &knowledge.examples {
+            if !check_examples {
+                kept.push(example.clone());
+                continue;
+            }
             let checked = guard::validate(
                 &example.sql,
                 warehouse.dialect(),
@@ -162,7 +169,7 @@ fn unknown_table_issues(name: &str, source: &str, unknown: Vec<String>) -> Vec<L
         .collect()
 }
 
-fn failing_example(example: &Example, error: &str) -> LoadIssue {
+pub(super) fn failing_example(example: &Example, error: &str) -> LoadIssue {
     LoadIssue {
         source: example.source.clone(),
         message: format!("example '{}' does not run: {error}", example.question),

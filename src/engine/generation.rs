@@ -83,7 +83,10 @@ impl Generator for ExampleTurn<'_> {
         let i = self.0;
         let examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
         if examples.is_empty() {
-            return Attempt::new(Outcome::Skipped("no curated example retrieved".into()), Vec::new());
+            return Attempt::new(
+                Outcome::Skipped("no curated example retrieved".into()),
+                Vec::new(),
+            );
         }
         let rules: Vec<(BusinessRule, f32)> = Vec::new();
         let table_scores: HashMap<String, f32> = HashMap::new();

@@ -13,7 +13,7 @@ use std::time::Instant;
 use parking_lot::RwLock;
 
 use super::databases::{tables_file, Database};
-use super::{Engine, RecentAnswers, Stats, CHINOOK_DATABASE, DEMO_DATABASE};
+use super::{cache, Engine, ExamplesCheck, RecentAnswers, Stats, CHINOOK_DATABASE, DEMO_DATABASE};
 use crate::conversation::SessionStore;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::KnowledgeBase;
@@ -30,6 +30,12 @@ impl Engine {
     /// The demo database is generated when it is missing and no `--database-dir` is given.
     /// Examples that fail to run are reported in [`Engine::load_issues`]; they do not stop the build.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, true)
+    }
+
+    /// [`Engine::build`], running the curated examples now when `check_examples`, else leaving
+    /// them to [`Engine::check_examples_in_background`] (the server's quicker start).
+    pub fn build_with(settings: &Settings, check_examples: bool) -> anyhow::Result<Self> {
         let started = Instant::now();
         std::fs::create_dir_all(&settings.data_dir)?;
         let sources = database_sources(settings)?;
@@ -88,7 +94,15 @@ impl Engine {
             };
             let tables_source = tables_file(&settings.knowledge_dir, &name);
             let issues = load_issues.entry(name.clone()).or_default();
-            let mut db = Database::open(&name, warehouse, kb, limits, &tables_source, issues)?;
+            let mut db = Database::open(
+                &name,
+                warehouse,
+                kb,
+                limits,
+                &tables_source,
+                issues,
+                check_examples,
+            )?;
             // semantic layer (#11)
             db.semantic = semantic_layer(&settings.knowledge_dir, &db, limits, issues);
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
@@ -132,6 +146,13 @@ impl Engine {
             started: Instant::now(),
             llm,
             sessions,
+            cache: cache::AnswerCache::new(
+                std::time::Duration::from_secs(settings.ops.cache_ttl_s),
+                settings.ops.cache_max_mb.saturating_mul(1 << 20),
+            ),
+            versions: cache::KnowledgeVersions::default(),
+            reload_lock: parking_lot::Mutex::new(()),
+            examples_check: RwLock::new(ExamplesCheck::default()),
         })
     }
 }

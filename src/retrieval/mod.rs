@@ -159,7 +159,16 @@ pub struct Retriever {
     /// scroll every point again; an entry is dropped while its sync runs, so a failed sync
     /// makes the next one read the index afresh.
     sync_lock: Mutex<HashMap<(ItemKind, String), HashMap<String, index::StoredPoint>>>,
+    /// Vectors of recent questions ([`QUESTION_VECTORS`] at most): a repeated question is
+    /// not embedded again.
+    question_vectors: quick_cache::sync::Cache<String, Vec<f32>>,
+    /// Question vectors found in, and missing from, `question_vectors`.
+    vector_hits: std::sync::atomic::AtomicU64,
+    vector_misses: std::sync::atomic::AtomicU64,
 }
+
+/// How many question vectors the retriever keeps.
+const QUESTION_VECTORS: usize = 4096;
 
 impl std::fmt::Debug for Retriever {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,6 +220,9 @@ impl Retriever {
             backend,
             lexical: RwLock::new(LexicalIndex::default()),
             sync_lock: Mutex::new(HashMap::new()),
+            question_vectors: quick_cache::sync::Cache::new(QUESTION_VECTORS),
+            vector_hits: Default::default(),
+            vector_misses: Default::default(),
         })
     }
 
@@ -343,15 +355,13 @@ impl Retriever {
         ];
         let mut retrieved = Retrieved::default();
         let vector = match &self.backend {
-            Backend::Vector { embedder, index } => {
-                match embedder.embed_typed(&[question.to_string()]) {
-                    Ok(mut vectors) => vectors.pop().map(|v| (index, v)),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "question embedding failed; answering lexically");
-                        None
-                    }
+            Backend::Vector { embedder, index } => match self.question_vector(embedder, question) {
+                Ok(v) => v.map(|v| (index, v)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "question embedding failed; answering lexically");
+                    None
                 }
-            }
+            },
             Backend::Lexical { .. } => None,
         };
         match vector {
@@ -371,6 +381,47 @@ impl Retriever {
             None => return Ok(self.search_lexically(database, question, wanted)),
         }
         Ok(retrieved)
+    }
+
+    /// The vector of `question`, from the recent questions' vectors or the embedder.
+    fn question_vector(
+        &self,
+        embedder: &Embedder,
+        question: &str,
+    ) -> Result<Option<Vec<f32>>, RetrievalError> {
+        use std::sync::atomic::Ordering;
+        if let Some(v) = self.question_vectors.get(question) {
+            self.vector_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Some(v));
+        }
+        self.vector_misses.fetch_add(1, Ordering::Relaxed);
+        let vector = embedder.embed_typed(&[question.to_string()])?.pop();
+        if let Some(v) = &vector {
+            self.question_vectors
+                .insert(question.to_string(), v.clone());
+        }
+        Ok(vector)
+    }
+
+    /// Question vectors served from the cache and embedded, since start.
+    pub fn vector_cache_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (
+            self.vector_hits.load(Ordering::Relaxed),
+            self.vector_misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Persists every collection's recent writes (embedded index; a server persists on its
+    /// own), so that the next start replays nothing and re-embeds nothing. Waits for a sync
+    /// in progress.
+    pub fn flush(&self) {
+        let _sync = self.sync_lock.lock();
+        if let Backend::Vector { index, .. } = &self.backend {
+            for kind in ItemKind::ALL {
+                index.flush(kind);
+            }
+        }
     }
 
     fn search_lexically(

@@ -634,7 +634,13 @@ pub fn read(
     // the words read as grammar only: a derived figure is asked by these, not by a word inside
     // a metric's name ("promo share" names a metric, "share of revenue" asks for a share)
     let grammar_words: Vec<&str> = (0..n)
-        .map(|i| if read[i] == Read::Grammar { words[i] } else { "" })
+        .map(|i| {
+            if read[i] == Read::Grammar {
+                words[i]
+            } else {
+                ""
+            }
+        })
         .collect();
     let ghas = |w: &str| grammar_words.contains(&w);
     let ghas_seq = |seq: &[&str]| grammar_words.windows(seq.len()).any(|x| x == seq);
@@ -786,7 +792,11 @@ pub fn read(
         if read[i] != Read::Grammar || !matches!(*w, "number" | "count" | "many") {
             continue;
         }
-        let j = if words.get(i + 1) == Some(&"of") { i + 2 } else { i + 1 };
+        let j = if words.get(i + 1) == Some(&"of") {
+            i + 2
+        } else {
+            i + 1
+        };
         if found
             .iter()
             .any(|f| f.start == j && matches!(f.term, Term::Dimension { .. }))
@@ -1025,8 +1035,13 @@ pub fn read(
             }
             // "what share of revenue came from Rock": the member's share of the whole, not a
             // share among the rows of the member alone
-            if q.filters.iter().any(|f| matches!(f, Filter::Members { negated: false, .. }))
-                && !q.group_by.iter().any(|g| matches!(g, GroupBy::Dimension(_)))
+            if q.filters
+                .iter()
+                .any(|f| matches!(f, Filter::Members { negated: false, .. }))
+                && !q
+                    .group_by
+                    .iter()
+                    .any(|g| matches!(g, GroupBy::Dimension(_)))
             {
                 return refuse("the share of a member in the whole is not read", Vec::new());
             }
@@ -1163,7 +1178,10 @@ fn unused_signal(
                 .as_ref()
                 .and_then(|i| manifest.measure(i.name()))
                 .is_some_and(|(_, me)| {
-                    matches!(me.agg, super::model::Agg::Average | super::model::Agg::Median)
+                    matches!(
+                        me.agg,
+                        super::model::Agg::Average | super::model::Agg::Median
+                    )
                 }),
         })
     });
@@ -1215,7 +1233,9 @@ fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) 
     }
     let code = m.value.chars().count() <= 3
         && m.value.chars().any(char::is_alphabetic)
-        && m.value.chars().all(|c| !c.is_alphabetic() || c.is_uppercase());
+        && m.value
+            .chars()
+            .all(|c| !c.is_alphabetic() || c.is_uppercase());
     !(code && phrase.chars().any(char::is_lowercase))
 }
 

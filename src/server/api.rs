@@ -54,6 +54,8 @@ async fn database_states(engine: &Arc<Engine>) -> Vec<serde_json::Value> {
 /// The API routes.
 pub struct Api {
     pub engine: Arc<Engine>,
+    /// Metrics and the question queue.
+    pub ops: Arc<super::ops::Ops>,
 }
 
 /// A question about a database.
@@ -69,7 +71,8 @@ pub struct QueryRequest {
 }
 
 impl QueryRequest {
-    fn into_ask(self) -> AskRequest {
+    /// The engine's request (for `/api/query`, the stream and query jobs).
+    pub(super) fn into_ask(self) -> AskRequest {
         AskRequest {
             question: self.question.0,
             database: self.database.map(|d| d.0),
@@ -133,6 +136,12 @@ pub struct QueryResponseBody {
     pub trace: Vec<TraceStepDto>,
     /// Milliseconds per stage and `total`.
     pub timings_ms: BTreeMap<String, f64>,
+    /// True when the answer comes from the answer cache (the same question, database,
+    /// conversation context and knowledge version answered recently).
+    pub cached: bool,
+    /// How old the cached answer is, in milliseconds; absent when not cached.
+    #[oai(skip_serializing_if_is_none)]
+    pub cache_age_ms: Option<u64>,
 }
 
 impl From<QueryAnswer> for QueryResponseBody {
@@ -172,6 +181,8 @@ impl From<QueryAnswer> for QueryResponseBody {
                 })
                 .collect(),
             timings_ms: a.timings_ms,
+            cached: a.cached,
+            cache_age_ms: a.cache_age_ms,
         }
     }
 }
@@ -221,6 +232,11 @@ pub struct HealthBody {
     pub llm_status: Option<serde_json::Value>,
     /// Problems found while loading the knowledge base.
     pub knowledge_issues: Vec<serde_json::Value>,
+    /// The check of the curated examples, run in the background after start-up: `state`
+    /// (`pending`, `running`, `done`, or `at_start` when it ran before serving), `checked`,
+    /// `failing`, `finished_after_ms` (from the engine being ready). Failing examples show up
+    /// in `knowledge_issues` once it is done.
+    pub examples_check: serde_json::Value,
 }
 
 /// Examples of one database.
@@ -281,7 +297,7 @@ impl Api {
     /// Answer a question: SQL, rows, chart, insights, summary, confidence and trace.
     #[oai(path = "/query", method = "post")]
     async fn query(&self, body: Json<QueryRequest>) -> Result<QueryResponse, ApiError> {
-        let answer = self.engine.ask(body.0.into_ask()).await?;
+        let answer = self.ops.ask(&self.engine, body.0.into_ask()).await?;
         Ok(QueryResponse::Ok(Json(answer.into())))
     }
 
@@ -296,10 +312,22 @@ impl Api {
     ) -> Result<QueryStreamResponse, ApiError> {
         let request = body.0.into_ask();
         crate::question::Question::parse(&request.question)?;
-        self.engine.database(request.database.as_deref())?;
+        let database = self
+            .engine
+            .database(request.database.as_deref())?
+            .name
+            .clone();
+        let permit = match self.ops.admission.enter(&database).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.ops.metrics.observe_refusal(e.code());
+                return Err(e.into());
+            }
+        };
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
-        let engine = self.engine.clone();
+        let (engine, ops) = (self.engine.clone(), self.ops.clone());
         tokio::spawn(async move {
+            let _permit = permit;
             let events = tx.clone();
             let result = engine
                 .ask_with_events(request, move |e| {
@@ -307,6 +335,7 @@ impl Api {
                     let _ = events.send(serde_json::json!({ "event": e.name(), "data": data }));
                 })
                 .await;
+            ops.observe(&result);
             let last = match result {
                 Ok(a) => serde_json::json!({
                     "event": "answer",
@@ -390,6 +419,7 @@ impl Api {
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok())
                 .collect(),
+            examples_check: serde_json::to_value(self.engine.examples_check()).unwrap_or_default(),
         })
     }
 

@@ -5,10 +5,15 @@
 
 pub mod api;
 pub mod errors;
+pub mod jobs;
 pub mod knowledge;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
+pub mod ops;
 pub mod pages;
+pub mod rate_limits;
+pub mod shutdown;
 
 use std::sync::Arc;
 
@@ -25,10 +30,15 @@ pub fn api_service(
     engine: Arc<Engine>,
     curator: Arc<Curator>,
     access: knowledge::Access,
-) -> OpenApiService<(api::Api, knowledge::KnowledgeApi), ()> {
+    ops: Arc<ops::Ops>,
+) -> OpenApiService<(api::Api, knowledge::KnowledgeApi, jobs::JobsApi), ()> {
     let apis = (
-        api::Api { engine },
+        api::Api {
+            engine: engine.clone(),
+            ops: ops.clone(),
+        },
         knowledge::KnowledgeApi { curator, access },
+        jobs::JobsApi { engine, ops },
     );
     OpenApiService::new(apis, "querent", env!("CARGO_PKG_VERSION"))
         .description("Answers questions about business data in plain language: SQL, rows, chart, insights, summary.")
@@ -36,7 +46,10 @@ pub fn api_service(
 
 /// The whole endpoint tree: API, OpenAPI spec (`/openapi.json`), Swagger UI (`/docs`), pages.
 /// Every error, ours or the framework's, leaves as `{"error": {code, message, details}}`.
+/// Around it: body limits and `Allow` on 405 ([`limits`]); request ids, metrics (`/metrics`),
+/// compression, rate and time limits ([`ops`], [`rate_limits`]).
 pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endpoint> {
+    let ops = Arc::new(ops::Ops::new(engine.clone(), &settings.ops));
     let curator = Arc::new(Curator::open(
         engine.clone(),
         &settings.knowledge_dir,
@@ -55,7 +68,7 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
         },
         key_for_reads: settings.key_for_reads,
     };
-    let service = api_service(engine, curator, access);
+    let service = api_service(engine, curator, access, ops.clone());
     // harden (#13): body size cap and `Allow` on 405, around every route.
     let allowed = Arc::new(limits::AllowedMethods::from_spec(&service.spec()));
     // harden (#13): the published document is completed (security scheme, stream type,
@@ -71,24 +84,47 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
     let route = Route::new()
         .nest_no_strip("/api", service)
         .at("/openapi.json", spec)
+        .at("/metrics", metrics_endpoint(ops.clone()))
         .nest("/docs", docs)
         .nest("/", pages::routes(pages, &settings.static_dir));
+    let (outer, inner) = (ops.clone(), ops);
     Ok(route
         .around(move |ep, req| limits::limit_requests(ep, req, allowed.clone()))
-        .catch_all_error(errors::framework_error_response))
+        .catch_all_error(errors::framework_error_response)
+        .around(move |ep, req| ops::protect(inner.clone(), ep, req))
+        .with(poem::middleware::Compression::new())
+        .around(move |ep, req| ops::observe(outer.clone(), ep, req)))
 }
 
-/// Serves `endpoint` on an already bound listener until `shutdown` resolves.
+/// `GET /metrics`: the Prometheus text format ([`metrics`]).
+fn metrics_endpoint(ops: Arc<ops::Ops>) -> impl Endpoint {
+    poem::get(poem::endpoint::make(move |_req| {
+        let ops = ops.clone();
+        async move {
+            // Reading the index's counts may touch disk or a Qdrant server: off the async threads.
+            let body = tokio::task::spawn_blocking(move || ops.metrics.encode())
+                .await
+                .unwrap_or_default();
+            poem::Response::builder()
+                .content_type(metrics::CONTENT_TYPE)
+                .body(body)
+        }
+    }))
+}
+
+/// Serves `endpoint` on an already bound listener until `shutdown` resolves; requests in
+/// flight then get `grace` to finish (`None`: as long as they take).
 /// Binding first lets callers (and tests) use port 0 and learn the port.
 pub async fn serve(
     listener: std::net::TcpListener,
     endpoint: impl Endpoint + 'static,
     shutdown: impl std::future::Future<Output = ()> + Send,
+    grace: Option<std::time::Duration>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let acceptor = TcpAcceptor::from_std(listener)?;
     tracing::info!(addr = ?acceptor.local_addr(), "serving");
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(endpoint, shutdown, None)
+        .run_with_graceful_shutdown(endpoint, shutdown, grace)
         .await
 }

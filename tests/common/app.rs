@@ -72,11 +72,12 @@ pub fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async move {
             let app = querent::server::app(app_engine, &settings).expect("the app builds");
-            querent::server::serve(listener, app, async move {
+            let stop = async move {
                 let _ = stopped.await;
-            })
-            .await
-            .expect("the app serves");
+            };
+            querent::server::serve(listener, app, stop, None)
+                .await
+                .expect("the app serves");
         });
     });
     TestApp {

@@ -115,6 +115,8 @@ impl TestServer {
             .arg(root.join("templates"))
             .arg("--static-dir")
             .arg(root.join("static"))
+            // Curation tests write in bursts: no rate limit on writes unless a test sets one.
+            .env("QUERENT_RATE_WRITES", "0")
             .args(extra)
             // The server stops when this pipe closes, i.e. when the test process ends: the
             // shared servers live in statics, which are never dropped.
@@ -138,12 +140,30 @@ impl TestServer {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        TestServer {
+        let server = TestServer {
             base_url,
             child,
             _stdin: stdin,
             _data_dir: None,
+        };
+        server.wait_for_examples_check();
+        server
+    }
+
+    /// Waits until the background check of the curated examples is done (health's
+    /// `examples_check`), so that health shows every knowledge issue, as the tests expect.
+    pub fn wait_for_examples_check(&self) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            let (_, health) = get_json(self, "/api/health");
+            if health["examples_check"]["state"] == "done"
+                || health["examples_check"]["state"] == "at_start"
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        panic!("the examples' check did not finish within 120 s");
     }
 
     /// Kills the server at once (SIGKILL): no shutdown, no flush.

@@ -227,7 +227,14 @@ fn adapted_examples(
     same_shape_only: bool,
 ) -> Vec<GeneratedSql> {
     let mut out: Vec<GeneratedSql> = Vec::new();
-    for ad in example::adapt(ctx.analysis, links, ctx.examples, ctx.schema, lex, ctx.values) {
+    for ad in example::adapt(
+        ctx.analysis,
+        links,
+        ctx.examples,
+        ctx.schema,
+        lex,
+        ctx.values,
+    ) {
         if same_shape_only && !ad.edits.iter().all(example::Edit::keeps_shape) {
             continue;
         }
