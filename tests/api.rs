@@ -168,7 +168,8 @@ fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
             "no_join_path",
             "nothing_to_show",
             "low_confidence",
-            "empty_result"
+            "empty_result",
+            "not_computed"
         ]
         .contains(&cause),
         "{b}"

@@ -167,6 +167,26 @@ impl Generator for SemanticTurn<'_> {
             i.db.warehouse.dialect(),
         );
         let mut trace = vec![outcome.trace()];
+        if let crate::semantic::Outcome::Refused {
+            reason,
+            unread,
+            understood: true,
+        } = &outcome
+        {
+            // A metric question read whole that the layer does not compute: the LLM may write
+            // it; without one, the pattern engine's reading of such questions is almost always
+            // wrong (measured on the business sets), so querent says why it cannot answer.
+            if i.engine.llm.is_none() {
+                let refusal = Refusal {
+                    cause: RefusalCause::NotComputed {
+                        reason: reason.clone(),
+                    },
+                    unmapped: unread.clone(),
+                };
+                return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace);
+            }
+            return Attempt::new(Outcome::Failed(reason.clone()), trace);
+        }
         let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
             return Attempt::new(Outcome::Skipped("not read as a metric query".into()), trace);
         };

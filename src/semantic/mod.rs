@@ -57,9 +57,14 @@ pub enum Outcome {
         /// Milliseconds to read and compile.
         elapsed_ms: f64,
     },
-    /// Not read (a word it does not know, no metric) or not compiled (a dimension no measure
-    /// reaches): the other generators get their turn.
-    Refused { reason: String, unread: Vec<String> },
+    /// Not read (a word it does not know, no metric: `understood` false, the other generators
+    /// get their turn) or read as a metric question it does not compute (a rank, a member's
+    /// share, a dimension no measure reaches: `understood` true, see `engine::generation`).
+    Refused {
+        reason: String,
+        unread: Vec<String>,
+        understood: bool,
+    },
 }
 
 /// Reads `knowledge_dir/<domain>/semantic.yml`: `None` when there is none, else the manifest
@@ -171,6 +176,7 @@ impl SemanticLayer {
                 return Outcome::Refused {
                     reason: r.reason,
                     unread: r.unread,
+                    understood: r.understood,
                 }
             }
         };
@@ -185,6 +191,7 @@ impl SemanticLayer {
             Err(e) => Outcome::Refused {
                 reason: e.0,
                 unread: Vec::new(),
+                understood: true,
             },
         }
     }
@@ -259,11 +266,21 @@ impl Outcome {
                     }),
                 )
             }
-            Outcome::Refused { reason, unread } => crate::sql::TraceStep::new(
-                "semantic",
-                format!("not a metric question the semantic model can read: {reason}"),
-                serde_json::json!({ "reason": reason, "unread": unread }),
-            ),
+            Outcome::Refused {
+                reason,
+                unread,
+                understood,
+            } => {
+                crate::sql::TraceStep::new(
+                    "semantic",
+                    if *understood {
+                        format!("read as a metric question the semantic layer does not compute: {reason}")
+                    } else {
+                        format!("not a metric question the semantic model can read: {reason}")
+                    },
+                    serde_json::json!({ "reason": reason, "unread": unread, "understood": understood }),
+                )
+            }
         }
     }
 }

@@ -125,14 +125,29 @@ impl Lexicon {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Refusal {
     pub reason: String,
-    /// The words it could not read.
+    /// The words it could not read, or the words asking for what is not computed.
     pub unread: Vec<String>,
+    /// True when every word was read and the question is a metric question the layer cannot
+    /// compute (a rank, a member's share, a count of a dimension's values, ...); false when
+    /// words were not read or no metric was named (not a metric question, as far as it knows).
+    pub understood: bool,
 }
 
+/// A refusal of words not read: not a metric question, as far as the reader knows.
 fn refuse<T>(reason: impl Into<String>, unread: Vec<String>) -> Result<T, Refusal> {
     Err(Refusal {
         reason: reason.into(),
         unread,
+        understood: false,
+    })
+}
+
+/// A refusal of a metric question read whole that the layer does not compute.
+fn cannot_compute<T>(reason: impl Into<String>, words: Vec<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        reason: reason.into(),
+        unread: words,
+        understood: true,
     })
 }
 
@@ -801,7 +816,7 @@ pub fn read(
             .iter()
             .any(|f| f.start == j && matches!(f.term, Term::Dimension { .. }))
         {
-            return refuse(
+            return cannot_compute(
                 "a count of a dimension's values is not read",
                 vec![toks[i].text.clone()],
             );
@@ -906,7 +921,7 @@ pub fn read(
         } else if !matches!(prev, "last" | "this" | "next" | "previous" | "to") {
             // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
             // a condition on the rows? Not read: the other generators get their turn.
-            return refuse(
+            return cannot_compute(
                 "a time word that is neither a breakdown nor a period",
                 vec![toks[i].text.clone()],
             );
@@ -971,7 +986,7 @@ pub fn read(
                 || has_seq(&["prior", "year"]))
                 && !p.text.to_lowercase().contains("last year");
             if growth && grain.is_none() && (comparing || last_year_compare) {
-                return refuse("a growth needs two periods", Vec::new());
+                return cannot_compute("a growth needs two periods", Vec::new());
             }
             q.period = Some(p);
         }
@@ -983,15 +998,15 @@ pub fn read(
             if comparing || growth {
                 period_slices = vec![a, b];
             } else {
-                return refuse("two periods without a comparison", Vec::new());
+                return cannot_compute("two periods without a comparison", Vec::new());
             }
         }
-        _ => return refuse("more than two periods", Vec::new()),
+        _ => return cannot_compute("more than two periods", Vec::new()),
     }
     // columns
     if !period_slices.is_empty() {
         if metrics.len() != 1 || !slices.is_empty() {
-            return refuse(
+            return cannot_compute(
                 "a comparison of periods needs exactly one metric",
                 Vec::new(),
             );
@@ -1009,7 +1024,7 @@ pub fn read(
         }
     } else if !slices.is_empty() {
         if metrics.len() != 1 {
-            return refuse("side-by-side members need exactly one metric", Vec::new());
+            return cannot_compute("side-by-side members need exactly one metric", Vec::new());
         }
         for s in slices {
             q.columns.push(MetricColumn {
@@ -1031,7 +1046,7 @@ pub fn read(
     if q.derived.is_none() {
         if share {
             if q.group_by.is_empty() && q.time_grain.is_none() {
-                return refuse("a share needs something to share among", Vec::new());
+                return cannot_compute("a share needs something to share among", Vec::new());
             }
             // "what share of revenue came from Rock": the member's share of the whole, not a
             // share among the rows of the member alone
@@ -1043,7 +1058,10 @@ pub fn read(
                     .iter()
                     .any(|g| matches!(g, GroupBy::Dimension(_)))
             {
-                return refuse("the share of a member in the whole is not read", Vec::new());
+                return cannot_compute(
+                    "the share of a member in the whole is not read",
+                    Vec::new(),
+                );
             }
             q.derived = Some(Derived::ShareOfTotal);
         } else if running {
@@ -1059,7 +1077,9 @@ pub fn read(
                     Some(Grain::Quarter) => 4,
                     Some(Grain::Week) => 52,
                     Some(Grain::Year) | None => 1,
-                    Some(Grain::Day) => return refuse("year over year at day grain", Vec::new()),
+                    Some(Grain::Day) => {
+                        return cannot_compute("year over year at day grain", Vec::new())
+                    }
                 }
             } else {
                 1
@@ -1072,16 +1092,19 @@ pub fn read(
                 } else if over_period("quarter") || has("qoq") {
                     q.time_grain = Some(Grain::Quarter);
                 } else {
-                    return refuse("a growth needs two periods or a time grain", Vec::new());
+                    return cannot_compute(
+                        "a growth needs two periods or a time grain",
+                        Vec::new(),
+                    );
                 }
             }
             if q.columns.len() != 1 {
-                return refuse("a growth of several metrics", Vec::new());
+                return cannot_compute("a growth of several metrics", Vec::new());
             }
             q.derived = Some(Derived::PeriodOverPeriod { lag });
         } else if above || below {
             if q.group_by.is_empty() && q.time_grain.is_none() {
-                return refuse("above or below the average of what", Vec::new());
+                return cannot_compute("above or below the average of what", Vec::new());
             }
             q.derived = Some(Derived::VersusAverage { above });
         } else if (desc || asc) && ranked_within && q.group_by.len() == 2 {
@@ -1096,7 +1119,7 @@ pub fn read(
     if q.group_by.len() > 2
         || (q.group_by.len() == 2 && q.derived.is_none() && (desc || asc) && top_n.is_some())
     {
-        return refuse("too many breakdowns to rank", Vec::new());
+        return cannot_compute("too many breakdowns to rank", Vec::new());
     }
     // order and limit
     let ranking = desc || asc;
@@ -1116,7 +1139,7 @@ pub fn read(
             let singular_pick = top_n.is_none() && singular_subject(&toks, &found, &words);
             q.limit = top_n.or(if singular_pick { Some(1) } else { None });
             if q.group_by.is_empty() && !series {
-                return refuse("a ranking with nothing to rank", Vec::new());
+                return cannot_compute("a ranking with nothing to rank", Vec::new());
             }
         } else if series {
             if !q.group_by.is_empty() {
@@ -1211,7 +1234,7 @@ fn unused_signal(
             _ => false,
         };
         if unused {
-            return refuse(
+            return cannot_compute(
                 "a word asks for a figure the metric query does not compute",
                 vec![toks[i].text.clone()],
             );

@@ -205,7 +205,9 @@ fn asked(f: &Fixture, question: &str) -> (MetricQuery, String) {
         .answer(question, &f.schema, &f.values, Dialect::Sqlite)
     {
         Outcome::Compiled { query, sql, .. } => (query, sql),
-        Outcome::Refused { reason, unread } => panic!("'{question}' refused: {reason} {unread:?}"),
+        Outcome::Refused { reason, unread, .. } => {
+            panic!("'{question}' refused: {reason} {unread:?}")
+        }
     }
 }
 

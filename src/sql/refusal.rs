@@ -47,6 +47,13 @@ pub enum RefusalCause {
         /// Why, in a phrase.
         reason: String,
     },
+    /// The semantic layer read the question whole as a metric question and does not compute
+    /// what it asks (a rank column, a member's share of the whole, a count of a dimension's
+    /// values, ...): with no LLM to write it, querent says so rather than guess (#12).
+    NotComputed {
+        /// What is not computed, in a phrase.
+        reason: String,
+    },
 }
 
 impl RefusalCause {
@@ -60,6 +67,7 @@ impl RefusalCause {
             Self::EmptyResult { .. } => "empty_result",
             Self::NoCandidate => "no_candidate",
             Self::Unreadable { .. } => "unreadable",
+            Self::NotComputed { .. } => "not_computed",
         }
     }
 }
@@ -148,6 +156,11 @@ impl std::fmt::Display for Refusal {
             RefusalCause::Unreadable { reason } => write!(
                 f,
                 "the question cannot be read as a question about data: {reason}; could not map: {unmapped}"
+            ),
+            RefusalCause::NotComputed { reason } => write!(
+                f,
+                "the question reads as a business metric question, but querent does not compute it yet ({reason}{});                  rephrase it, or configure an LLM",
+                if unmapped.is_empty() { String::new() } else { format!(": '{unmapped}'") }
             ),
         }
     }
