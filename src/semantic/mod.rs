@@ -59,7 +59,7 @@ pub enum Outcome {
     },
     /// Not read (a word it does not know, no metric: `understood` false, the other generators
     /// get their turn) or read as a metric question it does not compute (a rank, a member's
-    /// share, a dimension no measure reaches: `understood` true, see `engine::generation`).
+    /// share: `understood` true, see `engine::generation`; a dimension no measure reaches is not).
     Refused {
         reason: String,
         unread: Vec<String>,
@@ -188,10 +188,12 @@ impl SemanticLayer {
                 reference: self.reference,
                 elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             },
+            // a model that cannot express what was read (a dimension no measure reaches): the
+            // other generators may still read the question their way
             Err(e) => Outcome::Refused {
                 reason: e.0,
                 unread: Vec::new(),
-                understood: true,
+                understood: false,
             },
         }
     }

@@ -921,7 +921,7 @@ pub fn read(
         } else if !matches!(prev, "last" | "this" | "next" | "previous" | "to") {
             // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
             // a condition on the rows? Not read: the other generators get their turn.
-            return cannot_compute(
+            return refuse(
                 "a time word that is neither a breakdown nor a period",
                 vec![toks[i].text.clone()],
             );

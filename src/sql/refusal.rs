@@ -159,7 +159,7 @@ impl std::fmt::Display for Refusal {
             ),
             RefusalCause::NotComputed { reason } => write!(
                 f,
-                "the question reads as a business metric question, but querent does not compute it yet ({reason}{});                  rephrase it, or configure an LLM",
+                "the question reads as a business metric question, but querent does not compute it yet ({reason}{}); rephrase it, or configure an LLM",
                 if unmapped.is_empty() { String::new() } else { format!(": '{unmapped}'") }
             ),
         }

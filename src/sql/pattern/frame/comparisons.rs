@@ -171,3 +171,32 @@ impl<'a> Builder<'a> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+    use crate::sql::pattern::ast::{AggFunc, CmpOp};
+
+    #[test]
+    fn above_average_compares_with_the_columns_average() {
+        let c = case("employees with a salary above average");
+        let b = c.until("above average");
+        assert_eq!(
+            b.f.conds,
+            [Cond::CmpAgg {
+                col: c.col("employee", "salary"),
+                op: CmpOp::Gt,
+                agg: AggFunc::Avg,
+                conds: vec![],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_question_without_an_average_adds_no_comparison() {
+        let c = case("employees with a salary above 5000");
+        let b = c.until("than quantified");
+        assert!(b.f.conds.is_empty(), "{:?}", b.f.conds);
+    }
+}

@@ -406,3 +406,41 @@ impl<'a> Builder<'a> {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn every_word_of_a_fully_read_question_is_covered() {
+        let f = case("the name of employees in Oslo").frame();
+        assert!(f.unmapped.is_empty(), "{:?}", f.unmapped);
+        assert_eq!(f.coverage, 1.0);
+    }
+
+    #[test]
+    fn words_nothing_explains_are_unmapped() {
+        let f = case("employees who like jazz").frame();
+        assert_eq!(f.unmapped, ["jazz"]);
+        assert!(f.coverage < 1.0);
+    }
+
+    #[test]
+    fn an_average_asked_for_and_not_computed_is_unmapped() {
+        let f = case("the average colour of employees").frame();
+        assert!(
+            f.unmapped.iter().any(|w| w == "average"),
+            "{:?}",
+            f.unmapped
+        );
+    }
+
+    #[test]
+    fn the_select_list_has_each_term_once() {
+        let c = case("the name and the name of employees");
+        let f = c.frame();
+        let mut seen = f.select.clone();
+        seen.dedup();
+        assert_eq!(seen, f.select);
+    }
+}

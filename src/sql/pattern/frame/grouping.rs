@@ -215,3 +215,22 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn for_each_table_groups_by_its_name_column() {
+        let c = case("the number of employees for each department");
+        let b = c.until("grouping");
+        assert_eq!(b.f.group_by, [c.col("department", "dept_name")]);
+    }
+
+    #[test]
+    fn by_a_column_groups_by_it() {
+        let c = case("average salary by city");
+        let b = c.until("grouping");
+        assert_eq!(b.f.group_by, [c.col("employee", "city")]);
+    }
+}

@@ -208,3 +208,46 @@ impl<'a> Builder<'a> {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+
+    #[test]
+    fn structural_words_and_stop_words_are_explained_up_front() {
+        let c = case("How many employees are there?");
+        let b = c.until("structure");
+        let explained: Vec<&str> = (0..b.n())
+            .filter(|&i| b.explained[i])
+            .map(|i| b.w(i))
+            .collect();
+        assert_eq!(explained, ["how", "many", "are", "there", "?"]);
+    }
+
+    #[test]
+    fn the_subject_is_the_table_named_in_the_head() {
+        let c = case("List the names of employees in the Sales department");
+        let b = c.until("subject");
+        assert_eq!(b.f.subject, Some(c.table("employee")));
+        assert_eq!(b.head_start, 0);
+        // the head ends at the first stored value
+        assert_eq!(b.w(b.head_end), "sales");
+    }
+
+    #[test]
+    fn a_later_listing_clause_starts_the_head() {
+        let c = case("Which department has the largest budget? List its name and budget.");
+        let b = c.until("subject");
+        assert_eq!(b.w(b.head_start), "list");
+        // the subject is read in the listing clause ("its name and budget"), not in the
+        // question before it
+        assert!(b.f.subject.is_some());
+    }
+
+    #[test]
+    fn a_clause_word_ends_the_head() {
+        let c = case("the names of employees who are older than 30");
+        let b = c.until("subject");
+        assert_eq!(b.w(b.head_end), "who");
+    }
+}

@@ -153,3 +153,38 @@ impl<'a> Builder<'a> {
         consumed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+
+    #[test]
+    fn a_contains_clause_reads_as_a_like_of_the_named_column() {
+        let c = case("employees whose name contains 'son'");
+        let b = c.until("like");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Like {
+                col: c.col("employee", "name"),
+                pattern: "%son%".into(),
+                negated: false,
+            }]
+        );
+        assert!(!b.like_tokens.is_empty());
+    }
+
+    #[test]
+    fn starting_with_a_letter_reads_as_a_prefix_pattern() {
+        let c = case("employees whose name starts with 'A'");
+        let b = c.until("like");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Like {
+                col: c.col("employee", "name"),
+                pattern: "A%".into(),
+                negated: false,
+            }]
+        );
+    }
+}

@@ -394,3 +394,44 @@ pub fn name_column(schema: &Schema, t: usize) -> Option<ColRef> {
         column: 0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{case, company};
+    use super::*;
+
+    #[test]
+    fn the_name_column_of_a_table_is_its_name_or_title() {
+        let s = company();
+        assert_eq!(name_column(&s, 1).map(|c| c.column), Some(1)); // employee.name
+        assert_eq!(name_column(&s, 2).map(|c| c.column), Some(1)); // project.title
+        assert_eq!(name_column(&s, 0).map(|c| c.column), Some(1)); // department.dept_name
+    }
+
+    #[test]
+    fn a_table_without_a_text_column_is_named_by_its_key() {
+        let s = company();
+        // works_on: no text column, a key of two columns: the first column
+        assert_eq!(name_column(&s, 3).map(|c| c.column), Some(0));
+    }
+
+    #[test]
+    fn whole_numbers_are_written_without_a_fraction() {
+        assert_eq!(Builder::number_literal(30.0), Literal::Number("30".into()));
+        assert_eq!(Builder::number_literal(2.5), Literal::Number("2.5".into()));
+    }
+
+    #[test]
+    fn the_next_span_skips_stop_words_but_not_conjunctions() {
+        let c = case("the salary of the employees and their age");
+        let b = c.until("structure");
+        let of = (0..b.n()).find(|&i| b.w(i) == "of").unwrap();
+        let next = b
+            .next_span(of + 1, 3, &[])
+            .map(|si| b.span(si).text.as_str());
+        assert_eq!(next, Some("employees"));
+        let and = (0..b.n()).find(|&i| b.w(i) == "and").unwrap();
+        assert_eq!(b.next_span(and, 3, &[]), None);
+        assert!(b.next_span(and, 3, &["and"]).is_some());
+    }
+}

@@ -32,6 +32,8 @@ mod rules;
 mod select;
 mod sets;
 mod state;
+#[cfg(test)]
+mod testing;
 mod time;
 mod values;
 

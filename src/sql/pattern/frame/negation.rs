@@ -222,3 +222,34 @@ pub(super) enum Neg {
     /// "that have not produced a film by X": no related row has it.
     Existence,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+
+    #[test]
+    fn that_have_no_rows_of_a_table_reads_as_a_negated_subquery() {
+        let c = case("departments that have no employees");
+        let b = c.until("negated existence");
+        assert_eq!(
+            b.f.conds,
+            [Cond::InSub {
+                outer: c.col("department", "dept_id"),
+                inner: c.col("employee", "dept_id"),
+                conds: vec![],
+                negated: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn negation_words_are_found_before_a_token() {
+        let c = case("employees who never worked on a project");
+        let b = c.until("subject");
+        let project = (0..b.n()).find(|&i| b.w(i) == "project").unwrap();
+        assert!(b.verbal_negation_before(project, 4).is_some());
+        assert!(b.negated_before(project, 4));
+        assert!(b.exception_before(project).is_none());
+    }
+}

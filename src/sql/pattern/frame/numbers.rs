@@ -419,3 +419,52 @@ impl<'a> Builder<'a> {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+    use crate::sql::pattern::ast::{CmpOp, Literal};
+
+    #[test]
+    fn a_number_after_a_comparison_reads_as_a_condition_on_the_column_before() {
+        let c = case("employees with a salary greater than 5000");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "salary"),
+                op: CmpOp::Gt,
+                value: Literal::Number("5000".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn older_than_reads_the_age_column() {
+        let c = case("employees older than 30");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "age"),
+                op: CmpOp::Gt,
+                value: Literal::Number("30".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn between_reads_both_bounds() {
+        let c = case("employees aged between 30 and 40");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Between {
+                col: c.col("employee", "age"),
+                low: Literal::Number("30".into()),
+                high: Literal::Number("40".into()),
+            }]
+        );
+    }
+}

@@ -555,3 +555,45 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::{Measure, Term};
+
+    fn ordered_by(order: &[(Term, bool)]) -> Vec<(Measure, bool)> {
+        order.iter().map(|(t, d)| (t.measure.clone(), *d)).collect()
+    }
+
+    #[test]
+    fn ordered_by_a_column_descending() {
+        let c = case("employees ordered by age descending");
+        let b = c.until("ordering");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("employee", "age")), true)]
+        );
+    }
+
+    #[test]
+    fn the_oldest_reads_the_age_largest_first_with_a_limit() {
+        let c = case("the 3 oldest employees");
+        let b = c.until("superlatives");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("employee", "age")), true)]
+        );
+        assert_eq!(b.f.limit, Some(3));
+    }
+
+    #[test]
+    fn the_largest_budget_reads_one_row_largest_first() {
+        let c = case("which department has the largest budget");
+        let b = c.until("superlatives");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("department", "budget")), true)]
+        );
+        assert_eq!(b.f.limit, Some(1));
+    }
+}

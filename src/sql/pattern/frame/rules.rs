@@ -257,3 +257,21 @@ fn split_order(sql: &str) -> (String, bool) {
         (t.to_string(), true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_fragment_splits_into_its_expression_and_direction() {
+        assert_eq!(split_order("margin DESC"), ("margin".to_string(), true));
+        assert_eq!(split_order("price asc"), ("price".to_string(), false));
+        assert_eq!(split_order("  price  "), ("price".to_string(), true));
+    }
+
+    #[test]
+    fn forms_of_one_stem_close_in_length_are_one_word() {
+        assert!(close_form("price", "prices"));
+        assert!(!close_form("elastic", "elasticity"));
+    }
+}

@@ -407,3 +407,44 @@ impl<'a> Builder<'a> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::{Measure, Term};
+    use crate::sql::pattern::ast::AggFunc;
+
+    #[test]
+    fn the_columns_named_in_the_head_are_shown() {
+        let c = case("the name and salary of employees in Oslo");
+        let b = c.until("select list");
+        assert_eq!(
+            b.f.select,
+            [
+                Term::col(c.col("employee", "name")),
+                Term::col(c.col("employee", "salary"))
+            ]
+        );
+    }
+
+    #[test]
+    fn how_many_counts_the_rows() {
+        let c = case("How many employees are there?");
+        let b = c.until("select list");
+        assert_eq!(b.f.select, [Term::count()]);
+    }
+
+    #[test]
+    fn an_aggregate_word_applies_to_the_column_after_it() {
+        let c = case("the average salary of employees");
+        let b = c.until("select list");
+        assert_eq!(
+            b.f.select,
+            [Term {
+                agg: Some(AggFunc::Avg),
+                distinct: false,
+                measure: Measure::Column(c.col("employee", "salary")),
+            }]
+        );
+    }
+}

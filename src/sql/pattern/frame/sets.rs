@@ -173,3 +173,32 @@ impl<'a> Builder<'a> {
         self.cond_tokens.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::{Combine, Cond};
+    use crate::sql::pattern::ast::Literal;
+
+    #[test]
+    fn two_values_of_one_column_joined_by_or_read_as_in() {
+        let c = case("employees in Oslo or Bergen");
+        let b = c.until("join or");
+        assert_eq!(
+            b.f.conds,
+            [Cond::In {
+                col: c.col("employee", "city"),
+                values: vec![Literal::Text("Oslo".into()), Literal::Text("Bergen".into())],
+                negated: false,
+            }]
+        );
+    }
+
+    #[test]
+    fn two_values_no_row_has_at_once_read_as_an_intersect() {
+        let c = case("employees who are in Oslo and in Bergen");
+        let b = c.until("split contradictions");
+        let combine = b.f.combine.as_ref().map(|x| x.0);
+        assert_eq!(combine, Some(Combine::Intersect), "{:?}", b.f);
+    }
+}

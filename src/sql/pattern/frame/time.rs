@@ -238,3 +238,40 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::super::testing::case;
+    use super::super::Cond;
+
+    #[test]
+    fn a_year_reads_as_a_date_range_on_the_date_column() {
+        let c = case("employees hired in 2020");
+        let b = c.until("times");
+        assert_eq!(
+            b.f.conds,
+            [Cond::DateRange {
+                col: c.col("employee", "hire_date"),
+                start: NaiveDate::from_ymd_opt(2020, 1, 1),
+                end: NaiveDate::from_ymd_opt(2021, 1, 1),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_relative_period_reads_from_the_day_of_the_question() {
+        // the cases are asked on 2025-01-15
+        let c = case("projects started last year");
+        let b = c.until("times");
+        assert_eq!(
+            b.f.conds,
+            [Cond::DateRange {
+                col: c.col("project", "start_date"),
+                start: NaiveDate::from_ymd_opt(2024, 1, 1),
+                end: NaiveDate::from_ymd_opt(2025, 1, 1),
+            }]
+        );
+    }
+}

@@ -258,3 +258,38 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::case;
+    use super::super::Cond;
+    use crate::sql::pattern::ast::{CmpOp, Literal};
+
+    #[test]
+    fn a_stored_value_reads_as_an_equality_on_its_column() {
+        let c = case("employees in Oslo");
+        let b = c.until("values");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "city"),
+                op: CmpOp::Eq,
+                value: Literal::Text("Oslo".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_negated_value_reads_as_an_inequality() {
+        let c = case("employees not in Oslo");
+        let b = c.until("values");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "city"),
+                op: CmpOp::Ne,
+                value: Literal::Text("Oslo".into()),
+            }]
+        );
+    }
+}
