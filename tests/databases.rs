@@ -151,3 +151,41 @@ fn a_knowledge_write_without_database_while_several_are_served_is_a_422_naming_t
     }
     assert!(!dir.path().join("knowledge/notes").exists());
 }
+
+#[test]
+fn a_knowledge_folder_no_database_uses_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    make_databases(&dir.path().join("db"));
+    let knowledge = dir.path().join("knowledge");
+    for folder in ["SHOP", "warehouse"] {
+        std::fs::create_dir_all(knowledge.join(folder)).unwrap();
+        std::fs::write(
+            knowledge.join(folder).join("rules.yml"),
+            "rules:\n  - name: a note\n    kind: note\n    description: kept as prose\n",
+        )
+        .unwrap();
+    }
+    let server = TestServer::start_with_knowledge(
+        &knowledge,
+        &["--database-dir", dir.path().join("db").to_str().unwrap()],
+    );
+    let (s, b) = get_json(&server, "/api/health");
+    assert_eq!(s, 200);
+    let issues = b["knowledge_issues"].as_array().unwrap();
+    let message = |folder: &str| {
+        issues
+            .iter()
+            .find(|i| i["source"].as_str().unwrap_or_default().ends_with(folder))
+            .and_then(|i| i["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        message("SHOP").contains("the database is named 'shop'"),
+        "{issues:?}"
+    );
+    assert!(
+        message("warehouse").contains("matches no served database"),
+        "{issues:?}"
+    );
+}

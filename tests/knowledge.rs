@@ -911,6 +911,16 @@ fn a_regression_run_reports_the_answers_that_changed_since_the_last_run() {
         "{second}"
     );
     assert!(second["baseline_at"].is_string());
+    // health reports the domain's accuracy at the last run
+    let (s, h) = get_json(&server, "/api/health");
+    assert_eq!(s, 200, "{h}");
+    let last = &h["regression"]["retail"];
+    assert_eq!(last["examples"], second["examples"], "{h}");
+    assert_eq!(last["correct"], second["correct"], "{h}");
+    let accuracy = last["accuracy"].as_f64().unwrap();
+    let expected = second["correct"].as_f64().unwrap() / second["examples"].as_f64().unwrap();
+    assert!((accuracy - expected).abs() < 1e-9, "{h}");
+    assert!(h["regression"].get("chinook").is_none(), "never run: {h}");
     let (s, b) = send(&server, "POST", "/api/knowledge/regression", None, None);
     assert_eq!((s, code(&b)), (401, "unauthorized"));
 }

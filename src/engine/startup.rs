@@ -117,6 +117,33 @@ impl Engine {
             );
             databases.insert(name, Arc::new(db));
         }
+        // a domain folder no served database uses is said, not ignored (#12)
+        let served: Vec<String> = databases.keys().cloned().collect();
+        for d in domains
+            .iter()
+            .filter(|d| !databases.contains_key(&d.domain))
+        {
+            let message = match served.iter().find(|n| n.eq_ignore_ascii_case(&d.domain)) {
+                Some(n) => format!(
+                    "the folder '{}' is not used: the database is named '{n}' (a folder's name \
+                     must be the database's, case included)",
+                    d.domain
+                ),
+                None => format!(
+                    "the folder '{}' matches no served database (served: {}): its knowledge \
+                     is not used",
+                    d.domain,
+                    served.join(", ")
+                ),
+            };
+            load_issues
+                .entry(d.domain.clone())
+                .or_default()
+                .push(LoadIssue {
+                    source: settings.knowledge_dir.join(&d.domain).display().to_string(),
+                    message,
+                });
+        }
         for issue in load_issues.values().flatten() {
             tracing::warn!(source = %issue.source, "{}", issue.message);
         }

@@ -661,6 +661,11 @@ impl Curator {
         }
     }
 
+    /// querent's data directory (the change log, the regression baselines).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// Re-runs the examples of `database` and reports the answers that changed since the last
     /// run ([`super::regression::run`]).
     pub fn regression(

@@ -60,6 +60,47 @@ struct Baseline {
     runs: Vec<ExampleRun>,
 }
 
+/// The accuracy of the last regression run of one domain, as `/api/health` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRun {
+    /// When it ran (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Curated examples run.
+    pub examples: usize,
+    /// Of those, answered with the example's rows (lenient: extra columns allowed).
+    pub correct: usize,
+    /// `correct / examples`, 0..1 (1 when there were none).
+    pub accuracy: f64,
+}
+
+/// The last regression run of each of `databases` that has one (read from the baselines under
+/// `data_dir`); a baseline that does not read is left out.
+pub fn last_runs(data_dir: &Path, databases: &[String]) -> BTreeMap<String, LastRun> {
+    databases
+        .iter()
+        .filter_map(|name| {
+            let text = std::fs::read_to_string(baseline_path(data_dir, name)).ok()?;
+            let b: Baseline = serde_json::from_str(&text).ok()?;
+            let examples = b.runs.len();
+            let correct = b.runs.iter().filter(|r| r.correct).count();
+            let accuracy = if examples == 0 {
+                1.0
+            } else {
+                correct as f64 / examples as f64
+            };
+            Some((
+                name.clone(),
+                LastRun {
+                    at: b.at,
+                    examples,
+                    correct,
+                    accuracy,
+                },
+            ))
+        })
+        .collect()
+}
+
 fn baseline_path(data_dir: &Path, database: &str) -> PathBuf {
     data_dir.join("regression").join(format!("{database}.json"))
 }

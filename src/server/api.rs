@@ -56,6 +56,8 @@ pub struct Api {
     pub engine: Arc<Engine>,
     /// Metrics and the question queue.
     pub ops: Arc<super::ops::Ops>,
+    /// querent's data directory (the regression baselines `/api/health` reports).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A question about a database.
@@ -237,6 +239,10 @@ pub struct HealthBody {
     /// `failing`, `finished_after_ms` (from the engine being ready). Failing examples show up
     /// in `knowledge_issues` once it is done.
     pub examples_check: serde_json::Value,
+    /// How querent did on each domain's curated examples at the last regression run
+    /// (`POST /api/knowledge/regression`, `querent knowledge regression`): per database,
+    /// `at`, `examples`, `correct` and `accuracy` (0..1); a domain never run is absent.
+    pub regression: serde_json::Value,
 }
 
 /// Examples of one database.
@@ -420,6 +426,16 @@ impl Api {
                 .filter_map(|i| serde_json::to_value(i).ok())
                 .collect(),
             examples_check: serde_json::to_value(self.engine.examples_check()).unwrap_or_default(),
+            regression: serde_json::to_value(crate::knowledge::regression::last_runs(
+                &self.data_dir,
+                &self
+                    .engine
+                    .databases()
+                    .into_iter()
+                    .map(|d| d.name)
+                    .collect::<Vec<_>>(),
+            ))
+            .unwrap_or_default(),
         })
     }
 

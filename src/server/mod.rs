@@ -36,6 +36,7 @@ pub fn api_service(
         api::Api {
             engine: engine.clone(),
             ops: ops.clone(),
+            data_dir: curator.data_dir().to_path_buf(),
         },
         knowledge::KnowledgeApi { curator, access },
         jobs::JobsApi { engine, ops },
