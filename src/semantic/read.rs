@@ -738,8 +738,16 @@ pub fn read(
                 d.name == *name
                     && (*s == *end || members.iter().any(|m| m.start == *s && m.end == *start))
             }),
-            // "Rock tracks", "Dairy products": the entity the member belongs to
-            Term::Entity(_) => members.iter().any(|m| m.end == *start),
+            // "Rock tracks", "Dairy products": the entity the member belongs to; and "West
+            // zone stores", "Dairy category products": after a dimension naming a member
+            Term::Entity(_) => {
+                members.iter().any(|m| m.end == *start)
+                    || dims.iter().any(|(d, s, e)| {
+                        *e == *start
+                            && matches!(d, Term::Dimension { .. })
+                            && members.iter().any(|m| m.end == *s)
+                    })
+            }
             _ => false,
         };
         if qualifies {

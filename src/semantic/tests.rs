@@ -568,6 +568,16 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
     );
     let (q, _) = asked(&f, "Which stores have above average sales?");
     assert_eq!(q.derived, Some(Derived::VersusAverage { above: true }));
+    // a member named with its dimension, then the entity: a filter, not a breakdown
+    let (q, sql) = asked(&f, "Total revenue of South zone stores");
+    assert!(q.group_by.is_empty(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT SUM(revenue) FROM sales JOIN stores USING (store_id) WHERE zone = 'South'",
+    );
+    let (q, _) = asked(&f, "What was the best-selling category in 2024?");
+    assert_eq!(q.limit, Some(1), "{q:?}");
 }
 
 #[test]
