@@ -675,6 +675,36 @@ pub fn read(
             t => dims.push((t.clone(), f.start, f.end)),
         }
     }
+    // "promo share of revenue": a metric named after "of" that is an input of another metric
+    // the question names (a derived or ratio metric) is that metric's base, not a column
+    let inputs = |name: &str| -> Vec<String> {
+        manifest
+            .metric(name)
+            .map(|m| {
+                let p = &m.type_params;
+                p.metrics
+                    .iter()
+                    .chain(p.numerator.iter())
+                    .chain(p.denominator.iter())
+                    .map(|i| i.name().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let base_of_another: Vec<String> = found
+        .iter()
+        .filter_map(|f| match &f.term {
+            Term::Metric(n)
+                if f.start > 0
+                    && words[f.start - 1] == "of"
+                    && metrics.iter().any(|m| m != n && inputs(m).contains(n)) =>
+            {
+                Some(n.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    metrics.retain(|m| !base_of_another.contains(m));
     let mut q = MetricQuery::default();
     // a dimension named right next to one of its members qualifies the member ("the Dairy
     // category"); other dimensions and entities are group-bys

@@ -578,6 +578,10 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
     );
     let (q, _) = asked(&f, "What was the best-selling category in 2024?");
     assert_eq!(q.limit, Some(1), "{q:?}");
+    // a metric named as the base of a derived metric ("promo share of revenue") is its input
+    let (q, _) = asked(&f, "Margin per revenue of revenue by category");
+    assert_eq!(q.columns.len(), 1, "{q:?}");
+    assert_eq!(q.columns[0].metric, "margin_per_revenue");
 }
 
 #[test]
