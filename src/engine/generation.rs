@@ -52,6 +52,29 @@ impl Input<'_> {
         r
     }
 
+    /// What the pattern engine reads for this question: the database's schema, docs, values and
+    /// prepared linking, with the retrieved `examples` and `rules` and the tables' retrieval
+    /// scores (`table_scores`, by table name; empty when the tables' ranking should not count).
+    fn pattern_context<'c>(
+        &'c self,
+        examples: &'c [(Example, f32)],
+        rules: &'c [(BusinessRule, f32)],
+        table_scores: &'c HashMap<String, f32>,
+    ) -> PatternContext<'c> {
+        PatternContext {
+            analysis: self.analysis,
+            schema: &self.db.schema,
+            docs: &self.db.docs,
+            values: &self.db.values,
+            rules,
+            examples,
+            table_scores,
+            dialect: self.db.warehouse.dialect(),
+            min_confidence: self.engine.min_confidence,
+            prepared: Some(&self.db.prepared),
+        }
+    }
+
     fn add_execution(&self, since: Instant) {
         self.execution_ms
             .set(self.execution_ms.get() + since.elapsed().as_secs_f64() * 1000.0);
@@ -90,18 +113,7 @@ impl Generator for ExampleTurn<'_> {
         }
         let rules: Vec<(BusinessRule, f32)> = Vec::new();
         let table_scores: HashMap<String, f32> = HashMap::new();
-        let ctx = PatternContext {
-            analysis: i.analysis,
-            schema: &i.db.schema,
-            docs: &i.db.docs,
-            values: &i.db.values,
-            rules: &rules,
-            examples: &examples,
-            table_scores: &table_scores,
-            dialect: i.db.warehouse.dialect(),
-            min_confidence: i.engine.min_confidence,
-            prepared: Some(&i.db.prepared),
-        };
+        let ctx = i.pattern_context(&examples, &rules, &table_scores);
         let close: Vec<GeneratedSql> = pattern::example_candidates(&ctx)
             .into_iter()
             .filter(|g| g.confidence >= pattern::EXAMPLE_OUTRANKS)
@@ -406,18 +418,7 @@ impl Generator for PatternTurn<'_> {
             .iter()
             .map(|h| (h.key.clone(), h.score))
             .collect();
-        let ctx = PatternContext {
-            analysis: i.analysis,
-            schema: &i.db.schema,
-            docs: &i.db.docs,
-            values: &i.db.values,
-            rules: &rules,
-            examples: &examples,
-            table_scores: &table_scores,
-            dialect: i.db.warehouse.dialect(),
-            min_confidence: i.engine.min_confidence,
-            prepared: Some(&i.db.prepared),
-        };
+        let ctx = i.pattern_context(&examples, &rules, &table_scores);
         let candidates = match pattern::generate(&ctx) {
             Ok(c) => c,
             Err(e) => return Attempt::new(Outcome::Stop(e), Vec::new()),

@@ -5,7 +5,7 @@
 //! guard parses with it and asks it which functions and table names are allowed; the pattern
 //! engine's renderer (`pattern/ast.rs`), the follow-up rewriter (`refine.rs`) and the LLM's
 //! prompt (`llm/prompt.rs`, `templates/prompts/sql.j2`) take their date literals, date parts,
-//! time grains, set operators, `LIKE`, limits and prompt hint from it. [`for_dialect`] is the
+//! time grains, text prefixes, set operators, `LIKE`, limits and prompt hint from it. [`for_dialect`] is the
 //! one `match` on [`Dialect`]; no other module matches on it.
 //!
 //! # Adding a dialect (Postgres, DuckDB, ...)
@@ -156,6 +156,9 @@ pub trait SqlDialect: Send + Sync {
 
     /// The quarter of the date `expr` within its year, `Q1`..`Q4` (for periods of one year).
     fn quarter_label(&self, expr: &str) -> String;
+
+    /// The first `chars` characters of the text `expr` (the year of a `YYYY-MM` text column).
+    fn text_prefix(&self, expr: &str, chars: u32) -> String;
 
     /// The keyword of a set operation with distinct rows (`UNION`, `UNION DISTINCT`).
     fn set_operator(&self, op: SetOperator) -> &'static str;
@@ -349,6 +352,10 @@ impl SqlDialect for SqliteSql {
         format!("'Q' || ((CAST(strftime('%m', {expr}) AS INTEGER) + 2) / 3)")
     }
 
+    fn text_prefix(&self, expr: &str, chars: u32) -> String {
+        format!("substr({expr}, 1, {chars})")
+    }
+
     fn set_operator(&self, op: SetOperator) -> &'static str {
         match op {
             SetOperator::Union => "UNION",
@@ -461,6 +468,10 @@ impl SqlDialect for BigQuerySql {
 
     fn quarter_label(&self, expr: &str) -> String {
         format!("FORMAT_DATE('Q%Q', DATE({expr}))")
+    }
+
+    fn text_prefix(&self, expr: &str, chars: u32) -> String {
+        format!("SUBSTR({expr}, 1, {chars})")
     }
 
     fn set_operator(&self, op: SetOperator) -> &'static str {
@@ -603,6 +614,21 @@ mod tests {
 
     fn object_name(parts: &[&str]) -> ObjectName {
         ObjectName::from(parts.iter().map(|p| Ident::new(*p)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_text_prefix_is_written_by_the_dialect_and_runs_on_sqlite() {
+        let sqlite = Dialect::Sqlite.sql().text_prefix("'2024-03'", 4);
+        assert_eq!(sqlite, "substr('2024-03', 1, 4)");
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let year: String = conn
+            .query_row(&format!("SELECT {sqlite}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(year, "2024");
+        assert_eq!(
+            Dialect::BigQuery.sql().text_prefix("month", 4),
+            "SUBSTR(month, 1, 4)"
+        );
     }
 
     #[test]

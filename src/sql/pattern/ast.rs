@@ -238,6 +238,8 @@ pub enum Expr {
         part: DatePart,
         expr: Box<Expr>,
     },
+    /// The first `chars` characters of a text expression (the year of a `YYYY-MM` text column).
+    TextPrefix { expr: Box<Expr>, chars: u32 },
     /// A curated SQL fragment (a business rule's definition), inserted as written, parenthesised.
     Raw(String),
 }
@@ -282,7 +284,7 @@ impl Expr {
             }
             Expr::InQuery { expr, .. } => expr.has_aggregate(),
             Expr::And(v) | Expr::Or(v) => v.iter().any(Expr::has_aggregate),
-            Expr::DatePart { expr, .. } => expr.has_aggregate(),
+            Expr::DatePart { expr, .. } | Expr::TextPrefix { expr, .. } => expr.has_aggregate(),
             Expr::Raw(s) => {
                 let u = s.to_ascii_uppercase();
                 ["SUM(", "AVG(", "COUNT(", "MIN(", "MAX("]
@@ -552,6 +554,7 @@ impl Renderer {
                 parts.join(" OR ")
             }
             Expr::DatePart { part, expr } => self.d.date_part(*part, &self.expr(expr, q)),
+            Expr::TextPrefix { expr, chars } => self.d.text_prefix(&self.expr(expr, q), *chars),
             Expr::Raw(s) => format!("({s})"),
         }
     }

@@ -37,15 +37,14 @@ fn term_expr(schema: &Schema, t: &Term) -> Expr {
     }
 }
 
-/// The year of a date column: `strftime('%Y', ..)` (through the dialect), or the first four
-/// characters of a `YYYY-MM` text column.
+/// The year of a date column, or the first four characters of a `YYYY-MM` text column (both
+/// written by the dialect).
 fn year_expr(schema: &Schema, c: ColRef) -> Expr {
     if is_month_text(schema, c) {
-        let t = &schema.tables[c.table];
-        Expr::Raw(format!(
-            "substr({}.{}, 1, 4)",
-            t.name, t.columns[c.column].name
-        ))
+        Expr::TextPrefix {
+            expr: Box::new(col_expr(schema, c)),
+            chars: 4,
+        }
     } else {
         Expr::DatePart {
             part: super::ast::DatePart::Year,

@@ -14,6 +14,8 @@
 //! Word checks tied to one position of one pass ("with" followed by a measure word, the
 //! listing verbs after a `?`) stay in their pass, next to the reading they serve.
 
+use crate::sql::dialect::TimeGrain;
+
 // ---- Question words ----
 
 /// Stop words: words that carry no meaning of their own for linking (articles, pronouns,
@@ -498,6 +500,60 @@ pub const VERBS: &[&str] = &[
     "has", "have", "had", "is", "are", "was", "were", "do", "does", "did", "can",
 ];
 
+// ---- Example alignment (read by `example::align`) ----
+
+/// Words that ask rather than mean (beyond the stop words): left out when a curated example's
+/// question is aligned with the asked one, so "I want to know the ..." and "Show the ..." align.
+#[rustfmt::skip]
+pub const REQUEST_WORDS: &[&str] = &[
+    "want", "know", "see", "need", "like", "fetch", "retrieve", "output", "identify", "determine",
+    "kindly", "whats", "name's", "list", "lists", "listing", "shown", "showing", "given",
+];
+
+/// Words that change a query's operation when they differ between an example and a question
+/// (comparisons, negation, order, sets, ratios): never taken as a mere rewording.
+#[rustfmt::skip]
+pub const OPERATION_WORDS: &[&str] = &[
+    "older", "younger", "more", "less", "greater", "fewer", "larger", "smaller", "higher",
+    "lower", "bigger", "longer", "shorter", "above", "below", "before", "after", "over", "under",
+    "not", "no", "never", "without", "except", "excluding", "only", "ascending", "descending",
+    "alphabetical", "alphabetically", "order", "ordered", "sort", "sorted", "reverse", "first",
+    "last", "between", "equal", "exactly", "same", "or", "both", "either", "neither", "nor",
+    "earlier", "later", "newer", "cheaper", "expensive", "percentage", "percent", "ratio",
+    "difference", "range", "along", "respectively",
+];
+
+/// Extremes that ask for the largest, aligned as one `most` key: an example asking for the
+/// "highest" adapts to a question asking for the "lowest" by flipping its order. Wider than
+/// [`superlative`]: adjectives of one attribute ("oldest", "longest") count here, because the
+/// example's SQL already says which column they order.
+#[rustfmt::skip]
+pub const EXAMPLE_MOST_WORDS: &[&str] = &[
+    "maximum", "max", "highest", "largest", "biggest", "greatest", "most", "top", "oldest",
+    "longest", "heaviest", "tallest", "latest", "newest", "best", "richest", "priciest",
+];
+
+/// Extremes that ask for the smallest, aligned as one `least` key (see [`EXAMPLE_MOST_WORDS`]).
+#[rustfmt::skip]
+pub const EXAMPLE_LEAST_WORDS: &[&str] = &[
+    "minimum", "min", "lowest", "smallest", "least", "fewest", "cheapest", "bottom", "youngest",
+    "shortest", "lightest", "earliest", "worst", "poorest",
+];
+
+/// Words that name a period grain ("per year", "monthly"), with the grain: an example grouped
+/// by year adapts to a question asking per month. A plural ("months") reads as its singular.
+pub const GRAIN_WORDS: &[(&str, TimeGrain)] = &[
+    ("year", TimeGrain::Year),
+    ("yearly", TimeGrain::Year),
+    ("annual", TimeGrain::Year),
+    ("month", TimeGrain::Month),
+    ("monthly", TimeGrain::Month),
+    ("week", TimeGrain::Week),
+    ("weekly", TimeGrain::Week),
+    ("day", TimeGrain::Day),
+    ("daily", TimeGrain::Day),
+];
+
 // ---- Schema names ----
 
 /// Abbreviations common in schema names, expanded to words before linking (`dept_name` links
@@ -583,8 +639,12 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
 ];
 
 /// General English synonyms: a word of a schema name and other words people use for it. Each
-/// gives the name another form (weight 0.85) that the question's words may link to. Synonyms of
-/// one database's names go in its table docs instead.
+/// gives the name another form (weight 0.85) that the question's words may link to.
+///
+/// A pair belongs here only when it holds in any database (a dictionary's synonyms: "film" and
+/// "movie", "wage" and "salary"). A word that means a name only in one business ("sales" or
+/// "turnover" for a revenue column, "movement" for units sold) is curated in that database's
+/// table docs (`synonyms` of a table or column), where a domain expert can see and change it.
 pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("country", &["nation", "nationality"]),
     ("nationality", &["country"]),
@@ -602,7 +662,6 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("gender", &["sex"]),
     ("sex", &["gender"]),
     ("location", &["place"]),
-    ("revenue", &["sales", "turnover"]),
     ("quantity", &["units", "amount"]),
     ("teacher", &["instructor"]),
     ("instructor", &["teacher"]),
@@ -632,7 +691,7 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("score", &["rating", "points"]),
     ("year", &["when"]),
     ("date", &["when"]),
-    ("total", &["sum", "sales"]),
+    ("total", &["sum"]),
     ("aircraft", &["plane", "airplane"]),
     ("airline", &["carrier"]),
     ("vehicle", &["car"]),

@@ -1,0 +1,199 @@
+//! Alignment of an example's question with the asked one: both are cut into keys (stems, with
+//! stop words and request words left out; counts, extremes, averages, sums, numbers, dates and
+//! quoted strings as one key each) and aligned by their longest common subsequence, a key that
+//! only moved matched too. What is left are the stretches that differ, for [`super::explain`].
+
+use super::tree::strftime_format;
+use crate::knowledge::values::normalize;
+use crate::question::tokens::is_stopword;
+use crate::question::{Analysis, TokenKind};
+use crate::sql::pattern::lexicon::{
+    EXAMPLE_LEAST_WORDS, EXAMPLE_MOST_WORDS, GRAIN_WORDS, OPERATION_WORDS, REQUEST_WORDS,
+};
+use crate::sql::pattern::linking::{Linking, Target};
+
+/// True when the tokens of `ks` name nothing of the schema (no link), no value, number or
+/// operation: words that may differ between two wordings of the same question.
+pub(super) fn generic(side: &Side, ks: &[usize]) -> bool {
+    ks.iter().all(|&k| {
+        let key = &side.keys[k];
+        let tok = &side.a.tokens[key.tok];
+        tok.kind == TokenKind::Word
+            && !key.key.starts_with('#')
+            && side.links.span_at(key.tok).is_none()
+            && !OPERATION_WORDS.contains(&tok.lower.as_str())
+            && grain_format(&tok.lower).is_none()
+    })
+}
+
+/// The `strftime` format of the grain a word names ("month", "yearly", "days"), as the
+/// example's SQLite SQL writes it.
+pub(super) fn grain_format(lower: &str) -> Option<&'static str> {
+    let singular = lower.strip_suffix('s').unwrap_or(lower);
+    let grain = GRAIN_WORDS
+        .iter()
+        .find(|(w, _)| *w == lower || *w == singular)
+        .map(|(_, g)| *g)?;
+    strftime_format(grain)
+}
+
+/// One key of a question: what it means for the alignment, and its token.
+#[derive(Debug, Clone)]
+pub(super) struct Key {
+    pub(super) key: String,
+    pub(super) tok: usize,
+}
+
+pub(super) fn keys(a: &Analysis) -> Vec<Key> {
+    let t = &a.tokens;
+    let w = |i: usize| t.get(i).map(|x| x.lower.as_str()).unwrap_or("");
+    let mut out = Vec::new();
+    for (i, tok) in t.iter().enumerate() {
+        let key = match tok.kind {
+            TokenKind::Punct => continue,
+            TokenKind::Number => match a.numbers.iter().find(|n| n.token == i) {
+                Some(n) => format!("#n:{}", n.value),
+                None => format!("#n:{}", tok.lower.replace(',', "")),
+            },
+            TokenKind::Date => format!("#d:{}", tok.lower),
+            TokenKind::Quoted => format!("#q:{}", normalize(&tok.text)),
+            TokenKind::Word => {
+                let l = tok.lower.as_str();
+                if let Some(n) = a.numbers.iter().find(|n| n.token == i && n.from_word) {
+                    format!("#n:{}", n.value)
+                } else if (l == "many" && w(i.wrapping_sub(1)) == "how")
+                    || (l == "number" && w(i + 1) == "of")
+                    || l == "count"
+                    || l == "counts"
+                {
+                    "#count".into()
+                } else if l == "total" && w(i + 1) == "number" {
+                    continue;
+                } else if (l == "most" || l == "least") && w(i.wrapping_sub(1)) == "at" {
+                    format!("#at_{l}")
+                } else if EXAMPLE_MOST_WORDS.contains(&l) {
+                    "#most".into()
+                } else if EXAMPLE_LEAST_WORDS.contains(&l) {
+                    "#least".into()
+                } else if matches!(l, "average" | "avg" | "mean") {
+                    "#avg".into()
+                } else if matches!(l, "total" | "sum") {
+                    "#sum".into()
+                } else if matches!(l, "distinct" | "different" | "unique") {
+                    "#distinct".into()
+                } else if is_stopword(l) || REQUEST_WORDS.contains(&l) {
+                    continue;
+                } else {
+                    tok.stem.clone()
+                }
+            }
+        };
+        out.push(Key { key, tok: i });
+    }
+    out
+}
+
+/// Pairs of differing key positions `(example keys, question keys)`, between matched anchors.
+pub(super) fn align(e: &[Key], q: &[Key]) -> (usize, Vec<(Vec<usize>, Vec<usize>)>) {
+    let (n, m) = (e.len(), q.len());
+    let mut l = vec![vec![0u16; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            l[i][j] = if e[i].key == q[j].key {
+                l[i + 1][j + 1] + 1
+            } else {
+                l[i + 1][j].max(l[i][j + 1])
+            };
+        }
+    }
+    let mut anchors = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if e[i].key == q[j].key {
+            anchors.push((i, j));
+            i += 1;
+            j += 1;
+        } else if l[i][j + 1] >= l[i + 1][j] {
+            j += 1;
+        } else {
+            i += 1;
+        }
+    }
+    let mut e_free: Vec<bool> = vec![true; n];
+    let mut q_free: Vec<bool> = vec![true; m];
+    for &(i, j) in &anchors {
+        e_free[i] = false;
+        q_free[j] = false;
+    }
+    // a key that only moved is matched too
+    for i in 0..n {
+        if !e_free[i] {
+            continue;
+        }
+        if let Some(j) = (0..m).find(|&j| q_free[j] && q[j].key == e[i].key) {
+            e_free[i] = false;
+            q_free[j] = false;
+        }
+    }
+    let mut out = Vec::new();
+    let (mut pi, mut pj) = (0, 0);
+    for &(ai, aj) in anchors.iter().chain(std::iter::once(&(n, m))) {
+        let es: Vec<usize> = (pi..ai).filter(|&x| e_free[x]).collect();
+        let qs: Vec<usize> = (pj..aj).filter(|&x| q_free[x]).collect();
+        if !es.is_empty() || !qs.is_empty() {
+            out.push((es, qs));
+        }
+        pi = ai + 1;
+        pj = aj + 1;
+    }
+    (e_free.iter().filter(|f| !**f).count(), out)
+}
+
+/// A question with its analysis and linking.
+pub(super) struct Side<'a> {
+    pub(super) a: &'a Analysis,
+    pub(super) links: &'a Linking,
+    pub(super) keys: Vec<Key>,
+}
+
+impl Side<'_> {
+    /// The text of the tokens of `ks` (key positions), from the first to the last, as written.
+    pub(super) fn text(&self, ks: &[usize]) -> String {
+        let (Some(f), Some(l)) = (ks.first(), ks.last()) else {
+            return String::new();
+        };
+        let (tf, tl) = (
+            &self.a.tokens[self.keys[*f].tok],
+            &self.a.tokens[self.keys[*l].tok],
+        );
+        if f == l && tf.kind == TokenKind::Quoted {
+            return tf.text.clone();
+        }
+        self.a.text[tf.start..tl.end]
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string()
+    }
+
+    /// The best link targets of the spans covering the tokens of `ks`, in order, without
+    /// repeats; `None` when a token is not covered.
+    pub(super) fn targets(&self, ks: &[usize]) -> Option<Vec<Target>> {
+        let mut out: Vec<Target> = Vec::new();
+        for &k in ks {
+            let sp = self.links.span_at(self.keys[k].tok)?;
+            let t = sp.best().target.clone();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        Some(out)
+    }
+
+    pub(super) fn number(&self, k: usize) -> Option<(f64, String)> {
+        let tok = self.keys[k].tok;
+        self.a
+            .numbers
+            .iter()
+            .find(|n| n.token == tok)
+            .map(|n| (n.value, n.text.replace(',', "")))
+    }
+}

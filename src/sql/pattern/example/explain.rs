@@ -1,0 +1,234 @@
+//! What explains a stretch where the example's question and the asked one differ: the same
+//! links in other words, a number, year, value, direction, grain, column or table swapped, a
+//! filter dropped or added, or words that name nothing on either side (a rewording).
+
+use super::align::{generic, grain_format, Side};
+use super::tree::{trim_like, Tree};
+use super::Edit;
+use crate::knowledge::values::normalize;
+use crate::knowledge::ValueIndex;
+use crate::sql::pattern::linking::{ColRef, Target};
+
+/// The stored spelling of the value the question's tokens of `ks` link to, with its column.
+fn linked_value(side: &Side, ks: &[usize]) -> Option<(ColRef, String)> {
+    let targets = side.targets(ks)?;
+    match targets.as_slice() {
+        [Target::Value { col, value, .. }] => Some((*col, value.clone())),
+        _ => None,
+    }
+}
+
+/// The one column or table the tokens of `ks` link to.
+fn linked_schema_item(side: &Side, ks: &[usize]) -> Option<Target> {
+    let targets = side.targets(ks)?;
+    let items: Vec<&Target> = targets
+        .iter()
+        .filter(|t| !matches!(t, Target::Value { .. }))
+        .collect();
+    match items.as_slice() {
+        [t] if targets.len() == 1 => Some((*t).clone()),
+        _ => None,
+    }
+}
+
+fn all_keys(side: &Side, ks: &[usize], set: &[&str]) -> bool {
+    !ks.is_empty() && ks.iter().all(|&k| set.contains(&side.keys[k].key.as_str()))
+}
+
+/// Explains one differing stretch pair by edits of `tree`; `None` when it cannot.
+pub(super) fn explain(
+    tree: &mut Tree,
+    ex: &Side,
+    q: &Side,
+    es: &[usize],
+    qs: &[usize],
+    values: &ValueIndex,
+) -> Option<Vec<Edit>> {
+    // the same meaning in other words: both sides link to the same tables and columns
+    if !es.is_empty() && !qs.is_empty() {
+        if let (Some(te), Some(tq)) = (ex.targets(es), q.targets(qs)) {
+            if te == tq && !te.iter().any(|t| matches!(t, Target::Value { .. })) {
+                return Some(Vec::new());
+            }
+        }
+    }
+    let explained = explain_edits(tree, ex, q, es, qs, values);
+    if explained.is_some() {
+        return explained;
+    }
+    // words that name nothing on either side: another wording of the same question
+    (generic(ex, es) && generic(q, qs)).then(|| {
+        vec![Edit::Reworded {
+            old: ex.text(es),
+            new: q.text(qs),
+        }]
+    })
+}
+
+fn explain_edits(
+    tree: &mut Tree,
+    ex: &Side,
+    q: &Side,
+    es: &[usize],
+    qs: &[usize],
+    values: &ValueIndex,
+) -> Option<Vec<Edit>> {
+    match (es.is_empty(), qs.is_empty()) {
+        (false, false) => {
+            if let Some(e) = substitute(tree, ex, q, es, qs, values) {
+                return Some(e);
+            }
+            // stretches of equal length: word for word
+            if es.len() == qs.len() && es.len() > 1 {
+                let mut edits = Vec::new();
+                for (e1, q1) in es.iter().zip(qs) {
+                    edits.extend(explain(tree, ex, q, &[*e1], &[*q1], values)?);
+                }
+                return Some(edits);
+            }
+            None
+        }
+        (false, true) => {
+            // the example names a value the question does not: drop its filter
+            let text = ex.text(es);
+            let lit = tree
+                .string_named(&text)
+                .or_else(|| linked_value(ex, es).and_then(|(_, v)| tree.string_named(&v)))?;
+            tree.drop_filter(&lit)
+                .then(|| vec![Edit::DropFilter { value: lit }])
+        }
+        (true, false) => {
+            // the question names a stored value the example does not: add a filter
+            let (col, value) = linked_value(q, qs)?;
+            tree.add_filter(col, &value).then(|| {
+                vec![Edit::AddFilter {
+                    column: format!(
+                        "{}.{}",
+                        tree.schema.tables[col.table].name,
+                        tree.schema.tables[col.table].columns[col.column].name
+                    ),
+                    value,
+                }]
+            })
+        }
+        (true, true) => Some(Vec::new()),
+    }
+}
+
+fn substitute(
+    tree: &mut Tree,
+    ex: &Side,
+    q: &Side,
+    es: &[usize],
+    qs: &[usize],
+    values: &ValueIndex,
+) -> Option<Vec<Edit>> {
+    // a number
+    if es.len() == 1 && qs.len() == 1 {
+        if let (Some((ev, et)), Some((qv, qt))) = (ex.number(es[0]), q.number(qs[0])) {
+            let year = |v: f64| v.fract() == 0.0 && (1800.0..=2100.0).contains(&v);
+            if year(ev) && year(qv) && tree.shift_years(ev as i64, qv as i64) {
+                return Some(vec![Edit::Year {
+                    old: ev as i64,
+                    new: qv as i64,
+                }]);
+            }
+            if !tree.numbers().contains(&ev) && tree.string_named(&et).is_none() {
+                return None;
+            }
+            let new = if qv.fract() == 0.0 {
+                format!("{}", qv as i64)
+            } else {
+                qt.clone()
+            };
+            return tree
+                .replace_numbers(ev, &new)
+                .then(|| vec![Edit::Number { old: et, new }]);
+        }
+    }
+    // a value
+    let etext = ex.text(es);
+    if let Some(lit) = tree
+        .string_named(&etext)
+        .or_else(|| linked_value(ex, es).and_then(|(_, v)| tree.string_named(&v)))
+    {
+        let new = match linked_value(q, qs) {
+            Some((_, v)) => v,
+            None => {
+                let raw = q.text(qs);
+                values
+                    .lookup(&raw)
+                    .into_iter()
+                    .find(|m| m.exact || m.score >= 0.95)
+                    .map(|m| m.value)
+                    .unwrap_or(raw)
+            }
+        };
+        if new.is_empty() {
+            return None;
+        }
+        if normalize(&new) == normalize(trim_like(&lit)) {
+            // the same value, written another way (quoted in one question only)
+            return Some(Vec::new());
+        }
+        return tree.replace_strings(&lit, &new).then(|| {
+            vec![Edit::Value {
+                old: trim_like(&lit).to_string(),
+                new,
+            }]
+        });
+    }
+    // most / least
+    let flip = (all_keys(ex, es, &["#most"]) && all_keys(q, qs, &["#least"]))
+        || (all_keys(ex, es, &["#least"]) && all_keys(q, qs, &["#most"]));
+    if flip {
+        let (old, new) = (ex.text(es), q.text(qs));
+        return tree
+            .flip_direction()
+            .then_some(vec![Edit::Direction { old, new }]);
+    }
+    // a period grain
+    if es.len() == 1 && qs.len() == 1 {
+        let ew = &ex.a.tokens[ex.keys[es[0]].tok].lower;
+        let qw = &q.a.tokens[q.keys[qs[0]].tok].lower;
+        if let (Some(ef), Some(qf)) = (grain_format(ew), grain_format(qw)) {
+            if ef == qf {
+                return Some(Vec::new());
+            }
+            return tree.replace_grain(qf).map(|_| {
+                vec![Edit::Grain {
+                    old: ew.clone(),
+                    new: qw.clone(),
+                }]
+            });
+        }
+    }
+    // a column or a table
+    match (linked_schema_item(ex, es)?, linked_schema_item(q, qs)?) {
+        (Target::Column { col: a }, Target::Column { col: b }) if a != b => {
+            let names = (
+                format!("{}.{}", tree.schema.tables[a.table].name, tree.col_name(a)),
+                format!("{}.{}", tree.schema.tables[b.table].name, tree.col_name(b)),
+            );
+            tree.replace_column(a, b).then(|| {
+                vec![Edit::Column {
+                    old: names.0,
+                    new: names.1,
+                }]
+            })
+        }
+        (Target::Table { table: a }, Target::Table { table: b }) if a != b => {
+            let names = (
+                tree.schema.tables[a].name.clone(),
+                tree.schema.tables[b].name.clone(),
+            );
+            tree.replace_table(a, b).then(|| {
+                vec![Edit::Table {
+                    old: names.0,
+                    new: names.1,
+                }]
+            })
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,248 @@
+//! Retrieve and adapt: a curated example close to the question is answered by editing the
+//! example's SQL tree.
+//!
+//! The example question and the asked question are cut into keys (stems, with stopwords and
+//! request words left out, "how many" / "number of" read as one count key, superlatives as
+//! `most` / `least` keys, numbers by value, quoted strings by text) and aligned (longest common
+//! subsequence; a key that only moved is matched too). Every stretch where they differ must be
+//! explained by an edit of the example's SQL (parsed with sqlparser, edited as a tree, rendered
+//! back):
+//!
+//! - a value the example names (a single- or double-quoted literal of its SQL) becomes the
+//!   question's (the stored spelling when the value index knows it);
+//! - a number (a literal or the `LIMIT`) becomes the question's number; a year shifts every date
+//!   literal of that year;
+//! - a period grain ("per year" / "per month") changes the `strftime` format;
+//! - "most" / "least" flips the ordering (and `MAX` / `MIN`);
+//! - a column or table the example's words link to becomes the one the question's words link to;
+//! - a value the example names and the question does not drops its filter; a stored value the
+//!   question names and the example does not adds one (`col = 'value'`).
+//!
+//! Words that link to the same table or column on both sides are the same meaning in other words.
+//! Anything left unexplained makes the example not adaptable: reuse depends on the alignment,
+//! not on a similarity cut-off. The confidence of an adapted query falls with each edit.
+//!
+//! The rooms: [`align`] cuts both questions into keys and pairs the stretches where they differ;
+//! [`explain`] finds the edit that explains a stretch; [`tree`] makes the edit in the example's
+//! SQL tree. The English words the alignment reads (request, operation, extreme and grain
+//! words) are in the pattern engine's [`lexicon`](super::lexicon).
+
+mod align;
+mod explain;
+#[cfg(test)]
+mod tests;
+mod tree;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::linking::{self, Lexicon, Linking};
+use crate::knowledge::{Example, ValueIndex};
+use crate::question::{analyze, Analysis, Question};
+use crate::warehouse::Schema;
+use align::{align, keys, Side};
+use explain::explain;
+use tree::Tree;
+
+/// One edit of an example's SQL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Edit {
+    /// A string literal swapped.
+    Value { old: String, new: String },
+    /// A number (literal or `LIMIT`) swapped.
+    Number { old: String, new: String },
+    /// Dates of one year moved to another.
+    Year { old: i64, new: i64 },
+    /// A period grain (`strftime` format) changed.
+    Grain { old: String, new: String },
+    /// The ordering (and `MAX` / `MIN`) flipped.
+    Direction { old: String, new: String },
+    /// A column swapped for the one the question names.
+    Column { old: String, new: String },
+    /// A table swapped for the one the question names.
+    Table { old: String, new: String },
+    /// A filter on a value the question does not name, dropped.
+    DropFilter { value: String },
+    /// A filter on a stored value the question names, added.
+    AddFilter { column: String, value: String },
+    /// Other words that name nothing of the schema and no operation ("find" / "give", "located"
+    /// / "based"): the same query.
+    Reworded { old: String, new: String },
+}
+
+impl Edit {
+    /// Whether the edit swaps like for like in the example's own query (a value, a number, a
+    /// year, a grain, a direction, a word for a word) rather than changing its shape (another
+    /// column or table, a filter dropped or added, a word the example does not have).
+    pub fn keeps_shape(&self) -> bool {
+        match self {
+            Edit::Value { .. }
+            | Edit::Number { .. }
+            | Edit::Year { .. }
+            | Edit::Grain { .. }
+            | Edit::Direction { .. } => true,
+            Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
+            Edit::Column { .. }
+            | Edit::Table { .. }
+            | Edit::DropFilter { .. }
+            | Edit::AddFilter { .. } => false,
+        }
+    }
+
+    /// One line for the trace.
+    pub fn describe(&self) -> String {
+        match self {
+            Edit::Value { old, new } => format!("value '{old}' -> '{new}'"),
+            Edit::Number { old, new } => format!("number {old} -> {new}"),
+            Edit::Year { old, new } => format!("year {old} -> {new}"),
+            Edit::Grain { old, new } => format!("period {old} -> {new}"),
+            Edit::Direction { old, new } => format!("direction {old} -> {new}"),
+            Edit::Column { old, new } => format!("column {old} -> {new}"),
+            Edit::Table { old, new } => format!("table {old} -> {new}"),
+            Edit::DropFilter { value } => format!("dropped the filter on '{value}'"),
+            Edit::AddFilter { column, value } => format!("added the filter {column} = '{value}'"),
+            Edit::Reworded { old, new } => format!("reworded '{old}' as '{new}'"),
+        }
+    }
+
+    /// How much this kind of edit keeps of the example's certainty (multiplied into the
+    /// confidence): swapping a literal is safe, swapping structure less so.
+    fn keep(&self) -> f64 {
+        match self {
+            Edit::Value { .. } | Edit::Number { .. } | Edit::Year { .. } => 0.97,
+            Edit::Grain { .. } | Edit::Direction { .. } => 0.93,
+            Edit::Column { .. } => 0.85,
+            Edit::Table { .. } => 0.8,
+            Edit::DropFilter { .. } | Edit::AddFilter { .. } => 0.85,
+            Edit::Reworded { .. } => 0.95,
+        }
+    }
+}
+
+/// An adapted example.
+#[derive(Debug, Clone)]
+pub struct Adapted {
+    pub sql: String,
+    /// The example's question.
+    pub question: String,
+    /// Retrieval similarity of the example (0..1; used to rank, not to decide).
+    pub similarity: f32,
+    /// The edits made to the example's SQL (none: the example's SQL as written).
+    pub edits: Vec<Edit>,
+    /// Confidence of the adapted query, 0..1.
+    pub confidence: f64,
+}
+
+/// Confidence of an example reused as written.
+pub const EXACT_CONFIDENCE: f64 = 0.92;
+
+/// Examples tried per question (best retrieval score first).
+const TRIED: usize = 6;
+
+/// Tries to adapt one example to the question: the edited SQL and its edits, or `None` when a
+/// difference between the questions has no edit that explains it.
+pub fn adapt_one(
+    question: (&Analysis, &Linking),
+    example: (&Example, &Analysis, &Linking),
+    schema: &Schema,
+    values: &ValueIndex,
+) -> Option<(String, Vec<Edit>)> {
+    let q = Side {
+        a: question.0,
+        links: question.1,
+        keys: keys(question.0),
+    };
+    let ex = Side {
+        a: example.1,
+        links: example.2,
+        keys: keys(example.1),
+    };
+    if q.keys.is_empty() || ex.keys.is_empty() {
+        return None;
+    }
+    let (matched, stretches) = align(&ex.keys, &q.keys);
+    if stretches.is_empty() {
+        return Some((example.0.sql.clone(), Vec::new()));
+    }
+    if matched == 0 {
+        return None;
+    }
+    let mut tree = Tree::parse(&example.0.sql, schema)?;
+    let mut edits = Vec::new();
+    for (es, qs) in &stretches {
+        edits.extend(explain(&mut tree, &ex, &q, es, qs, values)?);
+    }
+    // structural edits need as many of the example's words kept
+    let structural = edits
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Edit::Column { .. }
+                    | Edit::Table { .. }
+                    | Edit::DropFilter { .. }
+                    | Edit::AddFilter { .. }
+            )
+        })
+        .count();
+    let reworded = edits
+        .iter()
+        .filter(|e| matches!(e, Edit::Reworded { .. }))
+        .count();
+    if structural > matched || reworded > matched.div_ceil(2) {
+        return None;
+    }
+    if edits.iter().all(|e| matches!(e, Edit::Reworded { .. })) {
+        return Some((example.0.sql.clone(), edits));
+    }
+    if edits.is_empty() {
+        return Some((example.0.sql.clone(), edits));
+    }
+    Some((tree.stmt.to_string(), edits))
+}
+
+/// Adapts the retrieved examples (best retrieval score first) to the question: every example
+/// whose differences from the question are all explained by edits, fewest edits first.
+pub fn adapt(
+    analysis: &Analysis,
+    links: &Linking,
+    examples: &[(Example, f32)],
+    schema: &Schema,
+    lex: &Lexicon,
+    values: &ValueIndex,
+) -> Vec<Adapted> {
+    let mut sorted: Vec<&(Example, f32)> = examples.iter().collect();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let no_scores = HashMap::new();
+    let mut out: Vec<Adapted> = Vec::new();
+    for (ex, sim) in sorted.into_iter().take(TRIED) {
+        let Ok(parsed) = Question::parse(&ex.question) else {
+            continue;
+        };
+        let ea = analyze(&parsed);
+        let el = linking::link(&ea, schema, lex, values, &no_scores);
+        let Some((sql, edits)) = adapt_one((analysis, links), (ex, &ea, &el), schema, values)
+        else {
+            continue;
+        };
+        if out.iter().any(|o| o.sql == sql) {
+            continue;
+        }
+        let confidence = edits.iter().fold(EXACT_CONFIDENCE, |c, e| c * e.keep());
+        out.push(Adapted {
+            sql,
+            question: ex.question.clone(),
+            similarity: *sim,
+            edits,
+            confidence,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(b.similarity.total_cmp(&a.similarity))
+    });
+    out
+}

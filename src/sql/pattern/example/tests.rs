@@ -1,0 +1,225 @@
+//! Adaptation of examples on a small shop database: rewordings, values in any quoting, numbers
+//! and directions, columns, filters, years and grains, and what is left alone.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::knowledge::introspect;
+use crate::warehouse::{SqliteWarehouse, Warehouse};
+
+const DDL: &str = "
+CREATE TABLE categories (category_id INTEGER PRIMARY KEY, category_name TEXT NOT NULL);
+CREATE TABLE items (item_id INTEGER PRIMARY KEY, item_name TEXT NOT NULL,
+    category_id INTEGER REFERENCES categories(category_id), price REAL, weight REAL,
+    brand TEXT);
+CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(item_id),
+    sale_date TEXT, revenue REAL);
+CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);
+INSERT INTO categories VALUES (1, 'Frozen Food'), (2, 'Dairy'), (3, 'Bakery');
+INSERT INTO items VALUES (1, 'Ice Cream', 1, 4.5, 0.5, 'Polar'), (2, 'Peas', 1, 2.0, 1.0, 'Green'),
+    (3, 'Milk', 2, 1.2, 1.0, 'Polar'), (4, 'Cheese', 2, 6.0, 0.3, 'Alp'), (5, 'Bread', 3, 2.5, 0.8, 'Green');
+INSERT INTO sales VALUES (1, 1, '2023-03-01', 10), (2, 3, '2023-07-12', 4), (3, 4, '2024-01-20', 12),
+    (4, 5, '2024-05-05', 3), (5, 2, '2024-05-06', 7);
+INSERT INTO singer VALUES (1, 'Ann', 'France', 30), (2, 'Bob', 'Spain', 41), (3, 'Cid', 'France', 25);
+";
+
+struct Fx {
+    _dir: tempfile::TempDir,
+    conn: rusqlite::Connection,
+    schema: Schema,
+    values: ValueIndex,
+    lex: Lexicon,
+}
+
+fn fx() -> Fx {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.sqlite");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(DDL)
+        .unwrap();
+    let wh = SqliteWarehouse::open(&path).unwrap();
+    let schema = wh.introspect().unwrap();
+    let values = ValueIndex::build(&wh, &schema).unwrap();
+    let lex = Lexicon::build(&schema, &introspect::table_docs(&schema));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    Fx {
+        _dir: dir,
+        conn,
+        schema,
+        values,
+        lex,
+    }
+}
+
+fn adapt_to(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> {
+    let a = analyze(&Question::parse(question).unwrap());
+    let links = linking::link(&a, &f.schema, &f.lex, &f.values, &HashMap::new());
+    let ex = Example {
+        question: ex_q.into(),
+        sql: ex_sql.into(),
+        source: String::new(),
+    };
+    adapt(&a, &links, &[(ex, 0.5)], &f.schema, &f.lex, &f.values)
+}
+
+fn rows(f: &Fx, sql: &str) -> Vec<String> {
+    let mut st = f.conn.prepare(sql).unwrap();
+    let n = st.column_count();
+    let mut out: Vec<String> = st
+        .query_map([], |r| {
+            Ok((0..n)
+                .map(|i| {
+                    r.get_ref(i)
+                        .map(|v| match v {
+                            rusqlite::types::ValueRef::Text(t) => {
+                                String::from_utf8_lossy(t).into_owned()
+                            }
+                            rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                            rusqlite::types::ValueRef::Real(x) => format!("{x:.2}"),
+                            _ => "NULL".into(),
+                        })
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_rewording_reuses_the_example_as_written() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "What's the number of singers from France?",
+        "How many singers are from 'France'?",
+        "SELECT count(*) FROM singer WHERE country = 'France'",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].edits.is_empty());
+    assert_eq!(rows(&f, &out[0].sql), vec!["2"]);
+}
+
+#[test]
+fn a_double_quoted_value_is_swapped_for_the_questions_value() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "How many singers are from Spain?",
+        "How many singers are from France?",
+        "SELECT count(*) FROM singer WHERE country = \"France\"",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Value {
+            old: "France".into(),
+            new: "Spain".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["1"]);
+}
+
+#[test]
+fn numbers_and_the_direction_are_edited_in_the_tree() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "the 2 cheapest items in 'Dairy'",
+        "the 3 most expensive items in 'Frozen Food'",
+        "SELECT i.item_name FROM items AS i JOIN categories AS c ON i.category_id = c.category_id \
+         WHERE c.category_name = 'Frozen Food' ORDER BY i.price DESC LIMIT 3",
+    );
+    // "most expensive" vs "cheapest" is not one superlative against another: not adapted
+    assert!(out.is_empty(), "{out:?}");
+    let out = adapt_to(
+        &f,
+        "the 1 items with the lowest price in 'Dairy'",
+        "the 3 items with the highest price in 'Frozen Food'",
+        "SELECT i.item_name FROM items AS i JOIN categories AS c ON i.category_id = c.category_id \
+         WHERE c.category_name = 'Frozen Food' ORDER BY i.price DESC LIMIT 3",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Milk"]);
+    assert_eq!(out[0].edits.len(), 3, "{:?}", out[0].edits);
+}
+
+#[test]
+fn a_column_the_question_names_replaces_the_examples_column() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "What is the average weight of items?",
+        "What is the average price of items?",
+        "SELECT avg(price) FROM items",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Column {
+            old: "items.price".into(),
+            new: "items.weight".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["0.72"]);
+}
+
+#[test]
+fn a_filter_is_dropped_or_added_with_the_value_the_question_names() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "How many singers are there?",
+        "How many singers are from France?",
+        "SELECT count(*) FROM singer WHERE country = 'France'",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["3"]);
+    let out = adapt_to(
+        &f,
+        "average price of Polar items",
+        "average price of items",
+        "SELECT avg(price) FROM items",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        matches!(&out[0].edits[..], [Edit::AddFilter { value, .. }] if value == "Polar"),
+        "{:?}",
+        out[0].edits
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["2.85"]);
+}
+
+#[test]
+fn a_year_and_a_grain_are_moved() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "revenue per month in 2024",
+        "revenue per year in 2023",
+        "SELECT strftime('%Y', sale_date) AS period, sum(revenue) FROM sales \
+         WHERE sale_date >= '2023-01-01' AND sale_date < '2024-01-01' GROUP BY period",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        rows(&f, &out[0].sql),
+        vec!["2024-01|12.00", "2024-05|10.00"]
+    );
+}
+
+#[test]
+fn an_unexplained_difference_leaves_the_example_alone() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "Which brands sell bread?",
+        "How many singers are from France?",
+        "SELECT count(*) FROM singer WHERE country = 'France'",
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
