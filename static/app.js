@@ -785,6 +785,16 @@
           pct(details.confidence) + ", I need " + pct(details.min_confidence) + ").";
       case "no_candidate":
         return "I could not build any query for it.";
+      case "unreadable":
+        return "This does not read as a question about the data" +
+          (details.reason ? " (" + details.reason + ")" : "") + ".";
+      case "not_computed":
+        return "I read this as a business metric question, but I do not compute it yet" +
+          (details.reason ? " (" + details.reason + ")" : "") + ".";
+      case "partly_read":
+        return "I recognised " +
+          (Array.isArray(details.metrics) ? details.metrics.join(", ") : "a metric") +
+          ", but not the words marked below; rephrase with the terms of the business model.";
       default:
         return null;
     }

@@ -93,6 +93,26 @@ pub(super) fn generate(input: &Input) -> QuerentResult<Settled> {
     generators::first_answer(&[&examples, &semantic, &llm, &refinement, &pattern])
 }
 
+/// True when a retrieved curated business rule with SQL (a measure or a filter the pattern
+/// engine applies) names one of `words` in its name or keywords ("gap" in "price gap"): the
+/// words the semantic layer did not read are then curated knowledge, not a guess.
+fn curated_rule_names_any(i: &Input, words: &[String]) -> bool {
+    let rules: Vec<(BusinessRule, f32)> = hits_as(&i.retrieved.rules);
+    let words: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    rules.iter().any(|(rule, _)| {
+        rule.sql.is_some()
+            && std::iter::once(&rule.name)
+                .chain(&rule.keywords)
+                .flat_map(|phrase| {
+                    phrase
+                        .split(|c: char| !c.is_alphanumeric())
+                        .map(str::to_lowercase)
+                        .collect::<Vec<_>>()
+                })
+                .any(|w| words.contains(&w))
+    })
+}
+
 /// Curated examples adapted to the question (#12): the first that aligns well enough
 /// ([`pattern::EXAMPLE_OUTRANKS`]) and runs with rows answers; else the next generator.
 struct ExampleTurn<'a>(&'a Input<'a>);
@@ -183,6 +203,7 @@ impl Generator for SemanticTurn<'_> {
             reason,
             unread,
             understood: true,
+            ..
         } = &outcome
         {
             // A metric question read whole that the layer does not compute: the LLM may write
@@ -198,6 +219,27 @@ impl Generator for SemanticTurn<'_> {
                 return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace);
             }
             return Attempt::new(Outcome::Failed(reason.clone()), trace);
+        }
+        if let crate::semantic::Outcome::Refused {
+            unread, metrics, ..
+        } = &outcome
+        {
+            // A business question naming a curated metric, read only in part: without an LLM the
+            // pattern engine would guess (and is almost always wrong on such questions), so
+            // querent says what it read and what it did not.
+            if i.engine.llm.is_none()
+                && !metrics.is_empty()
+                && !unread.is_empty()
+                && !curated_rule_names_any(i, unread)
+            {
+                let refusal = Refusal {
+                    cause: RefusalCause::PartlyRead {
+                        metrics: metrics.clone(),
+                    },
+                    unmapped: unread.clone(),
+                };
+                return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace);
+            }
         }
         let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
             return Attempt::new(Outcome::Skipped("not read as a metric query".into()), trace);

@@ -64,6 +64,8 @@ pub enum Outcome {
         reason: String,
         unread: Vec<String>,
         understood: bool,
+        /// The metrics named in a question read in part (see [`read::Refusal::metrics`]).
+        metrics: Vec<String>,
     },
 }
 
@@ -177,6 +179,7 @@ impl SemanticLayer {
                     reason: r.reason,
                     unread: r.unread,
                     understood: r.understood,
+                    metrics: r.metrics,
                 }
             }
         };
@@ -194,6 +197,7 @@ impl SemanticLayer {
                 reason: e.0,
                 unread: Vec::new(),
                 understood: false,
+                metrics: Vec::new(),
             },
         }
     }
@@ -272,6 +276,7 @@ impl Outcome {
                 reason,
                 unread,
                 understood,
+                metrics,
             } => {
                 crate::sql::TraceStep::new(
                     "semantic",
@@ -280,7 +285,7 @@ impl Outcome {
                     } else {
                         format!("not a metric question the semantic model can read: {reason}")
                     },
-                    serde_json::json!({ "reason": reason, "unread": unread, "understood": understood }),
+                    serde_json::json!({ "reason": reason, "unread": unread, "understood": understood, "metrics": metrics }),
                 )
             }
         }

@@ -131,6 +131,9 @@ pub struct Refusal {
     /// compute (a rank, a member's share, a count of a dimension's values, ...); false when
     /// words were not read or no metric was named (not a metric question, as far as it knows).
     pub understood: bool,
+    /// The metrics the question names (by name, label or synonym) when other words were not
+    /// read: a metric question read in part. Empty otherwise.
+    pub metrics: Vec<String>,
 }
 
 /// A refusal of words not read: not a metric question, as far as the reader knows.
@@ -139,6 +142,7 @@ fn refuse<T>(reason: impl Into<String>, unread: Vec<String>) -> Result<T, Refusa
         reason: reason.into(),
         unread,
         understood: false,
+        metrics: Vec::new(),
     })
 }
 
@@ -148,6 +152,7 @@ fn cannot_compute<T>(reason: impl Into<String>, words: Vec<String>) -> Result<T,
         reason: reason.into(),
         unread: words,
         understood: true,
+        metrics: Vec::new(),
     })
 }
 
@@ -295,6 +300,22 @@ const GRAMMAR: &[&str] = &[
     "split",
     "side",
     "please",
+    // asking, not meaning: "I'd like to see", "put ... side by side", "break down"
+    "i'd",
+    "like",
+    "put",
+    "break",
+    "single",
+    // occurrence: "how many price changes happened in March", "under the EDLP strategy"
+    "happened",
+    "happen",
+    "occurred",
+    "occur",
+    "under",
+    // the unit of a money metric: "gross margin dollars", "sales in dollars"
+    "dollars",
+    "dollar",
+    "usd",
     "all",
     "their",
     "its",
@@ -509,6 +530,10 @@ pub fn read(
             r.grain,
         ));
     }
+    // a hyphen between two words of a span starting at `start`, `len` tokens long
+    let inner_hyphen = |j: usize, start: usize, len: usize| {
+        j > start && j + 1 < start + len && toks[j].text == "-"
+    };
     // 2. lexicon phrases, longest first
     let mut found: Vec<Found> = Vec::new();
     let mut i = 0;
@@ -518,8 +543,11 @@ pub fn read(
             continue;
         }
         let mut matched = false;
-        for len in (1..=lexicon.max_words.min(n - i)).rev() {
-            if (i..i + len).any(|j| read[j] != Read::Unread || key(&toks[j]).is_none()) {
+        for len in (1..=(2 * lexicon.max_words).min(n - i)).rev() {
+            // a hyphen joins the words of a phrase ("sub-category", "best-selling")
+            if (i..i + len).any(|j| {
+                !(read[j] == Read::Unread && key(&toks[j]).is_some() || inner_hyphen(j, i, len))
+            }) {
                 continue;
             }
             let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
@@ -554,8 +582,8 @@ pub fn read(
             continue;
         }
         let mut matched = false;
-        for len in (1..=max_value_words.min(n - i)).rev() {
-            if (i..i + len).any(|j| read[j] != Read::Unread) {
+        for len in (1..=(2 * max_value_words).min(n - i)).rev() {
+            if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
                 continue;
             }
             let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
@@ -641,7 +669,20 @@ pub fn read(
         .map(|i| toks[i].text.clone())
         .collect();
     if !unread.is_empty() {
-        return refuse("words the semantic model does not know", unread);
+        let mut metrics: Vec<String> = Vec::new();
+        for f in &found {
+            if let Term::Metric(m) = &f.term {
+                if !metrics.contains(m) {
+                    metrics.push(m.clone());
+                }
+            }
+        }
+        return Err(Refusal {
+            reason: "words the semantic model does not know".into(),
+            unread,
+            understood: false,
+            metrics,
+        });
     }
     let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
     let has = |w: &str| words.contains(&w);

@@ -239,7 +239,10 @@ pub enum Expr {
         expr: Box<Expr>,
     },
     /// The first `chars` characters of a text expression (the year of a `YYYY-MM` text column).
-    TextPrefix { expr: Box<Expr>, chars: u32 },
+    TextPrefix {
+        expr: Box<Expr>,
+        chars: u32,
+    },
     /// A curated SQL fragment (a business rule's definition), inserted as written, parenthesised.
     Raw(String),
 }
