@@ -169,7 +169,8 @@ fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
             "nothing_to_show",
             "low_confidence",
             "empty_result",
-            "not_computed"
+            "not_computed",
+            "partly_read"
         ]
         .contains(&cause),
         "{b}"
@@ -184,6 +185,33 @@ fn query_refuses_what_it_cannot_map_with_422_cannot_answer() {
             "{b}"
         );
     }
+}
+
+#[test]
+fn a_metric_question_read_only_in_part_is_refused_with_what_was_not_read() {
+    // "revenue" is a curated metric of the demo's semantic model; "two" (the years) is read
+    // as nothing: without an LLM querent says so instead of letting the pattern engine
+    // guess (#12).
+    let (s, b) = ask(
+        demo_app(),
+        "How did coffee revenue develop month by month over the two years?",
+        None,
+    );
+    assert_error(s, &b, 422, "cannot_answer");
+    let details = &b["error"]["details"];
+    assert_eq!(details["cause"], "partly_read", "{b}");
+    assert_eq!(details["metrics"], json!(["revenue"]), "{b}");
+    let unmapped: Vec<&str> = details["unmapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(unmapped.contains(&"two"), "{b}");
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("revenue"),
+        "{b}"
+    );
 }
 
 #[test]
