@@ -200,3 +200,69 @@ fn two_replicas_on_one_qdrant_share_curation_sessions_and_the_change_log() {
     );
     assert!(qdrant.points("sessions") >= 3);
 }
+
+/// Runs `querent knowledge <args>` on `knowledge` against `qdrant`: (success, stdout, stderr).
+fn knowledge_command(qdrant: &FakeQdrant, knowledge: &Path, args: &[&str]) -> (bool, String) {
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_querent"))
+        .arg("knowledge")
+        .args(args)
+        .args(["--qdrant-url", &qdrant.url, "--data-dir"])
+        .arg(data.path())
+        .arg("--knowledge-dir")
+        .arg(knowledge)
+        .arg("--demo-db")
+        .arg(common::demo_db())
+        .output()
+        .expect("querent runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_shared_knowledge_exports_to_files_and_an_edited_folder_imports_to_every_replica() {
+    let qdrant = FakeQdrant::start(None);
+    let a = replica(&qdrant);
+    let question = "How many stores are in each zone (export test)?";
+    let sql = "SELECT zone, COUNT(*) AS n FROM stores GROUP BY zone";
+    let (s, b) = send(
+        &a.server,
+        "POST",
+        "/api/knowledge/examples",
+        Some(&json!({ "question": question, "sql": sql, "database": "retail" })),
+    );
+    assert_eq!(s, 201, "{b}");
+
+    // Export from a stale copy of the files: it is brought up to the shared log first.
+    let stale = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("knowledge"), stale.path());
+    let exported = tempfile::tempdir().unwrap();
+    let to = exported.path().to_str().unwrap();
+    let (ok, out) = knowledge_command(&qdrant, stale.path(), &["export", "--to", to]);
+    assert!(ok, "{out}");
+    let file = exported.path().join("retail/examples.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("(export test)"), "{out}");
+
+    // Reviewed in git: the example is removed. Importing the folder deletes it everywhere.
+    let dir = exported.path().join("retail");
+    let (mut kb, _) = querent::knowledge::files::load_domain(&dir, "retail");
+    kb.examples.retain(|e| e.question != question);
+    querent::knowledge::files::save_kind(&dir, &kb, querent::knowledge::ItemKind::Example).unwrap();
+    let from = exported.path().to_str().unwrap();
+    let (ok, out) = knowledge_command(&qdrant, stale.path(), &["import", "--from", from]);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 deleted"), "{out}");
+    let gone = time_until(|| !knows_example(&a.server, question))
+        .expect("the running replica applies the imported change");
+    eprintln!(
+        "replicas: an import's change reached a running replica {:.1} ms after the command ended",
+        gone.as_secs_f64() * 1000.0
+    );
+}
