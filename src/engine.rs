@@ -144,6 +144,8 @@ pub struct Engine {
     started: Instant,
     llm: Option<LlmGenerator>,
     sessions: SessionStore,
+    /// The state shared with other replicas on the Qdrant server, when one is configured.
+    replication: Option<Arc<crate::replication::Replication>>,
     /// Answers of repeated questions ([`cache`]).
     cache: cache::AnswerCache,
     /// Each domain's knowledge version, bumped by each reload (curation write).
@@ -476,6 +478,12 @@ impl Engine {
     /// Question vectors served from the retriever's cache and embedded, since start.
     pub fn question_vector_counts(&self) -> (u64, u64) {
         self.retriever.vector_cache_counts()
+    }
+
+    /// The state shared with other replicas (sessions, change log, knowledge versions) on the
+    /// Qdrant server; `None` with the embedded index.
+    pub fn replication(&self) -> Option<&Arc<crate::replication::Replication>> {
+        self.replication.as_ref()
     }
 
     /// The LLM's state (ok, degraded, open circuit, last error), or `None` when none is configured.

@@ -15,6 +15,8 @@
 //!   and the refusal policy (the knowledge boundary);
 //! - [`warehouse`]: the databases behind one trait (SQLite; BigQuery over its REST API);
 //! - [`conversation`]: sessions of questions in the state database, suggested follow-ups;
+//! - [`replication`]: with a Qdrant server, the state replicas share there (sessions, the
+//!   change log, knowledge versions);
 //! - [`answer`]: insights, charts and summaries computed from the rows;
 //! - [`server`]: the OpenAPI routes and the web pages; it only translates, the engine knows no HTTP.
 //!
@@ -31,6 +33,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod logging;
 pub mod question;
+pub mod replication;
 pub mod retrieval;
 pub mod semantic;
 pub mod server;

@@ -151,6 +151,25 @@ enum KnowledgeCommand {
         #[arg(long, env = "QUERENT_KNOWLEDGE_DIR", default_value = "knowledge")]
         knowledge_dir: PathBuf,
     },
+    /// Write the knowledge files as they stand to a folder (for review in git): with
+    /// --qdrant-url, the knowledge folder is first brought up to the replicas' shared change log.
+    Export {
+        /// The folder to write `<domain>/*.yml` into.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Apply a folder of knowledge files (`<domain>/*.yml`, e.g. reviewed in git) as curation
+    /// writes: each item added, changed or removed is validated and recorded in the change log
+    /// (with --qdrant-url the shared one, so every replica applies it).
+    Import {
+        /// The folder to read `<domain>/*.yml` from.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Re-run a domain's examples through the pipeline and print which answers changed since
     /// the last run (the baseline lives under the data directory).
     Regression {
@@ -253,6 +272,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     knowledge_dir,
                 },
         } => import_dbt(&path, domain, &knowledge_dir),
+        Command::Knowledge {
+            command: KnowledgeCommand::Export { to, settings },
+        } => export_knowledge(&settings, &to),
+        Command::Knowledge {
+            command: KnowledgeCommand::Import { from, settings },
+        } => import_knowledge(&settings, &from),
         Command::Knowledge {
             command: KnowledgeCommand::Regression { database, settings },
         } => {
@@ -499,6 +524,127 @@ fn import_dbt(path: &Path, domain: Option<String>, knowledge_dir: &Path) -> anyh
         report.tables_updated,
         report.columns_changed
     );
+    Ok(())
+}
+
+/// `querent knowledge export`: the knowledge files, brought up to the shared change log when
+/// there is one, copied to `to`.
+fn export_knowledge(settings: &Settings, to: &Path) -> anyhow::Result<()> {
+    if let Some(url) = settings
+        .qdrant_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        let replication = querent::replication::Replication::open(settings.qdrant_server(url))?;
+        let changes = querent::knowledge::curation::replay(&replication, &settings.knowledge_dir)?;
+        eprintln!(
+            "{changes} shared changes applied to {}",
+            settings.knowledge_dir.display()
+        );
+    }
+    let mut files = 0;
+    for domain in std::fs::read_dir(&settings.knowledge_dir)? {
+        let domain = domain?.path();
+        if !domain.is_dir() {
+            continue;
+        }
+        let target = to.join(domain.file_name().unwrap_or_default());
+        std::fs::create_dir_all(&target)?;
+        for file in std::fs::read_dir(&domain)? {
+            let file = file?.path();
+            if file.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                std::fs::copy(&file, target.join(file.file_name().unwrap_or_default()))?;
+                files += 1;
+            }
+        }
+    }
+    println!("{files} knowledge files written to {}", to.display());
+    Ok(())
+}
+
+/// `querent knowledge import`: every item of `from` that differs from the knowledge as it
+/// stands is created, updated or deleted through the curator (validated, logged).
+fn import_knowledge(settings: &Settings, from: &Path) -> anyhow::Result<()> {
+    use querent::knowledge::curation::{item_id, version_of, Curator};
+    use querent::knowledge::{files, ItemKind};
+    let engine = Arc::new(Engine::build(settings)?);
+    let curator = Curator::open(engine.clone(), &settings.knowledge_dir, &settings.data_dir)?;
+    let (domains, issues) = files::load_all(from);
+    if let Some(issue) = issues.first() {
+        anyhow::bail!("{}: {} (nothing imported)", issue.source, issue.message);
+    }
+    let (mut created, mut updated, mut deleted) = (0, 0, 0);
+    for kb in &domains {
+        let database = kb.domain.as_str();
+        engine.database(Some(database))?;
+        for kind in ItemKind::ALL {
+            let wanted: Vec<serde_json::Value> = match kind {
+                ItemKind::Table => kb
+                    .tables
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+                ItemKind::Example => kb
+                    .examples
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+                ItemKind::Rule => kb
+                    .rules
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let (now, _) = files::load_domain(&settings.knowledge_dir.join(database), database);
+            let current: Vec<serde_json::Value> = match kind {
+                ItemKind::Table => now
+                    .tables
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+                ItemKind::Example => now
+                    .examples
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+                ItemKind::Rule => now
+                    .rules
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let id_of = |item: &serde_json::Value| {
+                let key = match kind {
+                    ItemKind::Example => item["question"].as_str(),
+                    _ => item["name"].as_str(),
+                };
+                item_id(database, kind, key.unwrap_or_default())
+            };
+            let current: std::collections::HashMap<String, serde_json::Value> =
+                current.into_iter().map(|v| (id_of(&v), v)).collect();
+            let mut seen = std::collections::HashSet::new();
+            for item in wanted {
+                let id = id_of(&item);
+                seen.insert(id.clone());
+                match current.get(&id) {
+                    Some(now) if *now == item => {}
+                    Some(now) => {
+                        curator.update(kind, &id, &version_of(Some(now)), item, "import")?;
+                        updated += 1;
+                    }
+                    None => {
+                        curator.create(kind, Some(database), item, "import")?;
+                        created += 1;
+                    }
+                }
+            }
+            for (id, now) in current.iter().filter(|(id, _)| !seen.contains(*id)) {
+                curator.delete(kind, id, &version_of(Some(now)), "import")?;
+                deleted += 1;
+            }
+        }
+    }
+    println!("imported: {created} created, {updated} updated, {deleted} deleted");
     Ok(())
 }
 

@@ -3,19 +3,23 @@
 //! in the West zone", "now by month") is read against the previous question, across restarts.
 //!
 //! [`SessionStore`] owns the file: [`SessionStore::history`] reads a session's last turns,
-//! [`SessionStore::record`] appends one and trims the session to its bound. Follow-ups are
+//! [`SessionStore::record`] appends one and trims the session to its bound. With a Qdrant
+//! server ([`SessionStore::shared`]) the turns live in its `sessions` collection instead
+//! ([`crate::replication`]), so that a conversation continues on any replica. Follow-ups are
 //! resolved elsewhere: by the LLM from the prompt's conversation context, or by
 //! `sql::refine` without it. [`follow_ups`] suggests next questions from a result.
 
 pub mod follow_ups;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::error::{QuerentError, QuerentResult};
+use crate::replication::Replication;
 
 /// Longest session id accepted (characters).
 pub const MAX_SESSION_ID_CHARS: usize = 128;
@@ -50,7 +54,7 @@ impl SessionId {
 }
 
 /// One answered question of a session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Turn {
     pub database: String,
     pub question: String,
@@ -60,10 +64,16 @@ pub struct Turn {
     pub generation_method: String,
 }
 
-/// The state database's sessions table, behind one connection.
+/// The sessions: the state database's table behind one connection, or the replicas' shared
+/// collection.
 pub struct SessionStore {
-    conn: Mutex<Connection>,
+    backend: Backend,
     max_turns: usize,
+}
+
+enum Backend {
+    Local(Mutex<Connection>),
+    Shared(Arc<Replication>),
 }
 
 impl SessionStore {
@@ -91,9 +101,18 @@ impl SessionStore {
             CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, id);",
         )?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            backend: Backend::Local(Mutex::new(conn)),
             max_turns: max_turns.max(1),
         })
+    }
+
+    /// The sessions in the replicas' shared collection ([`Replication`]); each session keeps
+    /// its last `max_turns` turns.
+    pub fn shared(replication: Arc<Replication>, max_turns: usize) -> Self {
+        Self {
+            backend: Backend::Shared(replication),
+            max_turns: max_turns.max(1),
+        }
     }
 
     /// The last `limit` turns of `session` on `database`, oldest first.
@@ -105,7 +124,20 @@ impl SessionStore {
         database: &str,
         limit: usize,
     ) -> QuerentResult<Vec<Turn>> {
-        let conn = self.conn.lock();
+        let conn = match &self.backend {
+            Backend::Local(conn) => conn.lock(),
+            Backend::Shared(replication) => {
+                let turns: Vec<Turn> = replication
+                    .session_turns(session.as_str())
+                    .map_err(shared)?
+                    .into_iter()
+                    .filter_map(|t| serde_json::from_value::<Turn>(t.turn).ok())
+                    .filter(|t| t.database == database)
+                    .collect();
+                let skip = turns.len().saturating_sub(limit);
+                return Ok(turns.into_iter().skip(skip).collect());
+            }
+        };
         let mut stmt = conn
             .prepare_cached(
                 "SELECT database, question, sql, generation_method FROM turns
@@ -131,7 +163,27 @@ impl SessionStore {
     ///
     /// Errors: [`QuerentError::Internal`] when the state database fails.
     pub fn record(&self, session: &SessionId, turn: &Turn) -> QuerentResult<()> {
-        let mut conn = self.conn.lock();
+        let mut conn = match &self.backend {
+            Backend::Local(conn) => conn.lock(),
+            Backend::Shared(replication) => {
+                // Two replicas recording a turn of one session at once may give both the same
+                // number; the turns are then ordered by time.
+                let turns = replication
+                    .session_turns(session.as_str())
+                    .map_err(shared)?;
+                let n = turns.iter().map(|t| t.n).max().unwrap_or(0) + 1;
+                let json = serde_json::to_value(turn)
+                    .map_err(|e| QuerentError::Internal(e.to_string()))?;
+                replication
+                    .add_turn(session.as_str(), n, json)
+                    .map_err(shared)?;
+                let excess = (turns.len() + 1).saturating_sub(self.max_turns);
+                replication
+                    .delete_turns(turns.iter().take(excess).map(|t| t.id).collect())
+                    .map_err(shared)?;
+                return Ok(());
+            }
+        };
         let tx = conn.transaction().map_err(internal)?;
         tx.execute(
             "INSERT INTO turns (session_id, database, question, sql, generation_method)
@@ -153,6 +205,10 @@ impl SessionStore {
         .map_err(internal)?;
         tx.commit().map_err(internal)
     }
+}
+
+fn shared(e: crate::retrieval::RetrievalError) -> QuerentError {
+    QuerentError::Internal(format!("shared sessions: {e}"))
 }
 
 fn internal(e: rusqlite::Error) -> QuerentError {

@@ -17,6 +17,7 @@ use super::{cache, Engine, ExamplesCheck, RecentAnswers, Stats, CHINOOK_DATABASE
 use crate::conversation::SessionStore;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::KnowledgeBase;
+use crate::replication::Replication;
 use crate::retrieval::Retriever;
 use crate::settings::Settings;
 use crate::sql::llm::LlmGenerator;
@@ -50,6 +51,16 @@ impl Engine {
             Some(BigQueryClient::connect(&settings.bigquery)?)
         } else {
             None
+        };
+        // Replicas: the knowledge files are brought up to the shared change log before they
+        // are loaded, so that the sync below finds the shared index as the others left it.
+        let replication = match &settings.qdrant_url {
+            Some(url) if !url.trim().is_empty() => {
+                let replication = Replication::open(settings.qdrant_server(url))?;
+                crate::knowledge::curation::replay(&replication, &settings.knowledge_dir)?;
+                Some(Arc::new(replication))
+            }
+            _ => None,
         };
         let (domains, file_issues) = files::load_all(&settings.knowledge_dir);
         let mut load_issues: BTreeMap<String, Vec<LoadIssue>> = BTreeMap::new();
@@ -156,10 +167,13 @@ impl Engine {
             let s = llm.status();
             tracing::info!(model = %s.model, base_url = %s.base_url, "LLM configured");
         }
-        let sessions = SessionStore::open(
-            &settings.data_dir.join("state.sqlite"),
-            settings.session_turns,
-        )?;
+        let sessions = match &replication {
+            Some(replication) => SessionStore::shared(replication.clone(), settings.session_turns),
+            None => SessionStore::open(
+                &settings.data_dir.join("state.sqlite"),
+                settings.session_turns,
+            )?,
+        };
         Ok(Self {
             databases: RwLock::new(databases),
             recent: RecentAnswers::default(),
@@ -173,6 +187,7 @@ impl Engine {
             started: Instant::now(),
             llm,
             sessions,
+            replication,
             cache: cache::AnswerCache::new(
                 std::time::Duration::from_secs(settings.ops.cache_ttl_s),
                 settings.ops.cache_max_mb.saturating_mul(1 << 20),

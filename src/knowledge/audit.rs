@@ -9,16 +9,30 @@
 //! the middle of an append can leave a torn last line: [`AuditLog::open`] skips a line that does
 //! not parse (with a warning) and starts the next entry on a fresh line. The curator
 //! ([`super::curation`]) is the only writer; it serialises appends.
+//!
+//! With a Qdrant server the log is the replicas' shared one instead ([`AuditLog::shared`]): the
+//! entries are points of its `changelog` collection, numbered across replicas; an append that
+//! finds its number taken by another replica fails with [`SeqTaken`] (the curator then catches
+//! up and tries again), and every read first fetches the entries recorded since the last one.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::ItemKind;
+use crate::replication::Replication;
+
+/// An append to the shared log lost the race for its number to another replica.
+#[derive(Debug, thiserror::Error)]
+#[error("change number {seq} was just taken by another replica")]
+pub struct SeqTaken {
+    pub seq: u64,
+}
 
 /// One recorded change.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -73,10 +87,12 @@ pub struct Change {
 pub struct AuditLog {
     path: PathBuf,
     state: Mutex<State>,
+    /// The replicas' shared log, when there is one (no file then).
+    shared: Option<Arc<Replication>>,
 }
 
 struct State {
-    file: File,
+    file: Option<File>,
     entries: Vec<AuditEntry>,
 }
 
@@ -123,8 +139,72 @@ impl AuditLog {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            state: Mutex::new(State { file, entries }),
+            state: Mutex::new(State {
+                file: Some(file),
+                entries,
+            }),
+            shared: None,
         })
+    }
+
+    /// The replicas' shared log on the Qdrant server of `replication`, its entries read.
+    ///
+    /// Errors: the server cannot be read.
+    pub fn shared(replication: Arc<Replication>) -> anyhow::Result<Self> {
+        let log = Self {
+            path: PathBuf::from(format!("{} (changelog)", replication.url())),
+            state: Mutex::new(State {
+                file: None,
+                entries: Vec::new(),
+            }),
+            shared: Some(replication),
+        };
+        log.refresh()?;
+        Ok(log)
+    }
+
+    /// Fetches the shared log's entries recorded since the last one known (nothing to do for
+    /// a file).
+    ///
+    /// Errors: the server cannot be read.
+    pub fn refresh(&self) -> anyhow::Result<()> {
+        self.refresh_locked(&mut self.state.lock())
+    }
+
+    fn refresh_locked(&self, state: &mut State) -> anyhow::Result<()> {
+        let Some(replication) = &self.shared else {
+            return Ok(());
+        };
+        let last = state.entries.last().map_or(0, |e| e.seq);
+        for value in replication.changes_after(last)? {
+            match serde_json::from_value::<AuditEntry>(value) {
+                Ok(entry) => state.entries.push(entry),
+                Err(e) => {
+                    tracing::warn!("a shared change-log entry that does not parse was skipped: {e}")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The state, the shared log's new entries fetched first (on failure, what is known).
+    fn read(&self) -> parking_lot::MutexGuard<'_, State> {
+        let mut state = self.state.lock();
+        if let Err(e) = self.refresh_locked(&mut state) {
+            tracing::warn!("the shared change log cannot be read; showing what is known: {e:#}");
+        }
+        state
+    }
+
+    /// The entries numbered above `seq`, oldest first.
+    pub fn after(&self, seq: u64) -> Vec<AuditEntry> {
+        self.state
+            .lock()
+            .entries
+            .iter()
+            .filter(|e| e.seq > seq)
+            .cloned()
+            .collect()
     }
 
     /// Appends `change` as the next entry and syncs it to disk before returning it.
@@ -132,6 +212,7 @@ impl AuditLog {
     /// Errors: the line cannot be written or synced.
     pub fn append(&self, change: Change) -> anyhow::Result<AuditEntry> {
         let mut state = self.state.lock();
+        self.refresh_locked(&mut state)?;
         let entry = AuditEntry {
             seq: state.entries.last().map_or(1, |e| e.seq + 1),
             at: chrono::Utc::now(),
@@ -146,39 +227,37 @@ impl AuditLog {
             reverts: change.reverts,
             voids: change.voids,
         };
-        let mut line = serde_json::to_string(&entry)?;
-        line.push('\n');
-        state
-            .file
-            .write_all(line.as_bytes())
-            .and_then(|()| state.file.sync_data())
-            .with_context(|| format!("cannot append to {}", self.path.display()))?;
+        if let Some(replication) = &self.shared {
+            let json = serde_json::to_value(&entry)?;
+            if !replication.record_change(entry.seq, &entry.database, &json)? {
+                self.refresh_locked(&mut state)?;
+                return Err(SeqTaken { seq: entry.seq }.into());
+            }
+        }
+        if let Some(file) = &mut state.file {
+            let mut line = serde_json::to_string(&entry)?;
+            line.push('\n');
+            file.write_all(line.as_bytes())
+                .and_then(|()| file.sync_data())
+                .with_context(|| format!("cannot append to {}", self.path.display()))?;
+        }
         state.entries.push(entry.clone());
         Ok(entry)
     }
 
     /// The newest entry, if any.
     pub fn last(&self) -> Option<AuditEntry> {
-        self.state.lock().entries.last().cloned()
+        self.read().entries.last().cloned()
     }
 
     /// True when a later `not_applied` entry says entry `seq` never reached the files.
     pub fn voided(&self, seq: u64) -> bool {
-        self.state
-            .lock()
-            .entries
-            .iter()
-            .any(|e| e.voids == Some(seq))
+        self.read().entries.iter().any(|e| e.voids == Some(seq))
     }
 
     /// The entry numbered `seq`.
     pub fn entry(&self, seq: u64) -> Option<AuditEntry> {
-        self.state
-            .lock()
-            .entries
-            .iter()
-            .find(|e| e.seq == seq)
-            .cloned()
+        self.read().entries.iter().find(|e| e.seq == seq).cloned()
     }
 
     /// The entries, newest first, of `database` (all when `None`) that touched item `id` (all
@@ -189,8 +268,7 @@ impl AuditLog {
         id: Option<&str>,
         limit: usize,
     ) -> Vec<AuditEntry> {
-        self.state
-            .lock()
+        self.read()
             .entries
             .iter()
             .rev()

@@ -21,6 +21,14 @@
 //! `not_applied` entry: at once when the rename fails, at the next start-up
 //! ([`super::reconcile`]) when the process died.
 //!
+//! With a Qdrant server the change log is the replicas' shared one ([`crate::replication`]):
+//! a write first applies the changes other replicas recorded ([`Curator::catch_up`]), takes the
+//! next change number (if another replica took it meanwhile, it catches up and runs again from
+//! the top, so the version check sees the other write), and after the rename moves the
+//! domain's shared knowledge version; [`Curator::watch_replicas`] polls those versions and
+//! applies the others' changes to this replica's files and knowledge. The local
+//! reconciliation is then not needed: the shared log is the truth the files are brought to.
+//!
 //! Suggested examples from feedback live apart ([`super::suggestions`]) and are used for
 //! answering only once approved here. HTTP lives in `server::knowledge`.
 
@@ -32,13 +40,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::audit::{AuditEntry, AuditLog, Change};
+use super::audit::{AuditEntry, AuditLog, Change, SeqTaken};
 use super::files::{self, EXAMPLES_FILE, RULES_FILE, TABLES_FILE};
 use super::reconcile::{self, NOT_APPLIED};
 use super::suggestions::{self, Suggestion};
 use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
 use crate::engine::{Database, Engine};
 use crate::error::{QuerentError, QuerentResult};
+use crate::replication::Replication;
 
 /// The version of an item that is not in the knowledge files.
 pub const ABSENT_VERSION: &str = "0";
@@ -69,6 +78,7 @@ pub struct WriteOutcome {
 }
 
 /// What a write expects to find before it.
+#[derive(Clone)]
 enum Expect {
     /// A create: nothing with the new item's id.
     Absent,
@@ -391,16 +401,100 @@ impl Curator {
         knowledge_dir: &Path,
         data_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let audit = AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?;
-        let domains: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
-        reconcile::reconcile(&audit, knowledge_dir, &domains)?;
-        Ok(Self {
+        let audit = match engine.replication() {
+            Some(replication) => AuditLog::shared(replication.clone())?,
+            None => {
+                let audit = AuditLog::open(&data_dir.join("audit").join("knowledge.jsonl"))?;
+                let domains: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+                reconcile::reconcile(&audit, knowledge_dir, &domains)?;
+                audit
+            }
+        };
+        let curator = Self {
             engine,
             knowledge_dir: knowledge_dir.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
             audit,
             writes: Mutex::new(()),
-        })
+        };
+        curator.catch_up()?;
+        Ok(curator)
+    }
+
+    /// Applies the changes other replicas recorded since this one's files were last brought
+    /// up to the shared log, and reloads the domains they touched; returns how many. Does
+    /// nothing without a shared log.
+    ///
+    /// Errors: the shared log cannot be read, a knowledge file cannot be written, a reload
+    /// fails.
+    pub fn catch_up(&self) -> QuerentResult<usize> {
+        let _one_write_at_a_time = self.writes.lock();
+        self.catch_up_locked()
+    }
+
+    fn catch_up_locked(&self) -> QuerentResult<usize> {
+        let Some(replication) = self.engine.replication() else {
+            return Ok(0);
+        };
+        self.audit.refresh()?;
+        let changes = self.audit.after(replication.applied());
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(0);
+        };
+        let started = std::time::Instant::now();
+        let touched = apply_to_files(&self.knowledge_dir, &changes)?;
+        for database in &touched {
+            if self.engine.database(Some(database)).is_err() {
+                continue; // a domain this replica does not serve: its files are enough
+            }
+            let (kb, issues) = files::load_domain(&self.domain_dir(database), database);
+            self.engine.reload_knowledge(database, kb, issues)?;
+        }
+        replication.set_applied(last);
+        tracing::info!(
+            changes = changes.len(),
+            through = last,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "applied knowledge changes made through other replicas"
+        );
+        Ok(changes.len())
+    }
+
+    /// With a shared log, starts a thread that every [`crate::replication::POLL_INTERVAL`]
+    /// reads the shared knowledge versions and, when one moved past what this replica applied,
+    /// catches up ([`Curator::catch_up`]). Every 20th round it reads the log itself, for a
+    /// writer that died between recording a change and moving the version. The thread ends
+    /// with the curator.
+    pub fn watch_replicas(self: &Arc<Self>) {
+        let Some(replication) = self.engine.replication().cloned() else {
+            return;
+        };
+        let curator = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("replicas".into())
+            .spawn(move || {
+                for round in 0u64.. {
+                    std::thread::sleep(crate::replication::POLL_INTERVAL);
+                    let Some(curator) = curator.upgrade() else {
+                        return;
+                    };
+                    let moved = match replication.versions() {
+                        Ok(versions) => versions.values().any(|&seq| seq > replication.applied()),
+                        Err(e) => {
+                            tracing::debug!("cannot read the shared knowledge versions: {e}");
+                            false
+                        }
+                    };
+                    if moved || round % 20 == 19 {
+                        if let Err(e) = curator.catch_up() {
+                            tracing::warn!("cannot apply the other replicas' changes: {e}");
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the replicas' watch: {e}");
+        }
     }
 
     /// The engine whose knowledge this curator changes.
@@ -685,7 +779,9 @@ impl Curator {
         self.audit.entries(database, id, limit)
     }
 
-    /// The one write path; see the module docs for its order.
+    /// The one write path; see the module docs for its order. With a shared log, a write
+    /// whose change number another replica took meanwhile runs again (a few times) after
+    /// catching up.
     #[allow(clippy::too_many_arguments)]
     fn write<T: Curated>(
         &self,
@@ -697,6 +793,36 @@ impl Curator {
         who: &str,
         reverts: Option<u64>,
     ) -> QuerentResult<WriteOutcome> {
+        const ATTEMPTS: usize = 5;
+        for _ in 1..ATTEMPTS {
+            match self.write_once(db, id, expect.clone(), new.clone(), action, who, reverts) {
+                Err(WriteError::Taken(seq)) => {
+                    tracing::info!(seq, "another replica wrote at the same time; trying again");
+                }
+                Err(WriteError::Failed(e)) => return Err(e),
+                Ok(outcome) => return Ok(outcome),
+            }
+        }
+        match self.write_once(db, id, expect, new, action, who, reverts) {
+            Ok(outcome) => Ok(outcome),
+            Err(WriteError::Failed(e)) => Err(e),
+            Err(WriteError::Taken(seq)) => Err(QuerentError::Internal(format!(
+                "change number {seq} was taken by another replica {ATTEMPTS} times in a row; try again"
+            ))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_once<T: Curated>(
+        &self,
+        db: &Database,
+        id: Option<&str>,
+        expect: Expect,
+        new: Option<T>,
+        action: &'static str,
+        who: &str,
+        reverts: Option<u64>,
+    ) -> Result<WriteOutcome, WriteError> {
         let started = std::time::Instant::now();
         let new = match new {
             Some(mut item) => {
@@ -707,6 +833,10 @@ impl Curator {
             None => None,
         };
         let _one_write_at_a_time = self.writes.lock();
+        self.catch_up_locked()?;
+        // the snapshot the caller took may predate the changes just applied
+        let fresh = self.engine.database(Some(&db.name))?;
+        let db = &*fresh;
         let mut kb = self.read_domain(&db.name, Some(T::KIND))?;
         let position = id.and_then(|id| {
             T::items(&kb)
@@ -725,7 +855,7 @@ impl Curator {
                             .iter()
                             .any(|d| item_id(&db.name, T::KIND, &d.name) == id));
                 if !exists {
-                    return Err(unknown(T::KIND, id));
+                    return Err(unknown(T::KIND, id).into());
                 }
                 let current = version_of(before.as_ref());
                 if current != *version {
@@ -733,7 +863,8 @@ impl Curator {
                         id: id.to_string(),
                         expected: version.clone(),
                         current,
-                    });
+                    }
+                    .into());
                 }
             }
             Expect::Exactly(expected) => {
@@ -742,7 +873,8 @@ impl Curator {
                         id: id.unwrap_or_default().to_string(),
                         expected: version_of(expected.as_ref()),
                         current: version_of(before.as_ref()),
-                    });
+                    }
+                    .into());
                 }
             }
         }
@@ -755,7 +887,8 @@ impl Curator {
                 return Err(QuerentError::AlreadyExists {
                     what: format!("{} '{}'", kind_word(T::KIND), item.key()),
                     id: new_id.clone(),
-                });
+                }
+                .into());
             }
             item.validate(&self.engine, db)?;
         }
@@ -768,7 +901,7 @@ impl Curator {
             (Some(i), None) => {
                 list.remove(i);
             }
-            (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default())),
+            (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default()).into()),
         }
         let dir = self.domain_dir(&db.name);
         let prepared = files::prepare_kind(&dir, &kb, T::KIND)?;
@@ -785,11 +918,26 @@ impl Curator {
             voids: None,
         };
         // Logged before the rename: a file change never goes without its line.
-        let change = self.audit.append(change)?;
+        let change = match self.audit.append(change) {
+            Ok(change) => change,
+            Err(e) => {
+                return Err(match e.downcast_ref::<SeqTaken>() {
+                    Some(taken) => WriteError::Taken(taken.seq),
+                    None => WriteError::Failed(e.into()),
+                })
+            }
+        };
+        if let Some(replication) = self.engine.replication() {
+            // the other replicas' poll sees the domain move (the files follow below)
+            replication.set_applied(change.seq);
+            if let Err(e) = replication.set_version(&db.name, change.seq) {
+                tracing::warn!(seq = change.seq, "cannot move the shared knowledge version (the others find the change within their periodic read of the log): {e}");
+            }
+        }
         let logged_ms = started.elapsed().as_secs_f64() * 1000.0;
         if let Err(e) = prepared.commit() {
             self.record_not_applied(&change);
-            return Err(e.into());
+            return Err(QuerentError::from(e).into());
         }
         let saved_ms = started.elapsed().as_secs_f64() * 1000.0;
         // Read back, so the engine serves exactly the files (lines included, for health).
@@ -938,6 +1086,97 @@ impl Curator {
             id: id.to_string(),
         })
     }
+}
+
+/// Why one attempt of a write failed: another replica took its change number (try again), or
+/// anything else.
+enum WriteError {
+    Taken(u64),
+    Failed(QuerentError),
+}
+
+impl From<QuerentError> for WriteError {
+    fn from(e: QuerentError) -> Self {
+        WriteError::Failed(e)
+    }
+}
+
+impl From<anyhow::Error> for WriteError {
+    fn from(e: anyhow::Error) -> Self {
+        WriteError::Failed(e.into())
+    }
+}
+
+/// Applies recorded `changes` (in order) to the knowledge files under `knowledge_dir`: the item
+/// a change names (by its id before or after) becomes the change's `after`, or goes when that
+/// is null. Applying a change twice changes nothing. Returns the domains whose files changed.
+///
+/// Errors: an item of a change that does not parse, a file that cannot be written.
+pub fn apply_to_files(
+    knowledge_dir: &Path,
+    changes: &[AuditEntry],
+) -> QuerentResult<std::collections::BTreeSet<String>> {
+    let mut touched = std::collections::BTreeSet::new();
+    for change in changes {
+        let dir = knowledge_dir.join(&change.database);
+        let (mut kb, _) = files::load_domain(&dir, &change.database);
+        let changed = match change.kind {
+            ItemKind::Table => apply::<TableDoc>(&mut kb, change)?,
+            ItemKind::Example => apply::<Example>(&mut kb, change)?,
+            ItemKind::Rule => apply::<BusinessRule>(&mut kb, change)?,
+        };
+        if changed {
+            files::prepare_kind(&dir, &kb, change.kind)?.commit()?;
+            touched.insert(change.database.clone());
+        }
+    }
+    Ok(touched)
+}
+
+/// Applies one change to `kb`; true when it changed something.
+fn apply<T: Curated>(kb: &mut KnowledgeBase, change: &AuditEntry) -> QuerentResult<bool> {
+    let ids: Vec<&str> = [change.id_before.as_deref(), change.id_after.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let database = &change.database;
+    let named = |item: &T| ids.contains(&item_id(database, T::KIND, item.key()).as_str());
+    let list = T::items_mut(kb);
+    let now: Vec<serde_json::Value> = list.iter().filter(|i| named(i)).map(to_json).collect();
+    let wanted: Vec<serde_json::Value> = change.after.iter().cloned().collect();
+    if now == wanted {
+        return Ok(false);
+    }
+    let position = list.iter().position(|i| named(i));
+    list.retain(|i| !named(i));
+    if let Some(after) = change.after.clone() {
+        let item: T = parse(after)?;
+        let at = position.unwrap_or(list.len()).min(list.len());
+        list.insert(at, item);
+    }
+    Ok(true)
+}
+
+/// Brings the knowledge files under `knowledge_dir` up to the replicas' shared change log (at
+/// start-up, before they are loaded); returns the number of changes read.
+///
+/// Errors: the log cannot be read, a change cannot be applied.
+pub fn replay(replication: &Replication, knowledge_dir: &Path) -> anyhow::Result<usize> {
+    let changes: Vec<AuditEntry> = replication
+        .changes_after(0)?
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    let touched = apply_to_files(knowledge_dir, &changes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(last) = changes.last() {
+        replication.set_applied(last.seq);
+    }
+    tracing::info!(
+        changes = changes.len(),
+        domains_changed = touched.len(),
+        "knowledge files brought up to the shared change log"
+    );
+    Ok(changes.len())
 }
 
 /// The JSON of the item `id` of `kind` in `kb` (the domain of `database`), as a change records

@@ -56,6 +56,8 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
         &settings.knowledge_dir,
         &settings.data_dir,
     )?);
+    // replicas (#14): apply the knowledge changes made through the others
+    curator.watch_replicas();
     let access = knowledge::Access {
         // an empty key is no key: writes stay disabled
         api_key: settings

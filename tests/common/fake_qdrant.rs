@@ -5,8 +5,10 @@
 //! on upsert, scored by dot product, as Qdrant does for cosine collections).
 //!
 //! It implements the calls querent makes (health check; collection exists, info, create,
-//! delete, list; upsert, delete, scroll, count, query and field indexes) for the shapes querent
-//! sends (dense vectors, numeric ids, `must` keyword matches). Any other call or shape fails
+//! delete, list; upsert — with its `update_mode`: upsert, insert only, update only —, get,
+//! delete, scroll, count, query and field indexes) for the shapes querent sends (dense vectors,
+//! numeric ids, `must` keyword matches). Write orderings are accepted: one node applies every
+//! write in order, as a cluster does with `strong` ordering. Any other call or shape fails
 //! with `UNIMPLEMENTED` or `INVALID_ARGUMENT` naming it, so a client change that the fake does
 //! not understand fails a test instead of passing unnoticed. With an API key it answers
 //! `UNAUTHENTICATED` to calls without the `api-key` header, as a server configured with one
@@ -512,6 +514,15 @@ impl Points for Service {
     ) -> Result<Response<q::PointsOperationResponse>, Status> {
         self.enter("upsert", &request)?;
         let upsert = request.into_inner();
+        if upsert.update_filter.is_some() {
+            return Err(invalid("conditional updates (update_filter)"));
+        }
+        let mode = match upsert.update_mode {
+            None => q::UpdateMode::Upsert,
+            Some(m) => {
+                q::UpdateMode::try_from(m).map_err(|_| invalid(format!("update mode {m}")))?
+            }
+        };
         {
             let mut state = self.state.lock().unwrap();
             let name = upsert.collection_name;
@@ -529,13 +540,21 @@ impl Points for Service {
                         vector.len()
                     )));
                 }
-                collection.points.insert(
-                    id,
-                    Stored {
-                        vector: normalised(vector),
-                        payload: point.payload,
-                    },
-                );
+                let exists = collection.points.contains_key(&id);
+                let write = match mode {
+                    q::UpdateMode::Upsert => true,
+                    q::UpdateMode::InsertOnly => !exists,
+                    q::UpdateMode::UpdateOnly => exists,
+                };
+                if write {
+                    collection.points.insert(
+                        id,
+                        Stored {
+                            vector: normalised(vector),
+                            payload: point.payload,
+                        },
+                    );
+                }
             }
         }
         Ok(Response::new(self.done()))
@@ -694,8 +713,31 @@ impl Points for Service {
         }))
     }
 
-    async fn get(&self, _: Request<q::GetPoints>) -> Result<Response<q::GetResponse>, Status> {
-        Err(unsupported("get"))
+    async fn get(
+        &self,
+        request: Request<q::GetPoints>,
+    ) -> Result<Response<q::GetResponse>, Status> {
+        self.enter("get", &request)?;
+        let get = request.into_inner();
+        let state = self.state.lock().unwrap();
+        let name = &get.collection_name;
+        let collection = state.collections.get(name).ok_or_else(|| not_found(name))?;
+        let mut result = Vec::new();
+        for id in &get.ids {
+            let id = num_id(Some(id))?;
+            if let Some(stored) = collection.points.get(&id) {
+                result.push(q::RetrievedPoint {
+                    id: Some(id_of(id)),
+                    payload: selected_payload(get.with_payload.as_ref(), &stored.payload)?,
+                    vectors: selected_vectors(get.with_vectors.as_ref(), stored)?,
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(Response::new(q::GetResponse {
+            result,
+            ..Default::default()
+        }))
     }
     async fn update_vectors(
         &self,

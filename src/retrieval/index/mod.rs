@@ -30,7 +30,7 @@ use crate::sql::llm::config::Secret;
 
 pub use embedded::EmbeddedIndex;
 pub use migrate::{migrate, MigrationReport};
-pub use server::ServerIndex;
+pub use server::{QdrantConnection, ServerIndex};
 
 /// The stable point id of an item: the first 8 bytes (big-endian) of
 /// SHA-256(`database` NUL `key`). Collisions need about 2^32 items in one collection.

@@ -40,7 +40,15 @@ const UPSERT_CHUNK: usize = 256;
 const SCROLL_PAGE: u32 = 1024;
 
 /// The index on a Qdrant server.
+#[derive(Debug)]
 pub struct ServerIndex {
+    conn: QdrantConnection,
+}
+
+/// A connection to a Qdrant server: the client, the runtime its futures run on, the time
+/// limit of each call and the cool-down after the server was found out of reach. The index and
+/// the replicas' shared state ([`crate::replication`]) each hold one.
+pub struct QdrantConnection {
     client: Qdrant,
     config: ServerConfig,
     /// Runs the client's futures; `Option` only so that `Drop` can shut it down without
@@ -50,16 +58,16 @@ pub struct ServerIndex {
     outage: Mutex<Option<(Instant, String)>>,
 }
 
-impl std::fmt::Debug for ServerIndex {
+impl std::fmt::Debug for QdrantConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerIndex")
+        f.debug_struct("QdrantConnection")
             .field("url", &self.config.url)
             .field("collection_prefix", &self.config.collection_prefix)
             .finish_non_exhaustive()
     }
 }
 
-impl Drop for ServerIndex {
+impl Drop for QdrantConnection {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
@@ -75,6 +83,30 @@ impl ServerIndex {
     /// within the time limit, a refused API key, or an existing collection whose vectors are
     /// not 384-dimensional (made with another model: delete it, or choose another prefix).
     pub fn open(config: ServerConfig) -> Result<Self, RetrievalError> {
+        let index = Self {
+            conn: QdrantConnection::connect(config)?,
+        };
+        for kind in ItemKind::ALL {
+            index.ensure_collection(kind)?;
+        }
+        Ok(index)
+    }
+
+    fn run<T: Send + 'static>(
+        &self,
+        what: &str,
+        future: impl Future<Output = Result<T, QdrantError>> + Send + 'static,
+    ) -> Result<T, RetrievalError> {
+        self.conn.run(what, future)
+    }
+}
+
+impl QdrantConnection {
+    /// Connects to the server `config` names and checks that it answers.
+    ///
+    /// Errors ([`RetrievalError::Server`]): an invalid URL, a server that does not answer
+    /// within the time limit, a refused API key.
+    pub fn connect(config: ServerConfig) -> Result<Self, RetrievalError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("qdrant-client")
@@ -96,27 +128,34 @@ impl ServerIndex {
                 url: config.url.clone(),
                 message: e.to_string(),
             })?;
-        let index = Self {
+        let conn = Self {
             client,
             config,
             runtime: Some(runtime),
             outage: Mutex::new(None),
         };
-        let client = index.client.clone();
-        let version = index.run("health check", async move {
+        let client = conn.client.clone();
+        let version = conn.run("health check", async move {
             Ok(client.health_check().await?.version)
         })?;
-        tracing::info!(url = %index.config.url, %version, "Qdrant server reachable");
-        for kind in ItemKind::ALL {
-            index.ensure_collection(kind)?;
-        }
-        Ok(index)
+        tracing::info!(url = %conn.config.url, %version, "Qdrant server reachable");
+        Ok(conn)
+    }
+
+    /// The client, to build a call for [`QdrantConnection::run`].
+    pub fn client(&self) -> Qdrant {
+        self.client.clone()
+    }
+
+    /// Where the server is, its prefix and time limit.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
     }
 
     /// Runs `future` on the index's runtime and waits for it, within the time limit. While the
     /// server is known to be out of reach (within [`COOL_DOWN`] of a failed call) it fails at
     /// once, naming the last failure.
-    fn run<T: Send + 'static>(
+    pub fn run<T: Send + 'static>(
         &self,
         what: &str,
         future: impl Future<Output = Result<T, QdrantError>> + Send + 'static,
@@ -154,17 +193,19 @@ impl ServerIndex {
         }
         Err(error(message))
     }
+}
 
+impl ServerIndex {
     /// Creates `kind`'s collection when it is missing; checks its vector size when it exists.
     fn ensure_collection(&self, kind: ItemKind) -> Result<(), RetrievalError> {
-        let name = self.config.collection(kind);
-        let client = self.client.clone();
+        let name = self.conn.config.collection(kind);
+        let client = self.conn.client.clone();
         let collection = name.clone();
         let exists = self.run("collection check", async move {
             client.collection_exists(collection).await
         })?;
         if exists {
-            let client = self.client.clone();
+            let client = self.conn.client.clone();
             let collection = name.clone();
             let info = self.run("collection info", async move {
                 client.collection_info(collection).await
@@ -181,7 +222,7 @@ impl ServerIndex {
                 });
             if size != Some(Embedder::DIMENSION as u64) {
                 return Err(RetrievalError::Server {
-                    url: self.config.url.clone(),
+                    url: self.conn.config.url.clone(),
                     message: format!(
                         "collection '{name}' holds vectors of size {size:?}, the embedder makes {}; \
                          delete the collection or choose another --qdrant-collection-prefix",
@@ -191,7 +232,7 @@ impl ServerIndex {
             }
             return Ok(());
         }
-        let client = self.client.clone();
+        let client = self.conn.client.clone();
         let collection = name.clone();
         let created = self.run("create collection", async move {
             client
@@ -202,7 +243,7 @@ impl ServerIndex {
         });
         if let Err(e) = created {
             // Another process may have created it meanwhile.
-            let client = self.client.clone();
+            let client = self.conn.client.clone();
             let collection = name.clone();
             let exists = self.run("collection check", async move {
                 client.collection_exists(collection).await
@@ -211,7 +252,7 @@ impl ServerIndex {
                 return Err(e);
             }
         }
-        let client = self.client.clone();
+        let client = self.conn.client.clone();
         self.run("create the database index", async move {
             client
                 .create_field_index(
@@ -294,7 +335,7 @@ impl VectorStore for ServerIndex {
         let mut stored = HashMap::new();
         let mut offset: Option<PointId> = None;
         loop {
-            let mut request = ScrollPointsBuilder::new(self.config.collection(kind))
+            let mut request = ScrollPointsBuilder::new(self.conn.config.collection(kind))
                 .filter(Self::database_filter(database))
                 .limit(SCROLL_PAGE)
                 .with_payload(SelectorOptions::Include(PayloadIncludeSelector {
@@ -304,7 +345,7 @@ impl VectorStore for ServerIndex {
             if let Some(offset) = offset.take() {
                 request = request.offset(offset);
             }
-            let client = self.client.clone();
+            let client = self.conn.client.clone();
             let page = self.run("scroll", async move { client.scroll(request).await })?;
             for point in page.result {
                 let Some(id) = numeric_id(point.id.as_ref()) else {
@@ -336,7 +377,7 @@ impl VectorStore for ServerIndex {
                     }
                     let payload =
                         Payload::try_from(p.payload()).map_err(|e| RetrievalError::Server {
-                            url: self.config.url.clone(),
+                            url: self.conn.config.url.clone(),
                             message: format!("payload of '{}': {e}", p.key),
                         })?;
                     Ok(PointStruct::new(
@@ -347,8 +388,8 @@ impl VectorStore for ServerIndex {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let request =
-                UpsertPointsBuilder::new(self.config.collection(kind), structs).wait(true);
-            let client = self.client.clone();
+                UpsertPointsBuilder::new(self.conn.config.collection(kind), structs).wait(true);
+            let client = self.conn.client.clone();
             self.run("upsert", async move { client.upsert_points(request).await })?;
         }
         Ok(())
@@ -358,12 +399,12 @@ impl VectorStore for ServerIndex {
         if ids.is_empty() {
             return Ok(());
         }
-        let request = DeletePointsBuilder::new(self.config.collection(kind))
+        let request = DeletePointsBuilder::new(self.conn.config.collection(kind))
             .points(PointsIdsList {
                 ids: ids.into_iter().map(PointId::from).collect(),
             })
             .wait(true);
-        let client = self.client.clone();
+        let client = self.conn.client.clone();
         self.run("delete", async move { client.delete_points(request).await })?;
         Ok(())
     }
@@ -380,12 +421,12 @@ impl VectorStore for ServerIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let request = QueryPointsBuilder::new(self.config.collection(kind))
+        let request = QueryPointsBuilder::new(self.conn.config.collection(kind))
             .query(vector.to_vec())
             .filter(Self::database_filter(database))
             .limit(k as u64)
             .with_payload(true);
-        let client = self.client.clone();
+        let client = self.conn.client.clone();
         let response = self.run("query", async move { client.query(request).await })?;
         Ok(response
             .result
@@ -398,8 +439,9 @@ impl VectorStore for ServerIndex {
         ItemKind::ALL
             .iter()
             .map(|kind| {
-                let request = CountPointsBuilder::new(self.config.collection(*kind)).exact(true);
-                let client = self.client.clone();
+                let request =
+                    CountPointsBuilder::new(self.conn.config.collection(*kind)).exact(true);
+                let client = self.conn.client.clone();
                 let count = self.run("count", async move { client.count(request).await })?;
                 let count = count.result.map_or(0, |r| r.count);
                 Ok((kind.collection().to_string(), count))
@@ -413,14 +455,14 @@ impl VectorStore for ServerIndex {
         offset: Option<u64>,
         limit: usize,
     ) -> Result<PointPage, RetrievalError> {
-        let mut request = ScrollPointsBuilder::new(self.config.collection(kind))
+        let mut request = ScrollPointsBuilder::new(self.conn.config.collection(kind))
             .limit(limit.clamp(1, u32::MAX as usize) as u32)
             .with_payload(true)
             .with_vectors(true);
         if let Some(offset) = offset {
             request = request.offset(PointId::from(offset));
         }
-        let client = self.client.clone();
+        let client = self.conn.client.clone();
         let page = self.run("scroll", async move { client.scroll(request).await })?;
         Ok(PointPage {
             next: numeric_id(page.next_page_offset.as_ref()),
@@ -431,7 +473,7 @@ impl VectorStore for ServerIndex {
     fn location(&self) -> IndexLocation {
         IndexLocation {
             backend: "qdrant_server",
-            location: self.config.url.clone(),
+            location: self.conn.config.url.clone(),
         }
     }
 }
