@@ -38,6 +38,7 @@ mod events;
 mod examples_check;
 mod generation;
 pub mod generators;
+mod knowledge_check;
 mod recent;
 mod startup;
 mod stats;

@@ -189,3 +189,53 @@ fn a_knowledge_folder_no_database_uses_is_reported() {
         "{issues:?}"
     );
 }
+
+#[test]
+fn files_are_checked_as_strictly_as_a_write_a_missing_column_a_broken_rule_an_empty_example() {
+    let dir = tempfile::tempdir().unwrap();
+    make_databases(&dir.path().join("db"));
+    let zoo = dir.path().join("knowledge/zoo");
+    std::fs::create_dir_all(&zoo).unwrap();
+    std::fs::write(
+        zoo.join("tables.yml"),
+        "version: 2\nmodels:\n  - name: animal\n    description: the animals\n    columns:\n      - name: weight_kg\n        description: not a column of animal\n",
+    )
+    .unwrap();
+    std::fs::write(
+        zoo.join("rules.yml"),
+        "rules:\n  - name: heavy animal\n    kind: filter\n    table: animal\n    sql: weight_kg > 100\n  - name: adult\n    kind: filter\n    table: animal\n    sql: age >= 5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        zoo.join("examples.yml"),
+        "examples:\n  - question: Which animals are tigers?\n    sql: SELECT name FROM animal WHERE species = 'tiger'\n",
+    )
+    .unwrap();
+    let server = TestServer::start_with_knowledge(
+        &dir.path().join("knowledge"),
+        &["--database-dir", dir.path().join("db").to_str().unwrap()],
+    );
+    // the examples are checked in the background: wait for the check to finish
+    let mut health = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (s, b) = get_json(&server, "/api/health");
+        assert_eq!(s, 200);
+        health = b;
+        if health["examples_check"]["state"] == "done" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let issues: Vec<String> = health["knowledge_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| format!("{} {}", i["source"], i["message"]))
+        .collect();
+    let said = |words: &[&str]| issues.iter().any(|i| words.iter().all(|w| i.contains(w)));
+    assert!(said(&["tables.yml", "weight_kg", "not a column"]), "{issues:?}");
+    assert!(said(&["rules.yml", "heavy animal", "does not run"]), "{issues:?}");
+    assert!(said(&["examples.yml", "tigers", "no rows"]), "{issues:?}");
+    // the sound rule is not reported
+    assert!(!said(&["adult"]), "{issues:?}");
+}

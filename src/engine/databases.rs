@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::knowledge_check;
 use crate::error::QuerentResult;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, Example, KnowledgeBase, TableDoc, ValueIndex};
@@ -50,6 +51,11 @@ impl Database {
         let schema = warehouse.introspect()?;
         let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
         issues.extend(unknown_table_issues(name, tables_source, unknown));
+        issues.extend(knowledge_check::doc_issues(
+            &schema,
+            &knowledge.tables,
+            tables_source,
+        ));
         let values = ValueIndex::build(warehouse.as_ref(), &schema)?;
         // The tables' own names first (the guard lists them in its messages), then their aliases.
         let mut table_names: Vec<String> = schema.tables.iter().map(|t| t.name.clone()).collect();
@@ -73,6 +79,9 @@ impl Database {
                 limits.max_rows,
             )
             .and_then(|v| warehouse.run(&v, limits));
+            if matches!(&checked, Ok(rows) if rows.rows.is_empty()) {
+                issues.push(example_without_rows(example));
+            }
             let checked = checked.map(|_| ()).map_err(|e| e.to_string());
             match &checked {
                 Ok(()) => kept.push(example.clone()),
@@ -80,6 +89,16 @@ impl Database {
             }
             checked_sql.insert(example.sql.clone(), checked);
         }
+        issues.extend(knowledge_check::rule_issues(
+            &schema,
+            &knowledge.rules,
+            |sql| {
+                guard::validate(sql, warehouse.dialect(), &table_names, limits.max_rows)
+                    .and_then(|v| warehouse.run(&v, limits))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            },
+        ));
         let knowledge = KnowledgeBase {
             examples: kept,
             ..knowledge
@@ -112,6 +131,16 @@ impl Database {
         let (docs, unknown) =
             introspect::merge(&knowledge.tables, introspect::table_docs(&self.schema));
         issues.extend(unknown_table_issues(&self.name, tables_source, unknown));
+        issues.extend(knowledge_check::doc_issues(
+            &self.schema,
+            &knowledge.tables,
+            tables_source,
+        ));
+        issues.extend(knowledge_check::rule_issues(
+            &self.schema,
+            &knowledge.rules,
+            |sql| run(sql).map_err(|e| e.to_string()),
+        ));
         let mut checked_sql = self.checked_sql.clone();
         let mut kept = Vec::with_capacity(knowledge.examples.len());
         for example in &knowledge.examples {
@@ -167,6 +196,18 @@ fn unknown_table_issues(name: &str, source: &str, unknown: Vec<String>) -> Vec<L
             message: format!("table doc '{table}' names a table that is not in database '{name}'"),
         })
         .collect()
+}
+
+/// An example whose SQL runs but returns no rows: kept (it may hold again when the data
+/// grows), reported as a write through the API would refuse it.
+pub(super) fn example_without_rows(example: &Example) -> LoadIssue {
+    LoadIssue {
+        source: example.source.clone(),
+        message: format!(
+            "example '{}' runs but returns no rows (a write through the API would be refused)",
+            example.question
+        ),
+    }
 }
 
 pub(super) fn failing_example(example: &Example, error: &str) -> LoadIssue {

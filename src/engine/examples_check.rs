@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::databases::failing_example;
+use super::databases::{example_without_rows, failing_example};
 use super::{Database, Engine};
 use crate::error::QuerentResult;
 use crate::knowledge::KnowledgeBase;
@@ -75,10 +75,11 @@ impl Engine {
                 if checked_sql.contains_key(&example.sql) {
                     continue;
                 }
-                let ran = self
-                    .run_guarded(&db, &example.sql)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string());
+                let ran = self.run_guarded(&db, &example.sql);
+                if matches!(&ran, Ok((_, rows)) if rows.rows.is_empty()) {
+                    issues.push(example_without_rows(example));
+                }
+                let ran = ran.map(|_| ()).map_err(|e| e.to_string());
                 checked += 1;
                 if let Err(e) = &ran {
                     failing += 1;

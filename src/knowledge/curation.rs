@@ -370,13 +370,23 @@ impl Curated for BusinessRule {
         };
         // The fragment is checked where the generators put it: a select item, a condition, an
         // ordering. The guard still refuses anything but one read-only query.
-        let from = quoted(&table.name);
-        let probe = match self.kind.as_str() {
-            "filter" => format!("SELECT 1 FROM {from} WHERE {sql} LIMIT 1"),
-            "order" => format!("SELECT 1 FROM {from} ORDER BY {sql} LIMIT 1"),
-            _ => format!("SELECT {sql} FROM {from} LIMIT 1"),
-        };
-        must_run(engine, db, "sql", &probe).map(|_| ())
+        match rule_probe(&self.kind, sql, &table.name) {
+            Some(probe) => must_run(engine, db, "sql", &probe).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The query that checks a rule's SQL fragment where the generators put it: a condition
+/// (`filter`), an ordering (`order`) or a select item (`measure`) over `table`, reading no row
+/// (the warehouse still resolves every name). `None` for a `note`.
+pub fn rule_probe(kind: &str, sql: &str, table: &str) -> Option<String> {
+    let from = quoted(table);
+    match kind {
+        "filter" => Some(format!("SELECT 1 FROM {from} WHERE ({sql}) AND 1 = 0")),
+        "order" => Some(format!("SELECT 1 FROM {from} WHERE 1 = 0 ORDER BY {sql}")),
+        "measure" => Some(format!("SELECT {sql} FROM {from} WHERE 1 = 0")),
+        _ => None,
     }
 }
 
