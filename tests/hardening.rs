@@ -673,6 +673,13 @@ fn wrong_json_types_methods_and_auth_schemes_get_clear_answers() {
             "/api/knowledge/examples/x",
             "DELETE, GET, PUT",
         ),
+        // a literal segment wins over a parameter, as in the router
+        (reqwest::Method::GET, "/api/knowledge/regression", "POST"),
+        (
+            reqwest::Method::PUT,
+            "/api/knowledge/suggestions/x",
+            "DELETE",
+        ),
     ] {
         let resp = client()
             .request(method.clone(), server.url(path))

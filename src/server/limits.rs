@@ -39,17 +39,26 @@ impl AllowedMethods {
         Self { routes }
     }
 
-    /// The `Allow` value for a request path.
+    /// The `Allow` value for a request path: the methods of the route the router picks for it.
+    /// Where several templates match (`/api/knowledge/suggestions/x` matches
+    /// `/api/knowledge/{kind}/{id}` too), that is the one with a literal segment where the
+    /// others have a parameter, leftmost first, as poem's router prefers.
     pub fn for_path(&self, path: &str) -> String {
         let wanted = segments(path);
         self.routes
             .iter()
-            .find(|(template, _)| {
+            .filter(|(template, _)| {
                 template.len() == wanted.len()
                     && template
                         .iter()
                         .zip(&wanted)
                         .all(|(t, w)| t.starts_with('{') || t == w)
+            })
+            .max_by_key(|(template, _)| {
+                template
+                    .iter()
+                    .map(|t| !t.starts_with('{'))
+                    .collect::<Vec<bool>>()
             })
             .map(|(_, methods)| methods.clone())
             .unwrap_or_else(|| "GET, HEAD".to_string())
@@ -164,5 +173,30 @@ impl ParseFromJSON for JsonString {
 impl ToJSON for JsonString {
     fn to_json(&self) -> Option<serde_json::Value> {
         Some(serde_json::Value::String(self.0.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_names_the_methods_of_the_route_the_router_picks() {
+        let spec = serde_json::json!({ "paths": {
+            "/api/knowledge/{kind}": { "get": {}, "post": {} },
+            "/api/knowledge/{kind}/{id}": { "get": {}, "put": {}, "delete": {} },
+            "/api/knowledge/regression": { "post": {} },
+            "/api/knowledge/suggestions/{id}": { "delete": {} },
+        }})
+        .to_string();
+        let allowed = AllowedMethods::from_spec(&spec);
+        assert_eq!(allowed.for_path("/api/knowledge/rules"), "GET, POST");
+        assert_eq!(allowed.for_path("/api/knowledge/regression"), "POST");
+        assert_eq!(
+            allowed.for_path("/api/knowledge/rules/x"),
+            "DELETE, GET, PUT"
+        );
+        assert_eq!(allowed.for_path("/api/knowledge/suggestions/x"), "DELETE");
+        assert_eq!(allowed.for_path("/knowledge"), "GET, HEAD");
     }
 }
