@@ -697,6 +697,48 @@ fn wrong_json_types_methods_and_auth_schemes_get_clear_answers() {
 }
 
 #[test]
+fn the_stream_and_jobs_refuse_a_bad_conversation_id_before_they_start() {
+    let (_dir, _path, server) = shop_server();
+    for path in ["/api/query", "/api/query/stream", "/api/jobs"] {
+        let (status, b) = post_json(
+            &server,
+            path,
+            &json!({ "question": "how many stores", "session_id": "a b" }),
+        );
+        assert_eq!(
+            (status, b["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}: {b}"
+        );
+    }
+    // null is absent, for every optional field
+    let (status, b) = post_json(
+        &server,
+        "/api/jobs",
+        &json!({ "question": "how many stores", "session_id": null, "database": null }),
+    );
+    assert_eq!(status, 202, "{b}");
+    // a job's fields without a value are absent, never null (the spec does not say nullable)
+    let job = b.as_object().unwrap();
+    assert!(job.values().all(|v| !v.is_null()), "{b}");
+    assert!(
+        !job.contains_key("answer") && !job.contains_key("error"),
+        "{b}"
+    );
+}
+
+#[test]
+fn a_path_parameter_that_does_not_parse_is_invalid_parameter() {
+    let (_dir, _path, server) = shop_server();
+    let (status, b) = post_json(&server, "/api/knowledge/changes/-1/revert", &json!({}));
+    assert_eq!(
+        (status, b["error"]["code"].as_str()),
+        (400, Some("invalid_parameter")),
+        "{b}"
+    );
+}
+
+#[test]
 fn the_bearer_scheme_is_matched_without_regard_to_case() {
     let dir = tempfile::tempdir().unwrap();
     let db_dir = dir.path().join("db");

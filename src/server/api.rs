@@ -81,6 +81,19 @@ impl QueryRequest {
             session_id: self.session_id.map(|s| s.0),
         }
     }
+
+    /// The engine's request and the name of the database it asks, for the stream and query
+    /// jobs, whose status line leaves before the answer: a question, conversation id or
+    /// database that is not valid is refused here, with its 4xx, before any work starts.
+    pub(super) fn checked_ask(self, engine: &Engine) -> Result<(AskRequest, String), QuerentError> {
+        let request = self.into_ask();
+        crate::question::Question::parse(&request.question)?;
+        if let Some(id) = &request.session_id {
+            crate::conversation::SessionId::parse(id)?;
+        }
+        let database = engine.database(request.database.as_deref())?.name.clone();
+        Ok((request, database))
+    }
 }
 
 /// A chart of the result, rendered as SVG.
@@ -259,8 +272,10 @@ pub struct SemanticBody {
     /// `curated` (the domain's `semantic.yml`) or `none`.
     pub source: String,
     /// The date relative periods count from (`YYYY-MM-DD`), and how it was chosen (`today`,
-    /// `latest` of the data, `fixed`).
+    /// `latest` of the data, `fixed`); absent when there is no semantic model.
+    #[oai(skip_serializing_if_is_none)]
     pub reference_date: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub reference_source: Option<String>,
     /// The manifest: `semantic_models` (entities, dimensions, measures), `metrics`, `filters`.
     pub model: serde_json::Value,
@@ -309,20 +324,14 @@ impl Api {
 
     /// Answer a question as server-sent events, one per stage as soon as it is done.
     ///
-    /// An invalid question or database is refused before the stream starts (4xx with the
-    /// usual error body); a failure later in the pipeline is the stream's `error` event.
+    /// An invalid question, conversation id or database is refused before the stream starts
+    /// (4xx with the usual error body); a failure later in the pipeline is the stream's `error` event.
     #[oai(path = "/query/stream", method = "post")]
     async fn query_stream(
         &self,
         body: Json<QueryRequest>,
     ) -> Result<QueryStreamResponse, ApiError> {
-        let request = body.0.into_ask();
-        crate::question::Question::parse(&request.question)?;
-        let database = self
-            .engine
-            .database(request.database.as_deref())?
-            .name
-            .clone();
+        let (request, database) = body.0.checked_ask(&self.engine)?;
         let permit = match self.ops.admission.enter(&database).await {
             Ok(p) => p,
             Err(e) => {
