@@ -14,7 +14,7 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
-use super::limits::JsonString;
+use super::limits::{JsonString, NonBlankText, QuestionText, SessionIdText};
 use crate::engine::{AskRequest, Engine, QueryAnswer};
 use crate::error::{Code, QuerentError};
 
@@ -62,14 +62,27 @@ pub struct Api {
 
 /// A question about a database.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct QueryRequest {
-    /// The question in plain language (1..2000 characters).
-    pub question: JsonString,
-    /// The database to ask; the first served database when absent.
+    /// The question in plain language (1..2000 characters, not only whitespace).
+    pub question: QuestionText,
+    /// The database to ask; the first served database when absent (or null).
+    #[oai(nullable)]
     pub database: Option<JsonString>,
     /// A conversation id (1..128 letters, digits, `-_.:`): a follow-up ("only in the West
     /// zone", "now by month") is read against this conversation's previous question and SQL.
-    pub session_id: Option<JsonString>,
+    #[oai(nullable)]
+    pub session_id: Option<SessionIdText>,
+}
+
+impl poem_openapi::types::Example for QueryRequest {
+    fn example() -> Self {
+        Self {
+            question: QuestionText("How many stores are there in each zone?".into()),
+            database: Some(JsonString("retail".into())),
+            session_id: None,
+        }
+    }
 }
 
 impl QueryRequest {
@@ -204,9 +217,22 @@ impl From<QueryAnswer> for QueryResponseBody {
 
 /// SQL to run through the guard.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct SqlRequest {
-    pub sql: JsonString,
+    /// One read-only statement (not only whitespace).
+    pub sql: NonBlankText,
+    /// The database to run it on; the first served database when absent (or null).
+    #[oai(nullable)]
     pub database: Option<JsonString>,
+}
+
+impl poem_openapi::types::Example for SqlRequest {
+    fn example() -> Self {
+        Self {
+            sql: NonBlankText("SELECT zone, COUNT(*) AS stores FROM stores GROUP BY zone".into()),
+            database: Some(JsonString("retail".into())),
+        }
+    }
 }
 
 /// The rows of a SQL statement.
@@ -459,10 +485,10 @@ impl Api {
     async fn schema(
         &self,
         database: Query<Option<String>>,
-        table: Query<Option<String>>,
+        table: Query<Option<NonBlankText>>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
         let db = self.engine.database(database.0.as_deref())?;
-        match table.0.as_deref().map(str::trim) {
+        match table.0.as_ref().map(|t| t.0.trim()) {
             Some("") => Err(bad("the table parameter is empty")),
             Some(name) => {
                 let doc = db
