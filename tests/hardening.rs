@@ -673,6 +673,13 @@ fn wrong_json_types_methods_and_auth_schemes_get_clear_answers() {
             "/api/knowledge/examples/x",
             "DELETE, GET, PUT",
         ),
+        // a literal segment wins over a parameter, as in the router
+        (reqwest::Method::GET, "/api/knowledge/regression", "POST"),
+        (
+            reqwest::Method::PUT,
+            "/api/knowledge/suggestions/x",
+            "DELETE",
+        ),
     ] {
         let resp = client()
             .request(method.clone(), server.url(path))
@@ -687,6 +694,48 @@ fn wrong_json_types_methods_and_auth_schemes_get_clear_answers() {
         let b: serde_json::Value = resp.json().unwrap();
         assert_eq!(b["error"]["code"], "method_not_allowed");
     }
+}
+
+#[test]
+fn the_stream_and_jobs_refuse_a_bad_conversation_id_before_they_start() {
+    let (_dir, _path, server) = shop_server();
+    for path in ["/api/query", "/api/query/stream", "/api/jobs"] {
+        let (status, b) = post_json(
+            &server,
+            path,
+            &json!({ "question": "how many stores", "session_id": "a b" }),
+        );
+        assert_eq!(
+            (status, b["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}: {b}"
+        );
+    }
+    // null is absent, for every optional field
+    let (status, b) = post_json(
+        &server,
+        "/api/jobs",
+        &json!({ "question": "how many stores", "session_id": null, "database": null }),
+    );
+    assert_eq!(status, 202, "{b}");
+    // a job's fields without a value are absent, never null (the spec does not say nullable)
+    let job = b.as_object().unwrap();
+    assert!(job.values().all(|v| !v.is_null()), "{b}");
+    assert!(
+        !job.contains_key("answer") && !job.contains_key("error"),
+        "{b}"
+    );
+}
+
+#[test]
+fn a_path_parameter_that_does_not_parse_is_invalid_parameter() {
+    let (_dir, _path, server) = shop_server();
+    let (status, b) = post_json(&server, "/api/knowledge/changes/-1/revert", &json!({}));
+    assert_eq!(
+        (status, b["error"]["code"].as_str()),
+        (400, Some("invalid_parameter")),
+        "{b}"
+    );
 }
 
 #[test]

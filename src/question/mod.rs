@@ -23,7 +23,8 @@ pub use tokens::{Token, TokenKind};
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 2000;
 
-/// A question that passed validation: trimmed, non-empty, at most [`MAX_QUESTION_CHARS`] characters.
+/// A question that passed validation: trimmed, non-empty, at most [`MAX_QUESTION_CHARS`] characters
+/// as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Question(String);
 
@@ -31,7 +32,8 @@ impl Question {
     /// Validates a question.
     ///
     /// Errors: [`QuerentError::EmptyQuestion`] when it is empty or only whitespace,
-    /// [`QuerentError::QuestionTooLong`] when it has more than 2000 characters (after trimming),
+    /// [`QuerentError::QuestionTooLong`] when it has more than 2000 characters (counted as sent,
+    /// whitespace around it included: the API's schema says `maxLength: 2000` of the string),
     /// [`QuerentError::CannotAnswer`] when it holds SQL, a number too large to compare exactly
     /// or a request to change data ([`hostile::unreadable`]).
     pub fn parse(s: &str) -> QuerentResult<Question> {
@@ -39,7 +41,7 @@ impl Question {
         if t.is_empty() {
             return Err(QuerentError::EmptyQuestion);
         }
-        let length = t.chars().count();
+        let length = s.chars().count();
         if length > MAX_QUESTION_CHARS {
             return Err(QuerentError::QuestionTooLong {
                 length,
@@ -251,6 +253,12 @@ mod tests {
             })
         ));
         assert_eq!(Question::parse("  hi  ").unwrap().as_str(), "hi");
+        // the limit is on the text as sent, as the API's schema says
+        let padded = format!("{} ", "a".repeat(2000));
+        assert!(matches!(
+            Question::parse(&padded),
+            Err(QuerentError::QuestionTooLong { length: 2001, .. })
+        ));
     }
 
     #[test]

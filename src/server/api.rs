@@ -14,7 +14,7 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::errors::{ApiError, ErrorBody};
-use super::limits::JsonString;
+use super::limits::{JsonString, NonBlankText, QuestionText, SessionIdText};
 use crate::engine::{AskRequest, Engine, QueryAnswer};
 use crate::error::{Code, QuerentError};
 
@@ -62,14 +62,27 @@ pub struct Api {
 
 /// A question about a database.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct QueryRequest {
-    /// The question in plain language (1..2000 characters).
-    pub question: JsonString,
-    /// The database to ask; the first served database when absent.
+    /// The question in plain language (1..2000 characters, not only whitespace).
+    pub question: QuestionText,
+    /// The database to ask; the first served database when absent (or null).
+    #[oai(nullable)]
     pub database: Option<JsonString>,
     /// A conversation id (1..128 letters, digits, `-_.:`): a follow-up ("only in the West
     /// zone", "now by month") is read against this conversation's previous question and SQL.
-    pub session_id: Option<JsonString>,
+    #[oai(nullable)]
+    pub session_id: Option<SessionIdText>,
+}
+
+impl poem_openapi::types::Example for QueryRequest {
+    fn example() -> Self {
+        Self {
+            question: QuestionText("How many stores are there in each zone?".into()),
+            database: Some(JsonString("retail".into())),
+            session_id: None,
+        }
+    }
 }
 
 impl QueryRequest {
@@ -80,6 +93,19 @@ impl QueryRequest {
             database: self.database.map(|d| d.0),
             session_id: self.session_id.map(|s| s.0),
         }
+    }
+
+    /// The engine's request and the name of the database it asks, for the stream and query
+    /// jobs, whose status line leaves before the answer: a question, conversation id or
+    /// database that is not valid is refused here, with its 4xx, before any work starts.
+    pub(super) fn checked_ask(self, engine: &Engine) -> Result<(AskRequest, String), QuerentError> {
+        let request = self.into_ask();
+        crate::question::Question::parse(&request.question)?;
+        if let Some(id) = &request.session_id {
+            crate::conversation::SessionId::parse(id)?;
+        }
+        let database = engine.database(request.database.as_deref())?.name.clone();
+        Ok((request, database))
     }
 }
 
@@ -191,9 +217,22 @@ impl From<QueryAnswer> for QueryResponseBody {
 
 /// SQL to run through the guard.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct SqlRequest {
-    pub sql: JsonString,
+    /// One read-only statement (not only whitespace).
+    pub sql: NonBlankText,
+    /// The database to run it on; the first served database when absent (or null).
+    #[oai(nullable)]
     pub database: Option<JsonString>,
+}
+
+impl poem_openapi::types::Example for SqlRequest {
+    fn example() -> Self {
+        Self {
+            sql: NonBlankText("SELECT zone, COUNT(*) AS stores FROM stores GROUP BY zone".into()),
+            database: Some(JsonString("retail".into())),
+        }
+    }
 }
 
 /// The rows of a SQL statement.
@@ -259,8 +298,10 @@ pub struct SemanticBody {
     /// `curated` (the domain's `semantic.yml`) or `none`.
     pub source: String,
     /// The date relative periods count from (`YYYY-MM-DD`), and how it was chosen (`today`,
-    /// `latest` of the data, `fixed`).
+    /// `latest` of the data, `fixed`); absent when there is no semantic model.
+    #[oai(skip_serializing_if_is_none)]
     pub reference_date: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub reference_source: Option<String>,
     /// The manifest: `semantic_models` (entities, dimensions, measures), `metrics`, `filters`.
     pub model: serde_json::Value,
@@ -309,20 +350,14 @@ impl Api {
 
     /// Answer a question as server-sent events, one per stage as soon as it is done.
     ///
-    /// An invalid question or database is refused before the stream starts (4xx with the
-    /// usual error body); a failure later in the pipeline is the stream's `error` event.
+    /// An invalid question, conversation id or database is refused before the stream starts
+    /// (4xx with the usual error body); a failure later in the pipeline is the stream's `error` event.
     #[oai(path = "/query/stream", method = "post")]
     async fn query_stream(
         &self,
         body: Json<QueryRequest>,
     ) -> Result<QueryStreamResponse, ApiError> {
-        let request = body.0.into_ask();
-        crate::question::Question::parse(&request.question)?;
-        let database = self
-            .engine
-            .database(request.database.as_deref())?
-            .name
-            .clone();
+        let (request, database) = body.0.checked_ask(&self.engine)?;
         let permit = match self.ops.admission.enter(&database).await {
             Ok(p) => p,
             Err(e) => {
@@ -450,10 +485,10 @@ impl Api {
     async fn schema(
         &self,
         database: Query<Option<String>>,
-        table: Query<Option<String>>,
+        table: Query<Option<NonBlankText>>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
         let db = self.engine.database(database.0.as_deref())?;
-        match table.0.as_deref().map(str::trim) {
+        match table.0.as_ref().map(|t| t.0.trim()) {
             Some("") => Err(bad("the table parameter is empty")),
             Some(name) => {
                 let doc = db

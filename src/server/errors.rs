@@ -156,11 +156,13 @@ pub async fn framework_error_response(err: poem::Error) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
-    use poem_openapi::error::{ContentTypeError, ParseParamError, ParseRequestPayloadError};
+    use poem_openapi::error::{
+        ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+    };
     let status = err.status();
     let code = if err.is::<ParseRequestPayloadError>() {
         Code::InvalidBody
-    } else if err.is::<ParseParamError>() {
+    } else if err.is::<ParseParamError>() || err.is::<ParsePathError>() {
         Code::InvalidParameter
     } else if err.is::<ContentTypeError>() {
         Code::UnsupportedContentType

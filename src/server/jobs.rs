@@ -70,16 +70,21 @@ pub struct JobBody {
     pub job_id: String,
     pub state: JobState,
     pub question: String,
+    #[oai(skip_serializing_if_is_none)]
     pub database: Option<String>,
     /// RFC 3339.
     pub created_at: String,
-    /// Milliseconds from creation to the end (finished jobs only).
+    /// Milliseconds from creation to the end (finished jobs only; absent before, as `answer`
+    /// and `error` are when there is none: absent, never null).
+    #[oai(skip_serializing_if_is_none)]
     pub elapsed_ms: Option<u64>,
     /// The pipeline's progress so far, in order.
     pub events: Vec<JobEvent>,
     /// The answer (`done` only): the body of `POST /api/query`.
+    #[oai(skip_serializing_if_is_none)]
     pub answer: Option<QueryResponseBody>,
     /// Why the job failed (`failed` only).
+    #[oai(skip_serializing_if_is_none)]
     pub error: Option<ErrorDetail>,
 }
 
@@ -207,16 +212,11 @@ fn unknown_job(id: &str) -> ApiError {
 impl JobsApi {
     /// Start a query job: the body of `POST /api/query`; 202 with the job at once.
     ///
-    /// An invalid question or unknown database is refused before the job starts (4xx).
+    /// An invalid question, conversation id or unknown database is refused before the job
+    /// starts (4xx).
     #[oai(path = "/jobs", method = "post")]
     async fn create(&self, body: Json<QueryRequest>) -> Result<JobCreated, ApiError> {
-        let request = body.0.into_ask();
-        crate::question::Question::parse(&request.question)?;
-        let database = self
-            .engine
-            .database(request.database.as_deref())?
-            .name
-            .clone();
+        let (request, database) = body.0.checked_ask(&self.engine)?;
         let job = Arc::new(Job {
             id: uuid::Uuid::new_v4().to_string(),
             question: request.question.clone(),

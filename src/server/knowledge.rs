@@ -20,6 +20,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use subtle::ConstantTimeEq;
 
 use super::errors::ApiError;
+use super::limits::JsonString;
 use crate::error::QuerentError;
 use crate::knowledge::curation::{Curator, WriteOutcome};
 use crate::knowledge::ItemKind;
@@ -126,11 +127,12 @@ impl From<KindParam> for ItemKind {
 #[derive(Debug, Object)]
 pub struct FeedbackRequest {
     /// The `query_id` of the answer.
-    pub query_id: String,
+    pub query_id: JsonString,
     /// Was the answer right?
     pub helpful: bool,
-    /// The right SQL, when the answer was wrong.
-    pub correction: Option<String>,
+    /// The right SQL, when the answer was wrong (absent or null otherwise).
+    #[oai(nullable)]
+    pub correction: Option<JsonString>,
 }
 
 #[derive(ApiResponse)]
@@ -384,7 +386,8 @@ impl KnowledgeApi {
         let curator = self.curator.clone();
         let b = body.0;
         let suggestion =
-            blocking(move || curator.feedback(&b.query_id, b.helpful, b.correction)).await?;
+            blocking(move || curator.feedback(&b.query_id.0, b.helpful, b.correction.map(|c| c.0)))
+                .await?;
         Ok(Accepted::Accepted(Json(
             serde_json::json!({ "suggestion": suggestion }),
         )))

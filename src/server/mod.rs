@@ -77,11 +77,15 @@ pub fn app(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<impl Endp
     // harden (#13): the published document is completed (security scheme, stream type,
     // common error answers); Swagger UI shows the same one.
     let original_spec = service.spec();
-    let spec_text = openapi::complete_spec(&original_spec);
+    let spec_options = openapi::SpecOptions {
+        key_for_reads: settings.key_for_reads,
+    };
+    let spec_text = openapi::complete_spec(&original_spec, spec_options);
     let spec = poem::endpoint::make_sync(move |_| {
         poem::IntoResponse::with_content_type(spec_text.clone(), "application/json; charset=utf-8")
     });
-    let docs_html = openapi::swagger_ui_html(&original_spec, &service.swagger_ui_html());
+    let docs_html =
+        openapi::swagger_ui_html(&original_spec, &service.swagger_ui_html(), spec_options);
     let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let pages = Arc::new(pages::Pages::load(&settings.templates_dir)?);
     let route = Route::new()
