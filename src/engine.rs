@@ -30,7 +30,7 @@ use crate::question::{self, Question};
 use crate::retrieval::{RetrievalStatus, Retrieved, Retriever, SyncReport};
 use crate::sql::llm::{LlmGenerator, LlmStatus};
 use crate::sql::{guard, TraceStep};
-use crate::warehouse::{ExecutionLimits, Rows, WarehouseInfo};
+use crate::warehouse::{CancellationToken, ExecutionLimits, Rows, WarehouseInfo, WarehouseUsage};
 
 pub mod cache;
 mod databases;
@@ -124,6 +124,10 @@ pub struct DatabaseInfo {
     pub indexed_values: usize,
     /// What serves it: SQLite (its file) or BigQuery (its dataset).
     pub warehouse: WarehouseInfo,
+    /// What its warehouse billed since start (BigQuery: jobs, bytes processed and billed);
+    /// absent for SQLite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<WarehouseUsage>,
 }
 
 /// The engine: every served database, the retriever, the limits and the counters.
@@ -165,31 +169,39 @@ impl Engine {
     }
 
     /// Answers a question off the async threads, telling `sink` each stage's outcome as soon
-    /// as it is known (for streaming).
+    /// as it is known (for streaming). Dropping the returned future (a job deleted, a client
+    /// gone) cancels the question: its warehouse query is stopped and no later stage runs.
     pub async fn ask_with_events(
         self: &Arc<Self>,
         request: AskRequest,
         sink: impl Fn(StageEvent) + Send + 'static,
     ) -> QuerentResult<QueryAnswer> {
         let engine = self.clone();
-        tokio::task::spawn_blocking(move || engine.ask_blocking_with_events(&request, &sink))
-            .await
-            .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
+        let cancel = CancellationToken::new();
+        let _cancel_when_dropped = cancel.clone().drop_guard();
+        tokio::task::spawn_blocking(move || {
+            engine.ask_blocking_with_events(&request, &sink, &cancel)
+        })
+        .await
+        .map_err(|e| QuerentError::Internal(format!("the question's task failed: {e}")))?
     }
 
     /// Answers a question on the calling thread (CLI, eval).
     pub fn ask_blocking(&self, request: &AskRequest) -> QuerentResult<QueryAnswer> {
-        self.ask_blocking_with_events(request, &|_| {})
+        self.ask_blocking_with_events(request, &|_| {}, &CancellationToken::new())
     }
 
-    /// Answers a question on the calling thread, telling `sink` each stage's outcome.
+    /// Answers a question on the calling thread, telling `sink` each stage's outcome, until
+    /// `cancel` is cancelled ([`QuerentError::Cancelled`]: the warehouse query, if one runs, is
+    /// stopped).
     pub fn ask_blocking_with_events(
         &self,
         request: &AskRequest,
         sink: &dyn Fn(StageEvent),
+        cancel: &CancellationToken,
     ) -> QuerentResult<QueryAnswer> {
         let started = Instant::now();
-        let result = self.answer(request, sink);
+        let result = self.answer(request, sink, cancel);
         if let Ok(answer) = &result {
             self.recent.remember(answer);
         }
@@ -198,11 +210,12 @@ impl Engine {
         result
     }
 
-    /// One question through the stages; `sink` hears each stage's outcome.
+    /// One question through the stages; `sink` hears each stage's outcome; `cancel` stops it.
     fn answer(
         &self,
         request: &AskRequest,
         sink: &dyn Fn(StageEvent),
+        cancel: &CancellationToken,
     ) -> QuerentResult<QueryAnswer> {
         let total = Instant::now();
         let mut timings = BTreeMap::new();
@@ -239,10 +252,14 @@ impl Engine {
             Some(s) => self.sessions.history(s, &db.name, HISTORY_TURNS)?,
             None => Vec::new(),
         };
+        if cancel.is_cancelled() {
+            return Err(QuerentError::Cancelled);
+        }
         let t = Instant::now();
         let input = generation::Input {
             engine: self,
             db,
+            cancel,
             analysis: &analysis,
             retrieved: &retrieved,
             history: &history,
@@ -356,19 +373,40 @@ impl Engine {
 
     /// Guards and runs SQL on `db`; returns the SQL that ran and its rows.
     fn run_guarded(&self, db: &Database, sql: &str) -> QuerentResult<(String, Rows)> {
+        self.run_guarded_cancellable(db, sql, &CancellationToken::new())
+    }
+
+    /// Guards and runs SQL on `db` until done or `cancel`led; returns the SQL that ran and its
+    /// rows.
+    fn run_guarded_cancellable(
+        &self,
+        db: &Database,
+        sql: &str,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<(String, Rows)> {
         let dialect = db.warehouse.dialect();
         let shown = guard::validate(sql, dialect, &db.table_names, self.limits.max_rows)?;
         // Run with one row more than the limit, so that the warehouse can tell a cut result;
         // the SQL shown to people carries the limit itself.
         let probing = guard::validate(sql, dialect, &db.table_names, self.limits.max_rows + 1)?;
-        let rows = db.warehouse.run(&probing, self.limits)?;
+        let rows = db.warehouse.run(&probing, self.limits, cancel)?;
         Ok((shown.as_str().to_string(), rows))
     }
 
     /// Runs user-written SQL through the guard (the same checks as generated SQL).
     pub fn run_sql(&self, database: Option<&str>, sql: &str) -> QuerentResult<(String, Rows)> {
+        self.run_sql_cancellable(database, sql, &CancellationToken::new())
+    }
+
+    /// [`Engine::run_sql`], stopped when `cancel` is cancelled ([`QuerentError::Cancelled`]).
+    pub fn run_sql_cancellable(
+        &self,
+        database: Option<&str>,
+        sql: &str,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<(String, Rows)> {
         let db = self.database(database)?;
-        self.run_guarded(&db, sql)
+        self.run_guarded_cancellable(&db, sql, cancel)
     }
 
     /// The database with this name, or the first one when `None`.
@@ -451,6 +489,7 @@ impl Engine {
                 rules: d.knowledge.rules.len(),
                 indexed_values: d.values.len(),
                 warehouse: d.warehouse.info(),
+                usage: d.warehouse.usage(),
             })
             .collect()
     }

@@ -103,6 +103,10 @@ pub enum QuerentError {
         running: usize,
         queued: usize,
     },
+    /// The question was cancelled before it was answered (its job deleted, its client gone);
+    /// its warehouse query was stopped.
+    #[error("cancelled before it was answered")]
+    Cancelled,
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -199,6 +203,8 @@ error_codes! {
     SqlFailed                = ("sql_failed",               422, User) for SqlFailed;
     SqlTimeout               = ("sql_timeout",              422, User) for SqlTimeout;
     SqlCostLimit             = ("sql_cost_limit",           422, User) for SqlCostLimit;
+    /// A cancelled question (never sent to the one who cancelled it: 499 as nginx logs it).
+    Cancelled                = ("cancelled",                499, User) for Cancelled;
     Internal                 = ("internal",                 500, Ours) for Internal;
     KnowledgeError           = ("knowledge_error",          500, Ours) for Knowledge;
     WarehouseUnavailable     = ("warehouse_unavailable",    502, Ours) for WarehouseUnavailable;

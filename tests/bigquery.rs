@@ -447,3 +447,98 @@ fn the_time_a_query_takes_through_querent_and_the_fake_is_printed() {
         times[10], times[19]
     );
 }
+
+#[test]
+fn a_deleted_job_has_its_bigquery_job_cancelled_at_bigquery_at_once() {
+    // A server of its own: its fake is made slow, which would slow the other tests.
+    let fake = FakeBigQuery::start(shop_db(), PROJECT, DATASET, TOKEN);
+    let flags = bigquery_flags(&fake);
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    args.extend(["--query-timeout-ms", "30000"]);
+    let server = TestServer::start_with_knowledge(empty_knowledge(), &args);
+    fake.set_delay_ms(20_000);
+    let (status, job) = post_json(
+        &server,
+        "/api/jobs",
+        &json!({ "question": "total amount by region", "database": DATASET }),
+    );
+    assert_eq!(status, 202, "{job}");
+    let id = job["job_id"].as_str().unwrap().to_string();
+    // Wait until the question's query reached BigQuery (the one asking for 1001 rows).
+    let asked = Instant::now();
+    let running = || {
+        fake.requests()
+            .iter()
+            .any(|r| r.body["maxResults"] == json!(1001))
+    };
+    while !running() {
+        assert!(asked.elapsed() < Duration::from_secs(60), "no query reached BigQuery");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fake.cancelled_jobs().is_empty());
+    let deleted = Instant::now();
+    let resp = common::client()
+        .delete(server.url(&format!("/api/jobs/{id}")))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value = resp.json().unwrap();
+    assert_eq!(body["state"], "cancelled", "{body}");
+    while fake.cancelled_jobs().is_empty() {
+        assert!(
+            deleted.elapsed() < Duration::from_secs(10),
+            "the BigQuery job was not cancelled"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = deleted.elapsed();
+    // BigQuery tells an unfinished job's id within a second (jobs.query's first wait): the
+    // cancel goes out then at the latest; 3 s leaves room for a loaded machine.
+    assert!(took < Duration::from_secs(3), "cancelled after {took:?}");
+    println!("DELETE /api/jobs to jobs.cancel at BigQuery: {took:?}");
+    assert_eq!(fake.cancelled_jobs().len(), 1);
+    let (_, job) = get_json(&server, &format!("/api/jobs/{id}"));
+    assert_eq!(job["state"], "cancelled", "{job}");
+}
+
+/// A series' value in Prometheus text (`name{labels} value`), when present.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[test]
+fn bytes_billed_are_read_from_bigquery_and_exported_in_metrics_and_health() {
+    let (fake, server, _, _) = shared();
+    let (status, body) = sql(server, "SELECT category, count(*) AS n FROM products GROUP BY category");
+    assert_eq!(status, 200, "{body}");
+    let series = format!("querent_warehouse_bytes_billed_total{{database=\"{DATASET}\"}}");
+    let started = Instant::now();
+    let billed = loop {
+        let text = common::client()
+            .get(server.url("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        if let Some(billed) = metric(&text, &series).filter(|b| *b > 0.0) {
+            let jobs = format!("querent_warehouse_jobs_total{{database=\"{DATASET}\"}}");
+            assert!(metric(&text, &jobs).unwrap() >= 1.0, "{text}");
+            let processed =
+                format!("querent_warehouse_bytes_processed_total{{database=\"{DATASET}\"}}");
+            assert!(metric(&text, &processed).unwrap() > 0.0, "{text}");
+            break billed as u64;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no bytes billed in\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // What BigQuery billed (rounded to the MB, at least 10 MB a job), never more than it did.
+    assert_eq!(billed % (1 << 20), 0, "{billed}");
+    assert!(billed >= 10 << 20, "{billed}");
+    assert!(billed <= fake.bytes_billed(), "{billed} > {}", fake.bytes_billed());
+    let (_, health) = get_json(server, "/api/health");
+    let usage = &health["databases"][0]["usage"];
+    assert!(usage["bytes_billed"].as_u64().unwrap() >= billed, "{health}");
+    assert!(usage["jobs"].as_u64().unwrap() >= 1, "{health}");
+}

@@ -42,7 +42,8 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A server on one database `shop` in its own folder, with an empty knowledge base.
+/// A server on one database `shop` in its own folder, with an empty knowledge base and no rate
+/// limits (a statement refused for its rate would never reach the guard).
 fn shop_server() -> (tempfile::TempDir, PathBuf, TestServer) {
     let dir = tempfile::tempdir().unwrap();
     let db_dir = dir.path().join("db");
@@ -58,6 +59,10 @@ fn shop_server() -> (tempfile::TempDir, PathBuf, TestServer) {
             db_dir.to_str().unwrap(),
             "--query-timeout-ms",
             "2000",
+            "--rate-sql",
+            "0",
+            "--rate-questions",
+            "0",
         ],
     );
     (dir, path, server)
@@ -487,6 +492,9 @@ fn the_injection_corpus_changes_nothing_stays_in_memory_and_is_refused_quickly()
             "{q}: {body}"
         );
     }
+    // every statement and question reached the guard or the pipeline, none the rate limiter
+    assert!(!by_code.contains_key("rate_limited"), "{by_code:?}");
+    assert!(!question_codes.contains_key("rate_limited"), "{question_codes:?}");
     let peak_kb = vm_hwm_kb(server.pid());
     assert_eq!(sha256(&path), before_sha, "the database file changed");
     assert_eq!(

@@ -102,7 +102,7 @@ fn time_until(mut done: impl FnMut() -> bool) -> Option<Duration> {
 
 #[test]
 fn two_replicas_on_one_qdrant_share_curation_sessions_and_the_change_log() {
-    let qdrant = FakeQdrant::start(None);
+    let mut qdrant = FakeQdrant::start(None);
     let a = replica(&qdrant);
     let b = replica(&qdrant);
     for collection in ["sessions", "changelog", "knowledge_versions"] {
@@ -199,6 +199,33 @@ fn two_replicas_on_one_qdrant_share_curation_sessions_and_the_change_log() {
         "{sql}"
     );
     assert!(qdrant.points("sessions") >= 3);
+
+    // 4. Health and metrics say where each replica stands: both hold the last change.
+    for server in [&a.server, &b.server] {
+        let caught_up = time_until(|| {
+            let (_, health) = send(server, "GET", "/api/health", None);
+            let r = &health["replication"];
+            r["state"] == "ok"
+                && r["applied_change"] == json!(seq + 1)
+                && r["latest_change"] == json!(seq + 1)
+        });
+        let (_, health) = send(server, "GET", "/api/health", None);
+        assert!(caught_up.is_some(), "{health}");
+        let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
+        assert!(metrics.contains("querent_replication_up 1"), "{metrics}");
+        assert!(
+            metrics.contains(&format!("querent_replication_applied_change {}", seq + 1)),
+            "{metrics}"
+        );
+    }
+    // ... and, the shared state out of reach, that a replica no longer sees the others' writes.
+    qdrant.stop();
+    let cut_off = time_until(|| {
+        let (_, health) = send(&a.server, "GET", "/api/health", None);
+        health["replication"]["state"] == "unreachable" && health["status"] == "degraded"
+    });
+    let (_, health) = send(&a.server, "GET", "/api/health", None);
+    assert!(cut_off.is_some(), "{health}");
 }
 
 /// Runs `querent knowledge <args>` on `knowledge` against `qdrant`: (success, stdout, stderr).

@@ -209,9 +209,12 @@ impl super::Engine {
             }
         }
         let engine = self.clone();
+        // the caller going away (its future dropped) stops the question and its query
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let _cancel_when_dropped = cancel.clone().drop_guard();
         let answer = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            engine.ask_blocking(&request)
+            engine.ask_blocking_with_events(&request, &|_| {}, &cancel)
         })
         .await
         .map_err(failed)??;

@@ -12,7 +12,7 @@ use crate::error::QuerentResult;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, Example, KnowledgeBase, TableDoc, ValueIndex};
 use crate::sql::{guard, pattern};
-use crate::warehouse::{ExecutionLimits, Schema, Warehouse};
+use crate::warehouse::{CancellationToken, ExecutionLimits, Schema, Warehouse};
 
 /// One served database with its knowledge.
 pub struct Database {
@@ -78,7 +78,7 @@ impl Database {
                 &table_names,
                 limits.max_rows,
             )
-            .and_then(|v| warehouse.run(&v, limits));
+            .and_then(|v| warehouse.run(&v, limits, &CancellationToken::new()));
             if matches!(&checked, Ok(rows) if rows.rows.is_empty()) {
                 issues.push(example_without_rows(example));
             }
@@ -94,7 +94,7 @@ impl Database {
             &knowledge.rules,
             |sql| {
                 guard::validate(sql, warehouse.dialect(), &table_names, limits.max_rows)
-                    .and_then(|v| warehouse.run(&v, limits))
+                    .and_then(|v| warehouse.run(&v, limits, &CancellationToken::new()))
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             },

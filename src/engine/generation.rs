@@ -17,7 +17,7 @@ use crate::sql::llm::{PriorTurn, SqlPromptInput};
 use crate::sql::pattern::{self, PatternContext};
 use crate::sql::refusal::{self, Refusal, RefusalCause};
 use crate::sql::{refine, GeneratedSql, GenerationMethod, TraceStep};
-use crate::warehouse::Rows;
+use crate::warehouse::{CancellationToken, Rows};
 
 /// The confidence of a follow-up answered by rewriting the previous SQL. Not calibrated (there
 /// is no set of follow-ups to fit it on): a fixed prior, because the rewrite starts from SQL
@@ -33,6 +33,8 @@ const TRY_AT_MOST: usize = 4;
 pub(super) struct Input<'a> {
     pub engine: &'a Engine,
     pub db: &'a Database,
+    /// Cancelled when nobody waits for the answer any more: SQL stops running.
+    pub cancel: &'a CancellationToken,
     pub analysis: &'a Analysis,
     pub retrieved: &'a Retrieved,
     /// The conversation's earlier turns, oldest first.
@@ -47,7 +49,9 @@ impl Input<'_> {
     /// Guards and runs `sql`, adding its time to `execution_ms`.
     fn run(&self, sql: &str) -> QuerentResult<(String, Rows)> {
         let t = Instant::now();
-        let r = self.engine.run_guarded(self.db, sql);
+        let r = self
+            .engine
+            .run_guarded_cancellable(self.db, sql, self.cancel);
         self.add_execution(t);
         r
     }
@@ -208,7 +212,8 @@ impl Generator for SemanticTurn<'_> {
         {
             // A metric question read whole that the layer does not compute: the LLM may write
             // it; without one, the pattern engine's reading of such questions is almost always
-            // wrong (measured on the business sets), so querent says why it cannot answer.
+            // wrong (measured on the business sets), so querent says why it cannot answer
+            // (unless a follow-up's refinement of the conversation's last SQL answers it).
             if i.engine.llm.is_none() {
                 let refusal = Refusal {
                     cause: RefusalCause::NotComputed {
@@ -216,7 +221,7 @@ impl Generator for SemanticTurn<'_> {
                     },
                     unmapped: unread.clone(),
                 };
-                return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace);
+                return Attempt::new(Outcome::Refused(QuerentError::CannotAnswer(refusal)), trace);
             }
             return Attempt::new(Outcome::Failed(reason.clone()), trace);
         }
@@ -226,7 +231,8 @@ impl Generator for SemanticTurn<'_> {
         {
             // A business question naming a curated metric, read only in part: without an LLM the
             // pattern engine would guess (and is almost always wrong on such questions), so
-            // querent says what it read and what it did not.
+            // querent says what it read and what it did not (unless a follow-up's refinement of
+            // the conversation's last SQL answers it: "sort by units sold instead").
             if i.engine.llm.is_none()
                 && !metrics.is_empty()
                 && !unread.is_empty()
@@ -238,7 +244,7 @@ impl Generator for SemanticTurn<'_> {
                     },
                     unmapped: unread.clone(),
                 };
-                return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace);
+                return Attempt::new(Outcome::Refused(QuerentError::CannotAnswer(refusal)), trace);
             }
         }
         let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
@@ -450,6 +456,11 @@ impl Generator for PatternTurn<'_> {
         "pattern"
     }
 
+    /// It answers whatever it can link: an earlier reader's refusal outranks it.
+    fn guesses(&self) -> bool {
+        true
+    }
+
     fn attempt(&self) -> Attempt {
         let i = self.0;
         let examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
@@ -495,7 +506,7 @@ fn execute_candidates(
     let mut first_empty: Option<(GeneratedSql, String, Rows)> = None;
     let mut last_error = None;
     for candidate in candidates.into_iter().take(TRY_AT_MOST) {
-        match i.engine.run_guarded(i.db, &candidate.sql) {
+        match i.engine.run_guarded_cancellable(i.db, &candidate.sql, i.cancel) {
             Ok((sql, rows)) if rows.rows.is_empty() => {
                 runs.push(TraceStep::new(
                     "execution",

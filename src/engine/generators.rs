@@ -2,10 +2,11 @@
 //! why each one passed its turn.
 //!
 //! A [`Generator`] either answers (SQL that ran, with its rows), passes (skipped: it does not
-//! apply; failed: it tried), or stops the question with an error (the last generator's
-//! refusal). [`first_answer`] asks each in order and keeps the first answer, the trace of
-//! every turn and the reason the answer reports for a configured LLM that did not write the
-//! SQL (`fallback_reason`).
+//! apply; failed: it tried), refuses (it read the question and knows the guessing generators
+//! would be wrong: the refusal stands unless a generator that does not guess answers first),
+//! or stops the question with an error (the last generator's refusal). [`first_answer`] asks
+//! each in order and keeps the first answer, the trace of every turn and the reason the answer
+//! reports for a configured LLM that did not write the SQL (`fallback_reason`).
 //!
 //! The order, set in `engine::generation::generate`: a curated example that aligns closely
 //! with the question (curated knowledge wins, #12), the semantic layer for metric questions it
@@ -39,6 +40,10 @@ pub enum Outcome {
     /// A configured LLM did not write the SQL (its error, its open circuit): the next one gets
     /// its turn, and the answer reports this reason as its `fallback_reason`.
     FellBack(String),
+    /// The question is refused with this error unless a later generator that does not guess
+    /// (the LLM, a refinement of the conversation's last SQL) answers: a guessing generator
+    /// ([`Generator::guesses`], the pattern engine) is not asked.
+    Refused(QuerentError),
     /// The question stops here with this error (the last generator's refusal or failure).
     Stop(QuerentError),
 }
@@ -63,6 +68,12 @@ pub trait Generator {
 
     /// Writes SQL for the question and runs it, or says why not.
     fn attempt(&self) -> Attempt;
+
+    /// True for a generator that answers whatever it can link (the pattern engine), whose
+    /// answer an earlier generator's refusal ([`Outcome::Refused`]) outranks. False by default.
+    fn guesses(&self) -> bool {
+        false
+    }
 }
 
 /// What the generation stage settled on.
@@ -77,12 +88,19 @@ pub struct Settled {
 
 /// Asks `generators` in order and keeps the first answer.
 ///
-/// Errors: the error a generator stops with; [`RefusalCause::NoCandidate`] when every one
-/// passed.
+/// Errors: the error a generator stops with; the first refusal ([`Outcome::Refused`]) when no
+/// generator that does not guess answered after it; [`RefusalCause::NoCandidate`] when every
+/// one passed.
 pub fn first_answer(generators: &[&dyn Generator]) -> Result<Settled, QuerentError> {
     let mut trace = Vec::new();
     let mut fallback_reason = None;
+    let mut refused: Option<QuerentError> = None;
     for generator in generators {
+        if generator.guesses() {
+            if let Some(e) = refused.take() {
+                return Err(e);
+            }
+        }
         let turn = generator.attempt();
         trace.extend(turn.trace);
         match turn.outcome {
@@ -97,12 +115,16 @@ pub fn first_answer(generators: &[&dyn Generator]) -> Result<Settled, QuerentErr
                 tracing::debug!(generator = generator.name(), %reason, "generator passed");
             }
             Outcome::FellBack(reason) => fallback_reason = Some(reason),
+            Outcome::Refused(e) => {
+                tracing::debug!(generator = generator.name(), %e, "generator refused");
+                refused.get_or_insert(e);
+            }
             Outcome::Stop(e) => return Err(e),
         }
     }
-    Err(QuerentError::CannotAnswer(Refusal::new(
+    Err(refused.unwrap_or(QuerentError::CannotAnswer(Refusal::new(
         RefusalCause::NoCandidate,
-    )))
+    ))))
 }
 
 #[cfg(test)]
@@ -116,6 +138,7 @@ mod tests {
         name: &'static str,
         outcome: fn() -> Outcome,
         turns: Cell<usize>,
+        guesses: bool,
     }
 
     impl Scripted {
@@ -124,13 +147,23 @@ mod tests {
                 name,
                 outcome,
                 turns: Cell::new(0),
+                guesses: false,
             }
+        }
+
+        fn guessing(mut self) -> Self {
+            self.guesses = true;
+            self
         }
     }
 
     impl Generator for Scripted {
         fn name(&self) -> &'static str {
             self.name
+        }
+
+        fn guesses(&self) -> bool {
+            self.guesses
         }
 
         fn attempt(&self) -> Attempt {
@@ -201,6 +234,37 @@ mod tests {
             Ok(_) => panic!("a stop is final"),
         }
         assert_eq!(after.turns.get(), 0);
+    }
+
+    fn partly_read() -> Outcome {
+        Outcome::Refused(QuerentError::CannotAnswer(Refusal::new(
+            RefusalCause::PartlyRead {
+                metrics: vec!["units_sold".into()],
+            },
+        )))
+    }
+
+    #[test]
+    fn a_refusal_outranks_a_guessing_generator_but_not_a_refinement() {
+        // no conversation: the refinement passes, the pattern engine is not asked
+        let semantic = Scripted::new("semantic", partly_read);
+        let refinement = Scripted::new("refinement", || Outcome::Skipped("not a follow-up".into()));
+        let pattern = Scripted::new("pattern", || answered(GenerationMethod::Pattern)).guessing();
+        match first_answer(&[&semantic, &refinement, &pattern]) {
+            Err(QuerentError::CannotAnswer(r)) => {
+                assert!(matches!(r.cause, RefusalCause::PartlyRead { .. }), "{r:?}")
+            }
+            other => panic!("expected the refusal, got {other:?}"),
+        }
+        assert_eq!(refinement.turns.get(), 1);
+        assert_eq!(pattern.turns.get(), 0);
+        // a follow-up the refinement reads answers despite the refusal
+        let refinement = Scripted::new("refinement", || answered(GenerationMethod::Refinement));
+        let settled = first_answer(&[&semantic, &refinement, &pattern]).unwrap();
+        assert_eq!(settled.answered.chosen.method, GenerationMethod::Refinement);
+        assert_eq!(pattern.turns.get(), 0);
+        // the refusal is the answer when it is the last word too
+        assert!(first_answer(&[&semantic]).is_err());
     }
 
     #[test]

@@ -22,7 +22,9 @@ use crate::retrieval::Retriever;
 use crate::settings::Settings;
 use crate::sql::llm::LlmGenerator;
 use crate::warehouse::bigquery::{BigQueryClient, DatasetRef};
-use crate::warehouse::{BigQueryWarehouse, ExecutionLimits, SqliteWarehouse, Warehouse};
+use crate::warehouse::{
+    BigQueryWarehouse, CancellationToken, ExecutionLimits, SqliteWarehouse, Warehouse,
+};
 
 impl Engine {
     /// Opens every database of `settings`, loads and checks the knowledge base, builds value
@@ -308,7 +310,7 @@ fn semantic_layer(
     let first_cell = |sql: &str| {
         let v =
             crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
-        let rows = db.warehouse.run(&v, limits).ok()?;
+        let rows = db.warehouse.run(&v, limits, &CancellationToken::new()).ok()?;
         rows.rows.first()?.first()?.as_str().map(str::to_string)
     };
     match crate::semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {

@@ -23,7 +23,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::Serialize;
 
 use qdrant_client::qdrant::{
     point_id::PointIdOptions, Condition, CreateCollectionBuilder,
@@ -66,7 +69,42 @@ pub struct Replication {
     applied: AtomicU64,
     /// This process, as it signs the changes it records (to tell its own insert from another's).
     writer: String,
+    /// What the last read of the shared knowledge versions found.
+    poll: Mutex<PollState>,
 }
+
+#[derive(Debug, Default)]
+struct PollState {
+    /// When the versions were last read, and the highest change number they named.
+    read: Option<(Instant, u64)>,
+    /// When a read last failed, and why (cleared by the next read that succeeds).
+    failed: Option<(Instant, String)>,
+}
+
+/// Where this replica stands against the shared state, for health and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicationStatus {
+    /// The Qdrant server's URL.
+    pub url: String,
+    /// `ok` (the shared versions were read within the last 5 s), `starting` (not read yet) or
+    /// `unreachable` (the last read failed, or none succeeded for 5 s: writes through other
+    /// replicas are not seen until it is back).
+    pub state: &'static str,
+    /// The number of the last change this replica's knowledge holds.
+    pub applied_change: u64,
+    /// The highest change number the shared versions named at the last read.
+    pub latest_change: u64,
+    /// Milliseconds since the shared versions were last read (absent before the first read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_read_ms_ago: Option<u64>,
+    /// Why the last read failed (absent when it succeeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A replica whose last successful read of the shared versions is older than this is
+/// `unreachable` (ten poll rounds).
+const STALE_AFTER: Duration = Duration::from_secs(5);
 
 impl Replication {
     /// Connects to the server of `config` and creates the three collections when missing.
@@ -77,6 +115,7 @@ impl Replication {
             conn: QdrantConnection::connect(config)?,
             applied: AtomicU64::new(0),
             writer: uuid::Uuid::new_v4().to_string(),
+            poll: Mutex::default(),
         };
         replication.ensure(SESSIONS, "session")?;
         replication.ensure(CHANGELOG, "database")?;
@@ -92,6 +131,29 @@ impl Replication {
     /// The number of the last change this process's knowledge files hold.
     pub fn applied(&self) -> u64 {
         self.applied.load(Ordering::SeqCst)
+    }
+
+    /// Where this replica stands: the last read of the shared versions and the changes it has
+    /// applied.
+    pub fn status(&self) -> ReplicationStatus {
+        let poll = self.poll.lock();
+        let fresh = poll
+            .read
+            .is_some_and(|(at, _)| at.elapsed() <= STALE_AFTER);
+        let state = match (&poll.read, &poll.failed) {
+            (_, Some(_)) => "unreachable",
+            (None, None) => "starting",
+            (Some(_), None) if fresh => "ok",
+            (Some(_), None) => "unreachable",
+        };
+        ReplicationStatus {
+            url: self.url().to_string(),
+            state,
+            applied_change: self.applied(),
+            latest_change: poll.read.map_or(0, |(_, seq)| seq),
+            last_read_ms_ago: poll.read.map(|(at, _)| at.elapsed().as_millis() as u64),
+            error: poll.failed.as_ref().map(|(_, e)| e.clone()),
+        }
     }
 
     /// Records that the knowledge files hold every change up to `seq`.
@@ -255,18 +317,30 @@ impl Replication {
         Ok(())
     }
 
-    /// Every domain's knowledge version (the number of its last change).
+    /// Every domain's knowledge version (the number of its last change). Each read is recorded
+    /// for [`Replication::status`].
     pub fn versions(&self) -> Result<BTreeMap<String, u64>, RetrievalError> {
-        Ok(self
-            .scroll(VERSIONS, None, None)?
-            .into_iter()
-            .filter_map(|(_, p)| {
-                Some((
-                    p.get("database")?.as_str()?.to_string(),
-                    p.get("seq")?.as_u64()?,
-                ))
-            })
-            .collect())
+        let read = self.scroll(VERSIONS, None, None).map(|points| {
+            points
+                .into_iter()
+                .filter_map(|(_, p)| {
+                    Some((
+                        p.get("database")?.as_str()?.to_string(),
+                        p.get("seq")?.as_u64()?,
+                    ))
+                })
+                .collect::<BTreeMap<String, u64>>()
+        });
+        let mut poll = self.poll.lock();
+        match &read {
+            Ok(versions) => {
+                let latest = versions.values().copied().max().unwrap_or(0);
+                poll.read = Some((Instant::now(), latest));
+                poll.failed = None;
+            }
+            Err(e) => poll.failed = Some((Instant::now(), e.to_string())),
+        }
+        read
     }
 
     // --- sessions ---

@@ -254,8 +254,8 @@ pub struct SqlResponseBody {
 #[derive(Debug, Object)]
 pub struct HealthBody {
     /// `ok`, or `degraded` when retrieval runs without its model or its index (a Qdrant server
-    /// out of reach), the knowledge base has issues, the LLM is failing or a database is
-    /// unavailable.
+    /// out of reach), the knowledge base has issues, the LLM is failing, a database is
+    /// unavailable or (replicas) the shared state cannot be read.
     pub status: String,
     pub version: String,
     /// The served databases: name, tables, examples, rules, warehouse, and `state` (`ok`, or
@@ -278,6 +278,12 @@ pub struct HealthBody {
     /// `failing`, `finished_after_ms` (from the engine being ready). Failing examples show up
     /// in `knowledge_issues` once it is done.
     pub examples_check: serde_json::Value,
+    /// With replicas (`--qdrant-url`): where this replica stands against the shared state:
+    /// `url`, `state` (`ok`, `starting`, `unreachable`), `applied_change` (the last change its
+    /// knowledge holds), `latest_change` (the highest the shared versions named at the last
+    /// read, every 500 ms), `last_read_ms_ago`, `error`. Absent without replicas.
+    #[oai(skip_serializing_if_is_none)]
+    pub replication: Option<serde_json::Value>,
     /// How querent did on each domain's curated examples at the last regression run
     /// (`POST /api/knowledge/regression`, `querent knowledge regression`): per database,
     /// `at`, `examples`, `correct` and `accuracy` (0..1); a domain never run is absent.
@@ -411,10 +417,14 @@ impl Api {
             .into());
         }
         let engine = self.engine.clone();
-        let (sql, rows) =
-            tokio::task::spawn_blocking(move || engine.run_sql(database.as_deref(), &sql))
-                .await
-                .map_err(|e| QuerentError::Internal(e.to_string()))??;
+        // a client that goes away stops its query
+        let cancel = crate::warehouse::CancellationToken::new();
+        let _cancel_when_dropped = cancel.clone().drop_guard();
+        let (sql, rows) = tokio::task::spawn_blocking(move || {
+            engine.run_sql_cancellable(database.as_deref(), &sql, &cancel)
+        })
+        .await
+        .map_err(|e| QuerentError::Internal(e.to_string()))??;
         Ok(SqlResponse::Ok(Json(SqlResponseBody {
             sql,
             columns: rows.columns,
@@ -441,11 +451,16 @@ impl Api {
             .is_some_and(|l| l.state != "ok" && l.state != "unknown");
         let databases = database_states(&self.engine).await;
         let unavailable = databases.iter().any(|d| d["state"] != "ok");
+        let replication = self.engine.replication().map(|r| r.status());
+        let cut_off = replication
+            .as_ref()
+            .is_some_and(|r| r.state == "unreachable");
         let degraded = !issues.is_empty()
             || retrieval.reason.is_some()
             || retrieval.index_error.is_some()
             || llm_failing
-            || unavailable;
+            || unavailable
+            || cut_off;
         Json(HealthBody {
             status: if degraded { "degraded" } else { "ok" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -461,6 +476,7 @@ impl Api {
                 .filter_map(|i| serde_json::to_value(i).ok())
                 .collect(),
             examples_check: serde_json::to_value(self.engine.examples_check()).unwrap_or_default(),
+            replication: replication.and_then(|r| serde_json::to_value(r).ok()),
             regression: serde_json::to_value(crate::knowledge::regression::last_runs(
                 &self.data_dir,
                 &self

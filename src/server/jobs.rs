@@ -3,10 +3,11 @@
 //! (`queued`, `running`, `done`, `failed`, `cancelled`), the pipeline's progress events so far
 //! and the answer when done; `DELETE /api/jobs/{id}` cancels.
 //!
-//! Jobs live in a bounded store (moka: at most `max_jobs`, each kept `job_ttl_s`). A cancelled
-//! job's answer is discarded and its place in the question queue freed at once; a warehouse
-//! statement already running finishes within the query time limit (SQLite is interrupted
-//! there; a BigQuery job is cancelled at BigQuery when it reaches the limit).
+//! Jobs live in a bounded store (moka: at most `max_jobs`, each kept `job_ttl_s`). Cancelling
+//! a job aborts its task: its place in the question queue is freed at once, and the question's
+//! cancellation stops its warehouse statement (SQLite interrupted within milliseconds; a
+//! BigQuery job cancelled at BigQuery as soon as BigQuery has told its id, within about a
+//! second).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

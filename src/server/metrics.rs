@@ -356,6 +356,43 @@ impl Collector for StateCollector {
             "Knowledge items served per database and kind (tables, examples, rules, indexed values)",
             &items,
         )?;
+        // warehouses that bill (BigQuery)
+        let billing: Vec<_> = databases
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), d.usage?)))
+            .collect();
+        if !billing.is_empty() {
+            let series = |value: fn(&crate::warehouse::WarehouseUsage) -> u64| {
+                billing
+                    .iter()
+                    .map(|(name, usage)| (vec![("database", name.clone())], value(usage)))
+                    .collect::<Vec<_>>()
+            };
+            counter(
+                &mut e,
+                "querent_warehouse_jobs",
+                "Warehouse query jobs run since start (questions, SQL and introspection)",
+                &series(|u| u.jobs),
+            )?;
+            counter(
+                &mut e,
+                "querent_warehouse_cache_hits",
+                "Warehouse jobs answered from the warehouse's own result cache",
+                &series(|u| u.cache_hits),
+            )?;
+            counter(
+                &mut e,
+                "querent_warehouse_bytes_processed",
+                "Bytes the warehouse processed (BigQuery totalBytesProcessed)",
+                &series(|u| u.bytes_processed),
+            )?;
+            counter(
+                &mut e,
+                "querent_warehouse_bytes_billed",
+                "Bytes the warehouse billed (BigQuery statistics.query.totalBytesBilled)",
+                &series(|u| u.bytes_billed),
+            )?;
+        }
         let versions = engine.knowledge_versions();
         let series: Vec<(Labels, f64)> = databases
             .iter()
@@ -414,6 +451,29 @@ impl Collector for StateCollector {
             "Points per collection of the index",
             &points,
         )?;
+
+        // replicas
+        if let Some(replication) = engine.replication() {
+            let status = replication.status();
+            gauge(
+                &mut e,
+                "querent_replication_up",
+                "1 when the replicas' shared state on the Qdrant server was read in the last 5 s",
+                &[(vec![], if status.state == "ok" { 1.0 } else { 0.0 })],
+            )?;
+            gauge(
+                &mut e,
+                "querent_replication_applied_change",
+                "The number of the last shared curation change this replica's knowledge holds",
+                &[(vec![], status.applied_change as f64)],
+            )?;
+            gauge(
+                &mut e,
+                "querent_replication_latest_change",
+                "The highest shared curation change number seen at the last read",
+                &[(vec![], status.latest_change as f64)],
+            )?;
+        }
 
         // admission and jobs
         let occupancy = self.admission.occupancy();

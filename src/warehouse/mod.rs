@@ -16,6 +16,9 @@ use crate::sql::guard::ValidatedSql;
 /// The dialect lives with the SQL rules (`sql::dialect`, which knows nothing of warehouses);
 /// re-exported here because every warehouse names the one it speaks.
 pub use crate::sql::dialect::Dialect;
+/// A question's cancellation: cancelled when whoever waits for the answer goes away (a job
+/// deleted, a client gone); a warehouse stops the statement it runs for it.
+pub use tokio_util::sync::CancellationToken;
 pub use bigquery::BigQueryWarehouse;
 pub use sqlite::SqliteWarehouse;
 
@@ -252,11 +255,18 @@ pub trait Warehouse: Send + Sync {
     /// The dialect SQL must be written in.
     fn dialect(&self) -> Dialect;
 
-    /// Runs one guarded statement within `limits`.
+    /// Runs one guarded statement within `limits`, stopping it as soon as it can once `cancel`
+    /// is cancelled (SQLite: interrupted; BigQuery: the job cancelled at BigQuery).
     ///
     /// Errors: [`crate::QuerentError::SqlFailed`] for a database error,
-    /// [`crate::QuerentError::SqlTimeout`] when the time limit is hit.
-    fn run(&self, sql: &ValidatedSql, limits: ExecutionLimits) -> QuerentResult<Rows>;
+    /// [`crate::QuerentError::SqlTimeout`] when the time limit is hit,
+    /// [`crate::QuerentError::Cancelled`] when `cancel` stopped it.
+    fn run(
+        &self,
+        sql: &ValidatedSql,
+        limits: ExecutionLimits,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<Rows>;
 
     /// Introspects tables, columns, keys, row counts and sample values.
     fn introspect(&self) -> QuerentResult<Schema>;
@@ -279,4 +289,24 @@ pub trait Warehouse: Send + Sync {
     fn availability(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// What the warehouse has billed since start, for metrics: `None` when it bills nothing
+    /// (SQLite).
+    fn usage(&self) -> Option<WarehouseUsage> {
+        None
+    }
+}
+
+/// A billing warehouse's totals since start (BigQuery's job statistics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WarehouseUsage {
+    /// Query jobs run.
+    pub jobs: u64,
+    /// Jobs answered from BigQuery's own result cache (billed nothing).
+    pub cache_hits: u64,
+    /// Bytes processed (`totalBytesProcessed`), summed.
+    pub bytes_processed: u64,
+    /// Bytes billed (`statistics.query.totalBytesBilled` of each finished job), summed; read
+    /// after the answer, so it may lag the jobs by one call.
+    pub bytes_billed: u64,
 }

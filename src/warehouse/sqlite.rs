@@ -23,8 +23,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    cell_bytes, cut_cell, ColumnSchema, Dialect, ExecutionLimits, ForeignKey, Rows, Schema,
-    TableSchema, Warehouse, WarehouseInfo, MAX_CELL_BYTES, MAX_RESULT_BYTES,
+    cell_bytes, cut_cell, CancellationToken, ColumnSchema, Dialect, ExecutionLimits, ForeignKey,
+    Rows, Schema, TableSchema, Warehouse, WarehouseInfo, MAX_CELL_BYTES, MAX_RESULT_BYTES,
 };
 use crate::error::{QuerentError, QuerentResult};
 use crate::sql::guard::ValidatedSql;
@@ -339,11 +339,20 @@ impl Warehouse for SqliteWarehouse {
         Dialect::Sqlite
     }
 
-    fn run(&self, sql: &ValidatedSql, limits: ExecutionLimits) -> QuerentResult<Rows> {
+    fn run(
+        &self,
+        sql: &ValidatedSql,
+        limits: ExecutionLimits,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<Rows> {
+        if cancel.is_cancelled() {
+            return Err(QuerentError::Cancelled);
+        }
         self.with_connection(|conn| {
             let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms);
             let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let flag = interrupted.clone();
+            let cancelled = cancel.clone();
             conn.progress_handler(
                 10_000,
                 Some(move || {
@@ -351,11 +360,14 @@ impl Warehouse for SqliteWarehouse {
                     if stop {
                         flag.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
-                    stop
+                    stop || cancelled.is_cancelled()
                 }),
             )
             .map_err(|e| QuerentError::Internal(e.to_string()))?;
             let was = |e| {
+                if cancel.is_cancelled() {
+                    return QuerentError::Cancelled;
+                }
                 map_sql_error(
                     e,
                     interrupted.load(std::sync::atomic::Ordering::Relaxed),
@@ -610,6 +622,7 @@ mod tests {
                     max_rows: 2,
                     timeout_ms: 1000,
                 },
+                &CancellationToken::new(),
             )
             .unwrap();
         assert_eq!(rows.columns, vec!["name", "salary"]);
@@ -627,7 +640,9 @@ mod tests {
     fn writes_are_refused_even_without_the_guard() {
         let (_d, w) = db();
         let sql = ValidatedSql::trusted_for_tests("DELETE FROM emp");
-        let err = w.run(&sql, ExecutionLimits::default()).unwrap_err();
+        let err = w
+            .run(&sql, ExecutionLimits::default(), &CancellationToken::new())
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -639,6 +654,7 @@ mod tests {
             .run(
                 &ValidatedSql::trusted_for_tests("SELECT count(*) FROM emp"),
                 ExecutionLimits::default(),
+                &CancellationToken::new(),
             )
             .unwrap();
         assert_eq!(rows.rows[0][0], serde_json::json!(3));
@@ -657,12 +673,54 @@ mod tests {
                     max_rows: 10,
                     timeout_ms: 100,
                 },
+                &CancellationToken::new(),
             )
             .unwrap_err();
         assert!(
             matches!(err, QuerentError::SqlTimeout { limit_ms: 100 }),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_cancelled_query_is_interrupted_at_once_and_says_so() {
+        let (_d, w) = db();
+        let sql = ValidatedSql::trusted_for_tests(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+        );
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            trigger.cancel();
+        });
+        let started = Instant::now();
+        let err = w
+            .run(
+                &sql,
+                ExecutionLimits {
+                    max_rows: 10,
+                    timeout_ms: 20_000,
+                },
+                &cancel,
+            )
+            .unwrap_err();
+        canceller.join().unwrap();
+        assert!(matches!(err, QuerentError::Cancelled), "{err:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        // the connection goes back to the pool and serves the next query
+        let rows = w
+            .run(
+                &ValidatedSql::trusted_for_tests("SELECT count(*) FROM emp"),
+                ExecutionLimits::default(),
+                &CancellationToken::new(),
+            )
+            .unwrap();
+        assert_eq!(rows.rows[0][0], serde_json::json!(3));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Calls served, as Google's API does (<https://cloud.google.com/bigquery/docs/reference/rest>):
 //! `POST /bigquery/v2/projects/{p}/queries` (jobs.query: waits up to `timeoutMs`, then returns an
 //! unfinished job), `GET .../queries/{job}` (jobs.getQueryResults: the same wait, pages by
-//! `pageToken`), `POST .../jobs/{job}/cancel`; every call needs `Authorization: Bearer TOKEN`.
+//! `pageToken`), `GET .../jobs/{job}` (jobs.get: the job's state and, once done,
+//! `statistics.query.totalBytesBilled`), `POST .../jobs/{job}/cancel`; every call needs
+//! `Authorization: Bearer TOKEN`.
 //! Cells travel as text, INTEGER/FLOAT/BOOLEAN/TIMESTAMP (seconds since the epoch) as BigQuery
 //! writes them; errors are Google's error bodies (`invalidQuery`, `notFound`,
 //! `bytesBilledLimitExceeded`).
@@ -139,6 +141,10 @@ impl FakeBigQuery {
                         poem::get(get_query_results),
                     )
                     .at(
+                        "/bigquery/v2/projects/:project/jobs/:job",
+                        poem::get(get_job),
+                    )
+                    .at(
                         "/bigquery/v2/projects/:project/jobs/:job/cancel",
                         poem::post(cancel),
                     )
@@ -168,6 +174,17 @@ impl FakeBigQuery {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// The bytes every finished job billed, summed (what `jobs.get` reports).
+    pub fn bytes_billed(&self) -> u64 {
+        let jobs = self.state.jobs.lock().unwrap();
+        jobs.values()
+            .filter_map(|j| match &j.outcome {
+                Some(Ok(result)) => Some(billed(result.bytes)),
+                _ => None,
+            })
+            .sum()
     }
 
     /// Makes every later job wait `ms` milliseconds before it runs.
@@ -471,6 +488,45 @@ async fn get_query_results(
         params.max_results,
         "bigquery#getQueryResultsResponse",
     )
+}
+
+/// BigQuery bills at least 10 MB per table read, rounded up to the MB (on-demand pricing);
+/// the fake bills its byte estimate so rounded.
+fn billed(bytes: u64) -> u64 {
+    const MB: u64 = 1 << 20;
+    bytes.div_ceil(MB).max(10) * MB
+}
+
+#[handler]
+async fn get_job(
+    req: &Request,
+    state: Data<&Arc<State>>,
+    UrlPath((project, job_id)): UrlPath<(String, String)>,
+) -> Response {
+    if let Some(denied) = admit(&state, req, serde_json::Value::Null) {
+        return denied;
+    }
+    let jobs = state.jobs.lock().unwrap();
+    let Some(job) = jobs.get(&job_id) else {
+        return error_body(404, "notFound", &format!("Not found: Job {job_id}"));
+    };
+    let reference = serde_json::json!({ "projectId": project, "jobId": job_id, "location": "US" });
+    let mut body = serde_json::json!({
+        "kind": "bigquery#job",
+        "id": format!("{project}:US.{job_id}"),
+        "jobReference": reference,
+        "status": { "state": if job.outcome.is_some() { "DONE" } else { "RUNNING" } },
+    });
+    if let Some(Ok(result)) = &job.outcome {
+        body["statistics"] = serde_json::json!({
+            "query": {
+                "totalBytesProcessed": result.bytes.to_string(),
+                "totalBytesBilled": billed(result.bytes).to_string(),
+                "cacheHit": false
+            }
+        });
+    }
+    json_response(body)
 }
 
 #[handler]

@@ -1,6 +1,7 @@
 //! The connection to BigQuery: credentials, a small runtime of its own, and one query job run
 //! to completion within the limits (`jobs.query`, then `jobs.getQueryResults` until done or
-//! out of time, then `jobs.cancel`; pages read up to the row limit).
+//! out of time or cancelled, then `jobs.cancel`; pages read up to the row limit), and the
+//! totals of what the jobs billed (`jobs.get` after each answer, off the answer's path).
 //!
 //! The client library is async; [`BigQueryClient`] owns a one-thread tokio runtime and waits on
 //! it, so its methods are blocking and may be called from any thread, inside another runtime or
@@ -8,6 +9,7 @@
 //! dataset of the settings.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,12 +24,17 @@ use gcp_bigquery_client::Client;
 
 use super::config::{BigQuerySettings, DatasetRef};
 use crate::error::{QuerentError, QuerentResult};
+use crate::warehouse::{CancellationToken, WarehouseUsage};
 
 /// Extra time granted to one HTTP call beyond the query's own time limit (network, queueing).
 const CALL_SLACK: Duration = Duration::from_secs(5);
 
 /// Rows asked for per page once the first page is read (BigQuery also caps pages at 10 MB).
 const PAGE_ROWS: usize = 10_000;
+
+/// How long `jobs.query` waits for the job before it answers with the job's id; a cancelled
+/// question's job is cancelled at BigQuery once its id is known, so within about this time.
+const FIRST_WAIT: Duration = Duration::from_secs(1);
 
 /// A query's limits: rows, time and bytes billed.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +67,28 @@ pub struct BigQueryClient {
     /// Runs the client's futures; `Option` only so that `Drop` can shut it down without
     /// blocking (a runtime dropped inside another one would panic).
     runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The running totals behind [`WarehouseUsage`], kept by whoever runs the jobs (one per
+/// dataset).
+#[derive(Debug, Default)]
+pub struct UsageCounters {
+    jobs: AtomicU64,
+    cache_hits: AtomicU64,
+    bytes_processed: AtomicU64,
+    bytes_billed: AtomicU64,
+}
+
+impl UsageCounters {
+    /// The totals as they are now.
+    pub fn snapshot(&self) -> WarehouseUsage {
+        WarehouseUsage {
+            jobs: self.jobs.load(Ordering::Relaxed),
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            bytes_processed: self.bytes_processed.load(Ordering::Relaxed),
+            bytes_billed: self.bytes_billed.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl std::fmt::Debug for BigQueryClient {
@@ -166,9 +195,13 @@ impl BigQueryClient {
     }
 
     /// Runs `sql` as one query job with `dataset` as its default dataset (unqualified table
-    /// names resolve there) and waits for its rows within `limits`.
+    /// names resolve there) and waits for its rows within `limits`, adding the job to `usage`.
+    /// Once `cancel` is cancelled
+    /// the job is cancelled at BigQuery (as soon as BigQuery has told its id: within about
+    /// [`FIRST_WAIT`]).
     ///
     /// Errors: [`QuerentError::SqlTimeout`] when the job is not done in time (it is cancelled);
+    /// [`QuerentError::Cancelled`] when `cancel` stopped it;
     /// [`QuerentError::SqlCostLimit`] when it would bill more than allowed;
     /// [`QuerentError::SqlFailed`] with BigQuery's message for a query BigQuery refuses or
     /// fails; [`QuerentError::WarehouseUnavailable`] when BigQuery cannot be reached or refuses
@@ -178,6 +211,8 @@ impl BigQueryClient {
         dataset: &DatasetRef,
         sql: &str,
         limits: QueryLimits,
+        cancel: &CancellationToken,
+        usage: &Arc<UsageCounters>,
     ) -> QuerentResult<QueryOutput> {
         let Some(runtime) = &self.runtime else {
             return Err(QuerentError::WarehouseUnavailable {
@@ -189,6 +224,8 @@ impl BigQueryClient {
             project: self.project.clone(),
             location: self.location.clone(),
             limits,
+            cancel: cancel.clone(),
+            usage: usage.clone(),
         };
         let request = job.request(dataset, sql);
         wait(runtime, job.run(request))
@@ -213,6 +250,8 @@ struct QueryJob {
     project: String,
     location: Option<String>,
     limits: QueryLimits,
+    cancel: CancellationToken,
+    usage: Arc<UsageCounters>,
 }
 
 impl QueryJob {
@@ -223,7 +262,10 @@ impl QueryJob {
             project_id: dataset.project.clone(),
         });
         request.use_legacy_sql = false;
-        request.timeout_ms = Some(clamp_i32(self.limits.timeout_ms));
+        // jobs.query answers within FIRST_WAIT, done or not: an unfinished job's id is then
+        // known, to poll it and to cancel it.
+        let first_wait = Duration::from_millis(self.limits.timeout_ms).min(FIRST_WAIT);
+        request.timeout_ms = Some(clamp_i32(first_wait.as_millis() as u64));
         request.max_results = Some(clamp_i32(self.limits.max_rows as u64 + 1));
         request.maximum_bytes_billed = Some(self.limits.max_bytes_billed.to_string());
         request.location = self.location.clone();
@@ -252,14 +294,20 @@ impl QueryJob {
         let mut fields = first.schema.and_then(|s| s.fields).unwrap_or_default();
         let mut rows = first.rows.unwrap_or_default();
         let mut page_token = first.page_token;
+        let mut finished = (first.cache_hit, first.total_bytes_processed);
         // Not done within jobs.query's wait: poll until the limit, then cancel.
         while !complete {
             let Some(job_id) = job_id.as_deref() else {
                 return Err(failed("BigQuery returned an unfinished job without its id"));
             };
+            if self.cancel.is_cancelled() {
+                self.cancel(job_id, location.as_deref(), "the question was cancelled")
+                    .await;
+                return Err(QuerentError::Cancelled);
+            }
             let remaining = limit.saturating_sub(started.elapsed());
             if remaining.is_zero() {
-                self.cancel(job_id, location.as_deref()).await;
+                self.cancel(job_id, location.as_deref(), "the time limit").await;
                 return Err(QuerentError::SqlTimeout {
                     limit_ms: self.limits.timeout_ms,
                 });
@@ -270,20 +318,26 @@ impl QueryJob {
                 timeout_ms: Some(clamp_i32(remaining.as_millis() as u64)),
                 ..Default::default()
             };
-            let page = self
-                .bounded(
-                    remaining + CALL_SLACK,
-                    self.client
-                        .job()
-                        .get_query_results(&self.project, job_id, params),
-                )
-                .await?;
+            let poll = self.bounded(
+                remaining + CALL_SLACK,
+                self.client
+                    .job()
+                    .get_query_results(&self.project, job_id, params),
+            );
+            let page = tokio::select! {
+                page = poll => page?,
+                _ = self.cancel.cancelled() => continue, // cancelled at the loop's head
+            };
             complete = page.job_complete.unwrap_or(false);
             if complete {
                 fields = page.schema.and_then(|s| s.fields).unwrap_or_default();
                 rows = page.rows.unwrap_or_default();
                 page_token = page.page_token;
+                finished = (page.cache_hit, page.total_bytes_processed);
             }
+        }
+        if let Some(job_id) = &job_id {
+            self.count_usage(job_id, location.clone(), finished.0, finished.1.as_deref());
         }
         // Further pages, until one row more than the limit is known.
         while rows.len() < want {
@@ -336,18 +390,62 @@ impl QueryJob {
         }
     }
 
-    /// Asks BigQuery to cancel the job; a failure is logged, not returned (the time-limit error
-    /// is what the caller needs to know).
-    async fn cancel(&self, job_id: &str, location: Option<&str>) {
+    /// Asks BigQuery to cancel the job, `why` naming the cause in the log; a failure is
+    /// logged, not returned (the time limit or the cancellation is what the caller needs to
+    /// know).
+    async fn cancel(&self, job_id: &str, location: Option<&str>, why: &str) {
         let call = self
             .client
             .job()
             .cancel_job(&self.project, job_id, location);
         match tokio::time::timeout(CALL_SLACK, call).await {
-            Ok(Ok(_)) => tracing::info!(job_id, "BigQuery job cancelled at the time limit"),
+            Ok(Ok(_)) => tracing::info!(job_id, "BigQuery job cancelled: {why}"),
             Ok(Err(e)) => tracing::warn!(job_id, "cannot cancel the BigQuery job: {e}"),
             Err(_) => tracing::warn!(job_id, "cannot cancel the BigQuery job: no answer"),
         }
+    }
+
+    /// Adds a finished job to the usage totals: its bytes processed now, its bytes billed
+    /// (`statistics.query.totalBytesBilled`, which only `jobs.get` gives) from a call made in
+    /// the background, so that the answer does not wait for it. A job answered from BigQuery's
+    /// cache billed nothing.
+    fn count_usage(
+        &self,
+        job_id: &str,
+        location: Option<String>,
+        cache_hit: Option<bool>,
+        bytes_processed: Option<&str>,
+    ) {
+        let usage = &self.usage;
+        usage.jobs.fetch_add(1, Ordering::Relaxed);
+        let processed = bytes_processed.and_then(|b| b.parse::<u64>().ok());
+        usage
+            .bytes_processed
+            .fetch_add(processed.unwrap_or(0), Ordering::Relaxed);
+        if cache_hit == Some(true) {
+            usage.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let (client, project, job_id) = (self.client.clone(), self.project.clone(), job_id.to_string());
+        let usage = self.usage.clone();
+        tokio::spawn(async move {
+            let call = client.job().get_job(&project, &job_id, location.as_deref());
+            let billed = match tokio::time::timeout(CALL_SLACK, call).await {
+                Ok(Ok(job)) => job
+                    .statistics
+                    .and_then(|s| s.query)
+                    .and_then(|q| q.total_bytes_billed)
+                    .and_then(|b| b.parse::<u64>().ok()),
+                Ok(Err(e)) => {
+                    tracing::debug!(job_id, "cannot read the job's bytes billed: {e}");
+                    None
+                }
+                Err(_) => None,
+            };
+            if let Some(billed) = billed {
+                usage.bytes_billed.fetch_add(billed, Ordering::Relaxed);
+            }
+        });
     }
 }
 

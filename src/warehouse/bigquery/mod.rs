@@ -21,10 +21,12 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-pub use client::{BigQueryClient, QueryLimits};
+pub use client::{BigQueryClient, QueryLimits, UsageCounters};
 pub use config::{BigQuerySettings, DatasetRef};
 
-use super::{ExecutionLimits, Rows, Schema, Warehouse, WarehouseInfo};
+use super::{
+    CancellationToken, ExecutionLimits, Rows, Schema, Warehouse, WarehouseInfo, WarehouseUsage,
+};
 use crate::error::QuerentResult;
 use crate::sql::dialect::{BigQuerySql, Dialect, SqlDialect};
 use crate::sql::guard::ValidatedSql;
@@ -34,6 +36,8 @@ pub struct BigQueryWarehouse {
     client: Arc<BigQueryClient>,
     dataset: DatasetRef,
     max_bytes_billed: u64,
+    /// What this dataset's jobs billed since start.
+    usage: Arc<UsageCounters>,
     /// Every distinct value of the low-cardinality columns, read at introspection, by (table,
     /// column): the value index then needs no query of its own.
     values: Mutex<HashMap<(String, String), Vec<String>>>,
@@ -47,6 +51,7 @@ impl BigQueryWarehouse {
             client,
             dataset,
             max_bytes_billed,
+            usage: Arc::default(),
             values: Mutex::new(HashMap::new()),
         }
     }
@@ -66,6 +71,16 @@ impl BigQueryWarehouse {
 
     /// Runs trusted internal SQL (introspection) within `limits`, rows as JSON values.
     fn internal(&self, sql: &str, limits: ExecutionLimits) -> QuerentResult<Rows> {
+        self.query(sql, limits, &CancellationToken::new())
+    }
+
+    /// Runs `sql` within `limits` until done or `cancel`led, rows as JSON values.
+    fn query(
+        &self,
+        sql: &str,
+        limits: ExecutionLimits,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<Rows> {
         let output = self.client.query(
             &self.dataset,
             sql,
@@ -74,6 +89,8 @@ impl BigQueryWarehouse {
                 timeout_ms: limits.timeout_ms,
                 max_bytes_billed: self.max_bytes_billed,
             },
+            cancel,
+            &self.usage,
         )?;
         let mut rows = Rows {
             columns: output.fields.iter().map(|f| f.name.clone()).collect(),
@@ -100,8 +117,13 @@ impl Warehouse for BigQueryWarehouse {
         Dialect::BigQuery
     }
 
-    fn run(&self, sql: &ValidatedSql, limits: ExecutionLimits) -> QuerentResult<Rows> {
-        self.internal(sql.as_str(), limits)
+    fn run(
+        &self,
+        sql: &ValidatedSql,
+        limits: ExecutionLimits,
+        cancel: &CancellationToken,
+    ) -> QuerentResult<Rows> {
+        self.query(sql.as_str(), limits, cancel)
     }
 
     fn introspect(&self) -> QuerentResult<Schema> {
@@ -156,5 +178,10 @@ impl Warehouse for BigQueryWarehouse {
             location: self.dataset.to_string(),
             max_bytes_billed: Some(self.max_bytes_billed),
         }
+    }
+
+    /// This dataset's jobs since start (questions, raw SQL and introspection alike).
+    fn usage(&self) -> Option<WarehouseUsage> {
+        Some(self.usage.snapshot())
     }
 }
