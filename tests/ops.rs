@@ -524,7 +524,7 @@ fn a_database_with_a_full_queue_refuses_questions_with_503_overloaded() {
             std::thread::spawn(move || {
                 let resp = client()
                     .post(&url)
-                    .json(&json!({ "question": format!("What is the total revenue by zone in month {}?", i + 1) }))
+                    .json(&json!({ "question": format!("What is the total revenue by zone in {}?", 2017 + i) }))
                     .send()
                     .unwrap();
                 let status = resp.status().as_u16();
