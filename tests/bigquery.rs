@@ -472,7 +472,10 @@ fn a_deleted_job_has_its_bigquery_job_cancelled_at_bigquery_at_once() {
             .any(|r| r.body["maxResults"] == json!(1001))
     };
     while !running() {
-        assert!(asked.elapsed() < Duration::from_secs(60), "no query reached BigQuery");
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "no query reached BigQuery"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -511,7 +514,10 @@ fn metric(text: &str, series: &str) -> Option<f64> {
 #[test]
 fn bytes_billed_are_read_from_bigquery_and_exported_in_metrics_and_health() {
     let (fake, server, _, _) = shared();
-    let (status, body) = sql(server, "SELECT category, count(*) AS n FROM products GROUP BY category");
+    let (status, body) = sql(
+        server,
+        "SELECT category, count(*) AS n FROM products GROUP BY category",
+    );
     assert_eq!(status, 200, "{body}");
     let series = format!("querent_warehouse_bytes_billed_total{{database=\"{DATASET}\"}}");
     let started = Instant::now();
@@ -530,15 +536,25 @@ fn bytes_billed_are_read_from_bigquery_and_exported_in_metrics_and_health() {
             assert!(metric(&text, &processed).unwrap() > 0.0, "{text}");
             break billed as u64;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "no bytes billed in\n{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no bytes billed in\n{text}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     // What BigQuery billed (rounded to the MB, at least 10 MB a job), never more than it did.
     assert_eq!(billed % (1 << 20), 0, "{billed}");
     assert!(billed >= 10 << 20, "{billed}");
-    assert!(billed <= fake.bytes_billed(), "{billed} > {}", fake.bytes_billed());
+    assert!(
+        billed <= fake.bytes_billed(),
+        "{billed} > {}",
+        fake.bytes_billed()
+    );
     let (_, health) = get_json(server, "/api/health");
     let usage = &health["databases"][0]["usage"];
-    assert!(usage["bytes_billed"].as_u64().unwrap() >= billed, "{health}");
+    assert!(
+        usage["bytes_billed"].as_u64().unwrap() >= billed,
+        "{health}"
+    );
     assert!(usage["jobs"].as_u64().unwrap() >= 1, "{health}");
 }

@@ -233,8 +233,14 @@ fn files_are_checked_as_strictly_as_a_write_a_missing_column_a_broken_rule_an_em
         .map(|i| format!("{} {}", i["source"], i["message"]))
         .collect();
     let said = |words: &[&str]| issues.iter().any(|i| words.iter().all(|w| i.contains(w)));
-    assert!(said(&["tables.yml", "weight_kg", "not a column"]), "{issues:?}");
-    assert!(said(&["rules.yml", "heavy animal", "does not run"]), "{issues:?}");
+    assert!(
+        said(&["tables.yml", "weight_kg", "not a column"]),
+        "{issues:?}"
+    );
+    assert!(
+        said(&["rules.yml", "heavy animal", "does not run"]),
+        "{issues:?}"
+    );
     assert!(said(&["examples.yml", "tigers", "no rows"]), "{issues:?}");
     // the sound rule is not reported
     assert!(!said(&["adult"]), "{issues:?}");

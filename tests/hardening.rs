@@ -494,7 +494,10 @@ fn the_injection_corpus_changes_nothing_stays_in_memory_and_is_refused_quickly()
     }
     // every statement and question reached the guard or the pipeline, none the rate limiter
     assert!(!by_code.contains_key("rate_limited"), "{by_code:?}");
-    assert!(!question_codes.contains_key("rate_limited"), "{question_codes:?}");
+    assert!(
+        !question_codes.contains_key("rate_limited"),
+        "{question_codes:?}"
+    );
     let peak_kb = vm_hwm_kb(server.pid());
     assert_eq!(sha256(&path), before_sha, "the database file changed");
     assert_eq!(

@@ -211,7 +211,12 @@ fn two_replicas_on_one_qdrant_share_curation_sessions_and_the_change_log() {
         });
         let (_, health) = send(server, "GET", "/api/health", None);
         assert!(caught_up.is_some(), "{health}");
-        let metrics = client().get(server.url("/metrics")).send().unwrap().text().unwrap();
+        let metrics = client()
+            .get(server.url("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
         assert!(metrics.contains("querent_replication_up 1"), "{metrics}");
         assert!(
             metrics.contains(&format!("querent_replication_applied_change {}", seq + 1)),

@@ -506,7 +506,10 @@ fn execute_candidates(
     let mut first_empty: Option<(GeneratedSql, String, Rows)> = None;
     let mut last_error = None;
     for candidate in candidates.into_iter().take(TRY_AT_MOST) {
-        match i.engine.run_guarded_cancellable(i.db, &candidate.sql, i.cancel) {
+        match i
+            .engine
+            .run_guarded_cancellable(i.db, &candidate.sql, i.cancel)
+        {
             Ok((sql, rows)) if rows.rows.is_empty() => {
                 runs.push(TraceStep::new(
                     "execution",

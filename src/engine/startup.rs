@@ -310,7 +310,10 @@ fn semantic_layer(
     let first_cell = |sql: &str| {
         let v =
             crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
-        let rows = db.warehouse.run(&v, limits, &CancellationToken::new()).ok()?;
+        let rows = db
+            .warehouse
+            .run(&v, limits, &CancellationToken::new())
+            .ok()?;
         rows.rows.first()?.first()?.as_str().map(str::to_string)
     };
     match crate::semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {

@@ -137,9 +137,7 @@ impl Replication {
     /// applied.
     pub fn status(&self) -> ReplicationStatus {
         let poll = self.poll.lock();
-        let fresh = poll
-            .read
-            .is_some_and(|(at, _)| at.elapsed() <= STALE_AFTER);
+        let fresh = poll.read.is_some_and(|(at, _)| at.elapsed() <= STALE_AFTER);
         let state = match (&poll.read, &poll.failed) {
             (_, Some(_)) => "unreachable",
             (None, None) => "starting",

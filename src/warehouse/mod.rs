@@ -16,11 +16,11 @@ use crate::sql::guard::ValidatedSql;
 /// The dialect lives with the SQL rules (`sql::dialect`, which knows nothing of warehouses);
 /// re-exported here because every warehouse names the one it speaks.
 pub use crate::sql::dialect::Dialect;
+pub use bigquery::BigQueryWarehouse;
+pub use sqlite::SqliteWarehouse;
 /// A question's cancellation: cancelled when whoever waits for the answer goes away (a job
 /// deleted, a client gone); a warehouse stops the statement it runs for it.
 pub use tokio_util::sync::CancellationToken;
-pub use bigquery::BigQueryWarehouse;
-pub use sqlite::SqliteWarehouse;
 
 /// The rows a query returned. Values are JSON scalars (null, number, string).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

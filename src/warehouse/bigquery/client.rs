@@ -307,7 +307,8 @@ impl QueryJob {
             }
             let remaining = limit.saturating_sub(started.elapsed());
             if remaining.is_zero() {
-                self.cancel(job_id, location.as_deref(), "the time limit").await;
+                self.cancel(job_id, location.as_deref(), "the time limit")
+                    .await;
                 return Err(QuerentError::SqlTimeout {
                     limit_ms: self.limits.timeout_ms,
                 });
@@ -426,7 +427,11 @@ impl QueryJob {
             usage.cache_hits.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let (client, project, job_id) = (self.client.clone(), self.project.clone(), job_id.to_string());
+        let (client, project, job_id) = (
+            self.client.clone(),
+            self.project.clone(),
+            job_id.to_string(),
+        );
         let usage = self.usage.clone();
         tokio::spawn(async move {
             let call = client.job().get_job(&project, &job_id, location.as_deref());
