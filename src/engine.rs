@@ -225,7 +225,13 @@ impl Engine {
         // 1. Analysis.
         let t = Instant::now();
         let question = Question::parse(&request.question)?;
-        let analysis = question::analyze(&question);
+        // relative dates count from the date the database's semantic layer reads them from
+        // (the latest date of the data where its settings say so), so every generator reads
+        // "this quarter" alike
+        let analysis = match &db.semantic {
+            Some(layer) => question::analyze_at(&question, layer.reference.date),
+            None => question::analyze(&question),
+        };
         timings.insert("analysis".to_string(), ms(t));
         sink(StageEvent::analysis(&analysis));
 

@@ -36,6 +36,10 @@ pub struct TimeRange {
     /// True when the range is one bare year ("in 2019"), which may also be a plain number or a
     /// value of an integer year column.
     pub bare_year: bool,
+    /// The two periods a range was named by ("from 2023 to 2024": 2023 and 2024, each
+    /// `[start, end)`), for a growth between them; `None` for a period named alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<[(NaiveDate, NaiveDate); 2]>,
 }
 
 /// A month named without a year ("in March"), as a month-of-year filter.
@@ -452,6 +456,7 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                 text: text_of(tokens, i, next),
                 tokens: (i, next),
                 bare_year: false,
+                endpoints: None,
             });
             i = next;
             continue;
@@ -475,6 +480,9 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                 }
                 _ => None,
             };
+            let endpoints = second
+                .as_ref()
+                .map(|q| [(p.start, p.end), (q.start, q.end)]);
             if let Some(q) = second {
                 range = (Some(p.start), Some(q.end), p.grain, q.next, false);
             } else {
@@ -516,6 +524,7 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                 text: text_of(tokens, first, range.3),
                 tokens: (first, range.3),
                 bare_year: range.4,
+                endpoints,
             });
             i = range.3;
             continue;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::model::SemanticManifest;
 use super::plan::{Plan, PlanResult, Planner};
-use super::query::{Derived, MetricQuery, OrderBy};
+use super::query::{Derived, GroupBy, MetricQuery, OrderBy};
 use crate::warehouse::{Dialect, Schema};
 
 /// Compiled SQL and the columns it returns.
@@ -25,13 +25,75 @@ pub fn compile(
     dialect: Dialect,
     q: &MetricQuery,
 ) -> PlanResult<CompiledQuery> {
-    let plan = Planner {
+    let planner = Planner {
         manifest,
         schema,
         dialect,
+    };
+    if let Some(Derived::AveragePer { per }) = &q.derived {
+        return average_per(&planner, q, per);
     }
-    .plan(q)?;
+    let plan = planner.plan(q)?;
     Ok(render(&plan, q, dialect))
+}
+
+/// An average over a finer breakdown: the query grouped also by the `per` entities (and at its
+/// time grain) inside, averaged per the query's own group-bys outside.
+fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult<CompiledQuery> {
+    let outer_q = MetricQuery {
+        derived: None,
+        time_grain: None,
+        order: Vec::new(),
+        limit: None,
+        ..q.clone()
+    };
+    let outer: Vec<String> = planner
+        .plan(&outer_q)?
+        .keys
+        .iter()
+        .filter_map(|k| k.output.clone())
+        .collect();
+    let mut inner_q = MetricQuery {
+        derived: None,
+        order: Vec::new(),
+        limit: None,
+        ..q.clone()
+    };
+    for e in per {
+        let g = GroupBy::Entity { name: e.clone() };
+        if !inner_q.group_by.contains(&g) {
+            inner_q.group_by.push(g);
+        }
+    }
+    let plan = planner.plan(&inner_q)?;
+    let figures: Vec<String> = plan.figures.iter().map(|f| f.output.clone()).collect();
+    let inner = render(&plan, &inner_q, planner.dialect);
+    let mut cols = outer.clone();
+    let mut sel = outer.clone();
+    for f in &figures {
+        cols.push(format!("average_{f}"));
+        sel.push(format!("AVG({f}) AS average_{f}"));
+    }
+    let mut sql = format!("SELECT {} FROM ({}) per", sel.join(", "), inner.sql);
+    if !outer.is_empty() {
+        sql.push_str(&format!(" GROUP BY {}", outer.join(", ")));
+    }
+    let mut order = Vec::new();
+    for o in &q.order {
+        let dir = if o.descending { "DESC" } else { "ASC" };
+        match o.by {
+            OrderBy::Figure => order.push(format!("{} {dir}", cols[outer.len()])),
+            OrderBy::Groups => order.extend(outer.iter().map(|g| format!("{g} {dir}"))),
+            OrderBy::Time => {}
+        }
+    }
+    if !order.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    if let Some(n) = q.limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(CompiledQuery { sql, columns: cols })
 }
 
 fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
@@ -257,6 +319,44 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 first.clone(),
                 c,
             )
+        }
+        Some(Derived::Rank { ascending }) => {
+            let name = format!("{first}_rank");
+            let dir = if *ascending { "ASC" } else { "DESC" };
+            let mut c = shown.clone();
+            c.extend([first.clone(), name.clone()]);
+            let mut sel = shown.clone();
+            sel.extend([
+                first.clone(),
+                format!("RANK() OVER (ORDER BY {first} {dir}) AS {name}"),
+            ]);
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        Some(Derived::ShareOfWhole) => {
+            let (part, whole) = (
+                figures.first().cloned().unwrap_or_default(),
+                figures.get(1).cloned().unwrap_or_default(),
+            );
+            let name = format!("{part}_share_pct");
+            let mut c = shown.clone();
+            c.push(name.clone());
+            let mut sel = shown.clone();
+            sel.push(format!("100.0 * {part} / NULLIF({whole}, 0) AS {name}"));
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
+        // compiled by `compile_average_per` before this
+        Some(Derived::AveragePer { .. }) => {
+            let mut c = shown.clone();
+            c.extend(figures.iter().cloned());
+            (None, first.clone(), c)
         }
         Some(Derived::VersusAverage { above }) => {
             let mut c = shown.clone();

@@ -497,13 +497,26 @@ impl<'a> Planner<'a> {
         }
         if let Some(ec) = &q.entity_count {
             let model = self.entity_count_source(q, &ec.entity)?;
+            // counted through a metric: among the rows its measure counts (its filters too)
+            let conds = match &ec.through {
+                Some(m) => {
+                    let mut scratch = Vec::new();
+                    self.metric_figure(m, &[], &mut scratch, 0)?;
+                    scratch
+                        .into_iter()
+                        .find(|u| u.model == model)
+                        .map(|u| u.conds)
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
             uses.push(MeasureUse {
                 model,
                 time_dim: None,
                 entity: Some(ec.entity.clone()),
                 expr: String::new(),
                 agg: Agg::CountDistinct,
-                conds: Vec::new(),
+                conds,
             });
             figures.push(Figure {
                 output: format!("{}_count", slug(&ec.entity)),
@@ -774,6 +787,15 @@ impl<'a> Planner<'a> {
     /// there, else through the first fact (a model with a default time dimension) that
     /// reaches it and where they all apply.
     fn entity_count_source(&self, q: &MetricQuery, entity: &str) -> PlanResult<String> {
+        if let Some(metric) = q.entity_count.as_ref().and_then(|e| e.through.as_deref()) {
+            let home = self
+                .home_model(metric, 0)
+                .ok_or_else(|| PlanError(format!("no model for '{metric}'")))?;
+            if self.entity_key(&home, entity, &mut Vec::new()).is_err() {
+                return fail(format!("'{entity}' cannot be reached from '{home}'"));
+            }
+            return Ok(home);
+        }
         let own = self.manifest.semantic_models.iter().find(|m| {
             m.entity(entity)
                 .is_some_and(|e| matches!(e.kind, EntityType::Primary | EntityType::Unique))
@@ -867,6 +889,8 @@ fn aggregate(dialect: Dialect, agg: Agg, expr: &str, conds: &[String]) -> PlanRe
         }
     };
     Ok(match agg {
+        // a slice with no rows in a group sums to 0, not NULL ("Metal revenue in 2009: 0")
+        Agg::Sum if !conds.is_empty() => format!("SUM(CASE WHEN {cond} THEN {expr} ELSE 0 END)"),
         Agg::Sum => format!("SUM({})", x(expr)),
         Agg::Count => {
             if expr == "*" || expr == "1" {

@@ -116,6 +116,10 @@ pub enum Slice {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntityCount {
     pub entity: String,
+    /// Counted through the model of this metric ("how many stores had at least one price
+    /// change": the stores among the price changes' rows), not through any fact reaching it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
 }
 
 /// A figure computed from the aggregated rows (post-aggregation, in SQL).
@@ -135,6 +139,16 @@ pub enum Derived {
     RankWithin { top: Option<u64>, ascending: bool },
     /// Only rows above (or below) the average of all rows.
     VersusAverage { above: bool },
+    /// Each row's rank on the figure (`RANK()`, 1 = highest unless `ascending`), rows in rank
+    /// order: "rank the zones by margin".
+    Rank { ascending: bool },
+    /// The part's percent of the whole: the first column (the metric on a member) over the
+    /// second (the same metric, all members): "what share of revenue came from Rock".
+    ShareOfWhole,
+    /// The average over the rows of a finer breakdown: the metric is aggregated per
+    /// `per` entities and at the query's time grain, then averaged within the query's other
+    /// group-bys ("average weekly revenue per store", "units per store in an average week").
+    AveragePer { per: Vec<String> },
 }
 
 /// Ordering of the result.

@@ -42,11 +42,13 @@ pub struct Lexicon {
     columns: HashMap<(String, String), (String, String)>,
 }
 
-/// The key of a token in the lexicon: its stem, `%` as `percent`; `None` for other punctuation.
+/// The key of a token in the lexicon: its stem; `%`, "percentage" and "pct" as `percent`
+/// ("gross margin percentage" is the metric "gross margin %"); `None` for other punctuation.
 fn key(t: &Token) -> Option<&str> {
     match t.kind {
         TokenKind::Punct if t.text == "%" => Some("percent"),
         TokenKind::Punct => None,
+        _ if matches!(t.lower.as_str(), "percent" | "percentage" | "pct") => Some("percent"),
         _ => Some(t.stem.as_str()),
     }
 }
@@ -454,6 +456,23 @@ const GRAMMAR: &[&str] = &[
     "buys",
     "purchased",
     "ordered",
+    // "the five brands that hold the largest share", "the highest-grossing albums"
+    "hold",
+    "holds",
+    "held",
+    "grossing",
+    "earning",
+    "earners",
+    // the whole history: "every quarter in the data", "ever"
+    "data",
+    "history",
+    "ever",
+    // "how many different customers bought something"
+    "different",
+    "distinct",
+    "unique",
+    "something",
+    "anything",
 ];
 
 const COMPARE: &[&str] = &[
@@ -517,7 +536,23 @@ pub fn read(
         );
     }
     let mut periods: Vec<(Period, TimeGrain)> = Vec::new();
+    // the two periods a range was named by ("from 2023 to 2024"), per range
+    let mut endpoints: Vec<Option<[Period; 2]>> = Vec::new();
     for (pi, r) in ranges.iter().enumerate() {
+        endpoints.push(r.endpoints.map(|[(s1, e1), (s2, e2)]| {
+            let words = |s: NaiveDate, e: NaiveDate| {
+                let p = Period {
+                    start: Some(s),
+                    end: Some(e),
+                    text: String::new(),
+                };
+                Period {
+                    text: p.label().replace('_', " "),
+                    ..p
+                }
+            };
+            [words(s1, e1), words(s2, e2)]
+        }));
         for slot in read.iter_mut().take(r.tokens.1).skip(r.tokens.0) {
             *slot = Read::Period(pi);
         }
@@ -623,11 +658,35 @@ pub fn read(
     }
     // 4. numbers of "top N" and grammar words
     let mut top_n: Option<u64> = None;
+    let ranks = toks
+        .iter()
+        .any(|t| DESC_WORDS.contains(&t.lower.as_str()) || ASC_WORDS.contains(&t.lower.as_str()));
+    // "which 3 brands sold the most", "the three Neighborhood stores with the most units": a
+    // number right before what is ranked (a dimension, an entity or a member of one)
+    let ranked_at: Vec<bool> = read
+        .iter()
+        .map(|r| match r {
+            Read::Term(k) => !matches!(found[*k].term, Term::Metric(_) | Term::Filter(_)),
+            Read::Member(_) => true,
+            _ => false,
+        })
+        .collect();
+    let names_ranked = |j: usize| ranked_at.get(j).copied().unwrap_or(false);
+    // "which store is number one in each zone": the first
+    let mut number_one = false;
+    let mut at_least_one = false;
     for i in 0..n {
         if read[i] != Read::Unread {
             continue;
         }
         let t = &toks[i];
+        if t.lower == "one" && i > 0 && toks[i - 1].lower == "number" {
+            number_one = true;
+            top_n = Some(1);
+            read[i] = Read::Number;
+            read[i - 1] = Read::Grammar;
+            continue;
+        }
         if t.kind == TokenKind::Number {
             let prev = if i > 0 {
                 toks[i - 1].lower.as_str()
@@ -639,6 +698,7 @@ pub fn read(
                 || ASC_WORDS.contains(&prev)
                 || DESC_WORDS.contains(&next)
                 || ASC_WORDS.contains(&next)
+                || (ranks && names_ranked(i + 1))
             {
                 top_n = t.lower.replace(',', "").parse().ok();
                 read[i] = Read::Number;
@@ -651,11 +711,42 @@ pub fn read(
             } else {
                 ""
             };
-            if DESC_WORDS.contains(&prev) || ASC_WORDS.contains(&prev) {
+            let next = toks.get(i + 1).map(|t| t.lower.as_str()).unwrap_or("");
+            if DESC_WORDS.contains(&prev)
+                || ASC_WORDS.contains(&prev)
+                || DESC_WORDS.contains(&next)
+                || ASC_WORDS.contains(&next)
+                || (ranks && names_ranked(i + 1))
+            {
                 top_n = Some(v as u64);
                 read[i] = Read::Number;
                 continue;
             }
+        }
+        // "had at least one price change", "promoted at least once": existence, in a count
+        if t.lower == "at"
+            && toks.get(i + 1).is_some_and(|t| t.lower == "least")
+            && toks
+                .get(i + 2)
+                .is_some_and(|t| matches!(t.lower.as_str(), "one" | "once" | "1"))
+        {
+            at_least_one = true;
+            for slot in read.iter_mut().skip(i).take(3) {
+                *slot = Read::Grammar;
+            }
+            continue;
+        }
+        // "oldest first", "newest first": the order of a time series
+        if t.lower == "first"
+            && i > 0
+            && matches!(
+                toks[i - 1].lower.as_str(),
+                "oldest" | "earliest" | "newest" | "latest" | "recent"
+            )
+        {
+            read[i] = Read::Grammar;
+            read[i - 1] = Read::Grammar;
+            continue;
         }
         if GRAMMAR.contains(&t.lower.as_str())
             || NEGATORS.contains(&t.lower.as_str())
@@ -839,23 +930,72 @@ pub fn read(
             q.group_by.push(g);
         }
     }
-    // "how many <entity>" counts the entity when no metric is named
+    // "how many stores had at least one price change": the stores among the metric's rows
+    let counting_words =
+        has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
+    let through = if at_least_one && counting_words && metrics.len() == 1 {
+        metrics.pop()
+    } else {
+        None
+    };
+    if at_least_one && !counting_words {
+        return cannot_compute("\"at least one\" outside a count", Vec::new());
+    }
+    // "how many <entity>" counts the entity when no metric is named: the one named right after
+    // "how many" / "number of" when there are several ("for each rep, how many customers")
     if metrics.is_empty() {
-        if let Some(pos) = q
+        let counted_entity = |name: &str| {
+            dims.iter().any(|(t, start, _)| {
+                matches!(t, Term::Entity(e) if e == name) && {
+                    let mut k = *start;
+                    while k > 0
+                        && matches!(
+                            words[k - 1],
+                            "of" | "different" | "distinct" | "unique" | "their" | "our" | "the"
+                        )
+                    {
+                        k -= 1;
+                    }
+                    k > 0 && matches!(words[k - 1], "many" | "number" | "count")
+                }
+            })
+        };
+        let pos = q
             .group_by
             .iter()
-            .position(|g| matches!(g, GroupBy::Entity { .. }))
-        {
-            if has_seq(&["how", "many"]) || has("number") || has("count") {
+            .position(|g| matches!(g, GroupBy::Entity { name } if counted_entity(name)))
+            .or_else(|| {
+                q.group_by
+                    .iter()
+                    .position(|g| matches!(g, GroupBy::Entity { .. }))
+            });
+        if let Some(pos) = pos {
+            if counting_words {
                 if let GroupBy::Entity { name } = q.group_by.remove(pos) {
-                    q.entity_count = Some(EntityCount { entity: name });
+                    q.entity_count = Some(EntityCount {
+                        entity: name,
+                        through: through.clone(),
+                    });
                 }
             }
         } else if let Some(e) = qualifier_entities.first() {
-            if has_seq(&["how", "many"]) || has("number") || has("count") {
-                q.entity_count = Some(EntityCount { entity: e.clone() });
+            if counting_words {
+                q.entity_count = Some(EntityCount {
+                    entity: e.clone(),
+                    through: through.clone(),
+                });
             }
         }
+    }
+    if through.is_some() && q.entity_count.is_none() {
+        return cannot_compute("\"at least one\" of what", Vec::new());
+    }
+    // "number of distinct tracks sold": a distinct count the metric ("tracks sold", a sum) is not
+    if counting_words
+        && q.entity_count.is_none()
+        && ["distinct", "different", "unique"].iter().any(|w| has(w))
+    {
+        return cannot_compute("a distinct count of what the metric sums", Vec::new());
     }
     // "how many price increases": the rows of a named filter's model, counted by its key
     if metrics.is_empty()
@@ -869,14 +1009,27 @@ pub fn read(
             .and_then(|m| m.primary_entity())
             .map(|e| e.name.clone());
         if let Some(entity) = entity {
-            q.entity_count = Some(EntityCount { entity });
+            q.entity_count = Some(EntityCount {
+                entity,
+                through: None,
+            });
         }
     }
     // "which categories grew fastest", "which month sold the most": a growth or a sale with
     // no metric named is about the model's headline metric, its first
-    let selling = ["sold", "sell", "sells", "selling", "bought", "purchased"]
-        .iter()
-        .any(|w| has(w));
+    let selling = [
+        "sold",
+        "sell",
+        "sells",
+        "selling",
+        "bought",
+        "purchased",
+        "grossing",
+        "earning",
+        "earners",
+    ]
+    .iter()
+    .any(|w| has(w));
     let growing = ["grew", "grow", "growing", "growth", "declined", "decline"]
         .iter()
         .any(|w| has(w));
@@ -901,7 +1054,7 @@ pub fn read(
             );
         }
     }
-    let counting = has_seq(&["how", "many"]) || has("number") || has("count");
+    let counting = has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
     if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) && !counting {
         if let Some(m) = manifest.metrics.first() {
             metrics.push(m.name.clone());
@@ -988,7 +1141,7 @@ pub fn read(
         );
         let grouped = matches!(
             prev,
-            "by" | "per" | "each" | "every" | "which" | "what" | "over"
+            "by" | "per" | "each" | "every" | "which" | "what" | "over" | "average"
         ) || (words.get(i + 1) == Some(&"by")
             && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
         if adjective || grouped {
@@ -1050,14 +1203,25 @@ pub fn read(
         || has_seq(&["less", "than", "the", "average"])
         || has_seq(&["lower", "than", "the", "average"])
         || has_seq(&["worse", "than", "average"]);
-    let desc = DESC_WORDS.iter().any(|w| has(w));
-    let asc = ASC_WORDS.iter().any(|w| has(w));
+    let desc = DESC_WORDS.iter().any(|w| has(w)) || number_one;
+    let averaging_asked = ghas("average") || ghas("avg") || ghas("mean");
+    let newest_first = ["newest", "latest", "recent"]
+        .iter()
+        .any(|w| has_seq(&[w, "first"]));
+    let asc = words.iter().enumerate().any(|(i, w)| {
+        ASC_WORDS.contains(w) && !(at_least_one && *w == "least" && i > 0 && words[i - 1] == "at")
+    });
     let ranked_within = has("each") || has("every") || has("per");
 
     // periods: one is the query's period; two compared make a growth or side-by-side columns
     let mut period_slices: Vec<Period> = Vec::new();
     match periods.len() {
         0 => {}
+        1 if growth && grain.is_none() && endpoints[0].is_some() => {
+            // "grew from 2023 to 2024", "change between 2024 and 2025": the two periods
+            let [a, b] = endpoints[0].clone().expect("checked");
+            period_slices = vec![a, b];
+        }
         1 => {
             let p = periods[0].0.clone();
             let last_year_compare = (has_seq(&["last", "year"])
@@ -1124,25 +1288,82 @@ pub fn read(
     let lower_better = first_metric.is_some_and(|m| m.lower_is_better);
     if q.derived.is_none() {
         if share {
-            if q.group_by.is_empty() && q.time_grain.is_none() {
-                return cannot_compute("a share needs something to share among", Vec::new());
-            }
             // "what share of revenue came from Rock": the member's share of the whole, not a
-            // share among the rows of the member alone
-            if q.filters
+            // share among the rows of the member alone; "customers in the USA" names the
+            // member's rows, not a breakdown by customer
+            let positive: Vec<usize> = q
+                .filters
                 .iter()
-                .any(|f| matches!(f, Filter::Members { negated: false, .. }))
+                .enumerate()
+                .filter(|(_, f)| matches!(f, Filter::Members { negated: false, .. }))
+                .map(|(i, _)| i)
+                .collect();
+            if !positive.is_empty() {
+                let before_member = |end: usize| {
+                    let mut k = end;
+                    if !matches!(words.get(k), Some(&("in" | "from" | "of"))) {
+                        return false;
+                    }
+                    k += 1;
+                    if words.get(k) == Some(&"the") {
+                        k += 1;
+                    }
+                    members.iter().any(|m| m.start == k)
+                };
+                q.group_by.retain(|g| match g {
+                    GroupBy::Entity { name } => !dims.iter().any(|(t, start, end)| {
+                        matches!(t, Term::Entity(e) if e == name)
+                            && before_member(*end)
+                            && !(*start > 0
+                                && matches!(words[*start - 1], "each" | "every" | "per" | "by"))
+                    }),
+                    GroupBy::Dimension(_) => true,
+                });
+            }
+            if !positive.is_empty()
                 && !q
                     .group_by
                     .iter()
                     .any(|g| matches!(g, GroupBy::Dimension(_)))
             {
-                return cannot_compute(
-                    "the share of a member in the whole is not read",
-                    Vec::new(),
-                );
+                let Filter::Members {
+                    dimension, values, ..
+                } = q.filters[positive[0]].clone()
+                else {
+                    unreachable!("positive member filters")
+                };
+                if positive.len() != 1
+                    || values.len() != 1
+                    || q.columns.len() != 1
+                    || !q.group_by.is_empty()
+                {
+                    return cannot_compute(
+                        "the share of more than one member in the whole is not read",
+                        Vec::new(),
+                    );
+                }
+                q.filters.remove(positive[0]);
+                let metric = q.columns[0].metric.clone();
+                q.columns = vec![
+                    MetricColumn {
+                        metric: metric.clone(),
+                        slice: Some(Slice::Member {
+                            dimension,
+                            value: values[0].clone(),
+                        }),
+                    },
+                    MetricColumn {
+                        metric,
+                        slice: None,
+                    },
+                ];
+                q.derived = Some(Derived::ShareOfWhole);
+            } else {
+                if q.group_by.is_empty() && q.time_grain.is_none() {
+                    return cannot_compute("a share needs something to share among", Vec::new());
+                }
+                q.derived = Some(Derived::ShareOfTotal);
             }
-            q.derived = Some(Derived::ShareOfTotal);
         } else if running {
             if q.time_grain.is_none() {
                 q.time_grain = Some(Grain::Month);
@@ -1193,7 +1414,53 @@ pub fn read(
                 top: top_n.or(Some(1)),
                 ascending: asc != lower_better,
             });
+        } else if ghas("rank") || ghas("ranked") || ghas("ranking") {
+            // "rank the zones by margin", "where does each category rank on units"
+            if q.group_by.len() != 1 || q.time_grain.is_some() || q.columns.len() != 1 {
+                return cannot_compute("a rank of one breakdown by one metric", Vec::new());
+            }
+            q.derived = Some(Derived::Rank {
+                ascending: asc != lower_better,
+            });
+        } else if averaging_asked
+            && !comparing
+            && !q.columns.iter().any(|c| averages(manifest, &c.metric))
+        {
+            // "average weekly revenue per store", "units a store sells in an average week":
+            // the metric per store (and week), averaged
+            let per: Vec<String> = dims
+                .iter()
+                .filter_map(|(t, start, _)| match t {
+                    Term::Entity(e)
+                        if *start > 0 && matches!(words[*start - 1], "per" | "a" | "an") =>
+                    {
+                        Some(e.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            q.group_by
+                .retain(|g| !matches!(g, GroupBy::Entity { name } if per.contains(name)));
+            if per.is_empty() && q.time_grain.is_none() {
+                return cannot_compute(
+                    "an average of a total needs what it is per (a store, a week)",
+                    Vec::new(),
+                );
+            }
+            if q.columns.len() != 1 || q.columns[0].slice.is_some() {
+                return cannot_compute("an average of several figures", Vec::new());
+            }
+            q.derived = Some(Derived::AveragePer { per });
         }
+    }
+    if matches!(q.derived, Some(Derived::Rank { .. })) {
+        q.order = vec![Order {
+            by: OrderBy::Figure,
+            descending: false,
+        }];
+        q.limit = top_n;
+        unused_signal(manifest, &toks, &read, &q)?;
+        return Ok(q);
     }
     if q.group_by.len() > 2
         || (q.group_by.len() == 2 && q.derived.is_none() && (desc || asc) && top_n.is_some())
@@ -1202,7 +1469,8 @@ pub fn read(
     }
     // order and limit
     let ranking = desc || asc;
-    let series = q.time_grain.is_some();
+    // an average per week is one figure, not a series
+    let series = q.time_grain.is_some() && !matches!(q.derived, Some(Derived::AveragePer { .. }));
     if !matches!(q.derived, Some(Derived::RankWithin { .. })) {
         if ranking {
             let descending = if desc && !asc {
@@ -1254,6 +1522,19 @@ pub fn read(
     if let Some(Derived::RankWithin { .. }) = q.derived {
         q.limit = None;
     }
+    if newest_first {
+        match q.order.iter_mut().find(|o| o.by == OrderBy::Time) {
+            Some(o) => o.descending = true,
+            None if series => q.order.insert(
+                0,
+                Order {
+                    by: OrderBy::Time,
+                    descending: true,
+                },
+            ),
+            None => return cannot_compute("newest first, with no time to order by", Vec::new()),
+        }
+    }
     let _ = reference.date.year();
     unused_signal(manifest, &toks, &read, &q)?;
     Ok(q)
@@ -1271,22 +1552,8 @@ fn unused_signal(
 ) -> Result<(), Refusal> {
     // a metric that is itself an average or a ratio uses the word "average" ("the average
     // price index", "average selling price")
-    let averaging = q.columns.iter().any(|c| {
-        manifest.metric(&c.metric).is_some_and(|m| match m.kind {
-            super::model::MetricType::Ratio => true,
-            _ => m
-                .type_params
-                .measure
-                .as_ref()
-                .and_then(|i| manifest.measure(i.name()))
-                .is_some_and(|(_, me)| {
-                    matches!(
-                        me.agg,
-                        super::model::Agg::Average | super::model::Agg::Median
-                    )
-                }),
-        })
-    });
+    let averaging = matches!(q.derived, Some(Derived::AveragePer { .. }))
+        || q.columns.iter().any(|c| averages(manifest, &c.metric));
     let grammar = |i: usize| read[i] == Read::Grammar;
     let word = |i: usize| toks[i].lower.as_str();
     for i in 0..toks.len() {
@@ -1296,7 +1563,10 @@ fn unused_signal(
         let w = word(i);
         let next = if i + 1 < toks.len() { word(i + 1) } else { "" };
         let unused = match w {
-            "rank" | "ranked" | "ranking" => !matches!(q.derived, Some(Derived::RankWithin { .. })),
+            "rank" | "ranked" | "ranking" => !matches!(
+                q.derived,
+                Some(Derived::RankWithin { .. } | Derived::Rank { .. })
+            ),
             "above" | "below" | "than" => !matches!(q.derived, Some(Derived::VersusAverage { .. })),
             "average" | "avg" | "mean" => {
                 !averaging && !matches!(q.derived, Some(Derived::VersusAverage { .. }))
@@ -1305,11 +1575,12 @@ fn unused_signal(
                 q.derived,
                 Some(
                     Derived::ShareOfTotal
+                        | Derived::ShareOfWhole
                         | Derived::PeriodGrowth
                         | Derived::PeriodOverPeriod { .. }
                 )
             ),
-            "at" => matches!(next, "least" | "most"),
+            "at" => matches!(next, "least" | "most") && q.entity_count.is_none(),
             _ => false,
         };
         if unused {
@@ -1320,6 +1591,31 @@ fn unused_signal(
         }
     }
     Ok(())
+}
+
+/// True when `metric` is itself an average or a ratio: "average" in the question names it
+/// ("the average price index", "average selling price", "average margin percent").
+fn averages(manifest: &SemanticManifest, metric: &str) -> bool {
+    manifest.metric(metric).is_some_and(|m| match m.kind {
+        super::model::MetricType::Ratio => true,
+        // a derived metric that divides is a ratio too
+        super::model::MetricType::Derived => m
+            .type_params
+            .expr
+            .as_deref()
+            .is_some_and(|e| e.contains('/')),
+        _ => m
+            .type_params
+            .measure
+            .as_ref()
+            .and_then(|i| manifest.measure(i.name()))
+            .is_some_and(|(_, me)| {
+                matches!(
+                    me.agg,
+                    super::model::Agg::Average | super::model::Agg::Median
+                )
+            }),
+    })
 }
 
 /// Whether `phrase` as written may stand for the indexed value of `m`: a case-insensitive

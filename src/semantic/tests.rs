@@ -333,6 +333,7 @@ fn an_entity_is_counted_through_the_fact_when_a_period_is_named() {
     let q = MetricQuery {
         entity_count: Some(EntityCount {
             entity: "product".into(),
+            through: None,
         }),
         filters: vec![Filter::Members {
             dimension: dim("zone"),
@@ -585,6 +586,81 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
 }
 
 #[test]
+fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are_read() {
+    let f = fixture();
+    // a rank column, rows in rank order
+    let (q, sql) = asked(&f, "Rank the zones by revenue in 2024");
+    assert_eq!(q.derived, Some(Derived::Rank { ascending: false }));
+    same(
+        &f,
+        &sql,
+        "SELECT zone, SUM(revenue) r, RANK() OVER (ORDER BY SUM(revenue) DESC) FROM sales JOIN stores USING (store_id) \
+         WHERE sale_date LIKE '2024%' GROUP BY zone",
+    );
+    // a member's share of the whole
+    let (q, sql) = asked(&f, "What percent of 2024 revenue came from Dairy?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole));
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(CASE WHEN category = 'Dairy' THEN revenue ELSE 0 END) / SUM(revenue) FROM sales \
+         JOIN products USING (upc) WHERE sale_date LIKE '2024%'",
+    );
+    // "stores in the North" names the member's rows, not a breakdown by store
+    let (q, _) = asked(
+        &f,
+        "What share of sales did stores in the North account for?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    // a number before what is ranked
+    let (q, sql) = asked(&f, "Which 2 categories sold the most units in 2023?");
+    assert_eq!(q.limit, Some(2));
+    same(
+        &f,
+        &sql,
+        "SELECT category, SUM(units) u FROM sales JOIN products USING (upc) WHERE sale_date LIKE '2023%' \
+         GROUP BY category ORDER BY u DESC LIMIT 2",
+    );
+    // a growth between the two ends of a range
+    let (q, _) = asked(&f, "Which zones grew revenue the most from 2023 to 2024?");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    assert_eq!(q.columns.len(), 2);
+    // "at least one": the entity among the metric's rows
+    let (q, sql) = asked(
+        &f,
+        "How many items had at least one sale on promotion in 2024?",
+    );
+    assert!(q.entity_count.is_some(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(DISTINCT upc) FROM sales WHERE promo = 1 AND sale_date LIKE '2024%'",
+    );
+    // an average of a total per entity and per week
+    let (q, sql) = asked(&f, "Average monthly revenue per store in 2024");
+    assert!(
+        matches!(&q.derived, Some(Derived::AveragePer { per }) if per == &["store".to_string()]),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT AVG(r) FROM (SELECT store_id, strftime('%Y-%m', sale_date) m, SUM(revenue) r FROM sales \
+         WHERE sale_date LIKE '2024%' GROUP BY store_id, m)",
+    );
+    let (_, sql) = asked(
+        &f,
+        "How many units does a store of each zone sell in an average month?",
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT zone, AVG(u) FROM (SELECT st.zone, s.store_id, strftime('%Y-%m', sale_date) m, SUM(units) u \
+         FROM sales s JOIN stores st USING (store_id) GROUP BY st.zone, s.store_id, m) GROUP BY zone",
+    );
+}
+
+#[test]
 fn the_reader_refuses_words_it_cannot_read() {
     let f = fixture();
     for question in [
@@ -593,10 +669,12 @@ fn the_reader_refuses_words_it_cannot_read() {
         "revenue by elephant",
         "How many stores are there in March?",
         // words that ask for a figure the metric query would not compute
-        "Rank the zones by revenue in 2024",
+        "Rank the zones by revenue by month",
         "Revenue per store compared with the average",
         "Revenue percentage by zone",
         "Products sold at least once in 2024",
+        "Average revenue by zone",
+        "What share of revenue came from Dairy and Frozen Food?",
         "Revenue from promoted weeks by zone",
         "number of categories with sales",
     ] {
