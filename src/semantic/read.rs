@@ -301,6 +301,8 @@ const GRAMMAR: &[&str] = &[
     "down",
     "split",
     "side",
+    "next",
+    "each",
     "please",
     // asking, not meaning: "I'd like to see", "put ... side by side", "break down"
     "i'd",
@@ -497,6 +499,7 @@ const NEGATORS: &[&str] = &[
     "not",
     "other",
     "besides",
+    "outside",
 ];
 
 /// The date relative periods count from.
@@ -607,6 +610,31 @@ pub fn read(
             i += 1;
         }
     }
+    // "sold the most tracks": an entity counted by a sale is the metric "tracks sold" when the
+    // model has one
+    let sold = stems("sold");
+    if toks
+        .iter()
+        .any(|t| matches!(t.lower.as_str(), "sold" | "sell" | "sells" | "selling"))
+    {
+        for f in found.iter_mut() {
+            if !matches!(f.term, Term::Entity(_)) {
+                continue;
+            }
+            let mut phrase: Vec<String> = toks[f.start..f.end]
+                .iter()
+                .filter_map(|t| key(t).map(str::to_string))
+                .collect();
+            phrase.extend(sold.iter().cloned());
+            if let Some(Term::Metric(m)) = lexicon
+                .phrases
+                .get(&phrase.join(" "))
+                .and_then(|ts| ts.iter().find(|t| matches!(t, Term::Metric(_))))
+            {
+                f.term = Term::Metric(m.clone());
+            }
+        }
+    }
     // 3. members (exact spellings of indexed values of dimension columns)
     let mut members: Vec<Member> = Vec::new();
     let max_value_words = values.max_words().max(1);
@@ -622,10 +650,15 @@ pub fn read(
                 continue;
             }
             let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
+            // "vs" is not the album "Vs.": a grammar word is a member only as stored
+            let grammar_word = len == 1
+                && (GRAMMAR.contains(&toks[i].lower.as_str())
+                    || COMPARE.contains(&toks[i].lower.as_str()));
             let hits: Vec<_> = values
                 .lookup(phrase)
                 .into_iter()
                 .filter(|m| m.score >= 0.95 && member_spelling_fits(phrase, m))
+                .filter(|m| !grammar_word || m.value == phrase)
                 .filter_map(|m| {
                     lexicon
                         .columns
@@ -930,6 +963,38 @@ pub fn read(
             q.group_by.push(g);
         }
     }
+    // "the three Neighborhood stores with the most units": ranked, the entity a member
+    // qualifies is what is ranked when nothing else is
+    let ranks_something = toks.iter().enumerate().any(|(i, t)| {
+        DESC_WORDS.contains(&t.lower.as_str())
+            || (ASC_WORDS.contains(&t.lower.as_str())
+                && !(t.lower == "least" && i > 0 && toks[i - 1].lower == "at"))
+    });
+    let time_words = words.iter().any(|w| {
+        matches!(
+            *w,
+            "day"
+                | "days"
+                | "week"
+                | "weeks"
+                | "month"
+                | "months"
+                | "quarter"
+                | "quarters"
+                | "year"
+                | "years"
+                | "daily"
+                | "weekly"
+                | "monthly"
+                | "quarterly"
+                | "yearly"
+        )
+    });
+    if ranks_something && q.group_by.is_empty() && !metrics.is_empty() && !time_words {
+        if let Some(e) = qualifier_entities.first() {
+            q.group_by.push(GroupBy::Entity { name: e.clone() });
+        }
+    }
     // "how many stores had at least one price change": the stores among the metric's rows
     let counting_words =
         has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
@@ -1064,7 +1129,13 @@ pub fn read(
         return refuse("no metric named", Vec::new());
     }
     // members: side by side when compared, else a filter
-    let comparing = COMPARE.iter().any(|w| has(w));
+    // "X vs Y", and "side by side", "next to each other", "split into", "respectively"
+    let comparing = COMPARE.iter().any(|w| has(w))
+        || has_seq(&["side", "by", "side"])
+        || has("side-by-side")
+        || has_seq(&["next", "to"])
+        || has("split")
+        || has("respectively");
     let mut by_dim: Vec<(DimensionRef, Vec<String>, bool)> = Vec::new();
     for (d, v, neg, _) in &resolved_members {
         match by_dim.iter_mut().find(|(x, _, n)| x == d && n == neg) {
@@ -1101,7 +1172,14 @@ pub fn read(
             name: f,
             negated: !negative,
         });
-    } else if comparing && named.len() >= 2 && slices.is_empty() {
+    } else if named.len() >= 2
+        && slices.is_empty()
+        && (comparing
+            || contradictory(
+                manifest,
+                &named.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+            ))
+    {
         for (f, _) in &named {
             slices.push(Slice::Named {
                 name: f.clone(),
@@ -1320,7 +1398,33 @@ pub fn read(
                     GroupBy::Dimension(_) => true,
                 });
             }
-            if !positive.is_empty()
+            // "what percentage of the tracks sold were videos": a named filter's share
+            let named_part = positive.is_empty()
+                && q.group_by.is_empty()
+                && q.columns.len() == 1
+                && q.columns[0].slice.is_none()
+                && q.filters.len() == 1
+                && matches!(q.filters[0], Filter::Named { negated: false, .. });
+            if named_part {
+                let Filter::Named { name, .. } = q.filters.remove(0) else {
+                    unreachable!("checked")
+                };
+                let metric = q.columns[0].metric.clone();
+                q.columns = vec![
+                    MetricColumn {
+                        metric: metric.clone(),
+                        slice: Some(Slice::Named {
+                            name,
+                            negated: false,
+                        }),
+                    },
+                    MetricColumn {
+                        metric,
+                        slice: None,
+                    },
+                ];
+                q.derived = Some(Derived::ShareOfWhole);
+            } else if !positive.is_empty()
                 && !q
                     .group_by
                     .iter()
@@ -1408,8 +1512,22 @@ pub fn read(
             }
             q.derived = Some(Derived::VersusAverage { above });
         } else if (desc || asc) && ranked_within && q.group_by.len() == 2 {
-            // "top 3 products in each category": rank the first named within the second
-            q.group_by.swap(0, 1);
+            // "top 3 products in each category": rank the one named without "each" within the
+            // one named with it ("within each genre, which artist"); else the first within the
+            // second
+            let with_each = |g: &GroupBy| {
+                dims.iter().any(|(t, start, _)| {
+                    let same = match (t, g) {
+                        (Term::Entity(e), GroupBy::Entity { name }) => e == name,
+                        (Term::Dimension { name, .. }, GroupBy::Dimension(d)) => *name == d.name,
+                        _ => false,
+                    };
+                    same && *start > 0 && matches!(words[*start - 1], "each" | "every" | "per")
+                })
+            };
+            if !(with_each(&q.group_by[0]) && !with_each(&q.group_by[1])) {
+                q.group_by.swap(0, 1);
+            }
             q.derived = Some(Derived::RankWithin {
                 top: top_n.or(Some(1)),
                 ascending: asc != lower_better,
@@ -1447,7 +1565,9 @@ pub fn read(
                     Vec::new(),
                 );
             }
-            if q.columns.len() != 1 || q.columns[0].slice.is_some() {
+            if q.columns.len() + usize::from(q.entity_count.is_some()) != 1
+                || q.columns.iter().any(|c| c.slice.is_some())
+            {
                 return cannot_compute("an average of several figures", Vec::new());
             }
             q.derived = Some(Derived::AveragePer { per });
@@ -1591,6 +1711,42 @@ fn unused_signal(
         }
     }
     Ok(())
+}
+
+/// True when two of the named filters cannot both hold: one is the other's negation by name
+/// ("on promotion", "not on promotion") or they test the same expression against different
+/// values. Named together, such filters are sides to compare, not conditions to combine.
+fn contradictory(manifest: &SemanticManifest, names: &[&str]) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], " ");
+    names.iter().any(|a| {
+        names.iter().any(|b| {
+            let (na, nb) = (norm(a), norm(b));
+            if na == nb {
+                return false;
+            }
+            if nb == format!("not {na}") || nb == format!("non {na}") {
+                return true;
+            }
+            match (manifest.filter(a), manifest.filter(b)) {
+                (Some(fa), Some(fb)) => {
+                    let lhs = |e: &str| {
+                        e.split(['=', '<', '>', '!'])
+                            .next()
+                            .map(|x| x.trim().to_ascii_lowercase())
+                            .unwrap_or_default()
+                    };
+                    fa.semantic_model == fb.semantic_model
+                        && fa.expr.contains('=')
+                        && fb.expr.contains('=')
+                        && !fa.expr.contains(" AND ")
+                        && !fb.expr.contains(" AND ")
+                        && lhs(&fa.expr) == lhs(&fb.expr)
+                        && fa.expr != fb.expr
+                }
+                _ => false,
+            }
+        })
+    })
 }
 
 /// True when `metric` is itself an average or a ratio: "average" in the question names it
