@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::model::SemanticManifest;
+use super::model::{Grain, SemanticManifest};
 use super::plan::{Plan, PlanResult, Planner};
 use super::query::{Derived, GroupBy, MetricQuery, OrderBy};
 use crate::warehouse::{Dialect, Schema};
@@ -33,8 +33,130 @@ pub fn compile(
     if let Some(Derived::AveragePer { per }) = &q.derived {
         return average_per(&planner, q, per);
     }
+    if let Some(Derived::VersusAverage {
+        above,
+        of_whole: true,
+    }) = &q.derived
+    {
+        return versus_whole(&planner, q, *above);
+    }
+    if let (Some(Derived::PeriodOverPeriod { lag }), Some(grain), Some(start)) = (
+        &q.derived,
+        q.time_grain,
+        q.period.as_ref().and_then(|p| p.start),
+    ) {
+        return change_within_period(&planner, q, *lag, grain, start);
+    }
     let plan = planner.plan(q)?;
     Ok(render(&plan, q, dialect))
+}
+
+/// A period-over-period change within a period ("month-over-month change in 2024"): the first
+/// period's change compares with the period before it, so the series starts `lag` periods
+/// earlier and the rows before the period are dropped after the change is computed.
+fn change_within_period(
+    planner: &Planner,
+    q: &MetricQuery,
+    lag: u32,
+    grain: Grain,
+    start: chrono::NaiveDate,
+) -> PlanResult<CompiledQuery> {
+    use chrono::{Datelike, Months};
+    let back = match grain {
+        Grain::Day => start - chrono::Duration::days(i64::from(lag)),
+        Grain::Week => start - chrono::Duration::days(7 * i64::from(lag)),
+        Grain::Month => start - Months::new(lag),
+        Grain::Quarter => start - Months::new(3 * lag),
+        Grain::Year => start - Months::new(12 * lag),
+    };
+    let label = match grain {
+        Grain::Day | Grain::Week => start.format("%Y-%m-%d").to_string(),
+        Grain::Month => start.format("%Y-%m").to_string(),
+        Grain::Quarter => format!("{}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
+        Grain::Year => start.format("%Y").to_string(),
+    };
+    let mut wide = q.clone();
+    if let Some(p) = wide.period.as_mut() {
+        p.start = Some(back);
+    }
+    wide.order = Vec::new();
+    wide.limit = None;
+    let inner = render(&planner.plan(&wide)?, &wide, planner.dialect);
+    let t = grain.as_str();
+    let mut sql = format!(
+        "SELECT {} FROM ({}) pop WHERE {t} >= '{label}'",
+        inner.columns.join(", "),
+        inner.sql
+    );
+    let order: Vec<String> = q
+        .order
+        .iter()
+        .map(|o| {
+            let col = match o.by {
+                OrderBy::Time => t.to_string(),
+                OrderBy::Figure => inner.columns.last().cloned().unwrap_or_default(),
+                OrderBy::Groups => inner.columns.first().cloned().unwrap_or_default(),
+            };
+            format!("{col} {}", if o.descending { "DESC" } else { "ASC" })
+        })
+        .collect();
+    if !order.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    if let Some(n) = q.limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(CompiledQuery {
+        sql,
+        columns: inner.columns,
+    })
+}
+
+/// Rows whose figure is above (or below) the same metric over the whole: the query without
+/// its breakdowns as a scalar subquery.
+fn versus_whole(planner: &Planner, q: &MetricQuery, above: bool) -> PlanResult<CompiledQuery> {
+    let rows_q = MetricQuery {
+        derived: None,
+        order: Vec::new(),
+        limit: None,
+        ..q.clone()
+    };
+    let plan = planner.plan(&rows_q)?;
+    let figure = plan
+        .figures
+        .first()
+        .map(|f| f.output.clone())
+        .unwrap_or_default();
+    let rows = render(&plan, &rows_q, planner.dialect);
+    let whole_q = MetricQuery {
+        group_by: Vec::new(),
+        time_grain: None,
+        derived: None,
+        order: Vec::new(),
+        limit: None,
+        ..q.clone()
+    };
+    let whole = render(&planner.plan(&whole_q)?, &whole_q, planner.dialect);
+    let op = if above { ">" } else { "<" };
+    let mut sql = format!(
+        "SELECT {} FROM ({}) per WHERE {figure} {op} (SELECT {figure} FROM ({}) whole)",
+        rows.columns.join(", "),
+        rows.sql,
+        whole.sql
+    );
+    let dir = if q.order.first().is_some_and(|o| !o.descending) {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    sql.push_str(&format!(" ORDER BY {figure} {dir}"));
+    if let Some(n) = q.limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(CompiledQuery {
+        sql,
+        columns: rows.columns,
+    })
 }
 
 /// An average over a finer breakdown: the query grouped also by the `per` entities (and at its
@@ -272,9 +394,11 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             let name = format!("{first}_change_pct");
             let over = format!("OVER ({}ORDER BY {t})", partition_by(&group_out));
             let prev = format!("LAG({first}, {lag}) {over}");
+            // the period, its value and the change, as analysts show a period-over-period
             let mut c = shown.clone();
-            c.push(name.clone());
+            c.extend([first.clone(), name.clone()]);
             let mut sel = shown.clone();
+            sel.push(first.clone());
             sel.push(format!(
                 "100.0 * ({first} - {prev}) / NULLIF({prev}, 0) AS {name}"
             ));
@@ -358,7 +482,7 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             c.extend(figures.iter().cloned());
             (None, first.clone(), c)
         }
-        Some(Derived::VersusAverage { above }) => {
+        Some(Derived::VersusAverage { above, .. }) => {
             let mut c = shown.clone();
             c.push(first.clone());
             let op = if *above { ">" } else { "<" };

@@ -137,8 +137,14 @@ pub enum Derived {
     RunningTotal,
     /// Rank within the group of the first group-by (the second group-by is ranked).
     RankWithin { top: Option<u64>, ascending: bool },
-    /// Only rows above (or below) the average of all rows.
-    VersusAverage { above: bool },
+    /// Only rows above (or below) the average: of all rows' figures, or, when `of_whole`, the
+    /// metric over the whole (an average or a ratio: "countries whose average invoice is below
+    /// the overall average invoice" compares with the average over every invoice).
+    VersusAverage {
+        above: bool,
+        #[serde(default)]
+        of_whole: bool,
+    },
     /// Each row's rank on the figure (`RANK()`, 1 = highest unless `ascending`), rows in rank
     /// order: "rank the zones by margin".
     Rank { ascending: bool },

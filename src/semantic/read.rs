@@ -469,6 +469,12 @@ const GRAMMAR: &[&str] = &[
     "data",
     "history",
     "ever",
+    "beat",
+    "beats",
+    "exceed",
+    "exceeds",
+    "exceeded",
+    "overall",
     // "how many different customers bought something"
     "different",
     "distinct",
@@ -669,8 +675,14 @@ pub fn read(
             if hits.is_empty() {
                 continue;
             }
+            // "excluding Dairy", "outside the USA"
+            let before = if i > 1 && toks[i - 1].lower == "the" {
+                i - 2
+            } else {
+                i.saturating_sub(1)
+            };
             let negated = i > 0
-                && (NEGATORS.contains(&toks[i - 1].lower.as_str())
+                && (NEGATORS.contains(&toks[before].lower.as_str())
                     || (i > 1 && toks[i - 1].lower == "than" && toks[i - 2].lower == "other"));
             for slot in read.iter_mut().skip(i).take(len) {
                 *slot = Read::Member(members.len());
@@ -937,6 +949,17 @@ pub fn read(
             // zone stores", "Dairy category products": after a dimension naming a member
             Term::Entity(_) => {
                 members.iter().any(|m| m.end == *start)
+                    // "customers in Germany", "stores in the West zone": the member's rows
+                    || ({
+                        let mut k = *end;
+                        let linked = matches!(words.get(k), Some(&("in" | "from")));
+                        k += 1;
+                        if words.get(k) == Some(&"the") {
+                            k += 1;
+                        }
+                        linked && members.iter().any(|m| m.start == k)
+                    } && !(*start > 0
+                        && matches!(words[*start - 1], "each" | "every" | "per" | "by")))
                     || dims.iter().any(|(d, s, e)| {
                         *e == *start
                             && matches!(d, Term::Dimension { .. })
@@ -1206,13 +1229,31 @@ pub fn read(
             _ => return None,
         })
     };
+    // the words without hyphens and articles: "month-over-month", "above the overall average",
+    // "below-average", "beat the average genre"
+    let plain: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !matches!(*w, "-" | "the" | "overall" | "a" | "an"))
+        .collect();
+    let pseq = |seq: &[&str]| plain.windows(seq.len()).any(|x| x == seq);
     let mut grain: Option<Grain> = None;
     for (i, w) in words.iter().enumerate() {
         if !matches!(read[i], Read::Grammar) {
             continue;
         }
         let Some(g) = grain_word(w) else { continue };
-        let prev = if i > 0 { words[i - 1] } else { "" };
+        // "month-over-month": the words either side of a hyphen
+        let prev = match i {
+            0 => "",
+            1 => words[0],
+            _ if words[i - 1] == "-" => words[i - 2],
+            _ => words[i - 1],
+        };
+        let next = match words.get(i + 1) {
+            Some(&"-") => words.get(i + 2).copied(),
+            n => n.copied(),
+        };
         let adjective = matches!(
             *w,
             "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annual" | "annually"
@@ -1224,11 +1265,12 @@ pub fn read(
             && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
         if adjective || grouped {
             grain = Some(g);
-        } else if matches!(*w, "year" | "month" | "quarter" | "week")
-            && matches!(words.get(i + 1), Some(&"over"))
-        {
+        } else if matches!(*w, "year" | "month" | "quarter" | "week") && next == Some("over") {
             // "year over year": read below
-        } else if !matches!(prev, "last" | "this" | "next" | "previous" | "to") {
+        } else if !matches!(
+            prev,
+            "last" | "this" | "next" | "previous" | "to" | "that" | "same"
+        ) {
             // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
             // a condition on the rows? Not read: the other generators get their turn.
             return refuse(
@@ -1237,7 +1279,7 @@ pub fn read(
             );
         }
     }
-    let over_period = |unit: &str| has_seq(&[unit, "over", unit]);
+    let over_period = |unit: &str| pseq(&[unit, "over", unit]);
     if grain.is_none()
         && (has("trend") || has("trends") || has("trended") || has_seq(&["over", "time"]))
     {
@@ -1269,18 +1311,16 @@ pub fn read(
         || over_period("quarter")
         || over_period("week");
     let running = ghas("running") || ghas("cumulative") || ghas("cumulatively");
-    let above = has_seq(&["above", "average"])
-        || has_seq(&["above", "the", "average"])
-        || has_seq(&["more", "than", "average"])
-        || has_seq(&["more", "than", "the", "average"])
-        || has_seq(&["higher", "than", "the", "average"])
-        || has_seq(&["better", "than", "average"]);
-    let below = has_seq(&["below", "average"])
-        || has_seq(&["below", "the", "average"])
-        || has_seq(&["less", "than", "average"])
-        || has_seq(&["less", "than", "the", "average"])
-        || has_seq(&["lower", "than", "the", "average"])
-        || has_seq(&["worse", "than", "average"]);
+    let above = ["above", "beat", "beats", "exceed", "exceeds", "exceeded"]
+        .iter()
+        .any(|w| pseq(&[w, "average"]))
+        || ["more", "higher", "better", "greater"]
+            .iter()
+            .any(|w| pseq(&[w, "than", "average"]));
+    let below = ["below", "under"].iter().any(|w| pseq(&[w, "average"]))
+        || ["less", "lower", "worse", "smaller"]
+            .iter()
+            .any(|w| pseq(&[w, "than", "average"]));
     let desc = DESC_WORDS.iter().any(|w| has(w)) || number_one;
     let averaging_asked = ghas("average") || ghas("avg") || ghas("mean");
     let newest_first = ["newest", "latest", "recent"]
@@ -1510,7 +1550,10 @@ pub fn read(
             if q.group_by.is_empty() && q.time_grain.is_none() {
                 return cannot_compute("above or below the average of what", Vec::new());
             }
-            q.derived = Some(Derived::VersusAverage { above });
+            // an average or a ratio is compared with its value over the whole, a total with
+            // the average of the rows' totals
+            let of_whole = q.columns.iter().any(|c| averages(manifest, &c.metric));
+            q.derived = Some(Derived::VersusAverage { above, of_whole });
         } else if (desc || asc) && ranked_within && q.group_by.len() == 2 {
             // "top 3 products in each category": rank the one named without "each" within the
             // one named with it ("within each genre, which artist"); else the first within the
@@ -1623,9 +1666,16 @@ pub fn read(
                 },
             );
         } else if !q.group_by.is_empty() {
+            // several figures side by side (members, periods, metrics): none is the sort key,
+            // the rows come in the order of what they are broken down by
+            let peers = q.columns.len() + usize::from(q.entity_count.is_some()) >= 2;
             q.order.push(Order {
-                by: OrderBy::Figure,
-                descending: true,
+                by: if peers {
+                    OrderBy::Groups
+                } else {
+                    OrderBy::Figure
+                },
+                descending: !peers,
             });
         }
         if series && ranking && !q.group_by.is_empty() && top_n.is_none() {

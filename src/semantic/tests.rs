@@ -417,7 +417,7 @@ fn share_growth_running_total_rank_and_average_are_computed_in_sql() {
     same(
         &f,
         &compiled(&f, &pop),
-        "SELECT y, 100.0 * (u - LAG(u) OVER (ORDER BY y)) / LAG(u) OVER (ORDER BY y) FROM (SELECT strftime('%Y', sale_date) y, SUM(units) u FROM sales GROUP BY 1) ORDER BY y",
+        "SELECT y, u, 100.0 * (u - LAG(u) OVER (ORDER BY y)) / LAG(u) OVER (ORDER BY y) FROM (SELECT strftime('%Y', sale_date) y, SUM(units) u FROM sales GROUP BY 1) ORDER BY y",
     );
     let rank = MetricQuery {
         columns: vec![col("revenue")],
@@ -444,7 +444,10 @@ fn share_growth_running_total_rank_and_average_are_computed_in_sql() {
         group_by: vec![GroupBy::Entity {
             name: "product".into(),
         }],
-        derived: Some(Derived::VersusAverage { above: true }),
+        derived: Some(Derived::VersusAverage {
+            above: true,
+            of_whole: false,
+        }),
         order: vec![Order {
             by: OrderBy::Figure,
             descending: true,
@@ -568,7 +571,13 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
         "{q:?}"
     );
     let (q, _) = asked(&f, "Which stores have above average sales?");
-    assert_eq!(q.derived, Some(Derived::VersusAverage { above: true }));
+    assert_eq!(
+        q.derived,
+        Some(Derived::VersusAverage {
+            above: true,
+            of_whole: false,
+        })
+    );
     // a member named with its dimension, then the entity: a filter, not a breakdown
     let (q, sql) = asked(&f, "Total revenue of South zone stores");
     assert!(q.group_by.is_empty(), "{q:?}");
@@ -658,6 +667,36 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
         "SELECT zone, AVG(u) FROM (SELECT st.zone, s.store_id, strftime('%Y-%m', sale_date) m, SUM(units) u \
          FROM sales s JOIN stores st USING (store_id) GROUP BY st.zone, s.store_id, m) GROUP BY zone",
     );
+    // a change within a period compares its first quarter with the quarter before it
+    let (_, sql) = asked(&f, "Quarter-over-quarter change in units during 2024");
+    same(
+        &f,
+        &sql,
+        "SELECT q, u, c FROM (SELECT q, u, 100.0 * (u - LAG(u) OVER (ORDER BY q)) / LAG(u) OVER (ORDER BY q) c FROM \
+         (SELECT strftime('%Y', sale_date) || '-Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3) q, SUM(units) u \
+         FROM sales GROUP BY 1)) WHERE q LIKE '2024%'",
+    );
+    // a ratio is compared with its value over the whole, not with the average of the rows
+    let (q, sql) = asked(
+        &f,
+        "Which categories have an average selling price above the overall average selling price?",
+    );
+    assert!(
+        matches!(
+            q.derived,
+            Some(Derived::VersusAverage { of_whole: true, .. })
+        ),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT category, 1.0 * SUM(revenue) / SUM(units) FROM sales JOIN products USING (upc) GROUP BY category \
+         HAVING 1.0 * SUM(revenue) / SUM(units) > (SELECT 1.0 * SUM(revenue) / SUM(units) FROM sales)",
+    );
+    // several figures side by side come in the order of the breakdown
+    let (q, _) = asked(&f, "Revenue and units by zone");
+    assert_eq!(q.order[0].by, OrderBy::Groups, "{q:?}");
 }
 
 #[test]
