@@ -529,6 +529,40 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
             i = range.3;
             continue;
         }
+        // "June and July 2024", "between March and June 2024", "from March to May 2024": a
+        // month whose year is the next month's, as the range of both
+        if tokens[i].kind == TokenKind::Word && lower != "may" && MONTHS.contains(&lower) {
+            let connector = tokens.get(i + 1).map(|t| t.lower.as_str());
+            if matches!(
+                connector,
+                Some("and" | "to" | "through" | "till" | "until" | "-")
+            ) {
+                if let (Some(m), Some(p)) = (month_number(lower), point_at(tokens, i + 2)) {
+                    if p.grain == TimeGrain::Month && m <= p.start.month() {
+                        let start = NaiveDate::from_ymd_opt(p.start.year(), m, 1)
+                            .expect("the first of a month");
+                        let first = if i > 0
+                            && matches!(tokens[i - 1].lower.as_str(), "between" | "from")
+                        {
+                            i - 1
+                        } else {
+                            i
+                        };
+                        ranges.push(TimeRange {
+                            start: Some(start),
+                            end: Some(p.end),
+                            grain: TimeGrain::Month,
+                            text: text_of(tokens, first, p.next),
+                            tokens: (first, p.next),
+                            bare_year: false,
+                            endpoints: Some([(start, add_months(start, 1)), (p.start, p.end)]),
+                        });
+                        i = p.next;
+                        continue;
+                    }
+                }
+            }
+        }
         // a bare month name ("in March") filters on the month of the year; "may" is a verb
         if tokens[i].kind == TokenKind::Word && lower != "may" && MONTHS.contains(&lower) {
             if let Some(m) = month_number(lower) {
@@ -594,6 +628,19 @@ mod tests {
             NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
         );
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn a_month_takes_the_year_of_the_month_it_is_paired_with() {
+        for (text, start, end) in [
+            ("June and July 2024", d(2024, 6, 1), d(2024, 8, 1)),
+            ("between March and June 2024", d(2024, 3, 1), d(2024, 7, 1)),
+            ("from March to May 2023", d(2023, 3, 1), d(2023, 6, 1)),
+        ] {
+            let r = ranges(text);
+            assert_eq!(r.len(), 1, "{text}: {r:?}");
+            assert_eq!((r[0].start, r[0].end), (start, end), "{text}");
+        }
     }
 
     #[test]

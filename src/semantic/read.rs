@@ -580,11 +580,35 @@ pub fn read(
     };
     // 2. lexicon phrases, longest first
     let mut found: Vec<Found> = Vec::new();
+    // the longest phrase starting at `i`, as its length
+    let longest_at = |i: usize, read: &[Read]| -> Option<usize> {
+        (1..=(2 * lexicon.max_words).min(n.saturating_sub(i)))
+            .rev()
+            .find(|&len| {
+                // a hyphen joins the words of a phrase ("sub-category", "best-selling")
+                !(i..i + len).any(|j| {
+                    !(read[j] == Read::Unread && key(&toks[j]).is_some() || inner_hyphen(j, i, len))
+                }) && {
+                    let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+                    lexicon.phrases.contains_key(&phrase.join(" "))
+                }
+            })
+    };
     let mut i = 0;
     while i < n {
         if read[i] != Read::Unread {
             i += 1;
             continue;
+        }
+        // "average price index": a grammar word that would swallow the start of a longer
+        // phrase ("average price" + "index") is left to the grammar
+        if GRAMMAR.contains(&toks[i].lower.as_str()) {
+            if let (Some(here), Some(next)) = (longest_at(i, &read), longest_at(i + 1, &read)) {
+                if i + 1 + next > i + here {
+                    i += 1;
+                    continue;
+                }
+            }
         }
         let mut matched = false;
         for len in (1..=(2 * lexicon.max_words).min(n - i)).rev() {
@@ -1075,6 +1099,17 @@ pub fn read(
             }
         }
     }
+    // "how many customers made a purchase": an entity named with "a" in a count is a condition
+    // of existence (every counted customer has one), not a breakdown
+    if q.entity_count.is_some() && !(ghas("average") || ghas("avg") || ghas("mean")) {
+        q.group_by.retain(|g| {
+            !matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, s, _)| {
+                matches!(t, Term::Entity(e) if e == name)
+                    && *s > 0
+                    && matches!(words[*s - 1], "a" | "an")
+            }))
+        });
+    }
     if through.is_some() && q.entity_count.is_none() {
         return cannot_compute("\"at least one\" of what", Vec::new());
     }
@@ -1143,7 +1178,11 @@ pub fn read(
         }
     }
     let counting = has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
-    if metrics.is_empty() && q.entity_count.is_none() && (selling || growing) && !counting {
+    if metrics.is_empty()
+        && (selling || growing)
+        && (q.entity_count.is_none() && !counting || has_seq(&["how", "much"]))
+    {
+        // "how many stores ..., and how much did each sell": the count and the headline metric
         if let Some(m) = manifest.metrics.first() {
             metrics.push(m.name.clone());
         }
