@@ -55,6 +55,7 @@ pub fn infer(schema: &Schema) -> SemanticManifest {
                 description: String::new(),
                 synonyms: Vec::new(),
                 label,
+                display: Vec::new(),
             });
         }
         for fk in &t.foreign_keys {
@@ -69,6 +70,7 @@ pub fn infer(schema: &Schema) -> SemanticManifest {
                 description: String::new(),
                 synonyms: Vec::new(),
                 label: None,
+                display: Vec::new(),
             });
         }
         for c in &t.columns {

@@ -142,6 +142,10 @@ pub struct Entity {
     /// instead of the key when a question groups by the entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// querent: the dimensions that show one instance side by side, in order, instead of the
+    /// `label` (a person by `first_name` and `last_name`, as analysts list people).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub display: Vec<String>,
 }
 
 /// Something to group and filter by.
@@ -412,6 +416,14 @@ impl SemanticManifest {
                         return err(
                             format!("semantic_models[{}].entities[{}].label", m.name, e.name),
                             format!("no dimension '{label}' in the model"),
+                        );
+                    }
+                }
+                for d in &e.display {
+                    if m.dimension(d).is_none() {
+                        return err(
+                            format!("semantic_models[{}].entities[{}].display", m.name, e.name),
+                            format!("no dimension '{d}' in the model"),
                         );
                     }
                 }

@@ -537,15 +537,20 @@ impl<'a> Planner<'a> {
                 }),
                 GroupBy::Entity { name } => {
                     let label = self.entity_label(name);
-                    keys.push(Key {
-                        output: Some(slug(
-                            label
-                                .as_ref()
-                                .map(|(_, d)| d.name.as_str())
-                                .unwrap_or(name.as_str()),
-                        )),
-                        alias: format!("g{}", keys.len()),
-                    });
+                    match &label {
+                        Some((_, dims)) => {
+                            for d in dims {
+                                keys.push(Key {
+                                    output: Some(slug(&d.name)),
+                                    alias: format!("g{}", keys.len()),
+                                });
+                            }
+                        }
+                        None => keys.push(Key {
+                            output: Some(slug(name)),
+                            alias: format!("g{}", keys.len()),
+                        }),
+                    }
                     if label.is_some() {
                         keys.push(Key {
                             output: None,
@@ -599,10 +604,8 @@ impl<'a> Planner<'a> {
                         key_sql.push(self.qualify(m, d.expr())?);
                     }
                     GroupBy::Entity { name } => {
-                        let (key, label) = self.entity_key(model_name, name, &mut edges)?;
-                        if let Some(l) = label {
-                            key_sql.push(l);
-                        }
+                        let (key, labels) = self.entity_key(model_name, name, &mut edges)?;
+                        key_sql.extend(labels);
                         key_sql.push(key);
                     }
                 }
@@ -737,14 +740,20 @@ impl<'a> Planner<'a> {
         ))
     }
 
-    /// The label dimension of an entity (on the model where it is primary).
-    fn entity_label(&self, entity: &str) -> Option<(&'a SemanticModel, &'a Dimension)> {
+    /// The dimensions that show an entity (on the model where it is primary): its `display`
+    /// dimensions, else its label; `None` when it has neither.
+    fn entity_label(&self, entity: &str) -> Option<(&'a SemanticModel, Vec<&'a Dimension>)> {
         self.manifest.semantic_models.iter().find_map(|m| {
             let e = m.entity(entity)?;
             if !matches!(e.kind, EntityType::Primary | EntityType::Unique) {
                 return None;
             }
-            Some((m, m.dimension(e.label.as_deref()?)?))
+            if !e.display.is_empty() {
+                let dims: Option<Vec<&Dimension>> =
+                    e.display.iter().map(|d| m.dimension(d)).collect();
+                return Some((m, dims?));
+            }
+            Some((m, vec![m.dimension(e.label.as_deref()?)?]))
         })
     }
 
@@ -754,7 +763,7 @@ impl<'a> Planner<'a> {
         from: &str,
         entity: &str,
         edges: &mut Vec<Edge>,
-    ) -> PlanResult<(String, Option<String>)> {
+    ) -> PlanResult<(String, Vec<String>)> {
         let reach = self.reachable(from);
         let (m, path) = reach
             .iter()
@@ -766,8 +775,8 @@ impl<'a> Planner<'a> {
             })?;
         add_edges(edges, path.clone());
         let key = self.qualify(m, m.entity(entity).expect("found").expr())?;
-        let label = match self.entity_label(entity) {
-            Some((lm, d)) => {
+        let labels = match self.entity_label(entity) {
+            Some((lm, dims)) => {
                 let p = reach
                     .iter()
                     .find(|(x, _)| x.name == lm.name)
@@ -776,11 +785,13 @@ impl<'a> Planner<'a> {
                         PlanError(format!("the label of '{entity}' cannot be reached"))
                     })?;
                 add_edges(edges, p);
-                Some(self.qualify(lm, d.expr())?)
+                dims.iter()
+                    .map(|d| self.qualify(lm, d.expr()))
+                    .collect::<PlanResult<Vec<_>>>()?
             }
-            None => None,
+            None => Vec::new(),
         };
-        Ok((key, label))
+        Ok((key, labels))
     }
 
     /// Where to count an entity: on its own model when the query's conditions all apply

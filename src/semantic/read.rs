@@ -1205,6 +1205,20 @@ pub fn read(
             None => by_dim.push((d.clone(), vec![v.clone()], *neg)),
         }
     }
+    // "Jane Peacock versus Margaret Park": members of two dimensions compared pairwise are
+    // not two filters
+    if comparing
+        && by_dim
+            .iter()
+            .filter(|(_, vs, neg)| vs.len() >= 2 && !neg)
+            .count()
+            >= 2
+    {
+        return cannot_compute(
+            "members of several dimensions compared side by side",
+            Vec::new(),
+        );
+    }
     let mut slices: Vec<Slice> = Vec::new();
     for (d, vs, neg) in by_dim {
         if comparing && vs.len() >= 2 && !neg && slices.is_empty() {

@@ -909,7 +909,7 @@ fn chinook_questions_join_through_entities_without_fan_out() {
     same(
         &f,
         &sql,
-        "SELECT e.FirstName || ' ' || e.LastName, SUM(il.UnitPrice * il.Quantity) r FROM InvoiceLine il JOIN Invoice i USING (InvoiceId) \
+        "SELECT e.FirstName, e.LastName, SUM(il.UnitPrice * il.Quantity) r FROM InvoiceLine il JOIN Invoice i USING (InvoiceId) \
          JOIN Customer c ON i.CustomerId = c.CustomerId JOIN Employee e ON c.SupportRepId = e.EmployeeId GROUP BY e.EmployeeId ORDER BY r DESC",
     );
 }
