@@ -109,6 +109,8 @@ struct MeasureUse {
     time_dim: Option<String>,
     /// An entity count: `expr` is the key of this entity as reached from `model`.
     entity: Option<String>,
+    /// A count of a dimension's values: the dimension as reached from `model`.
+    dimension: Option<DimensionRef>,
     agg: Agg,
     expr: String,
     conds: Vec<Cond>,
@@ -366,6 +368,7 @@ impl<'a> Planner<'a> {
                     model: model.name.clone(),
                     time_dim: model.agg_time_dimension_name(measure).map(str::to_string),
                     entity: None,
+                    dimension: None,
                     agg: measure.agg,
                     expr: measure.expr().to_string(),
                     conds,
@@ -514,12 +517,30 @@ impl<'a> Planner<'a> {
                 model,
                 time_dim: None,
                 entity: Some(ec.entity.clone()),
+                dimension: None,
                 expr: String::new(),
                 agg: Agg::CountDistinct,
                 conds,
             });
             figures.push(Figure {
                 output: format!("{}_count", slug(&ec.entity)),
+                sql: format!("@{}", uses.len() - 1),
+                cumulative: false,
+            });
+        }
+        if let Some(dc) = &q.dimension_count {
+            let model = self.dimension_count_source(q, dc)?;
+            uses.push(MeasureUse {
+                model,
+                time_dim: None,
+                entity: None,
+                dimension: Some(dc.dimension.clone()),
+                expr: String::new(),
+                agg: Agg::CountDistinct,
+                conds: Vec::new(),
+            });
+            figures.push(Figure {
+                output: format!("{}_count", slug(&dc.dimension.name)),
                 sql: format!("@{}", uses.len() - 1),
                 cumulative: false,
             });
@@ -640,9 +661,14 @@ impl<'a> Planner<'a> {
                 for c in &u.conds {
                     cs.push(self.cond_sql(model_name, c, &mut edges, time_sql.as_deref())?);
                 }
-                let expr = match &u.entity {
-                    Some(e) => self.entity_key(model_name, e, &mut edges)?.0,
-                    None => self.qualify(model, &u.expr)?,
+                let expr = match (&u.entity, &u.dimension) {
+                    (Some(e), _) => self.entity_key(model_name, e, &mut edges)?.0,
+                    (None, Some(d)) => {
+                        let (m, dim, path) = self.resolve_dimension(model_name, d)?;
+                        add_edges(&mut edges, path);
+                        self.qualify(m, dim.expr())?
+                    }
+                    (None, None) => self.qualify(model, &u.expr)?,
                 };
                 let sql = aggregate(self.dialect, u.agg, &expr, &cs)?;
                 let a = format!("a{}", aggregates.len());
@@ -838,6 +864,60 @@ impl<'a> Planner<'a> {
         }
         fail(format!(
             "no model counts '{entity}' under the question's conditions"
+        ))
+    }
+
+    /// Where to count a dimension's values: through the metric's model when the question
+    /// counts `through` one (a sale), else on the dimension's own model when the query's
+    /// conditions all apply there, else through the first fact that reaches it where they do.
+    fn dimension_count_source(
+        &self,
+        q: &MetricQuery,
+        dc: &super::query::DimensionCount,
+    ) -> PlanResult<String> {
+        let probe = MetricQuery {
+            columns: Vec::new(),
+            entity_count: None,
+            dimension_count: None,
+            ..q.clone()
+        };
+        let reaches = |m: &str| self.resolve_dimension(m, &dc.dimension).is_ok();
+        if let Some(metric) = &dc.through {
+            let home = self
+                .home_model(metric, 0)
+                .ok_or_else(|| PlanError(format!("no model for '{metric}'")))?;
+            if reaches(&home) && self.conditions_reach(&home, &probe) {
+                return Ok(home);
+            }
+            return fail(format!(
+                "'{}' cannot be counted among the rows of '{metric}'",
+                dc.dimension.name
+            ));
+        }
+        let mut candidates: Vec<&SemanticModel> = Vec::new();
+        if q.period.is_none() && q.time_grain.is_none() {
+            if let Some(own) = dc
+                .dimension
+                .model
+                .as_deref()
+                .and_then(|m| self.manifest.model(m))
+            {
+                candidates.push(own);
+            }
+        }
+        candidates.extend(self.manifest.semantic_models.iter().filter(|m| {
+            m.defaults
+                .as_ref()
+                .is_some_and(|d| d.agg_time_dimension.is_some())
+        }));
+        for m in candidates {
+            if reaches(&m.name) && self.conditions_reach(&m.name, &probe) {
+                return Ok(m.name.clone());
+            }
+        }
+        fail(format!(
+            "no model counts '{}' under the question's conditions",
+            dc.dimension.name
         ))
     }
 

@@ -122,6 +122,16 @@ pub struct EntityCount {
     pub through: Option<String>,
 }
 
+/// The number of distinct values of a dimension ("how many brands", "number of categories
+/// sold in Snacks"): counted on the dimension's own model, or among the rows of a fact when
+/// the question names a period, a fact's filter, or `through` a metric's rows (a sale).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionCount {
+    pub dimension: DimensionRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+}
+
 /// A figure computed from the aggregated rows (post-aggregation, in SQL).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -182,6 +192,8 @@ pub struct MetricQuery {
     pub columns: Vec<MetricColumn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_count: Option<EntityCount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimension_count: Option<DimensionCount>,
     pub group_by: Vec<GroupBy>,
     /// Group by each measure's agg_time_dimension at this grain (`metric_time`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1167,15 +1167,33 @@ pub fn read(
         } else {
             i + 1
         };
-        if found
-            .iter()
-            .any(|f| f.start == j && matches!(f.term, Term::Dimension { .. }))
-        {
+        let Some(Term::Dimension { model, name }) =
+            found.iter().find(|f| f.start == j).map(|f| f.term.clone())
+        else {
+            continue;
+        };
+        if !metrics.is_empty() || q.entity_count.is_some() || q.dimension_count.is_some() {
             return cannot_compute(
-                "a count of a dimension's values is not read",
+                "a count of a dimension's values beside another figure",
                 vec![toks[i].text.clone()],
             );
         }
+        let d = DimensionRef {
+            model: Some(model),
+            name,
+        };
+        q.group_by
+            .retain(|g| !matches!(g, GroupBy::Dimension(x) if *x == d));
+        // "brands sold in Snacks": among the sales' rows
+        let through = if selling {
+            manifest.metrics.first().map(|m| m.name.clone())
+        } else {
+            None
+        };
+        q.dimension_count = Some(super::query::DimensionCount {
+            dimension: d,
+            through,
+        });
     }
     let counting = has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
     if metrics.is_empty()
@@ -1187,7 +1205,7 @@ pub fn read(
             metrics.push(m.name.clone());
         }
     }
-    if metrics.is_empty() && q.entity_count.is_none() {
+    if metrics.is_empty() && q.entity_count.is_none() && q.dimension_count.is_none() {
         return refuse("no metric named", Vec::new());
     }
     // members: side by side when compared, else a filter
@@ -1661,7 +1679,10 @@ pub fn read(
                     Vec::new(),
                 );
             }
-            if q.columns.len() + usize::from(q.entity_count.is_some()) != 1
+            if q.columns.len()
+                + usize::from(q.entity_count.is_some())
+                + usize::from(q.dimension_count.is_some())
+                != 1
                 || q.columns.iter().any(|c| c.slice.is_some())
             {
                 return cannot_compute("an average of several figures", Vec::new());

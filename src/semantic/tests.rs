@@ -694,6 +694,17 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
         "SELECT category, 1.0 * SUM(revenue) / SUM(units) FROM sales JOIN products USING (upc) GROUP BY category \
          HAVING 1.0 * SUM(revenue) / SUM(units) > (SELECT 1.0 * SUM(revenue) / SUM(units) FROM sales)",
     );
+    // the number of a dimension's values: on its own model, or among the sales
+    let (q, sql) = asked(&f, "How many categories are there?");
+    assert!(q.dimension_count.is_some(), "{q:?}");
+    same(&f, &sql, "SELECT COUNT(DISTINCT category) FROM products");
+    let (_, sql) = asked(&f, "number of categories sold in the South zone in 2024");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(DISTINCT p.category) FROM sales s JOIN products p USING (upc) JOIN stores st USING (store_id) \
+         WHERE st.zone = 'South' AND s.sale_date LIKE '2024%'",
+    );
     // several figures side by side come in the order of the breakdown
     let (q, _) = asked(&f, "Revenue and units by zone");
     assert_eq!(q.order[0].by, OrderBy::Groups, "{q:?}");
