@@ -363,7 +363,7 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 c,
             )
         }
-        Some(Derived::PeriodGrowth) => {
+        Some(Derived::PeriodGrowth | Derived::PeriodGrowthWhere { .. }) => {
             let (a, b) = (
                 figures.first().cloned().unwrap_or_default(),
                 figures.get(1).cloned().unwrap_or_default(),
@@ -383,8 +383,13 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 b.clone(),
                 format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {name}"),
             ]);
+            let only = match &q.derived {
+                Some(Derived::PeriodGrowthWhere { decline: true }) => format!(" WHERE {b} < {a}"),
+                Some(Derived::PeriodGrowthWhere { decline: false }) => format!(" WHERE {b} > {a}"),
+                _ => String::new(),
+            };
             (
-                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                Some(format!("SELECT {} FROM base{only}", sel.join(", "))),
                 name,
                 c,
             )

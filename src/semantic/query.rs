@@ -140,6 +140,9 @@ pub enum Derived {
     ShareOfTotal,
     /// Growth from the first period column to the second (`columns` hold two period slices).
     PeriodGrowth,
+    /// The growth, only on rows whose later period is lower (`decline`) or higher than the
+    /// earlier one: "which stores had lower revenue in 2024 than in 2023".
+    PeriodGrowthWhere { decline: bool },
     /// Change from the previous row of the time series, `lag` periods back (1: period over
     /// period; 12 at month grain: year over year).
     PeriodOverPeriod { lag: u32 },

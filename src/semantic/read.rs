@@ -469,6 +469,13 @@ const GRAMMAR: &[&str] = &[
     "data",
     "history",
     "ever",
+    // "lower revenue in 2024 than in 2023"
+    "lower",
+    "higher",
+    "fewer",
+    "greater",
+    "smaller",
+    "bigger",
     "beat",
     "beats",
     "exceed",
@@ -1404,6 +1411,7 @@ pub fn read(
 
     // periods: one is the query's period; two compared make a growth or side-by-side columns
     let mut period_slices: Vec<Period> = Vec::new();
+    let mut decline_between: Option<bool> = None;
     match periods.len() {
         0 => {}
         1 if growth && grain.is_none() && endpoints[0].is_some() => {
@@ -1424,10 +1432,23 @@ pub fn read(
         }
         2 => {
             let (mut a, mut b) = (periods[0].0.clone(), periods[1].0.clone());
-            if a.start > b.start {
+            // "lower revenue in 2024 than in 2023": the first period named against the one
+            // after "than"
+            let lower = ["lower", "less", "fewer", "smaller", "worse"]
+                .iter()
+                .any(|w| has(w));
+            let higher = ["higher", "more", "greater", "bigger", "better"]
+                .iter()
+                .any(|w| has(w));
+            let first_later = a.start > b.start;
+            if first_later {
                 std::mem::swap(&mut a, &mut b);
             }
-            if comparing || growth {
+            if has("than") && (lower != higher) {
+                // the later period is lower when the first named is the later one and lower
+                decline_between = Some(lower == first_later);
+                period_slices = vec![a, b];
+            } else if comparing || growth {
                 period_slices = vec![a, b];
             } else {
                 return cannot_compute("two periods without a comparison", Vec::new());
@@ -1451,7 +1472,9 @@ pub fn read(
         }
         // the rows of both periods, and only those
         q.period = None;
-        if growth {
+        if let Some(decline) = decline_between {
+            q.derived = Some(Derived::PeriodGrowthWhere { decline });
+        } else if growth {
             q.derived = Some(Derived::PeriodGrowth);
         }
     } else if !slices.is_empty() {
@@ -1739,10 +1762,19 @@ pub fn read(
                     descending: false,
                 },
             );
+        } else if let Some(Derived::PeriodGrowthWhere { decline }) = q.derived {
+            // the largest decline (or increase) first
+            q.order.push(Order {
+                by: OrderBy::Figure,
+                descending: !decline,
+            });
         } else if !q.group_by.is_empty() {
             // several figures side by side (members, periods, metrics): none is the sort key,
             // the rows come in the order of what they are broken down by
-            let peers = q.columns.len() + usize::from(q.entity_count.is_some()) >= 2;
+            let peers = q.columns.len()
+                + usize::from(q.entity_count.is_some())
+                + usize::from(q.dimension_count.is_some())
+                >= 2;
             q.order.push(Order {
                 by: if peers {
                     OrderBy::Groups
@@ -1811,7 +1843,11 @@ fn unused_signal(
                 q.derived,
                 Some(Derived::RankWithin { .. } | Derived::Rank { .. })
             ),
-            "above" | "below" | "than" => !matches!(q.derived, Some(Derived::VersusAverage { .. })),
+            "above" | "below" => !matches!(q.derived, Some(Derived::VersusAverage { .. })),
+            "than" => !matches!(
+                q.derived,
+                Some(Derived::VersusAverage { .. } | Derived::PeriodGrowthWhere { .. })
+            ),
             "average" | "avg" | "mean" => {
                 !averaging && !matches!(q.derived, Some(Derived::VersusAverage { .. }))
             }
@@ -1821,6 +1857,7 @@ fn unused_signal(
                     Derived::ShareOfTotal
                         | Derived::ShareOfWhole
                         | Derived::PeriodGrowth
+                        | Derived::PeriodGrowthWhere { .. }
                         | Derived::PeriodOverPeriod { .. }
                 )
             ),

@@ -705,6 +705,20 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
         "SELECT COUNT(DISTINCT p.category) FROM sales s JOIN products p USING (upc) JOIN stores st USING (store_id) \
          WHERE st.zone = 'South' AND s.sale_date LIKE '2024%'",
     );
+    // a decline between two periods as a condition
+    let (q, sql) = asked(&f, "Which stores had lower revenue in 2024 than in 2023?");
+    assert_eq!(
+        q.derived,
+        Some(Derived::PeriodGrowthWhere { decline: true }),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT n, a, b, 100.0 * (b - a) / a FROM (SELECT st.store_name n, \
+         SUM(CASE WHEN sale_date LIKE '2023%' THEN revenue ELSE 0 END) a, SUM(CASE WHEN sale_date LIKE '2024%' THEN revenue ELSE 0 END) b \
+         FROM sales JOIN stores st USING (store_id) GROUP BY st.store_id) WHERE b < a",
+    );
     // several figures side by side come in the order of the breakdown
     let (q, _) = asked(&f, "Revenue and units by zone");
     assert_eq!(q.order[0].by, OrderBy::Groups, "{q:?}");
