@@ -482,6 +482,16 @@ const GRAMMAR: &[&str] = &[
     "exceeds",
     "exceeded",
     "overall",
+    // "price changes took effect", "tracks an invoice contains"
+    "took",
+    "take",
+    "takes",
+    "taken",
+    "effect",
+    "effective",
+    "contain",
+    "contains",
+    "containing",
     // "how many different customers bought something"
     "different",
     "distinct",
@@ -952,10 +962,15 @@ pub fn read(
                 })
             })
             .or_else(|| {
-                // the finer dimension (more distinct values) of the ones holding the value
-                m.candidates
-                    .iter()
-                    .max_by_key(|(model, dim, _)| distinct(manifest, schema, model, dim))
+                // the coarser dimension (fewer distinct values) of the ones holding the value:
+                // the broader reading ("Iron Maiden" the artist, not the album; "Rock" the
+                // genre, not a track)
+                m.candidates.iter().min_by_key(|(model, dim, _)| {
+                    match distinct(manifest, schema, model, dim) {
+                        0 => u64::MAX,
+                        d => d,
+                    }
+                })
             })
             .expect("a member has candidates");
         resolved_members.push((
@@ -1341,7 +1356,11 @@ pub fn read(
             "by" | "per" | "each" | "every" | "which" | "what" | "over" | "average"
         ) || (words.get(i + 1) == Some(&"by")
             && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
-        if adjective || grouped {
+        // "months of 2024 with above-average revenue": the rows asked for are the periods
+        let subject = matches!(*w, "days" | "weeks" | "months" | "quarters" | "years")
+            && (i == 0 || matches!(prev, "the" | "which" | "what" | "list" | "show"))
+            && matches!(next, Some("of" | "with" | "where" | "when" | "that" | "in"));
+        if adjective || grouped || subject {
             grain = Some(g);
         } else if matches!(*w, "year" | "month" | "quarter" | "week") && next == Some("over") {
             // "year over year": read below
@@ -1388,6 +1407,16 @@ pub fn read(
         || over_period("month")
         || over_period("quarter")
         || over_period("week");
+    // "how was revenue split between the agents, in percent": a share, unless a change is
+    // what is asked in percent
+    let share = share
+        || (!growth
+            && (ghas_seq(&["in", "percent"])
+                || ghas_seq(&["as", "percent"])
+                || ghas_seq(&["as", "a", "percent"])
+                || ghas_seq(&["as", "a", "percentage"])
+                || ghas_seq(&["in", "percentage"])
+                || ghas_seq(&["in", "%"])));
     let running = ghas("running") || ghas("cumulative") || ghas("cumulatively");
     let above = ["above", "beat", "beats", "exceed", "exceeds", "exceeded"]
         .iter()
@@ -1410,6 +1439,8 @@ pub fn read(
     let ranked_within = has("each") || has("every") || has("per");
 
     // periods: one is the query's period; two compared make a growth or side-by-side columns
+    // ("2024 revenue next to the price changes made in 2024" names one period twice)
+    periods.dedup_by(|b, a| a.0.start == b.0.start && a.0.end == b.0.end);
     let mut period_slices: Vec<Period> = Vec::new();
     let mut decline_between: Option<bool> = None;
     match periods.len() {

@@ -719,6 +719,20 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
          SUM(CASE WHEN sale_date LIKE '2023%' THEN revenue ELSE 0 END) a, SUM(CASE WHEN sale_date LIKE '2024%' THEN revenue ELSE 0 END) b \
          FROM sales JOIN stores st USING (store_id) GROUP BY st.store_id) WHERE b < a",
     );
+    // periods as the rows asked for, a split in percent, one period named twice
+    let (q, _) = asked(&f, "Months of 2024 with above-average revenue");
+    assert_eq!(q.time_grain, Some(model::Grain::Month), "{q:?}");
+    assert!(matches!(
+        q.derived,
+        Some(Derived::VersusAverage { above: true, .. })
+    ));
+    let (q, _) = asked(
+        &f,
+        "How was 2024 revenue split between the zones, in percent?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
+    let (q, _) = asked(&f, "For each zone show 2024 revenue next to the 2024 units");
+    assert_eq!((q.columns.len(), q.period.is_some()), (2, true), "{q:?}");
     // several figures side by side come in the order of the breakdown
     let (q, _) = asked(&f, "Revenue and units by zone");
     assert_eq!(q.order[0].by, OrderBy::Groups, "{q:?}");
