@@ -655,11 +655,23 @@ impl<'a> Planner<'a> {
                 wheres.push(self.cond_sql(model_name, c, &mut edges, time_sql.as_deref())?);
             }
             let mut aggregates = Vec::new();
+            // slices side by side ("Dairy vs Frozen Food", "2023 vs 2024"): when every measure of
+            // the source has its own conditions, rows meeting none of them add nothing, so the
+            // source reads only the rows of some slice (an index can then drive the join)
+            let mut any_slice: Vec<String> = Vec::new();
+            let sliced = q.columns.iter().any(|c| c.slice.is_some())
+                && idx.iter().all(|&i| !uses[i].conds.is_empty());
             for &i in idx {
                 let u = &uses[i];
                 let mut cs = Vec::new();
                 for c in &u.conds {
                     cs.push(self.cond_sql(model_name, c, &mut edges, time_sql.as_deref())?);
+                }
+                if sliced {
+                    let one = format!("({})", cs.join(" AND "));
+                    if !any_slice.contains(&one) {
+                        any_slice.push(one);
+                    }
                 }
                 let expr = match (&u.entity, &u.dimension) {
                     (Some(e), _) => self.entity_key(model_name, e, &mut edges)?.0,
@@ -674,6 +686,9 @@ impl<'a> Planner<'a> {
                 let a = format!("a{}", aggregates.len());
                 refs.insert(i, format!("{alias}.{a}"));
                 aggregates.push(Aggregate { alias: a, sql });
+            }
+            if sliced && !any_slice.is_empty() {
+                wheres.push(format!("({})", any_slice.join(" OR ")));
             }
             let table = ident(
                 self.dialect,
