@@ -326,10 +326,13 @@ fn canonical(v: ValueRef<'_>) -> String {
         ValueRef::Null => "NULL".into(),
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                (f as i64).to_string()
+            // rounded to 6 decimals first, so that summation noise (1500.0000000000002 against
+            // 1500.0) does not make one value an integer and the other not
+            let r = (f * 1e6).round() / 1e6;
+            if r.fract() == 0.0 && r.abs() < 1e15 {
+                (r as i64).to_string()
             } else {
-                format!("{:.6}", f)
+                format!("{:.6}", r)
             }
         }
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
@@ -892,6 +895,22 @@ mod tests {
         v.iter()
             .map(|r| r.iter().map(|s| s.to_string()).collect())
             .collect()
+    }
+
+    #[test]
+    fn reals_that_differ_by_summation_noise_read_the_same() {
+        for (a, b) in [
+            (1500.0000000000002, 1500.0),
+            (24.749999999999993, 24.75),
+            (-91.66666666666666, -91.66666666666667),
+        ] {
+            assert_eq!(canonical(ValueRef::Real(a)), canonical(ValueRef::Real(b)));
+        }
+        assert_ne!(
+            canonical(ValueRef::Real(1.5)),
+            canonical(ValueRef::Real(1.6))
+        );
+        assert_eq!(canonical(ValueRef::Real(2.0)), "2");
     }
 
     #[test]
