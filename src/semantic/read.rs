@@ -773,39 +773,27 @@ pub fn read(
             read[i - 1] = Read::Grammar;
             continue;
         }
-        if t.kind == TokenKind::Number {
+        // a number next to a ranking word, or right before what is ranked
+        let is_digits = t.kind == TokenKind::Number;
+        let value = if is_digits {
+            t.lower.replace(',', "").parse::<u64>().ok()
+        } else {
+            crate::question::numbers::word_value(&t.lower).map(|v| v as u64)
+        };
+        if is_digits || value.is_some() {
             let prev = if i > 0 {
                 toks[i - 1].lower.as_str()
             } else {
                 ""
             };
             let next = toks.get(i + 1).map(|t| t.lower.as_str()).unwrap_or("");
-            if DESC_WORDS.contains(&prev)
-                || ASC_WORDS.contains(&prev)
-                || DESC_WORDS.contains(&next)
-                || ASC_WORDS.contains(&next)
-                || (ranks && names_ranked(i + 1))
-            {
-                top_n = t.lower.replace(',', "").parse().ok();
+            let ranking_word = |w: &str| DESC_WORDS.contains(&w) || ASC_WORDS.contains(&w);
+            if ranking_word(prev) || ranking_word(next) || (ranks && names_ranked(i + 1)) {
+                top_n = value;
                 read[i] = Read::Number;
+                continue;
             }
-            continue;
-        }
-        if let Some(v) = crate::question::numbers::word_value(&t.lower) {
-            let prev = if i > 0 {
-                toks[i - 1].lower.as_str()
-            } else {
-                ""
-            };
-            let next = toks.get(i + 1).map(|t| t.lower.as_str()).unwrap_or("");
-            if DESC_WORDS.contains(&prev)
-                || ASC_WORDS.contains(&prev)
-                || DESC_WORDS.contains(&next)
-                || ASC_WORDS.contains(&next)
-                || (ranks && names_ranked(i + 1))
-            {
-                top_n = Some(v as u64);
-                read[i] = Read::Number;
+            if is_digits {
                 continue;
             }
         }
