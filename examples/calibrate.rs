@@ -1,17 +1,18 @@
 //! Fits the pattern engine's confidence (`src/sql/pattern/calibration.rs`) with whole databases
 //! held out, and chooses the refusal threshold.
 //!
-//! Input: the per-question lines of a pattern-only evaluation run with no threshold, e.g.
+//! Input: the per-question lines of an evaluation run through the whole engine with no
+//! threshold, e.g.
 //!
 //! ```sh
-//! querent eval /work/shared/datasets/spider-train/questions.jsonl --pattern-only \
-//!   --database-dir /work/shared/datasets/spider-train/database --min-confidence 0 \
+//! querent eval ../shared/datasets/spider-train/questions.jsonl \
+//!   --database-dir ../shared/datasets/spider-train/database --min-confidence 0 \
 //!   --per-question /tmp/pq.jsonl
-//! cargo run --example calibrate -- /tmp/pq.jsonl [--folds 5] [--precision 0.8]
+//! cargo run --release --example calibrate -- /tmp/pq.jsonl [--folds 5] [--precision 0.8]
 //! ```
 //!
-//! Each line with frame features is one sample (label: leniently right); the databases are cut
-//! into folds, each fold's weights are fitted (logistic regression, Newton's method, a small L2
+//! Each line whose SQL the pattern engine wrote (it carries the frame's features) is one
+//! sample, labelled 1 when leniently right. The databases are cut into folds, each fold's weights are fitted (logistic regression, Newton's method, a small L2
 //! penalty) on the other folds' databases only, and its questions are scored with them: never the
 //! same database in fit and check. The report gives the held-out precision of the answered and
 //! coverage at each threshold, the lowest threshold whose held-out precision reaches the target,
@@ -20,8 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
-/// One sample: the feature vector (as `Features::confidence` builds it, plus the empty-result
-/// indicator), its label and database.
+/// One sample: the feature vector (as `Features::vector` builds it), its label and database.
 struct Sample {
     x: Vec<f64>,
     y: f64,
@@ -29,28 +29,11 @@ struct Sample {
     method: String,
 }
 
-fn feature_vector(f: &serde_json::Value, empty: bool) -> Option<Vec<f64>> {
-    let num = |k: &str| f.get(k).and_then(|v| v.as_f64());
-    let flag = |k: &str| {
-        f.get(k)
-            .and_then(|v| v.as_bool())
-            .map(|b| f64::from(u8::from(b)))
-    };
-    Some(vec![
-        1.0,
-        num("coverage")?,
-        num("link_quality")?.min(1.0),
-        num("guesses")?.min(0.4),
-        num("joins")?,
-        num("inferred_keys")?,
-        num("words")? / 10.0,
-        num("ambiguous")?,
-        flag("set_operation")?,
-        flag("star")?,
-        num("type_mismatches")?,
-        flag("alternative").unwrap_or(0.0),
-        f64::from(u8::from(empty)),
-    ])
+/// The feature vector of `Features::vector` from a per-question line's `features` and `rows`:
+/// `querent::sql::pattern::Features` is read back from the JSON, so the vector is the engine's.
+fn feature_vector(f: &serde_json::Value, rows: usize) -> Option<Vec<f64>> {
+    let features: querent::sql::pattern::Features = serde_json::from_value(f.clone()).ok()?;
+    Some(features.vector(rows).to_vec())
 }
 
 fn logistic(z: f64) -> f64 {
@@ -159,8 +142,9 @@ fn main() -> anyhow::Result<()> {
         if outcome.contains("gold_error") {
             continue;
         }
-        let empty = v["rows"].as_u64() == Some(0);
-        let Some(x) = v.get("features").and_then(|f| feature_vector(f, empty)) else {
+        // a query that failed to run has no rows; it is scored as an empty result
+        let rows = v["rows"].as_u64().unwrap_or(0) as usize;
+        let Some(x) = v.get("features").and_then(|f| feature_vector(f, rows)) else {
             no_features += 1;
             continue;
         };

@@ -179,7 +179,8 @@ pub struct QuestionResult {
     pub error: Option<String>,
     /// Time to generate the SQL (analysis, linking, frame, rendering), milliseconds.
     pub generation_ms: f64,
-    /// What the confidence was computed from (the frame's features; pattern-only runs).
+    /// What the pattern engine's confidence was computed from (its features), when the pattern
+    /// engine wrote the SQL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<serde_json::Value>,
     /// Rows the predicted query returned.
@@ -619,7 +620,8 @@ pub fn run_lines(opts: &EvalOptions, mut lines: Vec<EvalLine>) -> anyhow::Result
                             _ => crate::sql::GenerationMethod::Pattern,
                         },
                         confidence: a.confidence,
-                        trace: Vec::new(),
+                        trace: a.trace,
+                        features: None,
                     }]
                 }),
             None => {
@@ -660,16 +662,11 @@ pub fn run_lines(opts: &EvalOptions, mut lines: Vec<EvalLine>) -> anyhow::Result
                 result.method = Some(top.method.as_str().to_string());
                 result.confidence = top.confidence;
                 let ran = run_query(conn, &top.sql, timeout, opts.max_rows);
-                if opts.engine.is_none() {
-                    let empty = ran.as_ref().is_ok_and(|rows| rows.is_empty());
-                    result.confidence = crate::sql::pattern::after_execution(top.confidence, empty);
+                if let (None, Some(features), Ok(rows)) = (&opts.engine, &top.features, &ran) {
+                    result.confidence = features.confidence(rows.len());
                 }
                 result.answered = result.confidence >= opts.min_confidence;
-                result.features = top
-                    .trace
-                    .iter()
-                    .find(|t| t.stage == "confidence")
-                    .and_then(|t| t.details.get("features").cloned());
+                result.features = features_of(&top.trace);
                 match ran {
                     Err(e) => {
                         result.outcome = "error".into();
@@ -978,4 +975,13 @@ mod spider {
         assert_eq!(report.questions + report.gold_errors, 300);
         assert!(report.execution_accuracy_lenient > 0.3, "{report:?}");
     }
+}
+
+/// The calibration inputs of a pattern-engine answer: its features, from the trace's first
+/// `confidence` step. `None` when no step gives features (another generator wrote the SQL).
+fn features_of(trace: &[crate::sql::TraceStep]) -> Option<serde_json::Value> {
+    trace
+        .iter()
+        .find(|t| t.stage == "confidence")
+        .and_then(|t| t.details.get("features").cloned())
 }

@@ -65,12 +65,22 @@ fn held_out_demo_questions_are_answered_correctly() {
         .collect();
     assert_eq!(pairs.len(), 25);
     let failed = failures(&pairs);
+    let refused = failed
+        .iter()
+        .filter(|f| f.contains("\"cannot_answer\""))
+        .count();
+    let wrong = failed.len() - refused;
     let correct = pairs.len() - failed.len();
-    println!("held-out demo questions: {correct}/{} correct", pairs.len());
-    // The floor is what the engine reaches today (see the closing notes); raise it as it improves.
+    println!(
+        "held-out demo questions: {correct}/{} correct, {wrong} wrong, {refused} refused",
+        pairs.len()
+    );
+    // The floors are what the engine reaches today (see the closing notes); raise them as it
+    // improves.
     assert!(
-        correct * 100 >= pairs.len() * MIN_PERCENT,
-        "{correct}/{} correct:\n{}",
+        correct * 100 >= pairs.len() * MIN_PERCENT
+            && wrong * 100 <= pairs.len() * MAX_WRONG_PERCENT,
+        "{correct}/{} correct, {wrong} wrong:\n{}",
         pairs.len(),
         failed.join("\n")
     );
@@ -82,5 +92,11 @@ fn held_out_demo_questions_are_answered_correctly() {
 /// rather than side by side ("2023 versus 2024"). 88 before. 80 since the semantic layer also
 /// reads "Compare the average current price under EDLP and High-Low strategies" (session 6): it
 /// answers with the two members side by side, as the business sets' convention says; this
-/// gold lists them as rows.
-const MIN_PERCENT: usize = 80;
+/// gold lists them as rows. 68 since the calibrated confidence (#12, default threshold 0.68)
+/// refuses three listings that were right (confidence 0.48-0.64: listings of many rows are
+/// often wrong on held-out Spider databases); no answer changed.
+const MIN_PERCENT: usize = 68;
+
+/// At most this share of the questions may be answered wrong (refusals are not wrong): the
+/// five wrong today are the convention differences above and a listing's columns.
+const MAX_WRONG_PERCENT: usize = 20;

@@ -180,6 +180,7 @@ mod tests {
                 method,
                 confidence: 0.9,
                 trace: Vec::new(),
+                features: None,
             },
             sql: "SELECT 1".into(),
             rows: Rows::default(),

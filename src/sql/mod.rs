@@ -75,4 +75,8 @@ pub struct GeneratedSql {
     pub confidence: f64,
     /// What the generator decided, in order.
     pub trace: Vec<TraceStep>,
+    /// The pattern engine's calibration features of a frame's query, from which its confidence
+    /// is computed once it has run ([`pattern::Features::confidence`]); `None` for other SQL.
+    #[serde(skip)]
+    pub features: Option<pattern::Features>,
 }

@@ -182,35 +182,67 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Judges the pattern engine's chosen reading once it has run: an empty result makes a generic
-/// reading less likely to be the right one, so its confidence is lowered (calibrated, see
-/// `pattern::calibration`) and the step traced; below `min_confidence` the question is refused
-/// ([`RefusalCause::EmptyResult`]). Other generators' SQL and non-empty results pass as they are.
+/// Judges the pattern engine's chosen query once it has run and returned `row_count` rows.
+///
+/// A frame's query gets its calibrated confidence from its features and its result
+/// ([`crate::sql::pattern::Features::confidence`]), traced as a `confidence` step; an adapted
+/// example keeps its own. Below `min_confidence` the question is refused:
+/// [`RefusalCause::EmptyResult`] when the query returned no rows, else
+/// [`RefusalCause::LowConfidence`], with the words the reading left unmapped. Other generators'
+/// SQL passes as it is.
 pub fn judge_result(
     chosen: &mut GeneratedSql,
     row_count: usize,
     min_confidence: f64,
 ) -> Result<Option<TraceStep>, Refusal> {
-    if chosen.method != GenerationMethod::Pattern || row_count > 0 {
+    if !matches!(
+        chosen.method,
+        GenerationMethod::Pattern | GenerationMethod::Example
+    ) {
         return Ok(None);
     }
-    let before = chosen.confidence;
-    chosen.confidence = crate::sql::pattern::after_execution(before, true);
-    let step = TraceStep::new(
-        "confidence",
-        format!(
-            "no rows: confidence {before:.2} -> {:.2}",
-            chosen.confidence
-        ),
-        serde_json::json!({ "before": before, "after": chosen.confidence }),
-    );
+    let step = chosen.features.map(|features| {
+        let ranking = chosen.confidence;
+        chosen.confidence = features.confidence(row_count);
+        TraceStep::new(
+            "confidence",
+            format!(
+                "{row_count} row(s): confidence {:.2} (ranking score {ranking:.2})",
+                chosen.confidence
+            ),
+            serde_json::json!({ "rows": row_count, "ranking_score": ranking, "confidence": chosen.confidence }),
+        )
+    });
     if chosen.confidence < min_confidence {
-        return Err(Refusal::new(RefusalCause::EmptyResult {
-            confidence: chosen.confidence,
-            min_confidence,
-        }));
+        let confidence = chosen.confidence;
+        let cause = if row_count == 0 {
+            RefusalCause::EmptyResult {
+                confidence,
+                min_confidence,
+            }
+        } else {
+            RefusalCause::LowConfidence {
+                confidence,
+                min_confidence,
+            }
+        };
+        return Err(Refusal {
+            cause,
+            unmapped: unmapped_words(&chosen.trace),
+        });
     }
-    Ok(Some(step))
+    Ok(step)
+}
+
+/// The content words the reading left unmapped, from its `frame` trace step (none when the
+/// trace has no frame, e.g. an adapted example).
+fn unmapped_words(trace: &[TraceStep]) -> Vec<String> {
+    trace
+        .iter()
+        .find(|t| t.stage == "frame")
+        .and_then(|t| t.details.get("unmapped"))
+        .and_then(|u| serde_json::from_value(u.clone()).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -221,12 +253,42 @@ mod tests {
         w.iter().map(|s| s.to_string()).collect()
     }
 
-    fn pattern_sql(confidence: f64) -> GeneratedSql {
+    fn features(coverage: f64, unmapped: usize) -> crate::sql::pattern::Features {
+        crate::sql::pattern::Features {
+            coverage,
+            link_quality: 1.0,
+            guesses: 0.0,
+            joins: 0,
+            inferred_keys: 0,
+            words: 8,
+            ambiguous: 0,
+            set_operation: false,
+            star: false,
+            rules: 0,
+            type_mismatches: 0,
+            alternative: false,
+            select_terms: 1,
+            conditions: 1,
+            group_by: 0,
+            order_terms: 0,
+            limit: false,
+            unmapped,
+            schema_tables: 5,
+        }
+    }
+
+    /// A frame's query with its features, and a `frame` trace step naming `unmapped`.
+    fn pattern_sql(features: crate::sql::pattern::Features, unmapped: &[&str]) -> GeneratedSql {
         GeneratedSql {
             sql: "SELECT 1".into(),
             method: GenerationMethod::Pattern,
-            confidence,
-            trace: Vec::new(),
+            confidence: features.ranking_score(),
+            trace: vec![TraceStep::new(
+                "frame",
+                "",
+                serde_json::json!({ "unmapped": unmapped }),
+            )],
+            features: Some(features),
         }
     }
 
@@ -278,30 +340,52 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_pattern_result_lowers_the_confidence_and_may_refuse() {
-        let mut sure = pattern_sql(0.99);
-        let step = judge_result(&mut sure, 0, 0.2)
+    fn a_frames_confidence_follows_its_result_and_may_refuse() {
+        let sure = features(1.0, 0);
+        let mut answered = pattern_sql(sure, &[]);
+        let step = judge_result(&mut answered, 5, 0.5)
             .unwrap()
             .expect("a traced step");
-        assert!(sure.confidence < 0.99);
         assert_eq!(step.stage, "confidence");
-        let mut unsure = pattern_sql(0.21);
-        match judge_result(&mut unsure, 0, 0.2) {
+        assert_eq!(answered.confidence, sure.confidence(5));
+        // the same reading with no rows falls below a threshold it cleared with rows
+        let between = (sure.confidence(0) + sure.confidence(5)) / 2.0;
+        match judge_result(&mut pattern_sql(sure, &[]), 0, between) {
             Err(r) => assert_eq!(r.cause.as_str(), "empty_result"),
-            Ok(_) => panic!("an unsure empty reading is refused"),
+            Ok(_) => panic!("an empty reading below the threshold is refused"),
+        }
+        // a reading that left words unmapped is refused with those words
+        let doubtful = features(0.5, 2);
+        match judge_result(
+            &mut pattern_sql(doubtful, &["airspeed", "swallow"]),
+            5,
+            sure.confidence(5),
+        ) {
+            Err(r) => {
+                assert_eq!(r.cause.as_str(), "low_confidence");
+                assert_eq!(r.unmapped, words(&["airspeed", "swallow"]));
+            }
+            Ok(_) => panic!("a doubtful reading below the threshold is refused"),
         }
     }
 
     #[test]
-    fn rows_or_another_generator_leave_the_confidence_alone() {
-        let mut with_rows = pattern_sql(0.5);
-        assert_eq!(judge_result(&mut with_rows, 3, 0.2), Ok(None));
-        assert_eq!(with_rows.confidence, 0.5);
-        let mut example = GeneratedSql {
+    fn an_example_keeps_its_confidence_and_other_generators_pass() {
+        let example = GeneratedSql {
+            sql: "SELECT 1".into(),
             method: GenerationMethod::Example,
-            ..pattern_sql(0.3)
+            confidence: 0.3,
+            trace: Vec::new(),
+            features: None,
         };
-        assert_eq!(judge_result(&mut example, 0, 0.9), Ok(None));
-        assert_eq!(example.confidence, 0.3);
+        let mut kept = example.clone();
+        assert_eq!(judge_result(&mut kept, 3, 0.2), Ok(None));
+        assert_eq!(kept.confidence, 0.3);
+        assert!(judge_result(&mut example.clone(), 3, 0.9).is_err());
+        let mut llm = GeneratedSql {
+            method: GenerationMethod::Llm,
+            ..example
+        };
+        assert_eq!(judge_result(&mut llm, 0, 0.9), Ok(None));
     }
 }

@@ -204,6 +204,7 @@ impl LlmGenerator {
                         method: GenerationMethod::Llm,
                         confidence: (0.85 - 0.1 * attempt as f64).max(0.5),
                         trace: Vec::new(),
+                        features: None,
                     };
                     return Ok(LlmAnswer {
                         generated: GeneratedSql { trace, ..generated },

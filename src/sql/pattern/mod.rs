@@ -34,7 +34,7 @@ use self::frame::Measure;
 use self::joins::JoinGraph;
 use self::linking::{Lexicon, Target};
 
-pub use self::calibration::{after_execution, Features};
+pub use self::calibration::{Features, DEFAULT_MIN_CONFIDENCE};
 
 /// Everything the pattern engine reads for one question.
 pub struct PatternContext<'a> {
@@ -49,7 +49,8 @@ pub struct PatternContext<'a> {
     /// Retrieval scores per table name (0..1).
     pub table_scores: &'a HashMap<String, f32>,
     pub dialect: Dialect,
-    /// Candidates below this confidence are not returned; none left means a refusal.
+    /// The refusal threshold (`QUERENT_MIN_CONFIDENCE`): candidates scored below it or below
+    /// [`RANKING_FLOOR`], whichever is lower, are not returned; none left means a refusal.
     pub min_confidence: f64,
     /// The lexicon and join graph of `schema`, built once per database ([`Prepared::build`]);
     /// `None` builds them for this question (slow on wide schemas: tens of milliseconds at 100
@@ -87,7 +88,7 @@ impl Prepared {
 /// runs).
 ///
 /// Errors: [`QuerentError::CannotAnswer`] with the cause ([`Refusal::after_generation`]) and
-/// the words that could not be mapped when no candidate reaches `ctx.min_confidence`.
+/// the words that could not be mapped when no candidate reaches the floor of `ctx.min_confidence`.
 pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     let a = ctx.analysis;
     let owned;
@@ -178,7 +179,9 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     };
     out.sort_by(|x, y| rank(y).total_cmp(&rank(x)));
     let best = out.first().map(|g| g.confidence).unwrap_or(0.0);
-    out.retain(|g| g.confidence >= ctx.min_confidence);
+    // a reading scored below the floor explains too little to be worth running; the others are
+    // judged on their calibrated confidence once the chosen one has run (`refusal::judge_result`)
+    out.retain(|g| g.confidence >= RANKING_FLOOR.min(ctx.min_confidence));
     if out.is_empty() {
         return Err(QuerentError::CannotAnswer(Refusal::after_generation(
             frame_failure,
@@ -195,6 +198,10 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
 /// generator order asks curated examples first and keeps one at or above this
 /// (`engine::generation`), and the pattern engine ranks it above its own frame.
 pub const EXAMPLE_OUTRANKS: f64 = 0.75;
+
+/// Readings whose ranking score ([`Features::ranking_score`]) or, for an adapted example, whose
+/// prior confidence is below this are not run (or below `min_confidence`, when that is lower).
+pub const RANKING_FLOOR: f64 = 0.2;
 
 /// The curated examples close to the question whose adaptation keeps the example's shape
 /// ([`example::Edit::keeps_shape`]: only values, numbers, periods, directions or words swapped),
@@ -252,6 +259,7 @@ fn adapted_examples(
             sql: ad.sql.clone(),
             method: GenerationMethod::Example,
             confidence: ad.confidence,
+            features: None,
             trace: vec![
                 link_trace.clone(),
                 TraceStep::new(
@@ -312,7 +320,7 @@ fn frame_candidate(
         .count();
     let mut features = Features::of(fr, links, ctx.schema, plan.steps.len(), inferred, words);
     features.alternative = alternative.is_some();
-    let confidence = features.confidence();
+    let confidence = features.ranking_score();
     let mut method_note = if fr.rules.is_empty() {
         "the question frame".to_string()
     } else {
@@ -372,14 +380,15 @@ fn frame_candidate(
     ));
     trace.push(TraceStep::new(
         "confidence",
-        format!("confidence {confidence:.2}"),
-        json!({ "confidence": confidence, "features": features }),
+        format!("ranking score {confidence:.2}; the confidence follows from the result"),
+        json!({ "ranking_score": confidence, "features": features }),
     ));
     Ok(GeneratedSql {
         sql,
         method: GenerationMethod::Pattern,
         confidence,
         trace,
+        features: Some(features),
     })
 }
 
