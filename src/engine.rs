@@ -459,7 +459,7 @@ impl Engine {
         let mut issues = file_issues;
         let tables_source = databases::tables_file(&self.knowledge_dir, name);
         let db = old.with_knowledge(knowledge, &tables_source, &mut issues, |sql| {
-            self.run_guarded(&old, sql).map(|_| ())
+            self.run_guarded(&old, sql).map(|(_, rows)| rows.rows.len())
         });
         let report = self
             .retriever
