@@ -106,9 +106,19 @@ pub(super) fn semantic_layer(
         }
     };
     if !layer.manifest.inferred {
-        issues.extend(metric_issues(&path, &layer.manifest, db, |sql| {
+        // One row of each metric, bounded by the query timeout: cheap next to the examples.
+        let started = std::time::Instant::now();
+        let found = metric_issues(&path, &layer.manifest, db, |sql| {
             run(sql, 1).map(|rows| rows.rows.len())
-        }));
+        });
+        tracing::info!(
+            database = %db.name,
+            metrics = layer.manifest.metrics.len(),
+            failing = found.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "semantic model checked"
+        );
+        issues.extend(found);
     }
     Some(Arc::new(layer))
 }

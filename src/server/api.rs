@@ -271,7 +271,11 @@ pub struct HealthBody {
     /// (absent when no LLM is configured).
     #[oai(skip_serializing_if_is_none)]
     pub llm_status: Option<serde_json::Value>,
-    /// Problems found while loading the knowledge base.
+    /// Problems of the knowledge base (found at start-up, refreshed for a domain at each
+    /// curation write), each `{source, file, line, message}`: `file` the knowledge file or
+    /// folder, `line` the line (from 1) where the item starts (null for a whole file or
+    /// folder), `source` the two as `file:line`. Loading runs the checks of a write on every
+    /// item (table docs, examples, rules, the semantic model's metrics).
     pub knowledge_issues: Vec<serde_json::Value>,
     /// The check of the curated examples, run in the background after start-up: `state`
     /// (`pending`, `running`, `done`, or `at_start` when it ran before serving), `checked`,
