@@ -106,7 +106,7 @@ pub(super) fn semantic_layer(
         }
     };
     if !layer.manifest.inferred {
-        // One row of each metric, bounded by the query timeout: cheap next to the examples.
+        // A probe of each metric that reads no row, bounded by one row and the query timeout.
         let started = std::time::Instant::now();
         let found = metric_issues(&path, &layer.manifest, db, |sql| {
             run(sql, 1).map(|rows| rows.rows.len())
