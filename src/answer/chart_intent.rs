@@ -412,11 +412,15 @@ mod tests {
         assert_eq!(c.svg.matches("<polyline").count() - mesh_lines(&c.svg), 1);
     }
 
-    /// Polylines of the mesh and axes (not drawn in a palette colour).
+    /// Polylines of the mesh, the axes and the legend's samples (black, or two points).
     fn mesh_lines(svg: &str) -> usize {
         svg.split("<polyline")
             .skip(1)
-            .filter(|t| !t.contains("stroke=\"#4E79A7\"") && !t.contains("stroke=\"#F28E2B\""))
+            .filter(|t| {
+                let points = t.split("points=\"").nth(1).unwrap_or("");
+                let points = &points[..points.find('"').unwrap_or(0)];
+                t.contains("stroke=\"#000000\"") || points.split_whitespace().count() <= 2
+            })
             .count()
     }
 
