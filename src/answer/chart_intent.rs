@@ -416,6 +416,7 @@ mod tests {
     fn mesh_lines(svg: &str) -> usize {
         svg.split("<polyline")
             .skip(1)
+            .map(|t| &t[..t.find("/>").unwrap_or(t.len())])
             .filter(|t| {
                 let points = t.split("points=\"").nth(1).unwrap_or("");
                 let points = &points[..points.find('"').unwrap_or(0)];
