@@ -114,6 +114,11 @@ impl QueryRequest {
 pub struct ChartDto {
     /// `bar`, `line`, `pie`, `scatter` or `histogram`.
     pub kind: String,
+    /// The shape of the metric query the chart follows: `trend` (a line over time at the
+    /// query's grain), `share` (bars in percent), `growth` (signed bars in percent) or
+    /// `ranking` (bars in rank order); absent when the kind was chosen from the columns.
+    #[oai(skip_serializing_if_is_none)]
+    pub follows: Option<String>,
     pub title: String,
     /// The SVG document (720 x 400).
     pub svg: String,
@@ -189,6 +194,7 @@ impl From<QueryAnswer> for QueryResponseBody {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
+                follows: c.follows.map(|f| f.as_str().to_string()),
                 title: c.title,
                 svg: c.svg,
             }),
