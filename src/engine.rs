@@ -279,7 +279,12 @@ impl Engine {
         if self.llm.is_some() {
             timings.insert("llm".to_string(), round3(input.llm_ms.get()));
         }
-        let generators::Answered { chosen, sql, rows } = settled.answered;
+        let generators::Answered {
+            chosen,
+            sql,
+            rows,
+            chart_intent,
+        } = settled.answered;
         let (fallback_reason, method) = (settled.fallback_reason, chosen.method.as_str());
         sink(StageEvent::Sql {
             sql: sql.clone(),
@@ -290,7 +295,8 @@ impl Engine {
 
         // 6. Answer.
         let t = Instant::now();
-        let mut answer = answer::build_answer(question.as_str(), &rows);
+        let mut answer =
+            answer::build_answer_following(question.as_str(), &rows, chart_intent.as_ref());
         sink(StageEvent::Chart {
             chart: answer.chart.clone(),
         });
@@ -459,7 +465,7 @@ impl Engine {
         let mut issues = file_issues;
         let tables_source = databases::tables_file(&self.knowledge_dir, name);
         let db = old.with_knowledge(knowledge, &tables_source, &mut issues, |sql| {
-            self.run_guarded(&old, sql).map(|_| ())
+            self.run_guarded(&old, sql).map(|(_, rows)| rows.rows.len())
         });
         let report = self
             .retriever

@@ -139,10 +139,11 @@ enum IndexCommand {
 
 #[derive(Subcommand)]
 enum KnowledgeCommand {
-    /// Merge a dbt schema.yml's model and column descriptions into a domain's table docs
-    /// (hand-written synonyms, units and keys are kept).
+    /// Merge a dbt project (a YAML file or the project folder) into a domain: models' and
+    /// columns' descriptions into its table docs (hand-written synonyms, units and keys are
+    /// kept), semantic_models and metrics into its semantic.yml (querent-only keys are kept).
     ImportDbt {
-        /// The dbt schema.yml.
+        /// The dbt schema.yml or other project YAML file, or the dbt project folder.
         path: PathBuf,
         /// The domain (database name); the only domain folder when there is one.
         #[arg(long)]
@@ -514,16 +515,35 @@ fn import_dbt(path: &Path, domain: Option<String>, knowledge_dir: &Path) -> anyh
     {
         anyhow::bail!("fix {} first: {issue}", files::TABLES_FILE);
     }
-    let report = dbt::import(path, &mut kb)?;
-    files::save_kind(&dir, &kb, ItemKind::Table)?;
-    println!(
-        "{}: {} models read, {} table docs added, {} updated, {} column descriptions set",
-        dir.join(files::TABLES_FILE).display(),
-        report.models,
-        report.tables_added,
-        report.tables_updated,
-        report.columns_changed
-    );
+    let mut manifest = match querent::semantic::load(knowledge_dir, &domain) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => anyhow::bail!("fix {} first: {e}", querent::semantic::SEMANTIC_FILE),
+        None => querent::semantic::SemanticManifest::default(),
+    };
+    // Everything is read, merged and validated before either file is written.
+    let report = dbt::import_project(path, &mut kb, &mut manifest)?;
+    if report.models > 0 {
+        files::save_kind(&dir, &kb, ItemKind::Table)?;
+        println!(
+            "{}: {} models read, {} table docs added, {} updated, {} column descriptions set",
+            dir.join(files::TABLES_FILE).display(),
+            report.models,
+            report.tables_added,
+            report.tables_updated,
+            report.columns_changed
+        );
+    }
+    if report.semantic_models + report.metrics > 0 {
+        querent::semantic::save(&dir, &domain, &manifest)?;
+        println!(
+            "{}: {} semantic models and {} metrics read, {} added, {} replaced",
+            dir.join(querent::semantic::SEMANTIC_FILE).display(),
+            report.semantic_models,
+            report.metrics,
+            report.semantic.added,
+            report.semantic.replaced
+        );
+    }
     Ok(())
 }
 

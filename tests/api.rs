@@ -406,3 +406,39 @@ fn a_long_result_is_cut_at_the_row_limit_and_says_so() {
         b["sql"]
     );
 }
+
+#[test]
+fn charts_of_metric_questions_follow_the_query() {
+    // a metric over time at the month grain: a line over the month column
+    let (s, b) = ask(demo_app(), "units sold by month in 2023", None);
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["generation_method"], "semantic", "{b}");
+    assert_eq!(b["chart"]["kind"], "line", "{b}");
+    assert_eq!(b["chart"]["follows"], "trend", "{b}");
+    let svg = b["chart"]["svg"].as_str().unwrap();
+    assert!(svg_texts(svg).iter().any(|t| t == "2023-01"), "{svg}");
+
+    // each member's share of a total: bars labelled in percent
+    let (s, b) = ask(
+        demo_app(),
+        "what share of 2024 revenue came from each category",
+        None,
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["generation_method"], "semantic", "{b}");
+    assert_eq!(b["chart"]["kind"], "bar", "{b}");
+    assert_eq!(b["chart"]["follows"], "share", "{b}");
+    let texts = svg_texts(b["chart"]["svg"].as_str().unwrap());
+    assert!(texts.iter().any(|t| t.ends_with('%')), "{texts:?}");
+}
+
+/// The trimmed contents of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}

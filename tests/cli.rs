@@ -202,3 +202,174 @@ fn serve_started_from_any_directory_serves_the_pages_built_into_the_binary() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A copy of the demo's knowledge folder under a temporary one, for commands that write to it.
+fn retail_knowledge() -> tempfile::TempDir {
+    let knowledge = tempfile::tempdir().unwrap();
+    let domain = knowledge.path().join("retail");
+    std::fs::create_dir_all(&domain).unwrap();
+    for file in ["tables.yml", "examples.yml", "rules.yml", "semantic.yml"] {
+        std::fs::copy(
+            repo().join("knowledge/retail").join(file),
+            domain.join(file),
+        )
+        .unwrap();
+    }
+    knowledge
+}
+
+/// A dbt project: `dbt_project.yml` (whose `models:` is configuration, not docs), a schema
+/// file, and semantic models and metrics in MetricFlow's YAML shape.
+fn dbt_project(dir: &std::path::Path, metrics: &str) {
+    std::fs::create_dir_all(dir.join("models/marts")).unwrap();
+    std::fs::create_dir_all(dir.join("target")).unwrap();
+    std::fs::write(
+        dir.join("dbt_project.yml"),
+        "name: shop\nversion: '1.0'\nmodels:\n  shop:\n    +materialized: table\n",
+    )
+    .unwrap();
+    // dbt's build output is not read, even when it is broken YAML.
+    std::fs::write(dir.join("target/broken.yml"), "models: [\n").unwrap();
+    std::fs::write(
+        dir.join("models/marts/schema.yml"),
+        "version: 2\nmodels:\n  - name: sales_data\n    description: Weekly sales from dbt.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("models/marts/sales.yml"),
+        format!(
+            r#"semantic_models:
+  - name: sales
+    description: Weekly sales (from dbt).
+    model: ref('sales_data')
+    defaults:
+      agg_time_dimension: sale_date
+    entities:
+      - {{name: sale, type: primary, expr: id}}
+      - {{name: product, type: foreign, expr: upc_code}}
+      - {{name: store, type: foreign, expr: store_id}}
+    dimensions:
+      - name: sale_date
+        type: time
+        type_params: {{time_granularity: week}}
+      - {{name: promotion_flag, type: categorical}}
+    measures:
+      - {{name: revenue, agg: sum}}
+      - {{name: units_sold, agg: sum}}
+      - {{name: weekly_units, agg: average, expr: units_sold}}
+      - {{name: sales_rows, agg: count, expr: "1"}}
+      - name: promo_units
+        agg: sum
+        expr: "CASE WHEN promotion_flag = 1 THEN units_sold ELSE 0 END"
+        description: Units sold on promotion.
+{metrics}"#
+        ),
+    )
+    .unwrap();
+}
+
+fn import_dbt(project: &std::path::Path, knowledge: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(["knowledge", "import-dbt"])
+        .arg(project)
+        .args(["--domain", "retail", "--knowledge-dir"])
+        .arg(knowledge)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn import_dbt_merges_semantic_models_and_metrics_and_the_imported_metric_answers() {
+    let knowledge = retail_knowledge();
+    let project = tempfile::tempdir().unwrap();
+    dbt_project(
+        project.path(),
+        "metrics:\n  - name: campaign_volume\n    label: campaign volume\n    description: Units sold on promotion.\n    type: simple\n    type_params:\n      measure: {name: promo_units, join_to_timespine: false}\n",
+    );
+    let out = import_dbt(project.path(), knowledge.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 semantic models and 1 metrics read, 1 added, 1 replaced"),
+        "{stdout}"
+    );
+    let (kb, _) =
+        querent::knowledge::files::load_domain(&knowledge.path().join("retail"), "retail");
+    assert_eq!(
+        kb.table("sales_data").unwrap().description,
+        "Weekly sales from dbt."
+    );
+    let manifest = querent::semantic::load(knowledge.path(), "retail")
+        .expect("semantic.yml is there")
+        .expect("the merged model validates");
+    let sales = manifest.model("sales").unwrap();
+    assert_eq!(sales.description, "Weekly sales (from dbt).");
+    assert_eq!(sales.table(), "sales_data");
+    // A key only querent has survives dbt's replacement of the model.
+    assert_eq!(
+        sales.dimension("sale_date").unwrap().synonyms,
+        ["sales week", "week of sale"]
+    );
+    assert!(manifest.metric("gross_margin_pct").is_some());
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(["ask", "campaign volume by zone", "--json", "--data-dir"])
+        .arg(data_dir.path())
+        .arg("--knowledge-dir")
+        .arg(knowledge.path())
+        .arg("--demo-db")
+        .arg(demo_db())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["generation_method"], "semantic", "{body}");
+    let mut rows = body["rows"].as_array().unwrap().clone();
+    rows.sort_by_key(|r| r[0].to_string());
+    let gold = common::sqlite_rows(
+        &demo_db(),
+        "SELECT st.zone, SUM(CASE WHEN s.promotion_flag = 1 THEN s.units_sold ELSE 0 END) \
+         FROM sales_data s JOIN stores st ON st.store_id = s.store_id GROUP BY st.zone ORDER BY st.zone",
+    );
+    assert_eq!(serde_json::json!(rows), serde_json::json!(gold), "{body}");
+}
+
+#[test]
+fn import_dbt_refuses_a_metric_on_an_unknown_measure_and_writes_nothing() {
+    let knowledge = retail_knowledge();
+    let domain = knowledge.path().join("retail");
+    let before = (
+        std::fs::read(domain.join("semantic.yml")).unwrap(),
+        std::fs::read(domain.join("tables.yml")).unwrap(),
+    );
+    let project = tempfile::tempdir().unwrap();
+    dbt_project(
+        project.path(),
+        "metrics:\n  - name: broken_metric\n    type: simple\n    type_params: {measure: no_such_measure}\n",
+    );
+    let out = import_dbt(project.path(), knowledge.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("metrics[broken_metric].type_params.measure: no measure 'no_such_measure'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing written"), "{stderr}");
+    let after = (
+        std::fs::read(domain.join("semantic.yml")).unwrap(),
+        std::fs::read(domain.join("tables.yml")).unwrap(),
+    );
+    assert!(
+        before == after,
+        "a refused import changed the knowledge files"
+    );
+}

@@ -815,6 +815,7 @@ fn health_reports_the_knowledge_issues_of_the_files_as_they_are_after_each_write
     // after the next write to that domain (a rule here).
     let tables = knowledge.path().join("retail/tables.yml");
     let mut text = std::fs::read_to_string(&tables).unwrap();
+    let doc_line = text.lines().count() + 1;
     text.push_str("  - name: warehouses\n    description: added by hand\n");
     std::fs::write(&tables, text).unwrap();
     let (s, b) = send(
@@ -834,10 +835,11 @@ fn health_reports_the_knowledge_issues_of_the_files_as_they_are_after_each_write
             .contains("'warehouses'"),
         "{found:?}"
     );
-    assert!(found[0]["source"]
+    assert!(found[0]["file"]
         .as_str()
         .unwrap()
         .ends_with("retail/tables.yml"));
+    assert_eq!(found[0]["line"], doc_line, "{found:?}");
     let (_, health) = get_json(&server, "/api/health");
     assert_eq!(health["status"], "degraded");
 }
@@ -964,4 +966,182 @@ fn the_curation_page_is_served_with_its_script_and_the_routes_are_in_the_spec() 
             "{path} missing from the spec"
         );
     }
+}
+
+/// A small shop database (`<dir>/shop.sqlite`) for the load-check tests.
+fn shop_database(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let db = rusqlite::Connection::open(dir.join("shop.sqlite")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT, city TEXT);
+         CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer(customer_id), amount REAL, status TEXT);
+         INSERT INTO customer VALUES (1, 'Ada', 'London'), (2, 'Linus', 'Helsinki'), (3, 'Grace', 'New York');
+         INSERT INTO orders VALUES (1, 1, 120.0, 'shipped'), (2, 1, 80.0, 'pending'), (3, 2, 42.5, 'shipped'), (4, 3, 10.0, 'cancelled');",
+    )
+    .unwrap();
+}
+
+/// Health's knowledge issues as `(file, line, message)`.
+fn issues_of(server: &TestServer) -> Vec<(String, Option<u64>, String)> {
+    let (s, health) = get_json(server, "/api/health");
+    assert_eq!(s, 200);
+    health["knowledge_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["file"].as_str().unwrap().to_string(),
+                i["line"].as_u64(),
+                i["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The issue of `file` whose message holds every word of `words`, with its line.
+fn issue_line(
+    issues: &[(String, Option<u64>, String)],
+    file: &Path,
+    words: &[&str],
+) -> Option<u64> {
+    let found: Vec<_> = issues
+        .iter()
+        .filter(|(f, _, m)| Path::new(f) == file && words.iter().all(|w| m.contains(w)))
+        .collect();
+    assert_eq!(found.len(), 1, "{words:?} in {issues:?}");
+    found[0].1
+}
+
+/// The 1-based line of the first line of `text` that holds `needle`.
+fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
+}
+
+/// Loading runs the checks of a write on every item of every file (#12): each bad item is a
+/// knowledge issue at its file and line, the server still starts and answers, and the good
+/// items of the same files are used.
+#[test]
+fn every_item_a_write_would_refuse_is_reported_at_its_file_and_line_and_the_good_ones_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    shop_database(&dir.path().join("db"));
+    let shop = dir.path().join("knowledge/shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    let tables = "version: 2\nmodels:\n  - name: customer\n    description: People who buy.\n    columns:\n      - name: city\n        synonyms: [town]\n  - name: \"orders\"\n    description: One row per order.\n    columns:\n      - name: amount\n      - name: discount_pct\n        description: not a column of orders\n";
+    let rules = "rules:\n  - name: shipped order\n    kind: filter\n    table: orders\n    sql: status = 'shipped'\n  - name: 'big spender'\n    kind: filter\n    table: orders\n    sql: discount_pct > 10\n  - name: order value\n    kind: measure\n    table: orders\n    sql: SUM(amount +)\n  - name: loose measure\n    kind: measure\n    sql: SUM(amount)\n";
+    let examples = "examples:\n  - question: Which customers live in London?\n    sql: SELECT name FROM customer WHERE city = 'London'\n  - question: What is the total discount?\n    sql: SELECT SUM(discount_pct) FROM orders\n";
+    let semantic = "semantic_models:\n  - name: orders\n    model: ref('orders')\n    entities:\n      - {name: order, type: primary, expr: order_id}\n    measures:\n      - name: order_amount\n        agg: sum\n        expr: amount\n      - name: discount_total\n        agg: sum\n        expr: discount_pct\nmetrics:\n  - name: order_revenue\n    type: simple\n    type_params: {measure: order_amount}\n  - name: \"discounts\"\n    type: simple\n    type_params: {measure: discount_total}\n";
+    for (name, text) in [
+        ("tables.yml", tables),
+        ("rules.yml", rules),
+        ("examples.yml", examples),
+        ("semantic.yml", semantic),
+    ] {
+        std::fs::write(shop.join(name), text).unwrap();
+    }
+    let server = TestServer::start_with_knowledge(
+        &dir.path().join("knowledge"),
+        &["--database-dir", dir.path().join("db").to_str().unwrap()],
+    );
+    let issues = issues_of(&server);
+    // the knowledge folder as the server names it (it may resolve the temporary folder)
+    let t = shop.join("tables.yml");
+    assert_eq!(
+        issue_line(
+            &issues,
+            &t,
+            &["orders", "column 'discount_pct' does not exist"]
+        ),
+        Some(line_of(tables, "name: \"orders\""))
+    );
+    let r = shop.join("rules.yml");
+    assert_eq!(
+        issue_line(
+            &issues,
+            &r,
+            &["big spender", "discount_pct", "does not run"]
+        ),
+        Some(line_of(rules, "name: 'big spender'"))
+    );
+    assert_eq!(
+        issue_line(&issues, &r, &["order value", "does not run"]),
+        Some(line_of(rules, "name: order value"))
+    );
+    assert_eq!(
+        issue_line(&issues, &r, &["loose measure", "must name the table"]),
+        Some(line_of(rules, "name: loose measure"))
+    );
+    let e = shop.join("examples.yml");
+    assert_eq!(
+        issue_line(&issues, &e, &["total discount", "does not run"]),
+        Some(line_of(examples, "What is the total discount?"))
+    );
+    let s = shop.join("semantic.yml");
+    assert_eq!(
+        issue_line(&issues, &s, &["metric 'discounts'", "discount_pct"]),
+        Some(line_of(semantic, "name: \"discounts\""))
+    );
+    assert_eq!(issues.len(), 6, "{issues:?}");
+
+    // The good items are used: the example answers, the good rule and metric are served.
+    let (s, b) = ask(&server, "Which customers live in London?", Some("shop"));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rows"], json!([["Ada"]]));
+    let (_, b) = get_json(&server, "/api/examples?database=shop");
+    assert_eq!(b["examples"].as_array().unwrap().len(), 1, "{b}");
+    let (_, b) = get_json(&server, "/api/knowledge/rules?database=shop&q=shipped");
+    assert_eq!(b["items"][0]["item"]["name"], "shipped order", "{b}");
+    let (_, b) = get_json(&server, "/api/semantic?database=shop");
+    assert_eq!(b["source"], "curated", "{b}");
+    let metrics: Vec<&str> = b["model"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(metrics, ["order_revenue", "discounts"]);
+    let (_, b) = get_json(&server, "/api/schema?database=shop&table=customer");
+    assert!(b.to_string().contains("town"), "{b}");
+}
+
+/// A curated semantic model that does not hold together is a knowledge issue at the line of
+/// what it names, and the model inferred from the schema is served instead.
+#[test]
+fn a_semantic_model_that_does_not_load_is_reported_at_its_line_and_the_inferred_one_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    shop_database(&dir.path().join("db"));
+    let shop = dir.path().join("knowledge/shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    let semantic = "semantic_models:\n  - name: orders\n    model: ref('orders')\n    measures:\n      - {name: order_amount, agg: sum, expr: amount}\nmetrics:\n  - name: order_revenue\n    type: simple\n    type_params: {measure: order_amount}\n  - name: refunds\n    type: simple\n    type_params: {measure: refund_amount}\n";
+    std::fs::write(shop.join("semantic.yml"), semantic).unwrap();
+    let server = TestServer::start_with_knowledge(
+        &dir.path().join("knowledge"),
+        &["--database-dir", dir.path().join("db").to_str().unwrap()],
+    );
+    let issues = issues_of(&server);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(
+        issue_line(
+            &issues,
+            &shop.join("semantic.yml"),
+            &["refunds", "no measure 'refund_amount'", "inferred"]
+        ),
+        Some(line_of(semantic, "name: refunds"))
+    );
+    let (s, b) = get_json(&server, "/api/semantic?database=shop");
+    assert_eq!(s, 200);
+    assert_eq!(b["source"], "inferred", "{b}");
+    let (s, b) = post_sql(&server, "SELECT COUNT(*) FROM orders", "shop");
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rows"], json!([[4]]));
+}
+
+fn post_sql(server: &TestServer, sql: &str, database: &str) -> (u16, Value) {
+    let response = client()
+        .post(server.url("/api/sql"))
+        .json(&json!({ "sql": sql, "database": database }))
+        .send()
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
 }

@@ -7,7 +7,9 @@
 //! the SVG backend writes every label as a plain `<text>` element the browser lays out. So
 //! text works without system fonts; label widths below are reserved from the same estimate.
 //!
-//! Rules, first match wins: nothing to plot (no rows, 1 x 1, no measure) -> none; a time
+//! A query's [`ChartIntent`] (from the semantic layer, see `chart_intent`) decides first when
+//! the rows fit it. Then the rules, first match wins: nothing to plot (no rows, 1 x 1, no
+//! measure) -> none; a time
 //! dimension and a measure -> line; labelled items and a measure -> bar, or pie when the
 //! question asks for a share/split/breakdown/proportion and there are at most 8 items with
 //! non-negative values; two or more measures and no dimension -> scatter; one measure alone
@@ -15,20 +17,22 @@
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use thiserror::Error;
 
+use super::chart_intent::ChartIntent;
 use super::insights::{Aggregation, Findings, Item};
-use super::{fmt_number, words, Chart, ChartKind, Profile, Role};
+use super::{fmt_number, fmt_percent, words, Chart, ChartKind, Profile, Role};
 
 /// Canvas size in pixels.
 const WIDTH: u32 = 720;
 const HEIGHT: u32 = 400;
 /// Most bars drawn; the title says when the result had more.
-const MAX_BARS: usize = 25;
+pub(crate) const MAX_BARS: usize = 25;
 /// Most wedges in a pie.
 const MAX_PIE_SLICES: usize = 8;
 /// Most lines when a category splits a time series.
-const MAX_SERIES: usize = 8;
+pub(crate) const MAX_SERIES: usize = 8;
 /// Fewest values for a histogram.
 const MIN_HISTOGRAM_VALUES: usize = 10;
 /// Longest label drawn, in characters (longer ones end with an ellipsis).
@@ -48,6 +52,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(156, 117, 95),
     RGBColor(186, 176, 172),
 ];
+/// The colour of a negative bar (a fall), apart from the palette's first colour.
+const NEGATIVE: RGBColor = PALETTE[2];
 
 /// Words by which a question asks for parts of a whole.
 const SHARE_WORDS: &[&str] = &[
@@ -90,6 +96,16 @@ pub(crate) enum Plan {
         items: Vec<Item>,
         /// Says which bars were kept when the result had more than [`MAX_BARS`].
         note: Option<String>,
+        /// True when the values are percentages (0..100): ticks and bar labels end in `%`.
+        percent: bool,
+    },
+    /// Vertical bars over periods in time order, negative ones below zero.
+    Columns {
+        x: String,
+        measure: String,
+        items: Vec<Item>,
+        /// True when the values are percentages (0..100).
+        percent: bool,
     },
     Pie {
         label: String,
@@ -104,6 +120,8 @@ pub(crate) enum Plan {
         periods: Vec<String>,
         series: Vec<Series>,
         y: Vec<String>,
+        /// True when the values are percentages (0..100): ticks end in `%`.
+        percent: bool,
     },
     Scatter {
         x: String,
@@ -119,7 +137,7 @@ pub(crate) enum Plan {
 impl Plan {
     pub fn kind(&self) -> ChartKind {
         match self {
-            Plan::Bar { .. } => ChartKind::Bar,
+            Plan::Bar { .. } | Plan::Columns { .. } => ChartKind::Bar,
             Plan::Pie { .. } => ChartKind::Pie,
             Plan::Line { .. } => ChartKind::Line,
             Plan::Scatter { .. } => ChartKind::Scatter,
@@ -140,6 +158,7 @@ impl Plan {
                 None => format!("{}{measure} by {label}", aggregation.word()),
             },
             Plan::Pie { label, measure, .. } => format!("Share of {measure} by {label}"),
+            Plan::Columns { x, measure, .. } => format!("{measure} by {x}"),
             Plan::Line {
                 time,
                 measure_title,
@@ -166,22 +185,33 @@ impl Plan {
                 (label.clone(), vec![measure.clone()])
             }
             Plan::Line { time, y, .. } => (time.clone(), y.clone()),
+            Plan::Columns { x, measure, .. } => (x.clone(), vec![measure.clone()]),
             Plan::Scatter { x, y, .. } => (x.clone(), vec![y.clone()]),
             Plan::Histogram { measure, .. } => (measure.clone(), vec!["count".to_string()]),
         }
     }
 }
 
-/// Chooses and renders the chart; `None` when there is nothing to plot or drawing failed
-/// (logged: a chart is never worth failing an answer for).
-pub(crate) fn build(question: &str, profile: &Profile, findings: &Findings) -> Option<Chart> {
-    let plan = plan(question, profile, findings)?;
+/// Chooses and renders the chart, following `intent` when the rows fit it; `None` when there
+/// is nothing to plot or drawing failed (logged: a chart is never worth failing an answer for).
+pub(crate) fn build(
+    question: &str,
+    profile: &Profile,
+    findings: &Findings,
+    intent: Option<&ChartIntent>,
+) -> Option<Chart> {
+    let followed = intent.and_then(|i| Some((super::chart_intent::plan(i, profile)?, i.kind)));
+    let (plan, follows) = match followed {
+        Some((p, kind)) => (p, Some(kind)),
+        None => (plan(question, profile, findings)?, None),
+    };
     let title = plan.title();
     match render(&plan, &title) {
         Ok(svg) => {
             let (x, y) = plan.axes();
             Some(Chart {
                 kind: plan.kind(),
+                follows,
                 title,
                 x,
                 y,
@@ -244,6 +274,7 @@ pub(crate) fn plan(question: &str, profile: &Profile, findings: &Findings) -> Op
             aggregation: r.aggregation,
             items,
             note,
+            percent: false,
         });
     }
     let dimensionless = profile.label.is_empty() && profile.time.is_none();
@@ -362,6 +393,7 @@ fn line_plan(profile: &Profile, main: usize, aggregation: Aggregation) -> Plan {
         periods: keyed.into_iter().map(|k| k.1).collect(),
         series,
         y,
+        percent: false,
     }
 }
 
@@ -377,19 +409,27 @@ pub(crate) fn render(plan: &Plan, title: &str) -> Result<String, ChartError> {
                 measure,
                 aggregation,
                 items,
+                percent,
                 ..
             } => {
                 let x_desc = format!("{}{measure}", aggregation.word());
-                draw_bar(&root, title, label, &x_desc, items)?
+                draw_bar(&root, title, label, &x_desc, items, *percent)?
             }
+            Plan::Columns {
+                x,
+                measure,
+                items,
+                percent,
+            } => draw_columns(&root, title, x, measure, items, *percent)?,
             Plan::Pie { items, .. } => draw_pie(&root, title, items)?,
             Plan::Line {
                 time,
                 periods,
                 series,
                 y,
+                percent,
                 ..
-            } => draw_line(&root, title, time, periods, series, y)?,
+            } => draw_line(&root, title, time, periods, series, y, *percent)?,
             Plan::Scatter { x, y, points } => draw_scatter(&root, title, x, y, points)?,
             Plan::Histogram { measure, values } => draw_histogram(&root, title, measure, values)?,
         }
@@ -400,13 +440,15 @@ pub(crate) fn render(plan: &Plan, title: &str) -> Result<String, ChartError> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
-/// Horizontal bars, first item on top, category labels on the left.
+/// Horizontal bars, first item on top, category labels on the left; negative bars left of
+/// zero in [`NEGATIVE`]; with `percent`, ticks and a label at each bar's end in percent.
 fn draw_bar(
     root: &Area,
     title: &str,
     label: &str,
     measure: &str,
     items: &[Item],
+    percent: bool,
 ) -> Result<(), ChartError> {
     let labels: Vec<String> = items
         .iter()
@@ -414,6 +456,12 @@ fn draw_bar(
         .collect();
     let n = items.len().max(1) as i32;
     let (lo, hi) = padded_range(items.iter().map(|i| i.value).chain([0.0]));
+    // room for the value labels at the bars' ends
+    let (lo, hi) = if percent {
+        widen_for_labels(lo, hi)
+    } else {
+        (lo, hi)
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 22))
         .margin(12)
@@ -428,7 +476,7 @@ fn draw_bar(
             .unwrap_or_default(),
         SegmentValue::Last => String::new(),
     };
-    let x_fmt = |x: &f64| fmt_axis(*x);
+    let x_fmt = |x: &f64| tick(*x, percent);
     chart
         .configure_mesh()
         .max_light_lines(2)
@@ -451,13 +499,152 @@ fn draw_bar(
                     (0.0, SegmentValue::Exact(k)),
                     (item.value.clamp(lo, hi), SegmentValue::Exact(k + 1)),
                 ],
-                PALETTE[0].filled(),
+                bar_colour(item.value).filled(),
             );
             bar.set_margin(2, 2, 0, 0);
             bar
         }))
         .map_err(draw_err)?;
+    if percent {
+        chart
+            .draw_series(items.iter().enumerate().map(|(i, item)| {
+                let k = n - 1 - i as i32;
+                let at = (item.value.clamp(lo, hi), SegmentValue::CenterOf(k));
+                let (dx, anchor) = if item.value < 0.0 {
+                    (-4, HPos::Right)
+                } else {
+                    (4, HPos::Left)
+                };
+                let style = (FONT, 13)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(anchor, VPos::Center));
+                EmptyElement::at(at) + Text::new(fmt_percent(item.value), (dx, 0), style)
+            }))
+            .map_err(draw_err)?;
+    }
     Ok(())
+}
+
+/// Vertical bars, one per period left to right, negative ones below zero in [`NEGATIVE`],
+/// a line at zero; with `percent`, ticks and a label over (or under) each bar in percent.
+fn draw_columns(
+    root: &Area,
+    title: &str,
+    x: &str,
+    measure: &str,
+    items: &[Item],
+    percent: bool,
+) -> Result<(), ChartError> {
+    let n = items.len().max(1) as i32;
+    let (lo, hi) = padded_range(items.iter().map(|i| i.value).chain([0.0]));
+    let (lo, hi) = if percent {
+        widen_for_labels(lo, hi)
+    } else {
+        (lo, hi)
+    };
+    let longest = items
+        .iter()
+        .map(|i| i.label.chars().count())
+        .max()
+        .unwrap_or(4);
+    let x_labels = (620 / (longest * 7 + 16)).clamp(2, 24);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..n - 1).into_segmented(), lo..hi)
+        .map_err(draw_err)?;
+    let x_fmt = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) => items
+            .get(*k as usize)
+            .map(|i| truncate(&i.label, 12))
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    };
+    let y_fmt = |v: &f64| tick(*v, percent);
+    chart
+        .configure_mesh()
+        .max_light_lines(2)
+        .disable_x_mesh()
+        .x_labels(x_labels)
+        .x_label_formatter(&x_fmt)
+        .y_labels(8)
+        .y_label_formatter(&y_fmt)
+        .x_desc(x)
+        .y_desc(measure)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(items.iter().enumerate().map(|(i, item)| {
+            let k = i as i32;
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(k), 0.0),
+                    (SegmentValue::Exact(k + 1), item.value.clamp(lo, hi)),
+                ],
+                bar_colour(item.value).filled(),
+            );
+            bar.set_margin(0, 0, 3, 3);
+            bar
+        }))
+        .map_err(draw_err)?;
+    if lo < 0.0 {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(SegmentValue::Exact(0), 0.0), (SegmentValue::Last, 0.0)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(draw_err)?;
+    }
+    if percent && items.len() <= 24 {
+        chart
+            .draw_series(items.iter().enumerate().map(|(i, item)| {
+                let at = (SegmentValue::CenterOf(i as i32), item.value.clamp(lo, hi));
+                let (dy, v) = if item.value < 0.0 {
+                    (4, VPos::Top)
+                } else {
+                    (-4, VPos::Bottom)
+                };
+                let style = (FONT, 12)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, v));
+                EmptyElement::at(at) + Text::new(fmt_percent(item.value), (0, dy), style)
+            }))
+            .map_err(draw_err)?;
+    }
+    Ok(())
+}
+
+/// The colour of a bar of `value`: [`NEGATIVE`] below zero.
+fn bar_colour(value: f64) -> RGBColor {
+    if value < 0.0 {
+        NEGATIVE
+    } else {
+        PALETTE[0]
+    }
+}
+
+/// The range widened by an eighth of its span on each side that has values, so value labels
+/// at the bars' ends stay inside the plot.
+fn widen_for_labels(lo: f64, hi: f64) -> (f64, f64) {
+    let pad = (hi - lo) / 8.0;
+    let lo = if lo < 0.0 { lo - pad } else { lo };
+    let hi = if hi > 0.0 { hi + pad } else { hi };
+    (lo.max(-AXIS_LIMIT), hi.min(AXIS_LIMIT))
+}
+
+/// A tick label: a percentage (`25%`) when `percent`, else a compact number.
+fn tick(x: f64, percent: bool) -> String {
+    if percent {
+        format!("{}%", fmt_axis(x))
+    } else {
+        fmt_axis(x)
+    }
 }
 
 /// Wedges clockwise from twelve o'clock, labels outside, percentages inside.
@@ -490,6 +677,7 @@ fn draw_line(
     periods: &[String],
     series: &[Series],
     y: &[String],
+    percent: bool,
 ) -> Result<(), ChartError> {
     let n = periods.len().max(1) as i32;
     let (lo, hi) = padded_range(
@@ -513,7 +701,7 @@ fn draw_line(
             .map(|p| truncate(p, 12))
             .unwrap_or_default()
     };
-    let y_fmt = |v: &f64| fmt_axis(*v);
+    let y_fmt = |v: &f64| tick(*v, percent);
     let y_desc = if y.len() == 1 {
         y[0].clone()
     } else {

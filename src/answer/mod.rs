@@ -13,16 +13,20 @@
 //!   outliers) and their sentences;
 //! - `chart`: the chart kind chosen from the profile and the question's words,
 //!   rendered to SVG with plotters;
+//! - `chart_intent`: the chart a metric query asks for ([`ChartIntent`], from the semantic
+//!   layer), which `chart` follows when the rows fit it;
 //! - `summary`: a template sentence or two built from the findings.
 //!
 //! Where the rows come from (SQL generation, execution) is left to `sql` and `warehouse`;
 //! how the answer travels (JSON, the chat page) is left to `server`.
 
 mod chart;
+mod chart_intent;
 mod insights;
 mod summary;
 mod table;
 
+pub use chart_intent::{ChartIntent, IntentKind};
 pub use table::format_table;
 
 use serde::Serialize;
@@ -46,6 +50,10 @@ pub struct Answer {
 pub struct Chart {
     /// The kind of chart chosen.
     pub kind: ChartKind,
+    /// The shape of the metric query the chart follows (a trend, shares, a growth, a
+    /// ranking); `None` when the kind was chosen from the columns and the question's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows: Option<IntentKind>,
     /// The title drawn above the chart.
     pub title: String,
     /// The column on the horizontal axis (for a pie: the category column; for a histogram:
@@ -79,9 +87,16 @@ pub enum ChartKind {
 /// `question` is the person's text (its words steer the chart kind and the main measure);
 /// `rows` is the executed result.
 pub fn build_answer(question: &str, rows: &Rows) -> Answer {
+    build_answer_following(question, rows, None)
+}
+
+/// [`build_answer`], with the chart following `intent` (what the metric query asks to show)
+/// when the rows fit it; otherwise, or without an intent, the chart is chosen as
+/// [`build_answer`] chooses it. Never fails.
+pub fn build_answer_following(question: &str, rows: &Rows, intent: Option<&ChartIntent>) -> Answer {
     let profile = Profile::of(question, rows);
     let findings = insights::Findings::compute(&profile);
-    let chart = chart::build(question, &profile, &findings);
+    let chart = chart::build(question, &profile, &findings, intent);
     let summary = summary::write(question, &profile, &findings);
     Answer {
         insights: findings.sentences(),

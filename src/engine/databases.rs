@@ -29,9 +29,12 @@ pub struct Database {
     pub(super) table_names: Vec<String>,
     /// The semantic layer (#11): the curated `semantic.yml`, when there is one.
     pub semantic: Option<Arc<crate::semantic::SemanticLayer>>,
-    /// Example SQL already run against this database: `Ok` when it ran, else the error. A
-    /// knowledge reload runs only SQL it has not seen.
-    pub(super) checked_sql: HashMap<String, Result<(), String>>,
+    /// Example SQL already run against this database: `Ok` with its number of rows when it
+    /// ran, else the error. A knowledge reload runs only SQL it has not seen.
+    pub(super) checked_sql: HashMap<String, Result<usize, String>>,
+    /// The issues of the semantic model, found at start-up (kept through knowledge reloads,
+    /// which do not reload the model).
+    pub(super) semantic_issues: Vec<LoadIssue>,
 }
 
 impl Database {
@@ -49,10 +52,11 @@ impl Database {
         check_examples: bool,
     ) -> anyhow::Result<Database> {
         let schema = warehouse.introspect()?;
-        let (docs, unknown) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
-        issues.extend(unknown_table_issues(name, tables_source, unknown));
+        // Docs of unknown tables are left out of the merge; the check below reports them.
+        let (docs, _) = introspect::merge(&knowledge.tables, introspect::table_docs(&schema));
         issues.extend(knowledge_check::doc_issues(
             &schema,
+            name,
             &knowledge.tables,
             tables_source,
         ));
@@ -79,24 +83,28 @@ impl Database {
                 limits.max_rows,
             )
             .and_then(|v| warehouse.run(&v, limits, &CancellationToken::new()));
-            if matches!(&checked, Ok(rows) if rows.rows.is_empty()) {
-                issues.push(example_without_rows(example));
-            }
-            let checked = checked.map(|_| ()).map_err(|e| e.to_string());
+            let checked = checked
+                .map(|rows| rows.rows.len())
+                .map_err(|e| e.to_string());
             match &checked {
-                Ok(()) => kept.push(example.clone()),
+                Ok(rows) => {
+                    if *rows == 0 {
+                        issues.push(example_without_rows(example));
+                    }
+                    kept.push(example.clone());
+                }
                 Err(e) => issues.push(failing_example(example, e)),
             }
             checked_sql.insert(example.sql.clone(), checked);
         }
         issues.extend(knowledge_check::rule_issues(
             &schema,
+            name,
             &knowledge.rules,
             |sql| {
                 guard::validate(sql, warehouse.dialect(), &table_names, limits.max_rows)
                     .and_then(|v| warehouse.run(&v, limits, &CancellationToken::new()))
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map(|rows| rows.rows.len())
             },
         ));
         let knowledge = KnowledgeBase {
@@ -115,6 +123,7 @@ impl Database {
             table_names,
             semantic: None,
             checked_sql,
+            semantic_issues: Vec::new(),
         })
     }
 
@@ -126,21 +135,23 @@ impl Database {
         knowledge: KnowledgeBase,
         tables_source: &str,
         issues: &mut Vec<LoadIssue>,
-        run: impl Fn(&str) -> QuerentResult<()>,
+        run: impl Fn(&str) -> QuerentResult<usize>,
     ) -> Database {
-        let (docs, unknown) =
-            introspect::merge(&knowledge.tables, introspect::table_docs(&self.schema));
-        issues.extend(unknown_table_issues(&self.name, tables_source, unknown));
+        let (docs, _) = introspect::merge(&knowledge.tables, introspect::table_docs(&self.schema));
         issues.extend(knowledge_check::doc_issues(
             &self.schema,
+            &self.name,
             &knowledge.tables,
             tables_source,
         ));
         issues.extend(knowledge_check::rule_issues(
             &self.schema,
+            &self.name,
             &knowledge.rules,
-            |sql| run(sql).map_err(|e| e.to_string()),
+            &run,
         ));
+        // The semantic model is not reloaded with the other knowledge: its issues stay.
+        issues.extend(self.semantic_issues.iter().cloned());
         let mut checked_sql = self.checked_sql.clone();
         let mut kept = Vec::with_capacity(knowledge.examples.len());
         for example in &knowledge.examples {
@@ -148,7 +159,12 @@ impl Database {
                 .entry(example.sql.clone())
                 .or_insert_with(|| run(&example.sql).map_err(|e| e.to_string()));
             match ran {
-                Ok(()) => kept.push(example.clone()),
+                Ok(rows) => {
+                    if *rows == 0 {
+                        issues.push(example_without_rows(example));
+                    }
+                    kept.push(example.clone());
+                }
                 Err(e) => issues.push(failing_example(example, e)),
             }
         }
@@ -167,6 +183,7 @@ impl Database {
             table_names: self.table_names.clone(),
             semantic: self.semantic.clone(),
             checked_sql,
+            semantic_issues: self.semantic_issues.clone(),
         }
     }
 
@@ -186,16 +203,6 @@ pub(super) fn tables_file(knowledge_dir: &Path, domain: &str) -> String {
         .join(files::TABLES_FILE)
         .display()
         .to_string()
-}
-
-fn unknown_table_issues(name: &str, source: &str, unknown: Vec<String>) -> Vec<LoadIssue> {
-    unknown
-        .into_iter()
-        .map(|table| LoadIssue {
-            source: source.to_string(),
-            message: format!("table doc '{table}' names a table that is not in database '{name}'"),
-        })
-        .collect()
 }
 
 /// An example whose SQL runs but returns no rows: kept (it may hold again when the data

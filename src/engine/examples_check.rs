@@ -75,11 +75,13 @@ impl Engine {
                 if checked_sql.contains_key(&example.sql) {
                     continue;
                 }
-                let ran = self.run_guarded(&db, &example.sql);
-                if matches!(&ran, Ok((_, rows)) if rows.rows.is_empty()) {
+                let ran = self
+                    .run_guarded(&db, &example.sql)
+                    .map(|(_, rows)| rows.rows.len())
+                    .map_err(|e| e.to_string());
+                if ran == Ok(0) {
                     issues.push(example_without_rows(example));
                 }
-                let ran = ran.map(|_| ()).map_err(|e| e.to_string());
                 checked += 1;
                 if let Err(e) = &ran {
                     failing += 1;
@@ -91,7 +93,7 @@ impl Engine {
                 .knowledge
                 .examples
                 .iter()
-                .filter(|e| matches!(checked_sql.get(&e.sql), Some(Ok(()))))
+                .filter(|e| matches!(checked_sql.get(&e.sql), Some(Ok(_))))
                 .cloned()
                 .collect();
             let removed = kept.len() != db.knowledge.examples.len();
@@ -109,6 +111,7 @@ impl Engine {
                 table_names: db.table_names.clone(),
                 semantic: db.semantic.clone(),
                 checked_sql,
+                semantic_issues: db.semantic_issues.clone(),
             };
             if removed {
                 self.retriever

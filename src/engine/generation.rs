@@ -155,7 +155,15 @@ impl Generator for ExampleTurn<'_> {
             Ok((chosen, sql, rows, runs)) if !rows.rows.is_empty() => {
                 let mut trace = chosen.trace.clone();
                 trace.extend(runs);
-                Attempt::new(Outcome::Answered(Answered { chosen, sql, rows }), trace)
+                Attempt::new(
+                    Outcome::Answered(Answered {
+                        chosen,
+                        sql,
+                        rows,
+                        chart_intent: None,
+                    }),
+                    trace,
+                )
             }
             Ok((_, _, _, runs)) => Attempt::new(
                 Outcome::Failed("the adapted curated example returned no rows".into()),
@@ -247,7 +255,13 @@ impl Generator for SemanticTurn<'_> {
                 return Attempt::new(Outcome::Refused(QuerentError::CannotAnswer(refusal)), trace);
             }
         }
-        let crate::semantic::Outcome::Compiled { sql, .. } = &outcome else {
+        let crate::semantic::Outcome::Compiled {
+            sql,
+            query,
+            columns,
+            ..
+        } = &outcome
+        else {
             return Attempt::new(Outcome::Skipped("not read as a metric query".into()), trace);
         };
         match i.run(sql) {
@@ -262,6 +276,7 @@ impl Generator for SemanticTurn<'_> {
                     },
                     sql: ran,
                     rows,
+                    chart_intent: crate::answer::ChartIntent::from_query(query, columns),
                 }),
                 trace,
             ),
@@ -371,6 +386,7 @@ impl Generator for LlmTurn<'_> {
                     chosen: a.generated,
                     sql: a.sql,
                     rows: a.rows,
+                    chart_intent: None,
                 };
                 Attempt::new(Outcome::Answered(answered), trace)
             }
@@ -435,6 +451,7 @@ impl Generator for RefinementTurn<'_> {
                     },
                     sql,
                     rows,
+                    chart_intent: None,
                 };
                 Attempt::new(Outcome::Answered(answered), vec![step])
             }
@@ -493,7 +510,12 @@ impl Generator for PatternTurn<'_> {
                 return Attempt::new(Outcome::Stop(QuerentError::CannotAnswer(refusal)), trace)
             }
         }
-        let answered = Answered { chosen, sql, rows };
+        let answered = Answered {
+            chosen,
+            sql,
+            rows,
+            chart_intent: None,
+        };
         Attempt::new(Outcome::Answered(answered), trace)
     }
 }

@@ -13,6 +13,7 @@
 //! reads completely (#11), the LLM, a refinement of the conversation's last SQL, the pattern
 //! engine (which always answers or refuses).
 
+use crate::answer::ChartIntent;
 use crate::error::QuerentError;
 use crate::sql::refusal::{Refusal, RefusalCause};
 use crate::sql::{GeneratedSql, TraceStep};
@@ -26,6 +27,9 @@ pub struct Answered {
     /// The SQL that ran (after the guard).
     pub sql: String,
     pub rows: Rows,
+    /// What the chart should show, when the generator knows the query's shape (the semantic
+    /// layer's metric query); `None` lets the answer choose from the rows.
+    pub chart_intent: Option<ChartIntent>,
 }
 
 /// How one generator's turn ended.
@@ -184,6 +188,7 @@ mod tests {
             },
             sql: "SELECT 1".into(),
             rows: Rows::default(),
+            chart_intent: None,
         })
     }
 

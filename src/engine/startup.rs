@@ -13,6 +13,7 @@ use std::time::Instant;
 use parking_lot::RwLock;
 
 use super::databases::{tables_file, Database};
+use super::knowledge_check;
 use super::{cache, Engine, ExamplesCheck, RecentAnswers, Stats, CHINOOK_DATABASE, DEMO_DATABASE};
 use crate::conversation::SessionStore;
 use crate::knowledge::files::{self, LoadIssue};
@@ -22,9 +23,7 @@ use crate::retrieval::Retriever;
 use crate::settings::Settings;
 use crate::sql::llm::LlmGenerator;
 use crate::warehouse::bigquery::{BigQueryClient, DatasetRef};
-use crate::warehouse::{
-    BigQueryWarehouse, CancellationToken, ExecutionLimits, SqliteWarehouse, Warehouse,
-};
+use crate::warehouse::{BigQueryWarehouse, ExecutionLimits, SqliteWarehouse, Warehouse};
 
 impl Engine {
     /// Opens every database of `settings`, loads and checks the knowledge base, builds value
@@ -117,7 +116,15 @@ impl Engine {
                 check_examples,
             )?;
             // semantic layer (#11)
-            db.semantic = semantic_layer(&settings.knowledge_dir, &db, limits, issues);
+            let mut semantic_issues = Vec::new();
+            db.semantic = knowledge_check::semantic_layer(
+                &settings.knowledge_dir,
+                &db,
+                limits,
+                &mut semantic_issues,
+            );
+            issues.extend(semantic_issues.iter().cloned());
+            db.semantic_issues = semantic_issues;
             let report = retriever.sync(&name, &db.knowledge_for_index().index_items())?;
             tracing::info!(
                 database = %name,
@@ -297,37 +304,4 @@ fn database_files(settings: &Settings) -> anyhow::Result<Vec<(String, PathBuf)>>
         }
     }
     Ok(found.into_iter().collect())
-}
-
-/// The semantic layer of `db` (#11): its curated `semantic.yml`, with the reference date of
-/// relative periods; a model that does not load is a load issue.
-fn semantic_layer(
-    knowledge_dir: &Path,
-    db: &Database,
-    limits: ExecutionLimits,
-    issues: &mut Vec<LoadIssue>,
-) -> Option<Arc<crate::semantic::SemanticLayer>> {
-    let first_cell = |sql: &str| {
-        let v =
-            crate::sql::guard::validate(sql, db.warehouse.dialect(), &db.table_names, 1).ok()?;
-        let rows = db
-            .warehouse
-            .run(&v, limits, &CancellationToken::new())
-            .ok()?;
-        rows.rows.first()?.first()?.as_str().map(str::to_string)
-    };
-    match crate::semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {
-        Ok(layer) => Some(Arc::new(layer)),
-        Err(e) => {
-            issues.push(LoadIssue {
-                source: knowledge_dir
-                    .join(&db.name)
-                    .join(crate::semantic::SEMANTIC_FILE)
-                    .display()
-                    .to_string(),
-                message: e.to_string(),
-            });
-            None
-        }
-    }
 }

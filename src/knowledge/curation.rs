@@ -44,10 +44,14 @@ use super::audit::{AuditEntry, AuditLog, Change, SeqTaken};
 use super::files::{self, EXAMPLES_FILE, RULES_FILE, TABLES_FILE};
 use super::reconcile::{self, NOT_APPLIED};
 use super::suggestions::{self, Suggestion};
+use super::validate;
 use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
 use crate::engine::{Database, Engine};
 use crate::error::{QuerentError, QuerentResult};
 use crate::replication::Replication;
+
+/// Where a rule's SQL is checked (moved to [`super::validate`], shared with loading).
+pub use super::validate::rule_probe;
 
 /// The version of an item that is not in the knowledge files.
 pub const ABSENT_VERSION: &str = "0";
@@ -184,60 +188,13 @@ fn check_size_and_name<T: Curated>(item: &T) -> QuerentResult<()> {
     Ok(())
 }
 
-/// Runs `sql` on `db` through the guard; an error names the SQL and what the database said.
-fn must_run(engine: &Engine, db: &Database, field: &str, sql: &str) -> QuerentResult<usize> {
-    match engine.run_sql(Some(&db.name), sql) {
-        Ok((_, rows)) => Ok(rows.rows.len()),
-        Err(e) if e.is_user_error() => Err(invalid(
-            format!(
-                "the SQL in '{field}' does not run on database '{}': {e}",
-                db.name
-            ),
-            serde_json::json!({ "field": field, "sql": sql, "error": e.to_string(), "error_code": e.code() }),
-        )),
-        Err(e) => Err(e),
+/// Runs `sql` on `db` through the guard and gives its number of rows (for [`validate`]).
+fn runner<'a>(engine: &'a Engine, db: &'a Database) -> impl Fn(&str) -> QuerentResult<usize> + 'a {
+    move |sql| {
+        engine
+            .run_sql(Some(&db.name), sql)
+            .map(|(_, rows)| rows.rows.len())
     }
-}
-
-fn table_must_exist<'a>(
-    db: &'a Database,
-    field: &str,
-    table: &str,
-) -> QuerentResult<&'a crate::warehouse::TableSchema> {
-    db.schema.table(table).ok_or_else(|| {
-        let known: Vec<&str> = db.schema.tables.iter().map(|t| t.name.as_str()).collect();
-        invalid(
-            format!(
-                "table '{table}' does not exist in database '{}'; its tables: {}",
-                db.name,
-                known.join(", ")
-            ),
-            serde_json::json!({ "field": field, "table": table, "known_tables": known }),
-        )
-    })
-}
-
-fn column_must_exist(
-    table: &crate::warehouse::TableSchema,
-    field: &str,
-    column: &str,
-) -> QuerentResult<()> {
-    if table.column(column).is_some() {
-        return Ok(());
-    }
-    let known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-    Err(invalid(
-        format!(
-            "column '{column}' does not exist in table '{}'; its columns: {}",
-            table.name,
-            known.join(", ")
-        ),
-        serde_json::json!({ "field": field, "table": table.name, "column": column, "known_columns": known }),
-    ))
-}
-
-fn quoted(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 impl Curated for Example {
@@ -256,16 +213,7 @@ impl Curated for Example {
         required("sql", &mut self.sql)
     }
     fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()> {
-        if must_run(engine, db, "sql", &self.sql)? == 0 {
-            return Err(invalid(
-                format!(
-                    "the example's SQL runs on database '{}' but returns no rows",
-                    db.name
-                ),
-                serde_json::json!({ "field": "sql", "sql": self.sql }),
-            ));
-        }
-        Ok(())
+        validate::example(&db.name, self, runner(engine, db))
     }
 }
 
@@ -288,26 +236,7 @@ impl Curated for TableDoc {
         Ok(())
     }
     fn validate(&self, _engine: &Engine, db: &Database) -> QuerentResult<()> {
-        let table = table_must_exist(db, "name", &self.name)?;
-        for (i, c) in self.columns.iter().enumerate() {
-            column_must_exist(table, &format!("columns[{i}].name"), &c.name)?;
-        }
-        for (i, c) in self.primary_key.iter().enumerate() {
-            column_must_exist(table, &format!("primary_key[{i}]"), c)?;
-        }
-        for (i, c) in self.display_columns.iter().enumerate() {
-            column_must_exist(table, &format!("display_columns[{i}]"), c)?;
-        }
-        for (i, fk) in self.foreign_keys.iter().enumerate() {
-            column_must_exist(
-                table,
-                &format!("foreign_keys[{i}].from_column"),
-                &fk.from_column,
-            )?;
-            let to = table_must_exist(db, &format!("foreign_keys[{i}].to_table"), &fk.to_table)?;
-            column_must_exist(to, &format!("foreign_keys[{i}].to_column"), &fk.to_column)?;
-        }
-        Ok(())
+        validate::first(validate::table_doc(&db.schema, &db.name, self))
     }
 }
 
@@ -341,52 +270,7 @@ impl Curated for BusinessRule {
         Ok(())
     }
     fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()> {
-        const KINDS: [&str; 4] = ["measure", "filter", "order", "note"];
-        if !KINDS.contains(&self.kind.as_str()) {
-            return Err(invalid(
-                format!(
-                    "rule kind '{}' is not one of {}",
-                    self.kind,
-                    KINDS.join(", ")
-                ),
-                serde_json::json!({ "field": "kind", "kind": self.kind }),
-            ));
-        }
-        let table = match &self.table {
-            Some(t) => Some(table_must_exist(db, "table", t)?),
-            None => None,
-        };
-        let (Some(sql), Some(table)) = (&self.sql, table) else {
-            if self.sql.is_some() && self.kind != "note" {
-                return Err(invalid(
-                    format!(
-                        "a '{}' rule with SQL must name the table it applies to",
-                        self.kind
-                    ),
-                    serde_json::json!({ "field": "table" }),
-                ));
-            }
-            return Ok(());
-        };
-        // The fragment is checked where the generators put it: a select item, a condition, an
-        // ordering. The guard still refuses anything but one read-only query.
-        match rule_probe(&self.kind, sql, &table.name) {
-            Some(probe) => must_run(engine, db, "sql", &probe).map(|_| ()),
-            None => Ok(()),
-        }
-    }
-}
-
-/// The query that checks a rule's SQL fragment where the generators put it: a condition
-/// (`filter`), an ordering (`order`) or a select item (`measure`) over `table`, reading no row
-/// (the warehouse still resolves every name). `None` for a `note`.
-pub fn rule_probe(kind: &str, sql: &str, table: &str) -> Option<String> {
-    let from = quoted(table);
-    match kind {
-        "filter" => Some(format!("SELECT 1 FROM {from} WHERE ({sql}) AND 1 = 0")),
-        "order" => Some(format!("SELECT 1 FROM {from} WHERE 1 = 0 ORDER BY {sql}")),
-        "measure" => Some(format!("SELECT {sql} FROM {from} WHERE 1 = 0")),
-        _ => None,
+        validate::rule(&db.schema, &db.name, self, runner(engine, db))
     }
 }
 

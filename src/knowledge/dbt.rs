@@ -1,5 +1,10 @@
 //! dbt import: merges the model and column descriptions of a dbt `schema.yml` into a domain's
-//! table docs.
+//! table docs, and a dbt project's `semantic_models` and `metrics` into its semantic model.
+//!
+//! [`import_project`] reads a file or every `.yml`/`.yaml` file of a dbt project folder
+//! (`target`, `dbt_packages`, `logs` and hidden folders skipped): a file's `models:` list goes
+//! to the table docs, its `semantic_models:` and `metrics:` to the manifest through
+//! [`crate::semantic::dbt`]; the merged manifest is validated before the caller writes anything.
 //!
 //! A dbt description replaces ours when it is not empty; what dbt does not know is kept
 //! (synonyms, units, sample values, keys written by hand), and a column or model we had no doc
@@ -24,12 +29,95 @@ pub struct ImportReport {
     pub tables_updated: usize,
     /// Column descriptions set or added.
     pub columns_changed: usize,
+    /// dbt semantic models read.
+    pub semantic_models: usize,
+    /// dbt metrics read (with those a measure's `create_metric` makes).
+    pub metrics: usize,
+    /// Semantic models and metrics added to or replaced in the manifest.
+    pub semantic: crate::semantic::dbt::MergeReport,
 }
 
 #[derive(Deserialize)]
 struct DbtFile {
     #[serde(default)]
     models: Vec<TableDoc>,
+}
+
+/// Reads the dbt project file or folder at `path`: its models' descriptions are merged into
+/// `kb.tables`, its semantic models and metrics into `manifest` (see the module doc).
+///
+/// Errors: nothing readable at `path`, a file that cannot be read or is not YAML, a `models:`
+/// list that does not fit, no models, semantic models or metrics at all, a semantic item that
+/// does not fit (naming the file and item), or a merged manifest that does not validate
+/// (naming the item). On error `kb` and `manifest` may be partly changed: write nothing.
+pub fn import_project(
+    path: &Path,
+    kb: &mut KnowledgeBase,
+    manifest: &mut crate::semantic::SemanticManifest,
+) -> anyhow::Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let mut items = crate::semantic::dbt::DbtSemantic::default();
+    for file in project_files(path)? {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let value: serde_norway::Value = serde_norway::from_str(&text)
+            .with_context(|| format!("{} is not YAML", file.display()))?;
+        if value.get("models").is_some_and(|m| m.is_sequence()) {
+            let dbt: DbtFile = serde_norway::from_value(value.clone())
+                .with_context(|| format!("{} is not a dbt schema.yml", file.display()))?;
+            merge_models(&file, dbt.models, kb, &mut report)?;
+        }
+        let source = file.display().to_string();
+        let found = crate::semantic::dbt::read(&source, &value)?;
+        items.semantic_models.extend(found.semantic_models);
+        items.metrics.extend(found.metrics);
+    }
+    report.semantic_models = items.semantic_models.len();
+    report.metrics = items.metrics.len();
+    anyhow::ensure!(
+        report.models + report.semantic_models + report.metrics > 0,
+        "no dbt models, semantic_models or metrics in {}",
+        path.display()
+    );
+    if report.semantic_models + report.metrics > 0 {
+        report.semantic = crate::semantic::dbt::merge(manifest, items);
+        manifest.validate().map_err(|e| {
+            anyhow::anyhow!("the semantic model after the import is invalid, nothing written: {e}")
+        })?;
+    }
+    Ok(report)
+}
+
+/// `path` itself when it is a file, else the YAML files under it in name order, skipping
+/// dbt's build output, installed packages, logs and hidden folders.
+fn project_files(path: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let skipped = |e: &walkdir::DirEntry| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() > 0
+            && e.file_type().is_dir()
+            && (name.starts_with('.') || ["target", "dbt_packages", "logs"].contains(&&*name))
+    };
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !skipped(e))
+    {
+        let entry = entry.with_context(|| format!("cannot read {}", path.display()))?;
+        let yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "yml" || e == "yaml");
+        if entry.file_type().is_file() && yaml {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
 }
 
 /// Reads the dbt `schema.yml` at `path` and merges its models into `kb.tables`.
@@ -40,10 +128,20 @@ pub fn import(path: &Path, kb: &mut KnowledgeBase) -> anyhow::Result<ImportRepor
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let file: DbtFile = serde_norway::from_str(&text)
         .with_context(|| format!("{} is not a dbt schema.yml", path.display()))?;
-    let mut report = ImportReport {
-        models: file.models.len(),
-        ..Default::default()
-    };
+    let mut report = ImportReport::default();
+    merge_models(path, file.models, kb, &mut report)?;
+    Ok(report)
+}
+
+/// Merges dbt `models` (read from `path`) into `kb.tables`, counting into `report`.
+fn merge_models(
+    path: &Path,
+    models: Vec<TableDoc>,
+    kb: &mut KnowledgeBase,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    report.models += models.len();
+    let file = DbtFile { models };
     for (i, model) in file.models.into_iter().enumerate() {
         anyhow::ensure!(
             !model.name.trim().is_empty(),
@@ -93,7 +191,7 @@ pub fn import(path: &Path, kb: &mut KnowledgeBase) -> anyhow::Result<ImportRepor
         }
         report.tables_updated += usize::from(changed);
     }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -134,7 +232,8 @@ mod tests {
                 models: 2,
                 tables_added: 1,
                 tables_updated: 1,
-                columns_changed: 2
+                columns_changed: 2,
+                ..Default::default()
             }
         );
         let stores = kb.table("stores").unwrap();

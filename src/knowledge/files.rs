@@ -32,16 +32,57 @@ pub const EXAMPLES_FILE: &str = "examples.yml";
 /// The file of business rules in a domain folder.
 pub const RULES_FILE: &str = "rules.yml";
 
-/// The rule kinds the generators understand (see [`BusinessRule::kind`]).
-const RULE_KINDS: &[&str] = &["measure", "filter", "order", "note"];
+use super::validate::RULE_KINDS;
 
-/// A problem found while loading knowledge (the server still starts).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A problem found while loading knowledge (the server still starts). Serialised as
+/// `{source, file, line, message}`: `file` and `line` are `source` taken apart (`line` is null
+/// when the issue is about a whole file or folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadIssue {
     /// Where: `path` or `path:line` (lines start at 1).
     pub source: String,
     /// What is wrong, and what was done about it.
     pub message: String,
+}
+
+impl LoadIssue {
+    /// The file (or folder) the issue is about: [`LoadIssue::source`] without its line.
+    pub fn file(&self) -> &str {
+        self.split_source().0
+    }
+
+    /// The line (from 1) of the item the issue is about, when it has one.
+    pub fn line(&self) -> Option<usize> {
+        self.split_source().1
+    }
+
+    fn split_source(&self) -> (&str, Option<usize>) {
+        match self.source.rsplit_once(':') {
+            Some((file, line))
+                if !file.is_empty()
+                    && !line.is_empty()
+                    && line.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                match line.parse() {
+                    Ok(n) if n > 0 => (file, Some(n)),
+                    _ => (&self.source, None),
+                }
+            }
+            _ => (&self.source, None),
+        }
+    }
+}
+
+impl Serialize for LoadIssue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("LoadIssue", 4)?;
+        s.serialize_field("source", &self.source)?;
+        s.serialize_field("file", self.file())?;
+        s.serialize_field("line", &self.line())?;
+        s.serialize_field("message", &self.message)?;
+        s.end()
+    }
 }
 
 impl std::fmt::Display for LoadIssue {
@@ -440,6 +481,35 @@ fn read_items<T: serde::de::DeserializeOwned>(
         }
     }
     items
+}
+
+/// The `path:line` source of each item of the list under `list_key` in the file at `path`,
+/// with the item's `name_field` (a table doc's `name`, a metric's `name`): the line where the
+/// item starts. Names are compared as parsed, so quoting does not matter. Empty when the file
+/// cannot be read or parsed, or its items cannot be told apart line by line (flow style):
+/// no line rather than a wrong one.
+pub fn item_sources(path: &Path, list_key: &str, name_field: &str) -> Vec<(String, String)> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let Ok(document) = serde_norway::from_str::<Value>(&text) else {
+        return Vec::new();
+    };
+    let Some(Value::Sequence(list)) = document.get(list_key) else {
+        return Vec::new();
+    };
+    let lines = item_lines(&text, list_key);
+    if lines.len() != list.len() {
+        return Vec::new();
+    }
+    let shown = path.display();
+    list.iter()
+        .zip(lines)
+        .filter_map(|(item, line)| {
+            let name = item.get(name_field)?.as_str()?;
+            Some((name.to_string(), format!("{shown}:{line}")))
+        })
+        .collect()
 }
 
 /// The line (from 1) of the top-level `key:`.
@@ -929,6 +999,65 @@ exposures: []
 
         let (bases, issues) = load_all(&root.path().join("nowhere"));
         assert!(bases.is_empty() && issues.is_empty());
+    }
+
+    #[test]
+    fn an_issue_shows_its_file_and_line_apart_and_a_whole_file_has_no_line() {
+        let at = |source: &str| {
+            let issue = issue(source.into(), "m".into());
+            let json = serde_json::to_value(&issue).unwrap();
+            (
+                json["file"].clone(),
+                json["line"].clone(),
+                json["source"].clone(),
+            )
+        };
+        assert_eq!(
+            at("/k/retail/rules.yml:12"),
+            (
+                "/k/retail/rules.yml".into(),
+                12.into(),
+                "/k/retail/rules.yml:12".into()
+            )
+        );
+        assert_eq!(
+            at("/k/retail/tables.yml"),
+            (
+                "/k/retail/tables.yml".into(),
+                serde_json::Value::Null,
+                "/k/retail/tables.yml".into()
+            )
+        );
+        assert_eq!(at("C:\\k\\x.yml").1, serde_json::Value::Null);
+        assert_eq!(at("/k/a:b/x.yml").0, "/k/a:b/x.yml");
+    }
+
+    #[test]
+    fn item_sources_give_the_line_each_named_item_starts_at_whatever_its_quoting() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("semantic.yml");
+        fs::write(
+            &path,
+            "# metrics\nsemantic_models:\n  - name: m\n    model: t\nmetrics:\n  - name: \"revenue\"\n    type: simple\n\n  # a comment\n  - type: ratio\n    name: 'margin %'\n  - {name: units, type: simple}\n",
+        )
+        .unwrap();
+        let shown = path.display().to_string();
+        assert_eq!(
+            item_sources(&path, "metrics", "name"),
+            [
+                ("revenue".to_string(), format!("{shown}:6")),
+                ("margin %".to_string(), format!("{shown}:10")),
+                ("units".to_string(), format!("{shown}:12")),
+            ]
+        );
+        assert_eq!(
+            item_sources(&path, "semantic_models", "name"),
+            [("m".to_string(), format!("{shown}:3"))]
+        );
+        // flow style: the items cannot be told apart by line, so no line rather than a wrong one
+        fs::write(&path, "metrics: [{name: a}, {name: b}]\n").unwrap();
+        assert!(item_sources(&path, "metrics", "name").is_empty());
+        assert!(item_sources(&root.path().join("missing.yml"), "metrics", "name").is_empty());
     }
 
     #[test]

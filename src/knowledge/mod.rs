@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod reconcile;
 pub mod regression;
 pub mod suggestions;
+pub mod validate;
 pub mod values;
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@
 //! its reference date; the engine asks it first and falls through when it refuses.
 
 pub mod compile;
+pub mod dbt;
 pub mod dialect;
 pub mod infer;
 pub mod model;
@@ -78,6 +79,24 @@ pub fn load(knowledge_dir: &Path, domain: &str) -> Option<Result<SemanticManifes
         e.path = format!("{}: {}", path.display(), e.path);
         e
     }))
+}
+
+/// Writes `manifest` as `dir/semantic.yml` atomically (temp file, sync, rename), after
+/// validating it: an invalid manifest is refused and nothing is written. Comments of the
+/// previous file are not kept.
+///
+/// Errors: the manifest does not validate ([`ManifestError`], naming the item), or the folder or
+/// file cannot be written.
+pub fn save(dir: &Path, domain: &str, manifest: &SemanticManifest) -> anyhow::Result<()> {
+    manifest.validate()?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let text = format!(
+        "# The semantic model of the '{domain}' domain (dbt MetricFlow's shape), written by querent.\n{}",
+        serde_norway::to_string(manifest)?
+    );
+    crate::knowledge::files::write_atomic(&dir.join(SEMANTIC_FILE), &text)?;
+    crate::knowledge::files::sync_dir(dir)
 }
 
 impl SemanticLayer {

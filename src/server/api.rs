@@ -114,6 +114,11 @@ impl QueryRequest {
 pub struct ChartDto {
     /// `bar`, `line`, `pie`, `scatter` or `histogram`.
     pub kind: String,
+    /// The shape of the metric query the chart follows: `trend` (a line over time at the
+    /// query's grain), `share` (bars in percent), `growth` (signed bars in percent) or
+    /// `ranking` (bars in rank order); absent when the kind was chosen from the columns.
+    #[oai(skip_serializing_if_is_none)]
+    pub follows: Option<String>,
     pub title: String,
     /// The SVG document (720 x 400).
     pub svg: String,
@@ -189,6 +194,7 @@ impl From<QueryAnswer> for QueryResponseBody {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
+                follows: c.follows.map(|f| f.as_str().to_string()),
                 title: c.title,
                 svg: c.svg,
             }),
@@ -271,7 +277,11 @@ pub struct HealthBody {
     /// (absent when no LLM is configured).
     #[oai(skip_serializing_if_is_none)]
     pub llm_status: Option<serde_json::Value>,
-    /// Problems found while loading the knowledge base.
+    /// Problems of the knowledge base (found at start-up, refreshed for a domain at each
+    /// curation write), each `{source, file, line, message}`: `file` the knowledge file or
+    /// folder, `line` the line (from 1) where the item starts (null for a whole file or
+    /// folder), `source` the two as `file:line`. Loading runs the checks of a write on every
+    /// item (table docs, examples, rules, the semantic model's metrics).
     pub knowledge_issues: Vec<serde_json::Value>,
     /// The check of the curated examples, run in the background after start-up: `state`
     /// (`pending`, `running`, `done`, or `at_start` when it ran before serving), `checked`,
