@@ -572,3 +572,76 @@ fn in_descending_order_alone_orders_by_the_column_shown() {
     let sql = &cands[0].sql;
     assert!(sql.contains("ORDER BY unit_price DESC"), "{sql}");
 }
+
+const UPLOADS_DDL: &str = "
+CREATE TABLE uploads (upload_id INTEGER PRIMARY KEY, file_name TEXT NOT NULL, size REAL,
+    length REAL, province TEXT);
+INSERT INTO uploads VALUES (1, 'intro.mp4', 12.5, 40, 'MB'), (2, 'notes.txt', 0.2, 0, 'ON'),
+    (3, 'talk.mp3', 6.0, 1800, 'MB'), (4, 'logo.png', 1.5, 0, 'QC');
+";
+
+/// The uploads fixture; `unit` documents `size` with `unit: MB` and `length` with `unit:
+/// seconds`, as a curator's column docs would.
+fn uploads_fixture(unit: bool) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("uploads.sqlite");
+    Connection::open(&path)
+        .expect("create")
+        .execute_batch(UPLOADS_DDL)
+        .expect("ddl");
+    let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
+    let schema = wh.introspect().expect("introspect");
+    let values = ValueIndex::build(&wh, &schema).expect("values");
+    let mut docs = introspect::table_docs(&schema);
+    if unit {
+        for c in docs.iter_mut().flat_map(|d| d.columns.iter_mut()) {
+            match c.name.as_str() {
+                "size" => c.unit = Some("MB".into()),
+                "length" => c.unit = Some("seconds".into()),
+                _ => {}
+            }
+        }
+    }
+    let conn = Connection::open(&path).expect("reopen");
+    Fixture {
+        _dir: dir,
+        conn,
+        schema,
+        docs,
+        values,
+    }
+}
+
+#[test]
+fn a_unit_after_a_number_is_never_a_stored_value() {
+    // "MB" is also a stored province code: after a number it is the unit, not a filter
+    let f = uploads_fixture(false);
+    for q in ["Which uploads have a size above 5 MB?", "Uploads of size over 5 MB"] {
+        let (sql, r) = best_with(&f, q, &[]);
+        assert!(!sql.contains("'MB'"), "{q}: {sql}");
+        assert!(sql.contains("size > 5"), "{q}: {sql}");
+        let names: Vec<&str> = r
+            .iter()
+            .flat_map(|row| row.iter())
+            .map(String::as_str)
+            .filter(|v| v.contains('.'))
+            .filter(|v| v.ends_with("mp4") || v.ends_with("mp3") || v.ends_with("txt"))
+            .collect();
+        assert_eq!(names.len(), 2, "{q}: {sql} -> {r:?}");
+    }
+    // the code as a value still links where no number precedes it
+    let (sql, _) = best_with(&f, "Uploads from province MB", &[]);
+    assert!(sql.contains("'MB'"), "{sql}");
+}
+
+#[test]
+fn a_curated_unit_decides_which_column_a_number_compares() {
+    let with_units = uploads_fixture(true);
+    let (sql, r) = best_with(&with_units, "Which uploads are over 5 MB?", &[]);
+    assert!(sql.contains("size > 5"), "{sql}");
+    assert!(!sql.contains("'MB'"), "{sql}");
+    assert_eq!(r.len(), 2, "{sql} -> {r:?}");
+    let (sql, r) = best_with(&with_units, "Uploads over 100 seconds", &[]);
+    assert!(sql.contains("length > 100"), "{sql}");
+    assert_eq!(r.len(), 1, "{sql} -> {r:?}");
+}

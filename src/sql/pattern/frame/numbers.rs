@@ -85,6 +85,19 @@ impl<'a> Builder<'a> {
                 }
             }
             if col.is_none() {
+                // "larger than 5 MB": a curated unit names the column it measures
+                let unit_at = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+                if let Some(c) = self.unit_column(unit_at) {
+                    col = Some(c);
+                    self.explained[unit_at] = true;
+                    self.f.notes.push(format!(
+                        "'{}' is the unit of {}",
+                        self.w(unit_at),
+                        self.col_name(c)
+                    ));
+                }
+            }
+            if col.is_none() {
                 let mut after_end = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
                 if self.w(after_end) == "or"
                     && matches!(
@@ -466,5 +479,38 @@ mod tests {
                 high: Literal::Number("40".into()),
             }]
         );
+    }
+}
+
+impl Builder<'_> {
+    /// The numeric column whose curated unit is the word at token `i`
+    /// ([`crate::sql::pattern::linking::Lexicon::unit_columns`]): the only one, or the only one
+    /// in the question's tables; `None` when no column or several match.
+    fn unit_column(&self, i: usize) -> Option<ColRef> {
+        if i >= self.a.tokens.len() || self.a.tokens[i].kind != TokenKind::Word {
+            return None;
+        }
+        let cols: Vec<ColRef> = self
+            .lex
+            .unit_columns(self.w(i))
+            .into_iter()
+            .filter(|c| {
+                self.schema.tables[c.table].columns[c.column]
+                    .kind()
+                    .is_numeric()
+            })
+            .collect();
+        if let [c] = cols.as_slice() {
+            return Some(*c);
+        }
+        let focus = self.focus_tables();
+        let near: Vec<ColRef> = cols
+            .into_iter()
+            .filter(|c| focus.contains(&c.table))
+            .collect();
+        match near.as_slice() {
+            [c] => Some(*c),
+            _ => None,
+        }
     }
 }

@@ -120,7 +120,7 @@ pub fn link(
             .unwrap_or(0.0)
     };
     let mut cands = terms::name_links(analysis, lex, &bonus);
-    cands.extend(values::value_links(analysis, schema, values, &bonus));
+    cands.extend(values::value_links(analysis, schema, lex, values, &bonus));
     // "first and last name": the first word borrows the rest of the following name
     let extra = choose::elliptic_links(analysis, lex, &cands);
     cands.extend(extra);

@@ -88,6 +88,8 @@ pub struct Lexicon {
     pub(super) table_stems: Vec<Vec<String>>,
     /// Curated display columns of each table (column indices), from the table docs.
     pub(super) display: Vec<Vec<usize>>,
+    /// Curated units of columns (lower-case unit, column), from the column docs' `unit`.
+    pub(super) units: Vec<(String, ColRef)>,
 }
 
 fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form> {
@@ -162,7 +164,8 @@ impl Lexicon {
         let mut columns = Vec::new();
         let mut table_stems = Vec::new();
         let mut display = Vec::new();
-        for t in &schema.tables {
+        let mut units = Vec::new();
+        for (ti, t) in schema.tables.iter().enumerate() {
             let doc = docs.iter().find(|d| d.name.eq_ignore_ascii_case(&t.name));
             display.push(
                 doc.map(|d| {
@@ -190,15 +193,26 @@ impl Lexicon {
             let cols = t
                 .columns
                 .iter()
-                .map(|c| {
-                    let csyn = doc
-                        .and_then(|d| {
-                            d.columns
-                                .iter()
-                                .find(|cd| cd.name.eq_ignore_ascii_case(&c.name))
-                        })
-                        .map(|cd| cd.synonyms.clone())
-                        .unwrap_or_default();
+                .enumerate()
+                .map(|(ci, c)| {
+                    let cdoc = doc.and_then(|d| {
+                        d.columns
+                            .iter()
+                            .find(|cd| cd.name.eq_ignore_ascii_case(&c.name))
+                    });
+                    if let Some(unit) = cdoc.and_then(|cd| cd.unit.as_deref()) {
+                        let unit = unit.trim().to_lowercase();
+                        if !unit.is_empty() {
+                            units.push((
+                                unit,
+                                ColRef {
+                                    table: ti,
+                                    column: ci,
+                                },
+                            ));
+                        }
+                    }
+                    let csyn = cdoc.map(|cd| cd.synonyms.clone()).unwrap_or_default();
                     forms_for(&c.name, &csyn, &stems)
                 })
                 .collect();
@@ -209,7 +223,24 @@ impl Lexicon {
             columns,
             table_stems,
             display,
+            units,
         }
+    }
+
+    /// The columns whose curated unit is `word` (case aside; "MB" for a `size` documented
+    /// with `unit: MB`), in schema order; empty when no column doc names that unit.
+    pub fn unit_columns(&self, word: &str) -> Vec<ColRef> {
+        self.units
+            .iter()
+            .filter(|(u, _)| u.eq_ignore_ascii_case(word))
+            .map(|&(_, c)| c)
+            .collect()
+    }
+
+    /// Whether `word` (lower case) is a unit of measure: a general one
+    /// ([`crate::sql::pattern::lexicon::is_unit`]) or a column's curated unit.
+    pub fn is_unit(&self, word: &str) -> bool {
+        crate::sql::pattern::lexicon::is_unit(word) || self.units.iter().any(|(u, _)| u == word)
     }
 
     /// The curated display columns of table `t` (column indices, in the doc's order; empty when

@@ -1,7 +1,7 @@
 //! Linking by value: n-grams of words and numbers, and quoted strings, looked up in the
 //! [`ValueIndex`] of stored values.
 
-use super::{Candidate, ColRef, Link, Target};
+use super::{Candidate, ColRef, Lexicon, Link, Target};
 use crate::knowledge::ValueIndex;
 use crate::question::tokens::is_stopword;
 use crate::question::{Analysis, TokenKind};
@@ -9,10 +9,11 @@ use crate::sql::pattern::lexicon::is_cue;
 use crate::warehouse::Schema;
 
 /// Links of the question's n-grams and quoted strings to stored values. `bonus` adds a table's
-/// retrieval bonus.
+/// retrieval bonus. A unit written after a number ([`Lexicon::is_unit`]: "5 MB") is not a value.
 pub(super) fn value_links(
     analysis: &Analysis,
     schema: &Schema,
+    lex: &Lexicon,
     values: &ValueIndex,
     bonus: &impl Fn(usize) -> f32,
 ) -> Vec<Candidate> {
@@ -77,6 +78,15 @@ pub(super) fn value_links(
                 continue;
             }
             if !quoted && len == 1 && (span[0].kind == TokenKind::Number || span[0].lower.len() < 2)
+            {
+                continue;
+            }
+            // "larger than 5 MB": the unit of the number, not a stored code
+            if !quoted
+                && len == 1
+                && i > 0
+                && toks[i - 1].kind == TokenKind::Number
+                && lex.is_unit(&span[0].lower)
             {
                 continue;
             }
