@@ -616,7 +616,10 @@ fn uploads_fixture(unit: bool) -> Fixture {
 fn a_unit_after_a_number_is_never_a_stored_value() {
     // "MB" is also a stored province code: after a number it is the unit, not a filter
     let f = uploads_fixture(false);
-    for q in ["Which uploads have a size above 5 MB?", "Uploads of size over 5 MB"] {
+    for q in [
+        "Which uploads have a size above 5 MB?",
+        "Uploads of size over 5 MB",
+    ] {
         let (sql, r) = best_with(&f, q, &[]);
         assert!(!sql.contains("'MB'"), "{q}: {sql}");
         assert!(sql.contains("size > 5"), "{q}: {sql}");

@@ -92,6 +92,11 @@ pub struct Lexicon {
     pub(super) units: Vec<(String, ColRef)>,
 }
 
+/// The weight of a curated synonym (table and column docs' `synonyms`), against 1.0 for the
+/// name itself: a word a curator gave a column wins over the same word as the name of a column
+/// elsewhere ("price" curated for `pricing.current_price` beats `products.price`).
+const CURATED_SYNONYM_WEIGHT: f32 = 1.01;
+
 fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form> {
     let raw = split_identifier(name);
     let words = expand_words(&raw);
@@ -131,9 +136,11 @@ fn forms_for(name: &str, synonyms: &[String], extra_drop: &[String]) -> Vec<Form
         }
     }
     // "id" columns are rarely what a question names; keep them, but their other words matter
+    // a curated synonym is a domain expert's word for this column: it outweighs the same words
+    // as another column's name (CURATED_SYNONYM_WEIGHT)
     for s in synonyms {
         let sw: Vec<String> = s.split_whitespace().map(|w| w.to_lowercase()).collect();
-        forms.extend(Form::new(&sw, 0.95, "synonym"));
+        forms.extend(Form::new(&sw, CURATED_SYNONYM_WEIGHT, "synonym"));
     }
     // general synonyms of single words in the name
     let mut extra = Vec::new();

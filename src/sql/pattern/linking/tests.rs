@@ -140,3 +140,25 @@ fn a_stored_value_written_with_a_hyphen_links_as_one_span() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_curated_synonym_wins_over_the_same_words_as_another_columns_name() {
+    // `head.age` is named "age"; a curator gives the word to `department.NumEmployees` (as a
+    // business may call a column by another column's name): the curated meaning wins
+    let plain = linked("department age", &[]);
+    assert!(plain.iter().any(|(_, t)| *t == column(1, 3)), "{plain:?}");
+    let mut docs = crate::knowledge::introspect::table_docs(&schema());
+    for c in docs
+        .iter_mut()
+        .filter(|d| d.name == "department")
+        .flat_map(|d| d.columns.iter_mut())
+        .filter(|c| c.name == "NumEmployees")
+    {
+        c.synonyms.push("age".into());
+    }
+    let curated = linked("department age", &docs);
+    assert!(
+        curated.contains(&("age".into(), column(0, 2))),
+        "{curated:?}"
+    );
+}
