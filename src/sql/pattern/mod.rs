@@ -131,7 +131,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     let mut out = adapted_examples(ctx, lex, &links, &link_trace, false);
 
     // 2. the question frame, with business rules; then alternative readings of ambiguous words
-    let hits = frame::rule_hits(a, ctx.rules, &links);
+    let hits = frame::rule_hits(a, ctx.schema, ctx.rules, &links);
     let fr = frame::build_frame(a, ctx.schema, lex, &links, graph, &hits);
     let anything_linked = links
         .spans

@@ -474,7 +474,12 @@ fn a_rule_keyword_must_match_the_words_closely_and_a_longer_hit_wins() {
             0.9,
         ),
     ];
-    let hits = super::frame::rule_hits(&a, &rules, &super::linking::Linking::default());
+    let hits = super::frame::rule_hits(
+        &a,
+        &Schema::default(),
+        &rules,
+        &super::linking::Linking::default(),
+    );
     let names: Vec<&str> = hits.iter().map(|h| h.rule.name.as_str()).collect();
     assert_eq!(names, vec!["margin pct"]);
 }
@@ -647,4 +652,25 @@ fn a_curated_unit_decides_which_column_a_number_compares() {
     let (sql, r) = best_with(&with_units, "Uploads over 100 seconds", &[]);
     assert!(sql.contains("length > 100"), "{sql}");
     assert_eq!(r.len(), 1, "{sql} -> {r:?}");
+}
+
+#[test]
+fn of_rules_naming_the_same_words_the_one_on_a_linked_table_wins_and_applies_once() {
+    let f = business_fixture();
+    let on_deal = rule("on deal", &["promoted"], "on_deal = 1", "sales", "filter");
+    // the same rule again under another name: it applies once
+    let promo = rule("promo", &["promoted"], "on_deal  =  1", "sales", "filter");
+    // the same word for another table's rows, retrieved better
+    let hi_lo = rule(
+        "promoted pricing",
+        &["promoted"],
+        "strategy = 'Hi-Lo'",
+        "prices",
+        "filter",
+    );
+    let rules = [(hi_lo, 0.95), (on_deal, 0.8), (promo, 0.7)];
+    let (sql, r) = best_with(&f, "Total units of promoted sales", &rules);
+    assert!(!sql.contains("strategy"), "{sql}");
+    assert_eq!(sql.matches("on_deal").count(), 1, "{sql}");
+    assert_eq!(r, vec![vec!["8".to_string()]], "{sql}");
 }

@@ -7,6 +7,7 @@ use crate::knowledge::BusinessRule;
 use crate::question::{Analysis, TokenKind};
 use crate::sql::pattern::lexicon::superlative;
 use crate::sql::pattern::linking::{Linking, Target};
+use crate::warehouse::Schema;
 
 impl<'a> Builder<'a> {
     pub(super) fn apply_rules(&mut self, head_end: usize) {
@@ -98,8 +99,14 @@ pub struct RuleHit<'r> {
 /// synonym, score >= 0.9) is left out: "their regular prices" names the column whose synonym is
 /// "regular price", not the rule whose keyword is "regular price". Measure rules keep their
 /// words: they say how to aggregate the very column they name.
+///
+/// The most specific reading wins and each rule applies once: a hit inside a longer one is
+/// dropped; of rules of one kind naming exactly the same words, the one on a table the
+/// question links (by name, column or value) wins, then the better retrieved (the `f32` of
+/// `rules`); rules of one kind with the same SQL on the same table apply once.
 pub fn rule_hits<'r>(
     analysis: &Analysis,
+    schema: &Schema,
     rules: &'r [(BusinessRule, f32)],
     links: &Linking,
 ) -> Vec<RuleHit<'r>> {
@@ -162,6 +169,60 @@ pub fn rule_hits<'r>(
     hits.retain(|h| {
         !all.iter()
             .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
+    });
+    // the same words read by several rules of one kind: the rule on a linked table, then the
+    // better retrieved
+    let linked: Vec<&str> = links
+        .spans
+        .iter()
+        .filter_map(|sp| match &sp.best().target {
+            Target::Table { table } => Some(*table),
+            Target::Column { col } | Target::Value { col, .. } => Some(col.table),
+        })
+        .filter_map(|t| schema.tables.get(t).map(|t| t.name.as_str()))
+        .collect();
+    let rank = |h: &RuleHit| {
+        let on_linked = h
+            .rule
+            .table
+            .as_deref()
+            .is_some_and(|t| linked.iter().any(|l| l.eq_ignore_ascii_case(t)));
+        let score = rules
+            .iter()
+            .find(|(r, _)| std::ptr::eq(r, h.rule))
+            .map_or(0.0, |(_, s)| *s);
+        (on_linked, score)
+    };
+    let all = hits.clone();
+    hits.retain(|h| {
+        !all.iter().any(|o| {
+            !std::ptr::eq(o.rule, h.rule)
+                && (o.start, o.end) == (h.start, h.end)
+                && o.rule.kind == h.rule.kind
+                && rank(o) > rank(h)
+        })
+    });
+    // one rule's SQL applies once, whatever names it goes by
+    let mut applied: Vec<(String, String, String)> = Vec::new();
+    hits.retain(|h| {
+        let key = (
+            h.rule.kind.clone(),
+            h.rule.table.as_deref().unwrap_or("").to_lowercase(),
+            h.rule
+                .sql
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+        );
+        if applied.contains(&key) {
+            false
+        } else {
+            applied.push(key);
+            true
+        }
     });
     hits
 }
