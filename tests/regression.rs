@@ -92,10 +92,11 @@ fn held_out_demo_questions_are_answered_correctly() {
 /// rather than side by side ("2023 versus 2024"). 88 before. 80 since the semantic layer also
 /// reads "Compare the average current price under EDLP and High-Low strategies" (session 6): it
 /// answers with the two members side by side, as the business sets' convention says; this
-/// gold lists them as rows. 68 since the calibrated confidence (#12, default threshold 0.68)
-/// refuses three listings that were right (confidence 0.48-0.64: listings of many rows are
-/// often wrong on held-out Spider databases); no answer changed.
-const MIN_PERCENT: usize = 68;
+/// gold lists them as rows. 76 since the calibrated confidence (#12, default threshold 0.68)
+/// refuses a listing that was right ("Show the coffee items with their regular prices",
+/// confidence below 0.68: listings of many rows are often wrong on held-out Spider databases); no
+/// answer changed.
+const MIN_PERCENT: usize = 76;
 
 /// At most this share of the questions may be answered wrong (refusals are not wrong): the
 /// five wrong today are the convention differences above and a listing's columns.

@@ -674,3 +674,25 @@ fn of_rules_naming_the_same_words_the_one_on_a_linked_table_wins_and_applies_onc
     assert_eq!(sql.matches("on_deal").count(), 1, "{sql}");
     assert_eq!(r, vec![vec!["8".to_string()]], "{sql}");
 }
+
+#[test]
+fn a_share_of_another_quantity_read_as_a_plain_number_is_a_guess() {
+    let f = fixture();
+    let plain = ask_with(&f, "Products with a unit price above 2", &[], &[]).expect("answered");
+    let share = ask_with(
+        &f,
+        "Products with a unit price above 2% of their category",
+        &[],
+        &[],
+    )
+    .expect("answered");
+    let (p, s) = (
+        plain[0].features.expect("a frame's features"),
+        share[0].features.expect("a frame's features"),
+    );
+    assert!(s.guesses >= p.guesses + 0.15 - 1e-6, "{p:?} vs {s:?}");
+    assert!(share[0]
+        .trace
+        .iter()
+        .any(|t| format!("{t:?}").contains("share of another quantity")));
+}

@@ -279,6 +279,15 @@ impl<'a> Builder<'a> {
                 self.mark(cmp_start, h.token + 1);
                 skip_until = h.token + 1;
             } else {
+                // "more than 75% of their shelf price": a share of another quantity, which this
+                // comparison with the plain number does not read; say so and count it a guess
+                if matches!(self.w(m.token + 1), "%" | "percent") && self.w(m.token + 2) == "of" {
+                    self.f.guesses += 0.15;
+                    self.f.notes.push(format!(
+                        "'{}% of ...' compared as the number {} (a share of another quantity is not read)",
+                        m.text, m.text
+                    ));
+                }
                 let cond = Cond::Cmp {
                     col: c,
                     op,

@@ -210,7 +210,10 @@ impl<'a> Builder<'a> {
                             }
                         }
                     }
-                    self.f.guesses += 0.1;
+                    // which columns show a row is a guess unless a curator named them
+                    if distinct || self.lex.display_columns(t).is_empty() {
+                        self.f.guesses += 0.1;
+                    }
                     self.f.notes.push(format!(
                         "showing {} (the rows of {})",
                         items
