@@ -506,6 +506,23 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                     Some("between") => {}
                     _ => {}
                 }
+                // "2020 or later", "2019 onwards", "Q1 2023 or earlier": the point opens the
+                // range on one side
+                if lead.is_none() {
+                    let word = |k: usize| tokens.get(p.next + k).map(|t| t.lower.as_str());
+                    match (word(0), word(1)) {
+                        (Some("or" | "and"), Some("later" | "after" | "beyond" | "newer")) => {
+                            range = (Some(p.start), None, p.grain, p.next + 2, false)
+                        }
+                        (Some("onwards" | "onward"), _) => {
+                            range = (Some(p.start), None, p.grain, p.next + 1, false)
+                        }
+                        (Some("or" | "and"), Some("earlier" | "before" | "older")) => {
+                            range = (None, Some(p.end), p.grain, p.next + 2, false)
+                        }
+                        _ => {}
+                    }
+                }
                 if lead.is_some() {
                     range.4 = false;
                 }
@@ -661,6 +678,21 @@ mod tests {
         assert_eq!((r[0].start, r[0].end), (d(2011, 1, 1), None));
         let r = ranges("before March 15, 2024");
         assert_eq!((r[0].start, r[0].end), (None, d(2024, 3, 15)));
+    }
+
+    #[test]
+    fn a_point_or_later_or_earlier_opens_the_range_on_one_side() {
+        let r = ranges("stores opened in 2020 or later");
+        assert_eq!((r[0].start, r[0].end), (d(2020, 1, 1), None));
+        assert_eq!(r[0].text, "2020 or later");
+        assert!(!r[0].bare_year);
+        let r = ranges("sales from March 2024 onwards");
+        assert_eq!((r[0].start, r[0].end), (d(2024, 3, 1), None));
+        let r = ranges("films released in 2010 or earlier");
+        assert_eq!((r[0].start, r[0].end), (None, d(2011, 1, 1)));
+        // two years named with "or" stay two points
+        let r = ranges("sales in 2023 or 2024");
+        assert_eq!(r.len(), 2, "{r:?}");
     }
 
     #[test]
