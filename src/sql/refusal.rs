@@ -256,24 +256,8 @@ mod tests {
     fn features(coverage: f64, unmapped: usize) -> crate::sql::pattern::Features {
         crate::sql::pattern::Features {
             coverage,
-            link_quality: 1.0,
-            guesses: 0.0,
-            joins: 0,
-            inferred_keys: 0,
-            words: 8,
-            ambiguous: 0,
-            set_operation: false,
-            star: false,
-            rules: 0,
-            type_mismatches: 0,
-            alternative: false,
-            select_terms: 1,
-            conditions: 1,
-            group_by: 0,
-            order_terms: 0,
-            limit: false,
             unmapped,
-            schema_tables: 5,
+            ..crate::sql::pattern::Features::sample()
         }
     }
 

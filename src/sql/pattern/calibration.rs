@@ -234,10 +234,9 @@ impl Features {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn base() -> Features {
+impl Features {
+    /// A one-table, one-condition reading that explains every word (a base for tests).
+    pub(crate) fn sample() -> Features {
         Features {
             coverage: 1.0,
             link_quality: 1.0,
@@ -259,6 +258,15 @@ mod tests {
             unmapped: 0,
             schema_tables: 5,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Features {
+        Features::sample()
     }
 
     #[test]

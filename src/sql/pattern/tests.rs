@@ -53,16 +53,23 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_from(DDL, |_| {})
+}
+
+/// A database built from `ddl` in a temporary directory, with its introspected table docs
+/// as `curate` leaves them.
+fn fixture_from(ddl: &str, curate: impl FnOnce(&mut [crate::knowledge::TableDoc])) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("shop.sqlite");
-    {
-        let c = Connection::open(&path).expect("create");
-        c.execute_batch(DDL).expect("ddl");
-    }
+    let path = dir.path().join("test.sqlite");
+    Connection::open(&path)
+        .expect("create")
+        .execute_batch(ddl)
+        .expect("ddl");
     let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
     let schema = wh.introspect().expect("introspect");
     let values = ValueIndex::build(&wh, &schema).expect("values");
-    let docs = introspect::table_docs(&schema);
+    let mut docs = introspect::table_docs(&schema);
+    curate(&mut docs);
     let conn = Connection::open(&path).expect("reopen");
     Fixture {
         _dir: dir,
@@ -289,30 +296,14 @@ INSERT INTO prices VALUES (1, 1, 'Every-Day', 2.0), (2, 2, 'Every-Day', 4.0), (3
 ";
 
 fn business_fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("biz.sqlite");
-    {
-        let c = Connection::open(&path).expect("create");
-        c.execute_batch(BUSINESS_DDL).expect("ddl");
-    }
-    let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
-    let schema = wh.introspect().expect("introspect");
-    let values = ValueIndex::build(&wh, &schema).expect("values");
-    let mut docs = introspect::table_docs(&schema);
-    // a documented synonym, as curated table docs give them
-    for d in docs.iter_mut().filter(|d| d.name == "prices") {
-        for c in d.columns.iter_mut().filter(|c| c.name == "shelf_price") {
-            c.synonyms.push("regular price".into());
+    fixture_from(BUSINESS_DDL, |docs| {
+        // a documented synonym, as curated table docs give them
+        for d in docs.iter_mut().filter(|d| d.name == "prices") {
+            for c in d.columns.iter_mut().filter(|c| c.name == "shelf_price") {
+                c.synonyms.push("regular price".into());
+            }
         }
-    }
-    let conn = Connection::open(&path).expect("reopen");
-    Fixture {
-        _dir: dir,
-        conn,
-        schema,
-        docs,
-        values,
-    }
+    })
 }
 
 fn rule(name: &str, keywords: &[&str], sql: &str, table: &str, kind: &str) -> BusinessRule {
@@ -588,33 +579,17 @@ INSERT INTO uploads VALUES (1, 'intro.mp4', 12.5, 40, 'MB'), (2, 'notes.txt', 0.
 /// The uploads fixture; `unit` documents `size` with `unit: MB` and `length` with `unit:
 /// seconds`, as a curator's column docs would.
 fn uploads_fixture(unit: bool) -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("uploads.sqlite");
-    Connection::open(&path)
-        .expect("create")
-        .execute_batch(UPLOADS_DDL)
-        .expect("ddl");
-    let wh = SqliteWarehouse::open(Path::new(&path)).expect("open");
-    let schema = wh.introspect().expect("introspect");
-    let values = ValueIndex::build(&wh, &schema).expect("values");
-    let mut docs = introspect::table_docs(&schema);
-    if unit {
-        for c in docs.iter_mut().flat_map(|d| d.columns.iter_mut()) {
-            match c.name.as_str() {
-                "size" => c.unit = Some("MB".into()),
-                "length" => c.unit = Some("seconds".into()),
-                _ => {}
+    fixture_from(UPLOADS_DDL, |docs| {
+        if unit {
+            for c in docs.iter_mut().flat_map(|d| d.columns.iter_mut()) {
+                match c.name.as_str() {
+                    "size" => c.unit = Some("MB".into()),
+                    "length" => c.unit = Some("seconds".into()),
+                    _ => {}
+                }
             }
         }
-    }
-    let conn = Connection::open(&path).expect("reopen");
-    Fixture {
-        _dir: dir,
-        conn,
-        schema,
-        docs,
-        values,
-    }
+    })
 }
 
 #[test]
