@@ -498,6 +498,35 @@ const GRAMMAR: &[&str] = &[
     "unique",
     "something",
     "anything",
+    // verbs of having, doing and seeing that carry nothing of the query: "which categories saw
+    // the most price changes", "which brands carry the most items", "what volume did we move",
+    // "which customer placed the biggest order"
+    "saw",
+    "seen",
+    "sees",
+    "carry",
+    "carries",
+    "carried",
+    "placed",
+    "record",
+    "recorded",
+    "post",
+    "posted",
+    "achieve",
+    "achieved",
+    "move",
+    "moved",
+    "generates",
+    "brings",
+    "makes",
+    "gets",
+    "strongest",
+    "weakest",
+    "poorest",
+    "led",
+    "lead",
+    "leads",
+    "leading",
 ];
 
 const COMPARE: &[&str] = &[
@@ -509,10 +538,23 @@ const COMPARE: &[&str] = &[
     "against",
 ];
 const DESC_WORDS: &[&str] = &[
-    "top", "most", "highest", "best", "biggest", "largest", "greatest", "fastest",
+    "top",
+    "most",
+    "highest",
+    "best",
+    "biggest",
+    "largest",
+    "greatest",
+    "fastest",
+    "strongest",
+    // "which brands led Beverages sales": the first by the metric
+    "led",
+    "lead",
+    "leads",
+    "leading",
 ];
 const ASC_WORDS: &[&str] = &[
-    "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest",
+    "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest", "weakest", "poorest",
 ];
 const NEGATORS: &[&str] = &[
     "excluding",
@@ -1339,11 +1381,22 @@ pub fn read(
             *w,
             "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annual" | "annually"
         );
+        // "revenue by store format and year": the last of a list of breakdowns
+        let listed = prev == "and"
+            && words[..i]
+                .iter()
+                .any(|w| matches!(*w, "by" | "per" | "each" | "every"));
+        // "from year to year", "month to month": each period after the one before
+        let period_to_period = next == Some("to")
+            && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g)
+            || (prev == "to" && i >= 2 && grain_word(words[i - 2]) == Some(g));
         let grouped = matches!(
             prev,
             "by" | "per" | "each" | "every" | "which" | "what" | "over" | "average"
-        ) || (words.get(i + 1) == Some(&"by")
-            && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
+        ) || listed
+            || period_to_period
+            || (words.get(i + 1) == Some(&"by")
+                && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
         // "months of 2024 with above-average revenue": the rows asked for are the periods
         let subject = matches!(*w, "days" | "weeks" | "months" | "quarters" | "years")
             && (i == 0 || matches!(prev, "the" | "which" | "what" | "list" | "show"))

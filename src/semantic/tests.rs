@@ -739,6 +739,31 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
 }
 
 #[test]
+fn everyday_verbs_list_breakdowns_and_strength_words_are_read() {
+    let f = fixture();
+    // "and year" ends a list of breakdowns: the store's zone and the year
+    let (q, _) = asked(&f, "Revenue by zone and year");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    assert_eq!(q.time_grain, Some(model::Grain::Year), "{q:?}");
+    // each year after the one before
+    let (q, _) = asked(&f, "How has revenue changed from year to year?");
+    assert_eq!(q.time_grain, Some(model::Grain::Year), "{q:?}");
+    // verbs of having and seeing carry nothing; "weakest" ranks from the bottom, "led" from
+    // the top
+    let (weak, sql) = asked(&f, "Which 2 categories saw the weakest sales in 2024?");
+    assert_eq!(weak.limit, Some(2), "{weak:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT p.category, SUM(s.revenue) r FROM sales s JOIN products p USING (upc) \
+         WHERE s.sale_date LIKE '2024%' GROUP BY p.category ORDER BY r ASC LIMIT 2",
+    );
+    let (led, _) = asked(&f, "Which zone led revenue in 2023?");
+    assert_eq!(led.limit, Some(1), "{led:?}");
+    assert_ne!(weak.order, led.order, "weakest and led order apart");
+}
+
+#[test]
 fn the_reader_refuses_words_it_cannot_read() {
     let f = fixture();
     for question in [

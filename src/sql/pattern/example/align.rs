@@ -22,8 +22,26 @@ pub(super) fn generic(side: &Side, ks: &[usize]) -> bool {
             && !key.key.starts_with('#')
             && side.links.span_at(key.tok).is_none()
             && !OPERATION_WORDS.contains(&tok.lower.as_str())
-            && grain_format(&tok.lower).is_none()
+            && !names_time(side, key.tok)
     })
+}
+
+/// Whether token `i` names time: a grain ("quarter", "monthly", even one the SQL dialect has no
+/// format for), a month, or a word of a period the question names ("from March to June").
+/// Such words change the query; they are never a mere rewording.
+fn names_time(side: &Side, i: usize) -> bool {
+    let lower = side.a.tokens[i].lower.as_str();
+    let singular = lower.strip_suffix('s').unwrap_or(lower);
+    GRAIN_WORDS
+        .iter()
+        .any(|(w, _)| *w == lower || *w == singular)
+        // a month's full name ("may" is mostly a verb; a period with it is a time range)
+        || (lower.len() > 3 && crate::question::dates::month_number(lower).is_some())
+        || side
+            .a
+            .time_ranges
+            .iter()
+            .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
 }
 
 /// The `strftime` format of the grain a word names ("month", "yearly", "days"), as the

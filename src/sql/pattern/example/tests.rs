@@ -223,3 +223,19 @@ fn an_unexplained_difference_leaves_the_example_alone() {
     );
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn a_period_or_a_grain_is_never_a_rewording() {
+    let f = fx();
+    // SQLite has no quarter format: the grain cannot be moved, and "from March to June" names
+    // a period the example does not filter on; the example is left alone
+    let quarterly = "SELECT 'Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3) AS q, \
+         sum(revenue) FROM sales WHERE sale_date BETWEEN '2024-01-01' AND '2024-12-31' GROUP BY q";
+    for question in [
+        "revenue from March to June 2024",
+        "revenue by month in 2024",
+    ] {
+        let out = adapt_to(&f, question, "revenue by quarter in 2024", quarterly);
+        assert!(out.is_empty(), "'{question}': {out:?}");
+    }
+}
