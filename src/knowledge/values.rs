@@ -152,6 +152,31 @@ impl ValueIndex {
         &self.entries
     }
 
+    /// Matches of `phrase` spelled the same once case, punctuation and spacing are set aside
+    /// ([`normalize`]): score 1 for the stored spelling itself, 0.95 otherwise; no fuzzy match.
+    /// A hash look-up: cheap enough for long phrases (a product's full name).
+    pub fn lookup_same(&self, phrase: &str) -> Vec<ValueMatch> {
+        let Some(ids) = self.by_normalized.get(&normalize(phrase)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<ValueMatch> = ids
+            .iter()
+            .map(|&i| {
+                let e = &self.entries[i];
+                let exact = e.value == phrase;
+                ValueMatch {
+                    table: e.table.clone(),
+                    column: e.column.clone(),
+                    value: e.value.clone(),
+                    score: if exact { 1.0 } else { 0.95 },
+                    exact,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out
+    }
+
     /// Matches of `phrase`: exact and case-insensitive matches when there are any, else fuzzy
     /// matches (phrases of 4+ characters, Jaro-Winkler >= 0.92), best first.
     pub fn lookup(&self, phrase: &str) -> Vec<ValueMatch> {
@@ -159,23 +184,9 @@ impl ValueIndex {
         if norm.is_empty() {
             return Vec::new();
         }
-        if let Some(ids) = self.by_normalized.get(&norm) {
-            let mut out: Vec<ValueMatch> = ids
-                .iter()
-                .map(|&i| {
-                    let e = &self.entries[i];
-                    let exact = e.value == phrase;
-                    ValueMatch {
-                        table: e.table.clone(),
-                        column: e.column.clone(),
-                        value: e.value.clone(),
-                        score: if exact { 1.0 } else { 0.95 },
-                        exact,
-                    }
-                })
-                .collect();
-            out.sort_by(|a, b| b.score.total_cmp(&a.score));
-            return out;
+        let same = self.lookup_same(phrase);
+        if !same.is_empty() {
+            return same;
         }
         if norm.chars().count() < 4 {
             return Vec::new();

@@ -233,6 +233,7 @@ const PASSES: &[(&str, fn(&mut Builder))] = &[
     ("superlatives", |b| b.superlatives(b.head_end)),
     // the select list from the head
     ("select list", |b| b.select_list(b.head_end)),
+    ("asked time", |b| b.asked_time()),
     // finishing: subqueries and alternatives, then groups, order and tables made consistent
     ("close than some", |b| b.close_than_some()),
     ("join or", |b| b.join_or()),

@@ -5,7 +5,7 @@ use super::{Cond, Measure, Term};
 use crate::question::tokens::split_identifier;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::{AggFunc, CmpOp};
-use crate::sql::pattern::linking::{ColRef, Target};
+use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
 use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
@@ -247,6 +247,83 @@ impl<'a> Builder<'a> {
         self.f.select.extend(items);
     }
 
+    /// "When did Nashville Express open?", "Which stores opened in 2020 or later, and when?": a
+    /// question that asks "when" shows the time its words name: the temporal column a word
+    /// links to and nothing else reads (`open` -> `open_date`), else the temporal column a
+    /// condition reads. One row named by its name shows that time alone; rows listed show it
+    /// after their display columns, in its order. Aggregates and groups are left alone.
+    pub(super) fn asked_time(&mut self) {
+        let n = self.n();
+        let asks = (0..n).any(|k| {
+            self.w(k) == "when"
+                && (k == self.head_start || (k > 0 && matches!(self.w(k - 1), "and" | ",")))
+        });
+        if !asks
+            || !self.f.group_by.is_empty()
+            || self.f.select.iter().any(|t| t.agg.is_some())
+            || self.f.select.is_empty()
+        {
+            return;
+        }
+        let mut time = None;
+        for si in 0..self.links.spans.len() {
+            if self.used[si] || !self.is_column_span(si) || self.is_value_span(si) {
+                continue;
+            }
+            if let Some(c) = self
+                .resolve_column(si)
+                .filter(|&c| is_temporal(self.schema, c))
+            {
+                self.use_span(si);
+                time = Some(c);
+                break;
+            }
+        }
+        let time = time.or_else(|| {
+            self.f
+                .conds
+                .iter()
+                .flat_map(Cond::columns)
+                .find(|&c| is_temporal(self.schema, c))
+        });
+        let Some(c) = time else { return };
+        if self.f.select.contains(&Term::col(c)) {
+            return;
+        }
+        // one row named: its name column (or a name of it: `FirstName`, `LastName`) equals a value
+        let names_row = |b: &Self, col: ColRef, name: ColRef| {
+            col == name
+                || col.table == name.table
+                    && split_identifier(&b.schema.tables[col.table].columns[col.column].name)
+                        .iter()
+                        .any(|w| w == "name")
+        };
+        let one_named = self.listing.is_some_and(|name| {
+            self.f.conds.iter().any(|cond| match cond {
+                Cond::Cmp { col, op, .. } => *op == CmpOp::Eq && names_row(self, *col, name),
+                Cond::In {
+                    col,
+                    values,
+                    negated: false,
+                } => values.len() == 1 && names_row(self, *col, name),
+                _ => false,
+            })
+        });
+        if one_named {
+            self.f.select = vec![Term::col(c)];
+            self.listing = None;
+        } else {
+            self.f.select.push(Term::col(c));
+            // rows asked "when": in the order of that time, unless an order is asked
+            if self.f.order.is_empty() && self.f.limit.is_none() {
+                self.f.order.push((Term::col(c), false));
+            }
+        }
+        self.f
+            .notes
+            .push(format!("'when' shows {}", self.col_name(c)));
+    }
+
     /// Columns named after the head by a possessive ("the Cereal products with their brand and
     /// package size", "... along with its price"), unless a comparison or a value follows them
     /// (then they are a condition: "with their price above 10").
@@ -448,6 +525,35 @@ mod tests {
                 distinct: false,
                 measure: Measure::Column(c.col("employee", "salary")),
             }]
+        );
+    }
+
+    #[test]
+    fn when_shows_the_time_its_verb_names() {
+        // one row named by its name: the time alone
+        let c = case("When was Ada Lovelace hired?");
+        let b = c.until("asked time");
+        assert_eq!(b.f.select, [Term::col(c.col("employee", "hire_date"))]);
+        // rows listed: their names, then the time
+        let c = case("When were the employees in Oslo hired?");
+        let b = c.until("asked time");
+        assert_eq!(
+            b.f.select.last(),
+            Some(&Term::col(c.col("employee", "hire_date")))
+        );
+        assert!(b.f.select.len() > 1, "{:?}", b.f.select);
+        assert_eq!(
+            b.f.order,
+            [(Term::col(c.col("employee", "hire_date")), false)]
+        );
+        // "and when": the time a condition reads is shown too
+        let c = case("Which employees were hired after 2020, and when?");
+        let b = c.until("asked time");
+        assert!(
+            b.f.select
+                .contains(&Term::col(c.col("employee", "hire_date"))),
+            "{:?}",
+            b.f.select
         );
     }
 }

@@ -98,8 +98,8 @@ pub(super) struct Case {
     links: Linking,
 }
 
-/// Reads `question` on the company schema, with the stored values of the cities and the
-/// department names.
+/// Reads `question` on the company schema, with the stored values of the cities, the
+/// department names and one employee's name (Ada Lovelace).
 pub(super) fn case(question: &str) -> Case {
     let schema = company();
     let lex = Lexicon::build(&schema, &[]);
@@ -111,6 +111,7 @@ pub(super) fn case(question: &str) -> Case {
     for dept in ["Sales", "Research"] {
         values.insert("department", "dept_name", dept.into());
     }
+    values.insert("employee", "name", "Ada Lovelace".into());
     let analysis = analyze_at(
         &Question::parse(question).expect("a question"),
         NaiveDate::from_ymd_opt(2025, 1, 15).expect("a date"),

@@ -142,6 +142,31 @@ fn a_stored_value_written_with_a_hyphen_links_as_one_span() {
 }
 
 #[test]
+fn a_long_stored_value_links_whole_as_spelled() {
+    // eight words: longer than the fuzzy look-up reads, found as spelled
+    let s = schema();
+    let lex = Lexicon::build(&s, &[]);
+    let mut values = ValueIndex::default();
+    let long = "Artisan Loaf Co Chocolate Layer Cake 24 oz";
+    values.insert("head", "name", long.into());
+    values.insert("head", "name", "Artisan Loaf Co Chocolate Layer".into());
+    let a = analyze(&Question::parse(&format!("How old is the {long}?")).unwrap());
+    let l = link(&a, &s, &lex, &values, &HashMap::new());
+    let found: Vec<(String, Target)> = l
+        .spans
+        .iter()
+        .map(|sp| (sp.text.clone(), sp.best().target.clone()))
+        .collect();
+    assert!(
+        found.iter().any(|(_, t)| matches!(
+            t,
+            Target::Value { value, .. } if value == long
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn a_curated_synonym_wins_over_the_same_words_as_another_columns_name() {
     // `head.age` is named "age"; a curator gives the word to `department.NumEmployees` (as a
     // business may call a column by another column's name): the curated meaning wins

@@ -20,9 +20,12 @@ pub(super) fn value_links(
     let toks = &analysis.tokens;
     let n = toks.len();
     let mut cands: Vec<Candidate> = Vec::new();
-    // values: n-grams of words and numbers (up to 5 tokens, stopwords allowed inside), quoted strings
-    // (two more tokens than the longest value's words: a glued hyphen takes a token of its own)
-    let max_len = (values.max_words() + 2).min(6);
+    // values: n-grams of words and numbers (stopwords allowed inside), quoted strings (two more
+    // tokens than the longest value's words: a glued hyphen takes a token of its own); fuzzy
+    // matches up to 6 tokens, longer n-grams (a product's full name) only as spelled
+    const FUZZY_MAX_TOKENS: usize = 6;
+    const MAX_TOKENS: usize = 12;
+    let max_len = (values.max_words() + 2).min(MAX_TOKENS);
     for i in 0..n {
         for len in 1..=max_len {
             let j = i + len;
@@ -95,7 +98,12 @@ pub(super) fn value_links(
             } else {
                 analysis.text[span[0].start..span[len - 1].end].to_string()
             };
-            for m in values.lookup(&phrase) {
+            let found = if len > FUZZY_MAX_TOKENS {
+                values.lookup_same(&phrase)
+            } else {
+                values.lookup(&phrase)
+            };
+            for m in found {
                 let Some(ti) = schema
                     .tables
                     .iter()
