@@ -329,3 +329,21 @@ fn without_semantic_yml_the_inferred_items_are_listed_and_the_first_write_starts
     assert_eq!(s, 200, "{answer}");
     assert_eq!(answer["generation_method"], "semantic", "{answer}");
 }
+
+#[test]
+fn the_page_has_the_semantic_tabs_and_the_spec_names_the_semantic_kinds() {
+    let html = client()
+        .get(keyed().server.url("/knowledge"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for kind in ["semantic_models", "metrics", "filters"] {
+        assert!(html.contains(&format!("data-kind=\"{kind}\"")), "{kind}");
+    }
+    let (_, spec) = get_json(&keyed().server, "/openapi.json");
+    assert_eq!(
+        spec["components"]["schemas"]["KindParam"]["enum"],
+        json!(["tables", "examples", "rules", "semantic_models", "metrics", "filters"])
+    );
+}
