@@ -446,7 +446,8 @@ impl Engine {
     }
 
     /// Replaces the knowledge of database `name` with `knowledge` (as read from its files,
-    /// with `file_issues`, the problems reading them): table docs are merged over introspection
+    /// with `file_issues`, the problems reading them): the semantic layer is rebuilt when
+    /// `semantic.yml` changed (its metrics, models and filters checked), table docs are merged over introspection
     /// again, examples whose SQL was not seen before are run (those that fail are left out, as
     /// at load), the retriever re-embeds only the items whose content changed, and then the new
     /// knowledge and the domain's issues (the file issues, failing examples, docs of unknown
@@ -464,9 +465,21 @@ impl Engine {
         let old = self.database(Some(name))?;
         let mut issues = file_issues;
         let tables_source = databases::tables_file(&self.knowledge_dir, name);
-        let db = old.with_knowledge(knowledge, &tables_source, &mut issues, |sql| {
+        let mut db = old.with_knowledge(knowledge, &tables_source, &mut issues, |sql| {
             self.run_guarded(&old, sql).map(|(_, rows)| rows.rows.len())
         });
+        // The semantic layer is rebuilt (and rechecked) only when `semantic.yml` changed.
+        if !same_semantic(&old.knowledge.semantic, &db.knowledge.semantic) {
+            let mut semantic_issues = Vec::new();
+            db.semantic = knowledge_check::semantic_layer(
+                &self.knowledge_dir,
+                &db,
+                self.limits,
+                &mut semantic_issues,
+            );
+            db.semantic_issues = semantic_issues;
+        }
+        issues.extend(db.semantic_issues.iter().cloned());
         let report = self
             .retriever
             .sync(name, &db.knowledge_for_index().index_items())?;
@@ -574,4 +587,17 @@ fn retrieval_trace(r: &Retrieved) -> TraceStep {
         ),
         serde_json::json!({ "mode": r.mode, "tables": list(&r.tables), "examples": list(&r.examples), "rules": list(&r.rules) }),
     )
+}
+
+/// True when two readings of `semantic.yml` hold the same model (or fail the same way).
+fn same_semantic(
+    a: &Option<Result<crate::semantic::SemanticManifest, crate::semantic::ManifestError>>,
+    b: &Option<Result<crate::semantic::SemanticManifest, crate::semantic::ManifestError>>,
+) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Err(x)), Some(Err(y))) => x == y,
+        (Some(Ok(x)), Some(Ok(y))) => serde_json::to_value(x).ok() == serde_json::to_value(y).ok(),
+        _ => false,
+    }
 }

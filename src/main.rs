@@ -585,7 +585,7 @@ fn export_knowledge(settings: &Settings, to: &Path) -> anyhow::Result<()> {
 /// `querent knowledge import`: every item of `from` that differs from the knowledge as it
 /// stands is created, updated or deleted through the curator (validated, logged).
 fn import_knowledge(settings: &Settings, from: &Path) -> anyhow::Result<()> {
-    use querent::knowledge::curation::{item_id, version_of, Curator};
+    use querent::knowledge::curation::{self, item_id, version_of, Curator};
     use querent::knowledge::{files, ItemKind};
     let engine = Arc::new(Engine::build(settings)?);
     let curator = Curator::open(engine.clone(), &settings.knowledge_dir, &settings.data_dir)?;
@@ -598,41 +598,9 @@ fn import_knowledge(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         let database = kb.domain.as_str();
         engine.database(Some(database))?;
         for kind in ItemKind::ALL {
-            let wanted: Vec<serde_json::Value> = match kind {
-                ItemKind::Table => kb
-                    .tables
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-                ItemKind::Example => kb
-                    .examples
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-                ItemKind::Rule => kb
-                    .rules
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-            };
+            let wanted = curation::items_json(kb, kind);
             let (now, _) = files::load_domain(&settings.knowledge_dir.join(database), database);
-            let current: Vec<serde_json::Value> = match kind {
-                ItemKind::Table => now
-                    .tables
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-                ItemKind::Example => now
-                    .examples
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-                ItemKind::Rule => now
-                    .rules
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-            };
+            let current = curation::items_json(&now, kind);
             let id_of = |item: &serde_json::Value| {
                 let key = match kind {
                     ItemKind::Example => item["question"].as_str(),

@@ -1,5 +1,7 @@
-// The curation page: browse and search table docs, examples and rules; edit an item as JSON
-// with a live preview of its SQL (run through /api/sql, rows shown); review suggested examples;
+// The curation page: browse and search table docs, examples, rules and the semantic model's
+// semantic models, metrics and named filters; edit an item as JSON with a live preview of its
+// SQL (run through /api/sql, rows shown; a metric's is its compiled SQL, as saved); review
+// suggested examples;
 // read the change log and revert a change. Everything goes through the JSON API under
 // /api/knowledge/; writes send the API key typed in the header (kept for this tab only).
 (function () {
@@ -52,9 +54,19 @@
   }
 
   function label(kind, item) {
-    if (kind === "tables" || kind === "rules") return item.name;
-    return item.question;
+    if (kind === "examples") return item.question;
+    return item.name;
   }
+
+  // What "New item" starts from, per kind (the semantic kinds in dbt MetricFlow's shape).
+  const BLANK = {
+    tables: { name: "", description: "", columns: [] },
+    examples: { question: "", sql: "" },
+    rules: { name: "", description: "", kind: "note" },
+    semantic_models: { name: "", description: "", model: "ref('table')", defaults: { agg_time_dimension: "" }, entities: [], dimensions: [], measures: [] },
+    metrics: { name: "", description: "", type: "simple", type_params: { measure: "" }, synonyms: [] },
+    filters: { name: "", description: "", semantic_model: "", expr: "" },
+  };
 
   async function loadDatabases() {
     const health = await call("GET", "/api/health");
@@ -140,11 +152,14 @@
   function edit(view) {
     state.current = view;
     $("kb-editor").hidden = false;
-    $("kb-editor-title").textContent = view ? "Edit" : "New " + state.kind.replace(/s$/, "");
-    $("kb-editor-meta").textContent = view ? "id " + view.id + " · version " + view.version + " · " + view.database : "";
-    const blank = { tables: { name: "", description: "", columns: [] }, examples: { question: "", sql: "" }, rules: { name: "", description: "", kind: "note" } };
-    $("kb-json").value = JSON.stringify(view ? view.item : blank[state.kind], null, 2);
+    $("kb-editor-title").textContent = view ? "Edit" : "New " + state.kind.replace(/s$/, "").replace(/_/g, " ");
+    $("kb-editor-meta").textContent = view
+      ? "id " + view.id + " · version " + view.version + " · " + view.database + (view.curated ? "" : " · inferred: saving starts the curated model")
+      : "";
+    $("kb-json").value = JSON.stringify(view ? view.item : BLANK[state.kind], null, 2);
     $("kb-delete").hidden = !view || !view.curated;
+    $("kb-compiled").hidden = !(view && view.sql);
+    $("kb-compiled").textContent = view && view.sql ? view.sql : "";
     $("kb-preview-out").replaceChildren();
   }
 
@@ -179,7 +194,9 @@
 
   $("kb-preview").onclick = () => {
     const item = parsed();
-    if (item && item.sql) previewSql(item.sql, state.current && state.current.database);
+    const view = state.current;
+    if (item && item.sql) previewSql(item.sql, view && view.database);
+    else if (view && view.sql) previewSql(view.sql, view.database); // a metric, as saved
     else $("kb-preview-out").replaceChildren(el("p", "This item has no SQL to run."));
   };
 
@@ -192,6 +209,7 @@
         ? await call("PUT", "/api/knowledge/" + state.kind + "/" + view.id, Object.assign({}, item, { version: view.version }))
         : await call("POST", "/api/knowledge/" + state.kind, Object.assign({}, item, { database: database() || undefined }));
       edit(saved);
+      if (saved.sql) previewSql(saved.sql, saved.database);
       banner("");
     });
   };
@@ -226,14 +244,15 @@
 
   // A link to one item (`/knowledge#examples/ID`) opens it in the editor with its SQL's preview.
   async function openFromHash() {
-    const m = /^#(tables|examples|rules)\/([0-9a-f]+)$/.exec(location.hash);
+    const m = /^#(tables|examples|rules|semantic_models|metrics|filters)\/([0-9a-f]+)$/.exec(location.hash);
     if (!m) return;
     selectTab(m[1]);
     await refresh();
     try {
       const view = await call("GET", "/api/knowledge/" + m[1] + "/" + m[2]);
       edit(view);
-      if (view.item.sql) previewSql(view.item.sql, view.database);
+      const sql = view.item.sql || view.sql;
+      if (sql) previewSql(sql, view.database);
     } catch (e) {
       banner(e.message);
     }

@@ -1081,7 +1081,16 @@ fn every_item_a_write_would_refuse_is_reported_at_its_file_and_line_and_the_good
         issue_line(&issues, &s, &["metric 'discounts'", "discount_pct"]),
         Some(line_of(semantic, "name: \"discounts\""))
     );
-    assert_eq!(issues.len(), 6, "{issues:?}");
+    // the semantic model's measure names a column its table does not have, as a write checks
+    assert_eq!(
+        issue_line(
+            &issues,
+            &s,
+            &["semantic model 'orders'", "column 'discount_pct' does not exist"]
+        ),
+        Some(line_of(semantic, "- name: orders"))
+    );
+    assert_eq!(issues.len(), 7, "{issues:?}");
 
     // The good items are used: the example answers, the good rule and metric are served.
     let (s, b) = ask(&server, "Which customers live in London?", Some("shop"));

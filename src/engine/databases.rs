@@ -27,13 +27,13 @@ pub struct Database {
     pub prepared: Arc<pattern::Prepared>,
     /// The names the guard accepts: the tables' own, then their aliases.
     pub(super) table_names: Vec<String>,
-    /// The semantic layer (#11): the curated `semantic.yml`, when there is one.
+    /// The semantic layer (#11): the curated `semantic.yml`, else the inferred model.
     pub semantic: Option<Arc<crate::semantic::SemanticLayer>>,
     /// Example SQL already run against this database: `Ok` with its number of rows when it
     /// ran, else the error. A knowledge reload runs only SQL it has not seen.
     pub(super) checked_sql: HashMap<String, Result<usize, String>>,
-    /// The issues of the semantic model, found at start-up (kept through knowledge reloads,
-    /// which do not reload the model).
+    /// The issues of the semantic model, found when it was last loaded (at start-up, or by a
+    /// knowledge reload whose semantic model changed).
     pub(super) semantic_issues: Vec<LoadIssue>,
 }
 
@@ -150,8 +150,8 @@ impl Database {
             &knowledge.rules,
             &run,
         ));
-        // The semantic model is not reloaded with the other knowledge: its issues stay.
-        issues.extend(self.semantic_issues.iter().cloned());
+        // The semantic layer and its issues are the caller's to keep or rebuild
+        // (`Engine::reload_knowledge`).
         let mut checked_sql = self.checked_sql.clone();
         let mut kept = Vec::with_capacity(knowledge.examples.len());
         for example in &knowledge.examples {

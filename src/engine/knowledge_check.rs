@@ -2,7 +2,8 @@
 //! write through the API (#12), by the same functions ([`crate::knowledge::validate`]): a table
 //! doc must name a table of the database and columns, keys and display columns of it; a rule
 //! must name a table of the database and its SQL must run where the generators put it; each
-//! metric of a curated semantic model must compile alone and run. What fails is a knowledge
+//! metric of a curated semantic model must compile alone and run, each of its semantic models
+//! name a table and columns of the database, each named filter's condition run. What fails is a knowledge
 //! issue at the item's file and line (shown by `/api/health` and the `/knowledge` page); the
 //! item still loads, so that one bad line does not take a domain's knowledge away. A semantic
 //! model that does not load at all is an issue too, and the model inferred from the schema is
@@ -65,7 +66,8 @@ pub(super) fn rule_issues(
         .collect()
 }
 
-/// The semantic layer of `db` (#11): its curated `semantic.yml` with every metric checked, or
+/// The semantic layer of `db` (#11): its curated `semantic.yml` (as read into its knowledge,
+/// [`crate::knowledge::KnowledgeBase::semantic`]) with every metric, model and filter checked, or
 /// the model inferred from the schema (also when the curated one does not load, with an issue
 /// naming where it fails); the reference date of relative periods set.
 pub(super) fn semantic_layer(
@@ -86,7 +88,8 @@ pub(super) fn semantic_layer(
     let path = knowledge_dir
         .join(&db.name)
         .join(crate::semantic::SEMANTIC_FILE);
-    let layer = match semantic::layer_for(knowledge_dir, &db.name, &db.schema, first_cell)? {
+    let loaded = db.knowledge.semantic.clone();
+    let layer = match semantic::layer_of(loaded, &db.schema, first_cell)? {
         Ok(layer) => layer,
         Err(e) => {
             let (source, message) = manifest_issue(&path, &e);
@@ -108,9 +111,9 @@ pub(super) fn semantic_layer(
     if !layer.manifest.inferred {
         // A probe of each metric that reads no row, bounded by one row and the query timeout.
         let started = std::time::Instant::now();
-        let found = metric_issues(&path, &layer.manifest, db, |sql| {
-            run(sql, 1).map(|rows| rows.rows.len())
-        });
+        let probe = |sql: &str| run(sql, 1).map(|rows| rows.rows.len());
+        let mut found = model_issues(&path, &layer.manifest, db, probe);
+        found.extend(metric_issues(&path, &layer.manifest, db, probe));
         tracing::info!(
             database = %db.name,
             metrics = layer.manifest.metrics.len(),
@@ -146,6 +149,41 @@ fn metric_issues(
             message: format!("metric '{metric}': {why}"),
         })
         .collect()
+}
+
+/// Issues of the semantic models and named filters of `manifest` (read from `path`) that a
+/// curation write would refuse ([`validate::semantic_model`], [`validate::named_filter`]), each
+/// at the item's line.
+fn model_issues(
+    path: &Path,
+    manifest: &SemanticManifest,
+    db: &Database,
+    run: impl Fn(&str) -> QuerentResult<usize>,
+) -> Vec<LoadIssue> {
+    let at = |list: &str, name: &str| {
+        files::item_sources(path, list, "name")
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or_else(|| path.display().to_string(), |(_, s)| s)
+    };
+    let mut issues = Vec::new();
+    for model in &manifest.semantic_models {
+        for error in validate::semantic_model(&db.schema, &db.name, model, &run) {
+            issues.push(LoadIssue {
+                source: at("semantic_models", &model.name),
+                message: format!("semantic model '{}': {}", model.name, reason(&error)),
+            });
+        }
+    }
+    for filter in &manifest.filters {
+        if let Err(error) = validate::named_filter(&db.schema, &db.name, manifest, filter, &run) {
+            issues.push(LoadIssue {
+                source: at("filters", &filter.name),
+                message: format!("filter '{}': {}", filter.name, reason(&error)),
+            });
+        }
+    }
+    issues
 }
 
 /// Where a manifest error points (`path:line` of the metric, semantic model or filter it

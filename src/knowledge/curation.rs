@@ -1,5 +1,6 @@
 //! Curation: create, read, update, delete and revert knowledge items (table docs, examples,
-//! business rules) at run time, safely.
+//! business rules, and the semantic model's semantic models, metrics and named filters) at run
+//! time, safely.
 //!
 //! [`Curator`] is the whole surface. Every item has an **id** (a short hash of its database,
 //! kind and key: the table name, the example's question, the rule's name — so changing the key
@@ -15,6 +16,18 @@
 //! domain back and [`Engine::reload_knowledge`] re-embeds only what changed and swaps the
 //! knowledge in (with the domain's current issues, for health), so the next question sees it.
 //! A write is acknowledged only after all of that.
+//!
+//! The semantic kinds are items of one file, `semantic.yml`, keyed by their `name`; a write
+//! replaces the kind's list and keeps the rest of the file ([`files::prepare_kind`]), and is
+//! checked as a whole model: every reference resolves, the changed semantic models and filters
+//! name tables and columns that exist, and no metric stops compiling and running
+//! ([`validate::semantic_write`]). The reload then rebuilds the domain's semantic layer, so the
+//! next question reads the new model. A domain without `semantic.yml` serves the model inferred
+//! from its schema: its items are listed as not curated (like table docs nobody wrote), and the
+//! first write of a semantic item starts `semantic.yml` from that inferred model (so a new
+//! metric can use the inferred measures), which from then on is the curated model, answering
+//! questions like any curated one. (A replica replaying that first change from the shared log
+//! onto a folder without `semantic.yml` starts its file from the change alone.)
 //!
 //! Logging before the rename means no file change is ever without its log line. A change
 //! logged but not renamed (the rename failed, or the process died in between) gets a
@@ -46,6 +59,8 @@ use super::reconcile::{self, NOT_APPLIED};
 use super::suggestions::{self, Suggestion};
 use super::validate;
 use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
+use crate::semantic::model::{Metric, NamedFilter, SemanticModel};
+use crate::semantic::{self, MetricQuery, SemanticManifest};
 use crate::engine::{Database, Engine};
 use crate::error::{QuerentError, QuerentResult};
 use crate::replication::Replication;
@@ -63,11 +78,18 @@ pub struct ItemView {
     pub version: String,
     pub kind: ItemKind,
     pub database: String,
-    /// False for a table doc that only introspection wrote (nobody curated it yet).
+    /// False for a table doc that only introspection wrote, or a semantic item of a model
+    /// inferred from the schema (nobody curated it yet).
     pub curated: bool,
-    /// The item: a table doc, an example or a business rule (for tables, merged with
-    /// introspection: column types and sample values filled in).
+    /// The item: a table doc, an example, a business rule, a semantic model, a metric or a
+    /// named filter (for tables, merged with introspection: column types and sample values
+    /// filled in).
     pub item: serde_json::Value,
+    /// A metric's SQL: the metric compiled alone (no group-by, no period) for the database's
+    /// dialect, for a preview of its value; absent for the other kinds and for a metric that
+    /// does not compile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
 }
 
 /// The result of a write: the item after it (absent after a delete) and the recorded change.
@@ -123,11 +145,55 @@ fn normalise(key: &str) -> String {
 trait Curated: Serialize + DeserializeOwned + Clone {
     const KIND: ItemKind;
     fn key(&self) -> &str;
-    fn items(kb: &KnowledgeBase) -> &Vec<Self>;
+    fn items(kb: &KnowledgeBase) -> &[Self];
     fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self>;
     /// Trims the key and fills defaults; errors name the missing field.
     fn tidy(&mut self) -> QuerentResult<()>;
+    /// Checks the item alone against the database.
     fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()>;
+    /// Checks the domain's knowledge as a write (a delete too) leaves it (`after`; `before`
+    /// is what it changes): the semantic kinds check the whole model.
+    fn check_domain(
+        _engine: &Engine,
+        _db: &Database,
+        _before: &KnowledgeBase,
+        _after: &KnowledgeBase,
+    ) -> QuerentResult<()> {
+        Ok(())
+    }
+}
+
+/// Runs `$body` with the type alias `$t` set to the item type of `$kind` (one generic code
+/// path for every kind instead of a `match` per operation).
+macro_rules! by_kind {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            ItemKind::Table => {
+                type $t = TableDoc;
+                $body
+            }
+            ItemKind::Example => {
+                type $t = Example;
+                $body
+            }
+            ItemKind::Rule => {
+                type $t = BusinessRule;
+                $body
+            }
+            ItemKind::SemanticModel => {
+                type $t = SemanticModel;
+                $body
+            }
+            ItemKind::Metric => {
+                type $t = Metric;
+                $body
+            }
+            ItemKind::Filter => {
+                type $t = NamedFilter;
+                $body
+            }
+        }
+    };
 }
 
 fn invalid(message: String, details: serde_json::Value) -> QuerentError {
@@ -202,7 +268,7 @@ impl Curated for Example {
     fn key(&self) -> &str {
         &self.question
     }
-    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+    fn items(kb: &KnowledgeBase) -> &[Self] {
         &kb.examples
     }
     fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
@@ -222,7 +288,7 @@ impl Curated for TableDoc {
     fn key(&self) -> &str {
         &self.name
     }
-    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+    fn items(kb: &KnowledgeBase) -> &[Self] {
         &kb.tables
     }
     fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
@@ -245,7 +311,7 @@ impl Curated for BusinessRule {
     fn key(&self) -> &str {
         &self.name
     }
-    fn items(kb: &KnowledgeBase) -> &Vec<Self> {
+    fn items(kb: &KnowledgeBase) -> &[Self] {
         &kb.rules
     }
     fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
@@ -271,6 +337,164 @@ impl Curated for BusinessRule {
     }
     fn validate(&self, engine: &Engine, db: &Database) -> QuerentResult<()> {
         validate::rule(&db.schema, &db.name, self, runner(engine, db))
+    }
+}
+
+/// The curated semantic model of `kb`, when `semantic.yml` loaded.
+fn manifest(kb: &KnowledgeBase) -> Option<&SemanticManifest> {
+    kb.semantic.as_ref().and_then(|m| m.as_ref().ok())
+}
+
+/// The curated semantic model of `kb` to change, started empty when there is none (a write
+/// starts from the inferred model first, see [`adopted`]).
+fn manifest_mut(kb: &mut KnowledgeBase) -> &mut SemanticManifest {
+    if manifest(kb).is_none() {
+        kb.semantic = Some(Ok(SemanticManifest::default()));
+    }
+    match &mut kb.semantic {
+        Some(Ok(m)) => m,
+        _ => unreachable!("set just above"),
+    }
+}
+
+/// `manifest` (an inferred one) as the start of a curated file: nothing marked inferred.
+fn adopted(mut manifest: SemanticManifest) -> SemanticManifest {
+    manifest.inferred = false;
+    for m in &mut manifest.semantic_models {
+        m.inferred = false;
+    }
+    manifest
+}
+
+/// A semantic item's name must be an identifier: derived metrics' expressions and dbt's
+/// `Dimension('entity__dimension')` refer to items by name.
+fn identifier(field: &str, value: &mut String) -> QuerentResult<()> {
+    required(field, value)?;
+    let ok = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(invalid(
+            format!("'{field}' must be an identifier (letters, digits and '_', as in dbt): '{value}' is not"),
+            serde_json::json!({ "field": field, "value": value }),
+        ));
+    }
+    Ok(())
+}
+
+/// The whole-model check of a write of `kind` (see [`validate::semantic_write`]).
+fn semantic_check(
+    kind: ItemKind,
+    engine: &Engine,
+    db: &Database,
+    before: &KnowledgeBase,
+    after: &KnowledgeBase,
+) -> QuerentResult<()> {
+    let (Some(before), Some(after)) = (manifest(before), manifest(after)) else {
+        return Ok(());
+    };
+    validate::semantic_write(
+        &db.schema,
+        &db.name,
+        db.warehouse.dialect(),
+        kind,
+        before,
+        after,
+        runner(engine, db),
+    )
+}
+
+impl Curated for SemanticModel {
+    const KIND: ItemKind = ItemKind::SemanticModel;
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn items(kb: &KnowledgeBase) -> &[Self] {
+        manifest(kb).map_or(&[], |m| &m.semantic_models)
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut manifest_mut(kb).semantic_models
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        identifier("name", &mut self.name)?;
+        required("model", &mut self.model)?;
+        self.inferred = false;
+        Ok(())
+    }
+    fn validate(&self, _engine: &Engine, _db: &Database) -> QuerentResult<()> {
+        Ok(()) // with the whole model: check_domain
+    }
+    fn check_domain(
+        engine: &Engine,
+        db: &Database,
+        before: &KnowledgeBase,
+        after: &KnowledgeBase,
+    ) -> QuerentResult<()> {
+        semantic_check(Self::KIND, engine, db, before, after)
+    }
+}
+
+impl Curated for Metric {
+    const KIND: ItemKind = ItemKind::Metric;
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn items(kb: &KnowledgeBase) -> &[Self] {
+        manifest(kb).map_or(&[], |m| &m.metrics)
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut manifest_mut(kb).metrics
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        identifier("name", &mut self.name)?;
+        self.filter = self
+            .filter
+            .take()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        Ok(())
+    }
+    fn validate(&self, _engine: &Engine, _db: &Database) -> QuerentResult<()> {
+        Ok(()) // with the whole model: check_domain
+    }
+    fn check_domain(
+        engine: &Engine,
+        db: &Database,
+        before: &KnowledgeBase,
+        after: &KnowledgeBase,
+    ) -> QuerentResult<()> {
+        semantic_check(Self::KIND, engine, db, before, after)
+    }
+}
+
+impl Curated for NamedFilter {
+    const KIND: ItemKind = ItemKind::Filter;
+    fn key(&self) -> &str {
+        &self.name
+    }
+    fn items(kb: &KnowledgeBase) -> &[Self] {
+        manifest(kb).map_or(&[], |m| &m.filters)
+    }
+    fn items_mut(kb: &mut KnowledgeBase) -> &mut Vec<Self> {
+        &mut manifest_mut(kb).filters
+    }
+    fn tidy(&mut self) -> QuerentResult<()> {
+        identifier("name", &mut self.name)?;
+        required("semantic_model", &mut self.semantic_model)?;
+        required("expr", &mut self.expr)
+    }
+    fn validate(&self, _engine: &Engine, _db: &Database) -> QuerentResult<()> {
+        Ok(()) // with the whole model: check_domain
+    }
+    fn check_domain(
+        engine: &Engine,
+        db: &Database,
+        before: &KnowledgeBase,
+        after: &KnowledgeBase,
+    ) -> QuerentResult<()> {
+        semantic_check(Self::KIND, engine, db, before, after)
     }
 }
 
@@ -409,6 +633,14 @@ impl Curator {
     ) -> QuerentResult<KnowledgeBase> {
         let dir = self.domain_dir(database);
         let (kb, issues) = files::load_domain(&dir, database);
+        if let (Some(kind), Some(Err(e))) = (writing, &kb.semantic) {
+            if kind.is_semantic() {
+                return Err(invalid(
+                    format!("{e}; fix the file before editing it through the API (a write would drop what could not be read)"),
+                    serde_json::json!({ "source": dir.join(files::SEMANTIC_FILE).display().to_string() }),
+                ));
+            }
+        }
         if let Some(kind) = writing {
             let file = dir.join(file_of(kind)).display().to_string();
             if let Some(issue) = issues.iter().find(|i| i.source.starts_with(&file)) {
@@ -448,12 +680,24 @@ impl Curator {
             .collect();
         let mut views = Vec::new();
         for db in self.databases(database)? {
-            let kb = self.read_domain(&db.name, None)?;
-            views.extend(match kind {
+            let mut kb = self.read_domain(&db.name, None)?;
+            let curated = !kind.is_semantic() || kb.semantic.is_some();
+            if kind.is_semantic() && kb.semantic.is_none() {
+                kb.semantic = Some(Ok(adopted(semantic::infer::infer(&db.schema))));
+            }
+            let mut found = match kind {
                 ItemKind::Table => table_views(&db, &kb),
-                ItemKind::Example => views_of::<Example>(&db.name, &kb),
-                ItemKind::Rule => views_of::<BusinessRule>(&db.name, &kb),
-            });
+                _ => by_kind!(kind, T => views_of::<T>(&db.name, &kb)),
+            };
+            for view in &mut found {
+                view.curated &= curated;
+            }
+            if let (ItemKind::Metric, Some(manifest)) = (kind, manifest(&kb)) {
+                for view in &mut found {
+                    view.sql = metric_sql(&db, manifest, &view.item);
+                }
+            }
+            views.extend(found);
         }
         views.retain(|v| {
             let text = v.item.to_string().to_lowercase();
@@ -500,35 +744,15 @@ impl Curator {
             }
         }
         let db = self.engine.database(database)?;
-        match kind {
-            ItemKind::Table => self.write::<TableDoc>(
-                &db,
-                None,
-                Expect::Absent,
-                Some(parse(item)?),
-                "create",
-                who,
-                None,
-            ),
-            ItemKind::Example => self.write::<Example>(
-                &db,
-                None,
-                Expect::Absent,
-                Some(parse(item)?),
-                "create",
-                who,
-                None,
-            ),
-            ItemKind::Rule => self.write::<BusinessRule>(
-                &db,
-                None,
-                Expect::Absent,
-                Some(parse(item)?),
-                "create",
-                who,
-                None,
-            ),
-        }
+        by_kind!(kind, T => self.write::<T>(
+            &db,
+            None,
+            Expect::Absent,
+            Some(parse(item)?),
+            "create",
+            who,
+            None,
+        ))
     }
 
     /// Replaces the item `id` of `kind`, which must be at `version`, with `item`.
@@ -545,35 +769,15 @@ impl Curator {
         let current = self.get(kind, id)?;
         let db = self.engine.database(Some(&current.database))?;
         let expect = Expect::Version(version.to_string());
-        match kind {
-            ItemKind::Table => self.write::<TableDoc>(
-                &db,
-                Some(id),
-                expect,
-                Some(parse(item)?),
-                "update",
-                who,
-                None,
-            ),
-            ItemKind::Example => self.write::<Example>(
-                &db,
-                Some(id),
-                expect,
-                Some(parse(item)?),
-                "update",
-                who,
-                None,
-            ),
-            ItemKind::Rule => self.write::<BusinessRule>(
-                &db,
-                Some(id),
-                expect,
-                Some(parse(item)?),
-                "update",
-                who,
-                None,
-            ),
-        }
+        by_kind!(kind, T => self.write::<T>(
+            &db,
+            Some(id),
+            expect,
+            Some(parse(item)?),
+            "update",
+            who,
+            None,
+        ))
     }
 
     /// Deletes the item `id` of `kind`, which must be at `version` (a table doc returns to what
@@ -593,17 +797,7 @@ impl Curator {
         }
         let db = self.engine.database(Some(&current.database))?;
         let expect = Expect::Version(version.to_string());
-        match kind {
-            ItemKind::Table => {
-                self.write::<TableDoc>(&db, Some(id), expect, None, "delete", who, None)
-            }
-            ItemKind::Example => {
-                self.write::<Example>(&db, Some(id), expect, None, "delete", who, None)
-            }
-            ItemKind::Rule => {
-                self.write::<BusinessRule>(&db, Some(id), expect, None, "delete", who, None)
-            }
-        }
+        by_kind!(kind, T => self.write::<T>(&db, Some(id), expect, None, "delete", who, None))
     }
 
     /// Undoes change `seq`: puts back the item as it was before it. The item must still be as
@@ -628,25 +822,18 @@ impl Curator {
         let id = entry.id_after.clone().or(entry.id_before.clone());
         let expect = Expect::Exactly(entry.after.clone());
         let before = entry.before.clone();
-        macro_rules! revert_as {
-            ($t:ty) => {{
-                let restored: Option<$t> = before.map(parse).transpose()?;
-                self.write::<$t>(
-                    &db,
-                    id.as_deref(),
-                    expect,
-                    restored,
-                    "revert",
-                    who,
-                    Some(seq),
-                )
-            }};
-        }
-        match entry.kind {
-            ItemKind::Table => revert_as!(TableDoc),
-            ItemKind::Example => revert_as!(Example),
-            ItemKind::Rule => revert_as!(BusinessRule),
-        }
+        by_kind!(entry.kind, T => {
+            let restored: Option<T> = before.map(parse).transpose()?;
+            self.write::<T>(
+                &db,
+                id.as_deref(),
+                expect,
+                restored,
+                "revert",
+                who,
+                Some(seq),
+            )
+        })
     }
 
     /// querent's data directory (the change log, the regression baselines).
@@ -732,6 +919,11 @@ impl Curator {
         let fresh = self.engine.database(Some(&db.name))?;
         let db = &*fresh;
         let mut kb = self.read_domain(&db.name, Some(T::KIND))?;
+        if T::KIND.is_semantic() && kb.semantic.is_none() {
+            // the first curated semantic item starts the file from the inferred model
+            kb.semantic = Some(Ok(adopted(semantic::infer::infer(&db.schema))));
+        }
+        let untouched = kb.clone();
         let position = id.and_then(|id| {
             T::items(&kb)
                 .iter()
@@ -786,7 +978,6 @@ impl Curator {
             }
             item.validate(&self.engine, db)?;
         }
-        let validated_ms = started.elapsed().as_secs_f64() * 1000.0;
         let after = new.as_ref().map(to_json);
         let list = T::items_mut(&mut kb);
         match (position, new) {
@@ -797,6 +988,8 @@ impl Curator {
             }
             (None, None) => return Err(unknown(T::KIND, id.unwrap_or_default()).into()),
         }
+        T::check_domain(&self.engine, db, &untouched, &kb)?;
+        let validated_ms = started.elapsed().as_secs_f64() * 1000.0;
         let dir = self.domain_dir(&db.name);
         let prepared = files::prepare_kind(&dir, &kb, T::KIND)?;
         let change = Change {
@@ -1014,11 +1207,7 @@ pub fn apply_to_files(
     for change in changes {
         let dir = knowledge_dir.join(&change.database);
         let (mut kb, _) = files::load_domain(&dir, &change.database);
-        let changed = match change.kind {
-            ItemKind::Table => apply::<TableDoc>(&mut kb, change)?,
-            ItemKind::Example => apply::<Example>(&mut kb, change)?,
-            ItemKind::Rule => apply::<BusinessRule>(&mut kb, change)?,
-        };
+        let changed = by_kind!(change.kind, T => apply::<T>(&mut kb, change)?);
         if changed {
             files::prepare_kind(&dir, &kb, change.kind)?.commit()?;
             touched.insert(change.database.clone());
@@ -1087,11 +1276,12 @@ pub(crate) fn item_json(
             .find(|i| item_id(database, T::KIND, i.key()) == id)
             .map(to_json)
     }
-    match kind {
-        ItemKind::Table => find::<TableDoc>(kb, database, id),
-        ItemKind::Example => find::<Example>(kb, database, id),
-        ItemKind::Rule => find::<BusinessRule>(kb, database, id),
-    }
+    by_kind!(kind, T => find::<T>(kb, database, id))
+}
+
+/// Every item of `kind` in `kb`, as JSON (as a change records them).
+pub fn items_json(kb: &KnowledgeBase, kind: ItemKind) -> Vec<serde_json::Value> {
+    by_kind!(kind, T => T::items(kb).iter().map(to_json).collect())
 }
 
 fn file_of(kind: ItemKind) -> &'static str {
@@ -1099,6 +1289,7 @@ fn file_of(kind: ItemKind) -> &'static str {
         ItemKind::Table => TABLES_FILE,
         ItemKind::Example => EXAMPLES_FILE,
         ItemKind::Rule => RULES_FILE,
+        ItemKind::SemanticModel | ItemKind::Metric | ItemKind::Filter => files::SEMANTIC_FILE,
     }
 }
 
@@ -1107,7 +1298,25 @@ fn kind_word(kind: ItemKind) -> &'static str {
         ItemKind::Table => "table doc",
         ItemKind::Example => "example",
         ItemKind::Rule => "rule",
+        ItemKind::SemanticModel => "semantic model",
+        ItemKind::Metric => "metric",
+        ItemKind::Filter => "filter",
     }
+}
+
+/// The SQL of the metric `item` (JSON) of `manifest` compiled alone for `db`; `None` when it
+/// does not compile.
+fn metric_sql(db: &Database, manifest: &SemanticManifest, item: &serde_json::Value) -> Option<String> {
+    let query = MetricQuery {
+        columns: vec![semantic::query::MetricColumn {
+            metric: item["name"].as_str()?.to_string(),
+            slice: None,
+        }],
+        ..Default::default()
+    };
+    semantic::compile(manifest, &db.schema, db.warehouse.dialect(), &query)
+        .ok()
+        .map(|c| c.sql)
 }
 
 fn unknown(kind: ItemKind, id: &str) -> QuerentError {
@@ -1142,6 +1351,7 @@ fn views_of<T: Curated>(database: &str, kb: &KnowledgeBase) -> Vec<ItemView> {
                 database: database.to_string(),
                 curated: true,
                 item: json,
+                sql: None,
             }
         })
         .collect()
@@ -1160,6 +1370,7 @@ fn table_views(db: &Database, kb: &KnowledgeBase) -> Vec<ItemView> {
                 database: db.name.clone(),
                 curated: curated.is_some(),
                 item: to_json(doc),
+                sql: None,
             }
         })
         .collect()

@@ -9,6 +9,11 @@
 //!   `sources`, ...) are ignored, so existing dbt docs can be dropped in.
 //! - `examples.yml`: `examples: [{question, sql}]`.
 //! - `rules.yml`: `rules: [{name, description, keywords?, sql?, table?, kind?}]`.
+//! - `semantic.yml`: the semantic model ([`crate::semantic::model`]); loaded whole into
+//!   [`KnowledgeBase::semantic`] (a manifest that does not load is the engine's issue to
+//!   report, with the inferred model served instead). A curation write replaces only the
+//!   list it changed (`semantic_models`, `metrics` or `filters`) and keeps the rest of the
+//!   file: its other keys and its leading comment block.
 //!
 //! Loading never fails: whatever is wrong becomes a [`LoadIssue`] naming the file and line,
 //! and everything else still loads (a broken file, a bad item, a duplicate). Enter through
@@ -24,6 +29,8 @@ use serde::{Deserialize, Serialize};
 use serde_norway::Value;
 
 use super::{BusinessRule, Example, KnowledgeBase, TableDoc};
+pub use crate::semantic::SEMANTIC_FILE;
+use crate::semantic::SemanticManifest;
 
 /// The file of table docs in a domain folder.
 pub const TABLES_FILE: &str = "tables.yml";
@@ -115,6 +122,8 @@ pub fn load_domain(dir: &Path, domain: &str) -> (KnowledgeBase, Vec<LoadIssue>) 
     let path = dir.join(RULES_FILE);
     let items: Vec<(BusinessRule, String)> = read_items(&path, "rules", &mut issues);
     kb.rules = dedup_rules(items, &mut issues);
+
+    kb.semantic = crate::semantic::load_file(&dir.join(SEMANTIC_FILE));
 
     (kb, issues)
 }
@@ -264,9 +273,63 @@ pub fn prepare_kind(
                 },
             ),
         ),
+        kind @ (super::ItemKind::SemanticModel
+        | super::ItemKind::Metric
+        | super::ItemKind::Filter) => {
+            let path = dir.join(SEMANTIC_FILE);
+            let manifest = match &kb.semantic {
+                Some(Ok(m)) => m.clone(),
+                _ => SemanticManifest::default(),
+            };
+            let text = render_semantic(&path, &kb.domain, &manifest, kind);
+            (path, text)
+        }
     };
     let text = text.with_context(|| format!("cannot serialize {}", path.display()))?;
     PreparedFile::write(&path, &text)
+}
+
+/// The new text of `semantic.yml` (at `path`) after a write of `kind`: the file as it is with
+/// only the list of `kind` replaced from `manifest` (its other keys, unknown ones included,
+/// and its leading comment block kept; comments elsewhere are not), or, when there is no file
+/// yet (or it is not a mapping), the whole `manifest` under a header.
+fn render_semantic(
+    path: &Path,
+    domain: &str,
+    manifest: &SemanticManifest,
+    kind: super::ItemKind,
+) -> Result<String, serde_norway::Error> {
+    let existing = fs::read_to_string(path).ok();
+    let mapping = existing
+        .as_deref()
+        .and_then(|t| serde_norway::from_str::<Value>(t).ok())
+        .and_then(|v| match v {
+            Value::Mapping(m) => Some(m),
+            _ => None,
+        });
+    let (Some(text), Some(mut mapping)) = (existing.as_deref(), mapping) else {
+        let mut manifest = manifest.clone();
+        manifest.inferred = false;
+        return render_yaml(
+            &format!(
+                "# The semantic model of the '{domain}' domain (dbt MetricFlow's shape), written by querent.\n"
+            ),
+            &manifest,
+        );
+    };
+    let list = match kind {
+        super::ItemKind::SemanticModel => serde_norway::to_value(&manifest.semantic_models)?,
+        super::ItemKind::Metric => serde_norway::to_value(&manifest.metrics)?,
+        _ => serde_norway::to_value(&manifest.filters)?,
+    };
+    mapping.insert(Value::String(kind.collection().to_string()), list);
+    let header: String = text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    render_yaml(&header, &Value::Mapping(mapping))
 }
 
 /// A file's new contents, synced to a temporary file beside it, waiting to be renamed over it.
@@ -332,7 +395,8 @@ pub fn remove_orphan_temp_files(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
-    let prefixes = [TABLES_FILE, EXAMPLES_FILE, RULES_FILE].map(|f| format!(".{f}."));
+    let prefixes =
+        [TABLES_FILE, EXAMPLES_FILE, RULES_FILE, SEMANTIC_FILE].map(|f| format!(".{f}."));
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();

@@ -1,4 +1,5 @@
-//! The knowledge base: table docs, examples (question/SQL pairs) and business rules.
+//! The knowledge base: table docs, examples (question/SQL pairs), business rules and the
+//! curated semantic model (`semantic.yml`: semantic models, metrics, named filters).
 //!
 //! Items live as YAML files under `knowledge/<domain>/` (see [`files`]): `tables.yml` follows
 //! dbt's `schema.yml` conventions (`models: [{name, description, columns: [{name, description}]}]`),
@@ -19,6 +20,8 @@ pub mod values;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::semantic::{ManifestError, SemanticManifest};
 
 pub use values::ValueIndex;
 
@@ -112,6 +115,10 @@ pub struct KnowledgeBase {
     pub tables: Vec<TableDoc>,
     pub examples: Vec<Example>,
     pub rules: Vec<BusinessRule>,
+    /// The curated semantic model as read from `semantic.yml`: `None` without the file, `Err`
+    /// when it does not load (the engine then serves the inferred model and reports why).
+    /// Not embedded: the semantic layer reads it through its own lexicon.
+    pub semantic: Option<Result<SemanticManifest, ManifestError>>,
 }
 
 impl KnowledgeBase {
@@ -123,26 +130,56 @@ impl KnowledgeBase {
     }
 }
 
-/// The kinds of knowledge items, one vector collection each.
+/// The kinds of knowledge items. Table docs, examples and rules are embedded, one vector
+/// collection each ([`ItemKind::ALL`]); the semantic kinds (semantic models, metrics, named
+/// filters: the lists of `semantic.yml`) are curated the same way but read by the semantic
+/// layer, not retrieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Table,
     Example,
     Rule,
+    /// A semantic model of `semantic.yml` (a table with its entities, dimensions, measures).
+    SemanticModel,
+    /// A metric of `semantic.yml`.
+    Metric,
+    /// A named filter of `semantic.yml` (querent's extension).
+    Filter,
 }
 
 impl ItemKind {
-    /// The collection name of this kind (`tables`, `examples`, `rules`).
+    /// The plural name of this kind, as in the API's paths: the vector collection of the
+    /// embedded kinds (`tables`, `examples`, `rules`), the list key in `semantic.yml` of the
+    /// others (`semantic_models`, `metrics`, `filters`).
     pub fn collection(self) -> &'static str {
         match self {
             Self::Table => "tables",
             Self::Example => "examples",
             Self::Rule => "rules",
+            Self::SemanticModel => "semantic_models",
+            Self::Metric => "metrics",
+            Self::Filter => "filters",
         }
     }
 
+    /// True for the kinds that live in `semantic.yml`.
+    pub fn is_semantic(self) -> bool {
+        matches!(self, Self::SemanticModel | Self::Metric | Self::Filter)
+    }
+
+    /// The embedded kinds, one vector collection each.
     pub const ALL: [ItemKind; 3] = [Self::Table, Self::Example, Self::Rule];
+
+    /// Every curated kind.
+    pub const CURATED: [ItemKind; 6] = [
+        Self::Table,
+        Self::Example,
+        Self::Rule,
+        Self::SemanticModel,
+        Self::Metric,
+        Self::Filter,
+    ];
 }
 
 /// One knowledge item as it is embedded and indexed: the text that is embedded, a stable key

@@ -6,13 +6,18 @@
 //! A table doc must name a table of the database, and columns, keys and display columns of it;
 //! a rule must be of a known kind, name a table of the database when it has SQL, and its SQL
 //! must run where the generators put it ([`rule_probe`]); an example's SQL must run and return
-//! rows; each metric of a semantic model must compile alone and run ([`metric_failures`]).
+//! rows; each metric of a semantic model must compile alone and run ([`metric_failures`]); a
+//! semantic model must name a table of the database, and each of its entities, dimensions and
+//! measures a column of it (or an expression that runs over it) ([`semantic_model`]); a named
+//! filter's condition must run on its model's table ([`named_filter`]). A curation write of a
+//! semantic item checks the whole model it leaves ([`semantic_write`]).
 //! SQL runs through a caller's `run` (the guard and the warehouse: one read-only statement,
 //! bounded in rows and time), which gives the number of rows.
 
 use crate::error::{QuerentError, QuerentResult};
-use crate::knowledge::{BusinessRule, Example, TableDoc};
-use crate::semantic::{self, MetricQuery, SemanticManifest};
+use crate::knowledge::{BusinessRule, Example, ItemKind, TableDoc};
+use crate::semantic::model::{NamedFilter, SemanticModel};
+use crate::semantic::{self, ManifestError, MetricQuery, SemanticManifest};
 use crate::warehouse::{Dialect, Schema, TableSchema};
 
 /// The rule kinds the generators understand (see [`BusinessRule::kind`]).
@@ -165,6 +170,174 @@ pub fn metric_failures(
         }
     }
     failures
+}
+
+/// Every problem of semantic model `model` against `schema` (database `database`): its table
+/// (`model`) must exist; then each entity's, dimension's and measure's expression (its name
+/// when it has none) must be a column of the table, or, when it is an SQL expression, run over
+/// it with `run` (a probe that reads no row). Fields are named like `measures[2].expr`. A model
+/// of a missing table gives that one error.
+pub fn semantic_model(
+    schema: &Schema,
+    database: &str,
+    model: &SemanticModel,
+    run: impl Fn(&str) -> QuerentResult<usize>,
+) -> Vec<QuerentError> {
+    let table = match table_must_exist(schema, database, "model", model.table()) {
+        Ok(table) => table,
+        Err(e) => return vec![e],
+    };
+    let exprs = model
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("entities[{i}].expr"), e.expr()))
+        .chain(
+            model
+                .dimensions
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (format!("dimensions[{i}].expr"), d.expr())),
+        )
+        .chain(
+            model
+                .measures
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("measures[{i}].expr"), m.expr())),
+        );
+    let mut errors = Vec::new();
+    for (field, expr) in exprs {
+        let expr = expr.trim();
+        let identifier = expr
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && expr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let checked = if identifier {
+            column_must_exist(table, &field, expr)
+        } else {
+            let probe = format!("SELECT {expr} FROM {} WHERE 1 = 0", quoted(&table.name));
+            must_run(database, &field, &probe, &run).map(|_| ())
+        };
+        if let Err(e) = checked {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// Checks named filter `filter` of `manifest` against `schema`: its semantic model must exist
+/// and its condition (`expr`) run on the model's table with `run` (a probe that reads no row).
+/// Errors: `invalid_knowledge` naming `semantic_model` or `expr`, or what `run` gave that is
+/// not the user's fault.
+pub fn named_filter(
+    schema: &Schema,
+    database: &str,
+    manifest: &SemanticManifest,
+    filter: &NamedFilter,
+    run: impl Fn(&str) -> QuerentResult<usize>,
+) -> QuerentResult<()> {
+    let Some(model) = manifest.model(&filter.semantic_model) else {
+        let known: Vec<&str> = manifest
+            .semantic_models
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        return Err(invalid(
+            format!(
+                "no semantic model '{}'; the semantic models: {}",
+                filter.semantic_model,
+                known.join(", ")
+            ),
+            serde_json::json!({ "field": "semantic_model", "semantic_model": filter.semantic_model, "known_semantic_models": known }),
+        ));
+    };
+    let table = table_must_exist(schema, database, "semantic_model", model.table())?;
+    let probe = format!(
+        "SELECT 1 FROM {} WHERE ({}) AND 1 = 0",
+        quoted(&table.name),
+        filter.expr
+    );
+    must_run(database, "expr", &probe, run).map(|_| ())
+}
+
+/// Checks the semantic model a curation write of `kind` leaves (`after`; `before` is the model
+/// it changes), as loading would: every reference resolves ([`SemanticManifest::validate`]),
+/// each semantic model and named filter that the write changed holds against `schema`
+/// ([`semantic_model`], [`named_filter`]), and no metric's SQL that held before stops holding
+/// (each compiled alone in `dialect` and probed with `run`, [`metric_failures`]: a new metric
+/// must compile and run).
+///
+/// Errors: `invalid_knowledge` (422) whose details name the `field` of the written item
+/// (`type_params.measure`, `measures[0].expr`, ...) or, for another item, its `path`
+/// (`metrics[revenue].type_params.measure`); or what `run` gave that is not the user's fault.
+#[allow(clippy::too_many_arguments)]
+pub fn semantic_write(
+    schema: &Schema,
+    database: &str,
+    dialect: Dialect,
+    kind: ItemKind,
+    before: &SemanticManifest,
+    after: &SemanticManifest,
+    run: impl Fn(&str) -> QuerentResult<usize>,
+) -> QuerentResult<()> {
+    after
+        .validate()
+        .map_err(|e| manifest_invalid(kind, &e))?;
+    fn json<T: serde::Serialize>(item: &T) -> Option<serde_json::Value> {
+        serde_json::to_value(item).ok()
+    }
+    for model in &after.semantic_models {
+        let old = before.model(&model.name).map(json);
+        if old == Some(json(model)) {
+            continue;
+        }
+        first(semantic_model(schema, database, model, &run))?;
+    }
+    for filter in &after.filters {
+        let old = before.filter(&filter.name).map(json);
+        if old == Some(json(filter)) {
+            continue;
+        }
+        named_filter(schema, database, after, filter, &run)?;
+    }
+    let failing_before: Vec<String> = metric_failures(before, schema, dialect, &run)
+        .into_iter()
+        .map(|(name, _)| name.to_lowercase())
+        .collect();
+    let new_failure = metric_failures(after, schema, dialect, &run)
+        .into_iter()
+        .find(|(name, _)| !failing_before.contains(&name.to_lowercase()));
+    if let Some((metric, why)) = new_failure {
+        return Err(invalid(
+            format!("metric '{metric}': {why}"),
+            serde_json::json!({ "field": "type_params", "metric": metric, "error": why }),
+        ));
+    }
+    Ok(())
+}
+
+/// A manifest error of a write of `kind` as `invalid_knowledge`: the field of the written item
+/// when the error is in a list of that kind (`metrics[x].type_params.measure` gives
+/// `type_params.measure`), else the error's whole path.
+fn manifest_invalid(kind: ItemKind, error: &ManifestError) -> QuerentError {
+    let prefix = format!("{}[", kind.collection());
+    let field = error
+        .path
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.split_once(']'))
+        .map(|(_, rest)| rest.trim_start_matches('.').to_string())
+        .map(|rest| match (rest.is_empty(), kind) {
+            (false, _) => rest,
+            (true, ItemKind::Metric) => "type_params".into(),
+            (true, _) => "name".into(),
+        })
+        .unwrap_or_else(|| error.path.clone());
+    invalid(
+        format!("{}: {}", error.path, error.message),
+        serde_json::json!({ "field": field, "path": error.path, "error": error.message }),
+    )
 }
 
 /// The query that checks a rule's SQL fragment where the generators put it: a condition

@@ -488,6 +488,10 @@ impl Retrieved {
             ItemKind::Table => &mut self.tables,
             ItemKind::Example => &mut self.examples,
             ItemKind::Rule => &mut self.rules,
+            // the semantic kinds are not embedded: they are never searched (ItemKind::ALL)
+            ItemKind::SemanticModel | ItemKind::Metric | ItemKind::Filter => {
+                unreachable!("only the embedded kinds are retrieved")
+            }
         }
     }
 }

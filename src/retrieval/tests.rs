@@ -75,6 +75,7 @@ fn retail(domain: &str) -> KnowledgeBase {
                 ..Default::default()
             },
         ],
+        semantic: None,
     }
 }
 

@@ -73,8 +73,13 @@ pub enum Outcome {
 /// Reads `knowledge_dir/<domain>/semantic.yml`: `None` when there is none, else the manifest
 /// or why it does not load.
 pub fn load(knowledge_dir: &Path, domain: &str) -> Option<Result<SemanticManifest, ManifestError>> {
-    let path = knowledge_dir.join(domain).join(SEMANTIC_FILE);
-    let text = std::fs::read_to_string(&path).ok()?;
+    load_file(&knowledge_dir.join(domain).join(SEMANTIC_FILE))
+}
+
+/// Reads the semantic model at `path`: `None` when there is no such file, else the manifest or
+/// why it does not load (the error's path starts with the file's).
+pub fn load_file(path: &Path) -> Option<Result<SemanticManifest, ManifestError>> {
+    let text = std::fs::read_to_string(path).ok()?;
     Some(SemanticManifest::parse(&text).map_err(|mut e| {
         e.path = format!("{}: {}", path.display(), e.path);
         e
@@ -231,7 +236,18 @@ pub fn layer_for(
     schema: &Schema,
     first_cell: impl Fn(&str) -> Option<String>,
 ) -> Option<Result<SemanticLayer, ManifestError>> {
-    let manifest = match load(knowledge_dir, name) {
+    layer_of(load(knowledge_dir, name), schema, first_cell)
+}
+
+/// The layer of an already read curated model (`loaded`, as [`load`] gives it): the model when
+/// it loaded, the one [`infer::infer`]red from `schema` when there is none, or why it does not
+/// load; see [`layer_for`].
+pub fn layer_of(
+    loaded: Option<Result<SemanticManifest, ManifestError>>,
+    schema: &Schema,
+    first_cell: impl Fn(&str) -> Option<String>,
+) -> Option<Result<SemanticLayer, ManifestError>> {
+    let manifest = match loaded {
         Some(Ok(m)) => m,
         Some(Err(e)) => return Some(Err(e)),
         None => infer::infer(schema),

@@ -1,6 +1,6 @@
 //! The curation routes under `/api/knowledge/` and `/api/feedback`: list, read, create, update,
-//! delete and search table docs, examples and rules; the change log and reverts; suggested
-//! examples and their review.
+//! delete and search table docs, examples, rules, and the semantic model's semantic models,
+//! metrics and named filters; the change log and reverts; suggested examples and their review.
 //!
 //! This room translates HTTP to the [`Curator`] and back, and checks the API key: writes need
 //! `Authorization: Bearer KEY`, the shared key or a named curator key (each compared in
@@ -8,8 +8,8 @@
 //! is refused (`writes_disabled`). A change is recorded under the named key's name, or, with
 //! the shared key, under the `X-Querent-User` header (else `api`).
 //! Feedback is open: it only suggests, and nothing suggested answers questions until approved.
-//! Item bodies are the knowledge items' own JSON (see `TableDoc`, `Example`, `BusinessRule`),
-//! flat, with `database` (create) or `version` (update; or an `If-Match` header) beside them.
+//! Item bodies are the knowledge items' own JSON (see `TableDoc`, `Example`, `BusinessRule`,
+//! and `SemanticModel`, `Metric`, `NamedFilter` in `semantic::model`, keyed by `name`), flat, with `database` (create) or `version` (update; or an `If-Match` header) beside them.
 
 use std::sync::Arc;
 
@@ -104,13 +104,18 @@ pub struct KnowledgeApi {
     pub access: Access,
 }
 
-/// A kind of knowledge item, as named in paths.
+/// A kind of knowledge item, as named in paths: `tables`, `examples`, `rules`, and the lists of
+/// the semantic model (`semantic.yml`, dbt MetricFlow's names): `semantic_models`, `metrics`,
+/// `filters` (named filters).
 #[derive(Debug, Clone, Copy, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum KindParam {
     Tables,
     Examples,
     Rules,
+    SemanticModels,
+    Metrics,
+    Filters,
 }
 
 impl From<KindParam> for ItemKind {
@@ -119,6 +124,9 @@ impl From<KindParam> for ItemKind {
             KindParam::Tables => ItemKind::Table,
             KindParam::Examples => ItemKind::Example,
             KindParam::Rules => ItemKind::Rule,
+            KindParam::SemanticModels => ItemKind::SemanticModel,
+            KindParam::Metrics => ItemKind::Metric,
+            KindParam::Filters => ItemKind::Filter,
         }
     }
 }
@@ -205,8 +213,9 @@ fn version(req: &Request, body_version: Option<String>) -> Result<String, Queren
 
 #[OpenApi(prefix_path = "/api")]
 impl KnowledgeApi {
-    /// List (and search, `q`: every word must appear) the table docs, examples or rules of a
-    /// database, or of every database.
+    /// List (and search, `q`: every word must appear) the table docs, examples, rules, semantic
+    /// models, metrics or named filters of a database, or of every database. A metric comes
+    /// with its compiled `sql`; the items of an inferred semantic model are `curated: false`.
     #[oai(path = "/knowledge/:kind", method = "get")]
     async fn list(
         &self,
@@ -238,7 +247,9 @@ impl KnowledgeApi {
     }
 
     /// Create an item (validated: examples must run and return rows, docs and rules must name
-    /// tables and columns that exist). Body: the item's fields and `database?`.
+    /// tables and columns that exist; a semantic item must leave a model whose references
+    /// resolve, whose semantic models name tables and columns that exist and whose metrics
+    /// compile and run). Body: the item's fields and `database?`.
     #[oai(path = "/knowledge/:kind", method = "post")]
     async fn create(
         &self,
