@@ -259,6 +259,31 @@ fn a_metric_that_does_not_hold_is_refused_with_422_naming_the_field() {
 }
 
 #[test]
+fn a_named_filter_is_called_by_a_phrase_and_updates_as_one() {
+    // named filters are read by their words ("highly elastic"): a phrase is a valid name
+    let (_, list) = get_json(&keyed().server, "/api/knowledge/filters?database=retail");
+    let filter = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"]["name"].as_str().is_some_and(|n| n.contains(' ')))
+        .expect("a filter named by a phrase")
+        .clone();
+    let mut item = filter["item"].clone();
+    item["database"] = json!("retail");
+    item["version"] = filter["version"].clone();
+    item["description"] = json!("Edited through the API.");
+    let (s, b) = write(
+        "PUT",
+        &format!("/api/knowledge/filters/{}", filter["id"].as_str().unwrap()),
+        Some(&item),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["item"]["name"], filter["item"]["name"]);
+    assert_eq!(b["item"]["description"], "Edited through the API.");
+}
+
+#[test]
 fn a_curated_metric_with_a_synonym_answers_the_next_question() {
     let question = "what was the shelf haul in 2024?";
     let (s, before) = ask(&keyed().server, question);

@@ -481,7 +481,9 @@ impl Curated for NamedFilter {
         &mut manifest_mut(kb).filters
     }
     fn tidy(&mut self) -> QuerentResult<()> {
-        identifier("name", &mut self.name)?;
+        // a named filter is called up by its words ("highly elastic", "on promotion"), not
+        // referred to by other items: any non-empty phrase
+        required("name", &mut self.name)?;
         required("semantic_model", &mut self.semantic_model)?;
         required("expr", &mut self.expr)
     }
