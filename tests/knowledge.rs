@@ -1086,7 +1086,10 @@ fn every_item_a_write_would_refuse_is_reported_at_its_file_and_line_and_the_good
         issue_line(
             &issues,
             &s,
-            &["semantic model 'orders'", "column 'discount_pct' does not exist"]
+            &[
+                "semantic model 'orders'",
+                "column 'discount_pct' does not exist"
+            ]
         ),
         Some(line_of(semantic, "- name: orders"))
     );

@@ -130,13 +130,25 @@ fn a_metric_is_created_updated_conflicts_deleted_and_reverted_with_a_change_log(
     let mut changed = metric.clone();
     changed["description"] = json!("Units sold, all stores.");
     changed["version"] = json!(v1);
-    let (s, updated) = write("PUT", &format!("/api/knowledge/metrics/{id}"), Some(&changed));
+    let (s, updated) = write(
+        "PUT",
+        &format!("/api/knowledge/metrics/{id}"),
+        Some(&changed),
+    );
     assert_eq!(s, 200, "{updated}");
     assert_eq!(updated["item"]["description"], "Units sold, all stores.");
     let v2 = updated["version"].as_str().unwrap().to_string();
     assert_ne!(v1, v2);
-    let (s, conflict) = write("PUT", &format!("/api/knowledge/metrics/{id}"), Some(&changed));
-    assert_eq!((s, code(&conflict)), (409, "version_conflict"), "{conflict}");
+    let (s, conflict) = write(
+        "PUT",
+        &format!("/api/knowledge/metrics/{id}"),
+        Some(&changed),
+    );
+    assert_eq!(
+        (s, code(&conflict)),
+        (409, "version_conflict"),
+        "{conflict}"
+    );
     assert_eq!(conflict["error"]["details"]["current"], v2.as_str());
 
     // delete, then revert the delete: the metric is back as it was
@@ -158,10 +170,7 @@ fn a_metric_is_created_updated_conflicts_deleted_and_reverted_with_a_change_log(
     assert_eq!(s, 200, "{reverted}");
     assert_eq!(reverted["version"], v2.as_str());
     assert_eq!(reverted["change"]["reverts"], seq);
-    let (_, changes) = get_json(
-        &keyed().server,
-        &format!("/api/knowledge/changes?id={id}"),
-    );
+    let (_, changes) = get_json(&keyed().server, &format!("/api/knowledge/changes?id={id}"));
     let actions: Vec<&str> = changes["changes"]
         .as_array()
         .unwrap()
@@ -214,16 +223,20 @@ fn a_metric_that_does_not_hold_is_refused_with_422_naming_the_field() {
     let (s, b) = write(
         "POST",
         "/api/knowledge/semantic_models",
-        Some(&json!({ "database": "retail", "name": "shops_cv", "model": "stores",
-            "measures": [{ "name": "floor_cv", "agg": "sum", "expr": "square_metres" }] })),
+        Some(
+            &json!({ "database": "retail", "name": "shops_cv", "model": "stores",
+            "measures": [{ "name": "floor_cv", "agg": "sum", "expr": "square_metres" }] }),
+        ),
     );
     assert_eq!((s, code(&b)), (422, "invalid_knowledge"), "{b}");
     assert_eq!(b["error"]["details"]["field"], "measures[0].expr");
     let (s, b) = write(
         "POST",
         "/api/knowledge/filters",
-        Some(&json!({ "database": "retail", "name": "big_cv", "semantic_model": "stores",
-            "expr": "bogus > 1" })),
+        Some(
+            &json!({ "database": "retail", "name": "big_cv", "semantic_model": "stores",
+            "expr": "bogus > 1" }),
+        ),
     );
     assert_eq!((s, code(&b)), (422, "invalid_knowledge"), "{b}");
     assert_eq!(b["error"]["details"]["field"], "expr");
@@ -317,13 +330,21 @@ fn without_semantic_yml_the_inferred_items_are_listed_and_the_first_write_starts
     let file = app.knowledge.path().join("retail/semantic.yml");
     let (_, semantic) = get_json(&app.server, "/api/semantic?database=retail");
     assert_eq!(semantic["source"], "inferred", "{semantic}");
-    let (_, list) = get_json(&app.server, "/api/knowledge/semantic_models?database=retail");
+    let (_, list) = get_json(
+        &app.server,
+        "/api/knowledge/semantic_models?database=retail",
+    );
     let models = list["items"].as_array().unwrap();
     assert!(!models.is_empty());
     assert!(models.iter().all(|m| m["curated"] == false), "{list}");
     let measure = models
         .iter()
-        .flat_map(|m| m["item"]["measures"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| {
+            m["item"]["measures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .find(|m| m["name"] == "sales_data_revenue")
         .expect("an inferred revenue measure");
     assert_eq!(measure["agg"], "sum");
@@ -344,7 +365,10 @@ fn without_semantic_yml_the_inferred_items_are_listed_and_the_first_write_starts
     assert!(text.contains("shelf_takings"));
     let (_, semantic) = get_json(&app.server, "/api/semantic?database=retail");
     assert_eq!(semantic["source"], "curated", "{semantic}");
-    let (_, list) = get_json(&app.server, "/api/knowledge/semantic_models?database=retail");
+    let (_, list) = get_json(
+        &app.server,
+        "/api/knowledge/semantic_models?database=retail",
+    );
     assert!(list["items"]
         .as_array()
         .unwrap()
@@ -369,6 +393,13 @@ fn the_page_has_the_semantic_tabs_and_the_spec_names_the_semantic_kinds() {
     let (_, spec) = get_json(&keyed().server, "/openapi.json");
     assert_eq!(
         spec["components"]["schemas"]["KindParam"]["enum"],
-        json!(["tables", "examples", "rules", "semantic_models", "metrics", "filters"])
+        json!([
+            "tables",
+            "examples",
+            "rules",
+            "semantic_models",
+            "metrics",
+            "filters"
+        ])
     );
 }

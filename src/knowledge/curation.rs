@@ -59,11 +59,11 @@ use super::reconcile::{self, NOT_APPLIED};
 use super::suggestions::{self, Suggestion};
 use super::validate;
 use super::{BusinessRule, Example, ItemKind, KnowledgeBase, TableDoc};
-use crate::semantic::model::{Metric, NamedFilter, SemanticModel};
-use crate::semantic::{self, MetricQuery, SemanticManifest};
 use crate::engine::{Database, Engine};
 use crate::error::{QuerentError, QuerentResult};
 use crate::replication::Replication;
+use crate::semantic::model::{Metric, NamedFilter, SemanticModel};
+use crate::semantic::{self, MetricQuery, SemanticManifest};
 
 /// Where a rule's SQL is checked (moved to [`super::validate`], shared with loading).
 pub use super::validate::rule_probe;
@@ -1308,7 +1308,11 @@ fn kind_word(kind: ItemKind) -> &'static str {
 
 /// The SQL of the metric `item` (JSON) of `manifest` compiled alone for `db`; `None` when it
 /// does not compile.
-fn metric_sql(db: &Database, manifest: &SemanticManifest, item: &serde_json::Value) -> Option<String> {
+fn metric_sql(
+    db: &Database,
+    manifest: &SemanticManifest,
+    item: &serde_json::Value,
+) -> Option<String> {
     let query = MetricQuery {
         columns: vec![semantic::query::MetricColumn {
             metric: item["name"].as_str()?.to_string(),

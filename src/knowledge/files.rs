@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use serde_norway::Value;
 
 use super::{BusinessRule, Example, KnowledgeBase, TableDoc};
-pub use crate::semantic::SEMANTIC_FILE;
 use crate::semantic::SemanticManifest;
+pub use crate::semantic::SEMANTIC_FILE;
 
 /// The file of table docs in a domain folder.
 pub const TABLES_FILE: &str = "tables.yml";

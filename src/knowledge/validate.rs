@@ -282,9 +282,7 @@ pub fn semantic_write(
     after: &SemanticManifest,
     run: impl Fn(&str) -> QuerentResult<usize>,
 ) -> QuerentResult<()> {
-    after
-        .validate()
-        .map_err(|e| manifest_invalid(kind, &e))?;
+    after.validate().map_err(|e| manifest_invalid(kind, &e))?;
     fn json<T: serde::Serialize>(item: &T) -> Option<serde_json::Value> {
         serde_json::to_value(item).ok()
     }

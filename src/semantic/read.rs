@@ -1165,7 +1165,36 @@ pub fn read(
     if through.is_some() && q.entity_count.is_none() {
         return cannot_compute("\"at least one\" of what", Vec::new());
     }
-    // "number of distinct tracks sold": a distinct count the metric ("tracks sold", a sum) is not
+    // "number of distinct tracks sold": the entity the metric's words start with ("tracks" of
+    // "tracks sold"), counted among the metric's rows, not the metric (a sum of quantities)
+    let distinct_words = ["distinct", "different", "unique"].iter().any(|w| has(w));
+    if counting_words && distinct_words && q.entity_count.is_none() && metrics.len() == 1 {
+        let metric = metrics[0].clone();
+        let entity = found
+            .iter()
+            .filter(|f| matches!(&f.term, Term::Metric(m) if *m == metric))
+            .find_map(|f| {
+                // the whole span too: "tracks" of "different tracks were sold", read as the
+                // metric "tracks sold" above
+                (f.start + 1..=f.end).rev().find_map(|end| {
+                    let phrase: Vec<&str> = toks[f.start..end].iter().filter_map(key).collect();
+                    lexicon.phrases.get(&phrase.join(" ")).and_then(|ts| {
+                        ts.iter().find_map(|t| match t {
+                            Term::Entity(e) => Some(e.clone()),
+                            _ => None,
+                        })
+                    })
+                })
+            });
+        if let Some(entity) = entity {
+            metrics.clear();
+            q.entity_count = Some(EntityCount {
+                entity,
+                through: Some(metric),
+            });
+        }
+    }
+    // a distinct count the metric (a sum) is not
     if counting_words
         && q.entity_count.is_none()
         && ["distinct", "different", "unique"].iter().any(|w| has(w))

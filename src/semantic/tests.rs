@@ -976,4 +976,20 @@ fn chinook_questions_join_through_entities_without_fan_out() {
         "SELECT e.FirstName, e.LastName, SUM(il.UnitPrice * il.Quantity) r FROM InvoiceLine il JOIN Invoice i USING (InvoiceId) \
          JOIN Customer c ON i.CustomerId = c.CustomerId JOIN Employee e ON c.SupportRepId = e.EmployeeId GROUP BY e.EmployeeId ORDER BY r DESC",
     );
+    // distinct tracks sold: the tracks among the sales, not the quantity the metric sums
+    let (q, sql) = asked(&f, "Number of distinct tracks sold per genre");
+    assert!(q.entity_count.is_some(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT g.Name, COUNT(DISTINCT il.TrackId) FROM InvoiceLine il JOIN Track t ON il.TrackId = t.TrackId \
+         JOIN Genre g ON t.GenreId = g.GenreId GROUP BY g.GenreId",
+    );
+    let (_, sql) = asked(&f, "How many different tracks were sold in 2023?");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(DISTINCT il.TrackId) FROM InvoiceLine il JOIN Invoice i ON il.InvoiceId = i.InvoiceId \
+         WHERE i.InvoiceDate >= '2023-01-01' AND i.InvoiceDate < '2024-01-01'",
+    );
 }
