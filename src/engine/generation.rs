@@ -241,9 +241,16 @@ impl Generator for SemanticTurn<'_> {
             // pattern engine would guess (and is almost always wrong on such questions), so
             // querent says what it read and what it did not (unless a follow-up's refinement of
             // the conversation's last SQL answers it: "sort by units sold instead").
+            // Only numbers unread ("products with an elasticity below -2"): a condition on
+            // each row, which the metric query does not express and the pattern engine reads;
+            // its calibrated confidence decides.
+            let numbers_only = unread
+                .iter()
+                .all(|w| w.replace(',', "").parse::<f64>().is_ok());
             if i.engine.llm.is_none()
                 && !metrics.is_empty()
                 && !unread.is_empty()
+                && !numbers_only
                 && !curated_rule_names_any(i, unread)
             {
                 let refusal = Refusal {

@@ -12,6 +12,7 @@ pub mod curation;
 pub mod dbt;
 pub mod files;
 pub mod introspect;
+pub mod places;
 pub mod reconcile;
 pub mod regression;
 pub mod suggestions;

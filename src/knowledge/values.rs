@@ -3,12 +3,14 @@
 //!
 //! Built once per database at start-up from [`Warehouse::distinct_values`]; looked up exactly,
 //! case-insensitively (after normalisation: lower case, punctuation as spaces) and fuzzily
-//! (Jaro-Winkler similarity, Winkler 1990, via `strsim`).
+//! (Jaro-Winkler similarity, Winkler 1990, via `strsim`). A column of US state codes is also
+//! found by the states' names ([`super::places`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::places;
 use crate::error::QuerentResult;
 use crate::warehouse::{ColumnKind, Schema, Warehouse};
 
@@ -95,14 +97,37 @@ impl ValueIndex {
                 {
                     continue;
                 }
-                for value in
-                    warehouse.distinct_values(&table.name, &column.name, MAX_DISTINCT_PER_COLUMN)?
-                {
+                let values = warehouse.distinct_values(
+                    &table.name,
+                    &column.name,
+                    MAX_DISTINCT_PER_COLUMN,
+                )?;
+                let states = places::holds_us_state_codes(values.iter().map(String::as_str));
+                for value in values {
+                    let id = index.entries.len();
+                    let state = states.then(|| places::us_state_name(&value)).flatten();
                     index.insert(&table.name, &column.name, value);
+                    if let Some(name) = state.filter(|_| index.entries.len() > id) {
+                        index.alias(id, name);
+                    }
                 }
             }
         }
         Ok(index)
+    }
+
+    /// Makes `name` find the entry `id` as spelled ("Texas" finds the stored code `TX`): an
+    /// exact look-up of the name returns the entry with its stored spelling (score 0.95).
+    pub fn alias(&mut self, id: usize, name: &str) {
+        let normalized = normalize(name);
+        if normalized.is_empty() || id >= self.entries.len() {
+            return;
+        }
+        self.max_words = self.max_words.max(normalized.split(' ').count());
+        let ids = self.by_normalized.entry(normalized).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
 
     /// Adds one value (used by `build`, and by tests).
@@ -268,5 +293,38 @@ mod tests {
 
     fn max_words_of(i: &ValueIndex) -> usize {
         i.max_words()
+    }
+
+    #[test]
+    fn a_column_of_us_state_codes_is_found_by_the_states_names() {
+        use crate::warehouse::SqliteWarehouse;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("places.sqlite");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE stores (id INTEGER PRIMARY KEY, state TEXT, country TEXT);
+                 INSERT INTO stores VALUES (1, 'TX', 'CA'), (2, 'NY', 'GB'), (3, 'CA', 'FR'),
+                   (4, 'WI', 'JP'), (5, 'MN', 'DE'), (6, 'GA', 'IN');",
+            )
+            .unwrap();
+        let wh = SqliteWarehouse::open(&path).unwrap();
+        let schema = wh.introspect().unwrap();
+        let index = ValueIndex::build(&wh, &schema).unwrap();
+        let texas = index.lookup("Texas");
+        assert_eq!(texas.len(), 1, "{texas:?}");
+        assert_eq!(
+            (texas[0].column.as_str(), texas[0].value.as_str()),
+            ("state", "TX")
+        );
+        // "New York" is two words: the longest n-gram looked up grows with it
+        assert_eq!(index.lookup("new york")[0].value, "NY");
+        assert!(index.max_words() >= 2);
+        // country codes are not read as states: California is the state, never Canada's CA
+        let california = index.lookup("California");
+        assert!(
+            california.iter().all(|m| m.column == "state"),
+            "{california:?}"
+        );
     }
 }

@@ -109,8 +109,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += 1;
             continue;
         }
-        if c.is_ascii_digit() {
-            let mut j = i;
+        // a minus sign: "-" right before a digit, after a space, the start or a bracket
+        // ("an elasticity below -2"); a hyphen between two numbers ("2023-2024") is not one
+        let signed = c == '-'
+            && i + 1 < n
+            && chars[i + 1].1.is_ascii_digit()
+            && (i == 0 || chars[i - 1].1.is_whitespace() || matches!(chars[i - 1].1, '(' | '='));
+        if c.is_ascii_digit() || signed {
+            let mut j = if signed { i + 1 } else { i };
             // ISO date: dddd-dd-dd
             let rest: String = chars[i..n.min(i + 10)].iter().map(|&(_, c)| c).collect();
             if is_iso_date(&rest) && (i + 10 == n || !chars[i + 10].1.is_alphanumeric()) {
@@ -375,5 +381,14 @@ mod tests {
         assert_eq!(stem("people"), stem("person"));
         assert_eq!(stem("ranking"), stem("rank"));
         assert_eq!(stem("employee's"), stem("employees"));
+    }
+
+    #[test]
+    fn a_minus_sign_before_a_number_is_part_of_it() {
+        let t = kinds("elasticity below -2.5 in 2023-2024");
+        assert!(t.contains(&("-2.5".into(), TokenKind::Number)), "{t:?}");
+        // a hyphen between two numbers is not a sign
+        assert!(t.contains(&("2023".into(), TokenKind::Number)), "{t:?}");
+        assert!(t.contains(&("2024".into(), TokenKind::Number)), "{t:?}");
     }
 }

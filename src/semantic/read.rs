@@ -2043,6 +2043,11 @@ fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) 
     if m.exact || m.value == phrase {
         return true;
     }
+    // another name of the stored value ("Texas" for `TX`, see `knowledge::places`)
+    let normalize = crate::knowledge::values::normalize;
+    if m.score >= 0.95 && normalize(phrase) != normalize(&m.value) {
+        return true;
+    }
     let lower = phrase.to_lowercase();
     if !lower.contains(' ') && crate::sql::pattern::lexicon::is_stopword(&lower) {
         return false;

@@ -1,0 +1,92 @@
+//! Place names people write for the codes databases store: the 50 US states and the District
+//! of Columbia by their two-letter USPS codes (United States Postal Service, Publication 28,
+//! Appendix B). The value index uses them so that "stores in Texas" finds `state = 'TX'`.
+
+/// `(code, name)` of each US state and the District of Columbia.
+const US_STATES: &[(&str, &str)] = &[
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+];
+
+/// The name of the US state (or DC) whose USPS code is `code` (exact, upper case).
+pub fn us_state_name(code: &str) -> Option<&'static str> {
+    US_STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
+/// True when `values` (a column's distinct values) hold US state codes: at least 5 values,
+/// at least 80% of them USPS codes. A column of country codes (`GB`, `FR`, `JP`, ...) is not
+/// one, so "California" never becomes Canada's `CA`.
+pub fn holds_us_state_codes<'a>(values: impl IntoIterator<Item = &'a str>) -> bool {
+    let (mut all, mut codes) = (0usize, 0usize);
+    for v in values {
+        all += 1;
+        codes += usize::from(us_state_name(v).is_some());
+    }
+    all >= 5 && codes * 5 >= all * 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_codes_are_told_from_country_codes() {
+        assert_eq!(us_state_name("TX"), Some("Texas"));
+        assert_eq!(us_state_name("tx"), None);
+        assert!(holds_us_state_codes(["TX", "CA", "NY", "WI", "MN", "GA"]));
+        assert!(!holds_us_state_codes(["CA", "GB", "FR", "JP", "DE", "IN"]));
+        assert!(!holds_us_state_codes(["TX", "CA"]));
+    }
+}
