@@ -1109,19 +1109,27 @@ pub fn read(
     // "how many" / "number of" when there are several ("for each rep, how many customers")
     if metrics.is_empty() {
         let counted_entity = |name: &str| {
-            dims.iter().any(|(t, start, _)| {
-                matches!(t, Term::Entity(e) if e == name) && {
-                    let mut k = *start;
-                    while k > 0
-                        && matches!(
-                            words[k - 1],
-                            "of" | "different" | "distinct" | "unique" | "their" | "our" | "the"
-                        )
-                    {
-                        k -= 1;
-                    }
-                    k > 0 && matches!(words[k - 1], "many" | "number" | "count")
-                }
+            dims.iter().any(|(t, start, end)| {
+                // "the albums with the highest track count": the entity before "count"
+                let before_count = matches!(words.get(*end), Some(&"count") | Some(&"counts"));
+                matches!(t, Term::Entity(e) if e == name)
+                    && (before_count || {
+                        let mut k = *start;
+                        while k > 0
+                            && matches!(
+                                words[k - 1],
+                                "of" | "different"
+                                    | "distinct"
+                                    | "unique"
+                                    | "their"
+                                    | "our"
+                                    | "the"
+                            )
+                        {
+                            k -= 1;
+                        }
+                        k > 0 && matches!(words[k - 1], "many" | "number" | "count")
+                    })
             })
         };
         let pos = q

@@ -985,6 +985,15 @@ fn chinook_questions_join_through_entities_without_fan_out() {
         "SELECT g.Name, COUNT(DISTINCT il.TrackId) FROM InvoiceLine il JOIN Track t ON il.TrackId = t.TrackId \
          JOIN Genre g ON t.GenreId = g.GenreId GROUP BY g.GenreId",
     );
+    // "track count" counts the tracks of each album
+    let (q, sql) = asked(&f, "Show the 4 albums with the highest track count");
+    assert_eq!(q.limit, Some(4), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT al.Title, COUNT(*) n FROM Track t JOIN Album al ON t.AlbumId = al.AlbumId \
+         GROUP BY al.AlbumId ORDER BY n DESC LIMIT 4",
+    );
     let (_, sql) = asked(&f, "How many different tracks were sold in 2023?");
     same(
         &f,
