@@ -96,7 +96,15 @@ pub struct Features {
     pub unmapped: usize,
     /// Tables in the database's schema.
     pub schema_tables: usize,
+    /// The question asks for a breakdown by a period the query does not make ("weekly
+    /// revenue" answered with one total): the query answers another question, whatever the
+    /// other features say; the confidence is at most [`UNREAD_BREAKDOWN_CONFIDENCE`].
+    #[serde(default)]
+    pub unread_breakdown: bool,
 }
+
+/// The highest confidence of a query that leaves an asked period breakdown unread.
+pub const UNREAD_BREAKDOWN_CONFIDENCE: f64 = 0.3;
 
 impl Features {
     pub(crate) fn of(
@@ -162,6 +170,7 @@ impl Features {
             limit: fr.limit.is_some(),
             unmapped: fr.unmapped.len(),
             schema_tables: schema.tables.len(),
+            unread_breakdown: fr.unread_breakdown.is_some(),
         }
     }
 
@@ -229,7 +238,12 @@ impl Features {
             .zip(WEIGHTS)
             .map(|(x, w)| x * w)
             .sum();
-        logistic(z)
+        let fitted = logistic(z);
+        if self.unread_breakdown {
+            fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
+        } else {
+            fitted
+        }
     }
 }
 
@@ -257,6 +271,7 @@ impl Features {
             limit: false,
             unmapped: 0,
             schema_tables: 5,
+            unread_breakdown: false,
         }
     }
 }
@@ -295,6 +310,13 @@ mod tests {
         let guessed = Features { guesses: 0.3, ..f };
         assert!(guessed.confidence(5) < c && guessed.ranking_score() < r);
         assert!(Features { unmapped: 2, ..f }.confidence(5) < c);
+        // an asked period breakdown left unread caps the confidence whatever the rest says
+        let unread = Features {
+            unread_breakdown: true,
+            ..f
+        };
+        assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
+        assert!(c > UNREAD_BREAKDOWN_CONFIDENCE);
         assert!(Features { joins: 3, ..f }.ranking_score() < r);
         assert!(
             Features {

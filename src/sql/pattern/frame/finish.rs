@@ -7,7 +7,7 @@ use crate::question::tokens::is_stopword;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::{AggFunc, CmpOp};
 use crate::sql::pattern::lexicon::is_structural;
-use crate::sql::pattern::linking::ColRef;
+use crate::sql::pattern::linking::{ColRef, Target};
 use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
@@ -378,6 +378,39 @@ impl<'a> Builder<'a> {
                 unmapped.push(t.text.clone());
             }
         }
+        // a breakdown by a period asked for ("weekly revenue", "units per quarter", "which
+        // week") that the frame does not group by: the query answers another question
+        let grouped_by_time = self.f.group_by_year.is_some()
+            || self.f.group_by.iter().any(|&c| {
+                crate::sql::pattern::linking::is_temporal(self.schema, c)
+                    || crate::sql::pattern::linking::is_year_column(self.schema, c)
+            });
+        if !grouped_by_time {
+            self.f.unread_breakdown = self.a.tokens.iter().enumerate().find_map(|(i, t)| {
+                let w = t.lower.as_str();
+                let adjective = matches!(
+                    w,
+                    "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually"
+                );
+                let noun = matches!(
+                    w,
+                    "day" | "week" | "month" | "quarter" | "year" | "days" | "weeks" | "months"
+                        | "quarters" | "years"
+                ) && i > 0
+                    && matches!(self.a.word(i - 1), "by" | "per" | "each" | "every" | "which");
+                // a word of a column's name ("daily hire cost", "days held", the `Month`
+                // column) names that column, not a period
+                let names_column = self.span_index_at(i).is_some_and(|si| {
+                    self.span(si).links.iter().take(1).any(|l| match l.target {
+                        Target::Column { col } => {
+                            !crate::sql::pattern::linking::is_temporal(self.schema, col)
+                        }
+                        _ => false,
+                    })
+                });
+                ((adjective || noun) && !names_column).then(|| t.text.clone())
+            });
+        }
         for (i, t) in self.a.tokens.iter().enumerate() {
             if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
                 continue;
@@ -442,5 +475,17 @@ mod tests {
         let mut seen = f.select.clone();
         seen.dedup();
         assert_eq!(seen, f.select);
+    }
+
+    #[test]
+    fn a_period_breakdown_the_frame_does_not_make_is_flagged() {
+        // no time bucket in the frame: one average answers another question
+        let f = case("Monthly average salary of employees").frame();
+        assert_eq!(f.unread_breakdown.as_deref(), Some("Monthly"), "{f:?}");
+        let f = case("average salary of employees per week").frame();
+        assert_eq!(f.unread_breakdown.as_deref(), Some("week"), "{f:?}");
+        // no period asked, or a word of a column's name: nothing flagged
+        let f = case("average salary of employees in each department").frame();
+        assert_eq!(f.unread_breakdown, None, "{f:?}");
     }
 }

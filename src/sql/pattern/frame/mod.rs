@@ -206,6 +206,9 @@ pub struct Frame {
     pub rules: Vec<String>,
     /// Group by the year of this date column, shown first ("2023 versus 2024").
     pub group_by_year: Option<ColRef>,
+    /// A breakdown by a period the question asks for ("weekly revenue", "units per quarter")
+    /// that the frame does not group by: its word. The frame answers another question.
+    pub unread_breakdown: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the
