@@ -271,6 +271,11 @@ impl Generator for SemanticTurn<'_> {
         else {
             return Attempt::new(Outcome::Skipped("not read as a metric query".into()), trace);
         };
+        // a curated example read as the same metric query but for its slots answers with
+        // the columns and conditions its author chose
+        if let Some(answered) = example_by_metric_query(i, layer, query, &trace) {
+            return answered;
+        }
         match i.run(sql) {
             Ok((ran, rows)) => Attempt::new(
                 Outcome::Answered(Answered {
@@ -297,6 +302,86 @@ impl Generator for SemanticTurn<'_> {
             }
         }
     }
+}
+
+/// Examples tried through their metric query, best retrieval score first.
+const METRIC_EXAMPLES_TRIED: usize = 6;
+
+/// The first retrieved curated example whose question the semantic layer reads as `asked` but
+/// for its slots (period, N, direction, members, a dimension;
+/// [`pattern::example::adapt_by_metric_query`]) and whose edited SQL runs with rows.
+fn example_by_metric_query(
+    i: &Input,
+    layer: &crate::semantic::SemanticLayer,
+    asked: &crate::semantic::MetricQuery,
+    semantic_trace: &[TraceStep],
+) -> Option<Attempt> {
+    let mut examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
+    examples.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let schema = &i.db.schema;
+    let dimension_column = |d: &crate::semantic::query::DimensionRef| {
+        layer
+            .dimension_column(d, schema)
+            .map(|(table, column)| pattern::linking::ColRef { table, column })
+    };
+    for (ex, similarity) in examples.into_iter().take(METRIC_EXAMPLES_TRIED) {
+        let Some(read) = layer.read(&ex.question, schema, &i.db.values) else {
+            continue;
+        };
+        let Some((sql, edits)) = pattern::example::adapt_by_metric_query(
+            asked,
+            &read,
+            &ex.sql,
+            schema,
+            &dimension_column,
+        ) else {
+            continue;
+        };
+        let Ok((ran, rows)) = i.run(&sql) else {
+            continue;
+        };
+        if rows.rows.is_empty() {
+            continue;
+        }
+        let described: Vec<String> = edits.iter().map(pattern::example::Edit::describe).collect();
+        let summary = if described.is_empty() {
+            format!(
+                "reused the curated example \"{}\": the same metric query",
+                ex.question
+            )
+        } else {
+            format!(
+                "adapted from example \"{}\" (the same metric query but for: {})",
+                ex.question,
+                described.join(", ")
+            )
+        };
+        let mut trace = semantic_trace.to_vec();
+        trace.push(TraceStep::new(
+            "example",
+            summary,
+            serde_json::json!({ "question": ex.question, "similarity": similarity, "edits": edits, "through": "metric_query" }),
+        ));
+        let confidence = edits
+            .iter()
+            .fold(pattern::example::EXACT_CONFIDENCE, |c, e| c * e.keep());
+        return Some(Attempt::new(
+            Outcome::Answered(Answered {
+                chosen: GeneratedSql {
+                    sql,
+                    method: GenerationMethod::Example,
+                    confidence,
+                    trace: Vec::new(),
+                    features: None,
+                },
+                sql: ran,
+                rows,
+                chart_intent: None,
+            }),
+            trace,
+        ));
+    }
+    None
 }
 
 /// The LLM, when one is configured and its circuit is closed.

@@ -180,6 +180,59 @@ impl SemanticLayer {
             || std::env::var("QUERENT_SEMANTIC_INFERRED").is_ok_and(|v| v.trim() == "answer")
     }
 
+    /// Reads `question` as a metric query without compiling it: `None` when it is not read
+    /// whole (see [`read::read`]).
+    pub fn read(
+        &self,
+        question: &str,
+        schema: &Schema,
+        values: &ValueIndex,
+    ) -> Option<MetricQuery> {
+        read::read(
+            question,
+            &self.manifest,
+            &self.lexicon,
+            values,
+            schema,
+            self.reference,
+        )
+        .ok()
+    }
+
+    /// The table and column (names as the schema spells them) of a categorical dimension
+    /// written as a bare column: of `d.model`, or of the only model with a dimension so named.
+    /// `None` for a dimension computed from an expression, or one the schema does not have.
+    pub fn dimension_column(
+        &self,
+        d: &query::DimensionRef,
+        schema: &Schema,
+    ) -> Option<(usize, usize)> {
+        let mut models = self.manifest.semantic_models.iter().filter(|m| {
+            d.model
+                .as_deref()
+                .is_none_or(|n| m.name.eq_ignore_ascii_case(n))
+                && m.dimension(&d.name).is_some()
+        });
+        let model = models.next()?;
+        if models.next().is_some() {
+            return None;
+        }
+        let dim = model.dimension(&d.name)?;
+        let column = dim.expr.as_deref().unwrap_or(&dim.name).trim();
+        if !column.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let t = schema
+            .tables
+            .iter()
+            .position(|t| t.name.eq_ignore_ascii_case(model.table()))?;
+        let c = schema.tables[t]
+            .columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(column))?;
+        Some((t, c))
+    }
+
     /// Reads and compiles `question`.
     pub fn answer(
         &self,

@@ -1002,3 +1002,92 @@ fn chinook_questions_join_through_entities_without_fan_out() {
          WHERE i.InvoiceDate >= '2023-01-01' AND i.InvoiceDate < '2024-01-01'",
     );
 }
+
+/// A curated example read as the same metric query but for its slots is edited in them: the
+/// period (written as day bounds), N, the direction, a member, the breakdown; and its rows are
+/// those of the example's SQL written by hand for the new question.
+#[test]
+fn an_example_read_as_the_same_metric_query_is_edited_in_its_slots() {
+    use crate::sql::pattern::example::{adapt_by_metric_query, Edit};
+    use crate::sql::pattern::linking::ColRef;
+    let f = fixture();
+    let read = |q: &str| {
+        f.layer
+            .read(q, &f.schema, &f.values)
+            .unwrap_or_else(|| panic!("{q} is read"))
+    };
+    let column = |d: &DimensionRef| {
+        f.layer
+            .dimension_column(d, &f.schema)
+            .map(|(table, column)| ColRef { table, column })
+    };
+    let example_sql = "SELECT p.product_name, p.category, SUM(s.revenue) AS total_revenue \
+        FROM sales s JOIN products p ON p.upc = s.upc \
+        WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31' AND p.category = 'Dairy' \
+        GROUP BY p.upc ORDER BY total_revenue DESC LIMIT 2";
+    let example = read("top 2 products by revenue in Dairy in 2024");
+    let asked = read("the 3 weakest items by sales in Frozen Food in Q3 2023");
+    let (sql, edits) = adapt_by_metric_query(&asked, &example, example_sql, &f.schema, &column)
+        .expect("the example adapts");
+    assert!(edits.contains(&Edit::Value {
+        old: "Dairy".into(),
+        new: "Frozen Food".into()
+    }));
+    assert!(
+        edits.iter().any(|e| matches!(e, Edit::Period { .. })),
+        "{edits:?}"
+    );
+    assert!(
+        edits.iter().any(|e| matches!(e, Edit::Direction { .. })),
+        "{edits:?}"
+    );
+    assert!(
+        edits
+            .iter()
+            .any(|e| matches!(e, Edit::Number { new, .. } if new == "3")),
+        "{edits:?}"
+    );
+    assert_eq!(
+        rows(&f.path, &sql),
+        rows(
+            &f.path,
+            "SELECT p.product_name, p.category, SUM(s.revenue) AS total_revenue \
+             FROM sales s JOIN products p ON p.upc = s.upc \
+             WHERE s.sale_date BETWEEN '2023-07-01' AND '2023-09-30' AND p.category = 'Frozen Food' \
+             GROUP BY p.upc ORDER BY total_revenue ASC LIMIT 3"
+        ),
+        "{sql}"
+    );
+    // one breakdown for another of the same kind
+    let example_sql = "SELECT st.zone, SUM(s.revenue) AS total_revenue FROM sales s \
+        JOIN stores st ON st.store_id = s.store_id GROUP BY st.zone ORDER BY total_revenue DESC";
+    assert!(
+        adapt_by_metric_query(
+            &read("revenue by category"),
+            &read("revenue by zone"),
+            example_sql,
+            &f.schema,
+            &column,
+        )
+        .is_none(),
+        "a dimension of a table the example does not read is not a swap"
+    );
+    // another metric, a filter added, a period dropped: not the same query
+    for (asked, example) in [
+        ("units by zone", "revenue by zone"),
+        ("revenue by zone in Dairy", "revenue by zone"),
+        ("revenue by zone", "revenue by zone in 2024"),
+    ] {
+        assert!(
+            adapt_by_metric_query(
+                &read(asked),
+                &read(example),
+                example_sql,
+                &f.schema,
+                &column
+            )
+            .is_none(),
+            "{asked} from {example}"
+        );
+    }
+}

@@ -29,6 +29,8 @@
 
 mod align;
 mod explain;
+mod metric;
+mod slots;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -43,6 +45,7 @@ use crate::question::{analyze, Analysis, Question};
 use crate::warehouse::Schema;
 use align::{align, keys, Side};
 use explain::explain;
+pub use metric::adapt_by_metric_query;
 use tree::Tree;
 
 /// One edit of an example's SQL.
@@ -55,6 +58,8 @@ pub enum Edit {
     Number { old: String, new: String },
     /// Dates of one year moved to another.
     Year { old: i64, new: i64 },
+    /// The bounds of one period moved to another's ("Q4 2023" -> "the second quarter of 2024").
+    Period { old: String, new: String },
     /// A period grain (`strftime` format) changed.
     Grain { old: String, new: String },
     /// The ordering (and `MAX` / `MIN`) flipped.
@@ -81,6 +86,7 @@ impl Edit {
             Edit::Value { .. }
             | Edit::Number { .. }
             | Edit::Year { .. }
+            | Edit::Period { .. }
             | Edit::Grain { .. }
             | Edit::Direction { .. } => true,
             Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
@@ -97,6 +103,7 @@ impl Edit {
             Edit::Value { old, new } => format!("value '{old}' -> '{new}'"),
             Edit::Number { old, new } => format!("number {old} -> {new}"),
             Edit::Year { old, new } => format!("year {old} -> {new}"),
+            Edit::Period { old, new } => format!("period '{old}' -> '{new}'"),
             Edit::Grain { old, new } => format!("period {old} -> {new}"),
             Edit::Direction { old, new } => format!("direction {old} -> {new}"),
             Edit::Column { old, new } => format!("column {old} -> {new}"),
@@ -109,9 +116,11 @@ impl Edit {
 
     /// How much this kind of edit keeps of the example's certainty (multiplied into the
     /// confidence): swapping a literal is safe, swapping structure less so.
-    fn keep(&self) -> f64 {
+    pub fn keep(&self) -> f64 {
         match self {
-            Edit::Value { .. } | Edit::Number { .. } | Edit::Year { .. } => 0.97,
+            Edit::Value { .. } | Edit::Number { .. } | Edit::Year { .. } | Edit::Period { .. } => {
+                0.97
+            }
             Edit::Grain { .. } | Edit::Direction { .. } => 0.93,
             Edit::Column { .. } => 0.85,
             Edit::Table { .. } => 0.8,

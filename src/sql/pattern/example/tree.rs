@@ -60,7 +60,7 @@ fn is_column_name(schema: &Schema, name: &str) -> bool {
 
 /// A string literal of the tree: a quoted value, or a double-quoted "identifier" that names no
 /// column (SQLite reads those as strings).
-fn string_of<'e>(schema: &Schema, e: &'e Expr) -> Option<&'e str> {
+pub(super) fn string_of<'e>(schema: &Schema, e: &'e Expr) -> Option<&'e str> {
     match e {
         Expr::Value(ValueWithSpan {
             value: Value::SingleQuotedString(s) | Value::DoubleQuotedString(s),
@@ -75,7 +75,7 @@ fn string_of<'e>(schema: &Schema, e: &'e Expr) -> Option<&'e str> {
     }
 }
 
-fn string_expr(s: String) -> Expr {
+pub(super) fn string_expr(s: String) -> Expr {
     Expr::Value(ValueWithSpan::from(Value::SingleQuotedString(s)))
 }
 

@@ -394,10 +394,21 @@ impl<'a> Builder<'a> {
                 );
                 let noun = matches!(
                     w,
-                    "day" | "week" | "month" | "quarter" | "year" | "days" | "weeks" | "months"
-                        | "quarters" | "years"
+                    "day"
+                        | "week"
+                        | "month"
+                        | "quarter"
+                        | "year"
+                        | "days"
+                        | "weeks"
+                        | "months"
+                        | "quarters"
+                        | "years"
                 ) && i > 0
-                    && matches!(self.a.word(i - 1), "by" | "per" | "each" | "every" | "which");
+                    && matches!(
+                        self.a.word(i - 1),
+                        "by" | "per" | "each" | "every" | "which"
+                    );
                 // a word of a column's name ("daily hire cost", "days held", the `Month`
                 // column) names that column, not a period
                 let names_column = self.span_index_at(i).is_some_and(|si| {
