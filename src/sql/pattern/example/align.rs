@@ -55,6 +55,44 @@ pub(super) fn grain_format(lower: &str) -> Option<&'static str> {
     strftime_format(grain)
 }
 
+/// The scale a superlative names of itself ("priciest": price; "longest": length), for the
+/// words that carry one; `None` for the ones that take the scale from the question
+/// ("highest", "most", "top").
+fn superlative_scale(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "oldest" | "youngest" => "age",
+        "longest" | "shortest" => "length",
+        "heaviest" | "lightest" => "weight",
+        "tallest" => "height",
+        "latest" | "newest" | "earliest" => "recency",
+        "richest" | "poorest" => "wealth",
+        "priciest" | "cheapest" => "price",
+        _ => return None,
+    })
+}
+
+/// The key of an extreme: `#most` / `#least`, with the scale of a superlative that names one
+/// (`#most:price`), so that "priciest" neither matches nor flips "shortest".
+fn extreme_key(direction: &str, word: &str) -> String {
+    match superlative_scale(word) {
+        Some(scale) => format!("{direction}:{scale}"),
+        None => direction.to_string(),
+    }
+}
+
+/// The direction (`true`: most) and scale of an extreme's key.
+pub(super) fn extreme_of(key: &str) -> Option<(bool, Option<&str>)> {
+    let (direction, scale) = match key.split_once(':') {
+        Some((d, s)) => (d, Some(s)),
+        None => (key, None),
+    };
+    match direction {
+        "#most" => Some((true, scale)),
+        "#least" => Some((false, scale)),
+        _ => None,
+    }
+}
+
 /// One key of a question: what it means for the alignment, and its token.
 #[derive(Debug, Clone)]
 pub(super) struct Key {
@@ -90,9 +128,9 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                 } else if (l == "most" || l == "least") && w(i.wrapping_sub(1)) == "at" {
                     format!("#at_{l}")
                 } else if EXAMPLE_MOST_WORDS.contains(&l) {
-                    "#most".into()
+                    extreme_key("#most", l)
                 } else if EXAMPLE_LEAST_WORDS.contains(&l) {
-                    "#least".into()
+                    extreme_key("#least", l)
                 } else if matches!(l, "average" | "avg" | "mean") {
                     "#avg".into()
                 } else if matches!(l, "total" | "sum") {

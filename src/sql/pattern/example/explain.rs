@@ -2,7 +2,7 @@
 //! links in other words, a number, year, value, direction, grain, column or table swapped, a
 //! filter dropped or added, or words that name nothing on either side (a rewording).
 
-use super::align::{generic, grain_format, Side};
+use super::align::{extreme_of, generic, grain_format, Side};
 use super::tree::{trim_like, Tree};
 use super::Edit;
 use crate::knowledge::values::normalize;
@@ -18,6 +18,30 @@ fn linked_value(side: &Side, ks: &[usize]) -> Option<(ColRef, String)> {
     }
 }
 
+/// The value some keys of `ks` link to when every other key names nothing, or a table the
+/// example's SQL reads already ("stores located in the North": the value North; "located" a
+/// rewording, or a word of the stores' docs).
+fn value_among_words(tree: &Tree, side: &Side, ks: &[usize]) -> Option<(ColRef, String)> {
+    if ks.len() < 2 {
+        return None;
+    }
+    let (linked, rest): (Vec<usize>, Vec<usize>) = ks.iter().partition(|&&k| {
+        side.links
+            .span_at(side.keys[k].tok)
+            .is_some_and(|sp| matches!(sp.best().target, Target::Value { .. }))
+    });
+    let known = |k: usize| {
+        generic(side, &[k])
+            || side.links.span_at(side.keys[k].tok).is_some_and(
+                |sp| matches!(sp.best().target, Target::Table { table } if tree.uses_table(table)),
+            )
+    };
+    if linked.is_empty() || !rest.iter().all(|&k| known(k)) {
+        return None;
+    }
+    linked_value(side, &linked)
+}
+
 /// The one column or table the tokens of `ks` link to.
 fn linked_schema_item(side: &Side, ks: &[usize]) -> Option<Target> {
     let targets = side.targets(ks)?;
@@ -29,10 +53,6 @@ fn linked_schema_item(side: &Side, ks: &[usize]) -> Option<Target> {
         [t] if targets.len() == 1 => Some((*t).clone()),
         _ => None,
     }
-}
-
-fn all_keys(side: &Side, ks: &[usize], set: &[&str]) -> bool {
-    !ks.is_empty() && ks.iter().all(|&k| set.contains(&side.keys[k].key.as_str()))
 }
 
 /// Explains one differing stretch pair by edits of `tree`; `None` when it cannot.
@@ -152,7 +172,7 @@ fn substitute(
         .string_named(&etext)
         .or_else(|| linked_value(ex, es).and_then(|(_, v)| tree.string_named(&v)))
     {
-        let new = match linked_value(q, qs) {
+        let new = match linked_value(q, qs).or_else(|| value_among_words(tree, q, qs)) {
             Some((_, v)) => v,
             None => {
                 let raw = q.text(qs);
@@ -179,8 +199,14 @@ fn substitute(
         });
     }
     // most / least
-    let flip = (all_keys(ex, es, &["#most"]) && all_keys(q, qs, &["#least"]))
-        || (all_keys(ex, es, &["#least"]) && all_keys(q, qs, &["#most"]));
+    let flip = match (es, qs) {
+        ([e], [q1]) => match (extreme_of(&ex.keys[*e].key), extreme_of(&q.keys[*q1].key)) {
+            // opposite ends of one scale ("longest" / "shortest", "most" / "least")
+            (Some((em, es)), Some((qm, qs))) => em != qm && es == qs,
+            _ => false,
+        },
+        _ => false,
+    };
     if flip {
         let (old, new) = (ex.text(es), q.text(qs));
         return tree

@@ -239,3 +239,36 @@ fn a_period_or_a_grain_is_never_a_rewording() {
         assert!(out.is_empty(), "'{question}': {out:?}");
     }
 }
+
+#[test]
+fn a_superlative_that_names_its_scale_flips_only_its_opposite() {
+    let f = fx();
+    let sql = "SELECT item_name FROM items ORDER BY weight ASC LIMIT 2";
+    // "priciest" is about price, "lightest" about weight: not one direction for the other
+    let out = adapt_to(&f, "the 2 priciest items", "the 2 lightest items", sql);
+    assert!(out.is_empty(), "{out:?}");
+    let out = adapt_to(&f, "the 2 heaviest items", "the 2 lightest items", sql);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Milk", "Peas"]);
+}
+
+#[test]
+fn a_value_among_words_that_name_nothing_is_swapped_alone() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "Which singers are based in Spain?",
+        "List the singers from France",
+        "SELECT name FROM singer WHERE country = 'France'",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0].edits.contains(&Edit::Value {
+            old: "France".into(),
+            new: "Spain".into()
+        }),
+        "{:?}",
+        out[0].edits
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
+}
