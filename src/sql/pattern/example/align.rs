@@ -71,6 +71,15 @@ fn superlative_scale(word: &str) -> Option<&'static str> {
     })
 }
 
+/// The scale of an adjective that "most" / "least" make a superlative of ("most expensive").
+fn adjective_scale(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "expensive" | "costly" | "pricey" => "price",
+        "recent" => "recency",
+        _ => return None,
+    })
+}
+
 /// The key of an extreme: `#most` / `#least`, with the scale of a superlative that names one
 /// (`#most:price`), so that "priciest" neither matches nor flips "shortest".
 fn extreme_key(direction: &str, word: &str) -> String {
@@ -104,7 +113,12 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
     let t = &a.tokens;
     let w = |i: usize| t.get(i).map(|x| x.lower.as_str()).unwrap_or("");
     let mut out = Vec::new();
+    let first_word = t.iter().position(|x| x.kind == TokenKind::Word);
+    let mut skip_next = false;
     for (i, tok) in t.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
         let key = match tok.kind {
             TokenKind::Punct => continue,
             TokenKind::Number => match a.numbers.iter().find(|n| n.token == i) {
@@ -125,6 +139,16 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                     "#count".into()
                 } else if l == "total" && w(i + 1) == "number" {
                     continue;
+                } else if Some(i) == first_word && matches!(l, "name" | "tell" | "give") {
+                    // the imperative that opens a request ("Name the four artists ...")
+                    continue;
+                } else if let Some(scale) = (matches!(l, "most" | "least"))
+                    .then(|| adjective_scale(w(i + 1)))
+                    .flatten()
+                {
+                    // "most expensive" is "priciest"; "least recent" is "earliest"
+                    skip_next = true;
+                    format!("#{l}:{scale}")
                 } else if (l == "most" || l == "least") && w(i.wrapping_sub(1)) == "at" {
                     format!("#at_{l}")
                 } else if EXAMPLE_MOST_WORDS.contains(&l) {

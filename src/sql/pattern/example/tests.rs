@@ -135,8 +135,14 @@ fn numbers_and_the_direction_are_edited_in_the_tree() {
         "SELECT i.item_name FROM items AS i JOIN categories AS c ON i.category_id = c.category_id \
          WHERE c.category_name = 'Frozen Food' ORDER BY i.price DESC LIMIT 3",
     );
-    // "most expensive" vs "cheapest" is not one superlative against another: not adapted
-    assert!(out.is_empty(), "{out:?}");
+    // "most expensive" and "cheapest" are the two ends of price: the direction flips
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Cheese", "Milk"]);
+    assert!(
+        out[0].sql.contains("ORDER BY i.price ASC LIMIT 2"),
+        "{}",
+        out[0].sql
+    );
     let out = adapt_to(
         &f,
         "the 1 items with the lowest price in 'Dairy'",
