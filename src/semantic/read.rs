@@ -595,6 +595,21 @@ pub fn read(
             read[i] = Read::Grammar;
         }
     }
+    // "who bought the most tracks": the asker is a person the question does not name (the
+    // buyer, the seller); what follows the verb is the object, not the breakdown
+    let word_at = |k: usize| {
+        toks.iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .nth(k)
+            .map(|t| t.lower.as_str())
+    };
+    if word_at(0) == Some("who") && !matches!(word_at(1), Some("is" | "are" | "was" | "were" | "s"))
+    {
+        return refuse(
+            "\"who\" before a verb asks for a person the question does not name",
+            vec!["who".into()],
+        );
+    }
     // 1. periods
     let (ranges, months) = dates::time_ranges(&toks, reference.date);
     if let Some(m) = months.first() {
@@ -1141,8 +1156,29 @@ pub fn read(
                     .iter()
                     .position(|g| matches!(g, GroupBy::Entity { .. }))
             });
+        // "the albums with the most tracks": the entity right after "most" / "fewest" is
+        // counted per the other breakdown
+        let most_of = q.group_by.len() >= 2
+            && q.group_by.iter().any(|g| {
+                matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
+                    matches!(t, Term::Entity(e) if e == name)
+                        && *start > 0
+                        && matches!(words[*start - 1], "most" | "fewest")
+                }))
+            });
+        let pos = if most_of && !counting_words {
+            q.group_by.iter().position(|g| {
+                matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
+                    matches!(t, Term::Entity(e) if e == name)
+                        && *start > 0
+                        && matches!(words[*start - 1], "most" | "fewest")
+                }))
+            })
+        } else {
+            pos
+        };
         if let Some(pos) = pos {
-            if counting_words {
+            if counting_words || most_of {
                 if let GroupBy::Entity { name } = q.group_by.remove(pos) {
                     q.entity_count = Some(EntityCount {
                         entity: name,

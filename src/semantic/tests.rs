@@ -1091,3 +1091,22 @@ fn an_example_read_as_the_same_metric_query_is_edited_in_its_slots() {
         );
     }
 }
+
+/// "the albums with the most tracks" counts the entity after "most" per the other breakdown;
+/// "who" before a verb asks for a person the question does not name: not read.
+#[test]
+fn the_most_of_an_entity_is_its_count_and_who_before_a_verb_is_not_read() {
+    let f = fixture();
+    let read = |q: &str| f.layer.read(q, &f.schema, &f.values);
+    let q = read("which zones have the most stores").expect("read");
+    assert_eq!(
+        q.entity_count,
+        Some(EntityCount {
+            entity: "store".into(),
+            through: None
+        }),
+        "{q:?}"
+    );
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    assert!(read("who sold the most items").is_none());
+}
