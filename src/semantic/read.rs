@@ -879,10 +879,25 @@ pub fn read(
             read[i - 1] = Read::Grammar;
             continue;
         }
-        if GRAMMAR.contains(&t.lower.as_str())
-            || NEGATORS.contains(&t.lower.as_str())
-            || t.text == "%"
-        {
+        if GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" {
+            read[i] = Read::Grammar;
+        }
+    }
+    // a negator is read when it negates something: a member or a named filter within the next
+    // three words ("excluding Dairy", "not on promotion", "other than Rock"); "compared with
+    // all other products" negates nothing the query can say, and is left unread
+    for i in 0..n {
+        if read[i] != Read::Unread || !NEGATORS.contains(&toks[i].lower.as_str()) {
+            continue;
+        }
+        let negates = (i + 1..n.min(i + 4)).any(|j| match read[j] {
+            Read::Member(_) => true,
+            Read::Term(k) => matches!(found[k].term, Term::Filter(_)),
+            _ => false,
+        });
+        // "next to each other": no negation
+        let each_other = toks[i].lower == "other" && i > 0 && toks[i - 1].lower == "each";
+        if negates || each_other {
             read[i] = Read::Grammar;
         }
     }

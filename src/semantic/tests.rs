@@ -1110,3 +1110,16 @@ fn the_most_of_an_entity_is_its_count_and_who_before_a_verb_is_not_read() {
     assert_eq!(q.group_by.len(), 1, "{q:?}");
     assert!(read("who sold the most items").is_none());
 }
+
+/// A negator is read only when it negates a member or a named filter.
+#[test]
+fn a_negator_that_negates_nothing_is_not_read() {
+    let f = fixture();
+    let read = |q: &str| f.layer.read(q, &f.schema, &f.values);
+    let q = read("revenue excluding Dairy by zone").expect("read");
+    assert!(
+        matches!(&q.filters[..], [Filter::Members { negated: true, .. }]),
+        "{q:?}"
+    );
+    assert!(read("revenue of Dairy compared with all other products").is_none());
+}
