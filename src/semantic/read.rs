@@ -2133,10 +2133,13 @@ fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
             continue;
         }
         let mut k = i + 1;
-        while k < toks.len() && superlative(words[k]) {
+        let mut superlatives = 0;
+        // "the single best city", "the very top brand"
+        while k < toks.len() && (superlative(words[k]) || matches!(words[k], "single" | "very")) {
+            superlatives += usize::from(superlative(words[k]));
             k += 1;
         }
-        if the && k == i + 1 {
+        if the && superlatives == 0 {
             continue;
         }
         if let Some(next) = toks.get(k) {
