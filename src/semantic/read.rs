@@ -1873,6 +1873,27 @@ pub fn read(
             q.derived = Some(Derived::AveragePer { per });
         }
     }
+    // "revenue per store" beside another breakdown or members ("which zones had the lowest
+    // revenue per store", "revenue per store: Supercenter compared with Express") asks for a
+    // ratio to the number of stores, which is not read yet; a breakdown by store would answer
+    // another question
+    if !matches!(q.derived, Some(Derived::AveragePer { .. })) {
+        let per_entity = q.group_by.iter().any(|g| {
+            matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
+                matches!(t, Term::Entity(e) if e == name) && *start > 0 && words[*start - 1] == "per"
+            }))
+        });
+        let beside = q.group_by.len() > 1
+            || q.columns
+                .iter()
+                .any(|c| matches!(c.slice, Some(Slice::Member { .. } | Slice::Named { .. })));
+        if per_entity && beside {
+            return cannot_compute(
+                "a figure per entity beside another breakdown (a ratio to their number)",
+                vec!["per".into()],
+            );
+        }
+    }
     if matches!(q.derived, Some(Derived::Rank { .. })) {
         q.order = vec![Order {
             by: OrderBy::Figure,

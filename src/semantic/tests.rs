@@ -1123,3 +1123,19 @@ fn a_negator_that_negates_nothing_is_not_read() {
     );
     assert!(read("revenue of Dairy compared with all other products").is_none());
 }
+
+/// "revenue per store" alone is a breakdown by store; beside another breakdown it asks for a
+/// ratio to the number of stores, which is refused rather than answered as a breakdown.
+#[test]
+fn a_figure_per_entity_beside_another_breakdown_is_refused() {
+    let f = fixture();
+    let read = |q: &str| f.layer.read(q, &f.schema, &f.values);
+    let q = read("revenue per store in 2024").expect("read");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "store".into()
+        }]
+    );
+    assert!(read("which zones had the lowest revenue per store").is_none());
+}
