@@ -610,6 +610,42 @@ pub fn read(
             vec!["who".into()],
         );
     }
+    // the whole history in other words: "since the store opened", "since we started", "since
+    // the beginning", "of all time" (no period)
+    for i in 0..n {
+        let w = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+        let whole = if w(i) == "since" {
+            let mut k = i + 1;
+            while matches!(w(k), "the" | "we" | "our" | "you" | "it") {
+                k += 1;
+            }
+            if matches!(w(k), "store" | "shop" | "business" | "company" | "firm") {
+                k += 1;
+            }
+            matches!(
+                w(k),
+                "opened"
+                    | "open"
+                    | "started"
+                    | "start"
+                    | "began"
+                    | "beginning"
+                    | "launched"
+                    | "launch"
+                    | "founded"
+            )
+            .then_some(k + 1 - i)
+        } else if w(i) == "all" && w(i + 1) == "time" {
+            Some(2)
+        } else {
+            None
+        };
+        if let Some(len) = whole {
+            for slot in read.iter_mut().skip(i).take(len) {
+                *slot = Read::Grammar;
+            }
+        }
+    }
     // 1. periods
     let (ranges, months) = dates::time_ranges(&toks, reference.date);
     if let Some(m) = months.first() {

@@ -1139,3 +1139,20 @@ fn a_figure_per_entity_beside_another_breakdown_is_refused() {
     );
     assert!(read("which zones had the lowest revenue per store").is_none());
 }
+
+/// "since the store opened", "of all time": the whole history, no period.
+#[test]
+fn the_whole_history_in_other_words_is_no_period() {
+    let f = fixture();
+    for question in [
+        "revenue by quarter since the store opened",
+        "revenue by zone of all time",
+        "revenue by zone since we started",
+    ] {
+        let q = f
+            .layer
+            .read(question, &f.schema, &f.values)
+            .unwrap_or_else(|| panic!("{question} is read"));
+        assert_eq!(q.period, None, "{question}");
+    }
+}
