@@ -188,6 +188,15 @@ impl SemanticLayer {
         schema: &Schema,
         values: &ValueIndex,
     ) -> Option<MetricQuery> {
+        self.read_query(question, schema, values).ok()
+    }
+
+    fn read_query(
+        &self,
+        question: &str,
+        schema: &Schema,
+        values: &ValueIndex,
+    ) -> Result<MetricQuery, Refusal> {
         read::read(
             question,
             &self.manifest,
@@ -196,7 +205,6 @@ impl SemanticLayer {
             schema,
             self.reference,
         )
-        .ok()
     }
 
     /// The table and column (names as the schema spells them) of a categorical dimension
@@ -242,14 +250,7 @@ impl SemanticLayer {
         dialect: Dialect,
     ) -> Outcome {
         let started = std::time::Instant::now();
-        let q = match read::read(
-            question,
-            &self.manifest,
-            &self.lexicon,
-            values,
-            schema,
-            self.reference,
-        ) {
+        let q = match self.read_query(question, schema, values) {
             Ok(q) => q,
             Err(r) => {
                 return Outcome::Refused {

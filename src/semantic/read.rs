@@ -1209,27 +1209,21 @@ pub fn read(
             });
         // "the albums with the most tracks": the entity right after "most" / "fewest" is
         // counted per the other breakdown
-        let most_of = q.group_by.len() >= 2
-            && q.group_by.iter().any(|g| {
-                matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
-                    matches!(t, Term::Entity(e) if e == name)
-                        && *start > 0
-                        && matches!(words[*start - 1], "most" | "fewest")
-                }))
-            });
-        let pos = if most_of && !counting_words {
+        let most_pos = if q.group_by.len() >= 2 {
             q.group_by.iter().position(|g| {
-                matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
-                    matches!(t, Term::Entity(e) if e == name)
-                        && *start > 0
-                        && matches!(words[*start - 1], "most" | "fewest")
-                }))
+                matches!(g, GroupBy::Entity { name }
+                    if entity_named_after(&dims, &words, name, &["most", "fewest"]))
             })
+        } else {
+            None
+        };
+        let pos = if most_pos.is_some() && !counting_words {
+            most_pos
         } else {
             pos
         };
         if let Some(pos) = pos {
-            if counting_words || most_of {
+            if counting_words || most_pos.is_some() {
                 if let GroupBy::Entity { name } = q.group_by.remove(pos) {
                     q.entity_count = Some(EntityCount {
                         entity: name,
@@ -1250,11 +1244,8 @@ pub fn read(
     // of existence (every counted customer has one), not a breakdown
     if q.entity_count.is_some() && !(ghas("average") || ghas("avg") || ghas("mean")) {
         q.group_by.retain(|g| {
-            !matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, s, _)| {
-                matches!(t, Term::Entity(e) if e == name)
-                    && *s > 0
-                    && matches!(words[*s - 1], "a" | "an")
-            }))
+            !matches!(g, GroupBy::Entity { name }
+                if entity_named_after(&dims, &words, name, &["a", "an"]))
         });
     }
     if through.is_some() && q.entity_count.is_none() {
@@ -1915,9 +1906,7 @@ pub fn read(
     // another question
     if !matches!(q.derived, Some(Derived::AveragePer { .. })) {
         let per_entity = q.group_by.iter().any(|g| {
-            matches!(g, GroupBy::Entity { name } if dims.iter().any(|(t, start, _)| {
-                matches!(t, Term::Entity(e) if e == name) && *start > 0 && words[*start - 1] == "per"
-            }))
+            matches!(g, GroupBy::Entity { name } if entity_named_after(&dims, &words, name, &["per"]))
         });
         let beside = q.group_by.len() > 1
             || q.columns
@@ -2174,6 +2163,21 @@ fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) 
             .chars()
             .all(|c| !c.is_alphabetic() || c.is_uppercase());
     !(code && phrase.chars().any(char::is_lowercase))
+}
+
+/// True when entity `name` is named (in `dims`: term, first and end word) right after one of
+/// `before` ("the most tracks", "per store", "a purchase").
+fn entity_named_after(
+    dims: &[(Term, usize, usize)],
+    words: &[&str],
+    name: &str,
+    before: &[&str],
+) -> bool {
+    dims.iter().any(|(t, start, _)| {
+        matches!(t, Term::Entity(e) if e == name)
+            && *start > 0
+            && before.contains(&words[*start - 1])
+    })
 }
 
 /// True when the thing ranked is named in the singular ("which month", "which store").
