@@ -523,6 +523,35 @@ pub const OPERATION_WORDS: &[&str] = &[
     "difference", "range", "along", "respectively",
 ];
 
+/// Words of a question's logic that the frame may leave unread (negation, "or"), by class: two
+/// questions the engine reads into one query are taken as the same question only when they have
+/// the same classes (`example::reading`). A contraction in "n't" is a negation; "or" before a
+/// comparison ("two or more") is part of the comparison. "Both" is not a class: "both A and B"
+/// and "A and B" ask the same.
+#[rustfmt::skip]
+pub const LOGIC_WORDS: &[(&str, &str)] = &[
+    ("not", "not"), ("no", "not"), ("never", "not"), ("without", "not"), ("except", "not"),
+    ("excluding", "not"), ("neither", "not"), ("nor", "not"), ("none", "not"),
+    ("cannot", "not"), ("or", "or"), ("either", "or"),
+];
+
+/// The logic class of a lower-case word followed by `next` ([`LOGIC_WORDS`]; "didn't" is
+/// `not`; "or" in "or more" is none).
+pub fn logic_class(lower: &str, next: Option<&str>) -> Option<&'static str> {
+    if lower.ends_with("n't") || lower.ends_with("n\u{2019}t") {
+        return Some("not");
+    }
+    if lower == "or"
+        && next.is_some_and(|n| OPERATION_WORDS.contains(&n) || n == "so" || n == "equal")
+    {
+        return None;
+    }
+    LOGIC_WORDS
+        .iter()
+        .find(|(w, _)| *w == lower)
+        .map(|(_, class)| *class)
+}
+
 /// Extremes that ask for the largest, aligned as one `most` key: an example asking for the
 /// "highest" adapts to a question asking for the "lowest" by flipping its order. Wider than
 /// [`superlative`]: adjectives of one attribute ("oldest", "longest") count here, because the

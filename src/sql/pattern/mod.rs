@@ -128,7 +128,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             .collect::<Vec<_>>()),
     );
     // 1. curated examples close to the question, adapted by editing their SQL
-    let mut out = adapted_examples(ctx, lex, &links, &link_trace, false);
+    let mut out = adapted_examples(ctx, prepared, &links, &link_trace, false);
 
     // 2. the question frame, with business rules; then alternative readings of ambiguous words
     let hits = frame::rule_hits(a, ctx.schema, ctx.rules, &links);
@@ -223,37 +223,65 @@ pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
         ctx.table_scores,
     );
     let link_trace = TraceStep::new("linking", "linked for the curated examples", json!(null));
-    adapted_examples(ctx, &prepared.lexicon, &links, &link_trace, true)
+    adapted_examples(ctx, prepared, &links, &link_trace, true)
 }
 
 fn adapted_examples(
     ctx: &PatternContext,
-    lex: &Lexicon,
+    prepared: &Prepared,
     links: &linking::Linking,
     link_trace: &TraceStep,
     same_shape_only: bool,
 ) -> Vec<GeneratedSql> {
-    let mut out: Vec<GeneratedSql> = Vec::new();
-    for ad in example::adapt(
+    let lex = &prepared.lexicon;
+    let mut adapted: Vec<(example::Adapted, &'static str)> = example::adapt(
         ctx.analysis,
         links,
         ctx.examples,
         ctx.schema,
         lex,
         ctx.values,
-    ) {
-        if same_shape_only && !ad.edits.iter().all(example::Edit::keeps_shape) {
-            continue;
+    )
+    .into_iter()
+    .filter(|ad| !same_shape_only || ad.edits.iter().all(example::Edit::keeps_shape))
+    .map(|ad| (ad, "aligned"))
+    .collect();
+    // examples whose question the engine reads as it reads this one (paraphrases)
+    if !ctx.examples.is_empty() {
+        let reader = example::Reader {
+            schema: ctx.schema,
+            lexicon: lex,
+            graph: &prepared.graph,
+            values: ctx.values,
+            rules: ctx.rules,
+        };
+        if let Some(asked) = reader.read(ctx.analysis) {
+            for ad in example::same_reading(&reader, &asked, ctx.examples, example::TRIED) {
+                if !adapted.iter().any(|(o, _)| o.sql == ad.sql) {
+                    adapted.push((ad, "read the same"));
+                }
+            }
         }
+    }
+    let mut out: Vec<GeneratedSql> = Vec::new();
+    for (ad, how) in adapted {
         let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
-        let summary = if edits.is_empty() {
-            format!("reused the curated example \"{}\" as written", ad.question)
-        } else {
-            format!(
+        let summary = match (how, edits.is_empty()) {
+            ("aligned", true) => format!("reused the curated example \"{}\" as written", ad.question),
+            ("aligned", false) => format!(
                 "adapted from example \"{}\": {}",
                 ad.question,
                 edits.join(", ")
-            )
+            ),
+            (_, true) => format!(
+                "reused the curated example \"{}\": the question is read as it is (same links, same query)",
+                ad.question
+            ),
+            (_, false) => format!(
+                "adapted from example \"{}\", read as the question is but for: {}",
+                ad.question,
+                edits.join(", ")
+            ),
         };
         out.push(GeneratedSql {
             sql: ad.sql.clone(),
@@ -265,7 +293,7 @@ fn adapted_examples(
                 TraceStep::new(
                     "example",
                     summary,
-                    json!({ "question": ad.question, "similarity": ad.similarity, "edits": ad.edits }),
+                    json!({ "question": ad.question, "similarity": ad.similarity, "edits": ad.edits, "match": how }),
                 ),
             ],
         });

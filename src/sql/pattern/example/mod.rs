@@ -30,6 +30,7 @@
 mod align;
 mod explain;
 mod metric;
+mod reading;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ use crate::warehouse::Schema;
 use align::{align, keys, Side};
 use explain::explain;
 pub use metric::adapt_by_metric_query;
+pub use reading::{same_reading, Reader, Reading, SAME_READING_CONFIDENCE};
 use tree::Tree;
 
 /// One edit of an example's SQL.
@@ -148,7 +150,7 @@ pub struct Adapted {
 pub const EXACT_CONFIDENCE: f64 = 0.92;
 
 /// Examples tried per question (best retrieval score first).
-const TRIED: usize = 6;
+pub const TRIED: usize = 6;
 
 /// Tries to adapt one example to the question: the edited SQL and its edits, or `None` when a
 /// difference between the questions has no edit that explains it.

@@ -278,3 +278,62 @@ fn a_value_among_words_that_name_nothing_is_swapped_alone() {
     );
     assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
 }
+
+/// The examples read as the engine reads `question` ([`same_reading`]).
+fn read_alike(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> {
+    let graph = crate::sql::pattern::joins::JoinGraph::build(&f.schema);
+    let reader = Reader {
+        schema: &f.schema,
+        lexicon: &f.lex,
+        graph: &graph,
+        values: &f.values,
+        rules: &[],
+    };
+    let asked = reader
+        .read(&analyze(&Question::parse(question).unwrap()))
+        .unwrap();
+    let ex = Example {
+        question: ex_q.into(),
+        sql: ex_sql.into(),
+        source: String::new(),
+    };
+    same_reading(&reader, &asked, &[(ex, 0.5)], TRIED)
+}
+
+#[test]
+fn a_paraphrase_the_engine_reads_alike_answers_with_the_examples_sql_and_its_values_swapped() {
+    let f = fx();
+    // the curator orders by age, which the engine's reading does not
+    let sql = "SELECT name FROM singer WHERE country = 'France' ORDER BY age DESC";
+    let question = "Show the names of singers with the country Spain";
+    let example = "What are the names of the singers whose country is France?";
+    let out = read_alike(&f, question, example, sql);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Value {
+            old: "France".into(),
+            new: "Spain".into()
+        }]
+    );
+    assert!(out[0].sql.contains("ORDER BY age DESC"), "{}", out[0].sql);
+    assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
+}
+
+#[test]
+fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
+    let f = fx();
+    let sql = "SELECT name FROM singer WHERE country = 'France'";
+    let example = "What are the names of the singers whose country is France?";
+    // the same question reads alike
+    assert_eq!(read_alike(&f, example, example, sql).len(), 1);
+    // a negation, a period grain, another link
+    for question in [
+        "What are the names of the singers whose country is not France?",
+        "What are the names of the singers whose country is France, for each year?",
+        "What are the names and ages of the singers whose country is France?",
+    ] {
+        let out = read_alike(&f, question, example, sql);
+        assert!(out.is_empty(), "{question}: {out:?}");
+    }
+}

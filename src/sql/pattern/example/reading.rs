@@ -1,0 +1,273 @@
+//! Examples read the same way: a curated example whose question the pattern engine reads into
+//! the same query as the asked question answers it with its own SQL.
+//!
+//! Alignment ([`super::align`]) compares the words of two questions; it fails on paraphrases
+//! that share few words ("How many singers are there?" / "What is the total number of
+//! singers?"). This room compares what the engine makes of them instead: both questions are
+//! linked and read into a frame with the same schema, lexicon and rules (no retrieval scores,
+//! so the asked question's retrieval does not tip its links), and the frame's SQL is rendered.
+//! When the two renderings are the same query but for their literals, and the two questions
+//! link the same tables and columns, the engine cannot tell them apart, and what the curator
+//! wrote for the example is what that reading means in this domain: the example's SQL answers,
+//! with the literals that differ (values, numbers) swapped in its tree. A literal the example's
+//! SQL does not contain cannot be swapped, and the example is left alone.
+//!
+//! The engine's reading may be wrong for both questions (that is when this helps most); the
+//! guard against reading two different questions as one is that every link and every literal of
+//! both must agree, and so must what a frame may leave unread: the words of logic (negation,
+//! "or": [`lexicon::LOGIC_WORDS`]), the periods named and the grains asked for.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, Value, ValueWithSpan};
+
+use super::tree::{string_expr, string_of, Tree};
+use super::{Adapted, Edit};
+use crate::knowledge::{BusinessRule, Example, ValueIndex};
+use crate::question::{analyze, Analysis, Question};
+use crate::sql::dialect::Dialect;
+use crate::sql::pattern::joins::JoinGraph;
+use crate::sql::pattern::linking::{self, Lexicon, Target};
+use crate::sql::pattern::{build, frame, lexicon};
+use crate::warehouse::Schema;
+
+/// Confidence of an example's SQL answering a question read the same way, before the edits'
+/// [`Edit::keep`]: below an example reused word for word ([`super::EXACT_CONFIDENCE`]), since
+/// the engine's reading may miss a word that tells the two apart.
+pub const SAME_READING_CONFIDENCE: f64 = 0.86;
+
+/// A literal of a rendered reading, in the order the SQL writes them.
+#[derive(Debug, Clone, PartialEq)]
+enum Literal {
+    Text(String),
+    Number(f64),
+}
+
+/// How the pattern engine reads one question.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// The SQL of the reading with every literal masked.
+    shape: String,
+    literals: Vec<Literal>,
+    /// Tables and columns the question's words link to (values by their column).
+    targets: BTreeSet<(usize, Option<usize>)>,
+    /// The logic classes of its words ([`lexicon::logic_class`]).
+    logic: BTreeSet<&'static str>,
+    /// Its time: each period named (grain, a bare year, two endpoints), and the grains named
+    /// outside them ("per year", "monthly", "quarterly").
+    time: (Vec<String>, BTreeSet<String>),
+}
+
+/// What a reading needs besides the question: the schema and what is derived from it.
+pub struct Reader<'a> {
+    pub schema: &'a Schema,
+    pub lexicon: &'a Lexicon,
+    pub graph: &'a JoinGraph,
+    pub values: &'a ValueIndex,
+    pub rules: &'a [(BusinessRule, f32)],
+}
+
+impl Reader<'_> {
+    /// The engine's reading of `a`: `None` when nothing is linked or the frame builds no query.
+    pub fn read(&self, a: &Analysis) -> Option<Reading> {
+        let links = linking::link(a, self.schema, self.lexicon, self.values, &HashMap::new());
+        let targets: BTreeSet<(usize, Option<usize>)> = links
+            .spans
+            .iter()
+            .map(|s| match &s.best().target {
+                Target::Table { table } => (*table, None),
+                Target::Column { col } | Target::Value { col, .. } => (col.table, Some(col.column)),
+            })
+            .collect();
+        if targets.is_empty() {
+            return None;
+        }
+        let hits = frame::rule_hits(a, self.schema, self.rules, &links);
+        let fr = frame::build_frame(a, self.schema, self.lexicon, &links, self.graph, &hits);
+        let (query, _) = build::build_query(&fr, self.schema, self.graph).ok()?;
+        let mut tree = Tree::parse(&query.render(Dialect::Sqlite), self.schema)?;
+        let literals = mask_literals(&mut tree);
+        let logic = a
+            .tokens
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                lexicon::logic_class(&t.lower, a.tokens.get(i + 1).map(|n| n.lower.as_str()))
+            })
+            .collect();
+        Some(Reading {
+            shape: tree.stmt.to_string(),
+            literals,
+            targets,
+            logic,
+            time: time_of(a),
+        })
+    }
+}
+
+/// The periods a question names and the grains it names outside them: two questions read the
+/// same only when these agree (a frame may leave "for each year" unread, and a period's literals
+/// are not like for like across grains: "this quarter" is not "in 2025").
+fn time_of(a: &Analysis) -> (Vec<String>, BTreeSet<String>) {
+    let periods = a
+        .time_ranges
+        .iter()
+        .map(|r| format!("{:?}/{}/{}", r.grain, r.bare_year, r.endpoints.is_some()))
+        .collect();
+    let in_period = |i: usize| {
+        a.time_ranges
+            .iter()
+            .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
+    };
+    let grains = a
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !in_period(*i))
+        .filter_map(|(_, t)| {
+            let w = t.lower.trim_end_matches('s');
+            lexicon::GRAIN_WORDS
+                .iter()
+                .find(|(g, _)| *g == w)
+                .map(|(_, grain)| format!("{grain:?}"))
+                .or_else(|| w.starts_with("quarter").then(|| "Quarter".to_string()))
+        })
+        .collect();
+    (periods, grains)
+}
+
+/// Replaces every literal of the tree by a placeholder; the literals, in visiting order.
+fn mask_literals(tree: &mut Tree) -> Vec<Literal> {
+    let schema = tree.schema;
+    let mut out = Vec::new();
+    let _ = sqlparser::ast::visit_expressions_mut(&mut tree.stmt, |e: &mut Expr| {
+        if let Some(s) = string_of(schema, e) {
+            out.push(Literal::Text(s.to_string()));
+            *e = string_expr("?".into());
+        } else if let Expr::Value(ValueWithSpan {
+            value: Value::Number(n, _),
+            ..
+        }) = e
+        {
+            if let Ok(v) = n.parse::<f64>() {
+                out.push(Literal::Number(v));
+                *n = "0".into();
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// The examples (best retrieval score first, at most `tried`) whose question is read as `asked`
+/// is, each with its SQL and the literal swaps made to it.
+pub fn same_reading(
+    reader: &Reader,
+    asked: &Reading,
+    examples: &[(Example, f32)],
+    tried: usize,
+) -> Vec<Adapted> {
+    let mut sorted: Vec<&(Example, f32)> = examples.iter().collect();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut out = Vec::new();
+    for (ex, sim) in sorted.into_iter().take(tried) {
+        let Ok(parsed) = Question::parse(&ex.question) else {
+            continue;
+        };
+        let Some(theirs) = reader.read(&analyze(&parsed)) else {
+            continue;
+        };
+        if theirs.shape != asked.shape
+            || theirs.targets != asked.targets
+            || theirs.logic != asked.logic
+            || theirs.time != asked.time
+            || theirs.literals.len() != asked.literals.len()
+        {
+            continue;
+        }
+        let Some((sql, edits)) = swap_literals(reader.schema, &ex.sql, &theirs, asked) else {
+            continue;
+        };
+        let confidence = edits
+            .iter()
+            .fold(SAME_READING_CONFIDENCE, |c, e| c * e.keep());
+        out.push(Adapted {
+            sql,
+            question: ex.question.clone(),
+            similarity: *sim,
+            edits,
+            confidence,
+        });
+    }
+    out
+}
+
+/// The example's SQL with each literal of its reading that differs from the asked reading's
+/// swapped: `None` when the example's SQL does not contain the literal to swap.
+fn swap_literals(
+    schema: &Schema,
+    sql: &str,
+    theirs: &Reading,
+    asked: &Reading,
+) -> Option<(String, Vec<Edit>)> {
+    let pairs: Vec<(&Literal, &Literal)> = theirs
+        .literals
+        .iter()
+        .zip(&asked.literals)
+        .filter(|(t, a)| t != a)
+        .collect();
+    if pairs.is_empty() {
+        return Some((sql.to_string(), Vec::new()));
+    }
+    let mut tree = Tree::parse(sql, schema)?;
+    let mut edits = Vec::new();
+    for (old, new) in pairs {
+        if edits.iter().any(|e| same_swap(e, old, new)) {
+            continue;
+        }
+        let edit = match (old, new) {
+            (Literal::Text(o), Literal::Text(n)) => {
+                if !tree.replace_strings(o, n) {
+                    return None;
+                }
+                Edit::Value {
+                    old: o.clone(),
+                    new: n.clone(),
+                }
+            }
+            (Literal::Number(o), Literal::Number(n)) => {
+                let text = number_text(*n);
+                if !tree.replace_numbers(*o, &text) {
+                    return None;
+                }
+                Edit::Number {
+                    old: number_text(*o),
+                    new: text,
+                }
+            }
+            _ => return None,
+        };
+        edits.push(edit);
+    }
+    Some((tree.stmt.to_string(), edits))
+}
+
+/// True when `edit` already swapped `old` for `new` (a literal the reading writes twice).
+fn same_swap(edit: &Edit, old: &Literal, new: &Literal) -> bool {
+    match (edit, old, new) {
+        (Edit::Value { old: o, new: n }, Literal::Text(a), Literal::Text(b)) => o == a && n == b,
+        (Edit::Number { old: o, new: n }, Literal::Number(a), Literal::Number(b)) => {
+            *o == number_text(*a) && *n == number_text(*b)
+        }
+        _ => false,
+    }
+}
+
+fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
+}
