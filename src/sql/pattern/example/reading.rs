@@ -6,16 +6,17 @@
 //! singers?"). This room compares what the engine makes of them instead: both questions are
 //! linked and read into a frame with the same schema, lexicon and rules (no retrieval scores,
 //! so the asked question's retrieval does not tip its links), and the frame's SQL is rendered.
-//! When the two renderings are the same query but for their literals, and the two questions
-//! link the same tables and columns, the engine cannot tell them apart, and what the curator
-//! wrote for the example is what that reading means in this domain: the example's SQL answers,
-//! with the literals that differ (values, numbers) swapped in its tree. A literal the example's
-//! SQL does not contain cannot be swapped, and the example is left alone.
+//! When the two renderings are the same query but for their literals, and every table and
+//! column the asked question links to is linked by the example's question too (the example may
+//! name more: its curator's SQL may use them), the engine cannot tell the two apart, and what
+//! the curator wrote for the example is what that reading means in this domain: the example's
+//! SQL answers, with the literals that differ (values, numbers) swapped in its tree. A literal
+//! the example's SQL does not contain cannot be swapped, and the example is left alone.
 //!
-//! The engine's reading may be wrong for both questions (that is when this helps most); the
-//! guard against reading two different questions as one is that every link and every literal of
-//! both must agree, and so must what a frame may leave unread: the words of logic (negation,
-//! "or": [`lexicon::LOGIC_WORDS`]), the periods named and the grains asked for.
+//! The engine's reading may be wrong for both questions (that is when this helps most). The
+//! guards against reading two different questions as one: the asked question names nothing the
+//! example's does not, and the two agree on what a frame may leave unread: the words of logic
+//! (negation, "or": [`lexicon::LOGIC_WORDS`]), the periods named and the grains asked for.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
@@ -179,7 +180,7 @@ pub fn same_reading(
             continue;
         };
         if theirs.shape != asked.shape
-            || theirs.targets != asked.targets
+            || !asked.targets.is_subset(&theirs.targets)
             || theirs.logic != asked.logic
             || theirs.time != asked.time
             || theirs.literals.len() != asked.literals.len()
