@@ -1683,6 +1683,36 @@ pub fn read(
         }
     }
     q.time_grain = grain;
+    // "revenue per store" beside another breakdown ("revenue per store by zone", "which zones
+    // had the lowest revenue per store"): the revenue of the average store of each zone, the
+    // metric per store averaged within the other breakdown; not "the best store in each zone"
+    let metric_per: Vec<String> = q
+        .group_by
+        .iter()
+        .filter_map(|g| match g {
+            GroupBy::Entity { name } if metric_named_per(&found, &dims, &words, name) => {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let figures = q.columns.len()
+        + usize::from(q.entity_count.is_some())
+        + usize::from(q.dimension_count.is_some());
+    let mut ranked_within = ranked_within;
+    if !metric_per.is_empty()
+        && q.group_by.len() > metric_per.len()
+        && q.derived.is_none()
+        && q.time_grain.is_none()
+        && figures == 1
+        && q.columns.iter().all(|c| c.slice.is_none())
+        && !(averaging_asked || share || running || growth || above || below)
+    {
+        q.group_by
+            .retain(|g| !matches!(g, GroupBy::Entity { name } if metric_per.contains(name)));
+        q.derived = Some(Derived::AveragePer { per: metric_per });
+        ranked_within = has("each") || has("every");
+    }
     let first_metric = metrics.first().and_then(|m| manifest.metric(m));
     let lower_better = first_metric.is_some_and(|m| m.lower_is_better);
     if q.derived.is_none() {
@@ -1900,9 +1930,9 @@ pub fn read(
             q.derived = Some(Derived::AveragePer { per });
         }
     }
-    // "revenue per store" beside another breakdown or members ("which zones had the lowest
-    // revenue per store", "revenue per store: Supercenter compared with Express") asks for a
-    // ratio to the number of stores, which is not read yet; a breakdown by store would answer
+    // "revenue per store" beside members or another derived figure ("revenue per store:
+    // Supercenter compared with Express", "zones with below-average revenue per store") asks for
+    // a ratio to the number of stores that is not read yet; a breakdown by store would answer
     // another question
     if !matches!(q.derived, Some(Derived::AveragePer { .. })) {
         let per_entity = q.group_by.iter().any(|g| {
@@ -1914,7 +1944,7 @@ pub fn read(
                 .any(|c| matches!(c.slice, Some(Slice::Member { .. } | Slice::Named { .. })));
         if per_entity && beside {
             return cannot_compute(
-                "a figure per entity beside another breakdown (a ratio to their number)",
+                "a figure per entity beside members or another derived figure (a ratio to their number)",
                 vec!["per".into()],
             );
         }
@@ -2177,6 +2207,24 @@ fn entity_named_after(
         matches!(t, Term::Entity(e) if e == name)
             && *start > 0
             && before.contains(&words[*start - 1])
+    })
+}
+
+/// True when entity `name` is named right after "per" that follows a metric ("revenue per
+/// store"), not after a thing ranked ("the top product per category").
+fn metric_named_per(
+    found: &[Found],
+    dims: &[(Term, usize, usize)],
+    words: &[&str],
+    name: &str,
+) -> bool {
+    dims.iter().any(|(t, start, _)| {
+        matches!(t, Term::Entity(e) if e == name)
+            && *start >= 2
+            && words[*start - 1] == "per"
+            && found
+                .iter()
+                .any(|f| matches!(f.term, Term::Metric(_)) && f.end == *start - 1)
     })
 }
 

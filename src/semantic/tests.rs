@@ -1124,10 +1124,11 @@ fn a_negator_that_negates_nothing_is_not_read() {
     assert!(read("revenue of Dairy compared with all other products").is_none());
 }
 
-/// "revenue per store" alone is a breakdown by store; beside another breakdown it asks for a
-/// ratio to the number of stores, which is refused rather than answered as a breakdown.
+/// "revenue per store" alone is a breakdown by store; beside another breakdown it is the metric
+/// of the average store in each group (per store, then averaged), not the best store of each
+/// group; beside another derived figure it is refused rather than answered as a breakdown.
 #[test]
-fn a_figure_per_entity_beside_another_breakdown_is_refused() {
+fn a_figure_per_entity_beside_another_breakdown_is_averaged_per_entity() {
     let f = fixture();
     let read = |q: &str| f.layer.read(q, &f.schema, &f.values);
     let q = read("revenue per store in 2024").expect("read");
@@ -1137,7 +1138,23 @@ fn a_figure_per_entity_beside_another_breakdown_is_refused() {
             name: "store".into()
         }]
     );
-    assert!(read("which zones had the lowest revenue per store").is_none());
+    let q = read("which zones had the lowest revenue per store").expect("read");
+    assert_eq!(
+        q.derived,
+        Some(Derived::AveragePer {
+            per: vec!["store".into()]
+        })
+    );
+    assert_eq!(q.group_by.len(), 1);
+    assert!(!matches!(&q.group_by[0], GroupBy::Entity { name } if name == "store"));
+    assert!(q.order.first().is_some_and(|o| !o.descending));
+    // "the top product per category" ranks within; a growth of a figure per store is not read
+    let q = read("top 3 products per category by revenue").expect("read");
+    assert!(
+        matches!(q.derived, Some(Derived::RankWithin { .. })),
+        "{q:?}"
+    );
+    assert!(read("year over year growth of revenue per store by zone").is_none());
 }
 
 /// "since the store opened", "of all time": the whole history, no period.
