@@ -53,6 +53,36 @@ const WORDS: &[(&str, f64)] = &[
     ("twice", 2.0),
 ];
 
+/// An amount written at token `i`: digits ("1,000,000", "$250" without its symbol), digits
+/// with a scale word or suffix ("1.5 million", "2 thousand", "10k", "1.5M", "2bn"): the value
+/// and the number of tokens it spans. A four-digit integer between 1800 and 2100 alone is read
+/// as a year, not an amount.
+pub fn amount(tokens: &[Token], i: usize) -> Option<(f64, usize)> {
+    let t = tokens.get(i)?;
+    let scale = |w: &str| match w {
+        "k" | "thousand" => Some(1e3),
+        "m" | "mm" | "million" | "mn" => Some(1e6),
+        "b" | "bn" | "billion" => Some(1e9),
+        _ => None,
+    };
+    if t.kind == TokenKind::Number {
+        let v: f64 = t.lower.replace(',', "").parse().ok()?;
+        if let Some(f) = tokens.get(i + 1).and_then(|n| scale(&n.lower)) {
+            return Some((v * f, 2));
+        }
+        if v.fract() == 0.0 && (1800.0..=2100.0).contains(&v) && !t.lower.contains(',') {
+            return None;
+        }
+        return Some((v, 1));
+    }
+    let digits = t
+        .lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
+    let (num, suffix) = t.lower.split_at(digits);
+    let v: f64 = num.replace(',', "").parse().ok()?;
+    Some((v * scale(suffix)?, 1))
+}
+
 /// The value of a number word (`"three"` -> 3).
 pub fn word_value(lower: &str) -> Option<f64> {
     WORDS.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)

@@ -30,6 +30,9 @@ pub fn compile(
         schema,
         dialect,
     };
+    if let Some(t) = &q.having {
+        return having(manifest, schema, dialect, q, t);
+    }
     if let Some(Derived::AveragePer { per }) = &q.derived {
         return average_per(&planner, q, per);
     }
@@ -109,6 +112,58 @@ fn change_within_period(
     Ok(CompiledQuery {
         sql,
         columns: inner.columns,
+    })
+}
+
+/// Rows whose figure passes a threshold: the query without it (and without its order and
+/// limit) as a subquery, filtered on its figure (the last column: one figure is read with a
+/// threshold), then ordered and limited.
+fn having(
+    manifest: &SemanticManifest,
+    schema: &Schema,
+    dialect: Dialect,
+    q: &MetricQuery,
+    t: &super::query::Threshold,
+) -> PlanResult<CompiledQuery> {
+    let rows_q = MetricQuery {
+        having: None,
+        order: Vec::new(),
+        limit: None,
+        ..q.clone()
+    };
+    let rows = compile(manifest, schema, dialect, &rows_q)?;
+    let Some((figure, keys)) = rows.columns.split_last() else {
+        return Ok(rows);
+    };
+    let op = match t.op.as_str() {
+        ">=" | "<" | "<=" => t.op.as_str(),
+        _ => ">",
+    };
+    let mut sql = format!(
+        "SELECT {} FROM ({}) per WHERE {figure} {op} {}",
+        rows.columns.join(", "),
+        rows.sql,
+        t.value
+    );
+    let mut order = Vec::new();
+    for o in &q.order {
+        let dir = if o.descending { "DESC" } else { "ASC" };
+        match o.by {
+            OrderBy::Figure => order.push(format!("{figure} {dir}")),
+            OrderBy::Time | OrderBy::Groups => {
+                order.extend(keys.iter().map(|k| format!("{k} {dir}")))
+            }
+        }
+    }
+    if !order.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    if let Some(n) = q.limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(CompiledQuery {
+        sql,
+        columns: rows.columns,
     })
 }
 

@@ -209,4 +209,17 @@ pub struct MetricQuery {
     pub order: Vec<Order>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// A condition on the figure of each row ("stores that sold more than $1M"): SQL's
+    /// `HAVING`, applied after the figure is computed and before the order and the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub having: Option<Threshold>,
+}
+
+/// A comparison of a row's figure with a number ("more than 1,000,000", "at most 10").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    /// `>`, `>=`, `<` or `<=`.
+    pub op: String,
+    /// The number compared with, in the metric's unit ("$1.5M" is 1500000).
+    pub value: f64,
 }

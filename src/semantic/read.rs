@@ -835,8 +835,9 @@ pub fn read(
             i += 1;
         }
     }
-    // 4. numbers of "top N" and grammar words
+    // 4. numbers of "top N", thresholds and grammar words
     let mut top_n: Option<u64> = None;
+    let mut threshold: Option<crate::semantic::query::Threshold> = None;
     let ranks = toks
         .iter()
         .any(|t| DESC_WORDS.contains(&t.lower.as_str()) || ASC_WORDS.contains(&t.lower.as_str()));
@@ -865,6 +866,40 @@ pub fn read(
             read[i] = Read::Number;
             read[i - 1] = Read::Grammar;
             continue;
+        }
+        // "more than $1M", "at least 10", "under 500": a threshold on the figure
+        if let Some((value, len)) = crate::question::numbers::amount(&toks, i) {
+            let lower = |j: usize| toks[j].lower.as_str();
+            let after = toks.get(i + len).map(|t| t.lower.as_str()).unwrap_or("");
+            let op = match (i.checked_sub(2).map(lower), i.checked_sub(1).map(lower)) {
+                (Some("more" | "greater" | "higher" | "larger" | "bigger"), Some("than")) => {
+                    Some((">", 2))
+                }
+                (Some("less" | "fewer" | "lower" | "smaller"), Some("than")) => Some(("<", 2)),
+                (Some("at"), Some("least")) => Some((">=", 2)),
+                (Some("at"), Some("most")) => Some(("<=", 2)),
+                (_, Some("over" | "above" | "exceeding")) => Some((">", 1)),
+                (_, Some("under" | "below")) => Some(("<", 1)),
+                _ => None,
+            };
+            let percent = matches!(after, "%" | "percent" | "percentage" | "pct" | "points");
+            let free = |j: usize| matches!(read[j], Read::Unread | Read::Grammar);
+            if let Some((op, words_before)) = op {
+                if !percent && (i - words_before..i).all(free) {
+                    threshold = Some(crate::semantic::query::Threshold {
+                        op: op.to_string(),
+                        value,
+                    });
+                    for slot in read
+                        .iter_mut()
+                        .skip(i - words_before)
+                        .take(words_before + len)
+                    {
+                        *slot = Read::Number;
+                    }
+                    continue;
+                }
+            }
         }
         // a number next to a ranking word, or right before what is ranked
         let is_digits = t.kind == TokenKind::Number;
@@ -1929,6 +1964,21 @@ pub fn read(
             }
             q.derived = Some(Derived::AveragePer { per });
         }
+    }
+    // a threshold compares each row's one figure ("stores that sold more than $1M in 2024")
+    if let Some(t) = threshold {
+        let figures = q.columns.len()
+            + usize::from(q.entity_count.is_some())
+            + usize::from(q.dimension_count.is_some());
+        let rows = !q.group_by.is_empty() || q.time_grain.is_some();
+        let derived_ok = matches!(q.derived, None | Some(Derived::AveragePer { .. }));
+        if figures != 1 || !rows || !derived_ok || q.columns.iter().any(|c| c.slice.is_some()) {
+            return cannot_compute(
+                "a threshold on a figure needs one figure per row of a breakdown",
+                Vec::new(),
+            );
+        }
+        q.having = Some(t);
     }
     // "revenue per store" beside members or another derived figure ("revenue per store:
     // Supercenter compared with Express", "zones with below-average revenue per store") asks for

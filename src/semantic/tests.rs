@@ -1173,3 +1173,51 @@ fn the_whole_history_in_other_words_is_no_period() {
         assert_eq!(q.period, None, "{question}");
     }
 }
+
+/// "stores that sold more than $1.5K in 2023": a threshold on each row's figure, compiled as a
+/// filter on the aggregated figure (SQL's HAVING); a percent after the number is a growth, not
+/// a threshold, and a threshold on a single total is refused.
+#[test]
+fn a_threshold_on_the_figure_filters_the_rows_of_a_breakdown() {
+    let f = fixture();
+    let totals = rows(
+        &f.path,
+        "SELECT SUM(revenue) AS r FROM sales WHERE sale_date >= '2023-01-01' \
+         AND sale_date < '2024-01-01' GROUP BY store_id ORDER BY r",
+    );
+    assert!(totals.len() >= 2);
+    // a threshold between the smallest and the largest store
+    let low: f64 = totals[0][0].parse().unwrap();
+    let high: f64 = totals[totals.len() - 1][0].parse().unwrap();
+    let cut = ((low + high) / 2.0).round();
+    let (q, sql) = asked(&f, &format!("Which stores sold more than ${cut} in 2023?"));
+    assert_eq!(
+        q.having,
+        Some(Threshold {
+            op: ">".into(),
+            value: cut
+        })
+    );
+    same(
+        &f,
+        &sql,
+        &format!(
+            "SELECT st.store_name, SUM(s.revenue) AS r FROM sales s JOIN stores st \
+             ON s.store_id = st.store_id WHERE s.sale_date >= '2023-01-01' \
+             AND s.sale_date < '2024-01-01' GROUP BY st.store_id HAVING SUM(s.revenue) > {cut}"
+        ),
+    );
+    assert!(rows(&f.path, &sql).len() < totals.len());
+    let (q, _) = asked(&f, "revenue by store with at least 1.5k");
+    assert_eq!(
+        q.having,
+        Some(Threshold {
+            op: ">=".into(),
+            value: 1500.0
+        })
+    );
+    assert!(f
+        .layer
+        .read("was revenue above 1000 in 2023", &f.schema, &f.values)
+        .is_none());
+}

@@ -37,6 +37,7 @@ pub fn adapt_by_metric_query(
         || asked.entity_count != example.entity_count
         || asked.dimension_count != example.dimension_count
         || asked.derived != example.derived
+        || asked.having != example.having
         || asked.group_by.len() != example.group_by.len()
         || asked.filters.len() != example.filters.len()
         || asked.order.len() != example.order.len()
