@@ -16,7 +16,8 @@
 //! The engine's reading may be wrong for both questions (that is when this helps most). The
 //! guards against reading two different questions as one: the asked question names nothing the
 //! example's does not, and the two agree on what a frame may leave unread: the words of logic
-//! (negation, "or": [`lexicon::LOGIC_WORDS`]), the periods named and the grains asked for.
+//! (negation, "or": [`lexicon::LOGIC_WORDS`]), the periods named, the grains asked for and the
+//! numbers its SQL does not write.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
@@ -55,6 +56,10 @@ pub struct Reading {
     targets: BTreeSet<(usize, Option<usize>)>,
     /// The logic classes of its words ([`lexicon::logic_class`]).
     logic: BTreeSet<&'static str>,
+    /// The numbers of the question its SQL does not write (outside the periods), sorted: "the
+    /// 10 longest tracks" and "the longest track" may read alike when the frame leaves the
+    /// extreme unread, and are not the same question.
+    unread_numbers: Vec<String>,
     /// Its time: each period named (grain, a bare year, two endpoints), and the grains named
     /// outside them ("per year", "monthly", "quarterly").
     time: (Vec<String>, BTreeSet<String>),
@@ -97,8 +102,28 @@ impl Reader<'_> {
                 lexicon::logic_class(&t.lower, a.tokens.get(i + 1).map(|n| n.lower.as_str()))
             })
             .collect();
+        let written: Vec<f64> = literals
+            .iter()
+            .filter_map(|l| match l {
+                Literal::Number(v) => Some(*v),
+                Literal::Text(t) => t.parse().ok(),
+            })
+            .collect();
+        let in_period = |i: usize| {
+            a.time_ranges
+                .iter()
+                .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
+        };
+        let mut unread_numbers: Vec<String> = a
+            .numbers
+            .iter()
+            .filter(|n| !in_period(n.token) && !written.contains(&n.value))
+            .map(|n| n.value.to_string())
+            .collect();
+        unread_numbers.sort();
         Some(Reading {
             shape: tree.stmt.to_string(),
+            unread_numbers,
             literals,
             targets,
             logic,
@@ -183,6 +208,7 @@ pub fn same_reading(
             || !asked.targets.is_subset(&theirs.targets)
             || theirs.logic != asked.logic
             || theirs.time != asked.time
+            || theirs.unread_numbers != asked.unread_numbers
             || theirs.literals.len() != asked.literals.len()
         {
             continue;
