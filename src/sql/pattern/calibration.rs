@@ -101,9 +101,15 @@ pub struct Features {
     /// other features say; the confidence is at most [`UNREAD_BREAKDOWN_CONFIDENCE`].
     #[serde(default)]
     pub unread_breakdown: bool,
+    /// The question asks for an average or a sum the query does not compute ("which competitor
+    /// is cheapest on average" answered with the cheapest single price): capped like
+    /// [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub unread_aggregate: bool,
 }
 
-/// The highest confidence of a query that leaves an asked period breakdown unread.
+/// The highest confidence of a query that leaves an asked period breakdown (or an asked
+/// average or sum) unread.
 pub const UNREAD_BREAKDOWN_CONFIDENCE: f64 = 0.3;
 
 impl Features {
@@ -171,6 +177,7 @@ impl Features {
             unmapped: fr.unmapped.len(),
             schema_tables: schema.tables.len(),
             unread_breakdown: fr.unread_breakdown.is_some(),
+            unread_aggregate: fr.unread_aggregate.is_some(),
         }
     }
 
@@ -239,7 +246,7 @@ impl Features {
             .map(|(x, w)| x * w)
             .sum();
         let fitted = logistic(z);
-        if self.unread_breakdown {
+        if self.unread_breakdown || self.unread_aggregate {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
             fitted
@@ -272,6 +279,7 @@ impl Features {
             unmapped: 0,
             schema_tables: 5,
             unread_breakdown: false,
+            unread_aggregate: false,
         }
     }
 }
@@ -317,6 +325,12 @@ mod tests {
         };
         assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
         assert!(c > UNREAD_BREAKDOWN_CONFIDENCE);
+        // and so does an asked average or sum the query does not compute
+        let unread = Features {
+            unread_aggregate: true,
+            ..f
+        };
+        assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
         assert!(Features { joins: 3, ..f }.ranking_score() < r);
         assert!(
             Features {

@@ -367,15 +367,23 @@ impl<'a> Builder<'a> {
             }
         }
         let computed = !self.f.rules.is_empty() || self.f.combine.is_some();
-        for t in self.a.tokens.iter() {
+        for (i, t) in self.a.tokens.iter().enumerate() {
             let wanted = match t.lower.as_str() {
                 "average" | "avg" | "mean" => AggFunc::Avg,
                 "sum" => AggFunc::Sum,
                 _ => continue,
             };
+            // a word of a column's name ("average attendance", the `Average_Attendance`
+            // column) names the column
+            if self.span_index_at(i).is_some() {
+                continue;
+            }
             if !computed && !aggs.contains(&wanted) {
                 content += 1;
                 unmapped.push(t.text.clone());
+                if self.f.unread_aggregate.is_none() {
+                    self.f.unread_aggregate = Some(t.text.clone());
+                }
             }
         }
         // a breakdown by a period asked for ("weekly revenue", "units per quarter", "which

@@ -209,6 +209,9 @@ pub struct Frame {
     /// A breakdown by a period the question asks for ("weekly revenue", "units per quarter")
     /// that the frame does not group by: its word. The frame answers another question.
     pub unread_breakdown: Option<String>,
+    /// An average or a sum the question asks for ("cheapest on average") that the frame does
+    /// not compute: its word. The frame answers another question.
+    pub unread_aggregate: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the
