@@ -1647,10 +1647,21 @@ pub fn read(
                 || has_seq(&["previous", "year"])
                 || has_seq(&["prior", "year"]))
                 && !p.text.to_lowercase().contains("last year");
-            if growth && grain.is_none() && (comparing || last_year_compare) {
+            let previous = ["last ", "previous ", "prior "]
+                .iter()
+                .any(|w| p.text.to_lowercase().starts_with(w));
+            if (growth || comparing) && grain.is_none() && previous && slices.is_empty() {
+                // "how did revenue compare to last year": last year next to this one
+                if let Some(next) = following(&p) {
+                    period_slices = vec![p, next];
+                } else {
+                    return cannot_compute("a growth needs two periods", Vec::new());
+                }
+            } else if growth && grain.is_none() && (comparing || last_year_compare) {
                 return cannot_compute("a growth needs two periods", Vec::new());
+            } else {
+                q.period = Some(p);
             }
-            q.period = Some(p);
         }
         2 => {
             let (mut a, mut b) = (periods[0].0.clone(), periods[1].0.clone());
@@ -1672,6 +1683,13 @@ pub fn read(
                 period_slices = vec![a, b];
             } else if comparing || growth {
                 period_slices = vec![a, b];
+            } else if a.end.is_some() && a.end == b.start && has("and") {
+                // "by month for 2023 and 2024": one period, the two back to back
+                q.period = Some(Period {
+                    start: a.start,
+                    end: b.end,
+                    text: format!("{} and {}", a.text, b.text),
+                });
             } else {
                 return cannot_compute("two periods without a comparison", Vec::new());
             }
@@ -2275,6 +2293,29 @@ fn metric_named_per(
             && found
                 .iter()
                 .any(|f| matches!(f.term, Term::Metric(_)) && f.end == *start - 1)
+    })
+}
+
+/// The period right after `p`, as long as it ("this year" after "last year", the quarter after
+/// "last quarter"): whole months when `p` runs from a first of the month to one, else days.
+fn following(p: &Period) -> Option<Period> {
+    use chrono::Datelike;
+    let (start, end) = (p.start?, p.end?);
+    let next_end = if start.day() == 1 && end.day() == 1 {
+        let months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32;
+        end.checked_add_months(chrono::Months::new(u32::try_from(months).ok()?))?
+    } else {
+        end + (end - start)
+    };
+    let lower = p.text.to_lowercase();
+    let rest = ["last ", "previous ", "prior "]
+        .iter()
+        .find_map(|w| lower.strip_prefix(w))
+        .unwrap_or(&lower);
+    Some(Period {
+        start: Some(end),
+        end: Some(next_end),
+        text: format!("this {rest}"),
     })
 }
 

@@ -1221,3 +1221,43 @@ fn a_threshold_on_the_figure_filters_the_rows_of_a_breakdown() {
         .read("was revenue above 1000 in 2023", &f.schema, &f.values)
         .is_none());
 }
+
+/// "compared to last year" names one period and compares it with the one after it; two
+/// periods back to back joined by "and" ("by month for 2023 and 2024") are one period.
+#[test]
+fn a_previous_period_compared_is_set_beside_the_current_one_and_back_to_back_periods_join() {
+    let f = fixture();
+    let read = |q: &str| {
+        f.layer
+            .read(q, &f.schema, &f.values)
+            .unwrap_or_else(|| panic!("{q} is read"))
+    };
+    let q = read("how did revenue compare to last year");
+    let periods: Vec<(Option<NaiveDate>, Option<NaiveDate>)> = q
+        .columns
+        .iter()
+        .filter_map(|c| match &c.slice {
+            Some(Slice::Period(p)) => Some((p.start, p.end)),
+            _ => None,
+        })
+        .collect();
+    let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+    assert_eq!(
+        periods,
+        vec![(d(2023, 1), d(2024, 1)), (d(2024, 1), d(2025, 1))],
+        "{q:?}"
+    );
+    let q = read("how much did revenue grow compared to last quarter");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    let q = read("revenue by month for 2023 and 2024");
+    let p = q.period.expect("one period");
+    assert_eq!((p.start, p.end), (d(2023, 1), d(2025, 1)));
+    assert!(f
+        .layer
+        .read(
+            "revenue by month for Q1 2023 and Q1 2024",
+            &f.schema,
+            &f.values
+        )
+        .is_none());
+}

@@ -520,7 +520,9 @@ pub const OPERATION_WORDS: &[&str] = &[
     "alphabetical", "alphabetically", "order", "ordered", "sort", "sorted", "reverse", "first",
     "last", "between", "equal", "exactly", "same", "or", "both", "either", "neither", "nor",
     "earlier", "later", "newer", "cheaper", "expensive", "percentage", "percent", "ratio",
-    "difference", "range", "along", "respectively",
+    "difference", "range", "along", "respectively", "compare", "compared", "comparing",
+    "comparison", "versus", "vs", "against", "change", "changed", "grow", "grew", "growth",
+    "trend", "share",
 ];
 
 /// Words of a question's logic that the frame may leave unread (negation, "or"), by class: two
