@@ -353,6 +353,8 @@ const GRAMMAR: &[&str] = &[
     "performing",
     "performer",
     "performers",
+    "performed",
+    "performance",
     "figures",
     "figure",
     "trended",
@@ -1340,8 +1342,9 @@ pub fn read(
             });
         }
     }
-    // "which categories grew fastest", "which month sold the most": a growth or a sale with
-    // no metric named is about the model's headline metric, its first
+    // "which categories grew fastest", "which month sold the most", "the best performing
+    // store": a growth, a sale or a performance with no metric named is about the model's
+    // headline metric, its first
     let selling = [
         "sold",
         "sell",
@@ -1352,6 +1355,11 @@ pub fn read(
         "grossing",
         "earning",
         "earners",
+        "performing",
+        "performer",
+        "performers",
+        "performed",
+        "performance",
     ]
     .iter()
     .any(|w| has(w));

@@ -1261,3 +1261,24 @@ fn a_previous_period_compared_is_set_beside_the_current_one_and_back_to_back_per
         )
         .is_none());
 }
+
+/// "the best performing store in each zone": a performance with no metric named is the model's
+/// headline metric (its first), like a sale ("best-selling").
+#[test]
+fn a_performance_with_no_metric_named_is_the_headline_metric() {
+    let f = fixture();
+    let q = f
+        .layer
+        .read(
+            "best performing store in each zone in 2023",
+            &f.schema,
+            &f.values,
+        )
+        .expect("read");
+    assert_eq!(q.columns.len(), 1);
+    assert_eq!(q.columns[0].metric, f.layer.manifest.metrics[0].name);
+    assert!(
+        matches!(q.derived, Some(Derived::RankWithin { .. })),
+        "{q:?}"
+    );
+}
