@@ -940,6 +940,14 @@ pub fn read(
             }
             continue;
         }
+        // "purchases that add up to over $46": a total
+        if matches!(t.lower.as_str(), "add" | "adds" | "added" | "adding")
+            && toks.get(i + 1).is_some_and(|t| t.lower == "up")
+        {
+            read[i] = Read::Grammar;
+            read[i + 1] = Read::Grammar;
+            continue;
+        }
         // "oldest first", "newest first": the order of a time series
         if t.lower == "first"
             && i > 0
@@ -1360,6 +1368,10 @@ pub fn read(
         "performers",
         "performed",
         "performance",
+        "spend",
+        "spends",
+        "spent",
+        "spending",
     ]
     .iter()
     .any(|w| has(w));
