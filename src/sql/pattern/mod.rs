@@ -64,7 +64,14 @@ pub struct PatternContext<'a> {
 pub struct Prepared {
     pub lexicon: Lexicon,
     pub graph: JoinGraph,
+    /// The engine's readings of curated example questions ([`example::same_reading`]), kept as
+    /// long as this lexicon: keyed by the question and a fingerprint of the rules and the value
+    /// index they were read with; emptied past [`READINGS_KEPT`] entries.
+    pub readings: example::ReadingCache,
 }
+
+/// At most this many example readings are kept per database.
+pub const READINGS_KEPT: usize = 4096;
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,6 +87,7 @@ impl Prepared {
         Prepared {
             lexicon: Lexicon::build(schema, docs),
             graph: JoinGraph::build(schema),
+            readings: example::ReadingCache::default(),
         }
     }
 }
@@ -256,7 +264,8 @@ fn adapted_examples(
             rules: ctx.rules,
         };
         if let Some(asked) = reader.read(ctx.analysis) {
-            for ad in example::same_reading(&reader, &asked, ctx.examples, example::TRIED) {
+            let cache = Some((&prepared.readings, READINGS_KEPT));
+            for ad in example::same_reading(&reader, &asked, ctx.examples, example::TRIED, cache) {
                 if !adapted.iter().any(|(o, _)| o.sql == ad.sql) {
                     adapted.push((ad, "read the same"));
                 }

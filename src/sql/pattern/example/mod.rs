@@ -47,7 +47,7 @@ use crate::warehouse::Schema;
 use align::{align, keys, Side};
 use explain::explain;
 pub use metric::adapt_by_metric_query;
-pub use reading::{same_reading, Reader, Reading, SAME_READING_CONFIDENCE};
+pub use reading::{same_reading, Reader, Reading, ReadingCache, SAME_READING_CONFIDENCE};
 use tree::Tree;
 
 /// One edit of an example's SQL.

@@ -20,7 +20,9 @@
 //! numbers its SQL does not write.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
+use std::sync::Mutex;
 
 use sqlparser::ast::{Expr, Value, ValueWithSpan};
 
@@ -65,6 +67,10 @@ pub struct Reading {
     time: (Vec<String>, BTreeSet<String>),
 }
 
+/// Readings of example questions, by question and [`Reader::fingerprint`].
+#[derive(Default)]
+pub struct ReadingCache(Mutex<HashMap<(String, u64), Option<Reading>>>);
+
 /// What a reading needs besides the question: the schema and what is derived from it.
 pub struct Reader<'a> {
     pub schema: &'a Schema,
@@ -75,6 +81,18 @@ pub struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// What a reading depends on besides the question and the lexicon: the rules (names and
+    /// SQL) and the size of the value index.
+    fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.values.len().hash(&mut h);
+        for (r, _) in self.rules {
+            r.name.hash(&mut h);
+            r.sql.hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// The engine's reading of `a`: `None` when nothing is linked or the frame builds no query.
     pub fn read(&self, a: &Analysis) -> Option<Reading> {
         let links = linking::link(a, self.schema, self.lexicon, self.values, &HashMap::new());
@@ -187,21 +205,40 @@ fn mask_literals(tree: &mut Tree) -> Vec<Literal> {
 }
 
 /// The examples (best retrieval score first, at most `tried`) whose question is read as `asked`
-/// is, each with its SQL and the literal swaps made to it.
+/// is, each with its SQL and the literal swaps made to it. `cache` keeps the examples' readings
+/// (emptied when it holds the given number of them).
 pub fn same_reading(
     reader: &Reader,
     asked: &Reading,
     examples: &[(Example, f32)],
     tried: usize,
+    cache: Option<(&ReadingCache, usize)>,
 ) -> Vec<Adapted> {
     let mut sorted: Vec<&(Example, f32)> = examples.iter().collect();
     sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let fingerprint = reader.fingerprint();
     let mut out = Vec::new();
     for (ex, sim) in sorted.into_iter().take(tried) {
-        let Ok(parsed) = Question::parse(&ex.question) else {
-            continue;
+        let key = (ex.question.clone(), fingerprint);
+        let cached = cache.and_then(|(c, _)| c.0.lock().ok()?.get(&key).cloned());
+        let theirs = match cached {
+            Some(r) => r,
+            None => {
+                let r = Question::parse(&ex.question)
+                    .ok()
+                    .and_then(|parsed| reader.read(&analyze(&parsed)));
+                if let Some((c, kept)) = cache {
+                    if let Ok(mut map) = c.0.lock() {
+                        if map.len() >= kept {
+                            map.clear();
+                        }
+                        map.insert(key, r.clone());
+                    }
+                }
+                r
+            }
         };
-        let Some(theirs) = reader.read(&analyze(&parsed)) else {
+        let Some(theirs) = theirs else {
             continue;
         };
         if theirs.shape != asked.shape

@@ -297,7 +297,7 @@ fn read_alike(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> 
         sql: ex_sql.into(),
         source: String::new(),
     };
-    same_reading(&reader, &asked, &[(ex, 0.5)], TRIED)
+    same_reading(&reader, &asked, &[(ex, 0.5)], TRIED, None)
 }
 
 #[test]
