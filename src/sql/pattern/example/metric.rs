@@ -111,6 +111,18 @@ pub fn adapt_by_metric_query(
         (Some(q), Some(e)) if q.start == e.start && q.end == e.end => {}
         (Some(q), Some(e)) => {
             let (new, old) = (span(q)?, span(e)?);
+            // with a time breakdown, a period of another length may need buckets the example's
+            // do not make (quarters labelled without their year, over two years)
+            if asked.time_grain.is_some() && new.end - new.start != old.end - old.start {
+                let months = |s: super::slots::Span| {
+                    use chrono::Datelike;
+                    (s.end.year() - s.start.year()) * 12 + s.end.month() as i32
+                        - s.start.month() as i32
+                };
+                if months(new) != months(old) {
+                    return None;
+                }
+            }
             if !tree.move_period(old, new) {
                 return None;
             }
