@@ -1090,6 +1090,26 @@ fn an_example_read_as_the_same_metric_query_is_edited_in_its_slots() {
             "{asked} from {example}"
         );
     }
+    // with a time breakdown, a period of another length is not a slot edit: the example's
+    // buckets ('Q1'..'Q4', no year) would merge two years
+    let quarters = "SELECT 'Q' || ((CAST(strftime('%m', sale_date) AS INTEGER) + 2) / 3) AS quarter,         SUM(revenue) AS total_revenue FROM sales         WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31' GROUP BY quarter ORDER BY quarter";
+    let example = read("revenue by quarter in 2023");
+    assert!(adapt_by_metric_query(
+        &read("revenue by quarter in 2024"),
+        &example,
+        quarters,
+        &f.schema,
+        &column
+    )
+    .is_some());
+    assert!(adapt_by_metric_query(
+        &read("revenue by quarter from 2023 to 2024"),
+        &example,
+        quarters,
+        &f.schema,
+        &column
+    )
+    .is_none());
 }
 
 /// "the albums with the most tracks" counts the entity after "most" per the other breakdown;
