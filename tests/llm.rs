@@ -251,7 +251,7 @@ fn a_429_is_retried_with_backoff_and_the_second_attempt_answers() {
 #[test]
 fn a_malformed_body_falls_back_to_the_pattern_engine_with_its_reason() {
     let (fake, server) = shared();
-    let q = "How many products are there?";
+    let q = "Which stores are in Texas?";
     fake.script(
         q,
         vec![Reply::Raw("{\"this is\": \"not a chat completion\"".into())],
