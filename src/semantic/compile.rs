@@ -103,12 +103,7 @@ fn change_within_period(
             format!("{col} {}", if o.descending { "DESC" } else { "ASC" })
         })
         .collect();
-    if !order.is_empty() {
-        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    }
-    if let Some(n) = q.limit {
-        sql.push_str(&format!(" LIMIT {n}"));
-    }
+    push_order_and_limit(&mut sql, &order, q.limit);
     Ok(CompiledQuery {
         sql,
         columns: inner.columns,
@@ -155,12 +150,7 @@ fn having(
             }
         }
     }
-    if !order.is_empty() {
-        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    }
-    if let Some(n) = q.limit {
-        sql.push_str(&format!(" LIMIT {n}"));
-    }
+    push_order_and_limit(&mut sql, &order, q.limit);
     Ok(CompiledQuery {
         sql,
         columns: rows.columns,
@@ -264,12 +254,7 @@ fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult
             OrderBy::Time => {}
         }
     }
-    if !order.is_empty() {
-        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    }
-    if let Some(n) = q.limit {
-        sql.push_str(&format!(" LIMIT {n}"));
-    }
+    push_order_and_limit(&mut sql, &order, q.limit);
     Ok(CompiledQuery { sql, columns: cols })
 }
 
@@ -606,6 +591,16 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
     };
     columns.dedup();
     CompiledQuery { sql, columns }
+}
+
+/// Appends ` ORDER BY ...` (when there is an order) and ` LIMIT n` to a wrapping query.
+fn push_order_and_limit(sql: &mut String, order: &[String], limit: Option<u64>) {
+    if !order.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    if let Some(n) = limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
 }
 
 /// Splits `a AS (...), b AS (...) SELECT ...` (after `WITH `) into the CTE list and the select.

@@ -215,6 +215,15 @@ pub struct MetricQuery {
     pub having: Option<Threshold>,
 }
 
+impl MetricQuery {
+    /// The figures each row shows: the metric columns, and an entity or a dimension count.
+    pub fn figure_count(&self) -> usize {
+        self.columns.len()
+            + usize::from(self.entity_count.is_some())
+            + usize::from(self.dimension_count.is_some())
+    }
+}
+
 /// A comparison of a row's figure with a number ("more than 1,000,000", "at most 10").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Threshold {

@@ -1769,9 +1769,7 @@ pub fn read(
             _ => None,
         })
         .collect();
-    let figures = q.columns.len()
-        + usize::from(q.entity_count.is_some())
-        + usize::from(q.dimension_count.is_some());
+    let figures = q.figure_count();
     let mut ranked_within = ranked_within;
     if !metric_per.is_empty()
         && q.group_by.len() > metric_per.len()
@@ -1992,12 +1990,7 @@ pub fn read(
                     Vec::new(),
                 );
             }
-            if q.columns.len()
-                + usize::from(q.entity_count.is_some())
-                + usize::from(q.dimension_count.is_some())
-                != 1
-                || q.columns.iter().any(|c| c.slice.is_some())
-            {
+            if q.figure_count() != 1 || q.columns.iter().any(|c| c.slice.is_some()) {
                 return cannot_compute("an average of several figures", Vec::new());
             }
             q.derived = Some(Derived::AveragePer { per });
@@ -2005,9 +1998,7 @@ pub fn read(
     }
     // a threshold compares each row's one figure ("stores that sold more than $1M in 2024")
     if let Some(t) = threshold {
-        let figures = q.columns.len()
-            + usize::from(q.entity_count.is_some())
-            + usize::from(q.dimension_count.is_some());
+        let figures = q.figure_count();
         let rows = !q.group_by.is_empty() || q.time_grain.is_some();
         let derived_ok = matches!(q.derived, None | Some(Derived::AveragePer { .. }));
         if figures != 1 || !rows || !derived_ok || q.columns.iter().any(|c| c.slice.is_some()) {
@@ -2095,10 +2086,7 @@ pub fn read(
         } else if !q.group_by.is_empty() {
             // several figures side by side (members, periods, metrics): none is the sort key,
             // the rows come in the order of what they are broken down by
-            let peers = q.columns.len()
-                + usize::from(q.entity_count.is_some())
-                + usize::from(q.dimension_count.is_some())
-                >= 2;
+            let peers = q.figure_count() >= 2;
             q.order.push(Order {
                 by: if peers {
                     OrderBy::Groups

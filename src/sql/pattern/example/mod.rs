@@ -146,6 +146,21 @@ pub struct Adapted {
     pub confidence: f64,
 }
 
+impl Adapted {
+    /// The example's SQL after `edits`, with the confidence `prior` times each edit's
+    /// [`Edit::keep`].
+    fn new(example: &Example, similarity: f32, sql: String, edits: Vec<Edit>, prior: f64) -> Self {
+        let confidence = edits.iter().fold(prior, |c, e| c * e.keep());
+        Adapted {
+            sql,
+            question: example.question.clone(),
+            similarity,
+            edits,
+            confidence,
+        }
+    }
+}
+
 /// Confidence of an example reused as written.
 pub const EXACT_CONFIDENCE: f64 = 0.92;
 
@@ -241,14 +256,7 @@ pub fn adapt(
         if out.iter().any(|o| o.sql == sql) {
             continue;
         }
-        let confidence = edits.iter().fold(EXACT_CONFIDENCE, |c, e| c * e.keep());
-        out.push(Adapted {
-            sql,
-            question: ex.question.clone(),
-            similarity: *sim,
-            edits,
-            confidence,
-        });
+        out.push(Adapted::new(ex, *sim, sql, edits, EXACT_CONFIDENCE));
     }
     out.sort_by(|a, b| {
         b.confidence

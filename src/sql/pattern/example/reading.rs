@@ -127,15 +127,10 @@ impl Reader<'_> {
                 Literal::Text(t) => t.parse().ok(),
             })
             .collect();
-        let in_period = |i: usize| {
-            a.time_ranges
-                .iter()
-                .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
-        };
         let mut unread_numbers: Vec<String> = a
             .numbers
             .iter()
-            .filter(|n| !in_period(n.token) && !written.contains(&n.value))
+            .filter(|n| !in_period(a, n.token) && !written.contains(&n.value))
             .map(|n| n.value.to_string())
             .collect();
         unread_numbers.sort();
@@ -150,6 +145,13 @@ impl Reader<'_> {
     }
 }
 
+/// Whether token `i` is a word of a period the question names.
+fn in_period(a: &Analysis, i: usize) -> bool {
+    a.time_ranges
+        .iter()
+        .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
+}
+
 /// The periods a question names and the grains it names outside them: two questions read the
 /// same only when these agree (a frame may leave "for each year" unread, and a period's literals
 /// are not like for like across grains: "this quarter" is not "in 2025").
@@ -159,16 +161,11 @@ fn time_of(a: &Analysis) -> (Vec<String>, BTreeSet<String>) {
         .iter()
         .map(|r| format!("{:?}/{}/{}", r.grain, r.bare_year, r.endpoints.is_some()))
         .collect();
-    let in_period = |i: usize| {
-        a.time_ranges
-            .iter()
-            .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
-    };
     let grains = a
         .tokens
         .iter()
         .enumerate()
-        .filter(|(i, _)| !in_period(*i))
+        .filter(|(i, _)| !in_period(a, *i))
         .filter_map(|(_, t)| {
             let w = t.lower.trim_end_matches('s');
             lexicon::GRAIN_WORDS
@@ -253,16 +250,7 @@ pub fn same_reading(
         let Some((sql, edits)) = swap_literals(reader.schema, &ex.sql, &theirs, asked) else {
             continue;
         };
-        let confidence = edits
-            .iter()
-            .fold(SAME_READING_CONFIDENCE, |c, e| c * e.keep());
-        out.push(Adapted {
-            sql,
-            question: ex.question.clone(),
-            similarity: *sim,
-            edits,
-            confidence,
-        });
+        out.push(Adapted::new(ex, *sim, sql, edits, SAME_READING_CONFIDENCE));
     }
     out
 }
