@@ -80,6 +80,38 @@ pub fn month_number(lower: &str) -> Option<u32> {
     ABBR.iter().position(|m| *m == abbr).map(|p| p as u32 + 1)
 }
 
+/// The first month of a meteorological season of the northern hemisphere (three whole months:
+/// spring from March, summer from June, autumn or fall from September, winter from December;
+/// the WMO's and most national weather services' convention for seasonal statistics).
+fn season_start(lower: &str) -> Option<u32> {
+    match lower {
+        "spring" => Some(3),
+        "summer" => Some(6),
+        "autumn" | "fall" => Some(9),
+        "winter" => Some(12),
+        _ => None,
+    }
+}
+
+/// The index past a parenthesised restatement of the months of `[start, end)` at token `i`
+/// ("(June through August)", "(Jun-Aug)", "(March)"); `None` when the tokens at `i` are not one.
+fn restated_months(tokens: &[Token], i: usize, start: NaiveDate, end: NaiveDate) -> Option<usize> {
+    if tokens.get(i)?.text != "(" {
+        return None;
+    }
+    let first = month_number(&tokens.get(i + 1)?.lower)?;
+    let last_month = add_months(end, -1).month();
+    let (last, close) = match tokens.get(i + 2).map(|t| t.lower.as_str()) {
+        Some(")") => (first, i + 2),
+        Some("to" | "through" | "thru" | "till" | "until" | "-" | "and") => {
+            (month_number(&tokens.get(i + 3)?.lower)?, i + 4)
+        }
+        _ => return None,
+    };
+    (first == start.month() && last == last_month && tokens.get(close)?.text == ")")
+        .then_some(close + 1)
+}
+
 /// One point in time: a day, month, quarter or year, as `[start, end)`.
 #[derive(Debug, Clone, Copy)]
 struct Point {
@@ -218,6 +250,24 @@ fn point_at(tokens: &[Token], i: usize) -> Option<Point> {
         }
         return None;
     }
+    // summer 2024 / winter of 2023: a meteorological season
+    if let Some(first_month) = season_start(&t.lower) {
+        let j = skip(tokens, i + 1, &["of", ","]);
+        let y = year_at(tokens, j)?;
+        // winter 2024 is December 2023 to February 2024: the winter whose January is in 2024
+        let start = if first_month == 12 {
+            ymd(y - 1, 12, 1)?
+        } else {
+            ymd(y, first_month, 1)?
+        };
+        return Some(Point {
+            start,
+            end: add_months(start, 3),
+            grain: TimeGrain::Month,
+            next: j + 1,
+            bare_year: false,
+        });
+    }
     // March 15, 2024 / March 2024 / March of 2024
     if t.kind == TokenKind::Word {
         if let Some(m) = month_number(&t.lower) {
@@ -336,6 +386,30 @@ fn relative_at(
                 && tokens.get(i + 2).is_some_and(|t| t.lower == "date") =>
         {
             Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 3))
+        }
+        // "over the two years", "across the 3 months": the periods up to today, the current
+        // one included, as "these two years"
+        "over" | "across" | "throughout" | "during"
+            if tokens
+                .get(i + 1)
+                .is_some_and(|t| matches!(t.lower.as_str(), "the" | "these")) =>
+        {
+            let t = tokens.get(i + 2)?;
+            let n = if t.kind == TokenKind::Number {
+                t.lower.parse::<f64>().ok()
+            } else {
+                word_value(&t.lower)
+            }
+            .filter(|v| v.fract() == 0.0 && *v >= 2.0 && *v <= 100.0)? as i32;
+            let unit = unit_at(i + 3)?;
+            let (start, grain) = match unit.as_str() {
+                "day" => (tomorrow - Duration::days(n.into()), TimeGrain::Day),
+                "week" => (tomorrow - Duration::days(7 * i64::from(n)), TimeGrain::Week),
+                "month" => (add_months(start_of_month(today), -n + 1), TimeGrain::Month),
+                "year" => (ymd(today.year() - n + 1, 1, 1)?, TimeGrain::Year),
+                _ => return None,
+            };
+            Some((start, tomorrow, grain, i + 4))
         }
         "last" | "past" | "previous" | "this" | "current" => {
             // optional count: "last 3 months", "past thirty days"
@@ -527,6 +601,12 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
                     range.4 = false;
                 }
             }
+            // "summer 2024 (June through August)": the months in brackets restate the range
+            if let (Some(s), Some(e)) = (range.0, range.1) {
+                if let Some(past) = restated_months(tokens, range.3, s, e) {
+                    range.3 = past;
+                }
+            }
             let first = if lead.is_some() && second.is_none() && lead == Some("between") {
                 p_at
             } else if lead.is_some() {
@@ -658,6 +738,45 @@ mod tests {
             assert_eq!(r.len(), 1, "{text}: {r:?}");
             assert_eq!((r[0].start, r[0].end), (start, end), "{text}");
         }
+    }
+
+    #[test]
+    fn over_the_n_years_is_the_n_years_up_to_today() {
+        let today = d(2024, 12, 30).unwrap();
+        let (r, _) = time_ranges(
+            &tokenize("coffee revenue by month over the two years"),
+            today,
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].end), (d(2023, 1, 1), d(2024, 12, 31)));
+        assert_eq!(r[0].text, "over the two years");
+        let (r, _) = time_ranges(&tokenize("units across the 3 months"), today);
+        assert_eq!((r[0].start, r[0].end), (d(2024, 10, 1), d(2024, 12, 31)));
+        // no count, or one period: not a span
+        assert!(time_ranges(&tokenize("revenue over the years"), today)
+            .0
+            .is_empty());
+        assert!(time_ranges(&tokenize("revenue over the year"), today)
+            .0
+            .is_empty());
+    }
+
+    #[test]
+    fn seasons_are_their_three_months_and_a_restatement_in_brackets_is_part_of_them() {
+        let r = ranges("gross margin in summer 2024 (June through August) by week");
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].end), (d(2024, 6, 1), d(2024, 9, 1)));
+        assert_eq!(r[0].text, "summer 2024 ( June through August )");
+        let r = ranges("sales in winter of 2024");
+        assert_eq!((r[0].start, r[0].end), (d(2023, 12, 1), d(2024, 3, 1)));
+        let r = ranges("fall 2023 (Sep-Nov)");
+        assert_eq!((r[0].start, r[0].end), (d(2023, 9, 1), d(2023, 12, 1)));
+        assert_eq!(r[0].tokens.1 - r[0].tokens.0, 7);
+        // months in brackets that are not the period's are left alone
+        let r = ranges("summer 2024 (July)");
+        assert_eq!(r[0].tokens.1 - r[0].tokens.0, 2);
+        // a season without a year is no period
+        assert!(ranges("revenue in summer").is_empty());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub fn compile(
     if let Some(Derived::AveragePer { per }) = &q.derived {
         return average_per(&planner, q, per);
     }
+    if q.derived == Some(Derived::Ratio) {
+        return ratio(&planner, q);
+    }
     if let Some(Derived::VersusAverage {
         above,
         of_whole: true,
@@ -237,9 +240,16 @@ fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult
     let inner = render(&plan, &inner_q, planner.dialect);
     let mut cols = outer.clone();
     let mut sel = outer.clone();
-    for f in &figures {
+    for (i, f) in figures.iter().enumerate() {
         cols.push(format!("average_{f}"));
-        sel.push(format!("AVG({f}) AS average_{f}"));
+        // a member's column averages over the entities that have its rows: a store of another
+        // format sums to 0 for "Supercenter" and is not one of its stores
+        let sliced = q.columns.get(i).is_some_and(|c| c.slice.is_some());
+        if sliced {
+            sel.push(format!("AVG(NULLIF({f}, 0)) AS average_{f}"));
+        } else {
+            sel.push(format!("AVG({f}) AS average_{f}"));
+        }
     }
     let mut sql = format!("SELECT {} FROM ({}) per", sel.join(", "), inner.sql);
     if !outer.is_empty() {
@@ -256,6 +266,75 @@ fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult
     }
     push_order_and_limit(&mut sql, &order, q.limit);
     Ok(CompiledQuery { sql, columns: cols })
+}
+
+/// The first column's figure over the second's, each planned on its own and joined on the
+/// breakdown; the period is left off a figure whose model has no time dimension (a snapshot
+/// such as the stores' square feet).
+fn ratio(planner: &Planner, q: &MetricQuery) -> PlanResult<CompiledQuery> {
+    let [num, den] = &q.columns[..] else {
+        return Err(super::plan::PlanError("a ratio needs two figures".into()));
+    };
+    let part = |col: &super::query::MetricColumn| -> PlanResult<CompiledQuery> {
+        let mut one = MetricQuery {
+            columns: vec![col.clone()],
+            derived: None,
+            order: Vec::new(),
+            limit: None,
+            ..q.clone()
+        };
+        let timed = planner
+            .home_model(&col.metric, 0)
+            .and_then(|m| planner.manifest.model(&m))
+            .is_some_and(|m| {
+                m.defaults
+                    .as_ref()
+                    .is_some_and(|d| d.agg_time_dimension.is_some())
+                    || m.measures.iter().any(|x| x.agg_time_dimension.is_some())
+            });
+        if !timed {
+            one.period = None;
+        }
+        Ok(render(&planner.plan(&one)?, &one, planner.dialect))
+    };
+    let (n, d) = (part(num)?, part(den)?);
+    let groups: Vec<String> = n.columns[..n.columns.len().saturating_sub(1)].to_vec();
+    let (a, b) = (
+        n.columns.last().cloned().unwrap_or_default(),
+        d.columns.last().cloned().unwrap_or_default(),
+    );
+    let name = format!("{a}_per_{b}");
+    let on = if groups.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        groups
+            .iter()
+            .map(|g| format!("n.{g} = d.{g}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let mut sel: Vec<String> = groups.iter().map(|g| format!("n.{g}")).collect();
+    sel.push(format!("1.0 * n.{a} / NULLIF(d.{b}, 0) AS {name}"));
+    let mut sql = format!(
+        "SELECT {} FROM ({}) n JOIN ({}) d ON {on}",
+        sel.join(", "),
+        n.sql,
+        d.sql
+    );
+    let mut order = Vec::new();
+    for o in &q.order {
+        let dir = if o.descending { "DESC" } else { "ASC" };
+        match o.by {
+            OrderBy::Figure => order.push(format!("{name} {dir}")),
+            OrderBy::Groups | OrderBy::Time => {
+                order.extend(groups.iter().map(|g| format!("n.{g} {dir}")))
+            }
+        }
+    }
+    push_order_and_limit(&mut sql, &order, q.limit);
+    let mut columns = groups;
+    columns.push(name);
+    Ok(CompiledQuery { sql, columns })
 }
 
 fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
@@ -521,8 +600,8 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 c,
             )
         }
-        // compiled by `compile_average_per` before this
-        Some(Derived::AveragePer { .. }) => {
+        // compiled by `average_per` and `ratio` before this
+        Some(Derived::AveragePer { .. } | Derived::Ratio) => {
             let mut c = shown.clone();
             c.extend(figures.iter().cloned());
             (None, first.clone(), c)

@@ -435,7 +435,7 @@ impl<'a> Planner<'a> {
         })
     }
 
-    fn home_model(&self, metric: &str, depth: usize) -> Option<String> {
+    pub(crate) fn home_model(&self, metric: &str, depth: usize) -> Option<String> {
         if depth > 8 {
             return None;
         }
@@ -466,13 +466,21 @@ impl<'a> Planner<'a> {
             let mut suffix = String::new();
             match &col.slice {
                 None => {}
-                Some(Slice::Member { dimension, value }) => {
+                Some(Slice::Member {
+                    dimension,
+                    value,
+                    negated,
+                }) => {
                     extra.push(Cond::Member {
                         dimension: dimension.clone(),
                         values: vec![value.clone()],
-                        negated: false,
+                        negated: *negated,
                     });
-                    suffix = format!("_{}", slug(value));
+                    suffix = if *negated {
+                        format!("_other_than_{}", slug(value))
+                    } else {
+                        format!("_{}", slug(value))
+                    };
                 }
                 Some(Slice::Named { name, negated }) => {
                     extra.push(Cond::Named {

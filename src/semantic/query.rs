@@ -100,9 +100,13 @@ pub struct MetricColumn {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Slice {
+    /// The rows of one member, or (`negated`) of every other member: "highly elastic products
+    /// compared with all other products".
     Member {
         dimension: DimensionRef,
         value: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        negated: bool,
     },
     Named {
         name: String,
@@ -168,6 +172,10 @@ pub enum Derived {
     /// `per` entities and at the query's time grain, then averaged within the query's other
     /// group-bys ("average weekly revenue per store", "units per store in an average week").
     AveragePer { per: Vec<String> },
+    /// The first figure per unit of the second, each aggregated on its own ("revenue per square
+    /// foot by store format": the format's revenue over its stores' square feet); a period
+    /// applies to the figures with a time dimension.
+    Ratio,
 }
 
 /// Ordering of the result.

@@ -380,6 +380,10 @@ const GRAMMAR: &[&str] = &[
     "drove",
     "drive",
     "driving",
+    "driven",
+    "caused",
+    "due",
+    "because",
     "within",
     "inside",
     "into",
@@ -690,6 +694,89 @@ pub fn read(
     let inner_hyphen = |j: usize, start: usize, len: usize| {
         j > start && j + 1 < start + len && toks[j].text == "-"
     };
+    // the dimensions' members a phrase of `len` tokens at `i` names (model, dimension, stored
+    // value): exact spellings, case aside (with `fuzzy`, close spellings too), or the singular
+    // of a plural ("cost increases", "supercenters")
+    let member_hits = |i: usize, len: usize, fuzzy: bool| -> Vec<(String, String, String)> {
+        let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
+        // "vs" is not the album "Vs.": a grammar word is a member only as stored
+        let grammar_word = len == 1
+            && (GRAMMAR.contains(&toks[i].lower.as_str())
+                || COMPARE.contains(&toks[i].lower.as_str()));
+        let mut matches = if fuzzy {
+            values.lookup(phrase)
+        } else {
+            values.lookup_same(phrase)
+        };
+        if matches.iter().all(|m| m.score < 0.95) {
+            if let Some(one) = singular(phrase) {
+                matches = values.lookup_same(&one);
+            }
+        }
+        matches
+            .into_iter()
+            .filter(|m| m.score >= 0.95 && member_spelling_fits(phrase, m))
+            .filter(|m| !grammar_word || m.value == phrase)
+            .filter_map(|m| {
+                lexicon
+                    .columns
+                    .get(&(m.table.to_ascii_lowercase(), m.column.to_ascii_lowercase()))
+                    .map(|(model, dim)| (model.clone(), dim.clone(), m.value.clone()))
+            })
+            .collect()
+    };
+    // "excluding Dairy", "outside the USA", "other than Rock": a member named at `i` is left out
+    let negated_at = |i: usize| -> bool {
+        let before = if i > 1 && toks[i - 1].lower == "the" {
+            i - 2
+        } else {
+            i.saturating_sub(1)
+        };
+        i > 0
+            && (NEGATORS.contains(&toks[before].lower.as_str())
+                || (i > 1 && toks[i - 1].lower == "than" && toks[i - 2].lower == "other"))
+    };
+    // members of two words or more that are no phrase of the lexicon come first: the longer
+    // name wins over a lexicon word inside it ("cost increases" is a reason for a price
+    // change, not the measure "cost")
+    let mut members: Vec<Member> = Vec::new();
+    let max_value_words = values.max_words().max(1);
+    let mut i = 0;
+    while i < n {
+        if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
+            i += 1;
+            continue;
+        }
+        let mut matched = false;
+        for len in (2..=(2 * max_value_words).min(n - i)).rev() {
+            if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
+                continue;
+            }
+            let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+            if lexicon.phrases.contains_key(&phrase.join(" ")) {
+                continue;
+            }
+            let hits = member_hits(i, len, false);
+            if hits.is_empty() {
+                continue;
+            }
+            for slot in read.iter_mut().skip(i).take(len) {
+                *slot = Read::Member(members.len());
+            }
+            members.push(Member {
+                candidates: hits,
+                start: i,
+                end: i + len,
+                negated: negated_at(i),
+            });
+            i += len;
+            matched = true;
+            break;
+        }
+        if !matched {
+            i += 1;
+        }
+    }
     // 2. lexicon phrases, longest first
     let mut found: Vec<Found> = Vec::new();
     // the longest phrase starting at `i`, as its length
@@ -778,8 +865,6 @@ pub fn read(
         }
     }
     // 3. members (exact spellings of indexed values of dimension columns)
-    let mut members: Vec<Member> = Vec::new();
-    let max_value_words = values.max_words().max(1);
     let mut i = 0;
     while i < n {
         if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
@@ -791,35 +876,10 @@ pub fn read(
             if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
                 continue;
             }
-            let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
-            // "vs" is not the album "Vs.": a grammar word is a member only as stored
-            let grammar_word = len == 1
-                && (GRAMMAR.contains(&toks[i].lower.as_str())
-                    || COMPARE.contains(&toks[i].lower.as_str()));
-            let hits: Vec<_> = values
-                .lookup(phrase)
-                .into_iter()
-                .filter(|m| m.score >= 0.95 && member_spelling_fits(phrase, m))
-                .filter(|m| !grammar_word || m.value == phrase)
-                .filter_map(|m| {
-                    lexicon
-                        .columns
-                        .get(&(m.table.to_ascii_lowercase(), m.column.to_ascii_lowercase()))
-                        .map(|(model, dim)| (model.clone(), dim.clone(), m.value.clone()))
-                })
-                .collect();
+            let hits = member_hits(i, len, true);
             if hits.is_empty() {
                 continue;
             }
-            // "excluding Dairy", "outside the USA"
-            let before = if i > 1 && toks[i - 1].lower == "the" {
-                i - 2
-            } else {
-                i.saturating_sub(1)
-            };
-            let negated = i > 0
-                && (NEGATORS.contains(&toks[before].lower.as_str())
-                    || (i > 1 && toks[i - 1].lower == "than" && toks[i - 2].lower == "other"));
             for slot in read.iter_mut().skip(i).take(len) {
                 *slot = Read::Member(members.len());
             }
@@ -827,7 +887,7 @@ pub fn read(
                 candidates: hits,
                 start: i,
                 end: i + len,
-                negated,
+                negated: negated_at(i),
             });
             i += len;
             matched = true;
@@ -982,6 +1042,41 @@ pub fn read(
             read[i] = Read::Grammar;
         }
     }
+    // "compared with all other products", "versus the rest", "everything else": the
+    // complement of the one member named, as a column beside it
+    let mut rest: Option<(usize, usize)> = None;
+    for i in 0..n {
+        let w = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+        let before = |k: usize| if k > 0 { w(k - 1) } else { "" };
+        let span = match w(i) {
+            "other" | "others" if w(i + 1) != "than" && read[i] == Read::Unread => {
+                let mut start = i;
+                if before(start) == "the" {
+                    start -= 1;
+                }
+                if matches!(before(start), "all" | "every") {
+                    start -= 1;
+                }
+                let end = match read.get(i + 1) {
+                    Some(Read::Term(k)) if w(i) == "other" => found[*k].end,
+                    _ => i + 1,
+                };
+                Some((start, end))
+            }
+            "rest" if before(i) == "the" => Some((i - 1, i + 1)),
+            "else" if matches!(before(i), "everything" | "everyone" | "anything") => {
+                Some((i - 1, i + 1))
+            }
+            _ => None,
+        };
+        if let Some((start, end)) = span {
+            for slot in read.iter_mut().take(end).skip(start) {
+                *slot = Read::Grammar;
+            }
+            rest = Some((start, end));
+            break;
+        }
+    }
     let unread: Vec<String> = (0..n)
         .filter(|&i| read[i] == Read::Unread)
         .map(|i| toks[i].text.clone())
@@ -1031,7 +1126,60 @@ pub fn read(
                 }
             }
             Term::Filter(name) => named.push((name.clone(), f.start)),
+            // "all other products" names the rest, not a breakdown by product
+            _ if rest.is_some_and(|(a, b)| (a..b).contains(&f.start)) => {}
             t => dims.push((t.clone(), f.start, f.end)),
+        }
+    }
+    // "How many price changes were promotions?": a named filter the question's metric cannot
+    // reach, whose words also name a member of a dimension it reaches (the change reason
+    // "Promotion"), is that member
+    if let Some(home) = metrics.first().and_then(|m| {
+        super::plan::Planner {
+            manifest,
+            schema,
+            dialect: crate::sql::dialect::Dialect::Sqlite,
+        }
+        .home_model(m, 0)
+    }) {
+        let planner = super::plan::Planner {
+            manifest,
+            schema,
+            dialect: crate::sql::dialect::Dialect::Sqlite,
+        };
+        let reach: Vec<String> = planner
+            .reachable(&home)
+            .iter()
+            .map(|(m, _)| m.name.clone())
+            .collect();
+        let mut k = 0;
+        while k < named.len() {
+            let (name, start) = named[k].clone();
+            let unreachable = manifest
+                .filter(&name)
+                .is_some_and(|f| !reach.contains(&f.semantic_model));
+            let span = found
+                .iter()
+                .find(|f| f.start == start && matches!(&f.term, Term::Filter(n) if *n == name));
+            let hits: Vec<(String, String, String)> = match span {
+                Some(f) if unreachable => member_hits(f.start, f.end - f.start, false)
+                    .into_iter()
+                    .filter(|(model, _, _)| reach.contains(model))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match span {
+                Some(f) if !hits.is_empty() => {
+                    members.push(Member {
+                        candidates: hits,
+                        start: f.start,
+                        end: f.end,
+                        negated: negated_at(f.start),
+                    });
+                    named.remove(k);
+                }
+                _ => k += 1,
+            }
         }
     }
     // "promo share of revenue": a metric named after "of" that is an input of another metric
@@ -1136,6 +1284,11 @@ pub fn read(
             // zone stores", "Dairy category products": after a dimension naming a member
             Term::Entity(_) => {
                 members.iter().any(|m| m.end == *start)
+                    // "promoted products", "highly elastic products": what a named filter
+                    // qualifies
+                    || found
+                        .iter()
+                        .any(|f| matches!(f.term, Term::Filter(_)) && f.end == *start)
                     // "customers in Germany", "stores in the West zone": the member's rows
                     || ({
                         let mut k = *end;
@@ -1460,11 +1613,46 @@ pub fn read(
         );
     }
     let mut slices: Vec<Slice> = Vec::new();
+    if rest.is_some() {
+        match by_dim.as_slice() {
+            [(d, vs, false)] if vs.len() == 1 => {
+                slices = vec![
+                    Slice::Member {
+                        dimension: d.clone(),
+                        value: vs[0].clone(),
+                        negated: false,
+                    },
+                    Slice::Member {
+                        dimension: d.clone(),
+                        value: vs[0].clone(),
+                        negated: true,
+                    },
+                ];
+                by_dim.clear();
+            }
+            // "highly elastic products compared with all other products": a named filter
+            [] if named.len() == 1 => {
+                let (name, _) = named.remove(0);
+                slices = vec![
+                    Slice::Named {
+                        name: name.clone(),
+                        negated: false,
+                    },
+                    Slice::Named {
+                        name,
+                        negated: true,
+                    },
+                ];
+            }
+            _ => return cannot_compute("\"the rest\" beside anything but one member", Vec::new()),
+        }
+    }
     for (d, vs, neg) in by_dim {
         if comparing && vs.len() >= 2 && !neg && slices.is_empty() {
             slices.extend(vs.into_iter().map(|value| Slice::Member {
                 dimension: d.clone(),
                 value,
+                negated: false,
             }));
         } else {
             q.filters.push(Filter::Members {
@@ -1770,6 +1958,22 @@ pub fn read(
         })
         .collect();
     let figures = q.figure_count();
+    // "revenue per square foot": a metric per another metric is their ratio
+    let per_metric = found.iter().any(|f| {
+        f.start > 0
+            && words[f.start - 1] == "per"
+            && matches!(&f.term, Term::Metric(m) if q.columns.get(1).is_some_and(|c| c.metric == *m))
+    });
+    if per_metric
+        && figures == 2
+        && q.columns.len() == 2
+        && q.derived.is_none()
+        && q.time_grain.is_none()
+        && q.columns.iter().all(|c| c.slice.is_none())
+        && !(averaging_asked || share || running || growth || above || below)
+    {
+        q.derived = Some(Derived::Ratio);
+    }
     let mut ranked_within = ranked_within;
     if !metric_per.is_empty()
         && q.group_by.len() > metric_per.len()
@@ -1783,6 +1987,21 @@ pub fn read(
             .retain(|g| !matches!(g, GroupBy::Entity { name } if metric_per.contains(name)));
         q.derived = Some(Derived::AveragePer { per: metric_per });
         ranked_within = has("each") || has("every");
+    } else if !metric_per.is_empty()
+        && q.group_by.len() == metric_per.len()
+        && q.derived.is_none()
+        && q.time_grain.is_none()
+        && figures >= 2
+        && figures == q.columns.len()
+        && q.columns
+            .iter()
+            .all(|c| matches!(c.slice, Some(Slice::Member { .. } | Slice::Named { .. })))
+        && !(averaging_asked || share || running || growth || above || below)
+    {
+        // "revenue per store: Supercenter compared with Express": each member's figure per
+        // store of its own, side by side
+        q.group_by.clear();
+        q.derived = Some(Derived::AveragePer { per: metric_per });
     }
     let first_metric = metrics.first().and_then(|m| manifest.metric(m));
     let lower_better = first_metric.is_some_and(|m| m.lower_is_better);
@@ -1876,6 +2095,7 @@ pub fn read(
                         slice: Some(Slice::Member {
                             dimension,
                             value: values[0].clone(),
+                            negated: false,
                         }),
                     },
                     MetricColumn {
@@ -2250,6 +2470,31 @@ fn averages(manifest: &SemanticManifest, metric: &str) -> bool {
 /// Whether `phrase` as written may stand for the indexed value of `m`: a case-insensitive
 /// match is a member unless the word is a stop word ("in" is not the state code `IN`, "or" not
 /// `OR`) or the stored value is a short upper-case code the question writes in lower case.
+/// The phrase with its last word in the singular ("cost increases": "cost increase",
+/// "categories": "category"), for words of four letters or more ending in a plural `s`; `None`
+/// otherwise.
+fn singular(phrase: &str) -> Option<String> {
+    let (head, last) = match phrase.rsplit_once(' ') {
+        Some((h, l)) => (Some(h), l),
+        None => (None, phrase),
+    };
+    let lower = last.to_lowercase();
+    if lower.len() < 4 || lower.ends_with("ss") || !lower.ends_with('s') {
+        return None;
+    }
+    let one = if let Some(stem) = last.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if lower.ends_with("ches") || lower.ends_with("shes") || lower.ends_with("xes") {
+        last[..last.len() - 2].to_string()
+    } else {
+        last[..last.len() - 1].to_string()
+    };
+    Some(match head {
+        Some(h) => format!("{h} {one}"),
+        None => one,
+    })
+}
+
 fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::ValueMatch) -> bool {
     if m.exact || m.value == phrase {
         return true;

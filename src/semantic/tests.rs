@@ -472,6 +472,7 @@ fn members_and_filters_sit_side_by_side() {
                 slice: Some(Slice::Member {
                     dimension: dim("category"),
                     value: "Dairy".into(),
+                    negated: false,
                 }),
             },
             MetricColumn {
@@ -479,6 +480,7 @@ fn members_and_filters_sit_side_by_side() {
                 slice: Some(Slice::Member {
                     dimension: dim("category"),
                     value: "Frozen Food".into(),
+                    negated: false,
                 }),
             },
         ],
@@ -918,8 +920,9 @@ fn every_metric_of_the_chinook_model_compiles_and_runs_on_chinook() {
     );
 }
 
-#[test]
-fn chinook_questions_join_through_entities_without_fan_out() {
+/// The Chinook database shipped with querent and its curated semantic model, relative periods
+/// read against 2025-12-22.
+fn chinook() -> Fixture {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/chinook/chinook.sqlite"
@@ -940,13 +943,48 @@ fn chinook_questions_join_through_entities_without_fan_out() {
         },
         ..SemanticLayer::new(manifest, |_| None)
     };
-    let f = Fixture {
+    Fixture {
         _dir: tempfile::tempdir().unwrap(),
-        path: path.clone(),
+        path,
         schema,
         values,
         layer,
-    };
+    }
+}
+
+#[test]
+fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
+    // "audio" alone is a word of the model; "Protected AAC audio files" is a media type
+    let f = chinook();
+    let (q, sql) = asked(
+        &f,
+        "What percentage of revenue came from Protected AAC audio files?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(CASE WHEN m.Name = 'Protected AAC audio file' THEN il.UnitPrice * il.Quantity ELSE 0 END) \
+         / SUM(il.UnitPrice * il.Quantity) FROM InvoiceLine il JOIN Track t ON il.TrackId = t.TrackId \
+         JOIN MediaType m ON t.MediaTypeId = m.MediaTypeId",
+    );
+    // a plural on the small model, and "driven by" as grammar
+    let f = fixture();
+    let (_, sql) = asked(
+        &f,
+        "What share of revenue was driven by frozen foods in 2024?",
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(CASE WHEN p.category = 'Frozen Food' THEN s.revenue ELSE 0 END) / SUM(s.revenue) \
+         FROM sales s JOIN products p ON p.upc = s.upc WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31'",
+    );
+}
+
+#[test]
+fn chinook_questions_join_through_entities_without_fan_out() {
+    let f = chinook();
     let (_, sql) = asked(&f, "Top 5 artists by revenue");
     same(
         &f,
@@ -1141,7 +1179,53 @@ fn a_negator_that_negates_nothing_is_not_read() {
         matches!(&q.filters[..], [Filter::Members { negated: true, .. }]),
         "{q:?}"
     );
-    assert!(read("revenue of Dairy compared with all other products").is_none());
+    // "all other products" is the rest, not a negator without a member
+    // (`the_rest_of_the_members_is_a_column_beside_the_member`)
+    assert!(read("revenue excluding by zone").is_none());
+}
+
+/// "X compared with all other products", "versus the rest", "everything else": the member (or
+/// named filter) and its complement side by side.
+#[test]
+fn the_rest_of_the_members_is_a_column_beside_the_member() {
+    let f = fixture();
+    let (q, sql) = asked(
+        &f,
+        "revenue of Dairy compared with all other products in 2024",
+    );
+    assert!(
+        matches!(
+            &q.columns[..],
+            [
+                MetricColumn {
+                    slice: Some(Slice::Member { negated: false, .. }),
+                    ..
+                },
+                MetricColumn {
+                    slice: Some(Slice::Member { negated: true, .. }),
+                    ..
+                }
+            ]
+        ) && q.group_by.is_empty(),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT SUM(CASE WHEN p.category = 'Dairy' THEN s.revenue ELSE 0 END), \
+         SUM(CASE WHEN p.category <> 'Dairy' THEN s.revenue ELSE 0 END) \
+         FROM sales s JOIN products p ON p.upc = s.upc WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31'",
+    );
+    let (_, sql) = asked(&f, "units on promotion versus the rest by year");
+    same(
+        &f,
+        &sql,
+        "SELECT strftime('%Y', sale_date) y, SUM(CASE WHEN promo = 1 THEN units ELSE 0 END), \
+         SUM(CASE WHEN NOT (promo = 1) THEN units ELSE 0 END) FROM sales GROUP BY y",
+    );
+    // the rest of two members is not read
+    let read = |q: &str| f.layer.read(q, &f.schema, &f.values);
+    assert!(read("revenue of Dairy and Frozen Food versus everything else").is_none());
 }
 
 /// "revenue per store" alone is a breakdown by store; beside another breakdown it is the metric
@@ -1175,6 +1259,21 @@ fn a_figure_per_entity_beside_another_breakdown_is_averaged_per_entity() {
         "{q:?}"
     );
     assert!(read("year over year growth of revenue per store by zone").is_none());
+    // beside members: each member's figure per store of its own, side by side
+    let (q, sql) = asked(&f, "revenue per store in 2024: North compared with South");
+    assert!(
+        matches!(q.derived, Some(Derived::AveragePer { .. })) && q.group_by.is_empty(),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT SUM(CASE WHEN st.zone = 'North' THEN s.revenue END) \
+         / COUNT(DISTINCT CASE WHEN st.zone = 'North' THEN s.store_id END), \
+         SUM(CASE WHEN st.zone = 'South' THEN s.revenue END) \
+         / COUNT(DISTINCT CASE WHEN st.zone = 'South' THEN s.store_id END) \
+         FROM sales s JOIN stores st ON st.store_id = s.store_id WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31'",
+    );
 }
 
 /// "since the store opened", "of all time": the whole history, no period.
@@ -1300,5 +1399,94 @@ fn a_performance_with_no_metric_named_is_the_headline_metric() {
     assert!(
         matches!(q.derived, Some(Derived::RankWithin { .. })),
         "{q:?}"
+    );
+}
+
+/// A named filter the question's metric cannot reach is not read when its words also name a
+/// member the metric reaches: "promotions" among price changes is the reason "Promotion", not
+/// the sales filter "on promotion".
+#[test]
+fn a_named_filter_out_of_reach_gives_way_to_a_member_of_the_same_words() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("pricing.sqlite");
+    Connection::open(&path)
+        .expect("opens")
+        .execute_batch(
+            "CREATE TABLE sales (id INTEGER PRIMARY KEY, promo INTEGER, revenue REAL, sale_date DATE);
+             CREATE TABLE price_changes (id INTEGER PRIMARY KEY, reason TEXT, change_date DATE);
+             INSERT INTO sales VALUES (1, 1, 10.0, '2024-01-05'), (2, 0, 5.0, '2024-02-05');
+             INSERT INTO price_changes VALUES (1, 'Promotion', '2024-01-02'), (2, 'Cost Increase', '2024-01-03'),
+                 (3, 'Promotion', '2024-03-04');",
+        )
+        .expect("the schema is created");
+    let manifest = SemanticManifest::parse(
+        r#"
+semantic_models:
+  - name: sales
+    model: sales
+    defaults: {agg_time_dimension: sale_date}
+    entities: [{name: sale, type: primary, expr: id}]
+    dimensions:
+      - {name: sale_date, type: time, type_params: {time_granularity: day}}
+    measures: [{name: revenue, agg: sum}]
+  - name: price_changes
+    model: price_changes
+    defaults: {agg_time_dimension: change_date}
+    entities: [{name: price_change, type: primary, expr: id}]
+    dimensions:
+      - {name: change_date, type: time, type_params: {time_granularity: day}}
+      - {name: reason, type: categorical}
+    measures: [{name: price_change_count, agg: count, expr: id}]
+metrics:
+  - {name: revenue, type: simple, type_params: {measure: revenue}}
+  - name: price_change_count
+    type: simple
+    type_params: {measure: price_change_count}
+    synonyms: [price changes]
+filters:
+  - {name: on promotion, semantic_model: sales, expr: "promo = 1", synonyms: [promotion, promotions]}
+"#,
+    )
+    .expect("the model parses");
+    let wh = SqliteWarehouse::open(&path).expect("opens");
+    let schema = wh.introspect().expect("introspection");
+    let f = Fixture {
+        values: ValueIndex::build(&wh, &schema).expect("values"),
+        schema,
+        layer: SemanticLayer::new(manifest, |_| None),
+        path,
+        _dir: dir,
+    };
+    let (q, sql) = asked(&f, "How many price changes were promotions?");
+    assert!(matches!(&q.filters[..], [Filter::Members { .. }]), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM price_changes WHERE reason = 'Promotion'",
+    );
+    // where the filter is in reach, it is the filter
+    let (q, _) = asked(&f, "revenue on promotion");
+    assert!(matches!(&q.filters[..], [Filter::Named { .. }]), "{q:?}");
+}
+
+/// "revenue per unit by zone": a metric per another metric is their ratio, each figure
+/// aggregated on its own and joined on the breakdown.
+#[test]
+fn a_metric_per_another_metric_is_their_ratio() {
+    let f = fixture();
+    let (q, sql) = asked(&f, "revenue per unit by zone in 2024");
+    assert_eq!(q.derived, Some(Derived::Ratio), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT st.zone, 1.0 * SUM(s.revenue) / SUM(s.units) FROM sales s JOIN stores st ON st.store_id = s.store_id \
+         WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31' GROUP BY st.zone",
+    );
+    let (_, sql) = asked(&f, "revenue per gross margin in 2023");
+    same(
+        &f,
+        &sql,
+        "SELECT (SELECT SUM(revenue) FROM sales WHERE sale_date LIKE '2023-%') * 1.0 \
+         / (SELECT SUM(gross_margin) FROM margins WHERE period LIKE '2023-%')",
     );
 }

@@ -106,6 +106,11 @@ pub struct Features {
     /// [`Features::unread_breakdown`].
     #[serde(default)]
     pub unread_aggregate: bool,
+    /// A word of the question links to a column (or a stored value) of a table the query does
+    /// not read ("How many price changes were promotions?" answered with every price change):
+    /// capped like [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub unused_link: bool,
 }
 
 /// The highest confidence of a query that leaves an asked period breakdown (or an asked
@@ -178,6 +183,7 @@ impl Features {
             schema_tables: schema.tables.len(),
             unread_breakdown: fr.unread_breakdown.is_some(),
             unread_aggregate: fr.unread_aggregate.is_some(),
+            unused_link: false,
         }
     }
 
@@ -246,7 +252,7 @@ impl Features {
             .map(|(x, w)| x * w)
             .sum();
         let fitted = logistic(z);
-        if self.unread_breakdown || self.unread_aggregate {
+        if self.unread_breakdown || self.unread_aggregate || self.unused_link {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
             fitted
@@ -280,6 +286,7 @@ impl Features {
             schema_tables: 5,
             unread_breakdown: false,
             unread_aggregate: false,
+            unused_link: false,
         }
     }
 }
@@ -331,6 +338,12 @@ mod tests {
             ..f
         };
         assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
+        // and a word linked to a table the query does not read
+        let unused = Features {
+            unused_link: true,
+            ..f
+        };
+        assert!(unused.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
         assert!(Features { joins: 3, ..f }.ranking_score() < r);
         assert!(
             Features {

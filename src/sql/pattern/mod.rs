@@ -357,6 +357,20 @@ fn frame_candidate(
         .count();
     let mut features = Features::of(fr, links, ctx.schema, plan.steps.len(), inferred, words);
     features.alternative = alternative.is_some();
+    // a column or value linked on a table the query never reads (set operations and excluded
+    // sets read tables of their own)
+    features.unused_link = fr.combine.is_none()
+        && fr.excluded.is_empty()
+        && links.spans.iter().any(|s| {
+            let l = s.best();
+            match &l.target {
+                Target::Value { .. } => false,
+                Target::Column { col } => {
+                    l.how == "synonym" && l.score >= 1.0 && !plan.tables.contains(&col.table)
+                }
+                Target::Table { .. } => false,
+            }
+        });
     let confidence = features.ranking_score();
     let mut method_note = if fr.rules.is_empty() {
         "the question frame".to_string()

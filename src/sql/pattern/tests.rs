@@ -671,3 +671,38 @@ fn a_share_of_another_quantity_read_as_a_plain_number_is_a_guess() {
         .iter()
         .any(|t| format!("{t:?}").contains("share of another quantity")));
 }
+
+/// A curated word for a column of a table the query never reads ("promotions" for
+/// `sales.promo` in a question about price changes) is a part of the question left out: the
+/// count of every price change is not answered with confidence.
+#[test]
+fn a_curated_word_on_a_table_the_query_does_not_read_caps_the_confidence() {
+    let f = fixture_from(
+        "CREATE TABLE price_changes (change_id INTEGER PRIMARY KEY, reason TEXT, change_date TEXT);
+         CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, promo INTEGER, units INTEGER);
+         INSERT INTO price_changes VALUES (1, 'Cost', '2024-01-02'), (2, 'Promo', '2024-02-03');
+         INSERT INTO sales VALUES (1, 1, 5), (2, 0, 3);",
+        |docs| {
+            let sales = docs.iter_mut().find(|d| d.name == "sales").unwrap();
+            let promo = sales
+                .columns
+                .iter_mut()
+                .find(|c| c.name == "promo")
+                .unwrap();
+            promo.synonyms = vec!["promotions".into()];
+        },
+    );
+    let out = ask_with(&f, "How many price changes were promotions?", &[], &[]).unwrap();
+    let features = out[0].features.as_ref().expect("a frame's features");
+    assert!(features.unused_link, "{}", out[0].sql);
+    assert!(
+        features.confidence(2) <= crate::sql::pattern::calibration::UNREAD_BREAKDOWN_CONFIDENCE
+    );
+    // the same word where the query reads its table is used as asked
+    let out = ask_with(&f, "How many sales were promotions?", &[], &[]).unwrap();
+    assert!(
+        !out[0].features.as_ref().unwrap().unused_link,
+        "{}",
+        out[0].sql
+    );
+}

@@ -62,6 +62,10 @@ pub struct Reading {
     /// 10 longest tracks" and "the longest track" may read alike when the frame leaves the
     /// extreme unread, and are not the same question.
     unread_numbers: Vec<String>,
+    /// The numbers the question states (in words or digits): a number of the reading's SQL that
+    /// is not one of them came from the frame ("the most": `LIMIT 1`) and is never swapped into
+    /// an example's SQL.
+    stated: Vec<f64>,
     /// Its time: each period named (grain, a bare year, two endpoints), and the grains named
     /// outside them ("per year", "monthly", "quarterly").
     time: (Vec<String>, BTreeSet<String>),
@@ -137,6 +141,7 @@ impl Reader<'_> {
         Some(Reading {
             shape: tree.stmt.to_string(),
             unread_numbers,
+            stated: a.numbers.iter().map(|n| n.value).collect(),
             literals,
             targets,
             logic,
@@ -288,6 +293,9 @@ fn swap_literals(
                     new: n.clone(),
                 }
             }
+            // "Which artists have the most albums?" states no number: its frame's `LIMIT 1`
+            // does not replace the example's "5"
+            (Literal::Number(_), Literal::Number(n)) if !asked.stated.contains(n) => return None,
             (Literal::Number(o), Literal::Number(n)) => {
                 let text = number_text(*n);
                 if !tree.replace_numbers(*o, &text) {

@@ -345,3 +345,27 @@ fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
         assert!(out.is_empty(), "{question}: {out:?}");
     }
 }
+
+/// A number the reading's SQL writes and the question does not state (the `LIMIT 1` of "the
+/// oldest singers") is not swapped into an example's SQL; a stated one is.
+#[test]
+fn only_numbers_the_question_states_are_swapped_into_an_example_read_alike() {
+    let f = fx();
+    let sql = "SELECT name FROM singer ORDER BY age DESC LIMIT 3";
+    let example = "What are the names of the 3 oldest singers?";
+    let out = read_alike(
+        &f,
+        "What are the names of the 2 oldest singers?",
+        example,
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].sql.ends_with("LIMIT 2"), "{}", out[0].sql);
+    let out = read_alike(
+        &f,
+        "What are the names of the oldest singers?",
+        example,
+        sql,
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
