@@ -350,6 +350,9 @@ const GRAMMAR: &[&str] = &[
     "sell",
     "sells",
     "selling",
+    // the units of a sale: "sold the most copies"
+    "copies",
+    "copy",
     "performing",
     "performer",
     "performers",
@@ -736,47 +739,58 @@ pub fn read(
             && (NEGATORS.contains(&toks[before].lower.as_str())
                 || (i > 1 && toks[i - 1].lower == "than" && toks[i - 2].lower == "other"))
     };
+    let max_value_words = values.max_words().max(1);
+    // members from `min_len` words up, longest first, over the words still unread; with
+    // `skip_phrases` a phrase of the lexicon is no member (the lexicon reads it later)
+    let scan_members = |read: &mut [Read],
+                        members: &mut Vec<Member>,
+                        min_len: usize,
+                        fuzzy: bool,
+                        skip_phrases: bool| {
+        let mut i = 0;
+        while i < n {
+            if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
+                i += 1;
+                continue;
+            }
+            let mut matched = false;
+            for len in (min_len..=(2 * max_value_words).min(n - i)).rev() {
+                if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
+                    continue;
+                }
+                if skip_phrases {
+                    let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+                    if lexicon.phrases.contains_key(&phrase.join(" ")) {
+                        continue;
+                    }
+                }
+                let hits = member_hits(i, len, fuzzy);
+                if hits.is_empty() {
+                    continue;
+                }
+                for slot in read.iter_mut().skip(i).take(len) {
+                    *slot = Read::Member(members.len());
+                }
+                members.push(Member {
+                    candidates: hits,
+                    start: i,
+                    end: i + len,
+                    negated: negated_at(i),
+                });
+                i += len;
+                matched = true;
+                break;
+            }
+            if !matched {
+                i += 1;
+            }
+        }
+    };
     // members of two words or more that are no phrase of the lexicon come first: the longer
     // name wins over a lexicon word inside it ("cost increases" is a reason for a price
     // change, not the measure "cost")
     let mut members: Vec<Member> = Vec::new();
-    let max_value_words = values.max_words().max(1);
-    let mut i = 0;
-    while i < n {
-        if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
-            i += 1;
-            continue;
-        }
-        let mut matched = false;
-        for len in (2..=(2 * max_value_words).min(n - i)).rev() {
-            if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
-                continue;
-            }
-            let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
-            if lexicon.phrases.contains_key(&phrase.join(" ")) {
-                continue;
-            }
-            let hits = member_hits(i, len, false);
-            if hits.is_empty() {
-                continue;
-            }
-            for slot in read.iter_mut().skip(i).take(len) {
-                *slot = Read::Member(members.len());
-            }
-            members.push(Member {
-                candidates: hits,
-                start: i,
-                end: i + len,
-                negated: negated_at(i),
-            });
-            i += len;
-            matched = true;
-            break;
-        }
-        if !matched {
-            i += 1;
-        }
-    }
+    scan_members(&mut read, &mut members, 2, false, true);
     // 2. lexicon phrases, longest first
     let mut found: Vec<Found> = Vec::new();
     // the longest phrase starting at `i`, as its length
@@ -864,39 +878,8 @@ pub fn read(
             }
         }
     }
-    // 3. members (exact spellings of indexed values of dimension columns)
-    let mut i = 0;
-    while i < n {
-        if read[i] != Read::Unread || toks[i].kind == TokenKind::Punct {
-            i += 1;
-            continue;
-        }
-        let mut matched = false;
-        for len in (1..=(2 * max_value_words).min(n - i)).rev() {
-            if (i..i + len).any(|j| read[j] != Read::Unread && !inner_hyphen(j, i, len)) {
-                continue;
-            }
-            let hits = member_hits(i, len, true);
-            if hits.is_empty() {
-                continue;
-            }
-            for slot in read.iter_mut().skip(i).take(len) {
-                *slot = Read::Member(members.len());
-            }
-            members.push(Member {
-                candidates: hits,
-                start: i,
-                end: i + len,
-                negated: negated_at(i),
-            });
-            i += len;
-            matched = true;
-            break;
-        }
-        if !matched {
-            i += 1;
-        }
-    }
+    // 3. members (exact spellings of indexed values of dimension columns, close ones too)
+    scan_members(&mut read, &mut members, 1, true, false);
     // 4. numbers of "top N", thresholds and grammar words
     let mut top_n: Option<u64> = None;
     let mut threshold: Option<crate::semantic::query::Threshold> = None;
@@ -1020,7 +1003,10 @@ pub fn read(
             read[i - 1] = Read::Grammar;
             continue;
         }
-        if GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" {
+        // "purchases that add up to over $46": a sum's threshold
+        let adds_up = matches!(t.lower.as_str(), "add" | "adds" | "added" | "adding")
+            && toks.get(i + 1).is_some_and(|u| u.lower == "up");
+        if GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up {
             read[i] = Read::Grammar;
         }
     }
@@ -1075,6 +1061,22 @@ pub fn read(
             }
             rest = Some((start, end));
             break;
+        }
+    }
+    // "in minutes", "in dollars": the unit a metric's description states is part of the metric
+    for i in 1..n {
+        if read[i] != Read::Unread || toks[i - 1].lower != "in" {
+            continue;
+        }
+        let stated = found.iter().any(|f| match &f.term {
+            Term::Metric(m) => manifest
+                .metrics
+                .iter()
+                .any(|x| &x.name == m && stems(&x.description).contains(&toks[i].stem)),
+            _ => false,
+        });
+        if stated {
+            read[i] = Read::Grammar;
         }
     }
     let unread: Vec<String> = (0..n)
@@ -1284,6 +1286,26 @@ pub fn read(
             // zone stores", "Dairy category products": after a dimension naming a member
             Term::Entity(_) => {
                 members.iter().any(|m| m.end == *start)
+                    // "the average length of the tracks of each media type", "revenue of the
+                    // tracks by genre": the rows measured, then the breakdown
+                    || ({
+                        let mut k = *start;
+                        if k > 0 && words[k - 1] == "the" {
+                            k -= 1;
+                        }
+                        k > 0 && words[k - 1] == "of"
+                    } && {
+                        let mut k = *end;
+                        let linked = matches!(
+                            words.get(k),
+                            Some(&("of" | "in" | "for" | "by" | "per" | "across"))
+                        );
+                        k += 1;
+                        if matches!(words.get(k), Some(&("each" | "every" | "the"))) {
+                            k += 1;
+                        }
+                        linked && dims.iter().any(|(_, s, _)| *s == k)
+                    })
                     // "promoted products", "highly elastic products": what a named filter
                     // qualifies
                     || found

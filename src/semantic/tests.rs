@@ -1490,3 +1490,43 @@ fn a_metric_per_another_metric_is_their_ratio() {
          / (SELECT SUM(gross_margin) FROM margins WHERE period LIKE '2023-%')",
     );
 }
+
+#[test]
+fn a_unit_the_metric_states_the_rows_measured_and_the_units_of_a_sale_are_read() {
+    let f = chinook();
+    // "in minutes": the unit average_track_length's description states; "of the tracks": the
+    // rows it averages, before the breakdown "of each media type"
+    let (q, sql) = asked(&f, "Mean duration in minutes of the tracks of each media type");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "media_type".into()
+        }]
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT m.Name, AVG(t.Milliseconds / 60000.0) FROM Track t \
+         JOIN MediaType m ON m.MediaTypeId = t.MediaTypeId GROUP BY m.MediaTypeId",
+    );
+    // a unit the description does not state is an unknown word
+    assert!(matches!(
+        f.layer.answer(
+            "Mean duration in hours of each media type",
+            &f.schema,
+            &f.values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+    // "revenue of the tracks by genre" is revenue by genre
+    let (q, _) = asked(&f, "Revenue of the tracks of each genre");
+    assert_eq!(q.group_by, vec![GroupBy::Entity { name: "genre".into() }]);
+    // "copies" are the units a sale counts; "adds up to" a sum's threshold
+    let (q, _) = asked(&f, "Which four albums sold the most copies of their tracks?");
+    assert_eq!(q.columns[0].metric, "tracks_sold");
+    assert_eq!(q.limit, Some(4));
+    let (q, _) = asked(&f, "Customers whose revenue adds up to more than 45 dollars");
+    assert_eq!(q.columns[0].metric, "revenue");
+    assert!(q.having.is_some());
+}
