@@ -42,9 +42,10 @@ pub fn compile(
     if let Some(Derived::VersusAverage {
         above,
         of_whole: true,
+        per,
     }) = &q.derived
     {
-        return versus_whole(&planner, q, *above);
+        return versus_whole(&planner, q, *above, per);
     }
     if let (Some(Derived::PeriodOverPeriod { lag }), Some(grain), Some(start)) = (
         &q.derived,
@@ -161,30 +162,52 @@ fn having(
 }
 
 /// Rows whose figure is above (or below) the same metric over the whole: the query without
-/// its breakdowns as a scalar subquery.
-fn versus_whole(planner: &Planner, q: &MetricQuery, above: bool) -> PlanResult<CompiledQuery> {
-    let rows_q = MetricQuery {
-        derived: None,
-        order: Vec::new(),
-        limit: None,
-        ..q.clone()
+/// its breakdowns as a scalar subquery. With `per` entities the figure is an average per
+/// entity ([`average_per`]) on both sides: the zones' revenue per store against the revenue
+/// per store of all stores.
+fn versus_whole(
+    planner: &Planner,
+    q: &MetricQuery,
+    above: bool,
+    per: &[String],
+) -> PlanResult<CompiledQuery> {
+    let (rows, whole, figure) = if per.is_empty() {
+        let rows_q = MetricQuery {
+            derived: None,
+            order: Vec::new(),
+            limit: None,
+            ..q.clone()
+        };
+        let plan = planner.plan(&rows_q)?;
+        let figure = plan
+            .figures
+            .first()
+            .map(|f| f.output.clone())
+            .unwrap_or_default();
+        let rows = render(&plan, &rows_q, planner.dialect);
+        let whole_q = MetricQuery {
+            group_by: Vec::new(),
+            time_grain: None,
+            ..rows_q
+        };
+        let whole = render(&planner.plan(&whole_q)?, &whole_q, planner.dialect);
+        (rows, whole, figure)
+    } else {
+        let rows_q = MetricQuery {
+            derived: Some(Derived::AveragePer { per: per.to_vec() }),
+            order: Vec::new(),
+            limit: None,
+            ..q.clone()
+        };
+        let whole_q = MetricQuery {
+            group_by: Vec::new(),
+            ..rows_q.clone()
+        };
+        let rows = average_per(planner, &rows_q, per)?;
+        let whole = average_per(planner, &whole_q, per)?;
+        let figure = whole.columns.first().cloned().unwrap_or_default();
+        (rows, whole, figure)
     };
-    let plan = planner.plan(&rows_q)?;
-    let figure = plan
-        .figures
-        .first()
-        .map(|f| f.output.clone())
-        .unwrap_or_default();
-    let rows = render(&plan, &rows_q, planner.dialect);
-    let whole_q = MetricQuery {
-        group_by: Vec::new(),
-        time_grain: None,
-        derived: None,
-        order: Vec::new(),
-        limit: None,
-        ..q.clone()
-    };
-    let whole = render(&planner.plan(&whole_q)?, &whole_q, planner.dialect);
     let op = if above { ">" } else { "<" };
     let mut sql = format!(
         "SELECT {} FROM ({}) per WHERE {figure} {op} (SELECT {figure} FROM ({}) whole)",

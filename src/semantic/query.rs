@@ -161,6 +161,10 @@ pub enum Derived {
         above: bool,
         #[serde(default)]
         of_whole: bool,
+        /// The figure is an average per these entities ([`Derived::AveragePer`]), compared
+        /// with the same average over the whole: "zones with below-average revenue per store".
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        per: Vec<String>,
     },
     /// Each row's rank on the figure (`RANK()`, 1 = highest unless `ascending`), rows in rank
     /// order: "rank the zones by margin".

@@ -2177,7 +2177,31 @@ pub fn read(
             // an average or a ratio is compared with its value over the whole, a total with
             // the average of the rows' totals
             let of_whole = q.columns.iter().any(|c| averages(manifest, &c.metric));
-            q.derived = Some(Derived::VersusAverage { above, of_whole });
+            // "zones with below-average revenue per store": the figure per store, against the
+            // revenue per store of all stores
+            let per: Vec<String> = dims
+                .iter()
+                .filter_map(|(t, start, _)| match t {
+                    Term::Entity(e) if *start > 0 && words[*start - 1] == "per" => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
+            let per_entity = !per.is_empty()
+                && !of_whole
+                && q.figure_count() == 1
+                && !q.columns.iter().any(|c| c.slice.is_some());
+            if per_entity {
+                q.group_by
+                    .retain(|g| !matches!(g, GroupBy::Entity { name } if per.contains(name)));
+                if q.group_by.is_empty() && q.time_grain.is_none() {
+                    return cannot_compute("above or below the average of what", Vec::new());
+                }
+            }
+            q.derived = Some(Derived::VersusAverage {
+                above,
+                of_whole: of_whole || per_entity,
+                per: if per_entity { per } else { Vec::new() },
+            });
         } else if (desc || asc) && ranked_within && q.group_by.len() == 2 {
             // "top 3 products in each category": rank the one named without "each" within the
             // one named with it ("within each genre, which artist"); else the first within the
@@ -2319,6 +2343,12 @@ pub fn read(
                     descending: false,
                 },
             );
+        } else if let Some(Derived::VersusAverage { above, .. }) = q.derived {
+            // the rows furthest above (or below) the average first
+            q.order.push(Order {
+                by: OrderBy::Figure,
+                descending: above,
+            });
         } else if let Some(Derived::PeriodGrowthWhere { decline }) = q.derived {
             // the largest decline (or increase) first
             q.order.push(Order {

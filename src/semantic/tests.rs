@@ -447,6 +447,7 @@ fn share_growth_running_total_rank_and_average_are_computed_in_sql() {
         derived: Some(Derived::VersusAverage {
             above: true,
             of_whole: false,
+            per: Vec::new(),
         }),
         order: vec![Order {
             by: OrderBy::Figure,
@@ -578,6 +579,7 @@ fn questions_are_read_as_metric_queries_and_answer_like_hand_written_sql() {
         Some(Derived::VersusAverage {
             above: true,
             of_whole: false,
+            per: Vec::new(),
         })
     );
     // a member named with its dimension, then the entity: a filter, not a breakdown
@@ -1529,4 +1531,25 @@ fn a_unit_the_metric_states_the_rows_measured_and_the_units_of_a_sale_are_read()
     let (q, _) = asked(&f, "Customers whose revenue adds up to more than 45 dollars");
     assert_eq!(q.columns[0].metric, "revenue");
     assert!(q.having.is_some());
+}
+
+#[test]
+fn below_average_revenue_per_store_compares_with_the_revenue_per_store_of_all_stores() {
+    let f = fixture();
+    let (q, sql) = asked(&f, "Which zones had below-average revenue per store in 2024?");
+    assert!(
+        matches!(&q.derived, Some(Derived::VersusAverage { above: false, of_whole: true, per })
+            if per == &vec!["store".to_string()]),
+        "{q:?}"
+    );
+    let gold = "WITH z AS (SELECT st.zone, SUM(s.revenue) / COUNT(DISTINCT s.store_id) AS r \
+         FROM sales s JOIN stores st ON st.store_id = s.store_id \
+         WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31' GROUP BY st.zone) \
+         SELECT zone, r FROM z WHERE r < (SELECT SUM(revenue) / COUNT(DISTINCT store_id) \
+         FROM sales WHERE sale_date BETWEEN '2024-01-01' AND '2024-12-31') ORDER BY r ASC";
+    assert!(!rows(&f.path, gold).is_empty(), "one zone is below");
+    same(&f, &sql, gold);
+    // above the average: the furthest above first
+    let (q, _) = asked(&f, "Which zones had above-average units per store?");
+    assert!(q.order[0].descending);
 }
