@@ -1616,6 +1616,8 @@ pub fn read(
     let mut by_dim: Vec<(DimensionRef, Vec<String>, bool)> = Vec::new();
     for (d, v, neg, _) in &resolved_members {
         match by_dim.iter_mut().find(|(x, _, n)| x == d && n == neg) {
+            // "Coffee products ... below the Coffee category's margin": one member, named twice
+            Some((_, vs, _)) if vs.contains(v) => {}
             Some((_, vs, _)) => vs.push(v.clone()),
             None => by_dim.push((d.clone(), vec![v.clone()], *neg)),
         }
@@ -1849,6 +1851,37 @@ pub fn read(
         || ["less", "lower", "worse", "smaller"]
             .iter()
             .any(|w| pseq(&[w, "than", "average"]));
+    // "products with a margin percent below the Coffee category's margin percent", "above the
+    // overall conversion rate": an average or a ratio named again after the comparison, over
+    // no member but those the rows are filtered on, is its value over the whole
+    let versus_itself = |dir: &[&str]| -> bool {
+        let Some(first) = metrics.first().filter(|m| averages(manifest, m)) else {
+            return false;
+        };
+        (0..n).any(|i| {
+            if !dir.contains(&words[i]) {
+                return false;
+            }
+            let again = found.iter().find(|f| {
+                f.start > i && f.start <= i + 6 && matches!(&f.term, Term::Metric(m) if m == first)
+            });
+            let named_before = found
+                .iter()
+                .any(|f| f.start < i && matches!(&f.term, Term::Metric(m) if m == first));
+            let Some(again) = again else { return false };
+            let member_value = |k: usize| members[k].candidates.first().map(|c| &c.2);
+            named_before
+                && (i + 1..again.start).all(|j| match read[j] {
+                    Read::Member(k) => members.iter().enumerate().any(|(o, m)| {
+                        m.end <= i && member_value(o) == member_value(k)
+                    }),
+                    Read::Term(k) => !matches!(found[k].term, Term::Metric(_) | Term::Filter(_)),
+                    _ => true,
+                })
+        })
+    };
+    let above = above || versus_itself(&["above", "exceed", "exceeds", "exceeded", "beat", "beats"]);
+    let below = below || versus_itself(&["below", "under"]);
     let desc = DESC_WORDS.iter().any(|w| has(w)) || number_one;
     let averaging_asked = ghas("average") || ghas("avg") || ghas("mean");
     let newest_first = ["newest", "latest", "recent"]
@@ -2171,6 +2204,12 @@ pub fn read(
             }
             q.derived = Some(Derived::PeriodOverPeriod { lag });
         } else if above || below {
+            // "which Coffee products had a margin below ...": the entity the member qualifies
+            if q.group_by.is_empty() && q.time_grain.is_none() {
+                if let Some(e) = qualifier_entities.first() {
+                    q.group_by.push(GroupBy::Entity { name: e.clone() });
+                }
+            }
             if q.group_by.is_empty() && q.time_grain.is_none() {
                 return cannot_compute("above or below the average of what", Vec::new());
             }

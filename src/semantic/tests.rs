@@ -1553,3 +1553,36 @@ fn below_average_revenue_per_store_compares_with_the_revenue_per_store_of_all_st
     let (q, _) = asked(&f, "Which zones had above-average units per store?");
     assert!(q.order[0].descending);
 }
+
+#[test]
+fn a_ratio_named_again_after_above_or_below_is_its_value_over_the_whole() {
+    let f = fixture();
+    // "below the Dairy category's ASP": the ratio over every Dairy sale, the rows it filters
+    let (q, sql) = asked(&f, "Which Dairy products had an asp below the Dairy category's asp?");
+    assert!(
+        matches!(
+            &q.derived,
+            Some(Derived::VersusAverage { above: false, of_whole: true, .. })
+        ),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT p.product_name, SUM(s.revenue) / SUM(s.units) AS asp FROM sales s \
+         JOIN products p ON p.upc = s.upc WHERE p.category = 'Dairy' GROUP BY p.upc \
+         HAVING SUM(s.revenue) / SUM(s.units) < (SELECT SUM(s2.revenue) / SUM(s2.units) \
+         FROM sales s2 JOIN products p2 ON p2.upc = s2.upc WHERE p2.category = 'Dairy') \
+         ORDER BY asp ASC",
+    );
+    // another member's value is no whole the rows belong to
+    assert!(matches!(
+        f.layer.answer(
+            "Which Dairy products had an asp below the Frozen Food category's asp?",
+            &f.schema,
+            &f.values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+}
