@@ -1602,6 +1602,38 @@ pub fn read(
             metrics.push(m.name.clone());
         }
     }
+    // "the average price increase by approver": an average of the rows a named filter keeps
+    // by a condition on a column ("change_percent > 0") is the average metric of that column
+    if metrics.is_empty()
+        && q.entity_count.is_none()
+        && q.dimension_count.is_none()
+        && (ghas("average") || ghas("avg") || ghas("mean"))
+        && named.len() == 1
+    {
+        let filter = manifest.filter(&named[0].0);
+        let averages_there: Vec<&str> = manifest
+            .metrics
+            .iter()
+            .filter(|m| {
+                m.type_params.measure.as_ref().is_some_and(|i| {
+                    manifest.measure(i.name()).is_some_and(|(sm, me)| {
+                        let column = me.expr.as_deref().unwrap_or(&me.name);
+                        filter.is_some_and(|f| {
+                            f.semantic_model == sm.name
+                                && f
+                                    .expr
+                                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                    .any(|w| w.eq_ignore_ascii_case(column))
+                        }) && matches!(me.agg, super::model::Agg::Average)
+                    })
+                })
+            })
+            .map(|m| m.name.as_str())
+            .collect();
+        if let [one] = averages_there.as_slice() {
+            metrics.push(one.to_string());
+        }
+    }
     if metrics.is_empty() && q.entity_count.is_none() && q.dimension_count.is_none() {
         return refuse("no metric named", Vec::new());
     }

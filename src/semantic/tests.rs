@@ -1586,3 +1586,61 @@ fn a_ratio_named_again_after_above_or_below_is_its_value_over_the_whole() {
         Outcome::Refused { .. }
     ));
 }
+
+#[test]
+fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
+    // the retail model on the retail schema (no rows: reading needs none)
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("retail.sqlite");
+    let c = Connection::open(&db).expect("opens");
+    c.execute_batch(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/retail_schema.sql"
+        ))
+        .expect("the schema file"),
+    )
+    .expect("the schema is created");
+    drop(c);
+    let wh = SqliteWarehouse::open(&db).expect("opens");
+    let schema = wh.introspect().expect("introspection");
+    let values = ValueIndex::build(&wh, &schema).expect("values");
+    let manifest = load(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge")),
+        "retail",
+    )
+    .expect("a model")
+    .expect("it loads");
+    let layer = SemanticLayer::new(manifest, |_| None);
+    // "price increases" is a named filter of the price changes; their one average metric is
+    // the average change
+    match layer.answer(
+        "Average price increase by approver",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Compiled { query, .. } => {
+            assert_eq!(query.columns[0].metric, "average_price_change");
+            assert!(
+                matches!(&query.filters[..], [Filter::Named { name, negated: false }] if name == "price increases"),
+                "{query:?}"
+            );
+        }
+        Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
+    }
+    // without "average" the filter names no figure; a filter on other columns ("regular
+    // price": not on promotion) says nothing of what its rows average
+    for question in [
+        "Price increases by approver",
+        "Mean regular price for each department",
+    ] {
+        assert!(
+            matches!(
+                layer.answer(question, &schema, &values, Dialect::Sqlite),
+                Outcome::Refused { .. }
+            ),
+            "{question}"
+        );
+    }
+}
