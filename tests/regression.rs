@@ -86,18 +86,14 @@ fn held_out_demo_questions_are_answered_correctly() {
     );
 }
 
-/// 84 since the semantic layer answers metric questions (#11): two of these gold queries
-/// follow an older convention the business sets (`tests/data/README.md`) do not: the store's
-/// id next to its name ("Top 10 stores by gross margin"), and two years compared as rows
-/// rather than side by side ("2023 versus 2024"). 88 before. 80 since the semantic layer also
-/// reads "Compare the average current price under EDLP and High-Low strategies" (session 6): it
-/// answers with the two members side by side, as the business sets' convention says; this
-/// gold lists them as rows. 76 since the calibrated confidence (#12, default threshold 0.68)
-/// refuses a listing that was right ("Show the coffee items with their regular prices",
-/// confidence below 0.68: listings of many rows are often wrong on held-out Spider databases); no
-/// answer changed.
-const MIN_PERCENT: usize = 76;
+/// 84: members of one dimension and whole years compared with nothing else come as a row each,
+/// as these gold queries write them ("Compare the average current price under EDLP and High-Low
+/// strategies", "2023 versus 2024"; 76 while they came side by side). The wrong ones left are a
+/// listing's columns and the store's id next to its name ("Top 10 stores by gross margin"), an
+/// older convention the business sets (`tests/data/README.md`) do not follow; one listing that
+/// was right is refused by the calibrated confidence (#12: below 0.68).
+const MIN_PERCENT: usize = 84;
 
 /// At most this share of the questions may be answered wrong (refusals are not wrong): the
-/// five wrong today are the convention differences above and a listing's columns.
+/// three wrong today are the convention difference above and listings' columns.
 const MAX_WRONG_PERCENT: usize = 20;

@@ -2453,6 +2453,9 @@ pub fn read(
     if let Some(Derived::RankWithin { .. }) = q.derived {
         q.limit = None;
     }
+    if !ranking {
+        long_layout(&mut q);
+    }
     if newest_first {
         match q.order.iter_mut().find(|o| o.by == OrderBy::Time) {
             Some(o) => o.descending = true,
@@ -2781,5 +2784,121 @@ mod tests {
                 "{phrase} for {value}"
             );
         }
+    }
+}
+
+/// "Compare the average price under EDLP and High-Low", "revenue in 2023 versus 2024": two or
+/// more members of one dimension, or whole periods of one grain back to back, compared with no
+/// other breakdown and nothing derived, come as a row each, the way a `GROUP BY` writes them
+/// (members in their order, periods in time order). Beside a breakdown they stay columns side
+/// by side (a pivot); named filters and periods apart stay columns too.
+fn long_layout(q: &mut MetricQuery) {
+    if q.derived.is_some()
+        || !q.group_by.is_empty()
+        || q.time_grain.is_some()
+        || q.having.is_some()
+        || q.columns.len() < 2
+        || q.entity_count.is_some()
+        || q.dimension_count.is_some()
+        || q.columns.iter().any(|c| c.metric != q.columns[0].metric)
+    {
+        return;
+    }
+    let metric = q.columns[0].metric.clone();
+    let members: Option<(DimensionRef, Vec<String>)> =
+        q.columns.iter().try_fold(None, |acc: Option<(DimensionRef, Vec<String>)>, c| {
+            match (&c.slice, acc) {
+                (
+                    Some(Slice::Member {
+                        dimension,
+                        value,
+                        negated: false,
+                    }),
+                    None,
+                ) => Some(Some((dimension.clone(), vec![value.clone()]))),
+                (
+                    Some(Slice::Member {
+                        dimension,
+                        value,
+                        negated: false,
+                    }),
+                    Some((d, mut vs)),
+                ) if *dimension == d => {
+                    vs.push(value.clone());
+                    Some(Some((d, vs)))
+                }
+                _ => None,
+            }
+        })
+        .flatten();
+    if let Some((dimension, values)) = members {
+        q.filters.push(Filter::Members {
+            dimension: dimension.clone(),
+            values,
+            negated: false,
+        });
+        q.group_by = vec![GroupBy::Dimension(dimension)];
+        q.columns = vec![MetricColumn {
+            metric,
+            slice: None,
+        }];
+        q.order = vec![Order {
+            by: OrderBy::Groups,
+            descending: false,
+        }];
+        return;
+    }
+    let mut periods: Vec<Period> = Vec::new();
+    for c in &q.columns {
+        match &c.slice {
+            Some(Slice::Period(p)) => periods.push(p.clone()),
+            _ => return,
+        }
+    }
+    if q.period.is_some() {
+        return;
+    }
+    periods.sort_by_key(|p| p.start);
+    let grain = periods.iter().map(whole_grain).collect::<Option<Vec<Grain>>>();
+    let Some(grains) = grain else { return };
+    let back_to_back = periods.windows(2).all(|w| w[0].end == w[1].start);
+    if !back_to_back || grains.iter().any(|g| *g != grains[0]) {
+        return;
+    }
+    q.period = Some(Period {
+        start: periods[0].start,
+        end: periods[periods.len() - 1].end,
+        text: periods
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    });
+    q.time_grain = Some(grains[0]);
+    q.columns = vec![MetricColumn {
+        metric,
+        slice: None,
+    }];
+    q.order = vec![Order {
+        by: OrderBy::Time,
+        descending: false,
+    }];
+}
+
+/// The calendar grain a period spans exactly (a whole month, quarter or year), if any.
+fn whole_grain(p: &Period) -> Option<Grain> {
+    let (start, end) = (p.start?, p.end?);
+    if start.day() != 1 {
+        return None;
+    }
+    let months = |n: u32| start.checked_add_months(chrono::Months::new(n)) == Some(end);
+    if months(12) && start.month() == 1 {
+        Some(Grain::Year)
+    } else if months(3) && start.month() % 3 == 1 {
+        Some(Grain::Quarter)
+    } else if months(1) {
+        Some(Grain::Month)
+    } else {
+        None
     }
 }

@@ -1353,7 +1353,14 @@ fn a_previous_period_compared_is_set_beside_the_current_one_and_back_to_back_per
             .read(q, &f.schema, &f.values)
             .unwrap_or_else(|| panic!("{q} is read"))
     };
+    // with no other breakdown, the two whole years come as a row each
     let q = read("how did revenue compare to last year");
+    let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+    let p = q.period.clone().expect("one period");
+    assert_eq!((p.start, p.end), (d(2023, 1), d(2025, 1)), "{q:?}");
+    assert_eq!(q.time_grain, Some(super::model::Grain::Year), "{q:?}");
+    // beside a breakdown they are columns side by side
+    let q = read("how did revenue by zone compare to last year");
     let periods: Vec<(Option<NaiveDate>, Option<NaiveDate>)> = q
         .columns
         .iter()
@@ -1362,7 +1369,6 @@ fn a_previous_period_compared_is_set_beside_the_current_one_and_back_to_back_per
             _ => None,
         })
         .collect();
-    let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
     assert_eq!(
         periods,
         vec![(d(2023, 1), d(2024, 1)), (d(2024, 1), d(2025, 1))],
@@ -1643,4 +1649,32 @@ fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
             "{question}"
         );
     }
+}
+
+#[test]
+fn members_compared_with_no_other_breakdown_come_as_a_row_each() {
+    let f = fixture();
+    let (q, sql) = asked(&f, "Compare revenue of Dairy vs Frozen Food");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Dimension(DimensionRef {
+            model: Some("products".into()),
+            name: "category".into()
+        })],
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT p.category, SUM(s.revenue) FROM sales s JOIN products p ON p.upc = s.upc \
+         WHERE p.category IN ('Dairy', 'Frozen Food') GROUP BY p.category ORDER BY p.category",
+    );
+    // beside a breakdown they stay columns side by side
+    let (q, _) = asked(&f, "Dairy vs Frozen Food revenue by zone");
+    assert!(
+        q.columns
+            .iter()
+            .all(|c| matches!(c.slice, Some(Slice::Member { .. }))),
+        "{q:?}"
+    );
 }
