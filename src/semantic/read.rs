@@ -403,7 +403,13 @@ const GRAMMAR: &[&str] = &[
     "drop",
     "dropped",
     "fell",
+    "fall",
+    "drops",
+    "decrease",
+    "decreased",
     "rose",
+    "rise",
+    "increased",
     "against",
     "relative",
     "sum",
@@ -536,6 +542,17 @@ const GRAMMAR: &[&str] = &[
     "lead",
     "leads",
     "leading",
+];
+
+/// Words of a fall between two periods: "the largest drop in units from 2023 to 2024".
+const DROP_WORDS: &[&str] = &[
+    "drop",
+    "dropped",
+    "drops",
+    "fell",
+    "fall",
+    "decrease",
+    "decreased",
 ];
 
 const COMPARE: &[&str] = &[
@@ -1225,6 +1242,33 @@ pub fn read(
             _ => None,
         })
         .collect();
+    // the models the first metric reaches: a member's dimension there is the one meant ("the
+    // North zone" of the stores for revenue, not the competitors' price checks' zone)
+    let reached: Vec<String> = metrics
+        .first()
+        .and_then(|m| {
+            let planner = super::plan::Planner {
+                manifest,
+                schema,
+                dialect: crate::sql::dialect::Dialect::Sqlite,
+            };
+            planner.home_model(m, 0).map(|home| {
+                planner
+                    .reachable(&home)
+                    .iter()
+                    .map(|(m, _)| m.name.clone())
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    for m in &mut members {
+        if m.candidates
+            .iter()
+            .any(|(model, _, _)| reached.contains(model))
+        {
+            m.candidates.retain(|(model, _, _)| reached.contains(model));
+        }
+    }
     // members compared with each other share one dimension: pick the dimension common to all
     let common: Option<(String, String)> = {
         let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -1620,8 +1664,7 @@ pub fn read(
                         let column = me.expr.as_deref().unwrap_or(&me.name);
                         filter.is_some_and(|f| {
                             f.semantic_model == sm.name
-                                && f
-                                    .expr
+                                && f.expr
                                     .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                                     .any(|w| w.eq_ignore_ascii_case(column))
                         }) && matches!(me.agg, super::model::Agg::Average)
@@ -1855,6 +1898,10 @@ pub fn read(
         || ghas("increase")
         || ghas("decline")
         || ghas("declined")
+        || DROP_WORDS.iter().any(|w| ghas(w))
+        || ghas("rose")
+        || ghas("rise")
+        || ghas("increased")
         || ghas("yoy")
         || ghas("mom")
         || ghas("qoq")
@@ -1904,15 +1951,17 @@ pub fn read(
             let member_value = |k: usize| members[k].candidates.first().map(|c| &c.2);
             named_before
                 && (i + 1..again.start).all(|j| match read[j] {
-                    Read::Member(k) => members.iter().enumerate().any(|(o, m)| {
-                        m.end <= i && member_value(o) == member_value(k)
-                    }),
+                    Read::Member(k) => members
+                        .iter()
+                        .enumerate()
+                        .any(|(o, m)| m.end <= i && member_value(o) == member_value(k)),
                     Read::Term(k) => !matches!(found[k].term, Term::Metric(_) | Term::Filter(_)),
                     _ => true,
                 })
         })
     };
-    let above = above || versus_itself(&["above", "exceed", "exceeds", "exceeded", "beat", "beats"]);
+    let above =
+        above || versus_itself(&["above", "exceed", "exceeds", "exceeded", "beat", "beats"]);
     let below = below || versus_itself(&["below", "under"]);
     let desc = DESC_WORDS.iter().any(|w| has(w)) || number_one;
     let averaging_asked = ghas("average") || ghas("avg") || ghas("mean");
@@ -1923,6 +1972,8 @@ pub fn read(
         ASC_WORDS.contains(w) && !(at_least_one && *w == "least" && i > 0 && words[i - 1] == "at")
     });
     let ranked_within = has("each") || has("every") || has("per");
+    // "declined the most", "the largest drop": a fall, whose largest is the lowest growth
+    let falling = DROP_WORDS.iter().any(|w| ghas(w)) || ghas("decline") || ghas("declined");
 
     // periods: one is the query's period; two compared make a growth or side-by-side columns
     // ("2024 revenue next to the price changes made in 2024" names one period twice)
@@ -1932,9 +1983,13 @@ pub fn read(
     match periods.len() {
         0 => {}
         1 if growth && grain.is_none() && endpoints[0].is_some() => {
-            // "grew from 2023 to 2024", "change between 2024 and 2025": the two periods
+            // "grew from 2023 to 2024", "change between 2024 and 2025": the two periods;
+            // "which stores saw revenue fall from 2023 to 2024": only the rows that fell
             let [a, b] = endpoints[0].clone().expect("checked");
             period_slices = vec![a, b];
+            if falling && !desc && !asc && !q.group_by.is_empty() {
+                decline_between = Some(true);
+            }
         }
         1 => {
             let p = periods[0].0.clone();
@@ -2390,6 +2445,11 @@ pub fn read(
             } else {
                 lower_better
             };
+            let change = matches!(
+                q.derived,
+                Some(Derived::PeriodGrowth | Derived::PeriodOverPeriod { .. })
+            );
+            let descending = descending != (change && falling);
             q.order.push(Order {
                 by: OrderBy::Figure,
                 descending,
@@ -2805,8 +2865,10 @@ fn long_layout(q: &mut MetricQuery) {
         return;
     }
     let metric = q.columns[0].metric.clone();
-    let members: Option<(DimensionRef, Vec<String>)> =
-        q.columns.iter().try_fold(None, |acc: Option<(DimensionRef, Vec<String>)>, c| {
+    let members: Option<(DimensionRef, Vec<String>)> = q
+        .columns
+        .iter()
+        .try_fold(None, |acc: Option<(DimensionRef, Vec<String>)>, c| {
             match (&c.slice, acc) {
                 (
                     Some(Slice::Member {
@@ -2859,7 +2921,10 @@ fn long_layout(q: &mut MetricQuery) {
         return;
     }
     periods.sort_by_key(|p| p.start);
-    let grain = periods.iter().map(whole_grain).collect::<Option<Vec<Grain>>>();
+    let grain = periods
+        .iter()
+        .map(whole_grain)
+        .collect::<Option<Vec<Grain>>>();
     let Some(grains) = grain else { return };
     let back_to_back = periods.windows(2).all(|w| w[0].end == w[1].start);
     if !back_to_back || grains.iter().any(|g| *g != grains[0]) {

@@ -1504,7 +1504,10 @@ fn a_unit_the_metric_states_the_rows_measured_and_the_units_of_a_sale_are_read()
     let f = chinook();
     // "in minutes": the unit average_track_length's description states; "of the tracks": the
     // rows it averages, before the breakdown "of each media type"
-    let (q, sql) = asked(&f, "Mean duration in minutes of the tracks of each media type");
+    let (q, sql) = asked(
+        &f,
+        "Mean duration in minutes of the tracks of each media type",
+    );
     assert_eq!(
         q.group_by,
         vec![GroupBy::Entity {
@@ -1529,12 +1532,23 @@ fn a_unit_the_metric_states_the_rows_measured_and_the_units_of_a_sale_are_read()
     ));
     // "revenue of the tracks by genre" is revenue by genre
     let (q, _) = asked(&f, "Revenue of the tracks of each genre");
-    assert_eq!(q.group_by, vec![GroupBy::Entity { name: "genre".into() }]);
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "genre".into()
+        }]
+    );
     // "copies" are the units a sale counts; "adds up to" a sum's threshold
-    let (q, _) = asked(&f, "Which four albums sold the most copies of their tracks?");
+    let (q, _) = asked(
+        &f,
+        "Which four albums sold the most copies of their tracks?",
+    );
     assert_eq!(q.columns[0].metric, "tracks_sold");
     assert_eq!(q.limit, Some(4));
-    let (q, _) = asked(&f, "Customers whose revenue adds up to more than 45 dollars");
+    let (q, _) = asked(
+        &f,
+        "Customers whose revenue adds up to more than 45 dollars",
+    );
     assert_eq!(q.columns[0].metric, "revenue");
     assert!(q.having.is_some());
 }
@@ -1542,7 +1556,10 @@ fn a_unit_the_metric_states_the_rows_measured_and_the_units_of_a_sale_are_read()
 #[test]
 fn below_average_revenue_per_store_compares_with_the_revenue_per_store_of_all_stores() {
     let f = fixture();
-    let (q, sql) = asked(&f, "Which zones had below-average revenue per store in 2024?");
+    let (q, sql) = asked(
+        &f,
+        "Which zones had below-average revenue per store in 2024?",
+    );
     assert!(
         matches!(&q.derived, Some(Derived::VersusAverage { above: false, of_whole: true, per })
             if per == &vec!["store".to_string()]),
@@ -1564,11 +1581,18 @@ fn below_average_revenue_per_store_compares_with_the_revenue_per_store_of_all_st
 fn a_ratio_named_again_after_above_or_below_is_its_value_over_the_whole() {
     let f = fixture();
     // "below the Dairy category's ASP": the ratio over every Dairy sale, the rows it filters
-    let (q, sql) = asked(&f, "Which Dairy products had an asp below the Dairy category's asp?");
+    let (q, sql) = asked(
+        &f,
+        "Which Dairy products had an asp below the Dairy category's asp?",
+    );
     assert!(
         matches!(
             &q.derived,
-            Some(Derived::VersusAverage { above: false, of_whole: true, .. })
+            Some(Derived::VersusAverage {
+                above: false,
+                of_whole: true,
+                ..
+            })
         ),
         "{q:?}"
     );
@@ -1593,9 +1617,16 @@ fn a_ratio_named_again_after_above_or_below_is_its_value_over_the_whole() {
     ));
 }
 
-#[test]
-fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
-    // the retail model on the retail schema (no rows: reading needs none)
+/// The retail semantic model over the retail schema with `rows` (SQL inserts) only: reading
+/// needs no data but the members it names.
+fn retail_layer(
+    rows: &str,
+) -> (
+    tempfile::TempDir,
+    crate::warehouse::Schema,
+    ValueIndex,
+    SemanticLayer,
+) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("retail.sqlite");
     let c = Connection::open(&db).expect("opens");
@@ -1607,6 +1638,7 @@ fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
         .expect("the schema file"),
     )
     .expect("the schema is created");
+    c.execute_batch(rows).expect("the rows");
     drop(c);
     let wh = SqliteWarehouse::open(&db).expect("opens");
     let schema = wh.introspect().expect("introspection");
@@ -1617,7 +1649,12 @@ fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
     )
     .expect("a model")
     .expect("it loads");
-    let layer = SemanticLayer::new(manifest, |_| None);
+    (dir, schema, values, SemanticLayer::new(manifest, |_| None))
+}
+
+#[test]
+fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
+    let (_dir, schema, values, layer) = retail_layer("");
     // "price increases" is a named filter of the price changes; their one average metric is
     // the average change
     match layer.answer(
@@ -1675,6 +1712,49 @@ fn members_compared_with_no_other_breakdown_come_as_a_row_each() {
         q.columns
             .iter()
             .all(|c| matches!(c.slice, Some(Slice::Member { .. }))),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn a_member_is_read_on_the_dimension_the_metric_reaches() {
+    // "North" is a zone of the stores and of the competitors' price checks; revenue reaches
+    // the stores
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO stores (store_id, store_name, zone) VALUES ('S1', 'One', 'North');
+         INSERT INTO competitive_pricing (competitor_name, zone) VALUES ('Aldi', 'North');",
+    );
+    match layer.answer(
+        "Weekly revenue for the North zone in November 2024",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Compiled { query, .. } => assert!(
+            matches!(&query.filters[..], [Filter::Members { dimension, .. }]
+                if dimension.model.as_deref() == Some("stores")),
+            "{query:?}"
+        ),
+        Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
+    }
+}
+
+#[test]
+fn a_fall_between_two_periods_ranks_the_lowest_growth_first() {
+    let f = fixture();
+    let (q, _) = asked(
+        &f,
+        "Which products had the largest drop in units from 2023 to 2024?",
+    );
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    assert!(!q.order[0].descending, "{q:?}");
+    let (q, _) = asked(&f, "Which zones grew the most from 2023 to 2024?");
+    assert!(q.order[0].descending, "{q:?}");
+    // which ones fell: only those
+    let (q, _) = asked(&f, "Which zones saw revenue fall from 2023 to 2024?");
+    assert_eq!(
+        q.derived,
+        Some(Derived::PeriodGrowthWhere { decline: true }),
         "{q:?}"
     );
 }
