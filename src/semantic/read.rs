@@ -2811,42 +2811,6 @@ fn distinct(manifest: &SemanticManifest, schema: &Schema, model: &str, dim: &str
         .unwrap_or(0)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::member_spelling_fits;
-    use crate::knowledge::values::ValueMatch;
-
-    fn stored(value: &str, phrase: &str) -> ValueMatch {
-        ValueMatch {
-            table: "stores".into(),
-            column: "state".into(),
-            value: value.into(),
-            score: 0.95,
-            exact: value == phrase,
-        }
-    }
-
-    #[test]
-    fn a_stop_word_or_a_lower_case_code_is_not_a_member() {
-        for (value, phrase, fits) in [
-            ("IN", "in", false),
-            ("OR", "or", false),
-            ("IN", "IN", true),
-            ("CA", "ca", false),
-            ("CA", "CA", true),
-            ("Dairy", "dairy", true),
-            ("West", "west", true),
-            ("Rock", "rock", true),
-        ] {
-            assert_eq!(
-                member_spelling_fits(phrase, &stored(value, phrase)),
-                fits,
-                "{phrase} for {value}"
-            );
-        }
-    }
-}
-
 /// "Compare the average price under EDLP and High-Low", "revenue in 2023 versus 2024": two or
 /// more members of one dimension, or whole periods of one grain back to back, compared with no
 /// other breakdown and nothing derived, come as a row each, the way a `GROUP BY` writes them
@@ -2900,14 +2864,7 @@ fn long_layout(q: &mut MetricQuery) {
             negated: false,
         });
         q.group_by = vec![GroupBy::Dimension(dimension)];
-        q.columns = vec![MetricColumn {
-            metric,
-            slice: None,
-        }];
-        q.order = vec![Order {
-            by: OrderBy::Groups,
-            descending: false,
-        }];
+        one_figure(q, metric, OrderBy::Groups);
         return;
     }
     let mut periods: Vec<Period> = Vec::new();
@@ -2940,12 +2897,17 @@ fn long_layout(q: &mut MetricQuery) {
             .join(" and "),
     });
     q.time_grain = Some(grains[0]);
+    one_figure(q, metric, OrderBy::Time);
+}
+
+/// The query's columns become `metric` alone, its rows ordered by `by`, ascending.
+fn one_figure(q: &mut MetricQuery, metric: String, by: OrderBy) {
     q.columns = vec![MetricColumn {
         metric,
         slice: None,
     }];
     q.order = vec![Order {
-        by: OrderBy::Time,
+        by,
         descending: false,
     }];
 }
@@ -2965,5 +2927,41 @@ fn whole_grain(p: &Period) -> Option<Grain> {
         Some(Grain::Month)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_spelling_fits;
+    use crate::knowledge::values::ValueMatch;
+
+    fn stored(value: &str, phrase: &str) -> ValueMatch {
+        ValueMatch {
+            table: "stores".into(),
+            column: "state".into(),
+            value: value.into(),
+            score: 0.95,
+            exact: value == phrase,
+        }
+    }
+
+    #[test]
+    fn a_stop_word_or_a_lower_case_code_is_not_a_member() {
+        for (value, phrase, fits) in [
+            ("IN", "in", false),
+            ("OR", "or", false),
+            ("IN", "IN", true),
+            ("CA", "ca", false),
+            ("CA", "CA", true),
+            ("Dairy", "dairy", true),
+            ("West", "west", true),
+            ("Rock", "rock", true),
+        ] {
+            assert_eq!(
+                member_spelling_fits(phrase, &stored(value, phrase)),
+                fits,
+                "{phrase} for {value}"
+            );
+        }
     }
 }

@@ -888,8 +888,8 @@ fn every_metric_runs(model_file: &str, db: &std::path::Path) {
     assert!(ran > manifest.metrics.len(), "{ran} queries ran");
 }
 
-#[test]
-fn every_metric_of_the_retail_model_compiles_and_runs_on_the_retail_schema() {
+/// An SQLite file with the retail schema and `rows` (SQL inserts) only.
+fn retail_schema_db(rows: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("retail.sqlite");
     let c = Connection::open(&db).expect("opens");
@@ -901,7 +901,13 @@ fn every_metric_of_the_retail_model_compiles_and_runs_on_the_retail_schema() {
         .expect("the schema file"),
     )
     .expect("the schema is created");
-    drop(c);
+    c.execute_batch(rows).expect("the rows");
+    (dir, db)
+}
+
+#[test]
+fn every_metric_of_the_retail_model_compiles_and_runs_on_the_retail_schema() {
+    let (_dir, db) = retail_schema_db("");
     every_metric_runs(
         concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge/retail/semantic.yml"),
         &db,
@@ -1627,19 +1633,7 @@ fn retail_layer(
     ValueIndex,
     SemanticLayer,
 ) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = dir.path().join("retail.sqlite");
-    let c = Connection::open(&db).expect("opens");
-    c.execute_batch(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/retail_schema.sql"
-        ))
-        .expect("the schema file"),
-    )
-    .expect("the schema is created");
-    c.execute_batch(rows).expect("the rows");
-    drop(c);
+    let (dir, db) = retail_schema_db(rows);
     let wh = SqliteWarehouse::open(&db).expect("opens");
     let schema = wh.introspect().expect("introspection");
     let values = ValueIndex::build(&wh, &schema).expect("values");
