@@ -1322,10 +1322,23 @@ pub fn read(
     let mut qualifier_entities: Vec<String> = Vec::new();
     for (t, start, end) in &dims {
         let qualifies = match t {
-            Term::Dimension { name, .. } => resolved_members.iter().any(|(d, _, _, s)| {
-                d.name == *name
-                    && (*s == *end || members.iter().any(|m| m.start == *s && m.end == *start))
-            }),
+            Term::Dimension { name, .. } => {
+                resolved_members.iter().any(|(d, _, _, s)| {
+                    d.name == *name
+                        && (*s == *end || members.iter().any(|m| m.start == *s && m.end == *start))
+                })
+                    // "in the Frozen Food department": a member named with a type (singular:
+                    // "the Dairy brands" are brands), even when the member is of a neighbouring
+                    // level (a category, not a department)
+                    || members.iter().any(|m| {
+                        m.end == *start
+                            && !words[*end - 1].ends_with('s')
+                            && m.start > 1
+                            && words[m.start - 1] == "the"
+                            && matches!(words[m.start - 2], "in" | "for" | "from" | "of" | "at")
+                            && !m.negated
+                    })
+            }
             // "Rock tracks", "Dairy products": the entity the member belongs to; and "West
             // zone stores", "Dairy category products": after a dimension naming a member
             Term::Entity(_) => {

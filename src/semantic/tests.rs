@@ -1752,3 +1752,32 @@ fn a_fall_between_two_periods_ranks_the_lowest_growth_first() {
         "{q:?}"
     );
 }
+
+#[test]
+fn a_member_named_with_a_type_is_a_filter_even_on_a_neighbouring_level() {
+    // "Frozen Food" is a category; the asker calls it a department
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO products (upc_code, product_name, category_level_1, category_level_2, brand)
+         VALUES ('1', 'Peas', 'Frozen', 'Frozen Food', 'Acme'),
+                ('2', 'Milk', 'Dairy', 'Milk', 'Moo');",
+    );
+    let read = |question: &str| match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+    };
+    let q = read("Top 5 products by margin in the Frozen Food department last year");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "product".into()
+        }],
+        "{q:?}"
+    );
+    assert_eq!(q.limit, Some(5));
+    // the Dairy brands are brands: a breakdown
+    let q = read("Revenue for the Dairy brands");
+    assert!(
+        matches!(&q.group_by[..], [GroupBy::Dimension(d)] if d.name == "brand"),
+        "{q:?}"
+    );
+}
