@@ -350,9 +350,11 @@ const GRAMMAR: &[&str] = &[
     "sell",
     "sells",
     "selling",
-    // the units of a sale: "sold the most copies"
+    // the units of a sale: "sold the most copies"; "the most popular genre"
     "copies",
     "copy",
+    "popular",
+    "popularity",
     "performing",
     "performer",
     "performers",
@@ -1650,6 +1652,19 @@ pub fn read(
         });
     }
     let counting = has_seq(&["how", "many"]) || (has("number") && !number_one) || has("count");
+    // "the most popular genre": popularity is the units sold, when the model has a metric of
+    // units (named so, or with "units" or "quantity" among its synonyms)
+    if metrics.is_empty() && q.entity_count.is_none() && (has("popular") || has("popularity")) {
+        let units = manifest.metrics.iter().find(|m| {
+            m.name.contains("units")
+                || m.synonyms
+                    .iter()
+                    .any(|s| matches!(s.as_str(), "units" | "units sold" | "quantity"))
+        });
+        if let Some(m) = units {
+            metrics.push(m.name.clone());
+        }
+    }
     if metrics.is_empty()
         && (selling || growing)
         && (q.entity_count.is_none() && !counting || has_seq(&["how", "much"]))
@@ -1657,6 +1672,13 @@ pub fn read(
         // "how many stores ..., and how much did each sell": the count and the headline metric
         if let Some(m) = manifest.metrics.first() {
             metrics.push(m.name.clone());
+        }
+    }
+    // "the best selling products in Dairy", "the most popular tracks of Queen": with the metric
+    // known only now, the entity a member qualifies is what is ranked, as above
+    if ranks_something && q.group_by.is_empty() && !metrics.is_empty() && !time_words {
+        if let Some(e) = qualifier_entities.first() {
+            q.group_by.push(GroupBy::Entity { name: e.clone() });
         }
     }
     // "the average price increase by approver": an average of the rows a named filter keeps

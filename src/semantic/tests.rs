@@ -1781,3 +1781,27 @@ fn a_member_named_with_a_type_is_a_filter_even_on_a_neighbouring_level() {
         "{q:?}"
     );
 }
+
+#[test]
+fn popularity_is_the_units_sold_and_a_ranking_with_a_late_metric_ranks_the_qualified_entity() {
+    let f = chinook();
+    let (q, _) = asked(&f, "What are the 5 most popular genres?");
+    assert_eq!(q.columns[0].metric, "tracks_sold");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "genre".into()
+        }]
+    );
+    assert_eq!(q.limit, Some(5));
+    // the metric comes from "best selling"; the albums a member qualifies are ranked
+    let (q, _) = asked(&f, "What are the best selling albums in Rock?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "album".into()
+        }],
+        "{q:?}"
+    );
+    assert!(q.order[0].descending);
+}
