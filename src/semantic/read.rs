@@ -1089,9 +1089,8 @@ pub fn read(
         }
         let stated = found.iter().any(|f| match &f.term {
             Term::Metric(m) => manifest
-                .metrics
-                .iter()
-                .any(|x| &x.name == m && stems(&x.description).contains(&toks[i].stem)),
+                .metric(m)
+                .is_some_and(|x| stems(&x.description).contains(&toks[i].stem)),
             _ => false,
         });
         if stated {
@@ -1152,27 +1151,31 @@ pub fn read(
             t => dims.push((t.clone(), f.start, f.end)),
         }
     }
-    // "How many price changes were promotions?": a named filter the question's metric cannot
-    // reach, whose words also name a member of a dimension it reaches (the change reason
-    // "Promotion"), is that member
-    if let Some(home) = metrics.first().and_then(|m| {
-        super::plan::Planner {
-            manifest,
-            schema,
-            dialect: crate::sql::dialect::Dialect::Sqlite,
-        }
-        .home_model(m, 0)
-    }) {
+    // the models a metric reaches (none without a metric)
+    let reach_of = |metric: Option<&String>| -> Vec<String> {
         let planner = super::plan::Planner {
             manifest,
             schema,
             dialect: crate::sql::dialect::Dialect::Sqlite,
         };
-        let reach: Vec<String> = planner
-            .reachable(&home)
-            .iter()
-            .map(|(m, _)| m.name.clone())
-            .collect();
+        metric
+            .and_then(|m| planner.home_model(m, 0))
+            .map(|home| {
+                planner
+                    .reachable(&home)
+                    .iter()
+                    .map(|(m, _)| m.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reached_by = metrics.first().cloned();
+    let mut reached = reach_of(reached_by.as_ref());
+    // "How many price changes were promotions?": a named filter the question's metric cannot
+    // reach, whose words also name a member of a dimension it reaches (the change reason
+    // "Promotion"), is that member
+    if !reached.is_empty() {
+        let reach = &reached;
         let mut k = 0;
         while k < named.len() {
             let (name, start) = named[k].clone();
@@ -1244,25 +1247,11 @@ pub fn read(
             _ => None,
         })
         .collect();
-    // the models the first metric reaches: a member's dimension there is the one meant ("the
-    // North zone" of the stores for revenue, not the competitors' price checks' zone)
-    let reached: Vec<String> = metrics
-        .first()
-        .and_then(|m| {
-            let planner = super::plan::Planner {
-                manifest,
-                schema,
-                dialect: crate::sql::dialect::Dialect::Sqlite,
-            };
-            planner.home_model(m, 0).map(|home| {
-                planner
-                    .reachable(&home)
-                    .iter()
-                    .map(|(m, _)| m.name.clone())
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
+    // a member's dimension among the models the metric reaches is the one meant ("the North
+    // zone" of the stores for revenue, not the competitors' price checks' zone)
+    if metrics.first() != reached_by.as_ref() {
+        reached = reach_of(metrics.first());
+    }
     for m in &mut members {
         if m.candidates
             .iter()
@@ -2134,6 +2123,8 @@ pub fn read(
             _ => None,
         })
         .collect();
+    // kept for "below-average revenue per store" after the branches below take `metric_per`
+    let per_entities = metric_per.clone();
     let figures = q.figure_count();
     // "revenue per square foot": a metric per another metric is their ratio
     let per_metric = found.iter().any(|f| {
@@ -2340,13 +2331,7 @@ pub fn read(
             let of_whole = q.columns.iter().any(|c| averages(manifest, &c.metric));
             // "zones with below-average revenue per store": the figure per store, against the
             // revenue per store of all stores
-            let per: Vec<String> = dims
-                .iter()
-                .filter_map(|(t, start, _)| match t {
-                    Term::Entity(e) if *start > 0 && words[*start - 1] == "per" => Some(e.clone()),
-                    _ => None,
-                })
-                .collect();
+            let per = per_entities;
             let per_entity = !per.is_empty()
                 && !of_whole
                 && q.figure_count() == 1
