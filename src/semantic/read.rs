@@ -2207,9 +2207,39 @@ pub fn read(
                     GroupBy::Dimension(_) => true,
                 });
             }
+            // "what share of revenue came from promotions in each zone", "what percent of units
+            // were sold on promotion by department": a filter named after the metric with a
+            // verb or "from" between is the part of each group's whole; one that qualifies the
+            // metric ("promoted revenue", "revenue in Dairy") is the whole of a share among
+            // the groups
+            let metric_end = found
+                .iter()
+                .find(|f| matches!(&f.term, Term::Metric(m) if metrics.first() == Some(m)))
+                .map(|f| f.end);
+            let part_of_groups = |start: usize| {
+                metric_end.is_some_and(|end| {
+                    end <= start
+                        && words[end..start].iter().any(|w| {
+                            matches!(
+                                *w,
+                                "from" | "came" | "come" | "comes" | "were" | "was" | "is" | "are"
+                            )
+                        })
+                })
+            };
+            let grouped_part = !q.group_by.is_empty()
+                && q.time_grain.is_none()
+                && q.columns.len() == 1
+                && q.columns[0].slice.is_none()
+                && q.filters.len() == 1;
             // "what percentage of the tracks sold were videos": a named filter's share
             let named_part = positive.is_empty()
-                && q.group_by.is_empty()
+                && (q.group_by.is_empty()
+                    || (grouped_part
+                        && named.iter().any(|(n, start)| {
+                            matches!(&q.filters[0], Filter::Named { name, .. } if name == n)
+                                && part_of_groups(*start)
+                        })))
                 && q.columns.len() == 1
                 && q.columns[0].slice.is_none()
                 && q.filters.len() == 1
@@ -2234,10 +2264,14 @@ pub fn read(
                 ];
                 q.derived = Some(Derived::ShareOfWhole);
             } else if !positive.is_empty()
-                && !q
+                && (!q
                     .group_by
                     .iter()
                     .any(|g| matches!(g, GroupBy::Dimension(_)))
+                    || (grouped_part
+                        && members
+                            .iter()
+                            .any(|m| !m.negated && part_of_groups(m.start))))
             {
                 let Filter::Members {
                     dimension, values, ..
@@ -2248,7 +2282,7 @@ pub fn read(
                 if positive.len() != 1
                     || values.len() != 1
                     || q.columns.len() != 1
-                    || !q.group_by.is_empty()
+                    || (!q.group_by.is_empty() && !grouped_part)
                 {
                     return cannot_compute(
                         "the share of more than one member in the whole is not read",

@@ -619,6 +619,37 @@ fn ranks_shares_of_the_whole_counts_through_a_metric_and_averages_per_entity_are
         "SELECT 100.0 * SUM(CASE WHEN category = 'Dairy' THEN revenue ELSE 0 END) / SUM(revenue) FROM sales \
          JOIN products USING (upc) WHERE sale_date LIKE '2024%'",
     );
+    // a part named after the metric with "from" or a verb is each group's part of its whole
+    let (q, sql) = asked(
+        &f,
+        "What share of revenue came from promotions in each zone?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT zone, 100.0 * SUM(CASE WHEN promo = 1 THEN revenue ELSE 0 END) / SUM(revenue) FROM sales \
+         JOIN stores USING (store_id) GROUP BY zone",
+    );
+    let (q, sql) = asked(&f, "What percent of revenue came from Dairy in each zone?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT zone, 100.0 * SUM(CASE WHEN category = 'Dairy' THEN revenue ELSE 0 END) / SUM(revenue) \
+         FROM sales JOIN products USING (upc) JOIN stores USING (store_id) GROUP BY zone",
+    );
+    // a filter that qualifies the metric is the whole shared among the groups
+    let (q, _) = asked(
+        &f,
+        "What share of promoted revenue did each zone contribute?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
+    let (q, _) = asked(
+        &f,
+        "What share of revenue in Dairy did each zone contribute?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
     // "stores in the North" names the member's rows, not a breakdown by store
     let (q, _) = asked(
         &f,

@@ -109,15 +109,96 @@ pub(super) struct Key {
     pub(super) tok: usize,
 }
 
+/// Phrases that compare a figure with the number right after them, and the comparison's key:
+/// "at least 0.9" and "no less than 0.9" are one key, as "more than 40", "over 40" and
+/// "above 40" are another.
+#[rustfmt::skip]
+const COMPARISON_BEFORE: &[(&[&str], &str)] = &[
+    (&["at", "least"], "#cmp:ge"), (&["no", "less", "than"], "#cmp:ge"),
+    (&["not", "less", "than"], "#cmp:ge"), (&["a", "minimum", "of"], "#cmp:ge"),
+    (&["at", "most"], "#cmp:le"), (&["no", "more", "than"], "#cmp:le"),
+    (&["not", "more", "than"], "#cmp:le"), (&["up", "to"], "#cmp:le"),
+    (&["a", "maximum", "of"], "#cmp:le"),
+    (&["more", "than"], "#cmp:gt"), (&["greater", "than"], "#cmp:gt"),
+    (&["higher", "than"], "#cmp:gt"), (&["larger", "than"], "#cmp:gt"),
+    (&["bigger", "than"], "#cmp:gt"), (&["over"], "#cmp:gt"), (&["above"], "#cmp:gt"),
+    (&["exceeding"], "#cmp:gt"), (&["exceeds"], "#cmp:gt"), (&["exceed"], "#cmp:gt"),
+    (&["less", "than"], "#cmp:lt"), (&["fewer", "than"], "#cmp:lt"),
+    (&["lower", "than"], "#cmp:lt"), (&["smaller", "than"], "#cmp:lt"),
+    (&["under"], "#cmp:lt"), (&["below"], "#cmp:lt"),
+];
+
+/// Phrases that compare a figure with the number right before them ("0.97 or more").
+#[rustfmt::skip]
+const COMPARISON_AFTER: &[(&[&str], &str)] = &[
+    (&["or", "more"], "#cmp:ge"), (&["or", "above"], "#cmp:ge"), (&["or", "higher"], "#cmp:ge"),
+    (&["or", "greater"], "#cmp:ge"), (&["or", "over"], "#cmp:ge"),
+    (&["or", "less"], "#cmp:le"), (&["or", "fewer"], "#cmp:le"), (&["or", "below"], "#cmp:le"),
+    (&["or", "lower"], "#cmp:le"), (&["or", "under"], "#cmp:le"),
+];
+
+/// The comparisons stated around numbers: for the token of each number compared, the
+/// comparison's key and the tokens of its words (read as that key, not as words).
+fn comparisons(a: &Analysis) -> (Vec<(usize, &'static str)>, Vec<usize>) {
+    let t = &a.tokens;
+    let is_number = |i: usize| {
+        t.get(i).is_some_and(|x| {
+            x.kind == TokenKind::Number || a.numbers.iter().any(|n| n.token == i && n.from_word)
+        })
+    };
+    let words_at = |i: usize, words: &[&str]| {
+        words
+            .iter()
+            .enumerate()
+            .all(|(k, w)| t.get(i + k).is_some_and(|x| x.lower == *w))
+    };
+    let (mut at, mut words) = (Vec::new(), Vec::new());
+    for n in (0..t.len()).filter(|&i| is_number(i)) {
+        // the words right before the number, a currency sign between them aside
+        let mut end = n;
+        while end > 0 && t[end - 1].kind == TokenKind::Punct && t[end - 1].text != "," {
+            end -= 1;
+        }
+        // "over 2023", "up to 2024": a year after a word that also reads as time is a period
+        let year = a.numbers.iter().any(|m| m.token == n && m.year_like);
+        let before = COMPARISON_BEFORE.iter().find(|(ws, _)| {
+            end >= ws.len()
+                && words_at(end - ws.len(), ws)
+                && !(year && matches!(ws[0], "over" | "under" | "up" | "above" | "below"))
+        });
+        let after = COMPARISON_AFTER.iter().find(|(ws, _)| words_at(n + 1, ws));
+        match (before, after) {
+            (Some((ws, key)), _) => {
+                at.push((n, *key));
+                words.extend(end - ws.len()..end);
+            }
+            (None, Some((ws, key))) => {
+                at.push((n, *key));
+                words.extend(n + 1..n + 1 + ws.len());
+            }
+            (None, None) => {}
+        }
+    }
+    (at, words)
+}
+
 pub(super) fn keys(a: &Analysis) -> Vec<Key> {
     let t = &a.tokens;
     let w = |i: usize| t.get(i).map(|x| x.lower.as_str()).unwrap_or("");
     let mut out = Vec::new();
     let first_word = t.iter().position(|x| x.kind == TokenKind::Word);
     let mut skip_next = false;
+    let (compared, comparison_words) = comparisons(a);
     for (i, tok) in t.iter().enumerate() {
-        if std::mem::take(&mut skip_next) {
+        if std::mem::take(&mut skip_next) || comparison_words.contains(&i) {
             continue;
+        }
+        // the comparison comes before its number, however it was written
+        if let Some((_, key)) = compared.iter().find(|(n, _)| *n == i) {
+            out.push(Key {
+                key: (*key).to_string(),
+                tok: i,
+            });
         }
         let key = match tok.kind {
             TokenKind::Punct => continue,
@@ -269,6 +350,9 @@ impl Side<'_> {
     }
 
     pub(super) fn number(&self, k: usize) -> Option<(f64, String)> {
+        if !self.keys[k].key.starts_with("#n:") {
+            return None;
+        }
         let tok = self.keys[k].tok;
         self.a
             .numbers

@@ -2,6 +2,8 @@
 //! links in other words, a number, year, value, direction, grain, column or table swapped, a
 //! filter dropped or added, or words that name nothing on either side (a rewording).
 
+use sqlparser::ast::BinaryOperator;
+
 use super::align::{extreme_of, generic, grain_format, Side};
 use super::tree::{trim_like, Tree};
 use super::Edit;
@@ -135,6 +137,17 @@ fn explain_edits(
     }
 }
 
+/// The SQL operator of a comparison key of [`super::align::keys`] (`#cmp:ge`: `>=`).
+fn comparison_operator(key: &str) -> Option<BinaryOperator> {
+    Some(match key.strip_prefix("#cmp:")? {
+        "gt" => BinaryOperator::Gt,
+        "ge" => BinaryOperator::GtEq,
+        "lt" => BinaryOperator::Lt,
+        "le" => BinaryOperator::LtEq,
+        _ => return None,
+    })
+}
+
 fn substitute(
     tree: &mut Tree,
     ex: &Side,
@@ -164,6 +177,20 @@ fn substitute(
             return tree
                 .replace_numbers(ev, &new)
                 .then(|| vec![Edit::Number { old: et, new }]);
+        }
+    }
+    // a comparison with a number: "more than 40" / "at least 40"
+    if let ([e], [q1]) = (es, qs) {
+        if let (Some(old), Some(new)) = (
+            comparison_operator(&ex.keys[*e].key),
+            comparison_operator(&q.keys[*q1].key),
+        ) {
+            return tree.replace_comparison(&old, &new).then(|| {
+                vec![Edit::Comparison {
+                    old: old.to_string(),
+                    new: new.to_string(),
+                }]
+            });
         }
     }
     // a value

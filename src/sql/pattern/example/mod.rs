@@ -14,6 +14,8 @@
 //!   literal of that year;
 //! - a period grain ("per year" / "per month") changes the `strftime` format;
 //! - "most" / "least" flips the ordering (and `MAX` / `MIN`);
+//! - a comparison with a number, however written ("at least 5", "5 or more", "over 5"), is one
+//!   key; another comparison changes the operator (`>` / `>=`);
 //! - a column or table the example's words link to becomes the one the question's words link to;
 //! - a value the example names and the question does not drops its filter; a stored value the
 //!   question names and the example does not adds one (`col = 'value'`).
@@ -66,6 +68,8 @@ pub enum Edit {
     Grain { old: String, new: String },
     /// The ordering (and `MAX` / `MIN`) flipped.
     Direction { old: String, new: String },
+    /// A comparison with a number changed ("more than" / "at least": `>` / `>=`).
+    Comparison { old: String, new: String },
     /// A column swapped for the one the question names.
     Column { old: String, new: String },
     /// A table swapped for the one the question names.
@@ -90,7 +94,8 @@ impl Edit {
             | Edit::Year { .. }
             | Edit::Period { .. }
             | Edit::Grain { .. }
-            | Edit::Direction { .. } => true,
+            | Edit::Direction { .. }
+            | Edit::Comparison { .. } => true,
             Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
             Edit::Column { .. }
             | Edit::Table { .. }
@@ -108,6 +113,7 @@ impl Edit {
             Edit::Period { old, new } => format!("period '{old}' -> '{new}'"),
             Edit::Grain { old, new } => format!("period {old} -> {new}"),
             Edit::Direction { old, new } => format!("direction {old} -> {new}"),
+            Edit::Comparison { old, new } => format!("comparison {old} -> {new}"),
             Edit::Column { old, new } => format!("column {old} -> {new}"),
             Edit::Table { old, new } => format!("table {old} -> {new}"),
             Edit::DropFilter { value } => format!("dropped the filter on '{value}'"),
@@ -123,7 +129,7 @@ impl Edit {
             Edit::Value { .. } | Edit::Number { .. } | Edit::Year { .. } | Edit::Period { .. } => {
                 0.97
             }
-            Edit::Grain { .. } | Edit::Direction { .. } => 0.93,
+            Edit::Grain { .. } | Edit::Direction { .. } | Edit::Comparison { .. } => 0.93,
             Edit::Column { .. } => 0.85,
             Edit::Table { .. } => 0.8,
             Edit::DropFilter { .. } | Edit::AddFilter { .. } => 0.85,

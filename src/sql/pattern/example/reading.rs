@@ -69,6 +69,48 @@ pub struct Reading {
     /// Its time: each period named (grain, a bare year, two endpoints), and the grains named
     /// outside them ("per year", "monthly", "quarterly").
     time: (Vec<String>, BTreeSet<String>),
+    /// The operations its words ask for that a frame may leave unread: a count, an average,
+    /// an extreme's direction, a comparison, a share or a growth ("What share of revenue comes
+    /// from each genre?" is not "What is revenue by genre?", however the frame reads it).
+    operations: BTreeSet<String>,
+}
+
+/// Words that ask for a share or a growth: derived figures a frame does not compute.
+const DERIVED_WORDS: &[(&str, &str)] = &[
+    ("share", "share"),
+    ("shares", "share"),
+    ("percent", "share"),
+    ("percentage", "share"),
+    ("proportion", "share"),
+    ("fraction", "share"),
+    ("growth", "growth"),
+    ("grew", "growth"),
+    ("grow", "growth"),
+    ("grown", "growth"),
+];
+
+/// The operations the words of `a` ask for ([`Reading::operations`]).
+fn operations_of(a: &Analysis) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = super::align::keys(a)
+        .into_iter()
+        .filter(|k| {
+            k.key.starts_with('#')
+                && !["#n:", "#q:", "#d:"].iter().any(|p| k.key.starts_with(p))
+                && k.key != "#sum"
+                && k.key != "#distinct"
+        })
+        // "priciest" and "highest price" are one direction; a comparison keeps its operator
+        .map(|k| match k.key.starts_with("#cmp:") {
+            true => k.key,
+            false => k.key.split(':').next().unwrap_or_default().to_string(),
+        })
+        .collect();
+    for t in &a.tokens {
+        if let Some((_, class)) = DERIVED_WORDS.iter().find(|(w, _)| *w == t.lower) {
+            out.insert((*class).to_string());
+        }
+    }
+    out
 }
 
 /// Readings of example questions, by question and [`Reader::fingerprint`].
@@ -146,6 +188,7 @@ impl Reader<'_> {
             targets,
             logic,
             time: time_of(a),
+            operations: operations_of(a),
         })
     }
 }
@@ -247,6 +290,7 @@ pub fn same_reading(
             || !asked.targets.is_subset(&theirs.targets)
             || theirs.logic != asked.logic
             || theirs.time != asked.time
+            || theirs.operations != asked.operations
             || theirs.unread_numbers != asked.unread_numbers
             || theirs.literals.len() != asked.literals.len()
         {

@@ -344,6 +344,22 @@ fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
         let out = read_alike(&f, question, example, sql);
         assert!(out.is_empty(), "{question}: {out:?}");
     }
+    // a share, a growth, an extreme or a count the frame may not compute is no paraphrase
+    let sql = "SELECT c.category_name, SUM(s.revenue) FROM sales s JOIN items i ON s.item_id = i.item_id \
+               JOIN categories c ON c.category_id = i.category_id GROUP BY c.category_name";
+    let example = "What is revenue by category?";
+    assert_eq!(
+        read_alike(&f, "Show the revenue for each category", example, sql).len(),
+        1
+    );
+    for question in [
+        "What share of revenue comes from each category?",
+        "Which category brings in the most revenue?",
+        "How did revenue grow by category?",
+    ] {
+        let out = read_alike(&f, question, example, sql);
+        assert!(out.is_empty(), "{question}: {out:?}");
+    }
 }
 
 /// A number the reading's SQL writes and the question does not state (the `LIMIT 1` of "the
@@ -368,4 +384,67 @@ fn only_numbers_the_question_states_are_swapped_into_an_example_read_alike() {
         sql,
     );
     assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_comparison_is_one_key_however_it_is_written() {
+    let f = fx();
+    // "at least 30" and "31 or more": the same comparison, another number
+    let out = adapt_to(
+        &f,
+        "Singers aged 31 or more",
+        "Singers aged at least 30",
+        "SELECT name FROM singer WHERE age >= 30 ORDER BY name",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Number {
+            old: "30".into(),
+            new: "31".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
+    // "over" is "more than"; "under" is another comparison: the operator changes
+    let out = adapt_to(
+        &f,
+        "Singers aged under 30",
+        "Singers aged more than 30",
+        "SELECT name FROM singer WHERE age > 30",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].edits.contains(&Edit::Comparison {
+        old: ">".into(),
+        new: "<".into()
+    }));
+    assert_eq!(rows(&f, &out[0].sql), vec!["Cid"]);
+    // written the other way round in the SQL (`30 < age`), the operator is mirrored
+    let out = adapt_to(
+        &f,
+        "Singers aged 30 or less",
+        "Singers aged over 30",
+        "SELECT name FROM singer WHERE 30 < age",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Ann", "Cid"]);
+}
+
+#[test]
+fn a_comparison_the_sql_does_not_make_is_not_adapted() {
+    let f = fx();
+    // the example counts; nothing in its SQL compares with a number to turn into "under"
+    let out = adapt_to(
+        &f,
+        "How many singers are under 30?",
+        "How many singers are over 30?",
+        "SELECT count(*) FROM singer",
+    );
+    assert!(out.is_empty(), "{out:?}");
+    // a year after "over" is a period, not a threshold
+    let a = analyze(&Question::parse("revenue over 2023").unwrap());
+    assert!(
+        !align::keys(&a).iter().any(|k| k.key.starts_with("#cmp")),
+        "{:?}",
+        align::keys(&a).iter().map(|k| &k.key).collect::<Vec<_>>()
+    );
 }

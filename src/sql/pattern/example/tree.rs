@@ -306,6 +306,45 @@ impl<'s> Tree<'s> {
         old
     }
 
+    /// Turns every comparison `old` of an expression with a number (`x > 40`, `40 < x`, both
+    /// read from the expression's side) into `new`; `false` when the SQL compares no number so.
+    pub(super) fn replace_comparison(
+        &mut self,
+        old: &BinaryOperator,
+        new: &BinaryOperator,
+    ) -> bool {
+        let mirror = |op: &BinaryOperator| match op {
+            BinaryOperator::Gt => BinaryOperator::Lt,
+            BinaryOperator::Lt => BinaryOperator::Gt,
+            BinaryOperator::GtEq => BinaryOperator::LtEq,
+            BinaryOperator::LtEq => BinaryOperator::GtEq,
+            other => other.clone(),
+        };
+        let is_number = |e: &Expr| {
+            matches!(
+                e,
+                Expr::Value(ValueWithSpan {
+                    value: Value::Number(..),
+                    ..
+                })
+            )
+        };
+        let mut done = false;
+        let _ = sqlparser::ast::visit_expressions_mut(&mut self.stmt, |e: &mut Expr| {
+            if let Expr::BinaryOp { left, op, right } = e {
+                if is_number(right) && *op == *old {
+                    *op = new.clone();
+                    done = true;
+                } else if is_number(left) && *op == mirror(old) {
+                    *op = mirror(new);
+                    done = true;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        done
+    }
+
     pub(super) fn flip_direction(&mut self) -> bool {
         struct Flip(bool);
         impl VisitorMut for Flip {
