@@ -69,8 +69,8 @@ pub struct Reading {
     /// Its time: each period named (grain, a bare year, two endpoints), and the grains named
     /// outside them ("per year", "monthly", "quarterly").
     time: (Vec<String>, BTreeSet<String>),
-    /// The operations its words ask for that a frame may leave unread: a count, an average,
-    /// an extreme's direction, a comparison, a share or a growth ("What share of revenue comes
+    /// The operations its words ask for that a frame may leave unread: an average, an
+    /// extreme's direction, a share or a growth ("What share of revenue comes
     /// from each genre?" is not "What is revenue by genre?", however the frame reads it).
     operations: BTreeSet<String>,
 }
@@ -90,20 +90,16 @@ const DERIVED_WORDS: &[(&str, &str)] = &[
 ];
 
 /// The operations the words of `a` ask for ([`Reading::operations`]).
-fn operations_of(a: &Analysis) -> BTreeSet<String> {
+fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = super::align::keys(a)
         .into_iter()
-        .filter(|k| {
-            k.key.starts_with('#')
-                && !["#n:", "#q:", "#d:"].iter().any(|p| k.key.starts_with(p))
-                && k.key != "#sum"
-                && k.key != "#distinct"
-        })
-        // "priciest" and "highest price" are one direction; a comparison keeps its operator
-        .map(|k| match k.key.starts_with("#cmp:") {
-            true => k.key,
-            false => k.key.split(':').next().unwrap_or_default().to_string(),
-        })
+        // a word of a column's name ("maximum page size") asks for nothing
+        .filter(|k| links.span_at(k.tok).is_none())
+        // "priciest" and "highest price" are one direction; a count is often only implied
+        // ("the most planes" / "the largest number of planes"), a comparison's operator and
+        // number are in the reading's SQL already
+        .map(|k| k.key.split(':').next().unwrap_or_default().to_string())
+        .filter(|k| matches!(k.as_str(), "#most" | "#least" | "#avg"))
         .collect();
     for t in &a.tokens {
         if let Some((_, class)) = DERIVED_WORDS.iter().find(|(w, _)| *w == t.lower) {
@@ -188,7 +184,7 @@ impl Reader<'_> {
             targets,
             logic,
             time: time_of(a),
-            operations: operations_of(a),
+            operations: operations_of(a, &links),
         })
     }
 }

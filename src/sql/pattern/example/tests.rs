@@ -344,7 +344,7 @@ fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
         let out = read_alike(&f, question, example, sql);
         assert!(out.is_empty(), "{question}: {out:?}");
     }
-    // a share, a growth, an extreme or a count the frame may not compute is no paraphrase
+    // a share, a growth or an extreme the frame may not compute is no paraphrase
     let sql = "SELECT c.category_name, SUM(s.revenue) FROM sales s JOIN items i ON s.item_id = i.item_id \
                JOIN categories c ON c.category_id = i.category_id GROUP BY c.category_name";
     let example = "What is revenue by category?";
