@@ -1,0 +1,234 @@
+//! Counts: of an entity ("how many customers", "the albums with the most tracks"), of the
+//! rows having at least one of something ("how many stores had at least one price change"),
+//! of distinct entities among a metric's rows ("number of distinct tracks sold"), of a named
+//! filter's rows ("how many price increases"), and of a dimension's values ("how many brands").
+
+use super::lexicon::{key, Term};
+use super::metrics::entity_named_after;
+use super::state::{Read, Reader};
+use super::{cannot_compute, Refusal};
+use crate::semantic::query::{DimensionRef, EntityCount, GroupBy};
+
+impl Reader<'_> {
+    /// "how many", "number" (not of "number one") or "count".
+    pub(super) fn counting_words(&self) -> bool {
+        let x = self.input;
+        x.has_seq(&["how", "many"]) || (x.has("number") && !self.number_one) || x.has("count")
+    }
+
+    /// The entity counted, and what it is counted through.
+    pub(super) fn counts(&mut self) -> Result<(), Refusal> {
+        let x = self.input;
+        let toks = x.toks;
+        let words = x.words;
+        let manifest = x.manifest;
+        let lexicon = x.lexicon;
+        // "how many stores had at least one price change": the stores among the metric's rows
+        let through = if self.at_least_one && self.counting_words() && self.metrics.len() == 1 {
+            self.metrics.pop()
+        } else {
+            None
+        };
+        if self.at_least_one && !self.counting_words() {
+            return cannot_compute("\"at least one\" outside a count", Vec::new());
+        }
+        // "how many <entity>" counts the entity when no metric is named: the one named right after
+        // "how many" / "number of" when there are several ("for each rep, how many customers")
+        if self.metrics.is_empty() {
+            let counted_entity = |name: &str| {
+                self.dims.iter().any(|(t, start, end)| {
+                    // "the albums with the highest track count": the entity before "count"
+                    let before_count = matches!(words.get(*end), Some(&"count") | Some(&"counts"));
+                    matches!(t, Term::Entity(e) if e == name)
+                        && (before_count || {
+                            let mut k = *start;
+                            while k > 0
+                                && matches!(
+                                    words[k - 1],
+                                    "of" | "different"
+                                        | "distinct"
+                                        | "unique"
+                                        | "their"
+                                        | "our"
+                                        | "the"
+                                )
+                            {
+                                k -= 1;
+                            }
+                            k > 0 && matches!(words[k - 1], "many" | "number" | "count")
+                        })
+                })
+            };
+            let pos = self
+                .q
+                .group_by
+                .iter()
+                .position(|g| matches!(g, GroupBy::Entity { name } if counted_entity(name)))
+                .or_else(|| {
+                    self.q
+                        .group_by
+                        .iter()
+                        .position(|g| matches!(g, GroupBy::Entity { .. }))
+                });
+            // "the albums with the most tracks": the entity right after "most" / "fewest" is
+            // counted per the other breakdown
+            let most_pos = if self.q.group_by.len() >= 2 {
+                self.q.group_by.iter().position(|g| {
+                    matches!(g, GroupBy::Entity { name }
+                    if entity_named_after(&self.dims, &words, name, &["most", "fewest"]))
+                })
+            } else {
+                None
+            };
+            let pos = if most_pos.is_some() && !self.counting_words() {
+                most_pos
+            } else {
+                pos
+            };
+            if let Some(pos) = pos {
+                if self.counting_words() || most_pos.is_some() {
+                    if let GroupBy::Entity { name } = self.q.group_by.remove(pos) {
+                        self.q.entity_count = Some(EntityCount {
+                            entity: name,
+                            through: through.clone(),
+                        });
+                    }
+                }
+            } else if let Some(e) = self.qualifier_entities.first() {
+                if self.counting_words() {
+                    self.q.entity_count = Some(EntityCount {
+                        entity: e.clone(),
+                        through: through.clone(),
+                    });
+                }
+            }
+        }
+        // "how many customers made a purchase": an entity named with "a" in a count is a condition
+        // of existence (every counted customer has one), not a breakdown
+        if self.q.entity_count.is_some()
+            && !(self.ghas("average") || self.ghas("avg") || self.ghas("mean"))
+        {
+            self.q.group_by.retain(|g| {
+                !matches!(g, GroupBy::Entity { name }
+                if entity_named_after(&self.dims, &words, name, &["a", "an"]))
+            });
+        }
+        if through.is_some() && self.q.entity_count.is_none() {
+            return cannot_compute("\"at least one\" of what", Vec::new());
+        }
+        // "number of distinct tracks sold": the entity the metric's words start with ("tracks" of
+        // "tracks sold"), counted among the metric's rows, not the metric (a sum of quantities)
+        let distinct_words = ["distinct", "different", "unique"].iter().any(|w| x.has(w));
+        if self.counting_words()
+            && distinct_words
+            && self.q.entity_count.is_none()
+            && self.metrics.len() == 1
+        {
+            let metric = self.metrics[0].clone();
+            let entity = self
+                .found
+                .iter()
+                .filter(|f| matches!(&f.term, Term::Metric(m) if *m == metric))
+                .find_map(|f| {
+                    // the whole span too: "tracks" of "different tracks were sold", read as the
+                    // metric "tracks sold" above
+                    (f.start + 1..=f.end).rev().find_map(|end| {
+                        let phrase: Vec<&str> = toks[f.start..end].iter().filter_map(key).collect();
+                        lexicon.phrases.get(&phrase.join(" ")).and_then(|ts| {
+                            ts.iter().find_map(|t| match t {
+                                Term::Entity(e) => Some(e.clone()),
+                                _ => None,
+                            })
+                        })
+                    })
+                });
+            if let Some(entity) = entity {
+                self.metrics.clear();
+                self.q.entity_count = Some(EntityCount {
+                    entity,
+                    through: Some(metric),
+                });
+            }
+        }
+        // a distinct count the metric (a sum) is not
+        if self.counting_words()
+            && self.q.entity_count.is_none()
+            && ["distinct", "different", "unique"].iter().any(|w| x.has(w))
+        {
+            return cannot_compute("a distinct count of what the metric sums", Vec::new());
+        }
+        // "how many price increases": the rows of a named filter's model, counted by its key
+        if self.metrics.is_empty()
+            && self.q.entity_count.is_none()
+            && self.named.len() == 1
+            && (x.has_seq(&["how", "many"]) || x.has("number") || x.has("count"))
+        {
+            let entity = manifest
+                .filter(&self.named[0].0)
+                .and_then(|f| manifest.model(&f.semantic_model))
+                .and_then(|m| m.primary_entity())
+                .map(|e| e.name.clone());
+            if let Some(entity) = entity {
+                self.q.entity_count = Some(EntityCount {
+                    entity,
+                    through: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn dimension_count(&mut self) -> Result<(), Refusal> {
+        let x = self.input;
+        let toks = x.toks;
+        let words = x.words;
+        let manifest = x.manifest;
+        // "number of categories", "how many brands": a count of a dimension's values is not
+        // compiled here (an entity is counted; a dimension is not)
+        for (i, w) in words.iter().enumerate() {
+            if self.read[i] != Read::Grammar || !matches!(*w, "number" | "count" | "many") {
+                continue;
+            }
+            let j = if words.get(i + 1) == Some(&"of") {
+                i + 2
+            } else {
+                i + 1
+            };
+            let Some(Term::Dimension { model, name }) = self
+                .found
+                .iter()
+                .find(|f| f.start == j)
+                .map(|f| f.term.clone())
+            else {
+                continue;
+            };
+            if !self.metrics.is_empty()
+                || self.q.entity_count.is_some()
+                || self.q.dimension_count.is_some()
+            {
+                return cannot_compute(
+                    "a count of a dimension's values beside another figure",
+                    vec![toks[i].text.clone()],
+                );
+            }
+            let d = DimensionRef {
+                model: Some(model),
+                name,
+            };
+            self.q
+                .group_by
+                .retain(|g| !matches!(g, GroupBy::Dimension(x) if *x == d));
+            // "brands sold in Snacks": among the sales' rows
+            let through = if x.selling() {
+                manifest.metrics.first().map(|m| m.name.clone())
+            } else {
+                None
+            };
+            self.q.dimension_count = Some(crate::semantic::query::DimensionCount {
+                dimension: d,
+                through,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,468 @@
+//! Derived figures: a metric per entity ("revenue per store by zone"), a ratio of two metrics
+//! ("revenue per square foot"), a share ("what share of revenue came from Rock"), a running
+//! total, a growth over periods ("month over month"), above or below the average ("which
+//! Coffee products had a margin below ..."), a rank within a breakdown ("top 3 products in each
+//! category"), a rank ("rank the zones by margin"), an average of a total ("average weekly
+//! revenue per store"); then a threshold on the figure ("stores that sold more than $1M").
+
+use super::lexicon::Term;
+use super::metrics::{averages, entity_named_after};
+use super::signals::Signals;
+use super::state::{Found, Reader};
+use super::{cannot_compute, Refusal};
+use crate::semantic::model::Grain;
+use crate::semantic::query::{Derived, Filter, GroupBy, MetricColumn, Slice};
+
+impl Reader<'_> {
+    /// Whether the first metric is better when lower (a ranking from the top starts at its
+    /// lowest).
+    pub(super) fn lower_better(&self) -> bool {
+        let first_metric = self
+            .metrics
+            .first()
+            .and_then(|m| self.input.manifest.metric(m));
+        first_metric.is_some_and(|m| m.lower_is_better)
+    }
+
+    /// A metric per entity or per metric, averaged within the other breakdown or as a ratio;
+    /// the entities the metric is named per.
+    pub(super) fn per(&mut self, s: &mut Signals) -> Vec<String> {
+        let x = self.input;
+        let words = x.words;
+        // "revenue per store" beside another breakdown ("revenue per store by zone", "which zones
+        // had the lowest revenue per store"): the revenue of the average store of each zone, the
+        // metric per store averaged within the other breakdown; not "the best store in each zone"
+        let metric_per: Vec<String> = self
+            .q
+            .group_by
+            .iter()
+            .filter_map(|g| match g {
+                GroupBy::Entity { name }
+                    if metric_named_per(&self.found, &self.dims, &words, name) =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        // kept for "below-average revenue per store" after the branches below take `metric_per`
+        let per_entities = metric_per.clone();
+        let figures = self.q.figure_count();
+        // "revenue per square foot": a metric per another metric is their ratio
+        let per_metric = self.found.iter().any(|f| {
+        f.start > 0
+            && words[f.start - 1] == "per"
+            && matches!(&f.term, Term::Metric(m) if self.q.columns.get(1).is_some_and(|c| c.metric == *m))
+    });
+        if per_metric
+            && figures == 2
+            && self.q.columns.len() == 2
+            && self.q.derived.is_none()
+            && self.q.time_grain.is_none()
+            && self.q.columns.iter().all(|c| c.slice.is_none())
+            && !(s.averaging_asked || s.share || s.running || s.growth || s.above || s.below)
+        {
+            self.q.derived = Some(Derived::Ratio);
+        }
+        if !metric_per.is_empty()
+            && self.q.group_by.len() > metric_per.len()
+            && self.q.derived.is_none()
+            && self.q.time_grain.is_none()
+            && figures == 1
+            && self.q.columns.iter().all(|c| c.slice.is_none())
+            && !(s.averaging_asked || s.share || s.running || s.growth || s.above || s.below)
+        {
+            self.q
+                .group_by
+                .retain(|g| !matches!(g, GroupBy::Entity { name } if metric_per.contains(name)));
+            self.q.derived = Some(Derived::AveragePer { per: metric_per });
+            s.ranked_within = x.has("each") || x.has("every");
+        } else if !metric_per.is_empty()
+            && self.q.group_by.len() == metric_per.len()
+            && self.q.derived.is_none()
+            && self.q.time_grain.is_none()
+            && figures >= 2
+            && figures == self.q.columns.len()
+            && self
+                .q
+                .columns
+                .iter()
+                .all(|c| matches!(c.slice, Some(Slice::Member { .. } | Slice::Named { .. })))
+            && !(s.averaging_asked || s.share || s.running || s.growth || s.above || s.below)
+        {
+            // "revenue per store: Supercenter compared with Express": each member's figure per
+            // store of its own, side by side
+            self.q.group_by.clear();
+            self.q.derived = Some(Derived::AveragePer { per: metric_per });
+        }
+        per_entities
+    }
+
+    /// The derived figure the signals ask for, when none is set yet.
+    pub(super) fn derived(
+        &mut self,
+        s: &Signals,
+        per_entities: Vec<String>,
+    ) -> Result<(), Refusal> {
+        let x = self.input;
+        let words = x.words;
+        let manifest = x.manifest;
+        let lower_better = self.lower_better();
+        if self.q.derived.is_none() {
+            if s.share {
+                // "what share of revenue came from Rock": the member's share of the whole, not a
+                // share among the rows of the member alone; "customers in the USA" names the
+                // member's rows, not a breakdown by customer
+                let positive: Vec<usize> = self
+                    .q
+                    .filters
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| matches!(f, Filter::Members { negated: false, .. }))
+                    .map(|(i, _)| i)
+                    .collect();
+                if !positive.is_empty() {
+                    let before_member = |end: usize| {
+                        let mut k = end;
+                        if !matches!(words.get(k), Some(&("in" | "from" | "of"))) {
+                            return false;
+                        }
+                        k += 1;
+                        if words.get(k) == Some(&"the") {
+                            k += 1;
+                        }
+                        self.members.iter().any(|m| m.start == k)
+                    };
+                    self.q.group_by.retain(|g| match g {
+                        GroupBy::Entity { name } => !self.dims.iter().any(|(t, start, end)| {
+                            matches!(t, Term::Entity(e) if e == name)
+                                && before_member(*end)
+                                && !(*start > 0
+                                    && matches!(words[*start - 1], "each" | "every" | "per" | "by"))
+                        }),
+                        GroupBy::Dimension(_) => true,
+                    });
+                }
+                // "what share of revenue came from promotions in each zone", "what percent of units
+                // were sold on promotion by department": a filter named after the metric with a
+                // verb or "from" between is the part of each group's whole; one that qualifies the
+                // metric ("promoted revenue", "revenue in Dairy") is the whole of a share among
+                // the groups
+                let metric_end = self
+                    .found
+                    .iter()
+                    .find(|f| matches!(&f.term, Term::Metric(m) if self.metrics.first() == Some(m)))
+                    .map(|f| f.end);
+                let part_of_groups = |start: usize| {
+                    metric_end.is_some_and(|end| {
+                        end <= start
+                            && words[end..start].iter().any(|w| {
+                                matches!(
+                                    *w,
+                                    "from"
+                                        | "came"
+                                        | "come"
+                                        | "comes"
+                                        | "were"
+                                        | "was"
+                                        | "is"
+                                        | "are"
+                                )
+                            })
+                    })
+                };
+                let grouped_part = !self.q.group_by.is_empty()
+                    && self.q.time_grain.is_none()
+                    && self.q.columns.len() == 1
+                    && self.q.columns[0].slice.is_none()
+                    && self.q.filters.len() == 1;
+                // "what percentage of the tracks sold were videos": a named filter's share
+                let named_part = positive.is_empty()
+                    && (self.q.group_by.is_empty()
+                        || (grouped_part && self.named.iter().any(|(n, start)| {
+                            matches!(&self.q.filters[0], Filter::Named { name, .. } if name == n)
+                                && part_of_groups(*start)
+                        })))
+                    && self.q.columns.len() == 1
+                    && self.q.columns[0].slice.is_none()
+                    && self.q.filters.len() == 1
+                    && matches!(self.q.filters[0], Filter::Named { negated: false, .. });
+                if named_part {
+                    let Filter::Named { name, .. } = self.q.filters.remove(0) else {
+                        unreachable!("checked")
+                    };
+                    let metric = self.q.columns[0].metric.clone();
+                    self.q.columns = vec![
+                        MetricColumn {
+                            metric: metric.clone(),
+                            slice: Some(Slice::Named {
+                                name,
+                                negated: false,
+                            }),
+                        },
+                        MetricColumn {
+                            metric,
+                            slice: None,
+                        },
+                    ];
+                    self.q.derived = Some(Derived::ShareOfWhole);
+                } else if !positive.is_empty()
+                    && (!self
+                        .q
+                        .group_by
+                        .iter()
+                        .any(|g| matches!(g, GroupBy::Dimension(_)))
+                        || (grouped_part
+                            && self
+                                .members
+                                .iter()
+                                .any(|m| !m.negated && part_of_groups(m.start))))
+                {
+                    let Filter::Members {
+                        dimension, values, ..
+                    } = self.q.filters[positive[0]].clone()
+                    else {
+                        unreachable!("positive member filters")
+                    };
+                    if positive.len() != 1
+                        || values.len() != 1
+                        || self.q.columns.len() != 1
+                        || (!self.q.group_by.is_empty() && !grouped_part)
+                    {
+                        return cannot_compute(
+                            "the share of more than one member in the whole is not read",
+                            Vec::new(),
+                        );
+                    }
+                    self.q.filters.remove(positive[0]);
+                    let metric = self.q.columns[0].metric.clone();
+                    self.q.columns = vec![
+                        MetricColumn {
+                            metric: metric.clone(),
+                            slice: Some(Slice::Member {
+                                dimension,
+                                value: values[0].clone(),
+                                negated: false,
+                            }),
+                        },
+                        MetricColumn {
+                            metric,
+                            slice: None,
+                        },
+                    ];
+                    self.q.derived = Some(Derived::ShareOfWhole);
+                } else {
+                    if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
+                        return cannot_compute(
+                            "a share needs something to share among",
+                            Vec::new(),
+                        );
+                    }
+                    self.q.derived = Some(Derived::ShareOfTotal);
+                }
+            } else if s.running {
+                if self.q.time_grain.is_none() {
+                    self.q.time_grain = Some(Grain::Month);
+                }
+                self.q.derived = Some(Derived::RunningTotal);
+            } else if s.growth {
+                let g = self.q.time_grain;
+                let lag = if s.over_period("year") || x.has("yoy") {
+                    match g {
+                        Some(Grain::Month) => 12,
+                        Some(Grain::Quarter) => 4,
+                        Some(Grain::Week) => 52,
+                        Some(Grain::Year) | None => 1,
+                        Some(Grain::Day) => {
+                            return cannot_compute("year over year at day grain", Vec::new())
+                        }
+                    }
+                } else {
+                    1
+                };
+                if g.is_none() {
+                    if s.over_period("year") || x.has("yoy") {
+                        self.q.time_grain = Some(Grain::Year);
+                    } else if s.over_period("month") || x.has("mom") {
+                        self.q.time_grain = Some(Grain::Month);
+                    } else if s.over_period("quarter") || x.has("qoq") {
+                        self.q.time_grain = Some(Grain::Quarter);
+                    } else {
+                        return cannot_compute(
+                            "a growth needs two periods or a time grain",
+                            Vec::new(),
+                        );
+                    }
+                }
+                if self.q.columns.len() != 1 {
+                    return cannot_compute("a growth of several metrics", Vec::new());
+                }
+                self.q.derived = Some(Derived::PeriodOverPeriod { lag });
+            } else if s.above || s.below {
+                // "which Coffee products had a margin below ...": the entity the member qualifies
+                if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
+                    if let Some(e) = self.qualifier_entities.first() {
+                        self.q.group_by.push(GroupBy::Entity { name: e.clone() });
+                    }
+                }
+                if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
+                    return cannot_compute("above or below the average of what", Vec::new());
+                }
+                // an average or a ratio is compared with its value over the whole, a total with
+                // the average of the rows' totals
+                let of_whole = self.q.columns.iter().any(|c| averages(manifest, &c.metric));
+                // "zones with below-average revenue per store": the figure per store, against the
+                // revenue per store of all stores
+                let per = per_entities;
+                let per_entity = !per.is_empty()
+                    && !of_whole
+                    && self.q.figure_count() == 1
+                    && !self.q.columns.iter().any(|c| c.slice.is_some());
+                if per_entity {
+                    self.q
+                        .group_by
+                        .retain(|g| !matches!(g, GroupBy::Entity { name } if per.contains(name)));
+                    if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
+                        return cannot_compute("above or below the average of what", Vec::new());
+                    }
+                }
+                self.q.derived = Some(Derived::VersusAverage {
+                    above: s.above,
+                    of_whole: of_whole || per_entity,
+                    per: if per_entity { per } else { Vec::new() },
+                });
+            } else if (s.desc || s.asc) && s.ranked_within && self.q.group_by.len() == 2 {
+                // "top 3 products in each category": rank the one named without "each" within the
+                // one named with it ("within each genre, which artist"); else the first within the
+                // second
+                let with_each = |g: &GroupBy| {
+                    self.dims.iter().any(|(t, start, _)| {
+                        let same = match (t, g) {
+                            (Term::Entity(e), GroupBy::Entity { name }) => e == name,
+                            (Term::Dimension { name, .. }, GroupBy::Dimension(d)) => {
+                                *name == d.name
+                            }
+                            _ => false,
+                        };
+                        same && *start > 0 && matches!(words[*start - 1], "each" | "every" | "per")
+                    })
+                };
+                if !(with_each(&self.q.group_by[0]) && !with_each(&self.q.group_by[1])) {
+                    self.q.group_by.swap(0, 1);
+                }
+                self.q.derived = Some(Derived::RankWithin {
+                    top: self.top_n.or(Some(1)),
+                    ascending: s.asc != lower_better,
+                });
+            } else if self.ghas("rank") || self.ghas("ranked") || self.ghas("ranking") {
+                // "rank the zones by margin", "where does each category rank on units"
+                if self.q.group_by.len() != 1
+                    || self.q.time_grain.is_some()
+                    || self.q.columns.len() != 1
+                {
+                    return cannot_compute("a rank of one breakdown by one metric", Vec::new());
+                }
+                self.q.derived = Some(Derived::Rank {
+                    ascending: s.asc != lower_better,
+                });
+            } else if s.averaging_asked
+                && !x.comparing()
+                && !self.q.columns.iter().any(|c| averages(manifest, &c.metric))
+            {
+                // "average weekly revenue per store", "units a store sells in an average week":
+                // the metric per store (and week), averaged
+                let per: Vec<String> = self
+                    .dims
+                    .iter()
+                    .filter_map(|(t, start, _)| match t {
+                        Term::Entity(e)
+                            if *start > 0 && matches!(words[*start - 1], "per" | "a" | "an") =>
+                        {
+                            Some(e.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                self.q
+                    .group_by
+                    .retain(|g| !matches!(g, GroupBy::Entity { name } if per.contains(name)));
+                if per.is_empty() && self.q.time_grain.is_none() {
+                    return cannot_compute(
+                        "an average of a total needs what it is per (a store, a week)",
+                        Vec::new(),
+                    );
+                }
+                if self.q.figure_count() != 1 || self.q.columns.iter().any(|c| c.slice.is_some()) {
+                    return cannot_compute("an average of several figures", Vec::new());
+                }
+                self.q.derived = Some(Derived::AveragePer { per });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn having(&mut self) -> Result<(), Refusal> {
+        // a threshold compares each row's one figure ("stores that sold more than $1M in 2024")
+        if let Some(t) = self.threshold.clone() {
+            let figures = self.q.figure_count();
+            let rows = !self.q.group_by.is_empty() || self.q.time_grain.is_some();
+            let derived_ok = matches!(self.q.derived, None | Some(Derived::AveragePer { .. }));
+            if figures != 1
+                || !rows
+                || !derived_ok
+                || self.q.columns.iter().any(|c| c.slice.is_some())
+            {
+                return cannot_compute(
+                    "a threshold on a figure needs one figure per row of a breakdown",
+                    Vec::new(),
+                );
+            }
+            self.q.having = Some(t);
+        }
+        Ok(())
+    }
+
+    pub(super) fn per_beside(&self) -> Result<(), Refusal> {
+        let x = self.input;
+        let words = x.words;
+        // "revenue per store" beside members or another derived figure ("revenue per store:
+        // Supercenter compared with Express", "zones with below-average revenue per store") asks for
+        // a ratio to the number of stores that is not read yet; a breakdown by store would answer
+        // another question
+        if !matches!(self.q.derived, Some(Derived::AveragePer { .. })) {
+            let per_entity = self.q.group_by.iter().any(|g| {
+            matches!(g, GroupBy::Entity { name } if entity_named_after(&self.dims, &words, name, &["per"]))
+        });
+            let beside =
+                self.q.group_by.len() > 1
+                    || self.q.columns.iter().any(|c| {
+                        matches!(c.slice, Some(Slice::Member { .. } | Slice::Named { .. }))
+                    });
+            if per_entity && beside {
+                return cannot_compute(
+                "a figure per entity beside members or another derived figure (a ratio to their number)",
+                vec!["per".into()],
+            );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True when entity `name` is named right after "per" that follows a metric ("revenue per
+/// store"), not after a thing ranked ("the top product per category").
+pub(super) fn metric_named_per(
+    found: &[Found],
+    dims: &[(Term, usize, usize)],
+    words: &[&str],
+    name: &str,
+) -> bool {
+    dims.iter().any(|(t, start, _)| {
+        matches!(t, Term::Entity(e) if e == name)
+            && *start >= 2
+            && words[*start - 1] == "per"
+            && found
+                .iter()
+                .any(|f| matches!(f.term, Term::Metric(_)) && f.end == *start - 1)
+    })
+}

@@ -1,0 +1,90 @@
+//! The time grain: a grain word read as a breakdown ("by month", "monthly", "from year to
+//! year", "months of 2024 with ..."), a trend ("over time": by month), or refused when it is
+//! neither a breakdown nor a period ("promoted weeks").
+
+use super::state::{Read, Reader};
+use super::{refuse, Refusal};
+use crate::semantic::model::Grain;
+
+impl Reader<'_> {
+    pub(super) fn grain(&mut self) -> Result<(), Refusal> {
+        let x = self.input;
+        let toks = x.toks;
+        let words = x.words;
+        let grain_word = |w: &str| -> Option<Grain> {
+            Some(match w {
+                "daily" | "day" | "days" => Grain::Day,
+                "weekly" | "week" | "weeks" => Grain::Week,
+                "monthly" | "month" | "months" => Grain::Month,
+                "quarterly" | "quarter" | "quarters" => Grain::Quarter,
+                "yearly" | "annual" | "annually" | "year" | "years" => Grain::Year,
+                _ => return None,
+            })
+        };
+        for (i, w) in words.iter().enumerate() {
+            if !matches!(self.read[i], Read::Grammar) {
+                continue;
+            }
+            let Some(g) = grain_word(w) else { continue };
+            // "month-over-month": the words either side of a hyphen
+            let prev = match i {
+                0 => "",
+                1 => words[0],
+                _ if words[i - 1] == "-" => words[i - 2],
+                _ => words[i - 1],
+            };
+            let next = match words.get(i + 1) {
+                Some(&"-") => words.get(i + 2).copied(),
+                n => n.copied(),
+            };
+            let adjective = matches!(
+                *w,
+                "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annual" | "annually"
+            );
+            // "revenue by store format and year": the last of a list of breakdowns
+            let listed = prev == "and"
+                && words[..i]
+                    .iter()
+                    .any(|w| matches!(*w, "by" | "per" | "each" | "every"));
+            // "from year to year", "month to month": each period after the one before
+            let period_to_period = next == Some("to")
+                && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g)
+                || (prev == "to" && i >= 2 && grain_word(words[i - 2]) == Some(g));
+            let grouped = matches!(
+                prev,
+                "by" | "per" | "each" | "every" | "which" | "what" | "over" | "average"
+            ) || listed
+                || period_to_period
+                || (words.get(i + 1) == Some(&"by")
+                    && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));
+            // "months of 2024 with above-average revenue": the rows asked for are the periods
+            let subject = matches!(*w, "days" | "weeks" | "months" | "quarters" | "years")
+                && (i == 0 || matches!(prev, "the" | "which" | "what" | "list" | "show"))
+                && matches!(next, Some("of" | "with" | "where" | "when" | "that" | "in"));
+            if adjective || grouped || subject {
+                self.grain = Some(g);
+            } else if matches!(*w, "year" | "month" | "quarter" | "week") && next == Some("over") {
+                // "year over year": read below
+            } else if !matches!(
+                prev,
+                "last" | "this" | "next" | "previous" | "to" | "that" | "same"
+            ) {
+                // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
+                // a condition on the rows? Not read: the other generators get their turn.
+                return refuse(
+                    "a time word that is neither a breakdown nor a period",
+                    vec![toks[i].text.clone()],
+                );
+            }
+        }
+        if self.grain.is_none()
+            && (x.has("trend")
+                || x.has("trends")
+                || x.has("trended")
+                || x.has_seq(&["over", "time"]))
+        {
+            self.grain = Some(Grain::Month);
+        }
+        Ok(())
+    }
+}

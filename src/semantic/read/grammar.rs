@@ -1,0 +1,95 @@
+//! The grammar words read by what surrounds them: a negator that negates something
+//! ("excluding Dairy"), "the rest" of a member ("compared with all other products"), and the
+//! unit a metric's description states ("in minutes").
+
+use super::lexicon::{stems, Term};
+use super::state::{Read, Reader};
+use super::words::NEGATORS;
+
+impl Reader<'_> {
+    pub(super) fn negators(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let n = x.toks.len();
+        // a negator is read when it negates something: a member or a named filter within the next
+        // three words ("excluding Dairy", "not on promotion", "other than Rock"); "compared with
+        // all other products" negates nothing the query can say, and is left unread
+        for i in 0..n {
+            if self.read[i] != Read::Unread || !NEGATORS.contains(&toks[i].lower.as_str()) {
+                continue;
+            }
+            let negates = (i + 1..n.min(i + 4)).any(|j| match self.read[j] {
+                Read::Member(_) => true,
+                Read::Term(k) => matches!(self.found[k].term, Term::Filter(_)),
+                _ => false,
+            });
+            // "next to each other": no negation
+            let each_other = toks[i].lower == "other" && i > 0 && toks[i - 1].lower == "each";
+            if negates || each_other {
+                self.read[i] = Read::Grammar;
+            }
+        }
+    }
+
+    pub(super) fn the_rest(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let n = x.toks.len();
+        // "compared with all other products", "versus the rest", "everything else": the
+        // complement of the one member named, as a column beside it
+        for i in 0..n {
+            let w = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+            let before = |k: usize| if k > 0 { w(k - 1) } else { "" };
+            let span = match w(i) {
+                "other" | "others" if w(i + 1) != "than" && self.read[i] == Read::Unread => {
+                    let mut start = i;
+                    if before(start) == "the" {
+                        start -= 1;
+                    }
+                    if matches!(before(start), "all" | "every") {
+                        start -= 1;
+                    }
+                    let end = match self.read.get(i + 1) {
+                        Some(Read::Term(k)) if w(i) == "other" => self.found[*k].end,
+                        _ => i + 1,
+                    };
+                    Some((start, end))
+                }
+                "rest" if before(i) == "the" => Some((i - 1, i + 1)),
+                "else" if matches!(before(i), "everything" | "everyone" | "anything") => {
+                    Some((i - 1, i + 1))
+                }
+                _ => None,
+            };
+            if let Some((start, end)) = span {
+                for slot in self.read.iter_mut().take(end).skip(start) {
+                    *slot = Read::Grammar;
+                }
+                self.rest = Some((start, end));
+                break;
+            }
+        }
+    }
+
+    pub(super) fn units(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let manifest = x.manifest;
+        let n = x.toks.len();
+        // "in minutes", "in dollars": the unit a metric's description states is part of the metric
+        for i in 1..n {
+            if self.read[i] != Read::Unread || toks[i - 1].lower != "in" {
+                continue;
+            }
+            let stated = self.found.iter().any(|f| match &f.term {
+                Term::Metric(m) => manifest
+                    .metric(m)
+                    .is_some_and(|x| stems(&x.description).contains(&toks[i].stem)),
+                _ => false,
+            });
+            if stated {
+                self.read[i] = Read::Grammar;
+            }
+        }
+    }
+}

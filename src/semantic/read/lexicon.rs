@@ -1,0 +1,108 @@
+//! The lexicon: the manifest's phrases (metrics, dimensions, entities, named filters, with
+//! their labels and synonyms) by their word stems, built once per manifest, and the key a token
+//! is looked up by ("%", "percentage" and "pct" are all `percent`).
+
+use std::collections::HashMap;
+
+use crate::question::tokens::{self, Token, TokenKind};
+use crate::semantic::model::{EntityType, SemanticManifest};
+
+/// What a phrase of the lexicon stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Term {
+    Metric(String),
+    Dimension { model: String, name: String },
+    Entity(String),
+    Filter(String),
+}
+
+/// The manifest's phrases by their stems, built once per manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    pub(super) phrases: HashMap<String, Vec<Term>>,
+    pub(super) max_words: usize,
+    /// Dimension of each `(table, column)` (lower case), for the value index's matches.
+    pub(super) columns: HashMap<(String, String), (String, String)>,
+}
+
+/// The key of a token in the lexicon: its stem; `%`, "percentage" and "pct" as `percent`
+/// ("gross margin percentage" is the metric "gross margin %"); `None` for other punctuation.
+pub(super) fn key(t: &Token) -> Option<&str> {
+    match t.kind {
+        TokenKind::Punct if t.text == "%" => Some("percent"),
+        TokenKind::Punct => None,
+        _ if matches!(t.lower.as_str(), "percent" | "percentage" | "pct") => Some("percent"),
+        _ => Some(t.stem.as_str()),
+    }
+}
+
+/// The lexicon keys of the words of `text` (see [`key`]).
+pub(super) fn stems(text: &str) -> Vec<String> {
+    tokens::tokenize(text)
+        .iter()
+        .filter_map(|t| key(t).map(str::to_string))
+        .collect()
+}
+
+impl Lexicon {
+    /// The phrases of `manifest`: names (underscores as spaces), labels and synonyms.
+    pub fn build(manifest: &SemanticManifest) -> Self {
+        let mut lex = Lexicon::default();
+        let add = |lex: &mut Lexicon, phrase: &str, term: Term| {
+            let s = stems(&phrase.replace('_', " "));
+            if s.is_empty() {
+                return;
+            }
+            lex.max_words = lex.max_words.max(s.len());
+            let v = lex.phrases.entry(s.join(" ")).or_default();
+            if !v.contains(&term) {
+                v.push(term);
+            }
+        };
+        for m in &manifest.metrics {
+            let t = Term::Metric(m.name.clone());
+            add(&mut lex, &m.name, t.clone());
+            if let Some(l) = &m.label {
+                add(&mut lex, l, t.clone());
+            }
+            for s in &m.synonyms {
+                add(&mut lex, s, t.clone());
+            }
+        }
+        for f in &manifest.filters {
+            add(&mut lex, &f.name, Term::Filter(f.name.clone()));
+            for s in &f.synonyms {
+                add(&mut lex, s, Term::Filter(f.name.clone()));
+            }
+        }
+        for model in &manifest.semantic_models {
+            for d in &model.dimensions {
+                let t = Term::Dimension {
+                    model: model.name.clone(),
+                    name: d.name.clone(),
+                };
+                add(&mut lex, &d.name, t.clone());
+                for s in &d.synonyms {
+                    add(&mut lex, s, t.clone());
+                }
+                lex.columns.insert(
+                    (
+                        model.table().to_ascii_lowercase(),
+                        d.expr().to_ascii_lowercase(),
+                    ),
+                    (model.name.clone(), d.name.clone()),
+                );
+            }
+            for e in &model.entities {
+                if e.kind != EntityType::Primary {
+                    continue;
+                }
+                add(&mut lex, &e.name, Term::Entity(e.name.clone()));
+                for s in &e.synonyms {
+                    add(&mut lex, s, Term::Entity(e.name.clone()));
+                }
+            }
+        }
+        lex
+    }
+}

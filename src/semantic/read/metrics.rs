@@ -1,0 +1,392 @@
+//! Metrics and breakdowns: the metrics, named filters, dimensions and entities the phrases
+//! name, a metric that is another's base ("promo share of revenue"), the group-bys (a dimension
+//! or an entity, unless it qualifies a member: "the Dairy category", "Rock tracks"), and the
+//! metric a question implies without naming it ("the most popular genre", "which month sold
+//! the most", "the average price increase").
+
+use super::lexicon::Term;
+use super::state::{Input, Reader};
+use super::words::{ASC_WORDS, DESC_WORDS};
+use super::{refuse, Refusal};
+use crate::semantic::model::SemanticManifest;
+use crate::semantic::query::{DimensionRef, GroupBy};
+
+impl Input<'_> {
+    /// The models a metric reaches (none without a metric).
+    pub(super) fn reach_of(&self, metric: Option<&String>) -> Vec<String> {
+        let (manifest, schema) = (self.manifest, self.schema);
+        let planner = crate::semantic::plan::Planner {
+            manifest,
+            schema,
+            dialect: crate::sql::dialect::Dialect::Sqlite,
+        };
+        metric
+            .and_then(|m| planner.home_model(m, 0))
+            .map(|home| {
+                planner
+                    .reachable(&home)
+                    .iter()
+                    .map(|(m, _)| m.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A ranking word, "at least" aside.
+    pub(super) fn ranks_something(&self) -> bool {
+        let toks = self.toks;
+        toks.iter().enumerate().any(|(i, t)| {
+            DESC_WORDS.contains(&t.lower.as_str())
+                || (ASC_WORDS.contains(&t.lower.as_str())
+                    && !(t.lower == "least" && i > 0 && toks[i - 1].lower == "at"))
+        })
+    }
+
+    /// A word of a time grain ("month", "quarterly").
+    pub(super) fn time_words(&self) -> bool {
+        let words = self.words;
+        words.iter().any(|w| {
+            matches!(
+                *w,
+                "day"
+                    | "days"
+                    | "week"
+                    | "weeks"
+                    | "month"
+                    | "months"
+                    | "quarter"
+                    | "quarters"
+                    | "year"
+                    | "years"
+                    | "daily"
+                    | "weekly"
+                    | "monthly"
+                    | "quarterly"
+                    | "yearly"
+            )
+        })
+    }
+
+    /// A word of a sale or a performance ("sold", "best performing").
+    pub(super) fn selling(&self) -> bool {
+        [
+            "sold",
+            "sell",
+            "sells",
+            "selling",
+            "bought",
+            "purchased",
+            "grossing",
+            "earning",
+            "earners",
+            "performing",
+            "performer",
+            "performers",
+            "performed",
+            "performance",
+            "spend",
+            "spends",
+            "spent",
+            "spending",
+        ]
+        .iter()
+        .any(|w| self.has(w))
+    }
+
+    /// A word of a growth ("grew", "declined").
+    pub(super) fn growing(&self) -> bool {
+        ["grew", "grow", "growing", "growth", "declined", "decline"]
+            .iter()
+            .any(|w| self.has(w))
+    }
+}
+
+impl Reader<'_> {
+    /// The metrics, named filters and breakdowns the phrases name; with the first metric and
+    /// the models it reaches.
+    pub(super) fn terms(&mut self) -> (Option<String>, Vec<String>) {
+        let x = self.input;
+        // metrics, group-bys, filters
+        for f in &self.found {
+            match &f.term {
+                Term::Metric(m) => {
+                    if !self.metrics.contains(m) {
+                        self.metrics.push(m.clone())
+                    }
+                }
+                Term::Filter(name) => self.named.push((name.clone(), f.start)),
+                // "all other products" names the rest, not a breakdown by product
+                _ if self.rest.is_some_and(|(a, b)| (a..b).contains(&f.start)) => {}
+                t => self.dims.push((t.clone(), f.start, f.end)),
+            }
+        }
+        let reached_by = self.metrics.first().cloned();
+        let reached = x.reach_of(reached_by.as_ref());
+        (reached_by, reached)
+    }
+
+    pub(super) fn bases(&mut self) {
+        let x = self.input;
+        let words = x.words;
+        let manifest = x.manifest;
+        // "promo share of revenue": a metric named after "of" that is an input of another metric
+        // the question names (a derived or ratio metric) is that metric's base, not a column
+        let inputs = |name: &str| -> Vec<String> {
+            manifest
+                .metric(name)
+                .map(|m| {
+                    let p = &m.type_params;
+                    p.metrics
+                        .iter()
+                        .chain(p.numerator.iter())
+                        .chain(p.denominator.iter())
+                        .map(|i| i.name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let base_of_another: Vec<String> = self
+            .found
+            .iter()
+            .filter_map(|f| match &f.term {
+                Term::Metric(n)
+                    if f.start > 0
+                        && words[f.start - 1] == "of"
+                        && self.metrics.iter().any(|m| m != n && inputs(m).contains(n)) =>
+                {
+                    Some(n.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        self.metrics.retain(|m| !base_of_another.contains(m));
+    }
+
+    /// The dimensions and entities that qualify a member or are qualified by one, and the
+    /// group-bys (the others).
+    pub(super) fn group_bys(&mut self) {
+        let x = self.input;
+        let words = x.words;
+        for (t, start, end) in &self.dims {
+            let qualifies = match t {
+                Term::Dimension { name, .. } => {
+                    self.resolved_members.iter().any(|(d, _, _, s)| {
+                    d.name == *name
+                        && (*s == *end || self.members.iter().any(|m| m.start == *s && m.end == *start))
+                })
+                    // "in the Frozen Food department": a member named with a type (singular:
+                    // "the Dairy brands" are brands), even when the member is of a neighbouring
+                    // level (a category, not a department)
+                    || self.members.iter().any(|m| {
+                        m.end == *start
+                            && !words[*end - 1].ends_with('s')
+                            && m.start > 1
+                            && words[m.start - 1] == "the"
+                            && matches!(words[m.start - 2], "in" | "for" | "from" | "of" | "at")
+                            && !m.negated
+                    })
+                }
+                // "Rock tracks", "Dairy products": the entity the member belongs to; and "West
+                // zone stores", "Dairy category products": after a dimension naming a member
+                Term::Entity(_) => {
+                    self.members.iter().any(|m| m.end == *start)
+                    // "the average length of the tracks of each media type", "revenue of the
+                    // tracks by genre": the rows measured, then the breakdown
+                    || ({
+                        let mut k = *start;
+                        if k > 0 && words[k - 1] == "the" {
+                            k -= 1;
+                        }
+                        k > 0 && words[k - 1] == "of"
+                    } && {
+                        let mut k = *end;
+                        let linked = matches!(
+                            words.get(k),
+                            Some(&("of" | "in" | "for" | "by" | "per" | "across"))
+                        );
+                        k += 1;
+                        if matches!(words.get(k), Some(&("each" | "every" | "the"))) {
+                            k += 1;
+                        }
+                        linked && self.dims.iter().any(|(_, s, _)| *s == k)
+                    })
+                    // "promoted products", "highly elastic products": what a named filter
+                    // qualifies
+                    || self.found
+                        .iter()
+                        .any(|f| matches!(f.term, Term::Filter(_)) && f.end == *start)
+                    // "customers in Germany", "stores in the West zone": the member's rows
+                    || ({
+                        let mut k = *end;
+                        let linked = matches!(words.get(k), Some(&("in" | "from")));
+                        k += 1;
+                        if words.get(k) == Some(&"the") {
+                            k += 1;
+                        }
+                        linked && self.members.iter().any(|m| m.start == k)
+                    } && !(*start > 0
+                        && matches!(words[*start - 1], "each" | "every" | "per" | "by")))
+                    || self.dims.iter().any(|(d, s, e)| {
+                        *e == *start
+                            && matches!(d, Term::Dimension { .. })
+                            && self.members.iter().any(|m| m.end == *s)
+                    })
+                }
+                _ => false,
+            };
+            if qualifies {
+                if let Term::Entity(e) = t {
+                    self.qualifier_entities.push(e.clone());
+                }
+                continue;
+            }
+            let g = match t {
+                Term::Dimension { model, name } => GroupBy::Dimension(DimensionRef {
+                    model: Some(model.clone()),
+                    name: name.clone(),
+                }),
+                Term::Entity(e) => GroupBy::Entity { name: e.clone() },
+                _ => continue,
+            };
+            if !self.q.group_by.contains(&g) {
+                self.q.group_by.push(g);
+            }
+        }
+        // "the three Neighborhood stores with the most units": ranked, the entity a member
+        // qualifies is what is ranked when nothing else is
+        if x.ranks_something()
+            && self.q.group_by.is_empty()
+            && !self.metrics.is_empty()
+            && !x.time_words()
+        {
+            if let Some(e) = self.qualifier_entities.first() {
+                self.q.group_by.push(GroupBy::Entity { name: e.clone() });
+            }
+        }
+    }
+
+    /// The metric a question implies when it names none; refused when there is still none to
+    /// compute (and no count).
+    pub(super) fn implied_metric(&mut self) -> Result<(), Refusal> {
+        let x = self.input;
+        let manifest = x.manifest;
+        // "the most popular genre": popularity is the units sold, when the model has a metric of
+        // units (named so, or with "units" or "quantity" among its synonyms)
+        if self.metrics.is_empty()
+            && self.q.entity_count.is_none()
+            && (x.has("popular") || x.has("popularity"))
+        {
+            let units = manifest.metrics.iter().find(|m| {
+                m.name.contains("units")
+                    || m.synonyms
+                        .iter()
+                        .any(|s| matches!(s.as_str(), "units" | "units sold" | "quantity"))
+            });
+            if let Some(m) = units {
+                self.metrics.push(m.name.clone());
+            }
+        }
+        // "which categories grew fastest", "which month sold the most", "the best performing
+        // store": a growth, a sale or a performance with no metric named is about the model's
+        // headline metric, its first
+        if self.metrics.is_empty()
+            && (x.selling() || x.growing())
+            && (self.q.entity_count.is_none() && !self.counting_words()
+                || x.has_seq(&["how", "much"]))
+        {
+            // "how many stores ..., and how much did each sell": the count and the headline metric
+            if let Some(m) = manifest.metrics.first() {
+                self.metrics.push(m.name.clone());
+            }
+        }
+        // "the best selling products in Dairy", "the most popular tracks of Queen": with the metric
+        // known only now, the entity a member qualifies is what is ranked, as above
+        if x.ranks_something()
+            && self.q.group_by.is_empty()
+            && !self.metrics.is_empty()
+            && !x.time_words()
+        {
+            if let Some(e) = self.qualifier_entities.first() {
+                self.q.group_by.push(GroupBy::Entity { name: e.clone() });
+            }
+        }
+        // "the average price increase by approver": an average of the rows a named filter keeps
+        // by a condition on a column ("change_percent > 0") is the average metric of that column
+        if self.metrics.is_empty()
+            && self.q.entity_count.is_none()
+            && self.q.dimension_count.is_none()
+            && (self.ghas("average") || self.ghas("avg") || self.ghas("mean"))
+            && self.named.len() == 1
+        {
+            let filter = manifest.filter(&self.named[0].0);
+            let averages_there: Vec<&str> = manifest
+                .metrics
+                .iter()
+                .filter(|m| {
+                    m.type_params.measure.as_ref().is_some_and(|i| {
+                        manifest.measure(i.name()).is_some_and(|(sm, me)| {
+                            let column = me.expr.as_deref().unwrap_or(&me.name);
+                            filter.is_some_and(|f| {
+                                f.semantic_model == sm.name
+                                    && f.expr
+                                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                        .any(|w| w.eq_ignore_ascii_case(column))
+                            }) && matches!(me.agg, crate::semantic::model::Agg::Average)
+                        })
+                    })
+                })
+                .map(|m| m.name.as_str())
+                .collect();
+            if let [one] = averages_there.as_slice() {
+                self.metrics.push(one.to_string());
+            }
+        }
+        if self.metrics.is_empty()
+            && self.q.entity_count.is_none()
+            && self.q.dimension_count.is_none()
+        {
+            return refuse("no metric named", Vec::new());
+        }
+        Ok(())
+    }
+}
+
+/// True when `metric` is itself an average or a ratio: "average" in the question names it
+/// ("the average price index", "average selling price", "average margin percent").
+pub(super) fn averages(manifest: &SemanticManifest, metric: &str) -> bool {
+    manifest.metric(metric).is_some_and(|m| match m.kind {
+        crate::semantic::model::MetricType::Ratio => true,
+        // a derived metric that divides is a ratio too
+        crate::semantic::model::MetricType::Derived => m
+            .type_params
+            .expr
+            .as_deref()
+            .is_some_and(|e| e.contains('/')),
+        _ => m
+            .type_params
+            .measure
+            .as_ref()
+            .and_then(|i| manifest.measure(i.name()))
+            .is_some_and(|(_, me)| {
+                matches!(
+                    me.agg,
+                    crate::semantic::model::Agg::Average | crate::semantic::model::Agg::Median
+                )
+            }),
+    })
+}
+
+/// True when entity `name` is named (in `dims`: term, first and end word) right after one of
+/// `before` ("the most tracks", "per store", "a purchase").
+pub(super) fn entity_named_after(
+    dims: &[(Term, usize, usize)],
+    words: &[&str],
+    name: &str,
+    before: &[&str],
+) -> bool {
+    dims.iter().any(|(t, start, _)| {
+        matches!(t, Term::Entity(e) if e == name)
+            && *start > 0
+            && before.contains(&words[*start - 1])
+    })
+}

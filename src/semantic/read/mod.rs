@@ -1,0 +1,165 @@
+//! Reading a question as a metric query, or refusing.
+//!
+//! One pass over the question's tokens (the crate's tokenizer and date reader): periods are
+//! read first ([`crate::question::dates`], against the reference date), then the longest
+//! phrases of the manifest's lexicon (metrics, dimensions, entities, named filters, with
+//! their synonyms, compared by word stems), then dimension members (the value index, exact
+//! spellings only), then the words of the query's grammar (by/per/each, top/bottom N,
+//! most/least, share, growth, vs, running total, above/below average, grains). Every word must
+//! be read: one word left over and the reader refuses with that word, so the other generators
+//! get their turn; the metric path never guesses.
+//!
+//! # Layout
+//!
+//! [`read`] runs the stages in order over one `Reader` (`state`). First every token is
+//! marked: `periods`, `members` (of two words or more), `phrases` (the `lexicon`), `members`
+//! again, `numbers`, `grammar`; `checks` refuses a word left unread. Then the query is built
+//! from what was read: `metrics` (and the breakdowns), `counts`, `slices` (what is compared
+//! side by side), `grain`, `signals` (what the words ask of the figure), `periods` compared,
+//! the columns, `derived` figures, and `order` (with the last check of words not used). The
+//! word lists are in `words`.
+
+mod checks;
+mod counts;
+mod derived;
+mod grain;
+mod grammar;
+mod lexicon;
+mod members;
+mod metrics;
+mod numbers;
+mod order;
+mod periods;
+mod phrases;
+mod signals;
+mod slices;
+mod state;
+#[cfg(test)]
+mod tests;
+mod words;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::model::SemanticManifest;
+use super::query::MetricQuery;
+use crate::knowledge::ValueIndex;
+use crate::question::tokens;
+use crate::warehouse::Schema;
+use state::{Input, Reader};
+
+pub use lexicon::Lexicon;
+
+/// Why the reader did not read a question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub reason: String,
+    /// The words it could not read, or the words asking for what is not computed.
+    pub unread: Vec<String>,
+    /// True when every word was read and the question is a metric question the layer cannot
+    /// compute (a rank, a member's share, a count of a dimension's values, ...); false when
+    /// words were not read or no metric was named (not a metric question, as far as it knows).
+    pub understood: bool,
+    /// The metrics the question names (by name, label or synonym) when other words were not
+    /// read: a metric question read in part. Empty otherwise.
+    pub metrics: Vec<String>,
+}
+
+/// A refusal of words not read: not a metric question, as far as the reader knows.
+fn refuse<T>(reason: impl Into<String>, unread: Vec<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        reason: reason.into(),
+        unread,
+        understood: false,
+        metrics: Vec::new(),
+    })
+}
+
+/// A refusal of a metric question read whole that the layer does not compute.
+fn cannot_compute<T>(reason: impl Into<String>, words: Vec<String>) -> Result<T, Refusal> {
+    Err(Refusal {
+        reason: reason.into(),
+        unread: words,
+        understood: true,
+        metrics: Vec::new(),
+    })
+}
+
+/// The date relative periods count from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Reference {
+    pub date: NaiveDate,
+    /// `today`, `latest` (of the data) or `fixed`.
+    pub source: &'static str,
+}
+
+/// Reads `question` as a metric query against `manifest`.
+///
+/// Errors: a [`Refusal`] naming the words it could not read, or why the words do not make a
+/// metric query (no metric, two metrics compared by growth, ...).
+pub fn read(
+    question: &str,
+    manifest: &SemanticManifest,
+    lexicon: &Lexicon,
+    values: &ValueIndex,
+    schema: &Schema,
+    reference: Reference,
+) -> Result<MetricQuery, Refusal> {
+    let toks = tokens::tokenize(question);
+    let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
+    let mut r = Reader::new(Input {
+        question,
+        toks: &toks,
+        words: &words,
+        manifest,
+        lexicon,
+        values,
+        schema,
+        reference,
+    });
+    r.asker()?;
+    r.whole_history();
+    // 1. periods
+    r.periods()?;
+    // members of two words or more that are no phrase of the lexicon come first: the longer
+    // name wins over a lexicon word inside it ("cost increases" is a reason for a price
+    // change, not the measure "cost")
+    r.scan_members(2, false, true);
+    // 2. lexicon phrases, longest first
+    r.phrases();
+    r.sold();
+    // 3. members (exact spellings of indexed values of dimension columns, close ones too)
+    r.scan_members(1, true, false);
+    // 4. numbers of "top N", thresholds and grammar words
+    r.numbers();
+    r.negators();
+    r.the_rest();
+    r.units();
+    r.all_read()?;
+    r.mark_grammar_words();
+
+    // metrics, group-bys, filters
+    let (reached_by, reached) = r.terms();
+    r.filters_as_members(&reached);
+    r.bases();
+    r.resolve_members(reached_by, reached);
+    r.group_bys();
+    r.counts()?;
+    r.dimension_count()?;
+    r.implied_metric()?;
+    r.slices()?;
+    // grain
+    r.grain()?;
+    // derived figures
+    let mut s = r.signals();
+    // periods: one is the query's period; two compared make a growth or side-by-side columns
+    let (period_slices, decline_between) = r.compare_periods(&s)?;
+    // columns
+    r.columns(period_slices, decline_between, &s)?;
+    let per_entities = r.per(&mut s);
+    r.derived(&s, per_entities)?;
+    r.having()?;
+    r.per_beside()?;
+    // order and limit
+    r.order(&s)
+}

@@ -1,0 +1,143 @@
+//! 4. Numbers and grammar words: the N of "top N" ("which 3 brands sold the most", "number
+//! one"), thresholds on the figure ("more than $1M", "at least 10"), "at least one" in a count,
+//! and the words of the query's grammar.
+
+use super::lexicon::Term;
+use super::state::{Read, Reader};
+use super::words::{ASC_WORDS, DESC_WORDS, GRAMMAR};
+use crate::question::tokens::TokenKind;
+
+impl Reader<'_> {
+    pub(super) fn numbers(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let n = x.toks.len();
+        let ranks = toks.iter().any(|t| {
+            DESC_WORDS.contains(&t.lower.as_str()) || ASC_WORDS.contains(&t.lower.as_str())
+        });
+        // "which 3 brands sold the most", "the three Neighborhood stores with the most units": a
+        // number right before what is ranked (a dimension, an entity or a member of one)
+        let ranked_at: Vec<bool> = self
+            .read
+            .iter()
+            .map(|r| match r {
+                Read::Term(k) => !matches!(self.found[*k].term, Term::Metric(_) | Term::Filter(_)),
+                Read::Member(_) => true,
+                _ => false,
+            })
+            .collect();
+        let names_ranked = |j: usize| ranked_at.get(j).copied().unwrap_or(false);
+        // "which store is number one in each zone": the first
+        for i in 0..n {
+            if self.read[i] != Read::Unread {
+                continue;
+            }
+            let t = &toks[i];
+            if t.lower == "one" && i > 0 && toks[i - 1].lower == "number" {
+                self.number_one = true;
+                self.top_n = Some(1);
+                self.read[i] = Read::Number;
+                self.read[i - 1] = Read::Grammar;
+                continue;
+            }
+            // "more than $1M", "at least 10", "under 500": a threshold on the figure
+            if let Some((value, len)) = crate::question::numbers::amount(&toks, i) {
+                let lower = |j: usize| toks[j].lower.as_str();
+                let after = toks.get(i + len).map(|t| t.lower.as_str()).unwrap_or("");
+                let op = match (i.checked_sub(2).map(lower), i.checked_sub(1).map(lower)) {
+                    (Some("more" | "greater" | "higher" | "larger" | "bigger"), Some("than")) => {
+                        Some((">", 2))
+                    }
+                    (Some("less" | "fewer" | "lower" | "smaller"), Some("than")) => Some(("<", 2)),
+                    (Some("at"), Some("least")) => Some((">=", 2)),
+                    (Some("at"), Some("most")) => Some(("<=", 2)),
+                    (_, Some("over" | "above" | "exceeding")) => Some((">", 1)),
+                    (_, Some("under" | "below")) => Some(("<", 1)),
+                    _ => None,
+                };
+                let percent = matches!(after, "%" | "percent" | "percentage" | "pct" | "points");
+                let free = |j: usize| matches!(self.read[j], Read::Unread | Read::Grammar);
+                if let Some((op, words_before)) = op {
+                    if !percent && (i - words_before..i).all(free) {
+                        self.threshold = Some(crate::semantic::query::Threshold {
+                            op: op.to_string(),
+                            value,
+                        });
+                        for slot in self
+                            .read
+                            .iter_mut()
+                            .skip(i - words_before)
+                            .take(words_before + len)
+                        {
+                            *slot = Read::Number;
+                        }
+                        continue;
+                    }
+                }
+            }
+            // a number next to a ranking word, or right before what is ranked
+            let is_digits = t.kind == TokenKind::Number;
+            let value = if is_digits {
+                t.lower.replace(',', "").parse::<u64>().ok()
+            } else {
+                crate::question::numbers::word_value(&t.lower).map(|v| v as u64)
+            };
+            if is_digits || value.is_some() {
+                let prev = if i > 0 {
+                    toks[i - 1].lower.as_str()
+                } else {
+                    ""
+                };
+                let next = toks.get(i + 1).map(|t| t.lower.as_str()).unwrap_or("");
+                let ranking_word = |w: &str| DESC_WORDS.contains(&w) || ASC_WORDS.contains(&w);
+                if ranking_word(prev) || ranking_word(next) || (ranks && names_ranked(i + 1)) {
+                    self.top_n = value;
+                    self.read[i] = Read::Number;
+                    continue;
+                }
+                if is_digits {
+                    continue;
+                }
+            }
+            // "had at least one price change", "promoted at least once": existence, in a count
+            if t.lower == "at"
+                && toks.get(i + 1).is_some_and(|t| t.lower == "least")
+                && toks
+                    .get(i + 2)
+                    .is_some_and(|t| matches!(t.lower.as_str(), "one" | "once" | "1"))
+            {
+                self.at_least_one = true;
+                for slot in self.read.iter_mut().skip(i).take(3) {
+                    *slot = Read::Grammar;
+                }
+                continue;
+            }
+            // "purchases that add up to over $46": a total
+            if matches!(t.lower.as_str(), "add" | "adds" | "added" | "adding")
+                && toks.get(i + 1).is_some_and(|t| t.lower == "up")
+            {
+                self.read[i] = Read::Grammar;
+                self.read[i + 1] = Read::Grammar;
+                continue;
+            }
+            // "oldest first", "newest first": the order of a time series
+            if t.lower == "first"
+                && i > 0
+                && matches!(
+                    toks[i - 1].lower.as_str(),
+                    "oldest" | "earliest" | "newest" | "latest" | "recent"
+                )
+            {
+                self.read[i] = Read::Grammar;
+                self.read[i - 1] = Read::Grammar;
+                continue;
+            }
+            // "purchases that add up to over $46": a sum's threshold
+            let adds_up = matches!(t.lower.as_str(), "add" | "adds" | "added" | "adding")
+                && toks.get(i + 1).is_some_and(|u| u.lower == "up");
+            if GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up {
+                self.read[i] = Read::Grammar;
+            }
+        }
+    }
+}

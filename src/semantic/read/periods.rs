@@ -1,0 +1,210 @@
+//! Periods: the whole history in other words ("since the store opened", "of all time"), the
+//! periods the date reader finds (read first, against the reference date: "in 2024", "last
+//! quarter", "from 2023 to 2024"), and at the end what the periods make of the query: one
+//! period, or two compared as a growth or side by side ("grew from 2023 to 2024", "lower
+//! revenue in 2024 than in 2023", "how did revenue compare to last year").
+
+use chrono::NaiveDate;
+
+use super::signals::Signals;
+use super::state::{Read, Reader};
+use super::{cannot_compute, refuse, Refusal};
+use crate::question::dates;
+use crate::semantic::query::Period;
+
+impl Reader<'_> {
+    /// Marks the words naming the whole history as grammar (no period).
+    pub(super) fn whole_history(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let n = x.toks.len();
+        // the whole history in other words: "since the store opened", "since we started", "since
+        // the beginning", "of all time" (no period)
+        for i in 0..n {
+            let w = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+            let whole = if w(i) == "since" {
+                let mut k = i + 1;
+                while matches!(w(k), "the" | "we" | "our" | "you" | "it") {
+                    k += 1;
+                }
+                if matches!(w(k), "store" | "shop" | "business" | "company" | "firm") {
+                    k += 1;
+                }
+                matches!(
+                    w(k),
+                    "opened"
+                        | "open"
+                        | "started"
+                        | "start"
+                        | "began"
+                        | "beginning"
+                        | "launched"
+                        | "launch"
+                        | "founded"
+                )
+                .then_some(k + 1 - i)
+            } else if w(i) == "all" && w(i + 1) == "time" {
+                Some(2)
+            } else {
+                None
+            };
+            if let Some(len) = whole {
+                for slot in self.read.iter_mut().skip(i).take(len) {
+                    *slot = Read::Grammar;
+                }
+            }
+        }
+    }
+
+    /// 1. The periods the date reader finds; a month without a year is refused.
+    pub(super) fn periods(&mut self) -> Result<(), Refusal> {
+        let x = self.input;
+        let toks = x.toks;
+        let reference = x.reference;
+        let (ranges, months) = dates::time_ranges(&toks, reference.date);
+        if let Some(m) = months.first() {
+            return refuse(
+                "a month without a year is not read as a period",
+                vec![toks[m.token].text.clone()],
+            );
+        }
+        // the two periods a range was named by ("from 2023 to 2024"), per range
+        for (pi, r) in ranges.iter().enumerate() {
+            self.endpoints.push(r.endpoints.map(|[(s1, e1), (s2, e2)]| {
+                let words = |s: NaiveDate, e: NaiveDate| {
+                    let p = Period {
+                        start: Some(s),
+                        end: Some(e),
+                        text: String::new(),
+                    };
+                    Period {
+                        text: p.label().replace('_', " "),
+                        ..p
+                    }
+                };
+                [words(s1, e1), words(s2, e2)]
+            }));
+            for slot in self.read.iter_mut().take(r.tokens.1).skip(r.tokens.0) {
+                *slot = Read::Period(pi);
+            }
+            self.periods.push((
+                Period {
+                    start: r.start,
+                    end: r.end,
+                    text: r.text.clone(),
+                },
+                r.grain,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The query's period, or the two periods compared as columns (with whether only the rows
+    /// that fell, or rose, are kept).
+    pub(super) fn compare_periods(
+        &mut self,
+        s: &Signals,
+    ) -> Result<(Vec<Period>, Option<bool>), Refusal> {
+        let x = self.input;
+        // periods: one is the query's period; two compared make a growth or side-by-side columns
+        // ("2024 revenue next to the price changes made in 2024" names one period twice)
+        self.periods
+            .dedup_by(|b, a| a.0.start == b.0.start && a.0.end == b.0.end);
+        let mut period_slices: Vec<Period> = Vec::new();
+        let mut decline_between: Option<bool> = None;
+        match self.periods.len() {
+            0 => {}
+            1 if s.growth && self.grain.is_none() && self.endpoints[0].is_some() => {
+                // "grew from 2023 to 2024", "change between 2024 and 2025": the two periods;
+                // "which stores saw revenue fall from 2023 to 2024": only the rows that fell
+                let [a, b] = self.endpoints[0].clone().expect("checked");
+                period_slices = vec![a, b];
+                if s.falling && !s.desc && !s.asc && !self.q.group_by.is_empty() {
+                    decline_between = Some(true);
+                }
+            }
+            1 => {
+                let p = self.periods[0].0.clone();
+                let last_year_compare = (x.has_seq(&["last", "year"])
+                    || x.has_seq(&["previous", "year"])
+                    || x.has_seq(&["prior", "year"]))
+                    && !p.text.to_lowercase().contains("last year");
+                let previous = ["last ", "previous ", "prior "]
+                    .iter()
+                    .any(|w| p.text.to_lowercase().starts_with(w));
+                if (s.growth || x.comparing())
+                    && self.grain.is_none()
+                    && previous
+                    && self.slices.is_empty()
+                {
+                    // "how did revenue compare to last year": last year next to this one
+                    if let Some(next) = following(&p) {
+                        period_slices = vec![p, next];
+                    } else {
+                        return cannot_compute("a growth needs two periods", Vec::new());
+                    }
+                } else if s.growth && self.grain.is_none() && (x.comparing() || last_year_compare) {
+                    return cannot_compute("a growth needs two periods", Vec::new());
+                } else {
+                    self.q.period = Some(p);
+                }
+            }
+            2 => {
+                let (mut a, mut b) = (self.periods[0].0.clone(), self.periods[1].0.clone());
+                // "lower revenue in 2024 than in 2023": the first period named against the one
+                // after "than"
+                let lower = ["lower", "less", "fewer", "smaller", "worse"]
+                    .iter()
+                    .any(|w| x.has(w));
+                let higher = ["higher", "more", "greater", "bigger", "better"]
+                    .iter()
+                    .any(|w| x.has(w));
+                let first_later = a.start > b.start;
+                if first_later {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                if x.has("than") && (lower != higher) {
+                    // the later period is lower when the first named is the later one and lower
+                    decline_between = Some(lower == first_later);
+                    period_slices = vec![a, b];
+                } else if x.comparing() || s.growth {
+                    period_slices = vec![a, b];
+                } else if a.end.is_some() && a.end == b.start && x.has("and") {
+                    // "by month for 2023 and 2024": one period, the two back to back
+                    self.q.period = Some(Period {
+                        start: a.start,
+                        end: b.end,
+                        text: format!("{} and {}", a.text, b.text),
+                    });
+                } else {
+                    return cannot_compute("two periods without a comparison", Vec::new());
+                }
+            }
+            _ => return cannot_compute("more than two periods", Vec::new()),
+        }
+        Ok((period_slices, decline_between))
+    }
+}
+
+/// The period right after `p`, as long as it ("this year" after "last year", the quarter after
+/// "last quarter"): whole months when `p` runs from a first of the month to one, else days.
+pub(super) fn following(p: &Period) -> Option<Period> {
+    use chrono::Datelike;
+    let (start, end) = (p.start?, p.end?);
+    let next_end = if start.day() == 1 && end.day() == 1 {
+        let months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32;
+        end.checked_add_months(chrono::Months::new(u32::try_from(months).ok()?))?
+    } else {
+        end + (end - start)
+    };
+    let lower = p.text.to_lowercase();
+    let rest = ["last ", "previous ", "prior "]
+        .iter()
+        .find_map(|w| lower.strip_prefix(w))
+        .unwrap_or(&lower);
+    Some(Period {
+        start: Some(end),
+        end: Some(next_end),
+        text: format!("this {rest}"),
+    })
+}

@@ -1,0 +1,113 @@
+//! 2. Lexicon phrases, longest first: the metrics, dimensions, entities and named filters of
+//! the manifest, by their names, labels and synonyms ("sub-category", "best-selling"), and an
+//! entity counted by a sale read as the metric of its sales ("sold the most tracks").
+
+use super::lexicon::{key, stems, Term};
+use super::state::{Found, Read, Reader};
+use super::words::GRAMMAR;
+
+impl Reader<'_> {
+    /// Reads the longest phrases of the lexicon over the words still unread.
+    pub(super) fn phrases(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let lexicon = x.lexicon;
+        let n = x.toks.len();
+        // the longest phrase starting at `i`, as its length
+        let longest_at = |i: usize, read: &[Read]| -> Option<usize> {
+            (1..=(2 * lexicon.max_words).min(n.saturating_sub(i)))
+                .rev()
+                .find(|&len| {
+                    // a hyphen joins the words of a phrase ("sub-category", "best-selling")
+                    !(i..i + len).any(|j| {
+                        !(read[j] == Read::Unread && key(&toks[j]).is_some()
+                            || x.inner_hyphen(j, i, len))
+                    }) && {
+                        let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+                        lexicon.phrases.contains_key(&phrase.join(" "))
+                    }
+                })
+        };
+        let mut i = 0;
+        while i < n {
+            if self.read[i] != Read::Unread {
+                i += 1;
+                continue;
+            }
+            // "average price index": a grammar word that would swallow the start of a longer
+            // phrase ("average price" + "index") is left to the grammar
+            if GRAMMAR.contains(&toks[i].lower.as_str()) {
+                if let (Some(here), Some(next)) =
+                    (longest_at(i, &self.read), longest_at(i + 1, &self.read))
+                {
+                    if i + 1 + next > i + here {
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+            let mut matched = false;
+            for len in (1..=(2 * lexicon.max_words).min(n - i)).rev() {
+                // a hyphen joins the words of a phrase ("sub-category", "best-selling")
+                if (i..i + len).any(|j| {
+                    !(self.read[j] == Read::Unread && key(&toks[j]).is_some()
+                        || x.inner_hyphen(j, i, len))
+                }) {
+                    continue;
+                }
+                let phrase: Vec<&str> = toks[i..i + len].iter().filter_map(key).collect();
+                if let Some(terms) = lexicon.phrases.get(&phrase.join(" ")) {
+                    // a phrase that is also a member of a dimension reads as the member when the
+                    // phrase names no metric (a store called "Express")
+                    let term = terms[0].clone();
+                    for slot in self.read.iter_mut().skip(i).take(len) {
+                        *slot = Read::Term(self.found.len());
+                    }
+                    self.found.push(Found {
+                        term,
+                        start: i,
+                        end: i + len,
+                    });
+                    i += len;
+                    matched = true;
+                    break;
+                }
+            }
+            if !matched {
+                i += 1;
+            }
+        }
+    }
+
+    /// "sold the most tracks": the entity counted by a sale as the metric of its sales.
+    pub(super) fn sold(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        let lexicon = x.lexicon;
+        // "sold the most tracks": an entity counted by a sale is the metric "tracks sold" when the
+        // model has one
+        let sold = stems("sold");
+        if toks
+            .iter()
+            .any(|t| matches!(t.lower.as_str(), "sold" | "sell" | "sells" | "selling"))
+        {
+            for f in self.found.iter_mut() {
+                if !matches!(f.term, Term::Entity(_)) {
+                    continue;
+                }
+                let mut phrase: Vec<String> = toks[f.start..f.end]
+                    .iter()
+                    .filter_map(|t| key(t).map(str::to_string))
+                    .collect();
+                phrase.extend(sold.iter().cloned());
+                if let Some(Term::Metric(m)) = lexicon
+                    .phrases
+                    .get(&phrase.join(" "))
+                    .and_then(|ts| ts.iter().find(|t| matches!(t, Term::Metric(_))))
+                {
+                    f.term = Term::Metric(m.clone());
+                }
+            }
+        }
+    }
+}
