@@ -75,7 +75,7 @@ impl Reader<'_> {
             let most_pos = if self.q.group_by.len() >= 2 {
                 self.q.group_by.iter().position(|g| {
                     matches!(g, GroupBy::Entity { name }
-                    if entity_named_after(&self.dims, &words, name, &["most", "fewest"]))
+                    if entity_named_after(&self.dims, words, name, &["most", "fewest"]))
                 })
             } else {
                 None
@@ -110,7 +110,7 @@ impl Reader<'_> {
         {
             self.q.group_by.retain(|g| {
                 !matches!(g, GroupBy::Entity { name }
-                if entity_named_after(&self.dims, &words, name, &["a", "an"]))
+                if entity_named_after(&self.dims, words, name, &["a", "an"]))
             });
         }
         if through.is_some() && self.q.entity_count.is_none() {
@@ -178,6 +178,7 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// A count of a dimension's values; refused beside another figure.
     pub(super) fn dimension_count(&mut self) -> Result<(), Refusal> {
         let x = self.input;
         let toks = x.toks;

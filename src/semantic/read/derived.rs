@@ -38,7 +38,7 @@ impl Reader<'_> {
             .iter()
             .filter_map(|g| match g {
                 GroupBy::Entity { name }
-                    if metric_named_per(&self.found, &self.dims, &words, name) =>
+                    if metric_named_per(&self.found, &self.dims, words, name) =>
                 {
                     Some(name.clone())
                 }
@@ -50,10 +50,11 @@ impl Reader<'_> {
         let figures = self.q.figure_count();
         // "revenue per square foot": a metric per another metric is their ratio
         let per_metric = self.found.iter().any(|f| {
-        f.start > 0
-            && words[f.start - 1] == "per"
-            && matches!(&f.term, Term::Metric(m) if self.q.columns.get(1).is_some_and(|c| c.metric == *m))
-    });
+            f.start > 0
+                && words[f.start - 1] == "per"
+                && matches!(&f.term, Term::Metric(m)
+                    if self.q.columns.get(1).is_some_and(|c| c.metric == *m))
+        });
         if per_metric
             && figures == 2
             && self.q.columns.len() == 2
@@ -401,6 +402,7 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// The threshold on the figure, when the query has one figure per row.
     pub(super) fn having(&mut self) -> Result<(), Refusal> {
         // a threshold compares each row's one figure ("stores that sold more than $1M in 2024")
         if let Some(t) = self.threshold.clone() {
@@ -422,17 +424,19 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// Refuses a figure per entity beside members or another derived figure.
     pub(super) fn per_beside(&self) -> Result<(), Refusal> {
         let x = self.input;
         let words = x.words;
         // "revenue per store" beside members or another derived figure ("revenue per store:
-        // Supercenter compared with Express", "zones with below-average revenue per store") asks for
-        // a ratio to the number of stores that is not read yet; a breakdown by store would answer
-        // another question
+        // Supercenter compared with Express", "zones with below-average revenue per store") asks
+        // for a ratio to the number of stores that is not read yet; a breakdown by store would
+        // answer another question
         if !matches!(self.q.derived, Some(Derived::AveragePer { .. })) {
             let per_entity = self.q.group_by.iter().any(|g| {
-            matches!(g, GroupBy::Entity { name } if entity_named_after(&self.dims, &words, name, &["per"]))
-        });
+                matches!(g, GroupBy::Entity { name }
+                    if entity_named_after(&self.dims, words, name, &["per"]))
+            });
             let beside =
                 self.q.group_by.len() > 1
                     || self.q.columns.iter().any(|c| {
@@ -440,9 +444,9 @@ impl Reader<'_> {
                     });
             if per_entity && beside {
                 return cannot_compute(
-                "a figure per entity beside members or another derived figure (a ratio to their number)",
-                vec!["per".into()],
-            );
+                    "a figure per entity beside members or another derived figure (a ratio to their number)",
+                    vec!["per".into()],
+                );
             }
         }
         Ok(())
@@ -451,7 +455,7 @@ impl Reader<'_> {
 
 /// True when entity `name` is named right after "per" that follows a metric ("revenue per
 /// store"), not after a thing ranked ("the top product per category").
-pub(super) fn metric_named_per(
+fn metric_named_per(
     found: &[Found],
     dims: &[(Term, usize, usize)],
     words: &[&str],

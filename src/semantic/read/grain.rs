@@ -7,6 +7,7 @@ use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
 
 impl Reader<'_> {
+    /// The time grain the words ask for, if any.
     pub(super) fn grain(&mut self) -> Result<(), Refusal> {
         let x = self.input;
         let toks = x.toks;

@@ -7,6 +7,7 @@ use super::state::{Read, Reader};
 use super::words::NEGATORS;
 
 impl Reader<'_> {
+    /// Reads a negator that negates something.
     pub(super) fn negators(&mut self) {
         let x = self.input;
         let toks = x.toks;
@@ -31,6 +32,7 @@ impl Reader<'_> {
         }
     }
 
+    /// Reads the words naming the rest of a member, and notes where they are.
     pub(super) fn the_rest(&mut self) {
         let x = self.input;
         let toks = x.toks;
@@ -71,6 +73,7 @@ impl Reader<'_> {
         }
     }
 
+    /// Reads a unit a metric's description states.
     pub(super) fn units(&mut self) {
         let x = self.input;
         let toks = x.toks;

@@ -14,8 +14,8 @@ use crate::warehouse::Schema;
 
 impl Input<'_> {
     /// The dimensions' members a phrase of `len` tokens at `i` names (model, dimension, stored
-    /// value): exact spellings, case aside (with `fuzzy`, close spellings too), or the singular of a
-    /// plural ("cost increases", "supercenters").
+    /// value): exact spellings, case aside (with `fuzzy`, close spellings too), or the singular
+    /// of a plural ("cost increases", "supercenters").
     pub(super) fn member_hits(
         &self,
         i: usize,
@@ -117,6 +117,7 @@ impl Reader<'_> {
         }
     }
 
+    /// Named filters the metric cannot reach that name a member of a dimension it reaches.
     pub(super) fn filters_as_members(&mut self, reached: &[String]) {
         let x = self.input;
         let manifest = x.manifest;
@@ -268,7 +269,7 @@ pub(super) fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::V
 /// The phrase with its last word in the singular ("cost increases": "cost increase",
 /// "categories": "category"), for words of four letters or more ending in a plural `s`; `None`
 /// otherwise.
-pub(super) fn singular(phrase: &str) -> Option<String> {
+fn singular(phrase: &str) -> Option<String> {
     let (head, last) = match phrase.rsplit_once(' ') {
         Some((h, l)) => (Some(h), l),
         None => (None, phrase),
@@ -290,12 +291,8 @@ pub(super) fn singular(phrase: &str) -> Option<String> {
     })
 }
 
-pub(super) fn distinct(
-    manifest: &SemanticManifest,
-    schema: &Schema,
-    model: &str,
-    dim: &str,
-) -> u64 {
+/// The distinct values of a dimension's column in the schema (0 when unknown).
+fn distinct(manifest: &SemanticManifest, schema: &Schema, model: &str, dim: &str) -> u64 {
     let Some(m) = manifest.model(model) else {
         return 0;
     };

@@ -125,6 +125,7 @@ impl Reader<'_> {
         (reached_by, reached)
     }
 
+    /// Drops a metric named as the base of another the question names.
     pub(super) fn bases(&mut self) {
         let x = self.input;
         let words = x.words;
@@ -171,9 +172,10 @@ impl Reader<'_> {
             let qualifies = match t {
                 Term::Dimension { name, .. } => {
                     self.resolved_members.iter().any(|(d, _, _, s)| {
-                    d.name == *name
-                        && (*s == *end || self.members.iter().any(|m| m.start == *s && m.end == *start))
-                })
+                        d.name == *name
+                            && (*s == *end
+                                || self.members.iter().any(|m| m.start == *s && m.end == *start))
+                    })
                     // "in the Frozen Food department": a member named with a type (singular:
                     // "the Dairy brands" are brands), even when the member is of a neighbouring
                     // level (a category, not a department)

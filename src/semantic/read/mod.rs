@@ -152,7 +152,6 @@ pub fn read(
     r.grain()?;
     // derived figures
     let mut s = r.signals();
-    // periods: one is the query's period; two compared make a growth or side-by-side columns
     let (period_slices, decline_between) = r.compare_periods(&s)?;
     // columns
     r.columns(period_slices, decline_between, &s)?;

@@ -1,4 +1,4 @@
-//! 4. Numbers and grammar words: the N of "top N" ("which 3 brands sold the most", "number
+//! Stage 4, numbers and grammar words: the N of "top N" ("which 3 brands sold the most", "number
 //! one"), thresholds on the figure ("more than $1M", "at least 10"), "at least one" in a count,
 //! and the words of the query's grammar.
 
@@ -8,6 +8,8 @@ use super::words::{ASC_WORDS, DESC_WORDS, GRAMMAR};
 use crate::question::tokens::TokenKind;
 
 impl Reader<'_> {
+    /// Reads the numbers ("top N", "number one", thresholds), "at least one", and the grammar
+    /// words still unread.
     pub(super) fn numbers(&mut self) {
         let x = self.input;
         let toks = x.toks;
@@ -41,7 +43,7 @@ impl Reader<'_> {
                 continue;
             }
             // "more than $1M", "at least 10", "under 500": a threshold on the figure
-            if let Some((value, len)) = crate::question::numbers::amount(&toks, i) {
+            if let Some((value, len)) = crate::question::numbers::amount(toks, i) {
                 let lower = |j: usize| toks[j].lower.as_str();
                 let after = toks.get(i + len).map(|t| t.lower.as_str()).unwrap_or("");
                 let op = match (i.checked_sub(2).map(lower), i.checked_sub(1).map(lower)) {

@@ -32,7 +32,7 @@ impl Reader<'_> {
                 descending: false,
             }];
             self.q.limit = self.top_n;
-            unused_signal(manifest, &toks, &self.read, &self.q)?;
+            unused_signal(manifest, toks, &self.read, &self.q)?;
             return Ok(self.q);
         }
         if self.q.group_by.len() > 2
@@ -66,7 +66,7 @@ impl Reader<'_> {
                 });
                 // "which store" (singular) asks for one
                 let singular_pick =
-                    self.top_n.is_none() && singular_subject(&toks, &self.found, &words);
+                    self.top_n.is_none() && singular_subject(toks, &self.found, words);
                 self.q.limit = self.top_n.or(if singular_pick { Some(1) } else { None });
                 if self.q.group_by.is_empty() && !series {
                     return cannot_compute("a ranking with nothing to rank", Vec::new());
@@ -142,13 +142,13 @@ impl Reader<'_> {
                 }
             }
         }
-        unused_signal(manifest, &toks, &self.read, &self.q)?;
+        unused_signal(manifest, toks, &self.read, &self.q)?;
         Ok(self.q)
     }
 }
 
 /// True when the thing ranked is named in the singular ("which month", "which store").
-pub(super) fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
+fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
     // "which month", "which store", and "the best-selling category", "the top brand"
     let superlative = |w: &str| {
         DESC_WORDS.contains(&w)
@@ -189,7 +189,7 @@ pub(super) fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) 
 /// other breakdown and nothing derived, come as a row each, the way a `GROUP BY` writes them
 /// (members in their order, periods in time order). Beside a breakdown they stay columns side
 /// by side (a pivot); named filters and periods apart stay columns too.
-pub(super) fn long_layout(q: &mut MetricQuery) {
+fn long_layout(q: &mut MetricQuery) {
     if q.derived.is_some()
         || !q.group_by.is_empty()
         || q.time_grain.is_some()
@@ -274,7 +274,7 @@ pub(super) fn long_layout(q: &mut MetricQuery) {
 }
 
 /// The query's columns become `metric` alone, its rows ordered by `by`, ascending.
-pub(super) fn one_figure(q: &mut MetricQuery, metric: String, by: OrderBy) {
+fn one_figure(q: &mut MetricQuery, metric: String, by: OrderBy) {
     q.columns = vec![MetricColumn {
         metric,
         slice: None,
@@ -286,7 +286,7 @@ pub(super) fn one_figure(q: &mut MetricQuery, metric: String, by: OrderBy) {
 }
 
 /// The calendar grain a period spans exactly (a whole month, quarter or year), if any.
-pub(super) fn whole_grain(p: &Period) -> Option<Grain> {
+fn whole_grain(p: &Period) -> Option<Grain> {
     let (start, end) = (p.start?, p.end?);
     if start.day() != 1 {
         return None;

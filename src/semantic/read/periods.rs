@@ -61,7 +61,7 @@ impl Reader<'_> {
         let x = self.input;
         let toks = x.toks;
         let reference = x.reference;
-        let (ranges, months) = dates::time_ranges(&toks, reference.date);
+        let (ranges, months) = dates::time_ranges(toks, reference.date);
         if let Some(m) = months.first() {
             return refuse(
                 "a month without a year is not read as a period",
@@ -188,7 +188,7 @@ impl Reader<'_> {
 
 /// The period right after `p`, as long as it ("this year" after "last year", the quarter after
 /// "last quarter"): whole months when `p` runs from a first of the month to one, else days.
-pub(super) fn following(p: &Period) -> Option<Period> {
+fn following(p: &Period) -> Option<Period> {
     use chrono::Datelike;
     let (start, end) = (p.start?, p.end?);
     let next_end = if start.day() == 1 && end.day() == 1 {

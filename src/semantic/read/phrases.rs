@@ -1,4 +1,4 @@
-//! 2. Lexicon phrases, longest first: the metrics, dimensions, entities and named filters of
+//! Stage 2, lexicon phrases, longest first: the metrics, dimensions, entities and named filters of
 //! the manifest, by their names, labels and synonyms ("sub-category", "best-selling"), and an
 //! entity counted by a sale read as the metric of its sales ("sold the most tracks").
 

@@ -206,7 +206,7 @@ impl Reader<'_> {
 /// True when two of the named filters cannot both hold: one is the other's negation by name
 /// ("on promotion", "not on promotion") or they test the same expression against different
 /// values. Named together, such filters are sides to compare, not conditions to combine.
-pub(super) fn contradictory(manifest: &SemanticManifest, names: &[&str]) -> bool {
+fn contradictory(manifest: &SemanticManifest, names: &[&str]) -> bool {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], " ");
     names.iter().any(|a| {
         names.iter().any(|b| {
