@@ -11,6 +11,7 @@ use crate::semantic::model::{Grain, SemanticManifest};
 use crate::semantic::query::{DimensionRef, MetricQuery, Period, Slice, Threshold};
 use crate::warehouse::Schema;
 
+/// What one token was read as.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Read {
     Unread,
