@@ -995,6 +995,47 @@ fn chinook() -> Fixture {
 fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
     // "audio" alone is a word of the model; "Protected AAC audio files" is a media type
     let f = chinook();
+    // a scale's adjective names the one metric of that scale: "longest" is the track length,
+    // highest first; "cheapest" the price, lowest first
+    let (q, sql) = asked(&f, "What are the 3 longest tracks in the Rock genre?");
+    assert_eq!(q.columns[0].metric, "average_track_length", "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT t.Name, t.Milliseconds / 60000.0 m FROM Track t JOIN Genre g ON g.GenreId = t.GenreId \
+         WHERE g.Name = 'Rock' ORDER BY m DESC LIMIT 3",
+    );
+    let (q, _) = asked(&f, "What are the cheapest albums?");
+    assert_eq!(q.columns[0].metric, "average_track_price", "{q:?}");
+    assert!(!q.order[0].descending, "{q:?}");
+    // beside another breakdown, the tracks after the adjective are the rows measured
+    let (q, _) = asked(&f, "Which genre has the longest tracks on average?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "genre".into()
+        }],
+        "{q:?}"
+    );
+    // a verb of issuing carries nothing of the query
+    let (q, _) = asked(&f, "How many invoices were issued per year?");
+    assert_eq!(
+        q.time_grain,
+        Some(crate::semantic::model::Grain::Year),
+        "{q:?}"
+    );
+    // "the number of tracks per invoice" counts the tracks of each invoice, then averages
+    let (q, sql) = asked(&f, "Average number of tracks per invoice");
+    assert_eq!(
+        q.entity_count.as_ref().map(|c| c.entity.as_str()),
+        Some("track"),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT AVG(n) FROM (SELECT InvoiceId, COUNT(DISTINCT TrackId) n FROM InvoiceLine GROUP BY InvoiceId)",
+    );
     let (q, sql) = asked(
         &f,
         "What percentage of revenue came from Protected AAC audio files?",

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::words::SCALES;
 use crate::question::tokens::{self, Token, TokenKind};
-use crate::semantic::model::{EntityType, SemanticManifest};
+use crate::semantic::model::{EntityType, Metric, SemanticManifest};
 
 /// What a phrase of the lexicon stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +68,36 @@ impl Lexicon {
             }
             for s in &m.synonyms {
                 add(&mut lex, s, t.clone());
+            }
+        }
+        // "the longest tracks", "the cheapest products": an adjective of a scale names the one
+        // metric of that scale (a synonym that is the scale's noun, else a name ending in it)
+        for (nouns, adjectives) in SCALES {
+            let noun_stems: Vec<String> = nouns.iter().flat_map(|n| stems(n)).collect();
+            let by_synonym: Vec<&Metric> = manifest
+                .metrics
+                .iter()
+                .filter(|m| {
+                    m.synonyms
+                        .iter()
+                        .any(|s| noun_stems.contains(&stems(s).join(" ")))
+                })
+                .collect();
+            let by_name: Vec<&Metric> = manifest
+                .metrics
+                .iter()
+                .filter(|m| {
+                    stems(&m.name.replace('_', " "))
+                        .last()
+                        .is_some_and(|w| noun_stems.contains(w))
+                })
+                .collect();
+            let scaled = match (by_synonym.as_slice(), by_name.as_slice()) {
+                ([m], _) | ([], [m]) => m,
+                _ => continue,
+            };
+            for a in *adjectives {
+                add(&mut lex, a, Term::Metric(scaled.name.clone()));
             }
         }
         for f in &manifest.filters {

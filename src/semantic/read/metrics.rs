@@ -6,7 +6,7 @@
 
 use super::lexicon::Term;
 use super::state::{Input, Reader};
-use super::words::{ASC_WORDS, DESC_WORDS};
+use super::words::{ASC_WORDS, DESC_WORDS, SCALES};
 use super::{refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
 use crate::semantic::query::{DimensionRef, GroupBy};
@@ -193,13 +193,16 @@ impl Reader<'_> {
                 Term::Entity(_) => {
                     self.members.iter().any(|m| m.end == *start)
                     // "the average length of the tracks of each media type", "revenue of the
-                    // tracks by genre": the rows measured, then the breakdown
+                    // tracks by genre": the rows measured, then the breakdown ("the number of
+                    // tracks per invoice" counts them)
                     || ({
                         let mut k = *start;
                         if k > 0 && words[k - 1] == "the" {
                             k -= 1;
                         }
-                        k > 0 && words[k - 1] == "of"
+                        k > 0
+                            && words[k - 1] == "of"
+                            && !(k > 1 && matches!(words[k - 2], "number" | "count" | "total"))
                     } && {
                         let mut k = *end;
                         let linked = matches!(
@@ -217,6 +220,17 @@ impl Reader<'_> {
                     || self.found
                         .iter()
                         .any(|f| matches!(f.term, Term::Filter(_)) && f.end == *start)
+                    // "which genre has the longest tracks": the rows a scale's adjective
+                    // measures, beside another breakdown
+                    || (self.dims.len() > 1
+                        && self.found.iter().any(|f| {
+                            matches!(f.term, Term::Metric(_))
+                                && f.end == *start
+                                && f.end == f.start + 1
+                                && SCALES.iter().any(|(_, adjectives)| {
+                                    adjectives.contains(&words[f.start])
+                                })
+                        }))
                     // "customers in Germany", "stores in the West zone": the member's rows
                     || ({
                         let mut k = *end;

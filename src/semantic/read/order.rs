@@ -142,6 +142,20 @@ impl Reader<'_> {
                 }
             }
         }
+        // "the average number of invoices per invoice" is one: the words counted were misread
+        if let (Some(count), Some(Derived::AveragePer { per })) =
+            (&self.q.entity_count, &self.q.derived)
+        {
+            if per.contains(&count.entity) {
+                return cannot_compute(
+                    format!(
+                        "an average count of {0} per {0} is always one",
+                        count.entity
+                    ),
+                    Vec::new(),
+                );
+            }
+        }
         unused_signal(manifest, toks, &self.read, &self.q)?;
         Ok(self.q)
     }

@@ -342,6 +342,12 @@ pub(super) const GRAMMAR: &[&str] = &[
     "placed",
     "record",
     "recorded",
+    // "how many invoices were issued per year", "orders created in 2024"
+    "issued",
+    "created",
+    "raised",
+    "logged",
+    "submitted",
     "post",
     "posted",
     "achieve",
@@ -392,6 +398,11 @@ pub(super) const DESC_WORDS: &[&str] = &[
     "greatest",
     "fastest",
     "strongest",
+    // superlatives of a scale ([`SCALES`])
+    "longest",
+    "priciest",
+    "dearest",
+    "heaviest",
     // "which brands led Beverages sales": the first by the metric
     "led",
     "lead",
@@ -401,6 +412,19 @@ pub(super) const DESC_WORDS: &[&str] = &[
 /// Words ranking from the bottom: "the bottom 3 zones", "the fewest tracks".
 pub(super) const ASC_WORDS: &[&str] = &[
     "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest", "weakest", "poorest",
+    "shortest", "cheapest", "lightest",
+];
+
+/// Scales that adjectives name by themselves, with the adjectives: the nouns of the scale
+/// and its superlatives ("longest" is the length, highest first; "cheapest" the price, lowest
+/// first: [`DESC_WORDS`], [`ASC_WORDS`]).
+pub(super) const SCALES: &[(&[&str], &[&str])] = &[
+    (&["length", "duration"], &["longest", "shortest"]),
+    (
+        &["price"],
+        &["priciest", "cheapest", "expensive", "dearest"],
+    ),
+    (&["weight"], &["heaviest", "lightest"]),
 ];
 /// Words leaving a member or a named filter out: "excluding Dairy", "not on promotion".
 pub(super) const NEGATORS: &[&str] = &[
