@@ -1017,7 +1017,25 @@ fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
         }],
         "{q:?}"
     );
-    // a verb of issuing carries nothing of the query
+    // "best-selling tracks" are ranked by the headline metric, not the metric "tracks sold"
+    let (q, _) = asked(&f, "What were the 10 best-selling tracks of 2024?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "track".into()
+        }],
+        "{q:?}"
+    );
+    assert_eq!(q.limit, Some(10));
+    // a verb of issuing or releasing carries nothing of the query
+    let (q, _) = asked(&f, "How many tracks has each artist released?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "artist".into()
+        }],
+        "{q:?}"
+    );
     let (q, _) = asked(&f, "How many invoices were issued per year?");
     assert_eq!(
         q.time_grain,
@@ -1876,4 +1894,31 @@ fn popularity_is_the_units_sold_and_a_ranking_with_a_late_metric_ranks_the_quali
         "{q:?}"
     );
     assert!(q.order[0].descending);
+}
+
+#[test]
+fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |question: &str| match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+    };
+    // "earned" is a word of revenue ("earnings"); before "margin" it is the margin's verb
+    let q = read("Which 10 products earned the highest margin in 2024?");
+    let metrics: Vec<&str> = q.columns.iter().map(|c| c.metric.as_str()).collect();
+    assert_eq!(metrics, vec!["gross_margin"], "{q:?}");
+    assert_eq!(q.limit, Some(10));
+    // alone, it is the metric
+    let q = read("Which stores earned the most in 2024?");
+    assert_eq!(q.columns[0].metric, "revenue", "{q:?}");
+    // "the highest average revenue per store" by zone: the average per store, ranked
+    let q = read("Which zone has the highest average revenue per store?");
+    assert_eq!(
+        q.derived,
+        Some(Derived::AveragePer {
+            per: vec!["store".into()]
+        }),
+        "{q:?}"
+    );
+    assert_eq!(q.limit, Some(1));
 }

@@ -332,7 +332,13 @@ impl Reader<'_> {
                     of_whole: of_whole || per_entity,
                     per: if per_entity { per } else { Vec::new() },
                 });
-            } else if (s.desc || s.asc) && s.ranked_within && self.q.group_by.len() == 2 {
+            } else if (s.desc || s.asc)
+                && s.ranked_within
+                && self.q.group_by.len() == 2
+                // "which zone has the highest average revenue per store": an average per store,
+                // ranked, not a rank of stores within zones
+                && !(s.averaging_asked && !per_entities.is_empty())
+            {
                 // "top 3 products in each category": rank the one named without "each" within the
                 // one named with it ("within each genre, which artist"); else the first within the
                 // second

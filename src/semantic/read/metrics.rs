@@ -5,7 +5,7 @@
 //! the most", "the average price increase").
 
 use super::lexicon::Term;
-use super::state::{Input, Reader};
+use super::state::{Found, Input, Reader};
 use super::words::{ASC_WORDS, DESC_WORDS, SCALES};
 use super::{refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
@@ -106,9 +106,21 @@ impl Reader<'_> {
     /// the models it reaches.
     pub(super) fn terms(&mut self) -> (Option<String>, Vec<String>) {
         let x = self.input;
+        let words = x.words;
+        // "which products earned the highest margin": a verb that is a metric's synonym
+        // ("earned": earnings) before another metric is the verb of that metric
+        let metric_at = |f: &Found| matches!(f.term, Term::Metric(_)).then_some(f.start);
+        let verb_of_another = |f: &Found| {
+            f.end == f.start + 1
+                && (words[f.start].ends_with("ed") || matches!(words[f.start], "spent" | "made"))
+                && self.found.iter().any(|g| {
+                    metric_at(g).is_some_and(|s| s > f.start && s <= f.end + 3) && g.term != f.term
+                })
+        };
         // metrics, group-bys, filters
         for f in &self.found {
             match &f.term {
+                Term::Metric(_) if verb_of_another(f) => {}
                 Term::Metric(m) => {
                     if !self.metrics.contains(m) {
                         self.metrics.push(m.clone())

@@ -5,6 +5,7 @@
 use super::lexicon::{key, stems, Term};
 use super::state::{Found, Read, Reader};
 use super::words::GRAMMAR;
+use crate::question::tokens::TokenKind;
 
 impl Reader<'_> {
     /// Reads the longest phrases of the lexicon over the words still unread.
@@ -93,6 +94,15 @@ impl Reader<'_> {
         {
             for f in self.found.iter_mut() {
                 if !matches!(f.term, Term::Entity(_)) {
+                    continue;
+                }
+                // "the 10 best-selling tracks": the tracks are ranked by the headline metric
+                let before = toks[..f.start]
+                    .iter()
+                    .rev()
+                    .find(|t| t.kind != TokenKind::Punct)
+                    .map(|t| t.lower.as_str());
+                if before == Some("selling") {
                     continue;
                 }
                 let mut phrase: Vec<String> = toks[f.start..f.end]

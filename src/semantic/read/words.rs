@@ -348,6 +348,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "raised",
     "logged",
     "submitted",
+    "released",
     "post",
     "posted",
     "achieve",
