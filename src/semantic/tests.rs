@@ -1017,6 +1017,21 @@ fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
         }],
         "{q:?}"
     );
+    // the entity right after a threshold's number is counted per the breakdown; "at least" is
+    // the threshold's, not a ranking's
+    let (q, sql) = asked(&f, "Which genres have at least 100 tracks?");
+    assert_eq!(
+        q.entity_count.as_ref().map(|c| c.entity.as_str()),
+        Some("track"),
+        "{q:?}"
+    );
+    assert!(q.order.iter().all(|o| o.descending), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT g.Name, COUNT(*) n FROM Track t JOIN Genre g ON g.GenreId = t.GenreId \
+         GROUP BY g.GenreId HAVING COUNT(*) >= 100 ORDER BY n DESC",
+    );
     // "best-selling tracks" are ranked by the headline metric, not the metric "tracks sold"
     let (q, _) = asked(&f, "What were the 10 best-selling tracks of 2024?");
     assert_eq!(
@@ -1908,6 +1923,17 @@ fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
     let metrics: Vec<&str> = q.columns.iter().map(|c| c.metric.as_str()).collect();
     assert_eq!(metrics, vec!["gross_margin"], "{q:?}");
     assert_eq!(q.limit, Some(10));
+    // "the most highly elastic products": the products a named filter qualifies, counted
+    let q = read("Which categories have the most highly elastic products?");
+    assert_eq!(
+        q.entity_count.as_ref().map(|c| c.entity.as_str()),
+        Some("product"),
+        "{q:?}"
+    );
+    assert!(
+        matches!(&q.filters[..], [Filter::Named { name, .. }] if name == "highly elastic"),
+        "{q:?}"
+    );
     // alone, it is the metric
     let q = read("Which stores earned the most in 2024?");
     assert_eq!(q.columns[0].metric, "revenue", "{q:?}");

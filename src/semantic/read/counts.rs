@@ -80,6 +80,20 @@ impl Reader<'_> {
             } else {
                 None
             };
+            // "which albums have more than 20 tracks": the entity right after a threshold's
+            // number, likewise
+            let most_pos = most_pos.or_else(|| {
+                if self.threshold.is_none() || self.q.group_by.len() < 2 {
+                    return None;
+                }
+                self.q.group_by.iter().position(|g| {
+                    matches!(g, GroupBy::Entity { name } if self.dims.iter().any(|(t, start, _)| {
+                        matches!(t, Term::Entity(e) if e == name)
+                            && *start > 0
+                            && matches!(self.read[*start - 1], Read::Number)
+                    }))
+                })
+            });
             let pos = if most_pos.is_some() && !self.counting_words() {
                 most_pos
             } else {
@@ -95,7 +109,19 @@ impl Reader<'_> {
                     }
                 }
             } else if let Some(e) = self.qualifier_entities.first() {
-                if self.counting_words() {
+                // "which categories have the most highly elastic products": the entity a named
+                // filter qualifies, right after "most" / "fewest", counted per the breakdown
+                let most_qualified = !self.q.group_by.is_empty()
+                    && self.dims.iter().any(|(t, start, _)| {
+                        matches!(t, Term::Entity(name) if name == e)
+                            && self.found.iter().any(|f| {
+                                matches!(f.term, Term::Filter(_))
+                                    && f.end == *start
+                                    && f.start > 0
+                                    && matches!(words[f.start - 1], "most" | "fewest")
+                            })
+                    });
+                if self.counting_words() || most_qualified {
                     self.q.entity_count = Some(EntityCount {
                         entity: e.clone(),
                         through: through.clone(),

@@ -144,15 +144,25 @@ impl<'a> Reader<'a> {
         let above =
             above || versus_itself(&["above", "exceed", "exceeds", "exceeded", "beat", "beats"]);
         let below = below || versus_itself(&["below", "under"]);
-        let desc = DESC_WORDS.iter().any(|w| x.has(w)) || self.number_one;
+        // "at least 100", "at most 5": a threshold, not a ranking
+        let threshold_word = |i: usize, w: &str| {
+            matches!(w, "least" | "most") && i > 0 && words[i - 1] == "at" && {
+                self.at_least_one || self.threshold.is_some()
+            }
+        };
+        let desc = words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| DESC_WORDS.contains(w) && !threshold_word(i, w))
+            || self.number_one;
         let averaging_asked = self.ghas("average") || self.ghas("avg") || self.ghas("mean");
         let newest_first = ["newest", "latest", "recent"]
             .iter()
             .any(|w| x.has_seq(&[w, "first"]));
-        let asc = words.iter().enumerate().any(|(i, w)| {
-            ASC_WORDS.contains(w)
-                && !(self.at_least_one && *w == "least" && i > 0 && words[i - 1] == "at")
-        });
+        let asc = words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| ASC_WORDS.contains(w) && !threshold_word(i, w));
         let ranked_within = x.has("each") || x.has("every") || x.has("per");
         // "declined the most", "the largest drop": a fall, whose largest is the lowest growth
         let falling = DROP_WORDS.iter().any(|w| self.ghas(w))
