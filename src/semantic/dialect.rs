@@ -29,6 +29,11 @@ pub fn quarter_of_year(dialect: Dialect, expr: &str) -> String {
     for_dialect(dialect).quarter_label(expr)
 }
 
+/// The month of the date `expr` within its year: `01`..`12`.
+pub fn month_of_year(dialect: Dialect, expr: &str) -> String {
+    for_dialect(dialect).month_label(expr)
+}
+
 /// `expr >= start AND expr < end` on a date or ISO date text; an open side is left out.
 pub fn in_range(
     dialect: Dialect,

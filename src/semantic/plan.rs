@@ -646,12 +646,22 @@ impl<'a> Planner<'a> {
                         g.as_str()
                     ));
                 };
-                // quarters of one year read `Q1`..`Q4`; across years `2024-Q1`
+                // quarters of one year read `Q1`..`Q4`; across years `2024-Q1`; whole years
+                // side by side ("quarterly revenue in 2024 compared to 2023") meet on the
+                // quarter or the month within the year, a row each
                 let one_year = q.period.as_ref().is_some_and(Period::within_one_year);
-                key_sql.push(if g == super::model::Grain::Quarter && one_year {
-                    sqld::quarter_of_year(self.dialect, t)
-                } else {
-                    sqld::truncate(self.dialect, g, t)
+                let years_side_by_side = !q.columns.is_empty()
+                    && q.columns
+                        .iter()
+                        .all(|c| matches!(&c.slice, Some(Slice::Period(p)) if p.whole_year()));
+                key_sql.push(match g {
+                    super::model::Grain::Quarter if one_year || years_side_by_side => {
+                        sqld::quarter_of_year(self.dialect, t)
+                    }
+                    super::model::Grain::Month if years_side_by_side => {
+                        sqld::month_of_year(self.dialect, t)
+                    }
+                    _ => sqld::truncate(self.dialect, g, t),
                 });
             }
             let mut wheres = Vec::new();

@@ -28,6 +28,21 @@ impl Period {
         }
     }
 
+    /// True when the period is one whole calendar year (January 1 to the next January 1).
+    pub fn whole_year(&self) -> bool {
+        use chrono::Datelike;
+        match (self.start, self.end) {
+            (Some(s), Some(e)) => {
+                s.month() == 1
+                    && s.day() == 1
+                    && e.month() == 1
+                    && e.day() == 1
+                    && e.year() == s.year() + 1
+            }
+            _ => false,
+        }
+    }
+
     /// A short label for a column (`2024`, `2024_q2`, `2023_12`, or the dates).
     pub fn label(&self) -> String {
         use chrono::Datelike;

@@ -1032,6 +1032,31 @@ fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
         "SELECT g.Name, COUNT(*) n FROM Track t JOIN Genre g ON g.GenreId = t.GenreId \
          GROUP BY g.GenreId HAVING COUNT(*) >= 100 ORDER BY n DESC",
     );
+    // the tracks a member qualifies, right after "most", are counted per artist
+    let (q, _) = asked(&f, "Which artist has the most tracks in the Metal genre?");
+    assert_eq!(
+        q.entity_count.as_ref().map(|c| c.entity.as_str()),
+        Some("track"),
+        "{q:?}"
+    );
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "artist".into()
+        }],
+        "{q:?}"
+    );
+    // whole years side by side at a finer grain meet on the quarter within the year
+    let (_, sql) = asked(&f, "Quarterly revenue in 2023 compared to 2022");
+    same(
+        &f,
+        &sql,
+        "SELECT 'Q' || ((CAST(substr(i.InvoiceDate, 6, 2) AS INTEGER) + 2) / 3) q, \
+         SUM(CASE WHEN i.InvoiceDate LIKE '2022%' THEN il.UnitPrice * il.Quantity ELSE 0 END), \
+         SUM(CASE WHEN i.InvoiceDate LIKE '2023%' THEN il.UnitPrice * il.Quantity ELSE 0 END) \
+         FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
+         WHERE i.InvoiceDate >= '2022-01-01' AND i.InvoiceDate < '2024-01-01' GROUP BY q ORDER BY q",
+    );
     // "best-selling tracks" are ranked by the headline metric, not the metric "tracks sold"
     let (q, _) = asked(&f, "What were the 10 best-selling tracks of 2024?");
     assert_eq!(

@@ -157,6 +157,9 @@ pub trait SqlDialect: Send + Sync {
     /// The quarter of the date `expr` within its year, `Q1`..`Q4` (for periods of one year).
     fn quarter_label(&self, expr: &str) -> String;
 
+    /// The month of the date `expr` within its year, `01`..`12` (for whole years compared).
+    fn month_label(&self, expr: &str) -> String;
+
     /// The first `chars` characters of the text `expr` (the year of a `YYYY-MM` text column).
     fn text_prefix(&self, expr: &str, chars: u32) -> String;
 
@@ -354,6 +357,10 @@ impl SqlDialect for SqliteSql {
         format!("'Q' || ((CAST(substr({expr}, 6, 2) AS INTEGER) + 2) / 3)")
     }
 
+    fn month_label(&self, expr: &str) -> String {
+        format!("substr({expr}, 6, 2)")
+    }
+
     fn text_prefix(&self, expr: &str, chars: u32) -> String {
         format!("substr({expr}, 1, {chars})")
     }
@@ -470,6 +477,10 @@ impl SqlDialect for BigQuerySql {
 
     fn quarter_label(&self, expr: &str) -> String {
         format!("FORMAT_DATE('Q%Q', DATE({expr}))")
+    }
+
+    fn month_label(&self, expr: &str) -> String {
+        format!("FORMAT_DATE('%m', DATE({expr}))")
     }
 
     fn text_prefix(&self, expr: &str, chars: u32) -> String {

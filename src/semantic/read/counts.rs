@@ -99,7 +99,36 @@ impl Reader<'_> {
             } else {
                 pos
             };
-            if let Some(pos) = pos {
+            // "which categories have the most highly elastic products": the entity a named
+            // filter qualifies, right after "most" / "fewest", counted per the breakdown
+            // ("which artist has the most tracks in the Metal genre": a member's)
+            let most_qualified = |e: &String| {
+                !self.q.group_by.is_empty()
+                    && (entity_named_after(&self.dims, words, e, &["most", "fewest"])
+                        || self.dims.iter().any(|(t, start, _)| {
+                            matches!(t, Term::Entity(name) if name == e)
+                                && self.found.iter().any(|f| {
+                                    matches!(f.term, Term::Filter(_))
+                                        && f.end == *start
+                                        && f.start > 0
+                                        && matches!(words[f.start - 1], "most" | "fewest")
+                                })
+                        }))
+            };
+            let qualified = if most_pos.is_none() && !self.counting_words() {
+                self.qualifier_entities
+                    .iter()
+                    .find(|e| most_qualified(e))
+                    .cloned()
+            } else {
+                None
+            };
+            if let Some(e) = qualified {
+                self.q.entity_count = Some(EntityCount {
+                    entity: e,
+                    through: through.clone(),
+                });
+            } else if let Some(pos) = pos {
                 if self.counting_words() || most_pos.is_some() {
                     if let GroupBy::Entity { name } = self.q.group_by.remove(pos) {
                         self.q.entity_count = Some(EntityCount {
@@ -109,19 +138,7 @@ impl Reader<'_> {
                     }
                 }
             } else if let Some(e) = self.qualifier_entities.first() {
-                // "which categories have the most highly elastic products": the entity a named
-                // filter qualifies, right after "most" / "fewest", counted per the breakdown
-                let most_qualified = !self.q.group_by.is_empty()
-                    && self.dims.iter().any(|(t, start, _)| {
-                        matches!(t, Term::Entity(name) if name == e)
-                            && self.found.iter().any(|f| {
-                                matches!(f.term, Term::Filter(_))
-                                    && f.end == *start
-                                    && f.start > 0
-                                    && matches!(words[f.start - 1], "most" | "fewest")
-                            })
-                    });
-                if self.counting_words() || most_qualified {
+                if self.counting_words() {
                     self.q.entity_count = Some(EntityCount {
                         entity: e.clone(),
                         through: through.clone(),

@@ -218,6 +218,9 @@ pub(super) const GRAMMAR: &[&str] = &[
     "decline",
     "declined",
     "drop",
+    "lost",
+    "lose",
+    "loses",
     "dropped",
     "fell",
     "fall",
@@ -349,6 +352,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "logged",
     "submitted",
     "released",
+    "assigned",
     "post",
     "posted",
     "achieve",
@@ -377,6 +381,9 @@ pub(super) const DROP_WORDS: &[&str] = &[
     "fall",
     "decrease",
     "decreased",
+    "lost",
+    "lose",
+    "loses",
 ];
 
 /// Words comparing members or periods side by side: "Rock vs Jazz".
