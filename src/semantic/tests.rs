@@ -1057,6 +1057,15 @@ fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
          FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
          WHERE i.InvoiceDate >= '2022-01-01' AND i.InvoiceDate < '2024-01-01' GROUP BY q ORDER BY q",
     );
+    // the entity after a possessive is the possessor's rows, not another breakdown
+    let (q, _) = asked(&f, "Which sales agent's customers spent the most?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "sales_agent".into()
+        }],
+        "{q:?}"
+    );
     // "best-selling tracks" are ranked by the headline metric, not the metric "tracks sold"
     let (q, _) = asked(&f, "What were the 10 best-selling tracks of 2024?");
     assert_eq!(
@@ -1959,6 +1968,10 @@ fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
         matches!(&q.filters[..], [Filter::Named { name, .. }] if name == "highly elastic"),
         "{q:?}"
     );
+    // "increase" alone names the filter "price increases", which revenue cannot reach: it is
+    // the change of revenue
+    let q = read("Which stores had the biggest increase in revenue from 2023 to 2024?");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
     // alone, it is the metric
     let q = read("Which stores earned the most in 2024?");
     assert_eq!(q.columns[0].metric, "revenue", "{q:?}");

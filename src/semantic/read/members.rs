@@ -144,6 +144,22 @@ impl Reader<'_> {
                         .collect(),
                     _ => Vec::new(),
                 };
+                // "the largest revenue increase": a filter named by a word of change alone
+                // ("increases") that the metric cannot reach is the change of the metric
+                let change_word = span
+                    .filter(|f| unreachable && f.end == f.start + 1)
+                    .is_some_and(|f| {
+                        matches!(
+                            x.words[f.start],
+                            "increase" | "increases" | "decrease" | "decreases"
+                        )
+                    });
+                if let (true, Some(f)) = (change_word, span) {
+                    self.read[f.start] = Read::Grammar;
+                    self.named.remove(k);
+                    self.mark_grammar_words();
+                    continue;
+                }
                 match span {
                     Some(f) if !hits.is_empty() => {
                         self.members.push(Member {

@@ -232,6 +232,13 @@ impl Reader<'_> {
                     || self.found
                         .iter()
                         .any(|f| matches!(f.term, Term::Filter(_)) && f.end == *start)
+                    // "which sales agent's customers spent the most": the rows of the entity
+                    // named in the possessive, which is the breakdown
+                    || self.dims.iter().any(|(d, _, e)| {
+                        matches!(d, Term::Entity(_))
+                            && *e == *start
+                            && (words[*e - 1].ends_with("'s") || words[*e - 1].ends_with("s'"))
+                    })
                     // "which genre has the longest tracks": the rows a scale's adjective
                     // measures, beside another breakdown
                     || (self.dims.len() > 1
