@@ -1057,6 +1057,12 @@ fn a_member_named_in_the_plural_or_around_a_word_of_the_model_is_the_member() {
          FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
          WHERE i.InvoiceDate >= '2022-01-01' AND i.InvoiceDate < '2024-01-01' GROUP BY q ORDER BY q",
     );
+    // the unit of a threshold's number that the metric's description states is read
+    let (q, _) = asked(
+        &f,
+        "Which genres have an average track length over 5 minutes?",
+    );
+    assert!(q.having.is_some(), "{q:?}");
     // the entity after a possessive is the possessor's rows, not another breakdown
     let (q, _) = asked(&f, "Which sales agent's customers spent the most?");
     assert_eq!(

@@ -79,9 +79,12 @@ impl Reader<'_> {
         let toks = x.toks;
         let manifest = x.manifest;
         let n = x.toks.len();
-        // "in minutes", "in dollars": the unit a metric's description states is part of the metric
+        // "in minutes", "in dollars": the unit a metric's description states is part of the
+        // metric; so is the unit of a threshold's number ("an average track length over 5
+        // minutes")
         for i in 1..n {
-            if self.read[i] != Read::Unread || toks[i - 1].lower != "in" {
+            let after_threshold = self.threshold.is_some() && self.read[i - 1] == Read::Number;
+            if self.read[i] != Read::Unread || !(toks[i - 1].lower == "in" || after_threshold) {
                 continue;
             }
             let stated = self.found.iter().any(|f| match &f.term {

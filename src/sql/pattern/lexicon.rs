@@ -357,11 +357,8 @@ pub fn is_structural(w: &str) -> bool {
         "worst",
         "descending",
         "ascending",
-        "percentage",
-        "percent",
-        "ratio",
-        "proportion",
-        "share",
+        // "percentage", "share", "ratio", "proportion" are not here: the frame computes no
+        // share of a whole, so a question asking for one is not explained by a frame without it
         "associated",
         "related",
         "relevant",

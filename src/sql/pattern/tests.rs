@@ -7,10 +7,12 @@ use std::path::Path;
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
+use super::calibration::UNREAD_BREAKDOWN_CONFIDENCE;
 use super::{generate, PatternContext};
 use crate::error::QuerentError;
 use crate::knowledge::{introspect, BusinessRule, Example, ValueIndex};
 use crate::question::{analyze_at, Question};
+use crate::sql::GenerationMethod;
 use crate::warehouse::{Dialect, Schema, SqliteWarehouse, Warehouse};
 
 const DDL: &str = "
@@ -705,4 +707,25 @@ fn a_curated_word_on_a_table_the_query_does_not_read_caps_the_confidence() {
         "{}",
         out[0].sql
     );
+}
+
+/// A share asked for that the frame does not compute caps the reading's confidence: "what
+/// percentage of customers live in Oslo" is not answered with the list of Oslo's customers.
+#[test]
+fn a_share_the_frame_does_not_compute_caps_the_confidence() {
+    let f = fixture();
+    let features = |q: &str| {
+        ask_with(&f, q, &[], &[])
+            .ok()
+            .and_then(|c| {
+                c.into_iter()
+                    .find(|g| g.method == GenerationMethod::Pattern)
+            })
+            .and_then(|g| g.features)
+    };
+    let listed = features("Which customers live in Oslo?").expect("a reading");
+    assert!(!listed.unread_aggregate, "{listed:?}");
+    let share = features("What percentage of customers live in Oslo?").expect("a reading");
+    assert!(share.unread_aggregate, "{share:?}");
+    assert!(share.confidence(2) <= UNREAD_BREAKDOWN_CONFIDENCE);
 }

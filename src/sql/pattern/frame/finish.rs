@@ -386,6 +386,19 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        // a share asked for ("what percentage of customers are from the USA"): the frame
+        // computes none, unless a business rule does
+        if !computed && self.f.unread_aggregate.is_none() {
+            self.f.unread_aggregate = self.a.tokens.iter().enumerate().find_map(|(i, t)| {
+                let share = matches!(
+                    t.lower.as_str(),
+                    "percentage" | "percent" | "proportion" | "share" | "fraction" | "ratio"
+                );
+                let after_number =
+                    i > 0 && self.a.tokens[i - 1].kind == crate::question::TokenKind::Number;
+                (share && !after_number && self.span_index_at(i).is_none()).then(|| t.text.clone())
+            });
+        }
         // a breakdown by a period asked for ("weekly revenue", "units per quarter", "which
         // week") that the frame does not group by: the query answers another question
         let grouped_by_time = self.f.group_by_year.is_some()
