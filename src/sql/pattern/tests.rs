@@ -729,3 +729,23 @@ fn a_share_the_frame_does_not_compute_caps_the_confidence() {
     assert!(share.unread_aggregate, "{share:?}");
     assert!(share.confidence(2) <= UNREAD_BREAKDOWN_CONFIDENCE);
 }
+
+/// A filter rule's comparison keyword followed by a number is a threshold on a figure, not the
+/// rule: "priced above 2" is not "priced above the premium line".
+#[test]
+fn a_comparison_keyword_before_a_number_is_a_threshold_not_a_rule() {
+    let f = fixture();
+    let premium = rule(
+        "premium products",
+        &["priced above", "premium"],
+        "unit_price > 5",
+        "products",
+        "filter",
+    );
+    let rules = [(premium, 0.9)];
+    let (sql, _) = best_with(&f, "Which products are premium?", &rules);
+    assert!(sql.contains("> 5"), "{sql}");
+    let (sql, rows) = best_with(&f, "Which products are priced above $4?", &rules);
+    assert!(!sql.contains("> 5"), "{sql}");
+    assert_eq!(rows.len(), 2, "{sql}: {rows:?}");
+}

@@ -150,6 +150,18 @@ pub fn rule_hits<'r>(
         if rule.kind != "measure" && names_a_column(links, start, end) {
             continue;
         }
+        // "priced above $10": a comparison keyword followed by a number states a threshold on
+        // a figure, not the rule's condition ("priced above competitors")
+        let next = analysis.tokens[end..]
+            .iter()
+            .find(|t| !(t.kind == TokenKind::Punct && t.text != "%"));
+        let comparison_last = matches!(
+            lowers[end - 1],
+            "above" | "below" | "over" | "under" | "than" | "exceeding"
+        );
+        if comparison_last && next.is_some_and(|t| t.kind == TokenKind::Number) {
+            continue;
+        }
         // "unit cost" names the column `cost`, not the measure rule whose keyword is "units"
         if links.spans.iter().any(|sp| {
             sp.start <= start
