@@ -1974,6 +1974,16 @@ fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
         matches!(&q.filters[..], [Filter::Named { name, .. }] if name == "highly elastic"),
         "{q:?}"
     );
+    // a growth in one whole year is against the year before it
+    let q = read("Which department grew revenue fastest in 2024?");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    assert!(
+        matches!(&q.columns[0].slice, Some(Slice::Period(p)) if p.text == "2023"),
+        "{q:?}"
+    );
+    // "highest first" orders by the figure
+    let q = read("Revenue by store for December 2024, highest first");
+    assert!(q.order.iter().any(|o| o.descending), "{q:?}");
     // "increase" alone names the filter "price increases", which revenue cannot reach: it is
     // the change of revenue
     let q = read("Which stores had the biggest increase in revenue from 2023 to 2024?");

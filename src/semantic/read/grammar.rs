@@ -1,12 +1,25 @@
 //! The grammar words read by what surrounds them: a negator that negates something
 //! ("excluding Dairy"), "the rest" of a member ("compared with all other products"), and the
-//! unit a metric's description states ("in minutes").
+//! unit a metric's description states ("in minutes"), and the order a ranking word states
+//! ("highest first").
 
 use super::lexicon::{stems, Term};
 use super::state::{Read, Reader};
-use super::words::NEGATORS;
+use super::words::{ASC_WORDS, DESC_WORDS, NEGATORS};
 
 impl Reader<'_> {
+    /// Reads "first" after a ranking word ("revenue by store, highest first"): the ranking
+    /// word orders the rows.
+    pub(super) fn order_words(&mut self) {
+        let words = self.input.words;
+        for i in 1..words.len() {
+            let ranking = DESC_WORDS.contains(&words[i - 1]) || ASC_WORDS.contains(&words[i - 1]);
+            if self.read[i] == Read::Unread && words[i] == "first" && ranking {
+                self.read[i] = Read::Grammar;
+            }
+        }
+    }
+
     /// Reads a negator that negates something.
     pub(super) fn negators(&mut self) {
         let x = self.input;

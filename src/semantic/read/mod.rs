@@ -135,6 +135,7 @@ pub fn read(
     r.negators();
     r.the_rest();
     r.units();
+    r.order_words();
     r.all_read()?;
     r.mark_grammar_words();
 

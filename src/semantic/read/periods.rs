@@ -143,6 +143,19 @@ impl Reader<'_> {
                     } else {
                         return cannot_compute("a growth needs two periods", Vec::new());
                     }
+                } else if s.growth
+                    && self.grain.is_none()
+                    && !x.comparing()
+                    && !last_year_compare
+                    && self.slices.is_empty()
+                    && p.whole_year()
+                {
+                    // "which department grew revenue fastest in 2024": the year against the
+                    // one before it
+                    let Some(before) = preceding_year(&p) else {
+                        return cannot_compute("a growth needs two periods", Vec::new());
+                    };
+                    period_slices = vec![before, p];
                 } else if s.growth && self.grain.is_none() && (x.comparing() || last_year_compare) {
                     return cannot_compute("a growth needs two periods", Vec::new());
                 } else {
@@ -184,6 +197,18 @@ impl Reader<'_> {
         }
         Ok((period_slices, decline_between))
     }
+}
+
+/// The calendar year before the whole year `p` ("2023" before "2024").
+fn preceding_year(p: &Period) -> Option<Period> {
+    use chrono::Datelike;
+    let start = p.start?;
+    let before = start.with_year(start.year() - 1)?;
+    Some(Period {
+        start: Some(before),
+        end: Some(start),
+        text: before.year().to_string(),
+    })
 }
 
 /// The period right after `p`, as long as it ("this year" after "last year", the quarter after
