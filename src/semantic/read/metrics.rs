@@ -289,6 +289,13 @@ impl Reader<'_> {
         }
         // "the three Neighborhood stores with the most units": ranked, the entity a member
         // qualifies is what is ranked when nothing else is
+        self.rank_qualified_entity();
+    }
+
+    /// Ranks the entity a member qualifies when the question ranks something, has a metric and
+    /// no breakdown yet ("the three Neighborhood stores with the most units").
+    fn rank_qualified_entity(&mut self) {
+        let x = self.input;
         if x.ranks_something()
             && self.q.group_by.is_empty()
             && !self.metrics.is_empty()
@@ -336,15 +343,7 @@ impl Reader<'_> {
         }
         // "the best selling products in Dairy", "the most popular tracks of Queen": with the metric
         // known only now, the entity a member qualifies is what is ranked, as above
-        if x.ranks_something()
-            && self.q.group_by.is_empty()
-            && !self.metrics.is_empty()
-            && !x.time_words()
-        {
-            if let Some(e) = self.qualifier_entities.first() {
-                self.q.group_by.push(GroupBy::Entity { name: e.clone() });
-            }
-        }
+        self.rank_qualified_entity();
         // "the average price increase by approver": an average of the rows a named filter keeps
         // by a condition on a column ("change_percent > 0") is the average metric of that column
         if self.metrics.is_empty()
