@@ -75,19 +75,9 @@ pub struct Reading {
     operations: BTreeSet<String>,
 }
 
-/// Words that ask for a share or a growth: derived figures a frame does not compute.
-const DERIVED_WORDS: &[(&str, &str)] = &[
-    ("share", "share"),
-    ("shares", "share"),
-    ("percent", "share"),
-    ("percentage", "share"),
-    ("proportion", "share"),
-    ("fraction", "share"),
-    ("growth", "growth"),
-    ("grew", "growth"),
-    ("grow", "growth"),
-    ("grown", "growth"),
-];
+/// Words that ask for a growth, a derived figure a frame does not compute (shares:
+/// [`lexicon::SHARE_WORDS`]).
+const GROWTH_WORDS: &[&str] = &["growth", "grew", "grow", "grown"];
 
 /// The operations the words of `a` ask for ([`Reading::operations`]).
 fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
@@ -102,8 +92,11 @@ fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
         .filter(|k| matches!(k.as_str(), "#most" | "#least" | "#avg"))
         .collect();
     for t in &a.tokens {
-        if let Some((_, class)) = DERIVED_WORDS.iter().find(|(w, _)| *w == t.lower) {
-            out.insert((*class).to_string());
+        let w = t.lower.as_str();
+        if lexicon::SHARE_WORDS.contains(&w) {
+            out.insert("share".to_string());
+        } else if GROWTH_WORDS.contains(&w) {
+            out.insert("growth".to_string());
         }
     }
     out

@@ -390,10 +390,8 @@ impl<'a> Builder<'a> {
         // computes none, unless a business rule does
         if !computed && self.f.unread_aggregate.is_none() {
             self.f.unread_aggregate = self.a.tokens.iter().enumerate().find_map(|(i, t)| {
-                let share = matches!(
-                    t.lower.as_str(),
-                    "percentage" | "percent" | "proportion" | "share" | "fraction" | "ratio"
-                );
+                let w = t.lower.as_str();
+                let share = crate::sql::pattern::lexicon::SHARE_WORDS.contains(&w) || w == "ratio";
                 let after_number =
                     i > 0 && self.a.tokens[i - 1].kind == crate::question::TokenKind::Number;
                 (share && !after_number && self.span_index_at(i).is_none()).then(|| t.text.clone())
