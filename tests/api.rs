@@ -442,3 +442,39 @@ fn svg_texts(svg: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn an_example_read_as_the_same_metric_query_shows_only_the_figure_the_question_names() {
+    // the curated "Show sales by zone for 2023" shows revenue and units ("sales" covers both);
+    // asked for revenue by name, the answer is the example's SQL without the units
+    let (status, body) = ask(
+        demo_app(),
+        "Which zone had the lowest revenue in 2024?",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["generation_method"], "example", "{body}");
+    let columns: Vec<&str> = body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(columns.len(), 2, "{columns:?}");
+    assert!(columns.iter().all(|c| !c.contains("units")), "{columns:?}");
+    assert_eq!(body["row_count"], 1, "{body}");
+    let example = body["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "example")
+        .expect("an example step");
+    assert!(
+        example["details"]["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "drop_column"),
+        "{example}"
+    );
+}

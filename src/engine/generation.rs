@@ -273,7 +273,7 @@ impl Generator for SemanticTurn<'_> {
         };
         // a curated example read as the same metric query but for its slots answers with
         // the columns and conditions its author chose
-        if let Some(answered) = example_by_metric_query(i, layer, query, &trace) {
+        if let Some(answered) = example_by_metric_query(i, layer, (query, sql), &trace) {
             return answered;
         }
         match i.run(sql) {
@@ -313,7 +313,7 @@ const METRIC_EXAMPLES_TRIED: usize = 6;
 fn example_by_metric_query(
     i: &Input,
     layer: &crate::semantic::SemanticLayer,
-    asked: &crate::semantic::MetricQuery,
+    (asked, asked_sql): (&crate::semantic::MetricQuery, &str),
     semantic_trace: &[TraceStep],
 ) -> Option<Attempt> {
     let mut examples: Vec<(Example, f32)> = hits_as(&i.retrieved.examples);
@@ -328,7 +328,7 @@ fn example_by_metric_query(
         let Some(read) = layer.read(&ex.question, schema, &i.db.values) else {
             continue;
         };
-        let Some((sql, edits)) = pattern::example::adapt_by_metric_query(
+        let Some((mut sql, mut edits)) = pattern::example::adapt_by_metric_query(
             asked,
             &read,
             &ex.sql,
@@ -337,6 +337,18 @@ fn example_by_metric_query(
         ) else {
             continue;
         };
+        // the example's wording covered more figures than the question, which names its
+        // metric by name ("revenue" asked of "sales": revenue and units): the others go
+        if layer.names_metrics_by_name(&i.analysis.text, asked)
+            && !layer.names_metrics_by_name(&ex.question, &read)
+        {
+            if let Some((trimmed, dropped)) =
+                pattern::example::drop_unasked_figures(&sql, asked_sql, schema)
+            {
+                sql = trimmed;
+                edits.extend(dropped);
+            }
+        }
         let Ok((ran, rows)) = i.run(&sql) else {
             continue;
         };

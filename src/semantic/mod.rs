@@ -207,6 +207,29 @@ impl SemanticLayer {
         )
     }
 
+    /// Whether `question` names every metric of `query` by the metric's own name or label
+    /// ("revenue", "units sold"), not only by a synonym ("sales"). Whole words, case aside.
+    pub fn names_metrics_by_name(&self, question: &str, query: &MetricQuery) -> bool {
+        let words = |s: &str| {
+            let w: Vec<String> = s
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            format!(" {} ", w.join(" "))
+        };
+        let q = words(question);
+        !query.columns.is_empty()
+            && query.columns.iter().all(|c| {
+                self.manifest.metric(&c.metric).is_some_and(|m| {
+                    std::iter::once(m.name.as_str())
+                        .chain(m.label.as_deref())
+                        .any(|n| q.contains(&words(n)))
+                })
+            })
+    }
+
     /// The table and column (names as the schema spells them) of a categorical dimension
     /// written as a bare column: of `d.model`, or of the only model with a dimension so named.
     /// `None` for a dimension computed from an expression, or one the schema does not have.

@@ -1811,6 +1811,29 @@ fn an_average_of_the_rows_a_named_filter_keeps_is_the_filters_model_average() {
         }
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
     }
+    // the size of a change is the change; "signed off" is approved
+    match layer.answer(
+        "What is the average size of the price increases each approver signed off?",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Compiled { query, .. } => {
+            assert_eq!(query.columns[0].metric, "average_price_change");
+            assert_eq!(query.group_by.len(), 1, "{query:?}");
+        }
+        Outcome::Refused { reason, unread, .. } => panic!("refused: {reason} {unread:?}"),
+    }
+    // "size" of nothing read stays unread
+    assert!(matches!(
+        layer.answer(
+            "Average price increase by size",
+            &schema,
+            &values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
     // without "average" the filter names no figure; a filter on other columns ("regular
     // price": not on promotion) says nothing of what its rows average
     for question in [

@@ -1,7 +1,8 @@
 //! The grammar words read by what surrounds them: a negator that negates something
 //! ("excluding Dairy"), "the rest" of a member ("compared with all other products"), and the
-//! unit a metric's description states ("in minutes"), and the order a ranking word states
-//! ("highest first").
+//! unit a metric's description states ("in minutes"), the order a ranking word states
+//! ("highest first"), and words of a figure's magnitude or an approval ("the size of the
+//! increases", "signed off").
 
 use super::lexicon::{stems, Term};
 use super::state::{Read, Reader};
@@ -16,6 +17,36 @@ impl Reader<'_> {
             let ranking = DESC_WORDS.contains(&words[i - 1]) || ASC_WORDS.contains(&words[i - 1]);
             if self.read[i] == Read::Unread && words[i] == "first" && ranking {
                 self.read[i] = Read::Grammar;
+            }
+        }
+    }
+
+    /// Reads the words that only say a figure's magnitude or an approval: "the average size of
+    /// the price increases" (the size of a change is the change), "the changes each approver
+    /// signed off".
+    pub(super) fn magnitude_words(&mut self) {
+        let words = self.input.words;
+        let n = words.len();
+        for i in 0..n {
+            if self.read[i] != Read::Unread {
+                continue;
+            }
+            // "size of the ...", "magnitude of ...": the next word read is the figure
+            let of_a_figure = matches!(words[i], "size" | "magnitude")
+                && words.get(i + 1) == Some(&"of")
+                && (i + 2..n.min(i + 4)).any(|j| matches!(self.read[j], Read::Term(_)));
+            if of_a_figure {
+                self.read[i] = Read::Grammar;
+                if self.read[i + 1] == Read::Unread {
+                    self.read[i + 1] = Read::Grammar;
+                }
+            }
+            // "signed off (on)": approved
+            if words[i] == "signed" && words.get(i + 1) == Some(&"off") {
+                self.read[i] = Read::Grammar;
+                if self.read[i + 1] == Read::Unread {
+                    self.read[i + 1] = Read::Grammar;
+                }
             }
         }
     }

@@ -136,6 +136,7 @@ pub fn read(
     r.the_rest();
     r.units();
     r.order_words();
+    r.magnitude_words();
     r.all_read()?;
     r.mark_grammar_words();
 

@@ -173,3 +173,30 @@ pub fn adapt_by_metric_query(
     };
     Some((sql, edits))
 }
+
+/// Drops from `sql` (an example's SQL adapted to the asked question) the figures the asked
+/// question does not ask for: the outer select items aggregating only columns that the
+/// question's own compiled query (`asked_sql`) does not aggregate, unless the ordering uses
+/// them. For an example whose wording covered several figures ("sales": revenue and units)
+/// asked with a word naming one ("revenue"); the caller decides that. `None` when nothing is
+/// dropped.
+pub fn drop_unasked_figures(
+    sql: &str,
+    asked_sql: &str,
+    schema: &Schema,
+) -> Option<(String, Vec<Edit>)> {
+    let keep = super::tree::aggregated_columns(asked_sql);
+    if keep.is_empty() {
+        return None;
+    }
+    let mut tree = Tree::parse(sql, schema)?;
+    let dropped = tree.drop_figures_outside(&keep);
+    if dropped.is_empty() {
+        return None;
+    }
+    let edits = dropped
+        .into_iter()
+        .map(|column| Edit::DropColumn { column })
+        .collect();
+    Some((tree.stmt.to_string(), edits))
+}

@@ -48,7 +48,7 @@ use crate::question::{analyze, Analysis, Question};
 use crate::warehouse::Schema;
 use align::{align, keys, Side};
 use explain::explain;
-pub use metric::adapt_by_metric_query;
+pub use metric::{adapt_by_metric_query, drop_unasked_figures};
 pub use reading::{same_reading, Reader, Reading, ReadingCache, SAME_READING_CONFIDENCE};
 use tree::Tree;
 
@@ -78,6 +78,10 @@ pub enum Edit {
     DropFilter { value: String },
     /// A filter on a stored value the question names, added.
     AddFilter { column: String, value: String },
+    /// A figure the example shows beside the one asked, dropped: the question names its metric
+    /// by name where the example's wording covered both ("revenue" for "sales": revenue and
+    /// units).
+    DropColumn { column: String },
     /// Other words that name nothing of the schema and no operation ("find" / "give", "located"
     /// / "based"): the same query.
     Reworded { old: String, new: String },
@@ -95,7 +99,8 @@ impl Edit {
             | Edit::Period { .. }
             | Edit::Grain { .. }
             | Edit::Direction { .. }
-            | Edit::Comparison { .. } => true,
+            | Edit::Comparison { .. }
+            | Edit::DropColumn { .. } => true,
             Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
             Edit::Column { .. }
             | Edit::Table { .. }
@@ -118,6 +123,7 @@ impl Edit {
             Edit::Table { old, new } => format!("table {old} -> {new}"),
             Edit::DropFilter { value } => format!("dropped the filter on '{value}'"),
             Edit::AddFilter { column, value } => format!("added the filter {column} = '{value}'"),
+            Edit::DropColumn { column } => format!("dropped the column {column}, not asked for"),
             Edit::Reworded { old, new } => format!("reworded '{old}' as '{new}'"),
         }
     }
@@ -129,7 +135,10 @@ impl Edit {
             Edit::Value { .. } | Edit::Number { .. } | Edit::Year { .. } | Edit::Period { .. } => {
                 0.97
             }
-            Edit::Grain { .. } | Edit::Direction { .. } | Edit::Comparison { .. } => 0.93,
+            Edit::Grain { .. }
+            | Edit::Direction { .. }
+            | Edit::Comparison { .. }
+            | Edit::DropColumn { .. } => 0.93,
             Edit::Column { .. } => 0.85,
             Edit::Table { .. } => 0.8,
             Edit::DropFilter { .. } | Edit::AddFilter { .. } => 0.85,

@@ -448,3 +448,28 @@ fn a_comparison_the_sql_does_not_make_is_not_adapted() {
         align::keys(&a).iter().map(|k| &k.key).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn figures_the_question_does_not_ask_for_are_dropped_unless_the_ordering_uses_them() {
+    let f = fx();
+    let example = "SELECT c.category_name, SUM(s.revenue) AS total_revenue, SUM(i.weight) AS \
+                   total_weight FROM sales s JOIN items i ON i.item_id = s.item_id JOIN categories c \
+                   ON c.category_id = i.category_id GROUP BY c.category_name ORDER BY total_revenue DESC";
+    let asked = "SELECT categories.category_name, SUM(sales.revenue) AS revenue FROM sales \
+                 JOIN items ON sales.item_id = items.item_id JOIN categories ON \
+                 items.category_id = categories.category_id GROUP BY categories.category_name";
+    let (sql, edits) = drop_unasked_figures(example, asked, &f.schema).expect("weight dropped");
+    assert_eq!(
+        edits,
+        vec![Edit::DropColumn {
+            column: "total_weight".into()
+        }]
+    );
+    assert_eq!(rows(&f, &sql), rows(&f, asked), "{sql}");
+    // the figure the rows are ordered by stays
+    let by_weight = example.replace("ORDER BY total_revenue", "ORDER BY total_weight");
+    assert!(drop_unasked_figures(&by_weight, asked, &f.schema).is_none());
+    // a question aggregating none of the example's figures leaves it whole
+    let other = "SELECT COUNT(items.price) FROM items";
+    assert!(drop_unasked_figures(example, other, &f.schema).is_none());
+}
