@@ -2025,3 +2025,45 @@ fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
     );
     assert_eq!(q.limit, Some(1));
 }
+
+#[test]
+fn year_over_year_growth_by_a_group_is_the_reference_year_against_the_one_before() {
+    let f = fixture();
+    // one growth a zone: the year of the reference date (2024-12-30) against 2023, the
+    // fastest growing first
+    let (q, sql) = asked(&f, "Year over year revenue growth by zone");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    assert_eq!(q.time_grain, None, "{q:?}");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
+    assert!(
+        q.columns[0].slice.is_some() && q.columns[1].slice.is_some(),
+        "{q:?}"
+    );
+    assert_eq!(
+        q.order,
+        vec![Order {
+            by: OrderBy::Figure,
+            descending: true
+        }]
+    );
+    assert!(
+        sql.contains("2023-01-01") && sql.contains("2025-01-01"),
+        "{sql}"
+    );
+    // with no breakdown it is the trend of each year against the one before
+    let (q, _) = asked(&f, "year over year revenue growth");
+    assert_eq!(q.time_grain, Some(model::Grain::Year), "{q:?}");
+    assert!(
+        matches!(q.derived, Some(Derived::PeriodOverPeriod { lag: 1 })),
+        "{q:?}"
+    );
+    // another grain word keeps its rows per period
+    let (q, _) = asked(&f, "Monthly revenue year over year by zone");
+    assert_eq!(q.time_grain, Some(model::Grain::Month), "{q:?}");
+    assert!(
+        matches!(q.derived, Some(Derived::PeriodOverPeriod { lag: 12 })),
+        "{q:?}"
+    );
+    let (q, _) = asked(&f, "Month-over-month revenue change by zone in 2024");
+    assert_eq!(q.time_grain, Some(model::Grain::Month), "{q:?}");
+}

@@ -22,6 +22,11 @@ impl Reader<'_> {
                 _ => return None,
             })
         };
+        let word_before = |k: usize| match k {
+            0 => None,
+            _ if words[k - 1] == "-" => k.checked_sub(2),
+            _ => Some(k - 1),
+        };
         for (i, w) in words.iter().enumerate() {
             if !matches!(self.read[i], Read::Grammar) {
                 continue;
@@ -62,7 +67,15 @@ impl Reader<'_> {
             let subject = matches!(*w, "days" | "weeks" | "months" | "quarters" | "years")
                 && (i == 0 || matches!(prev, "the" | "which" | "what" | "list" | "show"))
                 && matches!(next, Some("of" | "with" | "where" | "when" | "that" | "in"));
-            if adjective || grouped || subject {
+            // "year over year": the second "year" names the grain of the growth
+            let over_itself = prev == "over"
+                && word_before(i)
+                    .and_then(word_before)
+                    .is_some_and(|k| grain_word(words[k]) == Some(g));
+            if over_itself && self.grain.is_some() && !self.grain_of_growth_only {
+                // "monthly revenue year over year": the months, each against a year before
+            } else if adjective || grouped || subject {
+                self.grain_of_growth_only = over_itself;
                 self.grain = Some(g);
             } else if matches!(*w, "year" | "month" | "quarter" | "week") && next == Some("over") {
                 // "year over year": read below

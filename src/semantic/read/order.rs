@@ -97,6 +97,14 @@ impl Reader<'_> {
                     by: OrderBy::Figure,
                     descending: !decline,
                 });
+            } else if matches!(self.q.derived, Some(Derived::PeriodGrowth))
+                && !self.q.group_by.is_empty()
+            {
+                // a growth for each group: the fastest growing first
+                self.q.order.push(Order {
+                    by: OrderBy::Figure,
+                    descending: true,
+                });
             } else if !self.q.group_by.is_empty() {
                 // several figures side by side (members, periods, metrics): none is the sort key,
                 // the rows come in the order of what they are broken down by

@@ -10,6 +10,7 @@ use super::signals::Signals;
 use super::state::{Read, Reader};
 use super::{cannot_compute, refuse, Refusal};
 use crate::question::dates;
+use crate::semantic::model::Grain;
 use crate::semantic::query::Period;
 
 impl Reader<'_> {
@@ -113,6 +114,23 @@ impl Reader<'_> {
         let mut period_slices: Vec<Period> = Vec::new();
         let mut decline_between: Option<bool> = None;
         match self.periods.len() {
+            0 if s.growth
+                && (s.over_period("year") || x.has("yoy"))
+                && (self.grain.is_none()
+                    || (self.grain == Some(Grain::Year) && self.grain_of_growth_only))
+                && !self.q.group_by.is_empty()
+                && self.slices.is_empty() =>
+            {
+                self.grain = None;
+                self.q.time_grain = None;
+                // "year over year revenue growth by zone": one growth a group, the year of the
+                // reference date against the one before it (the trace names the two years)
+                let this_year = year_of(x.reference.date);
+                let Some(before) = this_year.as_ref().and_then(preceding_year) else {
+                    return cannot_compute("a growth needs two periods", Vec::new());
+                };
+                period_slices = vec![before, this_year.expect("checked")];
+            }
             0 => {}
             1 if s.growth && self.grain.is_none() && self.endpoints[0].is_some() => {
                 // "grew from 2023 to 2024", "change between 2024 and 2025": the two periods;
@@ -197,6 +215,18 @@ impl Reader<'_> {
         }
         Ok((period_slices, decline_between))
     }
+}
+
+/// The calendar year holding `date`.
+fn year_of(date: chrono::NaiveDate) -> Option<Period> {
+    use chrono::Datelike;
+    let start = chrono::NaiveDate::from_ymd_opt(date.year(), 1, 1)?;
+    let end = chrono::NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)?;
+    Some(Period {
+        start: Some(start),
+        end: Some(end),
+        text: date.year().to_string(),
+    })
 }
 
 /// The calendar year before the whole year `p` ("2023" before "2024").

@@ -107,6 +107,9 @@ pub(super) struct Reader<'a> {
     /// The members or named filters compared side by side.
     pub(super) slices: Vec<Slice>,
     pub(super) grain: Option<Grain>,
+    /// The grain was named only as "year over year" (or another "X over X"): a growth, with no
+    /// other word asking for a row per period.
+    pub(super) grain_of_growth_only: bool,
     pub(super) q: MetricQuery,
 }
 
@@ -141,6 +144,7 @@ impl<'a> Reader<'a> {
             qualifier_entities: Vec::new(),
             slices: Vec::new(),
             grain: None,
+            grain_of_growth_only: false,
             q: MetricQuery::default(),
         }
     }
