@@ -2067,3 +2067,32 @@ fn year_over_year_growth_by_a_group_is_the_reference_year_against_the_one_before
     let (q, _) = asked(&f, "Month-over-month revenue change by zone in 2024");
     assert_eq!(q.time_grain, Some(model::Grain::Month), "{q:?}");
 }
+
+#[test]
+fn what_adds_up_to_a_threshold_is_the_headline_metric_summed_per_entity() {
+    let f = chinook();
+    // "purchases" (the invoices) add up: summed, not a breakdown
+    let (q, sql) = asked(&f, "List the customers whose purchases add up to over $46");
+    assert_eq!(q.columns[0].metric, "revenue", "{q:?}");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "customer".into()
+        }],
+        "{q:?}"
+    );
+    assert_eq!(
+        q.having,
+        Some(Threshold {
+            op: ">".into(),
+            value: 46.0
+        }),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT c.FirstName, c.LastName, SUM(i.Total) AS t FROM Invoice i JOIN Customer c \
+         ON c.CustomerId = i.CustomerId GROUP BY c.CustomerId HAVING t > 46 ORDER BY t DESC",
+    );
+}

@@ -331,8 +331,29 @@ impl Reader<'_> {
         // "which categories grew fastest", "which month sold the most", "the best performing
         // store": a growth, a sale or a performance with no metric named is about the model's
         // headline metric, its first
+        // "customers whose purchases add up to over $46": a total over a threshold, the
+        // entity that adds up (the purchases) what is summed, not a breakdown
+        let adds_up_at = (1..x.words.len()).find(|&i| {
+            matches!(x.words[i], "add" | "adds" | "added")
+                && x.words.get(i + 1) == Some(&"up")
+                && x.words.get(i + 2) == Some(&"to")
+        });
+        let adds_up = self.threshold.is_some() && adds_up_at.is_some();
+        if let (true, Some(at), true) = (adds_up, adds_up_at, self.metrics.is_empty()) {
+            let summed = self.dims.iter().find_map(|(t, _, end)| match t {
+                Term::Entity(e) if *end == at => Some(e.clone()),
+                _ => None,
+            });
+            if let Some(e) = summed {
+                if self.q.group_by.len() > 1 {
+                    self.q
+                        .group_by
+                        .retain(|g| !matches!(g, GroupBy::Entity { name } if *name == e));
+                }
+            }
+        }
         if self.metrics.is_empty()
-            && (x.selling() || x.growing())
+            && (x.selling() || x.growing() || adds_up)
             && (self.q.entity_count.is_none() && !self.counting_words()
                 || x.has_seq(&["how", "much"]))
         {

@@ -285,12 +285,38 @@ pub fn same_reading(
         {
             continue;
         }
+        // a column the example names and the question does not, which the example's SQL
+        // breaks its rows down by ("sales by zone" for "total sales"): another question
+        if groups_by_more(reader.schema, &ex.sql, &theirs, asked) {
+            continue;
+        }
         let Some((sql, edits)) = swap_literals(reader.schema, &ex.sql, &theirs, asked) else {
             continue;
         };
         out.push(Adapted::new(ex, *sim, sql, edits, SAME_READING_CONFIDENCE));
     }
     out
+}
+
+/// True when the example's SQL groups by a column its question names and the asked question
+/// does not (or when the SQL does not parse).
+pub(super) fn groups_by_more(
+    schema: &Schema,
+    sql: &str,
+    theirs: &Reading,
+    asked: &Reading,
+) -> bool {
+    let Some(tree) = Tree::parse(sql, schema) else {
+        return true;
+    };
+    theirs
+        .targets
+        .difference(&asked.targets)
+        .any(|&(table, column)| {
+            column.is_some_and(|column| {
+                tree.groups_by(crate::sql::pattern::linking::ColRef { table, column })
+            })
+        })
 }
 
 /// The example's SQL with each literal of its reading that differs from the asked reading's

@@ -473,3 +473,34 @@ fn figures_the_question_does_not_ask_for_are_dropped_unless_the_ordering_uses_th
     let other = "SELECT COUNT(items.price) FROM items";
     assert!(drop_unasked_figures(example, other, &f.schema).is_none());
 }
+
+#[test]
+fn an_example_breaking_its_rows_down_by_a_column_the_question_does_not_name_is_another_question() {
+    let f = fx();
+    let graph = crate::sql::pattern::joins::JoinGraph::build(&f.schema);
+    let reader = Reader {
+        schema: &f.schema,
+        lexicon: &f.lex,
+        graph: &graph,
+        values: &f.values,
+        rules: &[],
+    };
+    let read = |q: &str| reader.read(&analyze(&Question::parse(q).unwrap())).unwrap();
+    let sql = "SELECT brand, SUM(price) FROM items GROUP BY brand";
+    let example = read("What is the total price of the items by brand?");
+    // "total price of the items" names no brand: the example's rows by brand answer another
+    // question, however the engine reads the two
+    assert!(reading::groups_by_more(
+        &f.schema,
+        sql,
+        &example,
+        &read("What is the total price of the items?")
+    ));
+    // naming the brand too, it is the same question
+    assert!(!reading::groups_by_more(
+        &f.schema,
+        sql,
+        &example,
+        &read("Total price of items for each brand")
+    ));
+}

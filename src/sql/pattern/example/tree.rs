@@ -714,3 +714,37 @@ impl Tree<'_> {
         drop.into_iter().map(|(_, name)| name).collect()
     }
 }
+
+impl Tree<'_> {
+    /// True when the outer query's `GROUP BY` reads column `c`.
+    pub(super) fn groups_by(&self, c: ColRef) -> bool {
+        let Statement::Query(q) = &self.stmt else {
+            return false;
+        };
+        let SetExpr::Select(select) = q.body.as_ref() else {
+            return false;
+        };
+        let sqlparser::ast::GroupByExpr::Expressions(exprs, _) = &select.group_by else {
+            return false;
+        };
+        let name = self.col_name(c).to_lowercase();
+        let table = self.table_name(c.table);
+        let mut found = false;
+        let _ = sqlparser::ast::visit_expressions(exprs, |e: &Expr| {
+            match e {
+                Expr::Identifier(i) if i.value.to_lowercase() == name => found = true,
+                Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                    let q = parts[parts.len() - 2].value.to_lowercase();
+                    if parts[parts.len() - 1].value.to_lowercase() == name
+                        && self.aliases.get(&q).is_some_and(|t| *t == table)
+                    {
+                        found = true;
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        found
+    }
+}
