@@ -310,6 +310,9 @@ pub(super) fn align(e: &[Key], q: &[Key]) -> (usize, Vec<(Vec<usize>, Vec<usize>
     (e_free.iter().filter(|f| !**f).count(), out)
 }
 
+/// Link scores this close to a span's best are a tie (curated synonyms weigh alike).
+const LINK_TIE: f32 = 0.015;
+
 /// A question with its analysis and linking.
 pub(super) struct Side<'a> {
     pub(super) a: &'a Analysis,
@@ -333,6 +336,36 @@ impl Side<'_> {
         self.a.text[tf.start..tl.end]
             .trim_matches(|c| c == '\'' || c == '"')
             .to_string()
+    }
+
+    /// The link targets of the spans covering the tokens of `ks` as [`Side::targets`], but a
+    /// span whose curated words tie between targets ("shelf price": a column of the products, a
+    /// table of prices) takes the one of `preferred` (the other question's reading) when it is
+    /// among the tied links.
+    pub(super) fn targets_preferring(
+        &self,
+        ks: &[usize],
+        preferred: &[Target],
+    ) -> Option<Vec<Target>> {
+        let mut out: Vec<Target> = Vec::new();
+        for &k in ks {
+            let sp = self.links.span_at(self.keys[k].tok)?;
+            let best = sp.best();
+            let t = sp
+                .links
+                .iter()
+                .take_while(|l| l.score >= best.score - LINK_TIE)
+                .find(|l| {
+                    l.how == "synonym" && best.how == "synonym" && preferred.contains(&l.target)
+                })
+                .unwrap_or(best)
+                .target
+                .clone();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        Some(out)
     }
 
     /// The best link targets of the spans covering the tokens of `ks`, in order, without

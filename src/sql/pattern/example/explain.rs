@@ -66,11 +66,19 @@ pub(super) fn explain(
     qs: &[usize],
     values: &ValueIndex,
 ) -> Option<Vec<Edit>> {
-    // the same meaning in other words: both sides link to the same tables and columns
+    // the same meaning in other words: both sides link to the same tables and columns (a
+    // table the example names beside one of its columns adds nothing: "products with a unit
+    // cost" and "items cost"; a tie between curated synonyms goes the example's way)
     if !es.is_empty() && !qs.is_empty() {
-        if let (Some(te), Some(tq)) = (ex.targets(es), q.targets(qs)) {
-            if te == tq && !te.iter().any(|t| matches!(t, Target::Value { .. })) {
-                return Some(Vec::new());
+        if let Some(te) = ex.targets(es) {
+            if let Some(tq) = q.targets_preferring(qs, &te) {
+                let mut tq = tq;
+                tq.sort_by_key(|t| format!("{t:?}"));
+                if without_implied_tables(te.clone()) == tq
+                    && !te.iter().any(|t| matches!(t, Target::Value { .. }))
+                {
+                    return Some(Vec::new());
+                }
             }
         }
     }
@@ -85,6 +93,22 @@ pub(super) fn explain(
             new: q.text(qs),
         }]
     })
+}
+
+/// `targets` without the tables one of its columns belongs to, sorted.
+fn without_implied_tables(targets: Vec<Target>) -> Vec<Target> {
+    let has_column_of = |t: usize| {
+        targets
+            .iter()
+            .any(|x| matches!(x, Target::Column { col } if col.table == t))
+    };
+    let mut out: Vec<Target> = targets
+        .iter()
+        .filter(|t| !matches!(t, Target::Table { table } if has_column_of(*table)))
+        .cloned()
+        .collect();
+    out.sort_by_key(|t| format!("{t:?}"));
+    out
 }
 
 fn explain_edits(
@@ -165,6 +189,26 @@ fn substitute(
                     old: ev as i64,
                     new: qv as i64,
                 }]);
+            }
+            // "above 70%" written as a fraction ("cost > 0.7 * base_price")
+            let percent = |side: &Side, k: usize| {
+                side.a
+                    .tokens
+                    .get(side.keys[k].tok + 1)
+                    .is_some_and(|t| t.text == "%" || t.lower == "percent")
+            };
+            if !tree.numbers().contains(&ev)
+                && percent(ex, es[0])
+                && percent(q, qs[0])
+                && tree.numbers().contains(&(ev / 100.0))
+            {
+                let new = number_text(qv / 100.0);
+                return tree.replace_numbers(ev / 100.0, &new).then(|| {
+                    vec![Edit::Number {
+                        old: format!("{et}%"),
+                        new: format!("{qt}%"),
+                    }]
+                });
             }
             if !tree.numbers().contains(&ev) && tree.string_named(&et).is_none() {
                 return None;
@@ -283,5 +327,14 @@ fn substitute(
             })
         }
         _ => None,
+    }
+}
+
+/// A number as SQL writes it: whole numbers without a fraction, others rounded to 10 places.
+fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{}", (v * 1e10).round() / 1e10)
     }
 }

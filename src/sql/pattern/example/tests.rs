@@ -504,3 +504,23 @@ fn an_example_breaking_its_rows_down_by_a_column_the_question_does_not_name_is_a
         &read("Total price of items for each brand")
     ));
 }
+
+#[test]
+fn a_percentage_the_sql_writes_as_a_fraction_is_swapped_as_a_fraction() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "Which items have a weight above 40% of their price?",
+        "Which items have a weight above 20% of their price?",
+        "SELECT item_name FROM items WHERE weight > 0.2 * price",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Number {
+            old: "20%".into(),
+            new: "40%".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Milk", "Peas"]);
+}
