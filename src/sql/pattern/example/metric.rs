@@ -185,7 +185,7 @@ pub fn drop_unasked_figures(
     asked_sql: &str,
     schema: &Schema,
 ) -> Option<(String, Vec<Edit>)> {
-    let keep = super::tree::aggregated_columns(asked_sql);
+    let keep = super::figures::aggregated_columns(asked_sql);
     if keep.is_empty() {
         return None;
     }

@@ -26,11 +26,13 @@
 //!
 //! The rooms: [`align`] cuts both questions into keys and pairs the stretches where they differ;
 //! [`explain`] finds the edit that explains a stretch; [`tree`] makes the edit in the example's
-//! SQL tree. The English words the alignment reads (request, operation, extreme and grain
-//! words) are in the pattern engine's [`lexicon`](super::lexicon).
+//! SQL tree; [`figures`] reads and trims its aggregates and groups. The English words the
+//! alignment reads (request, operation, extreme and grain words) are in the pattern engine's
+//! [`lexicon`](super::lexicon).
 
 mod align;
 mod explain;
+mod figures;
 mod metric;
 mod reading;
 mod slots;
