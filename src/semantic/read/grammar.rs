@@ -35,14 +35,9 @@ impl Reader<'_> {
             let of_a_figure = matches!(words[i], "size" | "magnitude")
                 && words.get(i + 1) == Some(&"of")
                 && (i + 2..n.min(i + 4)).any(|j| matches!(self.read[j], Read::Term(_)));
-            if of_a_figure {
-                self.read[i] = Read::Grammar;
-                if self.read[i + 1] == Read::Unread {
-                    self.read[i + 1] = Read::Grammar;
-                }
-            }
             // "signed off (on)": approved
-            if words[i] == "signed" && words.get(i + 1) == Some(&"off") {
+            let signed_off = words[i] == "signed" && words.get(i + 1) == Some(&"off");
+            if of_a_figure || signed_off {
                 self.read[i] = Read::Grammar;
                 if self.read[i + 1] == Read::Unread {
                     self.read[i + 1] = Read::Grammar;

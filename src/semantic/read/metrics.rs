@@ -328,9 +328,6 @@ impl Reader<'_> {
                 self.metrics.push(m.name.clone());
             }
         }
-        // "which categories grew fastest", "which month sold the most", "the best performing
-        // store": a growth, a sale or a performance with no metric named is about the model's
-        // headline metric, its first
         // "customers whose purchases add up to over $46": a total over a threshold, the
         // entity that adds up (the purchases) what is summed, not a breakdown
         let adds_up_at = (1..x.words.len()).find(|&i| {
@@ -352,6 +349,9 @@ impl Reader<'_> {
                 }
             }
         }
+        // "which categories grew fastest", "which month sold the most", "the best performing
+        // store": a growth, a sale or a performance with no metric named is about the model's
+        // headline metric, its first
         if self.metrics.is_empty()
             && (x.selling() || x.growing() || adds_up)
             && (self.q.entity_count.is_none() && !self.counting_words()

@@ -125,11 +125,11 @@ impl Reader<'_> {
                 self.q.time_grain = None;
                 // "year over year revenue growth by zone": one growth a group, the year of the
                 // reference date against the one before it (the trace names the two years)
-                let this_year = year_of(x.reference.date);
-                let Some(before) = this_year.as_ref().and_then(preceding_year) else {
+                let years = year_of(x.reference.date).and_then(|y| Some((preceding_year(&y)?, y)));
+                let Some((before, this_year)) = years else {
                     return cannot_compute("a growth needs two periods", Vec::new());
                 };
-                period_slices = vec![before, this_year.expect("checked")];
+                period_slices = vec![before, this_year];
             }
             0 => {}
             1 if s.growth && self.grain.is_none() && self.endpoints[0].is_some() => {

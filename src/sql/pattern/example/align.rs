@@ -371,15 +371,7 @@ impl Side<'_> {
     /// The best link targets of the spans covering the tokens of `ks`, in order, without
     /// repeats; `None` when a token is not covered.
     pub(super) fn targets(&self, ks: &[usize]) -> Option<Vec<Target>> {
-        let mut out: Vec<Target> = Vec::new();
-        for &k in ks {
-            let sp = self.links.span_at(self.keys[k].tok)?;
-            let t = sp.best().target.clone();
-            if !out.contains(&t) {
-                out.push(t);
-            }
-        }
-        Some(out)
+        self.targets_preferring(ks, &[])
     }
 
     pub(super) fn number(&self, k: usize) -> Option<(f64, String)> {

@@ -72,11 +72,9 @@ pub(super) fn explain(
     if !es.is_empty() && !qs.is_empty() {
         if let Some(te) = ex.targets(es) {
             if let Some(tq) = q.targets_preferring(qs, &te) {
-                let mut tq = tq;
-                tq.sort_by_key(|t| format!("{t:?}"));
-                if without_implied_tables(te.clone()) == tq
-                    && !te.iter().any(|t| matches!(t, Target::Value { .. }))
-                {
+                let te_named = without_implied_tables(&te);
+                let same = te_named.len() == tq.len() && tq.iter().all(|t| te_named.contains(t));
+                if same && !te.iter().any(|t| matches!(t, Target::Value { .. })) {
                     return Some(Vec::new());
                 }
             }
@@ -95,20 +93,18 @@ pub(super) fn explain(
     })
 }
 
-/// `targets` without the tables one of its columns belongs to, sorted.
-fn without_implied_tables(targets: Vec<Target>) -> Vec<Target> {
+/// `targets` without the tables one of its columns belongs to.
+fn without_implied_tables(targets: &[Target]) -> Vec<Target> {
     let has_column_of = |t: usize| {
         targets
             .iter()
             .any(|x| matches!(x, Target::Column { col } if col.table == t))
     };
-    let mut out: Vec<Target> = targets
+    targets
         .iter()
         .filter(|t| !matches!(t, Target::Table { table } if has_column_of(*table)))
         .cloned()
-        .collect();
-    out.sort_by_key(|t| format!("{t:?}"));
-    out
+        .collect()
 }
 
 fn explain_edits(
@@ -202,7 +198,7 @@ fn substitute(
                 && percent(q, qs[0])
                 && tree.numbers().contains(&(ev / 100.0))
             {
-                let new = number_text(qv / 100.0);
+                let new = super::reading::number_text(qv / 100.0);
                 return tree.replace_numbers(ev / 100.0, &new).then(|| {
                     vec![Edit::Number {
                         old: format!("{et}%"),
@@ -327,14 +323,5 @@ fn substitute(
             })
         }
         _ => None,
-    }
-}
-
-/// A number as SQL writes it: whole numbers without a fraction, others rounded to 10 places.
-fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{}", (v * 1e10).round() / 1e10)
     }
 }

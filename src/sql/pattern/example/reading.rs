@@ -383,7 +383,8 @@ fn same_swap(edit: &Edit, old: &Literal, new: &Literal) -> bool {
     }
 }
 
-fn number_text(v: f64) -> String {
+/// A number as SQL writes it: a whole number without a fraction.
+pub(super) fn number_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
