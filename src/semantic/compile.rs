@@ -164,14 +164,16 @@ fn having(
 /// Rows whose figure is above (or below) the same metric over the whole: the query without
 /// its breakdowns as a scalar subquery. With `per` entities the figure is an average per
 /// entity ([`average_per`]) on both sides: the zones' revenue per store against the revenue
-/// per store of all stores.
+/// per store of all stores. When every breakdown is an attribute of those entities (a store's
+/// zone), the figures per entity are computed once, as a CTE both sides average.
 fn versus_whole(
     planner: &Planner,
     q: &MetricQuery,
     above: bool,
     per: &[String],
 ) -> PlanResult<CompiledQuery> {
-    let (rows, whole, figure) = if per.is_empty() {
+    let op = if above { ">" } else { "<" };
+    let (mut sql, columns, figure) = if per.is_empty() {
         let rows_q = MetricQuery {
             derived: None,
             order: Vec::new(),
@@ -191,7 +193,8 @@ fn versus_whole(
             ..rows_q
         };
         let whole = render(&planner.plan(&whole_q)?, &whole_q, planner.dialect);
-        (rows, whole, figure)
+        let sql = versus_subquery(&rows, &whole.sql, &figure, op);
+        (sql, rows.columns, figure)
     } else {
         let rows_q = MetricQuery {
             derived: Some(Derived::AveragePer { per: per.to_vec() }),
@@ -203,18 +206,36 @@ fn versus_whole(
             group_by: Vec::new(),
             ..rows_q.clone()
         };
-        let rows = average_per(planner, &rows_q, per)?;
-        let whole = average_per(planner, &whole_q, per)?;
-        let figure = whole.columns.first().cloned().unwrap_or_default();
-        (rows, whole, figure)
+        let parts = per_entity(planner, &rows_q, per)?;
+        if attributes_of(planner.manifest, q, per) {
+            // one pass over the facts: `per_entity` holds a row per entity (with its attributes)
+            let rows = parts.averaged("per_entity", &rows_q);
+            let whole = PerEntity {
+                outer: Vec::new(),
+                ..parts.clone()
+            }
+            .averaged("per_entity", &whole_q);
+            let figure = whole.columns.first().cloned().unwrap_or_default();
+            let (ctes, inner) = match parts.inner_sql.strip_prefix("WITH ") {
+                Some(rest) => {
+                    let (ctes, main) = split_with(rest);
+                    (format!("{ctes}, "), main)
+                }
+                None => (String::new(), parts.inner_sql.clone()),
+            };
+            let sql = format!(
+                "WITH {ctes}per_entity AS ({inner}) {}",
+                versus_subquery(&rows, &whole.sql, &figure, op)
+            );
+            (sql, rows.columns, figure)
+        } else {
+            let rows = parts.averaged(&format!("({}) per", parts.inner_sql), &rows_q);
+            let whole = average_per(planner, &whole_q, per)?;
+            let figure = whole.columns.first().cloned().unwrap_or_default();
+            let sql = versus_subquery(&rows, &whole.sql, &figure, op);
+            (sql, rows.columns, figure)
+        }
     };
-    let op = if above { ">" } else { "<" };
-    let mut sql = format!(
-        "SELECT {} FROM ({}) per WHERE {figure} {op} (SELECT {figure} FROM ({}) whole)",
-        rows.columns.join(", "),
-        rows.sql,
-        whole.sql
-    );
     let dir = if q.order.first().is_some_and(|o| !o.descending) {
         "ASC"
     } else {
@@ -224,15 +245,59 @@ fn versus_whole(
     if let Some(n) = q.limit {
         sql.push_str(&format!(" LIMIT {n}"));
     }
-    Ok(CompiledQuery {
-        sql,
-        columns: rows.columns,
-    })
+    Ok(CompiledQuery { sql, columns })
+}
+
+/// `rows` whose `figure` compares by `op` with the one row of `whole`.
+fn versus_subquery(rows: &CompiledQuery, whole: &str, figure: &str, op: &str) -> String {
+    format!(
+        "SELECT {} FROM ({}) per WHERE {figure} {op} (SELECT {figure} FROM ({whole}) whole)",
+        rows.columns.join(", "),
+        rows.sql,
+    )
+}
+
+/// Whether every breakdown of `q` is an attribute of one of the `per` entities (a dimension of
+/// the model whose primary entity it is, or the entity itself), with no time grain: then the
+/// rows per entity are the same with or without the breakdowns.
+fn attributes_of(manifest: &SemanticManifest, q: &MetricQuery, per: &[String]) -> bool {
+    let is_per = |name: &str| per.iter().any(|p| p.eq_ignore_ascii_case(name));
+    q.time_grain.is_none()
+        && q.group_by.iter().all(|g| match g {
+            GroupBy::Entity { name } => is_per(name),
+            GroupBy::Dimension(d) => d
+                .model
+                .as_deref()
+                .and_then(|m| manifest.model(m))
+                .is_some_and(|m| {
+                    m.dimension(&d.name).is_some()
+                        && m.primary_entity().is_some_and(|e| is_per(&e.name))
+                }),
+        })
 }
 
 /// An average over a finer breakdown: the query grouped also by the `per` entities (and at its
 /// time grain) inside, averaged per the query's own group-bys outside.
 fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult<CompiledQuery> {
+    let parts = per_entity(planner, q, per)?;
+    Ok(parts.averaged(&format!("({}) per", parts.inner_sql), q))
+}
+
+/// The figures of a query per entity ([`average_per`]'s inside) and what averages them.
+#[derive(Clone)]
+struct PerEntity {
+    /// The query's own breakdown columns (the outside's group-bys).
+    outer: Vec<String>,
+    /// The figure columns of the inside.
+    figures: Vec<String>,
+    /// Whether each figure is a member's column (a slice).
+    sliced: Vec<bool>,
+    /// The inside: grouped by the query's breakdowns and the entities.
+    inner_sql: String,
+}
+
+/// Plans the inside of [`average_per`]: `q` grouped also by the `per` entities.
+fn per_entity(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult<PerEntity> {
     let outer_q = MetricQuery {
         derived: None,
         time_grain: None,
@@ -260,35 +325,50 @@ fn average_per(planner: &Planner, q: &MetricQuery, per: &[String]) -> PlanResult
     }
     let plan = planner.plan(&inner_q)?;
     let figures: Vec<String> = plan.figures.iter().map(|f| f.output.clone()).collect();
-    let inner = render(&plan, &inner_q, planner.dialect);
-    let mut cols = outer.clone();
-    let mut sel = outer.clone();
-    for (i, f) in figures.iter().enumerate() {
-        cols.push(format!("average_{f}"));
-        // a member's column averages over the entities that have its rows: a store of another
-        // format sums to 0 for "Supercenter" and is not one of its stores
-        let sliced = q.columns.get(i).is_some_and(|c| c.slice.is_some());
-        if sliced {
-            sel.push(format!("AVG(NULLIF({f}, 0)) AS average_{f}"));
-        } else {
-            sel.push(format!("AVG({f}) AS average_{f}"));
+    let sliced = (0..figures.len())
+        .map(|i| q.columns.get(i).is_some_and(|c| c.slice.is_some()))
+        .collect();
+    Ok(PerEntity {
+        outer,
+        figures,
+        sliced,
+        inner_sql: render(&plan, &inner_q, planner.dialect).sql,
+    })
+}
+
+impl PerEntity {
+    /// The figures averaged per the outside's breakdown, read `from` a subquery or CTE, in
+    /// `q`'s order and limit.
+    fn averaged(&self, from: &str, q: &MetricQuery) -> CompiledQuery {
+        let outer = &self.outer;
+        let mut cols = outer.clone();
+        let mut sel = outer.clone();
+        for (f, sliced) in self.figures.iter().zip(&self.sliced) {
+            cols.push(format!("average_{f}"));
+            // a member's column averages over the entities that have its rows: a store of
+            // another format sums to 0 for "Supercenter" and is not one of its stores
+            if *sliced {
+                sel.push(format!("AVG(NULLIF({f}, 0)) AS average_{f}"));
+            } else {
+                sel.push(format!("AVG({f}) AS average_{f}"));
+            }
         }
-    }
-    let mut sql = format!("SELECT {} FROM ({}) per", sel.join(", "), inner.sql);
-    if !outer.is_empty() {
-        sql.push_str(&format!(" GROUP BY {}", outer.join(", ")));
-    }
-    let mut order = Vec::new();
-    for o in &q.order {
-        let dir = if o.descending { "DESC" } else { "ASC" };
-        match o.by {
-            OrderBy::Figure => order.push(format!("{} {dir}", cols[outer.len()])),
-            OrderBy::Groups => order.extend(outer.iter().map(|g| format!("{g} {dir}"))),
-            OrderBy::Time => {}
+        let mut sql = format!("SELECT {} FROM {from}", sel.join(", "));
+        if !outer.is_empty() {
+            sql.push_str(&format!(" GROUP BY {}", outer.join(", ")));
         }
+        let mut order = Vec::new();
+        for o in &q.order {
+            let dir = if o.descending { "DESC" } else { "ASC" };
+            match o.by {
+                OrderBy::Figure => order.push(format!("{} {dir}", cols[outer.len()])),
+                OrderBy::Groups => order.extend(outer.iter().map(|g| format!("{g} {dir}"))),
+                OrderBy::Time => {}
+            }
+        }
+        push_order_and_limit(&mut sql, &order, q.limit);
+        CompiledQuery { sql, columns: cols }
     }
-    push_order_and_limit(&mut sql, &order, q.limit);
-    Ok(CompiledQuery { sql, columns: cols })
 }
 
 /// The first column's figure over the second's, each planned on its own and joined on the

@@ -1723,6 +1723,23 @@ fn below_average_revenue_per_store_compares_with_the_revenue_per_store_of_all_st
          FROM sales WHERE sale_date BETWEEN '2024-01-01' AND '2024-12-31') ORDER BY r ASC";
     assert!(!rows(&f.path, gold).is_empty(), "one zone is below");
     same(&f, &sql, gold);
+    // a zone is an attribute of a store: the sales per store are summed once, for both sides
+    assert_eq!(sql.matches("FROM sales").count(), 1, "{sql}");
+    // a category is not: the revenue per store of all stores is summed on its own
+    let (_, sql) = asked(
+        &f,
+        "Which categories had below-average revenue per store in 2024?",
+    );
+    assert_eq!(sql.matches("FROM sales").count(), 2, "{sql}");
+    same(
+        &f,
+        &sql,
+        "WITH c AS (SELECT p.category, SUM(s.revenue) / COUNT(DISTINCT s.store_id) AS r \
+         FROM sales s JOIN products p ON p.upc = s.upc \
+         WHERE s.sale_date BETWEEN '2024-01-01' AND '2024-12-31' GROUP BY p.category) \
+         SELECT category, r FROM c WHERE r < (SELECT SUM(revenue) / COUNT(DISTINCT store_id) \
+         FROM sales WHERE sale_date BETWEEN '2024-01-01' AND '2024-12-31') ORDER BY r ASC",
+    );
     // above the average: the furthest above first
     let (q, _) = asked(&f, "Which zones had above-average units per store?");
     assert!(q.order[0].descending);

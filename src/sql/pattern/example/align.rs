@@ -109,6 +109,15 @@ pub(super) struct Key {
     pub(super) tok: usize,
 }
 
+impl Key {
+    /// Whether two keys mean the same and were written as the same word ("elasticity" and
+    /// "elasticity", where "elastic" shares only the stem).
+    fn same_word(&self, other: &Key, e: &Analysis, q: &Analysis) -> bool {
+        let word = |a: &Analysis, k: &Key| a.tokens.get(k.tok).map(|t| t.lower.clone());
+        self.key == other.key && word(e, self) == word(q, other)
+    }
+}
+
 /// Phrases that compare a figure with the number right after them, and the comparison's key:
 /// "at least 0.9" and "no less than 0.9" are one key, as "more than 40", "over 40" and
 /// "above 40" are another.
@@ -255,22 +264,43 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
 }
 
 /// Pairs of differing key positions `(example keys, question keys)`, between matched anchors.
-pub(super) fn align(e: &[Key], q: &[Key]) -> (usize, Vec<(Vec<usize>, Vec<usize>)>) {
+///
+/// The anchors are a longest common subsequence of the keys; among the longest, the one that
+/// matches the most keys written as the same word ("elastic products whose elasticity" against
+/// "price-sensitive items whose elasticity" anchors the two "elasticity", not "elastic").
+pub(super) fn align(
+    (e_side, e): (&Analysis, &[Key]),
+    (q_side, q): (&Analysis, &[Key]),
+) -> (usize, Vec<(Vec<usize>, Vec<usize>)>) {
     let (n, m) = (e.len(), q.len());
-    let mut l = vec![vec![0u16; m + 1]; n + 1];
+    // a match weighs more than all same-word bonuses together: length first, then words
+    let match_weight = n.min(m) as u32 + 1;
+    let weight = |i: usize, j: usize| -> u32 {
+        if e[i].key != q[j].key {
+            0
+        } else if e[i].same_word(&q[j], e_side, q_side) {
+            match_weight + 1
+        } else {
+            match_weight
+        }
+    };
+    let mut l = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            l[i][j] = if e[i].key == q[j].key {
-                l[i + 1][j + 1] + 1
+            let w = weight(i, j);
+            let skip = l[i + 1][j].max(l[i][j + 1]);
+            l[i][j] = if w > 0 {
+                skip.max(l[i + 1][j + 1] + w)
             } else {
-                l[i + 1][j].max(l[i][j + 1])
+                skip
             };
         }
     }
     let mut anchors = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < n && j < m {
-        if e[i].key == q[j].key {
+        let w = weight(i, j);
+        if w > 0 && l[i][j] == l[i + 1][j + 1] + w {
             anchors.push((i, j));
             i += 1;
             j += 1;

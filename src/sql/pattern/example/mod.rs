@@ -205,7 +205,7 @@ pub fn adapt_one(
     if q.keys.is_empty() || ex.keys.is_empty() {
         return None;
     }
-    let (matched, stretches) = align(&ex.keys, &q.keys);
+    let (matched, stretches) = align((ex.a, &ex.keys), (q.a, &q.keys));
     if stretches.is_empty() {
         return Some((example.0.sql.clone(), Vec::new()));
     }

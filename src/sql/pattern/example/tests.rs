@@ -524,3 +524,34 @@ fn a_percentage_the_sql_writes_as_a_fraction_is_swapped_as_a_fraction() {
     );
     assert_eq!(rows(&f, &out[0].sql), vec!["Milk", "Peas"]);
 }
+
+#[test]
+fn among_equally_long_alignments_the_one_matching_the_same_words_wins() {
+    // "elastic" and "elasticity" share a stem; the anchor is the word both questions wrote
+    let ex = analyze(
+        &Question::parse("List elastic products whose elasticity estimate is high").unwrap(),
+    );
+    let q = analyze(&Question::parse("Show sensitive items whose elasticity is high").unwrap());
+    let (ek, qk) = (align::keys(&ex), align::keys(&q));
+    let (matched, stretches) = align::align((&ex, &ek), (&q, &qk));
+    assert_eq!(matched, 2, "{ek:?} {qk:?}");
+    let words = |a: &Analysis, keys: &[align::Key], ks: &[usize]| -> Vec<String> {
+        ks.iter()
+            .map(|&k| a.tokens[keys[k].tok].lower.clone())
+            .collect()
+    };
+    let pairs: Vec<(Vec<String>, Vec<String>)> = stretches
+        .iter()
+        .map(|(es, qs)| (words(&ex, &ek, es), words(&q, &qk, qs)))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            (
+                vec!["elastic".to_string(), "products".to_string()],
+                vec!["sensitive".to_string(), "items".to_string()]
+            ),
+            (vec!["estimate".to_string()], vec![]),
+        ]
+    );
+}
