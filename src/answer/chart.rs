@@ -29,6 +29,8 @@ const WIDTH: u32 = 720;
 const HEIGHT: u32 = 400;
 /// Most bars drawn; the title says when the result had more.
 pub(crate) const MAX_BARS: usize = 25;
+/// Most groups of side-by-side bars; the title says when the result had more.
+pub(crate) const MAX_GROUPS: usize = 12;
 /// Most wedges in a pie.
 const MAX_PIE_SLICES: usize = 8;
 /// Most lines when a category splits a time series.
@@ -112,6 +114,16 @@ pub(crate) enum Plan {
         measure: String,
         items: Vec<Item>,
     },
+    /// Bars in groups: one group per row (labelled by `label`'s columns), one bar per figure
+    /// side by side in it (a member's or a period's), each figure in its own colour.
+    GroupedBars {
+        label: String,
+        groups: Vec<String>,
+        /// One per figure: its name and a value (or a gap) per group.
+        series: Vec<Series>,
+        /// Says which groups were kept when the result had more than [`MAX_GROUPS`].
+        note: Option<String>,
+    },
     Line {
         time: String,
         measure_title: String,
@@ -137,7 +149,7 @@ pub(crate) enum Plan {
 impl Plan {
     pub fn kind(&self) -> ChartKind {
         match self {
-            Plan::Bar { .. } | Plan::Columns { .. } => ChartKind::Bar,
+            Plan::Bar { .. } | Plan::Columns { .. } | Plan::GroupedBars { .. } => ChartKind::Bar,
             Plan::Pie { .. } => ChartKind::Pie,
             Plan::Line { .. } => ChartKind::Line,
             Plan::Scatter { .. } => ChartKind::Scatter,
@@ -158,6 +170,23 @@ impl Plan {
                 None => format!("{}{measure} by {label}", aggregation.word()),
             },
             Plan::Pie { label, measure, .. } => format!("Share of {measure} by {label}"),
+            Plan::GroupedBars {
+                label,
+                series,
+                note,
+                ..
+            } => {
+                let names = series
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" vs ");
+                match (label.is_empty(), note) {
+                    (true, _) => names,
+                    (false, Some(n)) => format!("{names} by {label} ({n})"),
+                    (false, None) => format!("{names} by {label}"),
+                }
+            }
             Plan::Columns { x, measure, .. } => format!("{measure} by {x}"),
             Plan::Line {
                 time,
@@ -185,6 +214,10 @@ impl Plan {
                 (label.clone(), vec![measure.clone()])
             }
             Plan::Line { time, y, .. } => (time.clone(), y.clone()),
+            Plan::GroupedBars { label, series, .. } => (
+                label.clone(),
+                series.iter().map(|s| s.name.clone()).collect(),
+            ),
             Plan::Columns { x, measure, .. } => (x.clone(), vec![measure.clone()]),
             Plan::Scatter { x, y, .. } => (x.clone(), vec![y.clone()]),
             Plan::Histogram { measure, .. } => (measure.clone(), vec!["count".to_string()]),
@@ -422,6 +455,12 @@ pub(crate) fn render(plan: &Plan, title: &str) -> Result<String, ChartError> {
                 percent,
             } => draw_columns(&root, title, x, measure, items, *percent)?,
             Plan::Pie { items, .. } => draw_pie(&root, title, items)?,
+            Plan::GroupedBars {
+                label,
+                groups,
+                series,
+                ..
+            } => draw_grouped_bars(&root, title, label, groups, series)?,
             Plan::Line {
                 time,
                 periods,
@@ -617,6 +656,103 @@ fn draw_columns(
             }))
             .map_err(draw_err)?;
     }
+    Ok(())
+}
+
+/// Horizontal bars in groups, first group on top, its label on the left beside the group; in
+/// each group one bar per series, in the series' palette colour, named in a legend.
+fn draw_grouped_bars(
+    root: &Area,
+    title: &str,
+    label: &str,
+    groups: &[String],
+    series: &[Series],
+) -> Result<(), ChartError> {
+    let k = series.len().max(1) as i32;
+    // a slot per bar and one between groups
+    let slots = groups.len().max(1) as i32 * (k + 1) - 1;
+    let slot_of = |g: usize, s: usize| slots - 1 - (g as i32 * (k + 1) + s as i32);
+    let labels: Vec<String> = groups
+        .iter()
+        .map(|g| truncate(g, MAX_LABEL_CHARS))
+        .collect();
+    let (lo, hi) = padded_range(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied())
+            .chain([0.0]),
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width(&labels, 14))
+        .build_cartesian_2d(lo..hi, (0..slots - 1).into_segmented())
+        .map_err(draw_err)?;
+    // a group's label beside its first bar
+    let y_fmt = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(y) | SegmentValue::Exact(y) => {
+            let from_top = slots - 1 - *y;
+            if from_top % (k + 1) == 0 {
+                labels
+                    .get((from_top / (k + 1)) as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+        SegmentValue::Last => String::new(),
+    };
+    let x_fmt = |x: &f64| tick(*x, false);
+    let x_desc = if series.len() == 1 {
+        series[0].name.clone()
+    } else {
+        String::new()
+    };
+    chart
+        .configure_mesh()
+        .max_light_lines(2)
+        .disable_y_mesh()
+        .y_labels(slots as usize)
+        .y_label_formatter(&y_fmt)
+        .x_labels(8)
+        .x_label_formatter(&x_fmt)
+        .x_desc(x_desc)
+        .y_desc(label)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(draw_err)?;
+    for (si, s) in series.iter().enumerate() {
+        let colour = PALETTE[si % PALETTE.len()];
+        let bars = s.values.iter().enumerate().filter_map(|(g, v)| {
+            let v = v.filter(|x| x.is_finite())?;
+            let y = slot_of(g, si);
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(y)),
+                    (v.clamp(lo, hi), SegmentValue::Exact(y + 1)),
+                ],
+                colour.filled(),
+            );
+            bar.set_margin(1, 1, 0, 0);
+            Some(bar)
+        });
+        chart
+            .draw_series(bars)
+            .map_err(draw_err)?
+            .label(truncate(&s.name, 24))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(draw_err)?;
     Ok(())
 }
 

@@ -13,14 +13,17 @@
 //! other dimensions (or per side-by-side figure); a share is bars labelled in percent (lines
 //! in percent when it is a share per period of several members); a growth is signed bars in
 //! percent (columns over the periods for a period-over-period change), negative ones below
-//! zero in their own colour; a ranking is bars of the ranked figure in the query's order.
+//! zero in their own colour; a ranking is bars of the ranked figure in the query's order; the
+//! same metric for two or more members (or periods) side by side, with no time axis, is a
+//! comparison: grouped bars, a group per row and a bar per member (one bar per member when the
+//! result is a single row).
 
 use serde::Serialize;
 
 use crate::semantic::model::Grain;
 use crate::semantic::query::{Derived, MetricQuery, OrderBy};
 
-use super::chart::{Plan, Series, MAX_BARS, MAX_SERIES};
+use super::chart::{Plan, Series, MAX_BARS, MAX_GROUPS, MAX_SERIES};
 use super::insights::{Aggregation, Item};
 use super::{fmt_number, Profile, Role};
 
@@ -36,6 +39,9 @@ pub enum IntentKind {
     Growth,
     /// Rows in rank order of a figure (a rank, a top N, a sort by the figure): ordered bars.
     Ranking,
+    /// One metric for two or more members or periods side by side, no time axis: grouped
+    /// bars.
+    Comparison,
 }
 
 impl IntentKind {
@@ -46,6 +52,7 @@ impl IntentKind {
             IntentKind::Share => "share",
             IntentKind::Growth => "growth",
             IntentKind::Ranking => "ranking",
+            IntentKind::Comparison => "comparison",
         }
     }
 }
@@ -90,12 +97,22 @@ impl ChartIntent {
                 let n = query.columns.len()
                     + usize::from(query.entity_count.is_some())
                     + usize::from(query.dimension_count.is_some());
-                if n == 0 || columns.len() <= n {
+                // one metric sliced into members or periods side by side
+                let side_by_side = n == query.columns.len()
+                    && n >= 2
+                    && query
+                        .columns
+                        .iter()
+                        .all(|c| c.slice.is_some() && c.metric == query.columns[0].metric);
+                // a figure alone is no chart, unless figures sit side by side
+                if n == 0 || columns.len() < n || (columns.len() == n && !side_by_side) {
                     return None;
                 }
                 let figures = columns[columns.len() - n..].to_vec();
                 let grouped = !query.group_by.is_empty() || time_column.is_some();
-                if grouped && by_figure {
+                if side_by_side && time_column.is_none() {
+                    intent(IntentKind::Comparison, figures, false)
+                } else if grouped && by_figure {
                     intent(IntentKind::Ranking, vec![figures[0].clone()], false)
                 } else if time_column.is_some() {
                     intent(IntentKind::Trend, figures, false)
@@ -132,7 +149,12 @@ impl ChartIntent {
 /// The plan `intent` asks for on these rows, or `None` when they do not fit it (then the
 /// answer's own rules choose). Needs at least two rows.
 pub(crate) fn plan(intent: &ChartIntent, profile: &Profile) -> Option<Plan> {
-    if profile.row_count < 2 {
+    let fewest_rows = if intent.kind == IntentKind::Comparison {
+        1
+    } else {
+        2
+    };
+    if profile.row_count < fewest_rows {
         return None;
     }
     let find = |name: &str| {
@@ -176,6 +198,7 @@ pub(crate) fn plan(intent: &ChartIntent, profile: &Profile) -> Option<Plan> {
             })
         }
         (IntentKind::Trend, None) => None,
+        (IntentKind::Comparison, _) => comparison(profile, &values, &dims),
         (_, time) => {
             let mut label_cols = dims.clone();
             label_cols.extend(time);
@@ -206,6 +229,53 @@ pub(crate) fn plan(intent: &ChartIntent, profile: &Profile) -> Option<Plan> {
             })
         }
     }
+}
+
+/// Side-by-side figures: a group of bars per row labelled by `dims`, a bar per figure; with
+/// no dimension (one row), one unlabelled group. At most [`MAX_GROUPS`] groups, in the query's
+/// order.
+fn comparison(profile: &Profile, values: &[usize], dims: &[usize]) -> Option<Plan> {
+    if dims.is_empty() && profile.row_count != 1 {
+        return None;
+    }
+    let member = |r: usize| -> Option<String> {
+        let parts: Vec<String> = dims
+            .iter()
+            .filter_map(|&c| profile.columns[c].labels[r].clone())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" / "))
+    };
+    // one row and no dimension: one group, unlabelled
+    let rows: Vec<(usize, String)> = if dims.is_empty() {
+        vec![(0, String::new())]
+    } else {
+        (0..profile.row_count)
+            .filter_map(|r| Some((r, member(r)?)))
+            .collect()
+    };
+    let total = rows.len();
+    let kept = &rows[..total.min(MAX_GROUPS)];
+    let series = values
+        .iter()
+        .map(|&v| Series {
+            name: profile.columns[v].name.clone(),
+            values: kept
+                .iter()
+                .map(|(r, _)| profile.columns[v].numbers[*r])
+                .collect(),
+        })
+        .collect();
+    (!kept.is_empty()).then(|| Plan::GroupedBars {
+        label: dims
+            .iter()
+            .map(|&i| profile.columns[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        groups: kept.iter().map(|(_, g)| g.clone()).collect(),
+        series,
+        note: (total > MAX_GROUPS)
+            .then(|| format!("first {MAX_GROUPS} of {}", fmt_number(total as f64, true))),
+    })
 }
 
 /// The rows with a value, in the query's order, labelled by `label_cols` (joined with " / ").
@@ -330,7 +400,7 @@ mod tests {
     use super::*;
     use crate::answer::tests::rows;
     use crate::answer::{build_answer_following, Chart, ChartKind};
-    use crate::semantic::query::{DimensionRef, GroupBy, MetricColumn, Order};
+    use crate::semantic::query::{DimensionRef, GroupBy, MetricColumn, Order, Slice};
     use serde_json::{json, Value};
 
     fn metric(name: &str) -> MetricColumn {
@@ -641,5 +711,89 @@ mod tests {
         let a = build_answer_following("", &rows(&["zone", "units"], data), Some(&trend));
         let c = a.chart.expect("a chart by the answer's own rules");
         assert_eq!((c.kind, c.follows), (ChartKind::Bar, None));
+    }
+
+    #[test]
+    fn one_metric_on_members_side_by_side_is_grouped_bars_a_colour_each() {
+        let member = |value: &str| MetricColumn {
+            metric: "revenue".into(),
+            slice: Some(Slice::Member {
+                dimension: DimensionRef {
+                    model: None,
+                    name: "category".into(),
+                },
+                value: value.into(),
+                negated: false,
+            }),
+        };
+        let q = MetricQuery {
+            columns: vec![member("Dairy"), member("Frozen Food")],
+            group_by: vec![by("zone")],
+            ..Default::default()
+        };
+        let data = vec![
+            vec![json!("North"), json!(30), json!(10)],
+            vec![json!("South"), json!(20), json!(25)],
+            vec![json!("West"), json!(5), json!(15)],
+        ];
+        let c = chart(&q, &["zone", "revenue_dairy", "revenue_frozen_food"], data);
+        assert_eq!(
+            (c.kind, c.follows, c.x.as_str()),
+            (ChartKind::Bar, Some(IntentKind::Comparison), "zone")
+        );
+        assert_eq!(c.y, names(&["revenue_dairy", "revenue_frozen_food"]));
+        // a bar per zone and member, each member in its colour, named in the legend
+        const SECOND: RGBColour = (242, 142, 43);
+        let (first, second) = (rects(&c.svg, BAR), rects(&c.svg, SECOND));
+        // three bars and the legend's sample of each colour
+        assert_eq!((first.len(), second.len()), (4, 4), "{}", c.svg);
+        let t = texts(&c.svg);
+        for label in [
+            "North",
+            "South",
+            "West",
+            "revenue_dairy",
+            "revenue_frozen_food",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} missing from {t:?}");
+        }
+        // the groups in the query's order, top to bottom
+        let y_of = |label: &str| -> f64 {
+            let tag = c
+                .svg
+                .split("<text")
+                .find(|t| t.contains(&format!(">\n{label}\n<")))
+                .expect(label);
+            let start = tag.find(" y=\"").expect("y") + 4;
+            tag[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert!(y_of("North") < y_of("South") && y_of("South") < y_of("West"));
+
+        // one row: one group of a bar per member
+        let q = MetricQuery {
+            columns: vec![member("Dairy"), member("Frozen Food")],
+            ..Default::default()
+        };
+        let c = chart(
+            &q,
+            &["revenue_dairy", "revenue_frozen_food"],
+            vec![vec![json!(30), json!(10)]],
+        );
+        assert_eq!(c.follows, Some(IntentKind::Comparison));
+        assert_eq!(
+            (rects(&c.svg, BAR).len(), rects(&c.svg, SECOND).len()),
+            (2, 2)
+        );
+
+        // two different metrics are not one scale: no comparison
+        let q = MetricQuery {
+            columns: vec![metric("revenue"), metric("units")],
+            group_by: vec![by("zone")],
+            ..Default::default()
+        };
+        assert_eq!(
+            ChartIntent::from_query(&q, &names(&["zone", "revenue", "units"])),
+            None
+        );
     }
 }

@@ -115,8 +115,9 @@ pub struct ChartDto {
     /// `bar`, `line`, `pie`, `scatter` or `histogram`.
     pub kind: String,
     /// The shape of the metric query the chart follows: `trend` (a line over time at the
-    /// query's grain), `share` (bars in percent), `growth` (signed bars in percent) or
-    /// `ranking` (bars in rank order); absent when the kind was chosen from the columns.
+    /// query's grain), `share` (bars in percent), `growth` (signed bars in percent),
+    /// `ranking` (bars in rank order) or `comparison` (grouped bars: one metric for two or more
+    /// members side by side); absent when the kind was chosen from the columns.
     #[oai(skip_serializing_if_is_none)]
     pub follows: Option<String>,
     pub title: String,
