@@ -284,6 +284,7 @@ impl Engine {
             sql,
             rows,
             chart_intent,
+            period_note,
         } = settled.answered;
         let (fallback_reason, method) = (settled.fallback_reason, chosen.method.as_str());
         sink(StageEvent::Sql {
@@ -297,6 +298,9 @@ impl Engine {
         let t = Instant::now();
         let mut answer =
             answer::build_answer_following(question.as_str(), &rows, chart_intent.as_ref());
+        if let Some(note) = period_note {
+            answer.summary = format!("{} {note}", answer.summary);
+        }
         sink(StageEvent::Chart {
             chart: answer.chart.clone(),
         });

@@ -161,6 +161,7 @@ impl Generator for ExampleTurn<'_> {
                         sql,
                         rows,
                         chart_intent: None,
+                        period_note: None,
                     }),
                     trace,
                 )
@@ -289,6 +290,7 @@ impl Generator for SemanticTurn<'_> {
                     sql: ran,
                     rows,
                     chart_intent: crate::answer::ChartIntent::from_query(query, columns),
+                    period_note: layer.period_note(&i.analysis.text, query),
                 }),
                 trace,
             ),
@@ -389,6 +391,7 @@ fn example_by_metric_query(
                 sql: ran,
                 rows,
                 chart_intent: None,
+                period_note: layer.period_note(&i.analysis.text, asked),
             }),
             trace,
         ));
@@ -491,6 +494,7 @@ impl Generator for LlmTurn<'_> {
                     sql: a.sql,
                     rows: a.rows,
                     chart_intent: None,
+                    period_note: None,
                 };
                 Attempt::new(Outcome::Answered(answered), trace)
             }
@@ -556,6 +560,7 @@ impl Generator for RefinementTurn<'_> {
                     sql,
                     rows,
                     chart_intent: None,
+                    period_note: None,
                 };
                 Attempt::new(Outcome::Answered(answered), vec![step])
             }
@@ -619,6 +624,7 @@ impl Generator for PatternTurn<'_> {
             sql,
             rows,
             chart_intent: None,
+            period_note: None,
         };
         Attempt::new(Outcome::Answered(answered), trace)
     }

@@ -30,6 +30,9 @@ pub struct Answered {
     /// What the chart should show, when the generator knows the query's shape (the semantic
     /// layer's metric query); `None` lets the answer choose from the rows.
     pub chart_intent: Option<ChartIntent>,
+    /// The period the answer covers, in words, when the question left its year to the
+    /// reference date ("last quarter", "in March"): the answer states it.
+    pub period_note: Option<String>,
 }
 
 /// How one generator's turn ended.
@@ -189,6 +192,7 @@ mod tests {
             sql: "SELECT 1".into(),
             rows: Rows::default(),
             chart_intent: None,
+            period_note: None,
         })
     }
 

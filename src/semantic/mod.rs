@@ -207,6 +207,50 @@ impl SemanticLayer {
         )
     }
 
+    /// The period `query` covers, in a sentence for the answer, when `question` names no
+    /// year and the period was resolved against the reference date ("last quarter", "in
+    /// March"): "Period: March 2024 (2024-03-01 to 2024-03-31), dates read from 2024-12-30, the
+    /// latest date in the data." Side-by-side periods are listed in turn. `None` when the query
+    /// has no period or the question states its year.
+    pub fn period_note(&self, question: &str, query: &MetricQuery) -> Option<String> {
+        let names_year = question
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|n| n.len() == 4 && n.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y)));
+        if names_year {
+            return None;
+        }
+        let periods: Vec<String> = query
+            .period
+            .iter()
+            .chain(query.columns.iter().filter_map(|c| match &c.slice {
+                Some(query::Slice::Period(p)) => Some(p),
+                _ => None,
+            }))
+            .filter_map(|p| {
+                let (s, e) = (p.start?, p.end?.pred_opt()?);
+                let text = p.text.trim();
+                Some(if !text.chars().any(char::is_alphabetic) || text.contains('_') {
+                    format!("{s} to {e}")
+                } else {
+                    format!("{text} ({s} to {e})")
+                })
+            })
+            .collect();
+        if periods.is_empty() {
+            return None;
+        }
+        let source = match self.reference.source {
+            "latest" => "the latest date in the data",
+            "today" => "today",
+            _ => "the configured reference date",
+        };
+        Some(format!(
+            "Period: {}; dates read from {}, {source}.",
+            periods.join(" and "),
+            self.reference.date
+        ))
+    }
+
     /// Whether `question` names every metric of `query` by the metric's own name or label
     /// ("revenue", "units sold"), not only by a synonym ("sales"). Whole words, case aside.
     pub fn names_metrics_by_name(&self, question: &str, query: &MetricQuery) -> bool {

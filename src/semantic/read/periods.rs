@@ -4,11 +4,11 @@
 //! period, or two compared as a growth or side by side ("grew from 2023 to 2024", "lower
 //! revenue in 2024 than in 2023", "how did revenue compare to last year").
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::signals::Signals;
 use super::state::{Read, Reader};
-use super::{cannot_compute, refuse, Refusal};
+use super::{cannot_compute, Refusal};
 use crate::question::dates;
 use crate::semantic::model::Grain;
 use crate::semantic::query::Period;
@@ -57,18 +57,26 @@ impl Reader<'_> {
         }
     }
 
-    /// 1. The periods the date reader finds; a month without a year is refused.
+    /// 1. The periods the date reader finds, and months named without a year: the latest
+    /// such month that began by the reference date ("revenue in March", asked in December 2024:
+    /// March 2024; "between November and February": the latest such stretch that began by
+    /// then), its year in the period's text.
     pub(super) fn periods(&mut self) -> Result<(), Refusal> {
         let x = self.input;
         let toks = x.toks;
         let reference = x.reference;
-        let (ranges, months) = dates::time_ranges(toks, reference.date);
-        if let Some(m) = months.first() {
-            return refuse(
-                "a month without a year is not read as a period",
-                vec![toks[m.token].text.clone()],
-            );
+        let (mut ranges, mut months) = dates::time_ranges(toks, reference.date);
+        // "May" is a verb to the date reader; capitalised after "in", "during", "of" or "for" it
+        // is the month
+        for (i, t) in toks.iter().enumerate().skip(1) {
+            let before = toks[i - 1].lower.as_str();
+            if t.text == "May" && matches!(before, "in" | "during" | "of" | "for" | "and" | "to") {
+                months.push(dates::MonthMention { month: 5, token: i });
+            }
         }
+        months.sort_by_key(|m| m.token);
+        ranges.extend(yearless_months(toks, &months, reference.date));
+        ranges.sort_by_key(|r| r.tokens.0);
         // the two periods a range was named by ("from 2023 to 2024"), per range
         for (pi, r) in ranges.iter().enumerate() {
             self.endpoints.push(r.endpoints.map(|[(s1, e1), (s2, e2)]| {
@@ -262,4 +270,71 @@ fn following(p: &Period) -> Option<Period> {
         end: Some(next_end),
         text: format!("this {rest}"),
     })
+}
+
+/// Months named without a year as date ranges: a month alone ("in March"), or a stretch of
+/// two ("between March and June", "from November to February": into the next year), each the
+/// latest that began on or before `reference`. "March and June" alone are two months.
+fn yearless_months(
+    toks: &[crate::question::Token],
+    months: &[dates::MonthMention],
+    reference: NaiveDate,
+) -> Vec<dates::TimeRange> {
+    let latest = |month: u32| -> Option<NaiveDate> {
+        let this_year = NaiveDate::from_ymd_opt(reference.year(), month, 1)?;
+        if this_year <= reference {
+            Some(this_year)
+        } else {
+            NaiveDate::from_ymd_opt(reference.year() - 1, month, 1)
+        }
+    };
+    let after = |d: NaiveDate, n: u32| d.checked_add_months(chrono::Months::new(n));
+    let word = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < months.len() {
+        let m = &months[k];
+        let lead = m.token > 0 && matches!(word(m.token - 1), "between" | "from");
+        let stretch_to = months.get(k + 1).filter(|n| {
+            n.token == m.token + 2
+                && match word(m.token + 1) {
+                    "and" => lead,
+                    w => matches!(w, "to" | "through" | "till" | "until" | "-"),
+                }
+        });
+        k += if stretch_to.is_some() { 2 } else { 1 };
+        let Some(start) = latest(m.month) else {
+            continue;
+        };
+        let (span, tokens) = match stretch_to {
+            Some(n) => (
+                (n.month + 12 - m.month) % 12 + 1,
+                (if lead { m.token - 1 } else { m.token }, n.token + 1),
+            ),
+            None => (1, (m.token, m.token + 1)),
+        };
+        let (Some(end), Some(last_month)) = (after(start, span), after(start, span - 1)) else {
+            continue;
+        };
+        let named = toks[tokens.0..tokens.1]
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let year = if last_month.year() == start.year() {
+            start.year().to_string()
+        } else {
+            format!("{}-{}", start.year(), last_month.year())
+        };
+        out.push(dates::TimeRange {
+            start: Some(start),
+            end: Some(end),
+            grain: dates::TimeGrain::Month,
+            text: format!("{named} {year}"),
+            tokens,
+            bare_year: false,
+            endpoints: (span > 1).then_some([(start, after(start, 1).unwrap_or(end)), (last_month, end)]),
+        });
+    }
+    out
 }
