@@ -430,6 +430,31 @@ fn charts_of_metric_questions_follow_the_query() {
     assert_eq!(b["chart"]["follows"], "share", "{b}");
     let texts = svg_texts(b["chart"]["svg"].as_str().unwrap());
     assert!(texts.iter().any(|t| t.ends_with('%')), "{texts:?}");
+
+    // one metric on two members side by side, by a breakdown: grouped bars
+    let (s, b) = ask(
+        demo_app(),
+        "Revenue of Dairy vs Frozen Food by zone in 2024",
+        None,
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["generation_method"], "semantic", "{b}");
+    assert_eq!(b["chart"]["kind"], "bar", "{b}");
+    assert_eq!(b["chart"]["follows"], "comparison", "{b}");
+}
+
+#[test]
+fn a_month_named_without_a_year_is_answered_and_the_answer_says_which() {
+    // the demo's dates are read from the latest date in its data (2024-12-30)
+    let (s, b) = ask(demo_app(), "What was revenue in March?", None);
+    assert_eq!(s, 200, "{b}");
+    let summary = b["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("March 2024 (2024-03-01 to 2024-03-31)"),
+        "{summary}"
+    );
+    let sql = b["sql"].as_str().unwrap();
+    assert!(sql.contains("2024-03-01"), "{sql}");
 }
 
 /// The trimmed contents of an SVG's `<text>` elements.

@@ -229,11 +229,13 @@ impl SemanticLayer {
             .filter_map(|p| {
                 let (s, e) = (p.start?, p.end?.pred_opt()?);
                 let text = p.text.trim();
-                Some(if !text.chars().any(char::is_alphabetic) || text.contains('_') {
-                    format!("{s} to {e}")
-                } else {
-                    format!("{text} ({s} to {e})")
-                })
+                Some(
+                    if !text.chars().any(char::is_alphabetic) || text.contains('_') {
+                        format!("{s} to {e}")
+                    } else {
+                        format!("{text} ({s} to {e})")
+                    },
+                )
             })
             .collect();
         if periods.is_empty() {

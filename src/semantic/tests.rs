@@ -2134,7 +2134,9 @@ fn a_month_without_a_year_is_the_latest_that_began_by_the_reference_date() {
     );
     // the answer says which March
     assert_eq!(
-        f.layer.period_note("What was revenue in March?", &q).as_deref(),
+        f.layer
+            .period_note("What was revenue in March?", &q)
+            .as_deref(),
         Some(
             "Period: March 2024 (2024-03-01 to 2024-03-31); dates read from 2024-12-30, the \
              configured reference date."

@@ -333,7 +333,8 @@ fn yearless_months(
             text: format!("{named} {year}"),
             tokens,
             bare_year: false,
-            endpoints: (span > 1).then_some([(start, after(start, 1).unwrap_or(end)), (last_month, end)]),
+            endpoints: (span > 1)
+                .then_some([(start, after(start, 1).unwrap_or(end)), (last_month, end)]),
         });
     }
     out
