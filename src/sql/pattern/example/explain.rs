@@ -84,7 +84,19 @@ pub(super) fn explain(
     if explained.is_some() {
         return explained;
     }
-    // words that name nothing on either side: another wording of the same question
+    // words that name nothing on either side: another wording of the same question, unless
+    // words one side adds qualify the schema's word right after them ("basket size" is not
+    // "size")
+    let qualifies = |side: &Side, ks: &[usize]| {
+        ks.last().is_some_and(|&k| {
+            side.keys.get(k + 1).is_some_and(|next| {
+                next.tok == side.keys[k].tok + 1 && side.links.span_at(next.tok).is_some()
+            })
+        })
+    };
+    if (es.is_empty() && qualifies(q, qs)) || (qs.is_empty() && qualifies(ex, es)) {
+        return None;
+    }
     (generic(ex, es) && generic(q, qs)).then(|| {
         vec![Edit::Reworded {
             old: ex.text(es),

@@ -78,6 +78,10 @@ pub struct Reading {
 /// Words that ask for a growth, a derived figure a frame does not compute (shares:
 /// [`lexicon::SHARE_WORDS`]).
 const GROWTH_WORDS: &[&str] = &["growth", "grew", "grow", "grown"];
+/// Words that ask for a running total.
+const RUNNING_WORDS: &[&str] = &["cumulative", "cumulatively", "running"];
+/// Words that ask for a rank beside each row.
+const RANK_WORDS: &[&str] = &["rank", "ranked", "ranking", "ranks"];
 
 /// The operations the words of `a` ask for ([`Reading::operations`]).
 fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
@@ -97,6 +101,10 @@ fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
             out.insert("share".to_string());
         } else if GROWTH_WORDS.contains(&w) {
             out.insert("growth".to_string());
+        } else if RUNNING_WORDS.contains(&w) {
+            out.insert("running".to_string());
+        } else if RANK_WORDS.contains(&w) {
+            out.insert("rank".to_string());
         }
     }
     out

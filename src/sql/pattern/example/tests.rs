@@ -356,6 +356,8 @@ fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
         "What share of revenue comes from each category?",
         "Which category brings in the most revenue?",
         "How did revenue grow by category?",
+        "What is the cumulative revenue by category?",
+        "Rank the categories by revenue",
     ] {
         let out = read_alike(&f, question, example, sql);
         assert!(out.is_empty(), "{question}: {out:?}");
@@ -554,4 +556,27 @@ fn among_equally_long_alignments_the_one_matching_the_same_words_wins() {
             (vec!["estimate".to_string()], vec![]),
         ]
     );
+}
+
+#[test]
+fn a_word_the_question_adds_before_a_schema_word_qualifies_it_and_is_no_rewording() {
+    let f = fx();
+    let sql = "SELECT avg(age) FROM singer WHERE country = 'France'";
+    let example = "What is the average age of singers from France?";
+    // words that name nothing, added elsewhere, are another wording
+    let out = adapt_to(
+        &f,
+        "Tell me please the average age of singers from France",
+        example,
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    // "debut age" is not "age": the example does not answer it
+    let out = adapt_to(
+        &f,
+        "What is the average debut age of singers from France?",
+        example,
+        sql,
+    );
+    assert!(out.is_empty(), "{out:?}");
 }
