@@ -2114,7 +2114,7 @@ fn what_adds_up_to_a_threshold_is_the_headline_metric_summed_per_entity() {
 }
 
 #[test]
-fn a_month_without_a_year_is_the_latest_that_began_by_the_reference_date() {
+fn a_month_or_quarter_without_a_year_is_the_latest_that_began_by_the_reference_date() {
     // the reference date is 2024-12-30
     let f = fixture();
     let (q, sql) = asked(&f, "What was revenue in March?");
@@ -2148,6 +2148,9 @@ fn a_month_without_a_year_is_the_latest_that_began_by_the_reference_date() {
         ("Revenue between March and June", (2024, 3), (2024, 7)),
         ("Revenue from November to February", (2024, 11), (2025, 3)),
         ("How much revenue did we make in May?", (2024, 5), (2024, 6)),
+        // a quarter without a year, likewise
+        ("Revenue by zone in Q3", (2024, 7), (2024, 10)),
+        ("Revenue in the fourth quarter", (2024, 10), (2025, 1)),
     ] {
         let (q, _) = asked(&f, question);
         let p = q.period.expect(question);

@@ -57,8 +57,8 @@ impl Reader<'_> {
         }
     }
 
-    /// 1. The periods the date reader finds, and months named without a year: the latest
-    /// such month that began by the reference date ("revenue in March", asked in December 2024:
+    /// 1. The periods the date reader finds, and months and quarters named without a year: the
+    /// latest such month or quarter that began by the reference date ("revenue in March", asked in December 2024:
     /// March 2024; "between November and February": the latest such stretch that began by
     /// then), its year in the period's text.
     pub(super) fn periods(&mut self) -> Result<(), Refusal> {
@@ -76,6 +76,8 @@ impl Reader<'_> {
         }
         months.sort_by_key(|m| m.token);
         ranges.extend(yearless_months(toks, &months, reference.date));
+        let quarters = yearless_quarters(toks, &ranges, reference.date);
+        ranges.extend(quarters);
         ranges.sort_by_key(|r| r.tokens.0);
         // the two periods a range was named by ("from 2023 to 2024"), per range
         for (pi, r) in ranges.iter().enumerate() {
@@ -335,6 +337,61 @@ fn yearless_months(
             bare_year: false,
             endpoints: (span > 1)
                 .then_some([(start, after(start, 1).unwrap_or(end)), (last_month, end)]),
+        });
+    }
+    out
+}
+
+/// Quarters named without a year ("in Q3", "the third quarter") as date ranges, each the latest
+/// that began on or before `reference`; tokens inside `ranges` are left alone.
+fn yearless_quarters(
+    toks: &[crate::question::Token],
+    ranges: &[dates::TimeRange],
+    reference: NaiveDate,
+) -> Vec<dates::TimeRange> {
+    let covered = |i: usize| ranges.iter().any(|r| (r.tokens.0..r.tokens.1).contains(&i));
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if covered(i) {
+            continue;
+        }
+        let lower = t.lower.as_str();
+        let ordinal = match lower {
+            "first" | "1st" => Some(1),
+            "second" | "2nd" => Some(2),
+            "third" | "3rd" => Some(3),
+            "fourth" | "4th" => Some(4),
+            _ => None,
+        };
+        let (n, len) = match (lower.strip_prefix('q'), ordinal) {
+            (Some(d), _) if d.len() == 1 && ("1"..="4").contains(&d) => {
+                (d.parse::<u32>().unwrap_or(1), 1)
+            }
+            (_, Some(n))
+                if toks.get(i + 1).is_some_and(|t| t.lower == "quarter") && !covered(i + 1) =>
+            {
+                (n, 2)
+            }
+            _ => continue,
+        };
+        let first_month = 3 * (n - 1) + 1;
+        let this_year = NaiveDate::from_ymd_opt(reference.year(), first_month, 1);
+        let start = match this_year {
+            Some(d) if d <= reference => Some(d),
+            _ => NaiveDate::from_ymd_opt(reference.year() - 1, first_month, 1),
+        };
+        let Some(start) = start else { continue };
+        let Some(end) = start.checked_add_months(chrono::Months::new(3)) else {
+            continue;
+        };
+        out.push(dates::TimeRange {
+            start: Some(start),
+            end: Some(end),
+            grain: dates::TimeGrain::Quarter,
+            text: format!("Q{n} {}", start.year()),
+            tokens: (i, i + len),
+            bare_year: false,
+            endpoints: None,
         });
     }
     out
