@@ -2164,3 +2164,29 @@ fn a_month_or_quarter_without_a_year_is_the_latest_that_began_by_the_reference_d
         );
     }
 }
+
+#[test]
+fn a_ranking_of_a_breakdown_with_no_figure_named_is_by_the_headline_metric() {
+    let f = fixture();
+    let headline = f.layer.manifest.metrics[0].name.clone();
+    for question in [
+        "Who are our top stores in the North?",
+        "Top 3 products",
+        "Which products generated more than 100 dollars?",
+    ] {
+        let (q, _) = asked(&f, question);
+        assert_eq!(q.columns.len(), 1, "{question}: {q:?}");
+        assert_eq!(q.columns[0].metric, headline, "{question}");
+        assert!(!q.group_by.is_empty(), "{question}: {q:?}");
+    }
+    // a listing names no ranking: still not a metric question
+    assert!(matches!(
+        f.layer.answer(
+            "List the stores in the North",
+            &f.schema,
+            &f.values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+}

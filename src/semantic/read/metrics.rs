@@ -88,6 +88,12 @@ impl Input<'_> {
             "spends",
             "spent",
             "spending",
+            "generated",
+            "generate",
+            "generates",
+            "generating",
+            "earned",
+            "grossed",
         ]
         .iter()
         .any(|w| self.has(w))
@@ -352,8 +358,17 @@ impl Reader<'_> {
         // "which categories grew fastest", "which month sold the most", "the best performing
         // store": a growth, a sale or a performance with no metric named is about the model's
         // headline metric, its first
+        // "our top customers in Brazil", "the biggest stores": a ranking of a breakdown with no
+        // figure named is by the headline metric too
+        let ranked_alone = ["top", "best", "biggest", "worst"].iter().any(|w| x.has(w))
+            && (!self.q.group_by.is_empty()
+                || self.q.time_grain.is_some()
+                || self
+                    .dims
+                    .iter()
+                    .any(|(t, _, _)| matches!(t, Term::Entity(_))));
         if self.metrics.is_empty()
-            && (x.selling() || x.growing() || adds_up)
+            && (x.selling() || x.growing() || adds_up || ranked_alone)
             && (self.q.entity_count.is_none() && !self.counting_words()
                 || x.has_seq(&["how", "much"]))
         {
