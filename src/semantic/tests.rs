@@ -2190,3 +2190,20 @@ fn a_ranking_of_a_breakdown_with_no_figure_named_is_by_the_headline_metric() {
         Outcome::Refused { .. }
     ));
 }
+
+#[test]
+fn a_verb_relating_two_entities_is_read_as_grammar() {
+    let f = chinook();
+    let (q, sql) = asked(&f, "How many customers does each sales agent support?");
+    assert_eq!(
+        q.entity_count.as_ref().map(|e| e.entity.as_str()),
+        Some("customer"),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT e.FirstName, e.LastName, COUNT(*) FROM Customer c \
+         JOIN Employee e ON e.EmployeeId = c.SupportRepId GROUP BY e.EmployeeId",
+    );
+}
