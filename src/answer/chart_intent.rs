@@ -238,13 +238,7 @@ fn comparison(profile: &Profile, values: &[usize], dims: &[usize]) -> Option<Pla
     if dims.is_empty() && profile.row_count != 1 {
         return None;
     }
-    let member = |r: usize| -> Option<String> {
-        let parts: Vec<String> = dims
-            .iter()
-            .filter_map(|&c| profile.columns[c].labels[r].clone())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" / "))
-    };
+    let member = |r: usize| row_label(profile, dims, r);
     // one row and no dimension: one group, unlabelled
     let rows: Vec<(usize, String)> = if dims.is_empty() {
         vec![(0, String::new())]
@@ -278,18 +272,23 @@ fn comparison(profile: &Profile, values: &[usize], dims: &[usize]) -> Option<Pla
     })
 }
 
+/// Row `r`'s labels in the columns `cols`, joined with " / "; `None` when all are empty.
+fn row_label(profile: &Profile, cols: &[usize], r: usize) -> Option<String> {
+    let parts: Vec<String> = cols
+        .iter()
+        .filter_map(|&c| profile.columns[c].labels[r].clone())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" / "))
+}
+
 /// The rows with a value, in the query's order, labelled by `label_cols` (joined with " / ").
 fn items(profile: &Profile, label_cols: &[usize], value: usize) -> Vec<Item> {
     (0..profile.row_count)
         .filter_map(|r| {
-            let v = profile.columns[value].numbers[r]?;
-            let parts: Vec<String> = label_cols
-                .iter()
-                .filter_map(|&c| profile.columns[c].labels[r].clone())
-                .collect();
-            (!parts.is_empty()).then(|| Item {
-                label: parts.join(" / "),
-                value: v,
+            let value = profile.columns[value].numbers[r]?;
+            Some(Item {
+                label: row_label(profile, label_cols, r)?,
+                value,
             })
         })
         .collect()
@@ -322,13 +321,7 @@ fn line(
         let l = time.labels[r].as_ref()?;
         periods.iter().position(|p| &p.1 == l)
     };
-    let member = |r: usize| -> Option<String> {
-        let parts: Vec<String> = dims
-            .iter()
-            .filter_map(|&c| profile.columns[c].labels[r].clone())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" / "))
-    };
+    let member = |r: usize| row_label(profile, dims, r);
     let fill = |value: usize, keep: &dyn Fn(usize) -> bool| -> Vec<Option<f64>> {
         let mut out = vec![None; periods.len()];
         for r in (0..profile.row_count).filter(|&r| keep(r)) {
