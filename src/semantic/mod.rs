@@ -207,16 +207,17 @@ impl SemanticLayer {
         )
     }
 
-    /// The period `query` covers, in a sentence for the answer, when `question` names no
-    /// year and the period was resolved against the reference date ("last quarter", "in
+    /// The period `query` covers, in a sentence for the answer, when the question (`analysis`)
+    /// names no year (no year-like number) and the period was resolved against the reference date ("last quarter", "in
     /// March"): "Period: March 2024 (2024-03-01 to 2024-03-31), dates read from 2024-12-30, the
     /// latest date in the data." Side-by-side periods are listed in turn. `None` when the query
     /// has no period or the question states its year.
-    pub fn period_note(&self, question: &str, query: &MetricQuery) -> Option<String> {
-        let names_year = question
-            .split(|c: char| !c.is_ascii_digit())
-            .any(|n| n.len() == 4 && n.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y)));
-        if names_year {
+    pub fn period_note(
+        &self,
+        analysis: &crate::question::Analysis,
+        query: &MetricQuery,
+    ) -> Option<String> {
+        if analysis.numbers.iter().any(|n| n.year_like) {
             return None;
         }
         let periods: Vec<String> = query

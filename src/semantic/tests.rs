@@ -2135,14 +2135,14 @@ fn a_month_or_quarter_without_a_year_is_the_latest_that_began_by_the_reference_d
     // the answer says which March
     assert_eq!(
         f.layer
-            .period_note("What was revenue in March?", &q)
+            .period_note(&analysis("What was revenue in March?"), &q)
             .as_deref(),
         Some(
             "Period: March 2024 (2024-03-01 to 2024-03-31); dates read from 2024-12-30, the \
              configured reference date."
         )
     );
-    assert_eq!(f.layer.period_note("Revenue in March 2024", &q), None);
+    assert_eq!(f.layer.period_note(&analysis("Revenue in March 2024"), &q), None);
     // a stretch of months, into the next year when it wraps; "May" after "in" is the month
     for (question, start, end) in [
         ("Revenue between March and June", (2024, 3), (2024, 7)),
@@ -2206,4 +2206,9 @@ fn a_verb_relating_two_entities_is_read_as_grammar() {
         "SELECT e.FirstName, e.LastName, COUNT(*) FROM Customer c \
          JOIN Employee e ON e.EmployeeId = c.SupportRepId GROUP BY e.EmployeeId",
     );
+}
+
+/// The analysis of `text` as the engine makes it.
+fn analysis(text: &str) -> crate::question::Analysis {
+    crate::question::analyze(&crate::question::Question::parse(text).expect("a question"))
 }

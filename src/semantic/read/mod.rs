@@ -120,7 +120,7 @@ pub fn read(
     r.asker()?;
     r.whole_history();
     // 1. periods
-    r.periods()?;
+    r.periods();
     // members of two words or more that are no phrase of the lexicon come first: the longer
     // name wins over a lexicon word inside it ("cost increases" is a reason for a price
     // change, not the measure "cost")

@@ -61,7 +61,7 @@ impl Reader<'_> {
     /// latest such month or quarter that began by the reference date ("revenue in March", asked in December 2024:
     /// March 2024; "between November and February": the latest such stretch that began by
     /// then), its year in the period's text.
-    pub(super) fn periods(&mut self) -> Result<(), Refusal> {
+    pub(super) fn periods(&mut self) {
         let x = self.input;
         let toks = x.toks;
         let reference = x.reference;
@@ -107,7 +107,6 @@ impl Reader<'_> {
                 r.grain,
             ));
         }
-        Ok(())
     }
 
     /// The query's period, or the two periods compared as columns (with whether only the rows
@@ -274,6 +273,14 @@ fn following(p: &Period) -> Option<Period> {
     })
 }
 
+/// The latest first day of `month` (1..=12) on or before `reference`: this year's when it has
+/// begun, last year's otherwise; `None` for a month out of range.
+fn latest_start(reference: NaiveDate, month: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(reference.year(), month, 1)
+        .filter(|d| *d <= reference)
+        .or_else(|| NaiveDate::from_ymd_opt(reference.year() - 1, month, 1))
+}
+
 /// Months named without a year as date ranges: a month alone ("in March"), or a stretch of
 /// two ("between March and June", "from November to February": into the next year), each the
 /// latest that began on or before `reference`. "March and June" alone are two months.
@@ -282,14 +289,6 @@ fn yearless_months(
     months: &[dates::MonthMention],
     reference: NaiveDate,
 ) -> Vec<dates::TimeRange> {
-    let latest = |month: u32| -> Option<NaiveDate> {
-        let this_year = NaiveDate::from_ymd_opt(reference.year(), month, 1)?;
-        if this_year <= reference {
-            Some(this_year)
-        } else {
-            NaiveDate::from_ymd_opt(reference.year() - 1, month, 1)
-        }
-    };
     let after = |d: NaiveDate, n: u32| d.checked_add_months(chrono::Months::new(n));
     let word = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
     let mut out = Vec::new();
@@ -305,7 +304,7 @@ fn yearless_months(
                 }
         });
         k += if stretch_to.is_some() { 2 } else { 1 };
-        let Some(start) = latest(m.month) else {
+        let Some(start) = latest_start(reference, m.month) else {
             continue;
         };
         let (span, tokens) = match stretch_to {
@@ -375,12 +374,9 @@ fn yearless_quarters(
             _ => continue,
         };
         let first_month = 3 * (n - 1) + 1;
-        let this_year = NaiveDate::from_ymd_opt(reference.year(), first_month, 1);
-        let start = match this_year {
-            Some(d) if d <= reference => Some(d),
-            _ => NaiveDate::from_ymd_opt(reference.year() - 1, first_month, 1),
+        let Some(start) = latest_start(reference, first_month) else {
+            continue;
         };
-        let Some(start) = start else { continue };
         let Some(end) = start.checked_add_months(chrono::Months::new(3)) else {
             continue;
         };
