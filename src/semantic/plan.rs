@@ -116,6 +116,44 @@ struct MeasureUse {
     conds: Vec<Cond>,
 }
 
+/// The condition of a slice and the suffix of its figure's name (`_dairy`, `_other_than_usa`,
+/// `_on_promotion`, `_2024`).
+fn slice_cond(slice: &Slice) -> (Cond, String) {
+    match slice {
+        Slice::Member {
+            dimension,
+            value,
+            negated,
+        } => (
+            Cond::Member {
+                dimension: dimension.clone(),
+                values: vec![value.clone()],
+                negated: *negated,
+            },
+            if *negated {
+                format!("_other_than_{}", slug(value))
+            } else {
+                format!("_{}", slug(value))
+            },
+        ),
+        Slice::Named { name, negated } => {
+            let base = slug(name);
+            (
+                Cond::Named {
+                    name: name.clone(),
+                    negated: *negated,
+                },
+                match (negated, base.strip_prefix("not_")) {
+                    (true, Some(positive)) => format!("_{positive}"),
+                    (true, None) => format!("_not_{base}"),
+                    (false, _) => format!("_{base}"),
+                },
+            )
+        }
+        Slice::Period(p) => (Cond::Period(p.clone()), format!("_{}", p.label())),
+    }
+}
+
 /// The planner: the manifest, the schema it runs on and the dialect.
 pub struct Planner<'a> {
     pub manifest: &'a SemanticManifest,
@@ -462,43 +500,13 @@ impl<'a> Planner<'a> {
         let mut uses: Vec<MeasureUse> = Vec::new();
         let mut figures = Vec::new();
         for col in &q.columns {
-            let mut extra = Vec::new();
-            let mut suffix = String::new();
-            match &col.slice {
-                None => {}
-                Some(Slice::Member {
-                    dimension,
-                    value,
-                    negated,
-                }) => {
-                    extra.push(Cond::Member {
-                        dimension: dimension.clone(),
-                        values: vec![value.clone()],
-                        negated: *negated,
-                    });
-                    suffix = if *negated {
-                        format!("_other_than_{}", slug(value))
-                    } else {
-                        format!("_{}", slug(value))
-                    };
+            let (extra, suffix) = match &col.slice {
+                Some(slice) => {
+                    let (cond, suffix) = slice_cond(slice);
+                    (vec![cond], suffix)
                 }
-                Some(Slice::Named { name, negated }) => {
-                    extra.push(Cond::Named {
-                        name: name.clone(),
-                        negated: *negated,
-                    });
-                    let base = slug(name);
-                    suffix = match (negated, base.strip_prefix("not_")) {
-                        (true, Some(positive)) => format!("_{positive}"),
-                        (true, None) => format!("_not_{base}"),
-                        (false, _) => format!("_{base}"),
-                    };
-                }
-                Some(Slice::Period(p)) => {
-                    extra.push(Cond::Period(p.clone()));
-                    suffix = format!("_{}", p.label());
-                }
-            }
+                None => (Vec::new(), String::new()),
+            };
             let (sql, cumulative) = self.metric_figure(&col.metric, &extra, &mut uses, 0)?;
             figures.push(Figure {
                 output: format!("{}{suffix}", slug(&col.metric)),
@@ -521,20 +529,34 @@ impl<'a> Planner<'a> {
                 }
                 None => Vec::new(),
             };
-            uses.push(MeasureUse {
-                model,
-                time_dim: None,
-                entity: Some(ec.entity.clone()),
-                dimension: None,
-                expr: String::new(),
-                agg: Agg::CountDistinct,
-                conds,
-            });
-            figures.push(Figure {
-                output: format!("{}_count", slug(&ec.entity)),
-                sql: format!("@{}", uses.len() - 1),
-                cumulative: false,
-            });
+            // a share of the instances: the slice's count first, then the whole's
+            let part = ec.part.as_ref().map(slice_cond);
+            let slices = match &part {
+                Some(p) => vec![Some(p), None],
+                None => vec![None],
+            };
+            for slice in slices {
+                let mut conds = conds.clone();
+                let mut suffix = String::new();
+                if let Some((cond, s)) = slice {
+                    conds.push(cond.clone());
+                    suffix.clone_from(s);
+                }
+                uses.push(MeasureUse {
+                    model: model.clone(),
+                    time_dim: None,
+                    entity: Some(ec.entity.clone()),
+                    dimension: None,
+                    expr: String::new(),
+                    agg: Agg::CountDistinct,
+                    conds,
+                });
+                figures.push(Figure {
+                    output: format!("{}_count{suffix}", slug(&ec.entity)),
+                    sql: format!("@{}", uses.len() - 1),
+                    cumulative: false,
+                });
+            }
         }
         if let Some(dc) = &q.dimension_count {
             let model = self.dimension_count_source(q, dc)?;
@@ -885,11 +907,28 @@ impl<'a> Planner<'a> {
             facts.partition(|m| m.entity(entity).is_some());
         candidates.extend(direct);
         candidates.extend(further);
-        let probe = MetricQuery {
+        let mut probe = MetricQuery {
             columns: Vec::new(),
             entity_count: None,
             ..q.clone()
         };
+        // the slice a share counts must apply where the instances are counted
+        match q.entity_count.as_ref().and_then(|e| e.part.as_ref()) {
+            Some(Slice::Member {
+                dimension,
+                value,
+                negated,
+            }) => probe.filters.push(Filter::Members {
+                dimension: dimension.clone(),
+                values: vec![value.clone()],
+                negated: *negated,
+            }),
+            Some(Slice::Named { name, negated }) => probe.filters.push(Filter::Named {
+                name: name.clone(),
+                negated: *negated,
+            }),
+            Some(Slice::Period(_)) | None => {}
+        }
         for m in candidates {
             if self.conditions_reach(&m.name, &probe) {
                 return Ok(m.name.clone());

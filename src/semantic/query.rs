@@ -139,6 +139,11 @@ pub struct EntityCount {
     /// change": the stores among the price changes' rows), not through any fact reaching it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub through: Option<String>,
+    /// The instances of one slice counted beside all of them, for their share ("what percent
+    /// of stores are in the North zone": the North's stores among all stores, with
+    /// [`Derived::ShareOfWhole`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<Slice>,
 }
 
 /// The number of distinct values of a dimension ("how many brands", "number of categories

@@ -334,6 +334,7 @@ fn an_entity_is_counted_through_the_fact_when_a_period_is_named() {
         entity_count: Some(EntityCount {
             entity: "product".into(),
             through: None,
+            part: None,
         }),
         filters: vec![Filter::Members {
             dimension: dim("zone"),
@@ -1313,7 +1314,8 @@ fn the_most_of_an_entity_is_its_count_and_who_before_a_verb_is_not_read() {
         q.entity_count,
         Some(EntityCount {
             entity: "store".into(),
-            through: None
+            through: None,
+            part: None,
         }),
         "{q:?}"
     );
@@ -2142,7 +2144,10 @@ fn a_month_or_quarter_without_a_year_is_the_latest_that_began_by_the_reference_d
              configured reference date."
         )
     );
-    assert_eq!(f.layer.period_note(&analysis("Revenue in March 2024"), &q), None);
+    assert_eq!(
+        f.layer.period_note(&analysis("Revenue in March 2024"), &q),
+        None
+    );
     // a stretch of months, into the next year when it wraps; "May" after "in" is the month
     for (question, start, end) in [
         ("Revenue between March and June", (2024, 3), (2024, 7)),
@@ -2211,4 +2216,76 @@ fn a_verb_relating_two_entities_is_read_as_grammar() {
 /// The analysis of `text` as the engine makes it.
 fn analysis(text: &str) -> crate::question::Analysis {
     crate::question::analyze(&crate::question::Question::parse(text).expect("a question"))
+}
+
+/// "What percent of customers are from Brazil?": the instances of one member (or named filter)
+/// among all instances, both counted where the member applies.
+#[test]
+fn a_share_of_an_entity_counts_the_slice_among_all_instances() {
+    let f = chinook();
+    let (q, sql) = asked(&f, "What percent of customers are from Brazil?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    assert!(
+        q.filters.is_empty(),
+        "the member is the part, not a filter: {q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(Country = 'Brazil') / COUNT(*) FROM Customer",
+    );
+    let (_, sql) = asked(&f, "What percentage of tracks are Rock?");
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(g.Name = 'Rock') / COUNT(*) FROM Track t \
+         LEFT JOIN Genre g ON g.GenreId = t.GenreId",
+    );
+    // per breakdown: each country's share of its customers served by each support rep
+    let (q, sql) = asked(
+        &f,
+        "What share of customers are from the USA by sales agent?",
+    );
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT e.FirstName, e.LastName, 100.0 * SUM(c.Country = 'USA') / COUNT(*) \
+         FROM Customer c JOIN Employee e ON e.EmployeeId = c.SupportRepId \
+         GROUP BY e.EmployeeId",
+    );
+}
+
+/// A word written as a named filter is the filter, though its stem is also a metric's
+/// ("elastic" / "elasticity"); after a degree word ("most elastic") it is the metric's scale.
+#[test]
+fn a_word_spelled_as_a_named_filter_is_the_filter_not_a_metric_sharing_its_stem() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |q: &str| layer.read(q, &schema, &values).expect("read");
+    let q = read("How many products are elastic?");
+    assert!(q.columns.is_empty(), "{q:?}");
+    assert_eq!(
+        q.entity_count.as_ref().map(|e| e.entity.as_str()),
+        Some("product")
+    );
+    assert!(
+        matches!(&q.filters[..], [Filter::Named { name, negated: false }] if name == "elastic"),
+        "{q:?}"
+    );
+    let q = read("What percent of products are elastic?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    assert!(
+        matches!(&q.entity_count, Some(EntityCount { part: Some(Slice::Named { name, .. }), .. }) if name == "elastic"),
+        "{q:?}"
+    );
+    let q = read("Give me the 5 most elastic products");
+    assert_eq!(q.columns[0].metric, "average_elasticity", "{q:?}");
+    // a plural of the same word keeps the first term ("price change" / "price changes")
+    let q = read("How many stores had at least one price change in January 2024?");
+    assert_eq!(
+        q.entity_count.as_ref().map(|e| e.entity.as_str()),
+        Some("store"),
+        "{q:?}"
+    );
+    assert!(q.group_by.is_empty(), "{q:?}");
 }

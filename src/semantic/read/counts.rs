@@ -9,6 +9,14 @@ use super::state::{Read, Reader};
 use super::{cannot_compute, Refusal};
 use crate::semantic::query::{DimensionRef, EntityCount, GroupBy};
 
+/// A word asking for a share: "percent", "percentage", "share", "proportion", "fraction".
+fn share_word(w: &str) -> bool {
+    matches!(
+        w,
+        "percent" | "percentage" | "pct" | "share" | "proportion" | "fraction"
+    )
+}
+
 impl Reader<'_> {
     /// "how many", "number" (not of "number one") or "count".
     pub(super) fn counting_words(&self) -> bool {
@@ -55,8 +63,22 @@ impl Reader<'_> {
                             {
                                 k -= 1;
                             }
-                            k > 0 && matches!(words[k - 1], "many" | "number" | "count")
+                            k > 0
+                                && (matches!(words[k - 1], "many" | "number" | "count")
+                                    || share_word(words[k - 1]))
                         })
+                })
+            };
+            // "what percent of stores are in the North": the stores are counted, for a share
+            let share_of = |name: &str| {
+                self.dims.iter().any(|(t, start, _)| {
+                    matches!(t, Term::Entity(e) if e == name) && {
+                        let mut k = *start;
+                        while k > 0 && matches!(words[k - 1], "of" | "the" | "our" | "all") {
+                            k -= 1;
+                        }
+                        k > 0 && k < *start && share_word(words[k - 1])
+                    }
                 })
             };
             let pos = self
@@ -127,13 +149,17 @@ impl Reader<'_> {
                 self.q.entity_count = Some(EntityCount {
                     entity: e,
                     through: through.clone(),
+                    part: None,
                 });
             } else if let Some(pos) = pos {
-                if self.counting_words() || most_pos.is_some() {
+                let share =
+                    matches!(&self.q.group_by[pos], GroupBy::Entity { name } if share_of(name));
+                if self.counting_words() || most_pos.is_some() || share {
                     if let GroupBy::Entity { name } = self.q.group_by.remove(pos) {
                         self.q.entity_count = Some(EntityCount {
                             entity: name,
                             through: through.clone(),
+                            part: None,
                         });
                     }
                 }
@@ -142,6 +168,7 @@ impl Reader<'_> {
                     self.q.entity_count = Some(EntityCount {
                         entity: e.clone(),
                         through: through.clone(),
+                        part: None,
                     });
                 }
             }
@@ -190,6 +217,7 @@ impl Reader<'_> {
                 self.q.entity_count = Some(EntityCount {
                     entity,
                     through: Some(metric),
+                    part: None,
                 });
             }
         }
@@ -215,6 +243,7 @@ impl Reader<'_> {
                 self.q.entity_count = Some(EntityCount {
                     entity,
                     through: None,
+                    part: None,
                 });
             }
         }

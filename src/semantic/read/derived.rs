@@ -110,7 +110,36 @@ impl Reader<'_> {
         let manifest = x.manifest;
         let lower_better = self.lower_better();
         if self.q.derived.is_none() {
-            if s.share {
+            if s.share && self.q.columns.is_empty() && self.q.entity_count.is_some() {
+                // "what percent of stores are in the North zone", "what share of products are
+                // elastic": the instances of one member or named filter among all of them
+                let part = match self.q.filters.as_slice() {
+                    [Filter::Members {
+                        dimension,
+                        values,
+                        negated,
+                    }] if values.len() == 1 => Slice::Member {
+                        dimension: dimension.clone(),
+                        value: values[0].clone(),
+                        negated: *negated,
+                    },
+                    [Filter::Named { name, negated }] => Slice::Named {
+                        name: name.clone(),
+                        negated: *negated,
+                    },
+                    _ => {
+                        return cannot_compute(
+                            "a share of a count needs exactly one member or named filter",
+                            Vec::new(),
+                        )
+                    }
+                };
+                self.q.filters.clear();
+                if let Some(ec) = self.q.entity_count.as_mut() {
+                    ec.part = Some(part);
+                }
+                self.q.derived = Some(Derived::ShareOfWhole);
+            } else if s.share {
                 // "what share of revenue came from Rock": the member's share of the whole, not a
                 // share among the rows of the member alone; "customers in the USA" names the
                 // member's rows, not a breakdown by customer

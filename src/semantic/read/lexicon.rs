@@ -22,6 +22,9 @@ pub(super) enum Term {
 pub struct Lexicon {
     pub(super) phrases: HashMap<String, Vec<Term>>,
     pub(super) max_words: usize,
+    /// The terms of each phrase as written (lower case, words joined by one space): the named
+    /// filter "elastic" is written so, the metric "elasticity" shares only its stem.
+    pub(super) written: HashMap<String, Vec<Term>>,
     /// Dimension of each `(table, column)` (lower case), for the value index's matches.
     pub(super) columns: HashMap<(String, String), (String, String)>,
 }
@@ -35,6 +38,16 @@ pub(super) fn key(t: &Token) -> Option<&str> {
         _ if matches!(t.lower.as_str(), "percent" | "percentage" | "pct") => Some("percent"),
         _ => Some(t.stem.as_str()),
     }
+}
+
+/// The words of `text` as written, lower case, joined by one space (punctuation left out).
+pub(super) fn written(text: &str) -> String {
+    tokens::tokenize(text)
+        .iter()
+        .filter(|t| t.kind != TokenKind::Punct)
+        .map(|t| t.lower.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The lexicon keys of the words of `text` (see [`key`]).
@@ -55,6 +68,13 @@ impl Lexicon {
                 return;
             }
             lex.max_words = lex.max_words.max(s.len());
+            let w = lex
+                .written
+                .entry(written(&phrase.replace('_', " ")))
+                .or_default();
+            if !w.contains(&term) {
+                w.push(term.clone());
+            }
             let v = lex.phrases.entry(s.join(" ")).or_default();
             if !v.contains(&term) {
                 v.push(term);

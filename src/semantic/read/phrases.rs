@@ -60,7 +60,7 @@ impl Reader<'_> {
                 if let Some(terms) = lexicon.phrases.get(&phrase.join(" ")) {
                     // a phrase that is also a member of a dimension reads as the member when the
                     // phrase names no metric (a store called "Express")
-                    let term = terms[0].clone();
+                    let term = self.preferred_term(i, len, terms);
                     for slot in self.read.iter_mut().skip(i).take(len) {
                         *slot = Read::Term(self.found.len());
                     }
@@ -77,6 +77,43 @@ impl Reader<'_> {
             if !matched {
                 i += 1;
             }
+        }
+    }
+
+    /// Of the terms whose phrase shares the stems of the words at `i..i + len`, the one written
+    /// as they are ("How many products are elastic?": the named filter "elastic", not the
+    /// metric "elasticity"), unless a degree word comes before them ("most elastic", "how
+    /// elastic" ask for the metric's scale); else the first.
+    fn preferred_term(&self, i: usize, len: usize, terms: &[Term]) -> Term {
+        let toks = self.input.toks;
+        let degree = i > 0
+            && matches!(
+                toks[i - 1].lower.as_str(),
+                "most" | "least" | "more" | "less" | "how" | "very" | "so" | "too" | "as"
+            );
+        let as_written: Vec<&str> = toks[i..i + len]
+            .iter()
+            .filter(|t| t.kind != TokenKind::Punct)
+            .map(|t| t.lower.as_str())
+            .collect();
+        let written = &self.input.lexicon.written;
+        let text = as_written.join(" ");
+        let spelled = written
+            .get(&text)
+            .and_then(|w| terms.iter().find(|t| w.contains(t)));
+        // the first term written the same but for a plural ("price change" / "price changes")
+        // keeps its place: only a term reached through a longer word ("elasticity") gives way
+        let first_inflected = [
+            format!("{text}s"),
+            format!("{text}es"),
+            text.strip_suffix('s').unwrap_or(&text).to_string(),
+            text.strip_suffix("es").unwrap_or(&text).to_string(),
+        ]
+        .iter()
+        .any(|v| written.get(v).is_some_and(|w| w.contains(&terms[0])));
+        match spelled {
+            Some(t) if !degree && !first_inflected => t.clone(),
+            _ => terms[0].clone(),
         }
     }
 
