@@ -2289,3 +2289,36 @@ fn a_word_spelled_as_a_named_filter_is_the_filter_not_a_metric_sharing_its_stem(
     );
     assert!(q.group_by.is_empty(), "{q:?}");
 }
+
+/// "The best month for Rock", "our weakest year", "the 3 best months of 2023": the periods
+/// ranked by the headline metric, one unless a number or a plural asks for more.
+#[test]
+fn the_best_or_worst_period_with_no_figure_named_ranks_periods_by_the_headline_metric() {
+    let f = chinook();
+    let (q, sql) = asked(&f, "What was the best month for Rock in 2023?");
+    assert_eq!(
+        q.time_grain,
+        Some(crate::semantic::model::Grain::Month),
+        "{q:?}"
+    );
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT substr(i.InvoiceDate, 1, 7), SUM(il.UnitPrice * il.Quantity) AS r \
+         FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
+         JOIN Track t ON t.TrackId = il.TrackId JOIN Genre g ON g.GenreId = t.GenreId \
+         WHERE g.Name = 'Rock' AND i.InvoiceDate >= '2023-01-01' AND i.InvoiceDate < '2024-01-01' \
+         GROUP BY 1 ORDER BY r DESC LIMIT 1",
+    );
+    let (q, _) = asked(&f, "What was our weakest year?");
+    assert_eq!(
+        q.time_grain,
+        Some(crate::semantic::model::Grain::Year),
+        "{q:?}"
+    );
+    assert!(!q.order[0].descending, "{q:?}");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    let (q, _) = asked(&f, "What were our 3 best months in 2023?");
+    assert_eq!(q.limit, Some(3), "{q:?}");
+}

@@ -1,8 +1,9 @@
 //! The time grain: a grain word read as a breakdown ("by month", "monthly", "from year to
-//! year", "months of 2024 with ..."), a trend ("over time": by month), or refused when it is
+//! year", "months of 2024 with ...", "the best month"), a trend ("over time": by month), or refused when it is
 //! neither a breakdown nor a period ("promoted weeks").
 
 use super::state::{Read, Reader};
+use super::words::RANKED_PERIOD;
 use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
 
@@ -56,10 +57,13 @@ impl Reader<'_> {
             let period_to_period = next == Some("to")
                 && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g)
                 || (prev == "to" && i >= 2 && grain_word(words[i - 2]) == Some(g));
+            // "the best month for frozen food", "our busiest quarter": the periods ranked
+            let ranked = RANKED_PERIOD.contains(&prev) && !matches!(next, Some("over" | "to"));
             let grouped = matches!(
                 prev,
                 "by" | "per" | "each" | "every" | "which" | "what" | "over" | "average"
-            ) || listed
+            ) || ranked
+                || listed
                 || period_to_period
                 || (words.get(i + 1) == Some(&"by")
                     && words.get(i + 2).and_then(|n| grain_word(n)) == Some(g));

@@ -171,14 +171,16 @@ impl Reader<'_> {
 
 /// True when the thing ranked is named in the singular ("which month", "which store").
 fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
-    // "which month", "which store", and "the best-selling category", "the top brand"
+    // "which month", "which store", and "the best-selling category", "the top brand", "our
+    // busiest quarter"
     let superlative = |w: &str| {
         DESC_WORDS.contains(&w)
             || ASC_WORDS.contains(&w)
             || matches!(w, "selling" | "performing" | "-")
     };
     for (i, w) in words.iter().enumerate() {
-        let the = *w == "the";
+        // "the best month", "our busiest quarter"
+        let the = matches!(*w, "the" | "our" | "my" | "their");
         if !(matches!(*w, "which" | "what") || the) {
             continue;
         }

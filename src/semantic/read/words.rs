@@ -91,6 +91,8 @@ pub(super) const GRAMMAR: &[&str] = &[
     "less",
     "fastest",
     "slowest",
+    "busiest",
+    "quietest",
     "trend",
     "trends",
     "monthly",
@@ -419,6 +421,7 @@ pub(super) const DESC_WORDS: &[&str] = &[
     "greatest",
     "fastest",
     "strongest",
+    "busiest",
     // superlatives of a scale ([`SCALES`])
     "longest",
     "priciest",
@@ -433,7 +436,21 @@ pub(super) const DESC_WORDS: &[&str] = &[
 /// Words ranking from the bottom: "the bottom 3 zones", "the fewest tracks".
 pub(super) const ASC_WORDS: &[&str] = &[
     "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest", "weakest", "poorest",
-    "shortest", "cheapest", "lightest",
+    "shortest", "cheapest", "lightest", "quietest",
+];
+
+/// Superlatives that rank periods by the headline metric when they come right before a grain
+/// word ("the best month", "our busiest quarter", "the 3 worst weeks").
+pub(super) const RANKED_PERIOD: &[&str] = &[
+    "best",
+    "worst",
+    "top",
+    "biggest",
+    "busiest",
+    "strongest",
+    "weakest",
+    "slowest",
+    "quietest",
 ];
 
 /// Scales that adjectives name by themselves, with the adjectives: the nouns of the scale
