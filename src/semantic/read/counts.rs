@@ -145,7 +145,29 @@ impl Reader<'_> {
             } else {
                 None
             };
+            // "the busiest month for invoices": the periods ranked by how many there were
+            let qualified = qualified.or_else(|| {
+                if !self.ranked_period() || self.counting_words() {
+                    return None;
+                }
+                let entities: Vec<&String> = self
+                    .q
+                    .group_by
+                    .iter()
+                    .filter_map(|g| match g {
+                        GroupBy::Entity { name } => Some(name),
+                        GroupBy::Dimension(_) => None,
+                    })
+                    .collect();
+                match entities.as_slice() {
+                    [e] => Some((*e).clone()),
+                    _ => None,
+                }
+            });
             if let Some(e) = qualified {
+                self.q
+                    .group_by
+                    .retain(|g| !matches!(g, GroupBy::Entity { name } if *name == e));
                 self.q.entity_count = Some(EntityCount {
                     entity: e,
                     through: through.clone(),

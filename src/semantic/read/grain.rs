@@ -8,6 +8,27 @@ use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
 
 impl Reader<'_> {
+    /// Whether the question ranks periods: a superlative right before a grain word ("the best
+    /// month", "our 3 weakest quarters").
+    pub(super) fn ranked_period(&self) -> bool {
+        self.input.words.windows(2).any(|w| {
+            RANKED_PERIOD.contains(&w[0])
+                && matches!(
+                    w[1],
+                    "day"
+                        | "days"
+                        | "week"
+                        | "weeks"
+                        | "month"
+                        | "months"
+                        | "quarter"
+                        | "quarters"
+                        | "year"
+                        | "years"
+                )
+        })
+    }
+
     /// The time grain the words ask for, if any.
     pub(super) fn grain(&mut self) -> Result<(), Refusal> {
         let x = self.input;

@@ -6,7 +6,7 @@
 
 use super::lexicon::Term;
 use super::state::{Found, Input, Reader};
-use super::words::{ASC_WORDS, DESC_WORDS, RANKED_PERIOD, SCALES};
+use super::words::{ASC_WORDS, DESC_WORDS, SCALES};
 use super::{refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
 use crate::semantic::query::{DimensionRef, GroupBy};
@@ -360,23 +360,7 @@ impl Reader<'_> {
         // headline metric, its first
         // "our top customers in Brazil", "the biggest stores": a ranking of a breakdown with no
         // figure named is by the headline metric too
-        let ranked_period = x.words.windows(2).any(|w| {
-            RANKED_PERIOD.contains(&w[0])
-                && matches!(
-                    w[1],
-                    "day"
-                        | "days"
-                        | "week"
-                        | "weeks"
-                        | "month"
-                        | "months"
-                        | "quarter"
-                        | "quarters"
-                        | "year"
-                        | "years"
-                )
-        });
-        let ranked_alone = ranked_period
+        let ranked_alone = self.ranked_period()
             || ["top", "best", "biggest", "worst"].iter().any(|w| x.has(w))
                 && (!self.q.group_by.is_empty()
                     || self.q.time_grain.is_some()
