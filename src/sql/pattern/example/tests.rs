@@ -173,6 +173,23 @@ fn a_column_the_question_names_replaces_the_examples_column() {
         }]
     );
     assert_eq!(rows(&f, &out[0].sql), vec!["0.72"]);
+    // the example's name for the column swapped out goes with it; one the ordering uses stays
+    let out = adapt_to(
+        &f,
+        "What is the weight of each item?",
+        "What is the price of each item?",
+        "SELECT item_name, price AS cost FROM items",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].sql.contains("weight AS weight"), "{}", out[0].sql);
+    let out = adapt_to(
+        &f,
+        "What is the weight of each item?",
+        "What is the price of each item?",
+        "SELECT item_name, price AS cost FROM items ORDER BY cost",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].sql.contains("weight AS cost"), "{}", out[0].sql);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, ObjectName, ObjectNamePart, Query, SetExpr, Statement,
+    BinaryOperator, Expr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement,
     TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::SQLiteDialect;
@@ -430,7 +430,56 @@ impl<'s> Tree<'s> {
             }
             ControlFlow::<()>::Continue(())
         });
+        if done {
+            self.rename_alias_of(&new_name);
+        }
         done
+    }
+
+    /// The output name of a select item that is the column `column` alone, when the example
+    /// named it after the column swapped out ("BillingCountry AS country", now BillingCity):
+    /// the column's own name in snake case (`billing_city`). Left as it is when anything else
+    /// in the query refers to the alias (an ordering, a grouping).
+    fn rename_alias_of(&mut self, column: &str) {
+        let Statement::Query(q) = &mut self.stmt else {
+            return;
+        };
+        let SetExpr::Select(select) = q.body.as_mut() else {
+            return;
+        };
+        let renamed = select.projection.iter().position(|item| {
+            matches!(item, SelectItem::ExprWithAlias { expr, alias }
+                if last_ident(expr).is_some_and(|c| c.eq_ignore_ascii_case(column))
+                    && !alias.value.eq_ignore_ascii_case(column))
+        });
+        let Some(i) = renamed else { return };
+        let SelectItem::ExprWithAlias { alias, .. } = &select.projection[i] else {
+            return;
+        };
+        let old = alias.value.to_lowercase();
+        let new = snake_case(column);
+        if old == new {
+            return;
+        }
+        // any other mention of the old alias (ORDER BY country) keeps it
+        let mut mentions = 0;
+        let _ = sqlparser::ast::visit_expressions(&self.stmt, |e: &Expr| {
+            if let Expr::Identifier(id) = e {
+                mentions += usize::from(id.value.to_lowercase() == old);
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        if mentions > 0 {
+            return;
+        }
+        if let Statement::Query(q) = &mut self.stmt {
+            if let SetExpr::Select(select) = q.body.as_mut() {
+                if let Some(SelectItem::ExprWithAlias { alias, .. }) = select.projection.get_mut(i)
+                {
+                    *alias = Ident::new(new);
+                }
+            }
+        }
     }
 
     /// Swaps table `old` for `new` when every column the query reads of `old` exists in `new`.
@@ -621,4 +670,33 @@ impl<'s> Tree<'s> {
         });
         true
     }
+}
+
+/// The column an expression is, when it is a bare or qualified column name.
+fn last_ident(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Identifier(i) => Some(i.value.as_str()),
+        Expr::CompoundIdentifier(p) => p.last().map(|i| i.value.as_str()),
+        _ => None,
+    }
+}
+
+/// `BillingCity` as `billing_city`, `unit_price` as it is.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (k, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let after_lower =
+                k > 0 && (chars[k - 1].is_lowercase() || chars[k - 1].is_ascii_digit());
+            let before_lower = chars.get(k + 1).is_some_and(|n| n.is_lowercase());
+            if k > 0 && (after_lower || (before_lower && chars[k - 1].is_uppercase())) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
 }
