@@ -2345,3 +2345,22 @@ fn top_figure_is(f: &Fixture, sql: &str, gold: &str) {
         "\ncompiled: {sql}\ngold:     {gold}"
     );
 }
+
+/// "Which categories have negative margin?": a sign before a metric is a threshold at zero.
+#[test]
+fn a_sign_before_a_metric_is_a_threshold_at_zero() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |q: &str| layer.read(q, &schema, &values).expect("read");
+    let q = read("Which categories have negative margin?");
+    assert_eq!(
+        q.having,
+        Some(Threshold {
+            op: "<".into(),
+            value: 0.0
+        }),
+        "{q:?}"
+    );
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    let q = read("Which products had positive gross margin in 2024?");
+    assert_eq!(q.having.as_ref().map(|t| t.op.as_str()), Some(">"), "{q:?}");
+}

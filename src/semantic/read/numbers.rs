@@ -1,5 +1,5 @@
 //! Stage 4, numbers and grammar words: the N of "top N" ("which 3 brands sold the most", "number
-//! one"), thresholds on the figure ("more than $1M", "at least 10"), "at least one" in a count,
+//! one"), thresholds on the figure ("more than $1M", "at least 10", "negative margin"), "at least one" in a count,
 //! and the words of the query's grammar.
 
 use super::lexicon::Term;
@@ -40,6 +40,18 @@ impl Reader<'_> {
                 self.top_n = Some(1);
                 self.read[i] = Read::Number;
                 self.read[i - 1] = Read::Grammar;
+                continue;
+            }
+            // "categories with negative margin": a sign right before a metric is a threshold at 0
+            if matches!(t.lower.as_str(), "negative" | "positive")
+                && matches!(self.read.get(i + 1), Some(Read::Term(k))
+                    if matches!(self.found[*k].term, Term::Metric(_)))
+            {
+                self.threshold = Some(crate::semantic::query::Threshold {
+                    op: if t.lower == "negative" { "<" } else { ">" }.to_string(),
+                    value: 0.0,
+                });
+                self.read[i] = Read::Number;
                 continue;
             }
             // "more than $1M", "at least 10", "under 500": a threshold on the figure
