@@ -197,6 +197,8 @@ pub fn semantic_model(
                 .dimensions
                 .iter()
                 .enumerate()
+                // the weekday the layer adds is no curator's expression
+                .filter(|(_, d)| !crate::semantic::is_added_day_of_week(d))
                 .map(|(i, d)| (format!("dimensions[{i}].expr"), d.expr())),
         )
         .chain(

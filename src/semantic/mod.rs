@@ -104,6 +104,51 @@ pub fn save(dir: &Path, domain: &str, manifest: &SemanticManifest) -> anyhow::Re
     crate::knowledge::files::sync_dir(dir)
 }
 
+/// The name of the day-of-week dimension the layer adds to each model with a time dimension of
+/// its own ([`add_day_of_week`]).
+pub const DAY_OF_WEEK: &str = "day_of_week";
+
+/// Adds to each semantic model whose default time dimension is its own a categorical dimension
+/// `day_of_week`: the weekday's name of that date (MetricFlow's `date_part` `dow` on
+/// `metric_time`, as a breakdown: "revenue by day of the week"). Its `expr` is the marker
+/// `{{ day_of_week(column) }}`, which the planner writes in the warehouse's dialect. A model
+/// with a dimension of that name keeps its own.
+fn add_day_of_week(manifest: &mut SemanticManifest) {
+    for m in &mut manifest.semantic_models {
+        let Some(time) = m
+            .defaults
+            .as_ref()
+            .and_then(|d| d.agg_time_dimension.clone())
+            .and_then(|t| m.dimension(&t).map(|d| d.expr().to_string()))
+        else {
+            continue;
+        };
+        if m.dimension(DAY_OF_WEEK).is_some() {
+            continue;
+        }
+        m.dimensions.push(model::Dimension {
+            name: DAY_OF_WEEK.into(),
+            kind: model::DimensionType::Categorical,
+            expr: Some(format!("{{{{ day_of_week({time}) }}}}")),
+            type_params: None,
+            description: "The day of the week of the model's date (Monday to Sunday).".into(),
+            synonyms: vec![
+                "day of the week".into(),
+                "days of the week".into(),
+                "weekday".into(),
+                "weekdays".into(),
+                "day of week".into(),
+            ],
+        });
+    }
+}
+
+/// Whether `d` is the day-of-week dimension the layer added ([`add_day_of_week`]), not one
+/// of the curated or inferred model's.
+pub fn is_added_day_of_week(d: &model::Dimension) -> bool {
+    d.name == DAY_OF_WEEK && d.expr().trim_start().starts_with("{{ day_of_week(")
+}
+
 impl SemanticLayer {
     /// The layer of `manifest`; `latest` gives the latest date of the data when the reference
     /// date setting is `latest` (`QUERENT_REFERENCE_DATE`, else the manifest's
@@ -112,6 +157,8 @@ impl SemanticLayer {
         manifest: SemanticManifest,
         latest: impl FnOnce(&SemanticManifest) -> Option<NaiveDate>,
     ) -> Self {
+        let mut manifest = manifest;
+        add_day_of_week(&mut manifest);
         let lexicon = Lexicon::build(&manifest);
         let setting = std::env::var("QUERENT_REFERENCE_DATE")
             .ok()

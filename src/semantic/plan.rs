@@ -154,6 +154,30 @@ fn slice_cond(slice: &Slice) -> (Cond, String) {
     }
 }
 
+/// The weekday's name of `date` ("Monday"): SQLite's `strftime('%w')` (0 = Sunday), BigQuery's
+/// `EXTRACT(DAYOFWEEK)` (1 = Sunday).
+fn day_of_week_sql(dialect: Dialect, date: &str) -> String {
+    const NAMES: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    let (number, first) = match dialect {
+        Dialect::Sqlite => (format!("CAST(strftime('%w', {date}) AS INTEGER)"), 0),
+        Dialect::BigQuery => (format!("EXTRACT(DAYOFWEEK FROM {date})"), 1),
+    };
+    let whens: Vec<String> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("WHEN {} THEN '{n}'", k + first))
+        .collect();
+    format!("CASE {number} {} END", whens.join(" "))
+}
+
 /// The planner: the manifest, the schema it runs on and the dialect.
 pub struct Planner<'a> {
     pub manifest: &'a SemanticManifest,
@@ -255,6 +279,15 @@ impl<'a> Planner<'a> {
             .table(model.table())
             .map(|t| t.name.clone())
             .unwrap_or_default();
+        // the day of the week the layer adds (`super::add_day_of_week`), in the dialect
+        if let Some(inner) = expr
+            .trim()
+            .strip_prefix("{{ day_of_week(")
+            .and_then(|r| r.strip_suffix(") }}"))
+        {
+            let date = qualify(inner, &ident(self.dialect, &table), &cols);
+            return Ok(day_of_week_sql(self.dialect, &date));
+        }
         Ok(qualify(expr, &ident(self.dialect, &table), &cols))
     }
 

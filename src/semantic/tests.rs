@@ -2364,3 +2364,40 @@ fn a_sign_before_a_metric_is_a_threshold_at_zero() {
     let q = read("Which products had positive gross margin in 2024?");
     assert_eq!(q.having.as_ref().map(|t| t.op.as_str()), Some(">"), "{q:?}");
 }
+
+/// "Revenue by day of the week": every model with a date of its own has a weekday breakdown,
+/// named in the warehouse's dialect.
+#[test]
+fn a_breakdown_by_day_of_the_week_names_the_weekday_of_the_models_date() {
+    let f = chinook();
+    let (q, sql) = asked(&f, "Revenue by day of the week in 2024");
+    assert!(
+        matches!(&q.group_by[..], [GroupBy::Dimension(d)] if d.name == DAY_OF_WEEK),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT CASE strftime('%w', i.InvoiceDate) WHEN '0' THEN 'Sunday' WHEN '1' THEN 'Monday' \
+         WHEN '2' THEN 'Tuesday' WHEN '3' THEN 'Wednesday' WHEN '4' THEN 'Thursday' \
+         WHEN '5' THEN 'Friday' ELSE 'Saturday' END, SUM(il.UnitPrice * il.Quantity) \
+         FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
+         WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01' GROUP BY 1",
+    );
+    let (q, _) = asked(&f, "Which day of the week has the most invoices?");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    assert!(q.entity_count.is_some(), "{q:?}");
+    // BigQuery's weekday numbers start at 1 (Sunday)
+    match f.layer.answer(
+        "Revenue by weekday",
+        &f.schema,
+        &f.values,
+        Dialect::BigQuery,
+    ) {
+        Outcome::Compiled { sql, .. } => assert!(
+            sql.contains("CASE EXTRACT(DAYOFWEEK FROM") && sql.contains("WHEN 1 THEN 'Sunday'"),
+            "{sql}"
+        ),
+        Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
+    }
+}
