@@ -2401,3 +2401,34 @@ fn a_breakdown_by_day_of_the_week_names_the_weekday_of_the_models_date() {
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
     }
 }
+
+/// "What fraction of price changes were cost increases?", "what proportion of our stores":
+/// shares however asked; "which categories are most promoted" ranks by a named filter with no
+/// figure of it named, understood and not computed.
+#[test]
+fn a_fraction_or_proportion_is_a_share_and_a_ranking_by_a_named_filter_alone_is_not_computed() {
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO stores (store_id, store_name, zone) VALUES ('S1', 'One', 'North');
+         INSERT INTO price_changes (store_id, change_reason) VALUES ('S1', 'Cost Increase');",
+    );
+    let read = |q: &str| layer.read(q, &schema, &values).expect("read");
+    let q = read("What fraction of price changes were cost increases?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    let q = read("What proportion of our stores are in the North zone?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    assert!(
+        q.entity_count.as_ref().is_some_and(|e| e.part.is_some()),
+        "{q:?}"
+    );
+    match layer.answer(
+        "Which categories are most promoted?",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused {
+            understood, reason, ..
+        } => assert!(understood && reason.contains("named filter"), "{reason}"),
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+}

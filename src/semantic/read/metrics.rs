@@ -7,7 +7,7 @@
 use super::lexicon::Term;
 use super::state::{Found, Input, Reader};
 use super::words::{ASC_WORDS, DESC_WORDS, SCALES};
-use super::{refuse, Refusal};
+use super::{cannot_compute, refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
 use crate::semantic::query::{DimensionRef, GroupBy};
 
@@ -416,6 +416,22 @@ impl Reader<'_> {
             && self.q.entity_count.is_none()
             && self.q.dimension_count.is_none()
         {
+            // "which categories are most promoted": a breakdown ranked by a named filter with no
+            // figure of it named (its revenue? its count? its share?) is understood and not
+            // computed, rather than left to a generator that would rank by the flag itself
+            let ranked_by_filter = !self.q.group_by.is_empty()
+                && self.found.iter().any(|f| {
+                    matches!(f.term, Term::Filter(_))
+                        && f.start > 0
+                        && matches!(x.words[f.start - 1], "most" | "least")
+                });
+            if ranked_by_filter {
+                return cannot_compute(
+                    "a ranking by a named filter with no figure named (its revenue, its count, \
+                     its share?)",
+                    Vec::new(),
+                );
+            }
             return refuse("no metric named", Vec::new());
         }
         Ok(())

@@ -63,6 +63,8 @@ impl<'a> Reader<'a> {
             || self.ghas("contributes")
             || self.ghas_seq(&["percent", "of"])
             || self.ghas_seq(&["percentage", "of"])
+            || self.ghas_seq(&["proportion", "of"])
+            || self.ghas_seq(&["fraction", "of"])
             || self.ghas_seq(&["%", "of"]);
         let growth = self.ghas("growth")
             || self.ghas("grew")

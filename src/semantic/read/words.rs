@@ -72,6 +72,8 @@ pub(super) const GRAMMAR: &[&str] = &[
     "percentage",
     "pct",
     "%",
+    "proportion",
+    "fraction",
     "contribution",
     "contribute",
     "contributed",
