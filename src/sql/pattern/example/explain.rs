@@ -105,6 +105,45 @@ pub(super) fn explain(
     })
 }
 
+/// Whether `side` asks for one thing by a superlative: the last word of the words after its
+/// `most` / `least` key, up to a preposition or the end, is singular ("the biggest price
+/// increase", not "the biggest price increases").
+fn ranks_one(side: &Side) -> bool {
+    let Some(sup) = side
+        .keys
+        .iter()
+        .find(|k| k.key.starts_with("#most") || k.key.starts_with("#least"))
+    else {
+        return false;
+    };
+    let toks = &side.a.tokens;
+    let mut head = None;
+    for t in toks.iter().skip(sup.tok + 1) {
+        if t.kind != crate::question::tokens::TokenKind::Word
+            || matches!(
+                t.lower.as_str(),
+                "of" | "in"
+                    | "for"
+                    | "by"
+                    | "with"
+                    | "from"
+                    | "at"
+                    | "on"
+                    | "and"
+                    | "or"
+                    | "that"
+                    | "which"
+                    | "who"
+                    | "per"
+            )
+        {
+            break;
+        }
+        head = Some(t.lower.as_str());
+    }
+    head.is_some_and(|h| !h.ends_with('s') || h.ends_with("ss"))
+}
+
 /// `targets` without the tables one of its columns belongs to.
 fn without_implied_tables(targets: &[Target]) -> Vec<Target> {
     let has_column_of = |t: usize| {
@@ -143,6 +182,24 @@ fn explain_edits(
             None
         }
         (false, true) => {
+            // the example's top N, and the question asks for the one ("the biggest price
+            // increase" for "the 10 biggest price increases"): a limit of 1
+            if let [k] = es {
+                if let Some((ev, et)) = ex.number(*k) {
+                    let once = tree.numbers().iter().filter(|n| **n == ev).count() == 1;
+                    if once
+                        && ex.a.top_n == Some(ev as u64)
+                        && ranks_one(q)
+                        && !ranks_one(ex)
+                        && tree.replace_numbers(ev, "1")
+                    {
+                        return Some(vec![Edit::Number {
+                            old: et,
+                            new: "1".into(),
+                        }]);
+                    }
+                }
+            }
             // the example names a value the question does not: drop its filter
             let text = ex.text(es);
             let lit = tree

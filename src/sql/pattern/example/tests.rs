@@ -597,3 +597,31 @@ fn a_word_the_question_adds_before_a_schema_word_qualifies_it_and_is_no_rewordin
     );
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn the_one_asked_in_the_singular_limits_the_examples_top_n_to_one() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "What is the most expensive item?",
+        "What are the 3 most expensive items?",
+        "SELECT item_name, price FROM items ORDER BY price DESC LIMIT 3",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Number {
+            old: "3".into(),
+            new: "1".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Cheese|6.00"]);
+    // the plural with no number is not the one, nor the example's N
+    let out = adapt_to(
+        &f,
+        "What are the most expensive items?",
+        "What are the 3 most expensive items?",
+        "SELECT item_name, price FROM items ORDER BY price DESC LIMIT 3",
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
