@@ -2432,3 +2432,29 @@ fn a_fraction_or_proportion_is_a_share_and_a_ranking_by_a_named_filter_alone_is_
         Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
     }
 }
+
+/// "Which month of 2024 had the fewest invoices?": the entity after "fewest" counted per
+/// period; "how many customers bought more than 5 invoices" (a count of the instances having
+/// more than N of another) is understood and not computed, not counted per invoice.
+#[test]
+fn an_entity_counted_per_period_and_a_count_of_instances_over_a_count_is_not_computed() {
+    let f = chinook();
+    let (q, sql) = asked(&f, "Which month of 2024 had the fewest invoices?");
+    assert!(q.entity_count.is_some() && q.group_by.is_empty(), "{q:?}");
+    top_figure_is(
+        &f,
+        &sql,
+        "SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM Invoice \
+         WHERE InvoiceDate >= '2024-01-01' AND InvoiceDate < '2025-01-01' \
+         GROUP BY substr(InvoiceDate, 1, 7))",
+    );
+    match f.layer.answer(
+        "How many customers bought more than 5 invoices?",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { understood, .. } => assert!(understood),
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+}

@@ -94,14 +94,20 @@ impl Reader<'_> {
                 });
             // "the albums with the most tracks": the entity right after "most" / "fewest" is
             // counted per the other breakdown
-            let most_pos = if self.q.group_by.len() >= 2 {
-                self.q.group_by.iter().position(|g| {
-                    matches!(g, GroupBy::Entity { name }
+            // "which month of 2024 had the fewest invoices": the periods are the other breakdown
+            let by_period = words.windows(2).any(|w| {
+                matches!(w[0], "which" | "what" | "each" | "every" | "per" | "by")
+                    && matches!(w[1], "day" | "week" | "month" | "quarter" | "year")
+            });
+            let most_pos =
+                if self.q.group_by.len() >= 2 || (by_period && self.q.group_by.len() == 1) {
+                    self.q.group_by.iter().position(|g| {
+                        matches!(g, GroupBy::Entity { name }
                     if entity_named_after(&self.dims, words, name, &["most", "fewest"]))
-                })
-            } else {
-                None
-            };
+                    })
+                } else {
+                    None
+                };
             // "which albums have more than 20 tracks": the entity right after a threshold's
             // number, likewise
             let most_pos = most_pos.or_else(|| {
@@ -116,6 +122,14 @@ impl Reader<'_> {
                     }))
                 })
             });
+            // "how many customers bought more than 5 invoices": a count of the instances that
+            // have more than N of another is not computed (it would count per invoice)
+            if most_pos.is_some() && self.counting_words() && self.threshold.is_some() {
+                return cannot_compute(
+                    "a count of the instances having more than a number of another entity",
+                    Vec::new(),
+                );
+            }
             let pos = if most_pos.is_some() && !self.counting_words() {
                 most_pos
             } else {
