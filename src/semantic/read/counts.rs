@@ -6,6 +6,7 @@
 use super::lexicon::{key, Term};
 use super::metrics::entity_named_after;
 use super::state::{Read, Reader};
+use super::words::GRAIN_NOUNS;
 use super::{cannot_compute, Refusal};
 use crate::semantic::query::{DimensionRef, EntityCount, GroupBy};
 
@@ -97,7 +98,7 @@ impl Reader<'_> {
             // "which month of 2024 had the fewest invoices": the periods are the other breakdown
             let by_period = words.windows(2).any(|w| {
                 matches!(w[0], "which" | "what" | "each" | "every" | "per" | "by")
-                    && matches!(w[1], "day" | "week" | "month" | "quarter" | "year")
+                    && GRAIN_NOUNS.contains(&w[1])
             });
             let most_pos =
                 if self.q.group_by.len() >= 2 || (by_period && self.q.group_by.len() == 1) {

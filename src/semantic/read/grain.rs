@@ -3,7 +3,7 @@
 //! neither a breakdown nor a period ("promoted weeks").
 
 use super::state::{Read, Reader};
-use super::words::RANKED_PERIOD;
+use super::words::{GRAIN_NOUNS, RANKED_PERIOD};
 use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
 
@@ -11,22 +11,10 @@ impl Reader<'_> {
     /// Whether the question ranks periods: a superlative right before a grain word ("the best
     /// month", "our 3 weakest quarters").
     pub(super) fn ranked_period(&self) -> bool {
-        self.input.words.windows(2).any(|w| {
-            RANKED_PERIOD.contains(&w[0])
-                && matches!(
-                    w[1],
-                    "day"
-                        | "days"
-                        | "week"
-                        | "weeks"
-                        | "month"
-                        | "months"
-                        | "quarter"
-                        | "quarters"
-                        | "year"
-                        | "years"
-                )
-        })
+        self.input
+            .words
+            .windows(2)
+            .any(|w| RANKED_PERIOD.contains(&w[0]) && GRAIN_NOUNS.contains(&w[1]))
     }
 
     /// The time grain the words ask for, if any.

@@ -6,7 +6,7 @@
 
 use super::lexicon::Term;
 use super::state::{Found, Input, Reader};
-use super::words::{ASC_WORDS, DESC_WORDS, SCALES};
+use super::words::{ASC_WORDS, DESC_WORDS, GRAIN_NOUNS, SCALES};
 use super::{cannot_compute, refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
 use crate::semantic::query::{DimensionRef, GroupBy};
@@ -46,24 +46,8 @@ impl Input<'_> {
     pub(super) fn time_words(&self) -> bool {
         let words = self.words;
         words.iter().any(|w| {
-            matches!(
-                *w,
-                "day"
-                    | "days"
-                    | "week"
-                    | "weeks"
-                    | "month"
-                    | "months"
-                    | "quarter"
-                    | "quarters"
-                    | "year"
-                    | "years"
-                    | "daily"
-                    | "weekly"
-                    | "monthly"
-                    | "quarterly"
-                    | "yearly"
-            )
+            GRAIN_NOUNS.contains(w)
+                || matches!(*w, "daily" | "weekly" | "monthly" | "quarterly" | "yearly")
         })
     }
 

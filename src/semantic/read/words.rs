@@ -441,6 +441,11 @@ pub(super) const ASC_WORDS: &[&str] = &[
     "shortest", "cheapest", "lightest", "quietest",
 ];
 
+/// Nouns of a time grain, singular and plural ("month", "quarters").
+pub(super) const GRAIN_NOUNS: &[&str] = &[
+    "day", "days", "week", "weeks", "month", "months", "quarter", "quarters", "year", "years",
+];
+
 /// Superlatives that rank periods by the headline metric when they come right before a grain
 /// word ("the best month", "our busiest quarter", "the 3 worst weeks").
 pub(super) const RANKED_PERIOD: &[&str] = &[
