@@ -290,7 +290,7 @@ impl Generator for SemanticTurn<'_> {
                     sql: ran,
                     rows,
                     chart_intent: crate::answer::ChartIntent::from_query(query, columns),
-                    period_note: layer.period_note(&i.analysis, query),
+                    period_note: layer.period_note(i.analysis, query),
                 }),
                 trace,
             ),
@@ -391,7 +391,7 @@ fn example_by_metric_query(
                 sql: ran,
                 rows,
                 chart_intent: None,
-                period_note: layer.period_note(&i.analysis, asked),
+                period_note: layer.period_note(i.analysis, asked),
             }),
             trace,
         ));

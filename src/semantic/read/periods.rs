@@ -57,10 +57,10 @@ impl Reader<'_> {
         }
     }
 
-    /// 1. The periods the date reader finds, and months and quarters named without a year: the
-    /// latest such month or quarter that began by the reference date ("revenue in March", asked in December 2024:
-    /// March 2024; "between November and February": the latest such stretch that began by
-    /// then), its year in the period's text.
+    /// Stage 1: the periods the date reader finds, and months and quarters named without a
+    /// year: the latest such month or quarter that began by the reference date ("revenue in
+    /// March", asked in December 2024: March 2024; "between November and February": the latest
+    /// such stretch that began by then), its year in the period's text.
     pub(super) fn periods(&mut self) {
         let x = self.input;
         let toks = x.toks;
