@@ -237,13 +237,14 @@ impl Engine {
 
         // 2. Retrieval.
         let t = Instant::now();
-        let retrieved = self.retriever.search(
+        let mut retrieved = self.retriever.search(
             &db.name,
             question.as_str(),
             TOP_TABLES,
             TOP_EXAMPLES,
             TOP_RULES,
         )?;
+        retrieved.add_named_rules(&db.knowledge.rules, question.as_str());
         let mut trace = vec![retrieval_trace(&retrieved)];
         sink(StageEvent::retrieval(&retrieved));
         timings.insert("retrieval".to_string(), ms(t));

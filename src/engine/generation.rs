@@ -135,7 +135,8 @@ impl Generator for ExampleTurn<'_> {
                 Vec::new(),
             );
         }
-        let rules: Vec<(BusinessRule, f32)> = Vec::new();
+        // the curated rules retrieved: filter rules of opposite sign explain a difference
+        let rules: Vec<(BusinessRule, f32)> = hits_as(&i.retrieved.rules);
         let table_scores: HashMap<String, f32> = HashMap::new();
         let ctx = i.pattern_context(&examples, &rules, &table_scores);
         let close: Vec<GeneratedSql> = pattern::example_candidates(&ctx)

@@ -31,7 +31,7 @@ pub use embedder::{default_model_dir, Embedder, MODEL_DIR_ENV};
 pub use index::{IndexConfig, IndexLocation, ServerConfig, VectorStore};
 pub use lexical::LexicalIndex;
 
-use crate::knowledge::{IndexItem, ItemKind};
+use crate::knowledge::{BusinessRule, IndexItem, ItemKind};
 
 /// Syncs that write or delete at least this many points of a kind flush its shard.
 const FLUSH_AT: usize = 16;
@@ -483,6 +483,41 @@ const _: fn() = || {
 };
 
 impl Retrieved {
+    /// Adds the rules of `rules` that the question or a retrieved example's question names by
+    /// the rule's name or one of its keywords (the phrase's words in a row, case and a plural
+    /// `s` aside, function words skipped: see [`lexical::tokenize`]) and that the search left
+    /// out, after the retrieved ones, with score 0: a curated rule called up by name applies
+    /// however far its embedding lies, and an example is read with the rules it names.
+    pub fn add_named_rules(&mut self, rules: &[BusinessRule], question: &str) {
+        let texts: Vec<Vec<String>> = std::iter::once(question)
+            .chain(self.examples.iter().map(|h| h.key.as_str()))
+            .map(lexical::tokenize)
+            .collect();
+        let names = |phrase: &str| {
+            let p = lexical::tokenize(phrase);
+            !p.is_empty()
+                && texts
+                    .iter()
+                    .any(|words| words.windows(p.len()).any(|w| w == p.as_slice()))
+        };
+        for rule in rules {
+            if self.rules.iter().any(|h| h.key == rule.name) {
+                continue;
+            }
+            if std::iter::once(&rule.name)
+                .chain(&rule.keywords)
+                .any(|phrase| names(phrase))
+            {
+                self.rules.push(Hit {
+                    kind: ItemKind::Rule,
+                    key: rule.name.clone(),
+                    score: 0.0,
+                    payload: serde_json::to_value(rule).unwrap_or(serde_json::Value::Null),
+                });
+            }
+        }
+    }
+
     fn list_mut(&mut self, kind: ItemKind) -> &mut Vec<Hit> {
         match kind {
             ItemKind::Table => &mut self.tables,

@@ -379,3 +379,45 @@ fn measures_embedding_and_search_latency() {
         percentile(&mut searches, 0.9)
     );
 }
+
+#[test]
+fn rules_the_question_or_a_retrieved_example_names_are_added_once() {
+    let rule = |name: &str, keywords: &[&str]| BusinessRule {
+        name: name.into(),
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        sql: Some("change_percent < 0".into()),
+        kind: "filter".into(),
+        ..BusinessRule::default()
+    };
+    let rules = [
+        rule("price decreases", &["price cut", "markdowns"]),
+        rule("price increases", &["price hikes"]),
+        rule("on promotion", &["promoted"]),
+    ];
+    let hit = |kind: ItemKind, key: &str, score: f32| Hit {
+        kind,
+        key: key.into(),
+        score,
+        payload: serde_json::Value::Null,
+    };
+    let mut retrieved = Retrieved {
+        examples: vec![hit(ItemKind::Example, "What were the 10 biggest price hikes?", 0.9)],
+        rules: vec![hit(ItemKind::Rule, "on promotion", 0.4)],
+        ..Retrieved::default()
+    };
+    // "price cuts" names the first rule by a keyword (a plural aside), the example the second;
+    // the third is retrieved already and stays as it was
+    retrieved.add_named_rules(&rules, "What was the deepest of the Price Cuts?");
+    assert_eq!(
+        keys(&retrieved.rules),
+        ["on promotion", "price decreases", "price increases"]
+    );
+    assert_eq!(retrieved.rules[0].score, 0.4);
+    assert_eq!(retrieved.rules[1].score, 0.0);
+    let added: BusinessRule = serde_json::from_value(retrieved.rules[1].payload.clone()).unwrap();
+    assert_eq!(added, rules[0]);
+    // words of a keyword apart are no mention of it
+    let mut retrieved = Retrieved::default();
+    retrieved.add_named_rules(&rules, "Did the price of milk get a cut?");
+    assert!(retrieved.rules.is_empty());
+}

@@ -499,6 +499,33 @@ pub const VERBS: &[&str] = &[
 
 // ---- Example alignment (read by `example::align`) ----
 
+/// Beginnings of words that name a change upward ("increases", "rose", "hikes") and downward
+/// ("cuts", "declined", "markdown"): a word of one list is never a rewording of a word of the
+/// other, however little either names in the schema.
+#[rustfmt::skip]
+const CHANGE_UP: &[&str] = &[
+    "increas", "rise", "rising", "rose", "risen", "raise", "raising", "hike", "hiking", "gain",
+    "grow", "grew", "jump", "climb", "surg", "soar",
+];
+#[rustfmt::skip]
+const CHANGE_DOWN: &[&str] = &[
+    "decreas", "cut", "drop", "fall", "fell", "declin", "reduc", "markdown", "loss", "lost",
+    "losing", "lose", "shrink", "shrank", "slump", "dip", "plung", "sank", "sink",
+];
+
+/// The direction of change a word names (see [`CHANGE_UP`]): `Some(true)` upward,
+/// `Some(false)` downward.
+pub fn change_direction(word: &str) -> Option<bool> {
+    let w = word.to_lowercase();
+    if CHANGE_UP.iter().any(|p| w.starts_with(p)) {
+        Some(true)
+    } else if CHANGE_DOWN.iter().any(|p| w.starts_with(p)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Words that ask rather than mean (beyond the stop words): left out when a curated example's
 /// question is aligned with the asked one, so "I want to know the ..." and "Show the ..." align.
 #[rustfmt::skip]
@@ -571,6 +598,7 @@ pub fn logic_class(lower: &str, next: Option<&str>) -> Option<&'static str> {
 pub const EXAMPLE_MOST_WORDS: &[&str] = &[
     "maximum", "max", "highest", "largest", "biggest", "greatest", "most", "top", "oldest",
     "longest", "heaviest", "tallest", "latest", "newest", "best", "richest", "priciest",
+    "deepest", "steepest", "sharpest",
 ];
 
 /// Extremes that ask for the smallest, aligned as one `least` key (see [`EXAMPLE_MOST_WORDS`]).

@@ -249,6 +249,7 @@ fn adapted_examples(
         ctx.schema,
         lex,
         ctx.values,
+        ctx.rules,
     )
     .into_iter()
     .filter(|ad| !same_shape_only || ad.edits.iter().all(example::Edit::keeps_shape))

@@ -5,12 +5,15 @@
 
 use super::tree::strftime_format;
 use crate::knowledge::values::normalize;
+use crate::knowledge::BusinessRule;
 use crate::question::tokens::is_stopword;
 use crate::question::{Analysis, TokenKind};
+use crate::sql::pattern::frame::{rule_hits, RuleHit};
 use crate::sql::pattern::lexicon::{
     EXAMPLE_LEAST_WORDS, EXAMPLE_MOST_WORDS, GRAIN_WORDS, OPERATION_WORDS, REQUEST_WORDS,
 };
 use crate::sql::pattern::linking::{Linking, Target};
+use crate::warehouse::Schema;
 
 /// True when the tokens of `ks` name nothing of the schema (no link), no value, number or
 /// operation: words that may differ between two wordings of the same question.
@@ -241,6 +244,12 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                     format!("#{l}:{scale}")
                 } else if (l == "most" || l == "least") && w(i.wrapping_sub(1)) == "at" {
                     format!("#at_{l}")
+                } else if l == "single"
+                    && (EXAMPLE_MOST_WORDS.contains(&w(i + 1))
+                        || EXAMPLE_LEAST_WORDS.contains(&w(i + 1)))
+                {
+                    // "the single biggest": the top one
+                    "#n:1".into()
                 } else if EXAMPLE_MOST_WORDS.contains(&l) {
                     extreme_key("#most", l)
                 } else if EXAMPLE_LEAST_WORDS.contains(&l) {
@@ -348,9 +357,30 @@ pub(super) struct Side<'a> {
     pub(super) a: &'a Analysis,
     pub(super) links: &'a Linking,
     pub(super) keys: Vec<Key>,
+    /// The curated filter rules the question's words name ([`rule_hits`]).
+    pub(super) filters: Vec<RuleHit<'a>>,
 }
 
-impl Side<'_> {
+impl<'a> Side<'a> {
+    /// The side of `a`: its keys, and the filter rules of `rules` its words name.
+    pub(super) fn new(
+        a: &'a Analysis,
+        links: &'a Linking,
+        schema: &Schema,
+        rules: &'a [(BusinessRule, f32)],
+    ) -> Side<'a> {
+        let filters = rule_hits(a, schema, rules, links)
+            .into_iter()
+            .filter(|h| h.rule.kind == "filter")
+            .collect();
+        Side {
+            a,
+            links,
+            keys: keys(a),
+            filters,
+        }
+    }
+
     /// The text of the tokens of `ks` (key positions), from the first to the last, as written.
     pub(super) fn text(&self, ks: &[usize]) -> String {
         let (Some(f), Some(l)) = (ks.first(), ks.last()) else {
@@ -409,10 +439,29 @@ impl Side<'_> {
             return None;
         }
         let tok = self.keys[k].tok;
+        if self.a.tokens[tok].lower == "single" {
+            return Some((1.0, "1".into()));
+        }
         self.a
             .numbers
             .iter()
             .find(|n| n.token == tok)
             .map(|n| (n.value, n.text.replace(',', "")))
+    }
+
+    /// The filter rule whose words cover every key of `ks` (`None` when no one rule does).
+    pub(super) fn filter_rule(&self, ks: &[usize]) -> Option<&BusinessRule> {
+        if ks.is_empty() {
+            return None;
+        }
+        let toks: Vec<usize> = ks.iter().map(|&k| self.keys[k].tok).collect();
+        let mut covering = self
+            .filters
+            .iter()
+            .filter(|h| toks.iter().all(|t| (h.start..h.end).contains(t)));
+        match (covering.next(), covering.next()) {
+            (Some(h), None) => Some(h.rule),
+            _ => None,
+        }
     }
 }

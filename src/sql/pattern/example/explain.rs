@@ -9,6 +9,7 @@ use super::tree::{trim_like, Tree};
 use super::Edit;
 use crate::knowledge::values::normalize;
 use crate::knowledge::ValueIndex;
+use crate::sql::pattern::lexicon::change_direction;
 use crate::sql::pattern::linking::{ColRef, Target};
 
 /// The stored spelling of the value the question's tokens of `ks` link to, with its column.
@@ -95,6 +96,16 @@ pub(super) fn explain(
         })
     };
     if (es.is_empty() && qualifies(q, qs)) || (qs.is_empty() && qualifies(ex, es)) {
+        return None;
+    }
+    // a rise is no rewording of a fall ("increases" / "cuts")
+    let directions = |text: String| -> Vec<bool> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter_map(change_direction)
+            .collect()
+    };
+    let (ed, qd) = (directions(ex.text(es)), directions(q.text(qs)));
+    if ed.iter().any(|d| qd.contains(&!d)) {
         return None;
     }
     (generic(ex, es) && generic(q, qs)).then(|| {
@@ -364,6 +375,10 @@ fn substitute(
                 }]
             });
         }
+    }
+    // opposite named conditions on one column ("price increases" / "price cuts")
+    if let Some(edits) = super::opposite::explain_opposite(tree, ex, q, es, qs) {
+        return Some(edits);
     }
     // a column or a table
     match (linked_schema_item(ex, es)?, linked_schema_item(q, qs)?) {

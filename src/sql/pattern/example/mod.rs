@@ -13,7 +13,8 @@
 //! - a number (a literal or the `LIMIT`) becomes the question's number; a year shifts every date
 //!   literal of that year;
 //! - a period grain ("per year" / "per month") changes the `strftime` format;
-//! - "most" / "least" flips the ordering (and `MAX` / `MIN`);
+//! - "most" / "least" flips the ordering (and `MAX` / `MIN`), and so do curated filter rules of
+//!   opposite sign on the column the example ranks by ("price increases" / "price cuts");
 //! - a comparison with a number, however written ("at least 5", "5 or more", "over 5"), is one
 //!   key; another comparison changes the operator (`>` / `>=`);
 //! - a column or table the example's words link to becomes the one the question's words link to;
@@ -34,6 +35,7 @@ mod align;
 mod explain;
 mod figures;
 mod metric;
+mod opposite;
 mod reading;
 mod slots;
 #[cfg(test)]
@@ -45,10 +47,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::linking::{self, Lexicon, Linking};
-use crate::knowledge::{Example, ValueIndex};
+use crate::knowledge::{BusinessRule, Example, ValueIndex};
 use crate::question::{analyze, Analysis, Question};
 use crate::warehouse::Schema;
-use align::{align, keys, Side};
+use align::{align, Side};
 use explain::explain;
 pub use metric::{adapt_by_metric_query, drop_unasked_figures};
 pub use reading::{same_reading, Reader, Reading, ReadingCache, SAME_READING_CONFIDENCE};
@@ -72,6 +74,15 @@ pub enum Edit {
     Direction { old: String, new: String },
     /// A comparison with a number changed ("more than" / "at least": `>` / `>=`).
     Comparison { old: String, new: String },
+    /// The example names a curated filter rule, the question the rule of opposite sign on the
+    /// same column ("price increases" / "price cuts"): the example's condition turned round,
+    /// or its ranking by that column flipped and the question's condition added.
+    OppositeRule {
+        old: String,
+        new: String,
+        /// The question's rule's condition as the query now states it.
+        condition: String,
+    },
     /// A column swapped for the one the question names.
     Column { old: String, new: String },
     /// A table swapped for the one the question names.
@@ -102,6 +113,7 @@ impl Edit {
             | Edit::Grain { .. }
             | Edit::Direction { .. }
             | Edit::Comparison { .. }
+            | Edit::OppositeRule { .. }
             | Edit::DropColumn { .. } => true,
             Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
             Edit::Column { .. }
@@ -121,6 +133,11 @@ impl Edit {
             Edit::Grain { old, new } => format!("period {old} -> {new}"),
             Edit::Direction { old, new } => format!("direction {old} -> {new}"),
             Edit::Comparison { old, new } => format!("comparison {old} -> {new}"),
+            Edit::OppositeRule {
+                old,
+                new,
+                condition,
+            } => format!("rule '{old}' -> its opposite '{new}' ({condition})"),
             Edit::Column { old, new } => format!("column {old} -> {new}"),
             Edit::Table { old, new } => format!("table {old} -> {new}"),
             Edit::DropFilter { value } => format!("dropped the filter on '{value}'"),
@@ -140,6 +157,7 @@ impl Edit {
             Edit::Grain { .. }
             | Edit::Direction { .. }
             | Edit::Comparison { .. }
+            | Edit::OppositeRule { .. }
             | Edit::DropColumn { .. } => 0.93,
             Edit::Column { .. } => 0.85,
             Edit::Table { .. } => 0.8,
@@ -191,17 +209,10 @@ pub fn adapt_one(
     example: (&Example, &Analysis, &Linking),
     schema: &Schema,
     values: &ValueIndex,
+    rules: &[(BusinessRule, f32)],
 ) -> Option<(String, Vec<Edit>)> {
-    let q = Side {
-        a: question.0,
-        links: question.1,
-        keys: keys(question.0),
-    };
-    let ex = Side {
-        a: example.1,
-        links: example.2,
-        keys: keys(example.1),
-    };
+    let q = Side::new(question.0, question.1, schema, rules);
+    let ex = Side::new(example.1, example.2, schema, rules);
     if q.keys.is_empty() || ex.keys.is_empty() {
         return None;
     }
@@ -255,6 +266,7 @@ pub fn adapt(
     schema: &Schema,
     lex: &Lexicon,
     values: &ValueIndex,
+    rules: &[(BusinessRule, f32)],
 ) -> Vec<Adapted> {
     let mut sorted: Vec<&(Example, f32)> = examples.iter().collect();
     sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -266,7 +278,8 @@ pub fn adapt(
         };
         let ea = analyze(&parsed);
         let el = linking::link(&ea, schema, lex, values, &no_scores);
-        let Some((sql, edits)) = adapt_one((analysis, links), (ex, &ea, &el), schema, values)
+        let Some((sql, edits)) =
+            adapt_one((analysis, links), (ex, &ea, &el), schema, values, rules)
         else {
             continue;
         };

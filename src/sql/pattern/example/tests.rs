@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::knowledge::introspect;
+use crate::knowledge::{introspect, BusinessRule};
 use crate::warehouse::{SqliteWarehouse, Warehouse};
 
 const DDL: &str = "
@@ -32,11 +32,16 @@ struct Fx {
 }
 
 fn fx() -> Fx {
+    fx_with("")
+}
+
+/// The shop database with the tables of `extra` besides.
+fn fx_with(extra: &str) -> Fx {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shop.sqlite");
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch(DDL)
+        .execute_batch(&format!("{DDL}{extra}"))
         .unwrap();
     let wh = SqliteWarehouse::open(&path).unwrap();
     let schema = wh.introspect().unwrap();
@@ -53,6 +58,15 @@ fn fx() -> Fx {
 }
 
 fn adapt_to(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> {
+    adapt_with_rules(f, question, (ex_q, ex_sql), &[])
+}
+
+fn adapt_with_rules(
+    f: &Fx,
+    question: &str,
+    (ex_q, ex_sql): (&str, &str),
+    rules: &[(BusinessRule, f32)],
+) -> Vec<Adapted> {
     let a = analyze(&Question::parse(question).unwrap());
     let links = linking::link(&a, &f.schema, &f.lex, &f.values, &HashMap::new());
     let ex = Example {
@@ -60,7 +74,7 @@ fn adapt_to(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> {
         sql: ex_sql.into(),
         source: String::new(),
     };
-    adapt(&a, &links, &[(ex, 0.5)], &f.schema, &f.lex, &f.values)
+    adapt(&a, &links, &[(ex, 0.5)], &f.schema, &f.lex, &f.values, rules)
 }
 
 fn rows(f: &Fx, sql: &str) -> Vec<String> {
@@ -624,4 +638,71 @@ fn the_one_asked_in_the_singular_limits_the_examples_top_n_to_one() {
         "SELECT item_name, price FROM items ORDER BY price DESC LIMIT 3",
     );
     assert!(out.is_empty(), "{out:?}");
+}
+
+/// Price moves of the shop's items, signed: the curated rules "price increases" and "price cuts"
+/// are conditions of opposite sign on `change_pct`.
+const MOVES: &str = "
+CREATE TABLE price_moves (move_id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(item_id),
+    change_pct REAL);
+INSERT INTO price_moves VALUES (1, 1, 12.0), (2, 2, -3.0), (3, 3, 5.0), (4, 4, -20.0), (5, 5, -8.0),
+    (6, 1, 2.0);
+";
+
+fn move_rules() -> Vec<(BusinessRule, f32)> {
+    let rule = |name: &str, keywords: &[&str], sql: &str| BusinessRule {
+        name: name.into(),
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        sql: Some(sql.into()),
+        table: Some("price_moves".into()),
+        kind: "filter".into(),
+        ..BusinessRule::default()
+    };
+    vec![
+        (
+            rule("price increases", &["price increase", "price rises"], "change_pct > 0"),
+            0.5,
+        ),
+        (
+            rule("price cuts", &["price cut", "price decreases", "markdowns"], "change_pct < 0"),
+            0.5,
+        ),
+    ]
+}
+
+#[test]
+fn a_rule_of_opposite_sign_flips_the_ranking_and_keeps_its_rows() {
+    let f = fx_with(MOVES);
+    let example = (
+        "What were the 3 biggest price increases?",
+        "SELECT move_id, change_pct FROM price_moves ORDER BY change_pct DESC LIMIT 3",
+    );
+    // the deepest cut is the most negative change
+    let out = adapt_with_rules(&f, "What was the single deepest price cut?", example, &move_rules());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["4|-20.00"]);
+    assert!(out[0].edits.contains(&Edit::OppositeRule {
+        old: "price increases".into(),
+        new: "price cuts".into(),
+        condition: "change_pct < 0".into(),
+    }));
+    // the smallest cuts are the negative changes closest to 0, not the increases
+    let out = adapt_with_rules(&f, "What were the 2 smallest price cuts?", example, &move_rules());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["2|-3.00", "5|-8.00"]);
+    // without the curated rules, "cut" explains nothing
+    let out = adapt_to(&f, "What was the single deepest price cut?", example.0, example.1);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_rule_of_opposite_sign_turns_the_examples_condition_round() {
+    let f = fx_with(MOVES);
+    let example = (
+        "How many price increases were there?",
+        "SELECT COUNT(*) FROM price_moves WHERE change_pct > 0",
+    );
+    let out = adapt_with_rules(&f, "How many price cuts were there?", example, &move_rules());
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["3"]);
 }

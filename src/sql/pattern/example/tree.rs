@@ -627,6 +627,12 @@ impl<'s> Tree<'s> {
 
     /// Adds `col = 'value'` to the outer query's WHERE (the column's table must be read there).
     pub(super) fn add_filter(&mut self, col: ColRef, value: &str) -> bool {
+        self.add_condition(col, BinaryOperator::Eq, string_expr(value.to_string()))
+    }
+
+    /// Adds `col <op> right` to the outer query's WHERE (the column's table must be read
+    /// there), the column qualified by its table's alias when the query reads several tables.
+    pub(super) fn add_condition(&mut self, col: ColRef, op: BinaryOperator, right: Expr) -> bool {
         let table = self.table_name(col.table);
         let col_name = self.col_name(col).to_string();
         let alias = self
@@ -657,8 +663,8 @@ impl<'s> Tree<'s> {
         };
         let cond = Expr::BinaryOp {
             left: Box::new(left),
-            op: BinaryOperator::Eq,
-            right: Box::new(string_expr(value.to_string())),
+            op,
+            right: Box::new(right),
         };
         s.selection = Some(match s.selection.take() {
             Some(w) => Expr::BinaryOp {
