@@ -401,7 +401,11 @@ fn rules_the_question_or_a_retrieved_example_names_are_added_once() {
         payload: serde_json::Value::Null,
     };
     let mut retrieved = Retrieved {
-        examples: vec![hit(ItemKind::Example, "What were the 10 biggest price hikes?", 0.9)],
+        examples: vec![hit(
+            ItemKind::Example,
+            "What were the 10 biggest price hikes?",
+            0.9,
+        )],
         rules: vec![hit(ItemKind::Rule, "on promotion", 0.4)],
         ..Retrieved::default()
     };

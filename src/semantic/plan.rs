@@ -946,21 +946,13 @@ impl<'a> Planner<'a> {
             ..q.clone()
         };
         // the slice a share counts must apply where the instances are counted
-        match q.entity_count.as_ref().and_then(|e| e.part.as_ref()) {
-            Some(Slice::Member {
-                dimension,
-                value,
-                negated,
-            }) => probe.filters.push(Filter::Members {
-                dimension: dimension.clone(),
-                values: vec![value.clone()],
-                negated: *negated,
-            }),
-            Some(Slice::Named { name, negated }) => probe.filters.push(Filter::Named {
-                name: name.clone(),
-                negated: *negated,
-            }),
-            Some(Slice::Period(_)) | None => {}
+        if let Some(f) = q
+            .entity_count
+            .as_ref()
+            .and_then(|e| e.part.as_ref())
+            .and_then(Filter::of_slice)
+        {
+            probe.filters.push(f);
         }
         for m in candidates {
             if self.conditions_reach(&m.name, &probe) {

@@ -102,6 +102,54 @@ pub enum Filter {
     Named { name: String, negated: bool },
 }
 
+impl Filter {
+    /// The filter that keeps the rows of `slice`; `None` for a period (the query's period
+    /// states it).
+    pub fn of_slice(slice: &Slice) -> Option<Filter> {
+        match slice {
+            Slice::Member {
+                dimension,
+                value,
+                negated,
+            } => Some(Filter::Members {
+                dimension: dimension.clone(),
+                values: vec![value.clone()],
+                negated: *negated,
+            }),
+            Slice::Named { name, negated } => Some(Filter::Named {
+                name: name.clone(),
+                negated: *negated,
+            }),
+            Slice::Period(_) => None,
+        }
+    }
+}
+
+impl Slice {
+    /// The slice of the rows `filter` keeps; `None` for a filter on several members (a slice
+    /// is one member).
+    pub fn of_filter(filter: &Filter) -> Option<Slice> {
+        match filter {
+            Filter::Members {
+                dimension,
+                values,
+                negated,
+            } => match values.as_slice() {
+                [value] => Some(Slice::Member {
+                    dimension: dimension.clone(),
+                    value: value.clone(),
+                    negated: *negated,
+                }),
+                _ => None,
+            },
+            Filter::Named { name, negated } => Some(Slice::Named {
+                name: name.clone(),
+                negated: *negated,
+            }),
+        }
+    }
+}
+
 /// One column of figures: a metric, optionally restricted to a slice (a member, a filter, a
 /// period) so that slices sit side by side.
 #[derive(Debug, Clone, PartialEq, Serialize)]

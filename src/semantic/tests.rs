@@ -2458,3 +2458,33 @@ fn an_entity_counted_per_period_and_a_count_of_instances_over_a_count_is_not_com
         Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
     }
 }
+
+#[test]
+fn a_filter_on_one_member_or_a_named_filter_is_a_slice_and_back() {
+    let member = Filter::Members {
+        dimension: dim("zone"),
+        values: vec!["North".into()],
+        negated: true,
+    };
+    let named = Filter::Named {
+        name: "on promotion".into(),
+        negated: false,
+    };
+    for f in [&member, &named] {
+        let slice = Slice::of_filter(f).unwrap();
+        assert_eq!(Filter::of_slice(&slice).as_ref(), Some(f));
+    }
+    // several members are no one slice; a period is no filter
+    let several = Filter::Members {
+        dimension: dim("zone"),
+        values: vec!["North".into(), "South".into()],
+        negated: false,
+    };
+    assert_eq!(Slice::of_filter(&several), None);
+    let period = Slice::Period(Period {
+        start: NaiveDate::from_ymd_opt(2024, 1, 1),
+        end: NaiveDate::from_ymd_opt(2025, 1, 1),
+        text: "in 2024".into(),
+    });
+    assert_eq!(Filter::of_slice(&period), None);
+}

@@ -114,25 +114,14 @@ impl Reader<'_> {
                 // "what percent of stores are in the North zone", "what share of products are
                 // elastic": the instances of one member or named filter among all of them
                 let part = match self.q.filters.as_slice() {
-                    [Filter::Members {
-                        dimension,
-                        values,
-                        negated,
-                    }] if values.len() == 1 => Slice::Member {
-                        dimension: dimension.clone(),
-                        value: values[0].clone(),
-                        negated: *negated,
-                    },
-                    [Filter::Named { name, negated }] => Slice::Named {
-                        name: name.clone(),
-                        negated: *negated,
-                    },
-                    _ => {
-                        return cannot_compute(
-                            "a share of a count needs exactly one member or named filter",
-                            Vec::new(),
-                        )
-                    }
+                    [only] => Slice::of_filter(only),
+                    _ => None,
+                };
+                let Some(part) = part else {
+                    return cannot_compute(
+                        "a share of a count needs exactly one member or named filter",
+                        Vec::new(),
+                    );
                 };
                 self.q.filters.clear();
                 if let Some(ec) = self.q.entity_count.as_mut() {
@@ -248,14 +237,10 @@ impl Reader<'_> {
                                 .iter()
                                 .any(|m| !m.negated && part_of_groups(m.start))))
                 {
-                    let Filter::Members {
-                        dimension, values, ..
-                    } = self.q.filters[positive[0]].clone()
-                    else {
-                        unreachable!("positive member filters")
-                    };
+                    // one positive member: its slice (`of_filter` is `None` for several)
+                    let part = Slice::of_filter(&self.q.filters[positive[0]]);
                     if positive.len() != 1
-                        || values.len() != 1
+                        || part.is_none()
                         || self.q.columns.len() != 1
                         || (!self.q.group_by.is_empty() && !grouped_part)
                     {
@@ -269,11 +254,7 @@ impl Reader<'_> {
                     self.q.columns = vec![
                         MetricColumn {
                             metric: metric.clone(),
-                            slice: Some(Slice::Member {
-                                dimension,
-                                value: values[0].clone(),
-                                negated: false,
-                            }),
+                            slice: part,
                         },
                         MetricColumn {
                             metric,

@@ -74,7 +74,15 @@ fn adapt_with_rules(
         sql: ex_sql.into(),
         source: String::new(),
     };
-    adapt(&a, &links, &[(ex, 0.5)], &f.schema, &f.lex, &f.values, rules)
+    adapt(
+        &a,
+        &links,
+        &[(ex, 0.5)],
+        &f.schema,
+        &f.lex,
+        &f.values,
+        rules,
+    )
 }
 
 fn rows(f: &Fx, sql: &str) -> Vec<String> {
@@ -660,11 +668,19 @@ fn move_rules() -> Vec<(BusinessRule, f32)> {
     };
     vec![
         (
-            rule("price increases", &["price increase", "price rises"], "change_pct > 0"),
+            rule(
+                "price increases",
+                &["price increase", "price rises"],
+                "change_pct > 0",
+            ),
             0.5,
         ),
         (
-            rule("price cuts", &["price cut", "price decreases", "markdowns"], "change_pct < 0"),
+            rule(
+                "price cuts",
+                &["price cut", "price decreases", "markdowns"],
+                "change_pct < 0",
+            ),
             0.5,
         ),
     ]
@@ -678,7 +694,12 @@ fn a_rule_of_opposite_sign_flips_the_ranking_and_keeps_its_rows() {
         "SELECT move_id, change_pct FROM price_moves ORDER BY change_pct DESC LIMIT 3",
     );
     // the deepest cut is the most negative change
-    let out = adapt_with_rules(&f, "What was the single deepest price cut?", example, &move_rules());
+    let out = adapt_with_rules(
+        &f,
+        "What was the single deepest price cut?",
+        example,
+        &move_rules(),
+    );
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(rows(&f, &out[0].sql), vec!["4|-20.00"]);
     assert!(out[0].edits.contains(&Edit::OppositeRule {
@@ -687,11 +708,21 @@ fn a_rule_of_opposite_sign_flips_the_ranking_and_keeps_its_rows() {
         condition: "change_pct < 0".into(),
     }));
     // the smallest cuts are the negative changes closest to 0, not the increases
-    let out = adapt_with_rules(&f, "What were the 2 smallest price cuts?", example, &move_rules());
+    let out = adapt_with_rules(
+        &f,
+        "What were the 2 smallest price cuts?",
+        example,
+        &move_rules(),
+    );
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(rows(&f, &out[0].sql), vec!["2|-3.00", "5|-8.00"]);
     // without the curated rules, "cut" explains nothing
-    let out = adapt_to(&f, "What was the single deepest price cut?", example.0, example.1);
+    let out = adapt_to(
+        &f,
+        "What was the single deepest price cut?",
+        example.0,
+        example.1,
+    );
     assert!(out.is_empty(), "{out:?}");
 }
 
@@ -702,7 +733,12 @@ fn a_rule_of_opposite_sign_turns_the_examples_condition_round() {
         "How many price increases were there?",
         "SELECT COUNT(*) FROM price_moves WHERE change_pct > 0",
     );
-    let out = adapt_with_rules(&f, "How many price cuts were there?", example, &move_rules());
+    let out = adapt_with_rules(
+        &f,
+        "How many price cuts were there?",
+        example,
+        &move_rules(),
+    );
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(rows(&f, &out[0].sql), vec!["3"]);
 }
