@@ -2488,3 +2488,32 @@ fn a_filter_on_one_member_or_a_named_filter_is_a_slice_and_back() {
     });
     assert_eq!(Filter::of_slice(&period), None);
 }
+
+#[test]
+fn copies_are_units_and_a_request_opening_with_a_superlative_in_the_singular_asks_for_one() {
+    let f = chinook();
+    // "copies" name the one metric called "units", with no other words about them
+    let (q, sql) = asked(&f, "Which albums sold the most copies?");
+    assert_eq!(q.columns[0].metric, "tracks_sold");
+    assert_eq!(q.limit, None);
+    same(
+        &f,
+        &sql,
+        "SELECT al.Title, SUM(il.Quantity) FROM InvoiceLine il JOIN Track t ON t.TrackId = il.TrackId \
+         JOIN Album al ON al.AlbumId = t.AlbumId GROUP BY al.AlbumId",
+    );
+    // a request that opens with the superlative, the thing ranked in the singular: one
+    for question in [
+        "Best selling track of all time",
+        "Most popular genre",
+        "Top customer by revenue",
+    ] {
+        let (q, _) = asked(&f, question);
+        assert_eq!(q.limit, Some(1), "{question}: {q:?}");
+    }
+    // in the plural, the ranking
+    let (q, _) = asked(&f, "Top customers by revenue");
+    assert_eq!(q.limit, None);
+    let (q, _) = asked(&f, "What are the most popular genres?");
+    assert_eq!(q.limit, None);
+}

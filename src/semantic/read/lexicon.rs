@@ -120,6 +120,23 @@ impl Lexicon {
                 add(&mut lex, a, Term::Metric(scaled.name.clone()));
             }
         }
+        // "sold the most copies": copies are the units a sale counts, so they name the one
+        // metric called "units" (by its name, label or a synonym)
+        let units: Vec<&Metric> = manifest
+            .metrics
+            .iter()
+            .filter(|m| {
+                std::iter::once(&m.name)
+                    .chain(&m.label)
+                    .chain(&m.synonyms)
+                    .any(|s| stems(&s.replace('_', " ")) == stems("units"))
+            })
+            .collect();
+        if let [m] = units.as_slice() {
+            for p in ["copies", "copies sold"] {
+                add(&mut lex, p, Term::Metric(m.name.clone()));
+            }
+        }
         for f in &manifest.filters {
             add(&mut lex, &f.name, Term::Filter(f.name.clone()));
             for s in &f.synonyms {

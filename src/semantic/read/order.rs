@@ -178,13 +178,9 @@ fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
             || ASC_WORDS.contains(&w)
             || matches!(w, "selling" | "performing" | "-")
     };
-    for (i, w) in words.iter().enumerate() {
-        // "the best month", "our busiest quarter"
-        let the = matches!(*w, "the" | "our" | "my" | "their");
-        if !(matches!(*w, "which" | "what") || the) {
-            continue;
-        }
-        let mut k = i + 1;
+    // the words from `k` on, after a determiner (`the`) or "which" / "what": `Some` when they
+    // decide
+    let ranked_from = |mut k: usize, the: bool| -> Option<bool> {
         let mut superlatives = 0;
         // "the single best city", "the very top brand"
         while k < toks.len() && (superlative(words[k]) || matches!(words[k], "single" | "very")) {
@@ -192,17 +188,42 @@ fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
             k += 1;
         }
         if the && superlatives == 0 {
+            return None;
+        }
+        // "the most popular genre", "the most profitable store": one word after the
+        // superlative that names nothing qualifies it
+        if superlatives > 0
+            && !found.iter().any(|f| f.start == k)
+            && found.iter().any(|f| f.start == k + 1)
+        {
+            k += 1;
+        }
+        let next = toks.get(k)?;
+        if matches!(
+            next.lower.as_str(),
+            "month" | "quarter" | "year" | "week" | "day"
+        ) {
+            return Some(true);
+        }
+        let f = found.iter().find(|f| f.start == k)?;
+        let last = &toks[f.end - 1].lower;
+        Some(!matches!(f.term, Term::Metric(_)) && !last.ends_with('s'))
+    };
+    // "Best selling track of all time", "Top customer by revenue": a request that opens with
+    // the superlative
+    if words.first().is_some_and(|w| superlative(w)) {
+        if let Some(decided) = ranked_from(0, true) {
+            return decided;
+        }
+    }
+    for (i, w) in words.iter().enumerate() {
+        // "the best month", "our busiest quarter"
+        let the = matches!(*w, "the" | "our" | "my" | "their");
+        if !(matches!(*w, "which" | "what") || the) {
             continue;
         }
-        if let Some(next) = toks.get(k) {
-            let t = &next.lower;
-            if matches!(t.as_str(), "month" | "quarter" | "year" | "week" | "day") {
-                return true;
-            }
-            if let Some(f) = found.iter().find(|f| f.start == k) {
-                let last = &toks[f.end - 1].lower;
-                return !matches!(f.term, Term::Metric(_)) && !last.ends_with('s');
-            }
+        if let Some(decided) = ranked_from(i + 1, the) {
+            return decided;
         }
     }
     false

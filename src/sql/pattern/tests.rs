@@ -749,3 +749,43 @@ fn a_comparison_keyword_before_a_number_is_a_threshold_not_a_rule() {
     assert!(!sql.contains("> 5"), "{sql}");
     assert_eq!(rows.len(), 2, "{sql}: {rows:?}");
 }
+
+#[test]
+fn first_or_last_beside_a_word_of_a_date_column_orders_by_that_date() {
+    let f = fixture_from(
+        "CREATE TABLE employee (employee_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT,
+             title TEXT, hire_date DATETIME);
+         INSERT INTO employee VALUES (1, 'Ann', 'Zeller', 'Manager', '2019-05-01 00:00:00'),
+             (2, 'Bo', 'Young', 'Clerk', '2017-02-11 00:00:00'),
+             (3, 'Cy', 'Adams', 'Agent', '2021-09-30 00:00:00');",
+        |docs| {
+            let t = docs.iter_mut().find(|t| t.name == "employee").unwrap();
+            let c = t
+                .columns
+                .iter_mut()
+                .find(|c| c.name == "hire_date")
+                .unwrap();
+            c.synonyms = vec!["hired".into()];
+        },
+    );
+    // the employee's row, however it is shown (here by its key and title)
+    check(
+        &f,
+        "Which employee was hired first?",
+        &[&["2017-02-11 00:00:00"]],
+    );
+    check(
+        &f,
+        "Who was the first employee hired?",
+        &[&["2017-02-11 00:00:00"]],
+    );
+    check(&f, "Who was hired last?", &[&["2021-09-30 00:00:00"]]);
+    let last = ask_with(&f, "Who was hired last?", &[], &[]).unwrap();
+    assert!(last[0].sql.contains("LIMIT 1"), "{}", last[0].sql);
+    // "first name" is the column
+    check(
+        &f,
+        "What is the first name of the employee with title Clerk?",
+        &[&["Bo"]],
+    );
+}

@@ -236,6 +236,7 @@ const PASSES: &[(&str, fn(&mut Builder))] = &[
     // group, order, superlatives
     ("grouping", |b| b.grouping()),
     ("ordering", |b| b.ordering()),
+    ("first by date", |b| b.first_by_date()),
     ("superlatives", |b| b.superlatives(b.head_end)),
     // the select list from the head
     ("select list", |b| b.select_list(b.head_end)),

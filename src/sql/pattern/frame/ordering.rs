@@ -242,6 +242,67 @@ impl<'a> Builder<'a> {
         None
     }
 
+    /// "Which employee was hired first?", "the first employee hired", "who signed up last":
+    /// first / last beside the one word within three that names a date column orders by that
+    /// date, one row unless a number asks for more ("earliest" / "latest" are adjectives of
+    /// [`adjective_attrs`], read by [`Self::superlatives`]). "first name" and "last year" are
+    /// left to the column and the period.
+    pub(super) fn first_by_date(&mut self) {
+        if !self.f.order.is_empty() {
+            return;
+        }
+        let n = self.n();
+        for i in 0..n {
+            let ascending = match self.w(i) {
+                "first" => true,
+                "last" => false,
+                _ => continue,
+            };
+            // "first and last name", "(first and last)": words of names, not an order
+            let beside = [self.w(i + 1), if i > 0 { self.w(i - 1) } else { "" }];
+            if beside
+                .iter()
+                .any(|w| matches!(*w, "and" | "or" | "name" | "names" | "("))
+                || self.explained[i] && !is_structural(self.w(i))
+                || self
+                    .span_index_at(i)
+                    .is_some_and(|si| self.span(si).best().how != "partial")
+            {
+                continue;
+            }
+            let mut dates: Vec<(usize, ColRef)> = Vec::new();
+            for k in i.saturating_sub(3)..(i + 4).min(n) {
+                let Some(si) = self.span_index_at(k).filter(|_| k != i) else {
+                    continue;
+                };
+                if dates.iter().any(|(s, _)| *s == si)
+                    || !self.is_column_span(si)
+                    || self.is_table_span(si)
+                {
+                    continue;
+                }
+                if let Some(c) = self.resolve_column(si) {
+                    if self.schema.tables[c.table].columns[c.column].kind() == ColumnKind::Date {
+                        dates.push((si, c));
+                    }
+                }
+            }
+            let [(si, c)] = dates.as_slice() else {
+                continue;
+            };
+            let (si, c) = (*si, *c);
+            self.use_span(si);
+            self.mark(i, i + 1);
+            self.order_cues.push(i);
+            self.f.order.push((Term::col(c), !ascending));
+            self.f.limit = Some(self.a.top_n.unwrap_or(1));
+            self.f
+                .notes
+                .push(format!("'{}' orders by {}", self.w(i), self.col_name(c)));
+            return;
+        }
+    }
+
     pub(super) fn superlatives(&mut self, head_end: usize) {
         let n = self.n();
         for i in 0..n {
