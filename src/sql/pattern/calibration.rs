@@ -111,6 +111,10 @@ pub struct Features {
     /// capped like [`Features::unread_breakdown`].
     #[serde(default)]
     pub unused_link: bool,
+    /// Every row of a table listed while a word of the question names nothing ("Which stores
+    /// are underperforming?"): capped like [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub unread_qualifier: bool,
 }
 
 /// The highest confidence of a query that leaves an asked period breakdown (or an asked
@@ -183,6 +187,7 @@ impl Features {
             schema_tables: schema.tables.len(),
             unread_breakdown: fr.unread_breakdown.is_some(),
             unread_aggregate: fr.unread_aggregate.is_some(),
+            unread_qualifier: fr.unread_qualifier.is_some(),
             unused_link: false,
         }
     }
@@ -252,7 +257,11 @@ impl Features {
             .map(|(x, w)| x * w)
             .sum();
         let fitted = logistic(z);
-        if self.unread_breakdown || self.unread_aggregate || self.unused_link {
+        if self.unread_breakdown
+            || self.unread_aggregate
+            || self.unused_link
+            || self.unread_qualifier
+        {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
             fitted
@@ -287,6 +296,7 @@ impl Features {
             unread_breakdown: false,
             unread_aggregate: false,
             unused_link: false,
+            unread_qualifier: false,
         }
     }
 }
@@ -335,6 +345,12 @@ mod tests {
         // and so does an asked average or sum the query does not compute
         let unread = Features {
             unread_aggregate: true,
+            ..f
+        };
+        assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
+        // and every row listed while a word qualified them
+        let unread = Features {
+            unread_qualifier: true,
             ..f
         };
         assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);

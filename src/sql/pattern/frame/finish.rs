@@ -456,6 +456,34 @@ impl<'a> Builder<'a> {
             .filter(|&si| !self.used[si] && !self.is_table_span(si))
             .count();
         self.f.unmapped = unmapped;
+        // every row of a table listed while a word after "are" names nothing: that word
+        // qualified the rows
+        let listing = self.listing;
+        let lists_every_row = self.f.conds.is_empty()
+            && self.f.excluded.is_empty()
+            && self.f.combine.is_none()
+            && self.f.group_by.is_empty()
+            && self.f.having.is_none()
+            && self.f.limit.is_none()
+            && self.f.rules.is_empty()
+            && self.f.select.iter().all(|t| t.agg.is_none())
+            && self.f.order.iter().all(|(t, desc)| {
+                !desc && matches!(t.measure, Measure::Column(c) if Some(c) == listing)
+            });
+        if lists_every_row {
+            // a word that names nothing right after "are" / "is" ("which stores are
+            // underperforming"): a predicate of the rows; request words ("all information")
+            // and words elsewhere are left to the coverage
+            self.f.unread_qualifier = self.a.tokens.iter().enumerate().find_map(|(i, t)| {
+                let copula = i > 0 && matches!(self.a.word(i - 1), "is" | "are" | "was" | "were");
+                (copula
+                    && t.kind == TokenKind::Word
+                    && !self.explained[i]
+                    && self.span_index_at(i).is_none()
+                    && self.f.unmapped.contains(&t.text))
+                .then(|| t.text.clone())
+            });
+        }
         self.f.coverage = if content == 0 {
             1.0
         } else {
@@ -496,6 +524,17 @@ mod tests {
             "{:?}",
             f.unmapped
         );
+    }
+
+    #[test]
+    fn every_row_listed_while_a_word_after_are_names_nothing_is_flagged() {
+        let f = case("Which employees are underperforming?").frame();
+        assert_eq!(f.unread_qualifier.as_deref(), Some("underperforming"));
+        // a word the frame reads, or no predicate at all, is no unread qualifier
+        let f = case("Which employees are in Oslo?").frame();
+        assert_eq!(f.unread_qualifier, None, "{f:?}");
+        let f = case("List all information about the employees").frame();
+        assert_eq!(f.unread_qualifier, None, "{f:?}");
     }
 
     #[test]

@@ -212,6 +212,10 @@ pub struct Frame {
     /// An average or a sum the question asks for ("cheapest on average") that the frame does
     /// not compute: its word. The frame answers another question.
     pub unread_aggregate: Option<String>,
+    /// A word that names nothing while the frame lists every row of a table ("Which stores are
+    /// underperforming?" answered with all the stores): the word qualified the rows asked for.
+    /// The frame answers another question.
+    pub unread_qualifier: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the
