@@ -789,3 +789,11 @@ fn first_or_last_beside_a_word_of_a_date_column_orders_by_that_date() {
         &[&["Bo"]],
     );
 }
+
+#[test]
+fn rows_listed_by_a_column_come_in_its_order() {
+    let f = fixture();
+    let c = ask_with(&f, "List customers by age", &[], &[]).unwrap();
+    let sql = &c[0].sql;
+    assert!(sql.contains("ORDER BY") && sql.contains("age ASC"), "{sql}");
+}

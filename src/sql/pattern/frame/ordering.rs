@@ -537,7 +537,31 @@ impl<'a> Builder<'a> {
         }
         if self.f.group_by.is_empty() {
             let aggregated = self.f.select.iter().any(|t| t.agg.is_some());
-            if let Some(c) = self.listing.filter(|_| !aggregated) {
+            if aggregated {
+                return;
+            }
+            // "List employees by first name": rows listed by a column come in its order
+            let by = (1..self.n()).find_map(|i| {
+                let si = self.span_index_at(i)?;
+                (self.w(i - 1) == "by" && self.span(si).start == i && !self.is_table_span(si))
+                    .then_some(si)
+            });
+            let named = match by {
+                Some(si) if self.is_column_span(si) => self.resolve_column(si),
+                _ => None,
+            };
+            if let Some(c) = named {
+                if !self.f.select.contains(&Term::col(c)) {
+                    self.f.select.push(Term::col(c));
+                }
+                if let Some(si) = by {
+                    self.use_span(si);
+                }
+                self.f.order.push((Term::col(c), false));
+                self.f
+                    .notes
+                    .push(format!("rows listed by {}", self.col_name(c)));
+            } else if let Some(c) = self.listing {
                 self.f.order.push((Term::col(c), false));
             }
             return;
