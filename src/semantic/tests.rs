@@ -2234,6 +2234,20 @@ fn a_share_of_an_entity_counts_the_slice_among_all_instances() {
         &sql,
         "SELECT 100.0 * SUM(Country = 'Brazil') / COUNT(*) FROM Customer",
     );
+    // the instances a member qualifies, with no verb between ("the share of X from Y")
+    for question in [
+        "What is the share of invoices from Canada?",
+        "Share of invoices from Canada",
+    ] {
+        let (q, sql) = asked(&f, question);
+        assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{question}: {q:?}");
+        same(
+            &f,
+            &sql,
+            "SELECT 100.0 * SUM(c.Country = 'Canada') / COUNT(*) FROM Invoice i \
+             JOIN Customer c ON c.CustomerId = i.CustomerId",
+        );
+    }
     let (_, sql) = asked(&f, "What percentage of tracks are Rock?");
     same(
         &f,

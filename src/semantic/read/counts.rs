@@ -201,7 +201,8 @@ impl Reader<'_> {
                     }
                 }
             } else if let Some(e) = self.qualifier_entities.first() {
-                if self.counting_words() {
+                // "what is the share of invoices from Canada": the instances a member qualifies
+                if self.counting_words() || share_of(e) {
                     self.q.entity_count = Some(EntityCount {
                         entity: e.clone(),
                         through: through.clone(),
