@@ -70,7 +70,7 @@ pub struct Reading {
     /// outside them ("per year", "monthly", "quarterly").
     time: (Vec<String>, BTreeSet<String>),
     /// The operations its words ask for that a frame may leave unread: an average, an
-    /// extreme's direction, a share or a growth ("What share of revenue comes
+    /// extreme's direction, an amount ("how much"), a share or a growth ("What share of revenue comes
     /// from each genre?" is not "What is revenue by genre?", however the frame reads it).
     operations: BTreeSet<String>,
 }
@@ -95,9 +95,13 @@ fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
         .map(|k| k.key.split(':').next().unwrap_or_default().to_string())
         .filter(|k| matches!(k.as_str(), "#most" | "#least" | "#avg"))
         .collect();
-    for t in &a.tokens {
+    for (i, t) in a.tokens.iter().enumerate() {
         let w = t.lower.as_str();
-        if lexicon::SHARE_WORDS.contains(&w) {
+        // "how much revenue did Iron Maiden generate": an amount, never a listing of rows
+        // ("List the albums by Iron Maiden"), however little of it the frame reads
+        if w == "much" && i > 0 && a.tokens[i - 1].lower == "how" {
+            out.insert("amount".to_string());
+        } else if lexicon::SHARE_WORDS.contains(&w) {
             out.insert("share".to_string());
         } else if GROWTH_WORDS.contains(&w) {
             out.insert("growth".to_string());

@@ -401,6 +401,15 @@ fn questions_that_differ_in_what_a_frame_may_leave_unread_are_not_read_alike() {
         let out = read_alike(&f, question, example, sql);
         assert!(out.is_empty(), "{question}: {out:?}");
     }
+    // an amount asked ("how much") is no listing of rows, however the frame reads it
+    let sql = "SELECT item_name FROM items WHERE brand = 'Polar'";
+    let example = "List the items of the brand Polar";
+    assert_eq!(
+        read_alike(&f, "Show the items of the brand Green", example, sql).len(),
+        1
+    );
+    let out = read_alike(&f, "How much money did the brand Polar make?", example, sql);
+    assert!(out.is_empty(), "{out:?}");
 }
 
 /// A number the reading's SQL writes and the question does not state (the `LIMIT 1` of "the
