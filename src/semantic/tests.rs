@@ -2531,3 +2531,20 @@ fn copies_are_units_and_a_request_opening_with_a_superlative_in_the_singular_ask
     let (q, _) = asked(&f, "What are the most popular genres?");
     assert_eq!(q.limit, None);
 }
+
+#[test]
+fn reporting_to_someone_is_a_relation_the_layer_does_not_read() {
+    let f = chinook();
+    match f.layer.answer(
+        "How many employees report to the general manager?",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { unread, .. } => assert_eq!(unread, ["report"]),
+        other => panic!("counted the general managers: {other:?}"),
+    }
+    // the report a request asks for is no word of the question's meaning
+    let (q, _) = asked(&f, "Show me a report of revenue by country");
+    assert_eq!(q.columns[0].metric, "revenue");
+}

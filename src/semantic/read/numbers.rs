@@ -149,7 +149,11 @@ impl Reader<'_> {
             // "purchases that add up to over $46": a sum's threshold
             let adds_up = matches!(t.lower.as_str(), "add" | "adds" | "added" | "adding")
                 && toks.get(i + 1).is_some_and(|u| u.lower == "up");
-            if GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up {
+            // "employees who report to the general manager": a relation between instances,
+            // not the "report" a request asks for
+            let reports_to = matches!(t.lower.as_str(), "report" | "reports" | "reported")
+                && toks.get(i + 1).is_some_and(|u| u.lower == "to");
+            if (GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up) && !reports_to {
                 self.read[i] = Read::Grammar;
             }
         }

@@ -115,6 +115,10 @@ pub struct Features {
     /// are underperforming?"): capped like [`Features::unread_breakdown`].
     #[serde(default)]
     pub unread_qualifier: bool,
+    /// A word links to a foreign key of a table to itself, a relation the frame never joins
+    /// ("Who does Jane Peacock report to?"): capped like [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub self_relation: bool,
 }
 
 /// The highest confidence of a query that leaves an asked period breakdown (or an asked
@@ -188,6 +192,7 @@ impl Features {
             unread_breakdown: fr.unread_breakdown.is_some(),
             unread_aggregate: fr.unread_aggregate.is_some(),
             unread_qualifier: fr.unread_qualifier.is_some(),
+            self_relation: fr.self_relation.is_some(),
             unused_link: false,
         }
     }
@@ -261,6 +266,7 @@ impl Features {
             || self.unread_aggregate
             || self.unused_link
             || self.unread_qualifier
+            || self.self_relation
         {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
@@ -297,6 +303,7 @@ impl Features {
             unread_aggregate: false,
             unused_link: false,
             unread_qualifier: false,
+            self_relation: false,
         }
     }
 }

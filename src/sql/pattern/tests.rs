@@ -797,3 +797,22 @@ fn rows_listed_by_a_column_come_in_its_order() {
     let sql = &c[0].sql;
     assert!(sql.contains("ORDER BY") && sql.contains("age ASC"), "{sql}");
 }
+
+#[test]
+fn a_word_of_a_foreign_key_from_a_table_to_itself_is_a_relation_the_frame_does_not_join() {
+    let f = fixture_from(
+        "CREATE TABLE employee (employee_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT,
+             reports_to INTEGER REFERENCES employee(employee_id));
+         INSERT INTO employee VALUES (1, 'Ann', 'Zeller', NULL), (2, 'Bo', 'Young', 1),
+             (3, 'Cy', 'Adams', 1);",
+        |_| {},
+    );
+    // read without the join: Bo Young's own row (or the id of her manager)
+    let out = ask_with(&f, "Who does Bo Young report to?", &[], &[]).unwrap();
+    let features = out[0].features.as_ref().expect("a frame's features");
+    assert!(features.self_relation, "{}", out[0].sql);
+    assert!(features.confidence(1) <= UNREAD_BREAKDOWN_CONFIDENCE);
+    // a question of the table's own columns is no relation
+    let out = ask_with(&f, "What is the last name of Bo?", &[], &[]).unwrap();
+    assert!(!out[0].features.as_ref().unwrap().self_relation);
+}

@@ -484,6 +484,26 @@ impl<'a> Builder<'a> {
                 .then(|| t.text.clone())
             });
         }
+        // a word of a foreign key from a table to itself: a relation the frame never joins
+        self.f.self_relation = self
+            .links
+            .spans
+            .iter()
+            .find_map(|sp| match sp.best().target {
+                Target::Column { col } => {
+                    let table = &self.schema.tables[col.table];
+                    let name = &table.columns[col.column].name;
+                    table
+                        .foreign_keys
+                        .iter()
+                        .any(|fk| {
+                            fk.from_column.eq_ignore_ascii_case(name)
+                                && fk.to_table.eq_ignore_ascii_case(&table.name)
+                        })
+                        .then(|| sp.text.clone())
+                }
+                _ => None,
+            });
         self.f.coverage = if content == 0 {
             1.0
         } else {

@@ -216,6 +216,10 @@ pub struct Frame {
     /// underperforming?" answered with all the stores): the word qualified the rows asked for.
     /// The frame answers another question.
     pub unread_qualifier: Option<String>,
+    /// A word that links to a foreign key of a table to itself ("Who does Jane Peacock report
+    /// to?": `Employee.ReportsTo`): the relation between two rows of one table, which the frame
+    /// never joins. The frame answers another question.
+    pub self_relation: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the

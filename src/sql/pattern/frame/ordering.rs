@@ -541,9 +541,18 @@ impl<'a> Builder<'a> {
                 return;
             }
             // "List employees by first name": rows listed by a column come in its order
+            // ("used by grade 4" names rows, not an order)
             let by = (1..self.n()).find_map(|i| {
                 let si = self.span_index_at(i)?;
-                (self.w(i - 1) == "by" && self.span(si).start == i && !self.is_table_span(si))
+                let end = self.span(si).end;
+                let valued = self.a.tokens.get(end).is_some_and(|t| {
+                    t.kind == crate::question::TokenKind::Number
+                        || self.span_index_at(end).is_some()
+                });
+                (self.w(i - 1) == "by"
+                    && self.span(si).start == i
+                    && !self.is_table_span(si)
+                    && !valued)
                     .then_some(si)
             });
             let named = match by {
