@@ -220,6 +220,10 @@ fn explain_edits(
                 .then(|| vec![Edit::DropFilter { value: lit }])
         }
         (true, false) => {
+            // the question names a period the example does not: restrict the example's rows
+            if let Some(edits) = super::period::add_period(tree, ex, q, qs) {
+                return Some(edits);
+            }
             // the question names a stored value the example does not: add a filter
             let (col, value) = linked_value(q, qs)?;
             tree.add_filter(col, &value).then(|| {

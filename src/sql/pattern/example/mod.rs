@@ -19,7 +19,8 @@
 //!   key; another comparison changes the operator (`>` / `>=`);
 //! - a column or table the example's words link to becomes the one the question's words link to;
 //! - a value the example names and the question does not drops its filter; a stored value the
-//!   question names and the example does not adds one (`col = 'value'`).
+//!   question names and the example does not adds one (`col = 'value'`); a period the question
+//!   names where the example names none restricts the date column of its first table.
 //!
 //! Words that link to the same table or column on both sides are the same meaning in other words.
 //! Anything left unexplained makes the example not adaptable: reuse depends on the alignment,
@@ -36,6 +37,7 @@ mod explain;
 mod figures;
 mod metric;
 mod opposite;
+mod period;
 mod reading;
 mod slots;
 #[cfg(test)]
@@ -91,6 +93,9 @@ pub enum Edit {
     DropFilter { value: String },
     /// A filter on a stored value the question names, added.
     AddFilter { column: String, value: String },
+    /// A period the question names, added on the date column of the table the example reads
+    /// first (the example names none).
+    AddPeriod { column: String, period: String },
     /// A figure the example shows beside the one asked, dropped: the question names its metric
     /// by name where the example's wording covered both ("revenue" for "sales": revenue and
     /// units).
@@ -114,6 +119,7 @@ impl Edit {
             | Edit::Direction { .. }
             | Edit::Comparison { .. }
             | Edit::OppositeRule { .. }
+            | Edit::AddPeriod { .. }
             | Edit::DropColumn { .. } => true,
             Edit::Reworded { old, new } => !old.trim().is_empty() && !new.trim().is_empty(),
             Edit::Column { .. }
@@ -142,6 +148,9 @@ impl Edit {
             Edit::Table { old, new } => format!("table {old} -> {new}"),
             Edit::DropFilter { value } => format!("dropped the filter on '{value}'"),
             Edit::AddFilter { column, value } => format!("added the filter {column} = '{value}'"),
+            Edit::AddPeriod { column, period } => {
+                format!("added the period '{period}' on {column}")
+            }
             Edit::DropColumn { column } => format!("dropped the column {column}, not asked for"),
             Edit::Reworded { old, new } => format!("reworded '{old}' as '{new}'"),
         }
@@ -158,6 +167,7 @@ impl Edit {
             | Edit::Direction { .. }
             | Edit::Comparison { .. }
             | Edit::OppositeRule { .. }
+            | Edit::AddPeriod { .. }
             | Edit::DropColumn { .. } => 0.93,
             Edit::Column { .. } => 0.85,
             Edit::Table { .. } => 0.8,

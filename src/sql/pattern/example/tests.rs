@@ -751,3 +751,41 @@ fn a_rule_of_opposite_sign_turns_the_examples_condition_round() {
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(rows(&f, &out[0].sql), vec!["3"]);
 }
+
+#[test]
+fn a_period_the_question_adds_restricts_the_date_of_the_examples_events() {
+    let f = fx();
+    let sql = "SELECT c.category_name, SUM(s.revenue) AS revenue FROM sales s \
+               JOIN items i ON i.item_id = s.item_id JOIN categories c ON c.category_id = i.category_id \
+               GROUP BY c.category_name";
+    let example = "What is the total revenue of each category?";
+    let out = adapt_to(
+        &f,
+        "What is the total revenue of each category in 2024?",
+        example,
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::AddPeriod {
+            column: "sales.sale_date".into(),
+            period: "2024".into()
+        }]
+    );
+    assert_eq!(
+        rows(&f, &out[0].sql),
+        vec!["Bakery|3.00", "Dairy|12.00", "Frozen Food|7.00"]
+    );
+    // an example with a period of its own has its period swapped, not a second one added
+    let dated =
+        "SELECT SUM(revenue) FROM sales WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31'";
+    let out = adapt_to(
+        &f,
+        "What was the total revenue in 2024?",
+        "What was the total revenue in 2023?",
+        dated,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["22.00"]);
+}
