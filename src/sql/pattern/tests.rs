@@ -816,3 +816,35 @@ fn a_word_of_a_foreign_key_from_a_table_to_itself_is_a_relation_the_frame_does_n
     let out = ask_with(&f, "What is the last name of Bo?", &[], &[]).unwrap();
     assert!(!out[0].features.as_ref().unwrap().self_relation);
 }
+
+#[test]
+fn a_period_filters_the_rows_of_the_filter_rule_the_question_names() {
+    let f = fixture_from(
+        "CREATE TABLE products (upc TEXT PRIMARY KEY, product_name TEXT, created_date DATE);
+         CREATE TABLE price_changes (change_id INTEGER PRIMARY KEY,
+             upc TEXT REFERENCES products(upc), change_date DATE, change_percent REAL);
+         INSERT INTO products VALUES ('a', 'Milk', '2024-03-01'), ('b', 'Bread', '2020-01-01'),
+             ('c', 'Tea', '2024-06-01');
+         INSERT INTO price_changes VALUES (1, 'a', '2023-05-01', 4.0), (2, 'b', '2024-02-01', 3.0),
+             (3, 'c', '2024-07-01', -2.0);",
+        |_| {},
+    );
+    let increases = rule(
+        "price increases",
+        &["price increases"],
+        "change_percent > 0",
+        "price_changes",
+        "filter",
+    );
+    let cands = ask_with(
+        &f,
+        "Which products had price increases in 2024?",
+        &[(increases, 0.9)],
+        &[],
+    )
+    .unwrap();
+    // the increases of 2024 (Bread's), not the products created in 2024 (Milk, Tea)
+    let sql = &cands[0].sql;
+    assert!(sql.contains("change_date >= '2024-01-01'"), "{sql}");
+    assert!(!sql.contains("created_date >="), "{sql}");
+}

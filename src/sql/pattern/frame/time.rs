@@ -69,19 +69,28 @@ impl<'a> Builder<'a> {
             self.use_span(si);
             return Some(c);
         }
-        // the tables of the business rules' measures first: a period filters the measured rows
-        let mut focus: Vec<usize> = self
-            .rule_tokens
-            .iter()
-            .filter(|(_, _, r)| r.kind == "measure")
-            .filter_map(|(_, _, r)| {
-                let name = r.table.as_deref()?;
-                self.schema
-                    .tables
-                    .iter()
-                    .position(|x| x.name.eq_ignore_ascii_case(name))
-            })
-            .collect();
+        // the tables of the business rules' measures first: a period filters the measured
+        // rows; then those of their filters ("products that had price increases in 2024": the
+        // price changes of 2024, not the products created then)
+        let rule_tables = |kind: &str| -> Vec<usize> {
+            self.rule_tokens
+                .iter()
+                .filter(|(_, _, r)| r.kind == kind)
+                .filter_map(|(_, _, r)| {
+                    let name = r.table.as_deref()?;
+                    self.schema
+                        .tables
+                        .iter()
+                        .position(|x| x.name.eq_ignore_ascii_case(name))
+                })
+                .collect()
+        };
+        let mut focus: Vec<usize> = rule_tables("measure");
+        for t in rule_tables("filter") {
+            if !focus.contains(&t) {
+                focus.push(t);
+            }
+        }
         for t in self
             .focus_tables()
             .into_iter()
