@@ -257,12 +257,17 @@ fn adapted_examples(
     .collect();
     // examples whose question the engine reads as it reads this one (paraphrases)
     if !ctx.examples.is_empty() {
+        // the first turn (`same_shape_only`) reads the question and the examples without the
+        // rules, as the frame of a curated question is read: a measure rule the question names
+        // by other words than the example ("promotion lift" / "promo lift") would make two
+        // readings of one query differ; the rules serve the alignment there (opposite filters)
+        let no_rules: &[(BusinessRule, f32)] = &[];
         let reader = example::Reader {
             schema: ctx.schema,
             lexicon: lex,
             graph: &prepared.graph,
             values: ctx.values,
-            rules: ctx.rules,
+            rules: if same_shape_only { no_rules } else { ctx.rules },
         };
         if let Some(asked) = reader.read(ctx.analysis) {
             let cache = Some((&prepared.readings, READINGS_KEPT));
