@@ -242,7 +242,7 @@ fn adapted_examples(
     same_shape_only: bool,
 ) -> Vec<GeneratedSql> {
     let lex = &prepared.lexicon;
-    let mut adapted: Vec<(example::Adapted, &'static str)> = example::adapt(
+    let mut adapted: Vec<example::Adapted> = example::adapt(
         ctx.analysis,
         links,
         ctx.examples,
@@ -253,7 +253,6 @@ fn adapted_examples(
     )
     .into_iter()
     .filter(|ad| !same_shape_only || ad.edits.iter().all(example::Edit::keeps_shape))
-    .map(|ad| (ad, "aligned"))
     .collect();
     // examples whose question the engine reads as it reads this one (paraphrases)
     if !ctx.examples.is_empty() {
@@ -272,21 +271,28 @@ fn adapted_examples(
         if let Some(asked) = reader.read(ctx.analysis) {
             let cache = Some((&prepared.readings, READINGS_KEPT));
             for ad in example::same_reading(&reader, &asked, ctx.examples, example::TRIED, cache) {
-                if !adapted.iter().any(|(o, _)| o.sql == ad.sql) {
-                    adapted.push((ad, "read the same"));
+                if !adapted.iter().any(|o| o.sql == ad.sql) {
+                    adapted.push(ad);
                 }
             }
         }
     }
     let mut out: Vec<GeneratedSql> = Vec::new();
-    for (ad, how) in adapted {
+    for ad in adapted {
+        let how = ad.how.label();
         let edits: Vec<String> = ad.edits.iter().map(example::Edit::describe).collect();
-        let summary = match (how, edits.is_empty()) {
-            ("aligned", true) => format!("reused the curated example \"{}\" as written", ad.question),
-            ("aligned", false) => format!(
+        let summary = match (ad.how, edits.is_empty()) {
+            (example::Match::Aligned, true) => {
+                format!("reused the curated example \"{}\" as written", ad.question)
+            }
+            (example::Match::Aligned, false) => format!(
                 "adapted from example \"{}\": {}",
                 ad.question,
                 edits.join(", ")
+            ),
+            (example::Match::SaidTheSame, _) => format!(
+                "reused the curated example \"{}\": the question says the same in other words (same links, same operations)",
+                ad.question
             ),
             (_, true) => format!(
                 "reused the curated example \"{}\": the question is read as it is (same links, same query)",

@@ -33,6 +33,7 @@
 //! [`lexicon`](super::lexicon).
 
 mod align;
+mod content;
 mod explain;
 mod figures;
 mod metric;
@@ -55,7 +56,9 @@ use crate::warehouse::Schema;
 use align::{align, Side};
 use explain::explain;
 pub use metric::{adapt_by_metric_query, drop_unasked_figures};
-pub use reading::{same_reading, Reader, Reading, ReadingCache, SAME_READING_CONFIDENCE};
+pub use reading::{
+    same_reading, Reader, Reading, ReadingCache, SAID_THE_SAME_CONFIDENCE, SAME_READING_CONFIDENCE,
+};
 use tree::Tree;
 
 /// One edit of an example's SQL.
@@ -189,12 +192,45 @@ pub struct Adapted {
     pub edits: Vec<Edit>,
     /// Confidence of the adapted query, 0..1.
     pub confidence: f64,
+    /// How the example was found to answer the question.
+    pub how: Match,
+}
+
+/// How an example was found to answer a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Match {
+    /// Its question's words aligned with the asked question's, every difference explained by
+    /// an edit ([`adapt`]).
+    Aligned,
+    /// The pattern engine reads both questions into the same query ([`same_reading`]).
+    ReadTheSame,
+    /// Both questions say the same (the same links and operations, in other words and order),
+    /// though the engine reads them into different queries ([`same_reading`]).
+    SaidTheSame,
+}
+
+impl Match {
+    /// The label of the trace ("aligned", "read the same", "said the same").
+    pub fn label(self) -> &'static str {
+        match self {
+            Match::Aligned => "aligned",
+            Match::ReadTheSame => "read the same",
+            Match::SaidTheSame => "said the same",
+        }
+    }
 }
 
 impl Adapted {
     /// The example's SQL after `edits`, with the confidence `prior` times each edit's
     /// [`Edit::keep`].
-    fn new(example: &Example, similarity: f32, sql: String, edits: Vec<Edit>, prior: f64) -> Self {
+    fn new(
+        example: &Example,
+        similarity: f32,
+        (sql, edits): (String, Vec<Edit>),
+        prior: f64,
+        how: Match,
+    ) -> Self {
         let confidence = edits.iter().fold(prior, |c, e| c * e.keep());
         Adapted {
             sql,
@@ -202,6 +238,7 @@ impl Adapted {
             similarity,
             edits,
             confidence,
+            how,
         }
     }
 }
@@ -296,7 +333,13 @@ pub fn adapt(
         if out.iter().any(|o| o.sql == sql) {
             continue;
         }
-        out.push(Adapted::new(ex, *sim, sql, edits, EXACT_CONFIDENCE));
+        out.push(Adapted::new(
+            ex,
+            *sim,
+            (sql, edits),
+            EXACT_CONFIDENCE,
+            Match::Aligned,
+        ));
     }
     out.sort_by(|a, b| {
         b.confidence

@@ -26,8 +26,10 @@ use std::sync::Mutex;
 
 use sqlparser::ast::{Expr, Value, ValueWithSpan};
 
+use super::content::content_of;
 use super::tree::{string_expr, string_of, Tree};
-use super::{Adapted, Edit};
+use super::{Adapted, Edit, Match};
+use crate::knowledge::values::normalize;
 use crate::knowledge::{BusinessRule, Example, ValueIndex};
 use crate::question::{analyze, Analysis, Question};
 use crate::sql::dialect::Dialect;
@@ -40,6 +42,12 @@ use crate::warehouse::Schema;
 /// [`Edit::keep`]: below an example reused word for word ([`super::EXACT_CONFIDENCE`]), since
 /// the engine's reading may miss a word that tells the two apart.
 pub const SAME_READING_CONFIDENCE: f64 = 0.86;
+
+/// Confidence of an example's SQL answering a question that says the same in other words
+/// ([`content_of`]) though the engine reads the two into different queries: below
+/// [`SAME_READING_CONFIDENCE`], since nothing but the links and operation words tells the two
+/// alike.
+pub const SAID_THE_SAME_CONFIDENCE: f64 = 0.8;
 
 /// A literal of a rendered reading, in the order the SQL writes them.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +81,11 @@ pub struct Reading {
     /// extreme's direction, an amount ("how much"), a share or a growth ("What share of revenue comes
     /// from each genre?" is not "What is revenue by genre?", however the frame reads it).
     operations: BTreeSet<String>,
+    /// What the question says ([`content_of`]): two questions that say the same answer alike
+    /// however the frame reads them.
+    content: BTreeSet<String>,
+    /// The question's text, normalized ([`normalize`]).
+    text: String,
 }
 
 /// Words that ask for a growth, a derived figure a frame does not compute (shares:
@@ -190,6 +203,8 @@ impl Reader<'_> {
             logic,
             time: time_of(a),
             operations: operations_of(a, &links),
+            content: content_of(a, &links),
+            text: normalize(&a.text),
         })
     }
 }
@@ -287,11 +302,30 @@ pub fn same_reading(
         let Some(theirs) = theirs else {
             continue;
         };
-        if theirs.shape != asked.shape
-            || !asked.targets.is_subset(&theirs.targets)
-            || theirs.logic != asked.logic
+        if theirs.logic != asked.logic
             || theirs.time != asked.time
             || theirs.operations != asked.operations
+        {
+            continue;
+        }
+        if theirs.shape != asked.shape {
+            // another query, the same things said: the example's SQL as written, when it filters
+            // on no value the asked question does not name
+            if theirs.content == asked.content
+                && stated_alike(&theirs.stated, &asked.stated)
+                && names_the_values(reader.schema, &ex.sql, asked)
+            {
+                out.push(Adapted::new(
+                    ex,
+                    *sim,
+                    (ex.sql.clone(), Vec::new()),
+                    SAID_THE_SAME_CONFIDENCE,
+                    Match::SaidTheSame,
+                ));
+            }
+            continue;
+        }
+        if !names_no_more(reader.schema, &ex.sql, &theirs.targets, &asked.targets)
             || theirs.unread_numbers != asked.unread_numbers
             || theirs.literals.len() != asked.literals.len()
         {
@@ -305,7 +339,13 @@ pub fn same_reading(
         let Some((sql, edits)) = swap_literals(reader.schema, &ex.sql, &theirs, asked) else {
             continue;
         };
-        out.push(Adapted::new(ex, *sim, sql, edits, SAME_READING_CONFIDENCE));
+        out.push(Adapted::new(
+            ex,
+            *sim,
+            (sql, edits),
+            SAME_READING_CONFIDENCE,
+            Match::ReadTheSame,
+        ));
     }
     out
 }
@@ -402,4 +442,59 @@ pub(super) fn number_text(v: f64) -> String {
     } else {
         v.to_string()
     }
+}
+
+/// Whether two questions state the same numbers (in any order).
+fn stated_alike(a: &[f64], b: &[f64]) -> bool {
+    let sorted = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    sorted(a) == sorted(b)
+}
+
+/// Whether every string literal of `sql` is named by the asked question (in its normalized text,
+/// or as a stored value its words link to): an example's SQL filters on no value the asked
+/// question does not name.
+fn names_the_values(schema: &Schema, sql: &str, asked: &Reading) -> bool {
+    let Some(mut tree) = Tree::parse(sql, schema) else {
+        return false;
+    };
+    let text = format!(" {} ", asked.text);
+    let linked: Vec<&str> = asked
+        .content
+        .iter()
+        .filter(|c| c.starts_with('v'))
+        .filter_map(|c| c.split_once('=').map(|(_, v)| v))
+        .collect();
+    mask_literals(&mut tree).iter().all(|l| match l {
+        Literal::Text(t) => {
+            let t = normalize(t.trim_matches('%'));
+            !t.is_empty() && (text.contains(&format!(" {t} ")) || linked.contains(&t.as_str()))
+        }
+        Literal::Number(_) => true,
+    })
+}
+
+/// Whether the asked question names nothing the example's question does not, but for tables and
+/// columns the example's SQL reads ("What is the name of the person who is the oldest?" /
+/// "Who is the oldest person?": the name is in what the example's SQL shows).
+fn names_no_more(
+    schema: &Schema,
+    sql: &str,
+    theirs: &BTreeSet<(usize, Option<usize>)>,
+    asked: &BTreeSet<(usize, Option<usize>)>,
+) -> bool {
+    let mut more = asked.difference(theirs).peekable();
+    if more.peek().is_none() {
+        return true;
+    }
+    let Some(tree) = Tree::parse(sql, schema) else {
+        return false;
+    };
+    more.all(|&(table, column)| match column {
+        Some(column) => tree.uses_column(crate::sql::pattern::linking::ColRef { table, column }),
+        None => tree.uses_table(table),
+    })
 }

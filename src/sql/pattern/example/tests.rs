@@ -789,3 +789,94 @@ fn a_period_the_question_adds_restricts_the_date_of_the_examples_events() {
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(rows(&f, &out[0].sql), vec!["22.00"]);
 }
+
+#[test]
+fn a_question_that_says_what_an_example_says_in_other_words_answers_with_its_sql() {
+    let f = fx();
+    // the engine reads the two into different queries; their links and operations are the same
+    let sql = "SELECT c.category_name, MAX(i.price), MIN(i.price) FROM items i \
+               JOIN categories c ON i.category_id = c.category_id GROUP BY c.category_name";
+    let out = read_alike(
+        &f,
+        "Find the maximum and minimum price of items in each category.",
+        "What are the highest and lowest item prices for each category?",
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].how, Match::SaidTheSame);
+    assert_eq!(out[0].sql, sql);
+    assert!(out[0].edits.is_empty());
+    assert_eq!(out[0].confidence, SAID_THE_SAME_CONFIDENCE);
+    let out = read_alike(
+        &f,
+        "Show each category and the number of items in it.",
+        "How many items are there in each category?",
+        "SELECT c.category_name, COUNT(*) FROM items i JOIN categories c \
+         ON i.category_id = c.category_id GROUP BY c.category_name",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].how, Match::SaidTheSame);
+}
+
+#[test]
+fn questions_that_differ_by_a_breakdown_an_ordering_an_extreme_or_a_value_do_not_say_the_same() {
+    let f = fx();
+    for (question, example, sql) in [
+        // a count of brands is not a count per brand
+        (
+            "Count the number of different brands.",
+            "How many items does each brand have?",
+            "SELECT brand, COUNT(*) FROM items GROUP BY brand",
+        ),
+        // descending is said by one of them only
+        (
+            "List the item names sorted by weight.",
+            "What are the names of the items in descending order of weight?",
+            "SELECT item_name FROM items ORDER BY weight DESC",
+        ),
+        // the priciest is not the heaviest
+        (
+            "What is the name of the most expensive item?",
+            "What is the name of the heaviest item?",
+            "SELECT item_name FROM items ORDER BY weight DESC LIMIT 1",
+        ),
+        // the example's SQL filters on a value the question does not name
+        (
+            "Show each category and the number of items in it.",
+            "How many items are there in each category?",
+            "SELECT c.category_name, COUNT(*) FROM items i JOIN categories c \
+             ON i.category_id = c.category_id WHERE i.brand = 'Polar' GROUP BY c.category_name",
+        ),
+    ] {
+        let out = read_alike(&f, question, example, sql);
+        assert!(out.is_empty(), "{question} / {example}: {out:?}");
+    }
+}
+
+#[test]
+fn a_column_the_examples_sql_shows_is_no_more_than_the_example_names() {
+    // a table without a key: "who" and "the name" are read into the same query
+    let f = fx_with(
+        "CREATE TABLE person (name TEXT, age INTEGER, city TEXT);
+         INSERT INTO person VALUES ('Ann', 30, 'Paris'), ('Bob', 41, 'Rome');",
+    );
+    let sql = "SELECT name FROM person ORDER BY age DESC LIMIT 1";
+    // the name the question asks for is what the curator's SQL shows
+    let out = read_alike(
+        &f,
+        "What is the name of the person who is the oldest?",
+        "Who is the oldest person?",
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].how, Match::ReadTheSame);
+    assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
+    // a column it does not show is more than the example names
+    let out = read_alike(
+        &f,
+        "What is the city of the person who is the oldest?",
+        "Who is the oldest person?",
+        sql,
+    );
+    assert!(out.is_empty(), "{out:?}");
+}

@@ -1,0 +1,107 @@
+//! What a question says, as a set of meanings: the tables, columns and values its words link to,
+//! and the operations its words ask for (counts, extremes, averages, sums, comparisons with their
+//! numbers, orderings, negations), whatever words say them and in whatever order.
+//!
+//! Two questions that say the same are one question to the pattern engine, even when its frame
+//! reads them into different queries ("Find the maximum and minimum durations of tracks" /
+//! "What are the durations of the longest and the shortest tracks?"): a curated example that says
+//! what the asked question says answers it with its SQL ([`super::reading::same_reading`]). Words
+//! that link to nothing and ask for no operation ("find", "located", "information") are left out;
+//! a link the two questions make differently, or an operation word one of them has, tells them
+//! apart.
+
+use std::collections::BTreeSet;
+
+use super::align::keys;
+use crate::knowledge::values::normalize;
+use crate::question::Analysis;
+use crate::sql::pattern::lexicon::{logic_class, OPERATION_WORDS};
+use crate::sql::pattern::linking::{Linking, Target};
+
+/// The class of an operation word a comparison or ordering is said with: "more", "greater",
+/// "above" are one upward comparison; "ascending", "alphabetical", "sorted" one ordering;
+/// "descending" an ordering and its direction. Other operation words are their own class.
+fn operation_class(word: &str) -> &[&str] {
+    match word {
+        "more" | "greater" | "larger" | "higher" | "bigger" | "above" | "over" => &["#up"],
+        "less" | "fewer" | "smaller" | "lower" | "below" | "under" => &["#down"],
+        "order" | "ordered" | "sort" | "sorted" | "ascending" | "alphabetical"
+        | "alphabetically" => &["#order"],
+        "descending" | "reverse" => &["#order", "#desc"],
+        _ => &[],
+    }
+}
+
+/// The meanings of `a` as linked by `links` (see the module doc): `t<table>`, `c<table>.<column>`,
+/// `v<table>.<column>=<value>` for the links (a table one of its columns or values is linked
+/// from is left out: "the customers' last names" and "the last names" say the same), and the
+/// operation keys of the alignment ([`keys`]: `#count`, `#most`, `#cmp:gt`, `#n:20`, ...; an
+/// extreme without the scale its word names), logic classes (`not`, `or`) and operation
+/// classes of the words no link covers.
+pub(super) fn content_of(a: &Analysis, links: &Linking) -> BTreeSet<String> {
+    let mut linked: BTreeSet<(usize, Option<usize>, Option<String>)> = BTreeSet::new();
+    for span in &links.spans {
+        linked.insert(match &span.best().target {
+            Target::Table { table } => (*table, None, None),
+            Target::Column { col } => (col.table, Some(col.column), None),
+            Target::Value { col, value, .. } => {
+                (col.table, Some(col.column), Some(normalize(value)))
+            }
+        });
+    }
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for (table, column, value) in &linked {
+        match (column, value) {
+            (None, _) => {
+                if !linked.iter().any(|(t, c, _)| t == table && c.is_some()) {
+                    out.insert(format!("t{table}"));
+                }
+            }
+            (Some(c), None) => {
+                out.insert(format!("c{table}.{c}"));
+            }
+            (Some(c), Some(v)) => {
+                out.insert(format!("v{table}.{c}={v}"));
+            }
+        }
+    }
+    // a breakdown ("for each city", "per year") is said by stop words the keys leave out
+    for (i, t) in a.tokens.iter().enumerate() {
+        if matches!(t.lower.as_str(), "each" | "per" | "every") && links.span_at(i).is_none() {
+            out.insert("#each".to_string());
+        }
+    }
+    let keys = keys(a);
+    for (i, key) in keys.iter().enumerate() {
+        if links.span_at(key.tok).is_some() {
+            continue;
+        }
+        if let Some(op) = key.key.strip_prefix('#') {
+            let op = match op.split_once(':') {
+                // "price above 2000" and "price higher than 2000": one comparison
+                Some(("cmp", "gt")) => "up",
+                Some(("cmp", "lt")) => "down",
+                _ => op,
+            };
+            // "the most games" and "the most number of games": one extreme of a count
+            let after_extreme = i > 0
+                && (keys[i - 1].key.starts_with("#most") || keys[i - 1].key.starts_with("#least"));
+            if !(op == "count" && after_extreme) {
+                out.insert(format!("#{op}"));
+            }
+            continue;
+        }
+        let lower = a.tokens[key.tok].lower.as_str();
+        let next = a.tokens.get(key.tok + 1).map(|t| t.lower.as_str());
+        if let Some(class) = logic_class(lower, next) {
+            out.insert(format!("logic:{class}"));
+        } else if OPERATION_WORDS.contains(&lower) {
+            let classes = operation_class(lower);
+            if classes.is_empty() {
+                out.insert(lower.to_string());
+            }
+            out.extend(classes.iter().map(|c| c.to_string()));
+        }
+    }
+    out
+}
