@@ -78,9 +78,33 @@ fn superlative_scale(word: &str) -> Option<&'static str> {
 fn adjective_scale(word: &str) -> Option<&'static str> {
     Some(match word {
         "expensive" | "costly" | "pricey" => "price",
-        "recent" => "recency",
+        "recent" | "recently" => "recency",
         _ => return None,
     })
+}
+
+/// Words of a column's name that measure a superlative's scale ("the oldest age" is the
+/// maximum of a column named "age"; "the longest" of a "duration" or "milliseconds").
+pub(super) fn scale_measured_by(scale: &str, column: &str) -> bool {
+    let words: &[&str] = match scale {
+        "age" => &["age", "birth"],
+        "length" => &[
+            "length",
+            "duration",
+            "millisecond",
+            "minute",
+            "second",
+            "time",
+        ],
+        "weight" => &["weight"],
+        "height" => &["height"],
+        "recency" => &["date", "year", "time", "day"],
+        "wealth" => &["wealth", "worth", "income"],
+        "price" => &["price", "cost"],
+        _ => &[],
+    };
+    let column = column.to_lowercase();
+    words.iter().any(|w| column.contains(w))
 }
 
 /// The key of an extreme: `#most` / `#least`, with the scale of a superlative that names one

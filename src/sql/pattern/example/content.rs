@@ -12,11 +12,12 @@
 
 use std::collections::BTreeSet;
 
-use super::align::keys;
+use super::align::{keys, scale_measured_by};
 use crate::knowledge::values::normalize;
 use crate::question::Analysis;
 use crate::sql::pattern::lexicon::{logic_class, OPERATION_WORDS};
 use crate::sql::pattern::linking::{Linking, Target};
+use crate::warehouse::Schema;
 
 /// The class of an operation word a comparison or ordering is said with: "more", "greater",
 /// "above" are one upward comparison; "ascending", "alphabetical", "sorted" one ordering;
@@ -38,7 +39,7 @@ fn operation_class(word: &str) -> &[&str] {
 /// operation keys of the alignment ([`keys`]: `#count`, `#most`, `#cmp:gt`, `#n:20`, ...; an
 /// extreme without the scale its word names), logic classes (`not`, `or`) and operation
 /// classes of the words no link covers.
-pub(super) fn content_of(a: &Analysis, links: &Linking) -> BTreeSet<String> {
+pub(super) fn content_of(a: &Analysis, links: &Linking, schema: &Schema) -> BTreeSet<String> {
     let mut linked: BTreeSet<(usize, Option<usize>, Option<String>)> = BTreeSet::new();
     for span in &links.spans {
         linked.insert(match &span.best().target {
@@ -65,11 +66,8 @@ pub(super) fn content_of(a: &Analysis, links: &Linking) -> BTreeSet<String> {
             }
         }
     }
-    // a breakdown ("for each city", "per year") is said by stop words the keys leave out
-    for (i, t) in a.tokens.iter().enumerate() {
-        if matches!(t.lower.as_str(), "each" | "per" | "every") && links.span_at(i).is_none() {
-            out.insert("#each".to_string());
-        }
+    if says_a_breakdown(a, links) {
+        out.insert("#each".to_string());
     }
     let keys = keys(a);
     for (i, key) in keys.iter().enumerate() {
@@ -78,6 +76,16 @@ pub(super) fn content_of(a: &Analysis, links: &Linking) -> BTreeSet<String> {
         }
         if let Some(op) = key.key.strip_prefix('#') {
             let op = match op.split_once(':') {
+                // "the oldest age" and "the maximum age": one extreme of the column named
+                Some((dir @ ("most" | "least"), scale))
+                    if linked.iter().any(|(t, c, _)| {
+                        c.is_some_and(|c| {
+                            scale_measured_by(scale, &schema.tables[*t].columns[c].name)
+                        })
+                    }) =>
+                {
+                    dir
+                }
                 // "price above 2000" and "price higher than 2000": one comparison
                 Some(("cmp", "gt")) => "up",
                 Some(("cmp", "lt")) => "down",
@@ -103,5 +111,40 @@ pub(super) fn content_of(a: &Analysis, links: &Linking) -> BTreeSet<String> {
             out.extend(classes.iter().map(|c| c.to_string()));
         }
     }
+    // "the different types" and "the types" are one listing; a count of different values is
+    // not a count of rows
+    if !out.contains("#count") {
+        out.remove("#distinct");
+    }
     out
+}
+
+/// Whether `a` asks for a breakdown in words the keys leave out: "for each city", "per year",
+/// "every", or a figure beside the rows ("the cities and the number of groups", "the country
+/// names and the corresponding number of players").
+fn says_a_breakdown(a: &Analysis, links: &Linking) -> bool {
+    let t = &a.tokens;
+    let w = |i: usize| t.get(i).map(|x| x.lower.as_str()).unwrap_or("");
+    (0..t.len()).any(|i| {
+        if links.span_at(i).is_some() {
+            return false;
+        }
+        if matches!(w(i), "each" | "per" | "every") {
+            return true;
+        }
+        if w(i) != "and" {
+            return false;
+        }
+        let mut j = i + 1;
+        while matches!(
+            w(j),
+            "the" | "their" | "its" | "corresponding" | "respective"
+        ) {
+            j += 1;
+        }
+        matches!(
+            w(j),
+            "number" | "count" | "total" | "average" | "sum" | "amount"
+        )
+    })
 }

@@ -203,7 +203,7 @@ impl Reader<'_> {
             logic,
             time: time_of(a),
             operations: operations_of(a, &links),
-            content: content_of(a, &links),
+            content: content_of(a, &links, self.schema),
             text: normalize(&a.text),
         })
     }

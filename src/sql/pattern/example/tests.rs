@@ -816,6 +816,29 @@ fn a_question_that_says_what_an_example_says_in_other_words_answers_with_its_sql
     );
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(out[0].how, Match::SaidTheSame);
+    // a figure beside the rows is a breakdown, as "each" says; "different" lists values once
+    // (the example's SQL says how)
+    for (question, example, sql) in [
+        (
+            "Show the brands and the number of items.",
+            "How many items does each brand have?",
+            "SELECT brand, COUNT(*) FROM items GROUP BY brand",
+        ),
+        (
+            "What is the oldest age among the singers?",
+            "What is the maximum age of a singer?",
+            "SELECT MAX(age) FROM singer",
+        ),
+        (
+            "List the brands of the items.",
+            "What are the different brands of items?",
+            "SELECT DISTINCT brand FROM items",
+        ),
+    ] {
+        let out = read_alike(&f, question, example, sql);
+        assert_eq!(out.len(), 1, "{question} / {example}: {out:?}");
+        assert_eq!(out[0].sql, sql);
+    }
 }
 
 #[test]
