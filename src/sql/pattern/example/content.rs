@@ -14,9 +14,11 @@ use std::collections::BTreeSet;
 
 use super::align::{keys, scale_measured_by};
 use crate::knowledge::values::normalize;
+use crate::question::tokens::split_identifier;
 use crate::question::Analysis;
+use crate::sql::pattern::frame::name_column;
 use crate::sql::pattern::lexicon::{logic_class, OPERATION_WORDS};
-use crate::sql::pattern::linking::{Linking, Target};
+use crate::sql::pattern::linking::{ColRef, Linking, Target};
 use crate::warehouse::Schema;
 
 /// The class of an operation word a comparison or ordering is said with: "more", "greater",
@@ -35,7 +37,8 @@ fn operation_class(word: &str) -> &[&str] {
 
 /// The meanings of `a` as linked by `links` (see the module doc): `t<table>`, `c<table>.<column>`,
 /// `v<table>.<column>=<value>` for the links (a table one of its columns or values is linked
-/// from is left out: "the customers' last names" and "the last names" say the same), and the
+/// from is left out: "the customers' last names" and "the last names" say the same; the column
+/// that names a table's rows by its name, [`names_rows`], is the table), and the
 /// operation keys of the alignment ([`keys`]: `#count`, `#most`, `#cmp:gt`, `#n:20`, ...; an
 /// extreme without the scale its word names), logic classes (`not`, `or`) and operation
 /// classes of the words no link covers.
@@ -44,6 +47,9 @@ pub(super) fn content_of(a: &Analysis, links: &Linking, schema: &Schema) -> BTre
     for span in &links.spans {
         linked.insert(match &span.best().target {
             Target::Table { table } => (*table, None, None),
+            // "the oldest person" and "the name of the oldest person": the column that names
+            // a table's rows says what the table says
+            Target::Column { col } if names_rows(schema, *col) => (col.table, None, None),
             Target::Column { col } => (col.table, Some(col.column), None),
             Target::Value { col, value, .. } => {
                 (col.table, Some(col.column), Some(normalize(value)))
@@ -147,4 +153,15 @@ fn says_a_breakdown(a: &Analysis, links: &Linking) -> bool {
             "number" | "count" | "total" | "average" | "sum" | "amount"
         )
     })
+}
+
+/// Whether `col` is the column that names its table's rows ([`name_column`]) by its own name: a
+/// `name`, a `<thing>_name` or a `title` (not a first or last name, not a fallback text column).
+fn names_rows(schema: &Schema, col: ColRef) -> bool {
+    if name_column(schema, col.table) != Some(col) {
+        return false;
+    }
+    let words = split_identifier(&schema.tables[col.table].columns[col.column].name);
+    let first = words.first().map(String::as_str);
+    words.iter().any(|w| w == "title" || w == "name") && !matches!(first, Some("first" | "last"))
 }

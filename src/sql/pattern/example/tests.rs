@@ -834,6 +834,12 @@ fn a_question_that_says_what_an_example_says_in_other_words_answers_with_its_sql
             "What are the different brands of items?",
             "SELECT DISTINCT brand FROM items",
         ),
+        // the column that names a table's rows says what the table says
+        (
+            "Who is the oldest singer?",
+            "What is the name of the oldest singer?",
+            "SELECT name FROM singer ORDER BY age DESC LIMIT 1",
+        ),
     ] {
         let out = read_alike(&f, question, example, sql);
         assert_eq!(out.len(), 1, "{question} / {example}: {out:?}");
@@ -856,6 +862,12 @@ fn questions_that_differ_by_a_breakdown_an_ordering_an_extreme_or_a_value_do_not
             "List the item names sorted by weight.",
             "What are the names of the items in descending order of weight?",
             "SELECT item_name FROM items ORDER BY weight DESC",
+        ),
+        // another column than the name
+        (
+            "What is the country of the oldest singer?",
+            "What is the name of the oldest singer?",
+            "SELECT name FROM singer ORDER BY age DESC LIMIT 1",
         ),
         // the priciest is not the heaviest
         (
