@@ -117,9 +117,20 @@ pub(super) fn content_of(a: &Analysis, links: &Linking, schema: &Schema) -> BTre
             out.extend(classes.iter().map(|c| c.to_string()));
         }
     }
-    // "the different types" and "the types" are one listing; a count of different values is
-    // not a count of rows
-    if !out.contains("#count") {
+    // "each" breaks a figure down ("the number of players from each country"); beside no
+    // figure it lists rows ("the major of each student": of all students)
+    let figure = ["#count", "#sum", "#avg", "#most", "#least"]
+        .iter()
+        .any(|f| {
+            out.iter()
+                .any(|k| k == f || k.starts_with(&format!("{f}:")))
+        });
+    if !figure {
+        out.remove("#each");
+    }
+    // "the different types" and "the types" are one listing, and so are the different values
+    // of a breakdown; a count of different values is not a count of rows
+    if !out.contains("#count") || out.contains("#each") {
         out.remove("#distinct");
     }
     out
@@ -157,7 +168,7 @@ fn says_a_breakdown(a: &Analysis, links: &Linking) -> bool {
 
 /// Whether `col` is the column that names its table's rows ([`name_column`]) by its own name: a
 /// `name`, a `<thing>_name` or a `title` (not a first or last name, not a fallback text column).
-fn names_rows(schema: &Schema, col: ColRef) -> bool {
+pub(super) fn names_rows(schema: &Schema, col: ColRef) -> bool {
     if name_column(schema, col.table) != Some(col) {
         return false;
     }

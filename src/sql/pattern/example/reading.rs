@@ -26,7 +26,7 @@ use std::sync::Mutex;
 
 use sqlparser::ast::{Expr, Value, ValueWithSpan};
 
-use super::content::content_of;
+use super::content::{content_of, names_rows};
 use super::tree::{string_expr, string_of, Tree};
 use super::{Adapted, Edit, Match};
 use crate::knowledge::values::normalize;
@@ -351,7 +351,8 @@ pub fn same_reading(
 }
 
 /// True when the example's SQL groups by a column its question names and the asked question
-/// does not (or when the SQL does not parse).
+/// does not (or when the SQL does not parse); the column that names a table's rows
+/// ([`names_rows`]) is named by the table.
 pub(super) fn groups_by_more(
     schema: &Schema,
     sql: &str,
@@ -366,7 +367,10 @@ pub(super) fn groups_by_more(
         .difference(&asked.targets)
         .any(|&(table, column)| {
             column.is_some_and(|column| {
-                tree.groups_by(crate::sql::pattern::linking::ColRef { table, column })
+                let col = crate::sql::pattern::linking::ColRef { table, column };
+                // the names of countries are what "each country" breaks down by
+                let named = names_rows(schema, col) && asked.targets.contains(&(table, None));
+                !named && tree.groups_by(col)
             })
         })
 }

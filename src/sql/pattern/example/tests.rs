@@ -834,6 +834,18 @@ fn a_question_that_says_what_an_example_says_in_other_words_answers_with_its_sql
             "What are the different brands of items?",
             "SELECT DISTINCT brand FROM items",
         ),
+        // "each" beside no figure lists the rows; "each category" breaks down by its names
+        (
+            "What is the brand of each item?",
+            "List the brands of all the items.",
+            "SELECT brand FROM items",
+        ),
+        (
+            "How many items are there in each category?",
+            "Show the category names and the corresponding number of items.",
+            "SELECT c.category_name, COUNT(*) FROM items i JOIN categories c \
+             ON i.category_id = c.category_id GROUP BY c.category_name",
+        ),
         // the column that names a table's rows says what the table says
         (
             "Who is the oldest singer?",
