@@ -168,3 +168,31 @@ fn paraphrases_and_business_questions_hold_their_floors() {
         "chinook: {answered} answered, {lenient} right"
     );
 }
+
+/// A rewording of a curated example that names its measure rule by other words ("promotion
+/// lift" for the curated "promo lift") is answered from the example: the first turn reads the
+/// question and the examples without the rules (`pattern::example_candidates`).
+#[test]
+fn a_rewording_that_names_a_rule_otherwise_is_answered_from_the_curated_example() {
+    let text = std::fs::read_to_string(repo().join("knowledge/retail/examples.yml")).unwrap();
+    let examples: Examples = serde_norway::from_str(&text).unwrap();
+    let curated = examples
+        .examples
+        .iter()
+        .find(|p| p.question == "What is the promo lift in units by category?")
+        .expect("the curated example");
+    let (status, body) = ask(
+        demo_server(),
+        "How did promotion lift vary by category?",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let pred: Vec<Vec<serde_json::Value>> =
+        serde_json::from_value(body["rows"].clone()).unwrap_or_default();
+    assert!(
+        rows_match(&sqlite_rows(&demo_db(), &curated.sql), &pred),
+        "{}",
+        body["sql"]
+    );
+    assert!(body.to_string().contains(&curated.question), "{body}");
+}

@@ -136,7 +136,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             .collect::<Vec<_>>()),
     );
     // 1. curated examples close to the question, adapted by editing their SQL
-    let mut out = adapted_examples(ctx, prepared, &links, &link_trace, false);
+    let mut out = adapted_examples(ctx, prepared, (&links, &link_trace), false, ctx.rules);
 
     // 2. the question frame, with business rules; then alternative readings of ambiguous words
     let hits = frame::rule_hits(a, ctx.schema, ctx.rules, &links);
@@ -231,15 +231,22 @@ pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
         ctx.table_scores,
     );
     let link_trace = TraceStep::new("linking", "linked for the curated examples", json!(null));
-    adapted_examples(ctx, prepared, &links, &link_trace, true)
+    // the first turn reads the question and the examples without the rules, as the frame of a
+    // curated question is read: a measure rule the question names by other words than the
+    // example ("promotion lift" / "promo lift") would make two readings of one query differ;
+    // the rules serve the alignment there (opposite filters)
+    adapted_examples(ctx, prepared, (&links, &link_trace), true, &[])
 }
 
+/// The curated examples adapted to the question (aligned, then read or said alike), as
+/// candidates with method `example`: only those whose edits keep the example's shape when
+/// `shape_kept`; the examples' questions and the asked one are read with `reading_rules`.
 fn adapted_examples(
     ctx: &PatternContext,
     prepared: &Prepared,
-    links: &linking::Linking,
-    link_trace: &TraceStep,
-    same_shape_only: bool,
+    (links, link_trace): (&linking::Linking, &TraceStep),
+    shape_kept: bool,
+    reading_rules: &[(BusinessRule, f32)],
 ) -> Vec<GeneratedSql> {
     let lex = &prepared.lexicon;
     let mut adapted: Vec<example::Adapted> = example::adapt(
@@ -252,21 +259,16 @@ fn adapted_examples(
         ctx.rules,
     )
     .into_iter()
-    .filter(|ad| !same_shape_only || ad.edits.iter().all(example::Edit::keeps_shape))
+    .filter(|ad| !shape_kept || ad.edits.iter().all(example::Edit::keeps_shape))
     .collect();
-    // examples whose question the engine reads as it reads this one (paraphrases)
+    // examples whose question the engine reads (or that say) what this one does (paraphrases)
     if !ctx.examples.is_empty() {
-        // the first turn (`same_shape_only`) reads the question and the examples without the
-        // rules, as the frame of a curated question is read: a measure rule the question names
-        // by other words than the example ("promotion lift" / "promo lift") would make two
-        // readings of one query differ; the rules serve the alignment there (opposite filters)
-        let no_rules: &[(BusinessRule, f32)] = &[];
         let reader = example::Reader {
             schema: ctx.schema,
             lexicon: lex,
             graph: &prepared.graph,
             values: ctx.values,
-            rules: if same_shape_only { no_rules } else { ctx.rules },
+            rules: reading_rules,
         };
         if let Some(asked) = reader.read(ctx.analysis) {
             let cache = Some((&prepared.readings, READINGS_KEPT));
