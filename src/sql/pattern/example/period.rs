@@ -15,7 +15,7 @@ use crate::sql::pattern::linking::{is_temporal, ColRef};
 /// period's bounds on the date column of the first table the example reads (its only date
 /// column), added to the outer `WHERE`. `None` otherwise.
 pub(super) fn add_period(tree: &mut Tree, ex: &Side, q: &Side, qs: &[usize]) -> Option<Vec<Edit>> {
-    if !ex.a.time_ranges.is_empty() || writes_a_date(tree) {
+    if !ex.a.time_ranges.is_empty() || tree.writes_a_date() {
         return None;
     }
     let toks: Vec<usize> = qs.iter().map(|&k| q.keys[k].tok).collect();
@@ -80,17 +80,5 @@ fn date_column(tree: &Tree) -> Option<ColRef> {
             column: *column,
         }),
         _ => None,
-    }
-}
-
-/// Whether the query writes a string that starts like a date (`'2024-...'`) or reads a date
-/// function: it has a period of its own.
-fn writes_a_date(tree: &Tree) -> bool {
-    let text = tree.stmt.to_string().to_lowercase();
-    text.contains("strftime") || text.contains("date(") || {
-        tree.strings().iter().any(|s| {
-            let b = s.as_bytes();
-            b.len() >= 7 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
-        })
     }
 }

@@ -47,6 +47,15 @@ pub(super) fn object_last(name: &ObjectName) -> String {
     }
 }
 
+/// The year a date literal starts with: `'2024'`, `'2024-03'`, `'2024-03-01'`; `None` for any
+/// other string.
+pub(super) fn literal_year(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    (b.len() >= 4 && b[..4].iter().all(u8::is_ascii_digit) && (b.len() == 4 || b[4] == b'-'))
+        .then(|| s[..4].parse().ok())
+        .flatten()
+}
+
 pub(super) fn trim_like(s: &str) -> &str {
     s.trim_matches('%')
 }
@@ -274,16 +283,9 @@ impl<'s> Tree<'s> {
                 }
                 _ => {
                     if let Some(s) = string_of(schema, e) {
-                        let b = s.as_bytes();
-                        if b.len() >= 4
-                            && b[..4].iter().all(u8::is_ascii_digit)
-                            && (b.len() == 4 || b[4] == b'-')
-                        {
-                            let y: i64 = s[..4].parse().unwrap_or(0);
-                            if shifted(y) {
-                                *e = string_expr(format!("{}{}", y + delta, &s[4..]));
-                                done = true;
-                            }
+                        if let Some(y) = literal_year(s).filter(|y| shifted(*y)) {
+                            *e = string_expr(format!("{}{}", y + delta, &s[4..]));
+                            done = true;
                         }
                     }
                 }
@@ -291,6 +293,18 @@ impl<'s> Tree<'s> {
             ControlFlow::<()>::Continue(())
         });
         done
+    }
+
+    /// Whether the tree writes a date: a date function (`strftime`, `date(...)`) or a literal
+    /// of a month or a day (`'2024-03'`, `'2024-03-01'`; a bare `'2024'` may be any text).
+    pub(super) fn writes_a_date(&self) -> bool {
+        let text = self.stmt.to_string().to_lowercase();
+        text.contains("strftime")
+            || text.contains("date(")
+            || self
+                .strings()
+                .iter()
+                .any(|s| s.len() >= 7 && literal_year(s).is_some())
     }
 
     pub(super) fn replace_grain(&mut self, new_format: &str) -> Option<String> {
