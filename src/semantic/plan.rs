@@ -788,6 +788,20 @@ impl<'a> Planner<'a> {
         for f in &mut figures {
             f.sql = replace_refs(&f.sql, &refs);
         }
+        // a ranking names members: the rows of no member (NULL) rank nothing ("Which composer
+        // has the most tracks?" is not answered by the tracks without a composer)
+        let ranks = q.limit.is_some()
+            && q.order
+                .iter()
+                .any(|o| o.by == super::query::OrderBy::Figure);
+        if let ([source], true) = (sources.as_mut_slice(), ranks) {
+            for (i, key) in source.key_sql.iter().enumerate() {
+                // the shown members (an entity's key beside its name is never NULL)
+                if Some(i) != time_key && keys[i].output.is_some() {
+                    source.wheres.push(format!("{key} IS NOT NULL"));
+                }
+            }
+        }
         Ok(Plan {
             keys,
             time_key,

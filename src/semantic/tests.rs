@@ -2548,3 +2548,20 @@ fn reporting_to_someone_is_a_relation_the_layer_does_not_read() {
     let (q, _) = asked(&f, "Show me a report of revenue by country");
     assert_eq!(q.columns[0].metric, "revenue");
 }
+
+#[test]
+fn a_ranking_names_members_and_leaves_out_the_rows_of_none() {
+    let f = chinook();
+    // most tracks have no composer: their NULL group is no composer to name
+    let (_, sql) = asked(&f, "Which composer has the most tracks?");
+    assert!(sql.contains("IS NOT NULL"), "{sql}");
+    same(
+        &f,
+        &sql,
+        "SELECT Composer, COUNT(*) FROM Track WHERE Composer IS NOT NULL \
+         GROUP BY Composer ORDER BY COUNT(*) DESC LIMIT 1",
+    );
+    // a breakdown shows every group, the unknown one too
+    let (_, sql) = asked(&f, "How many tracks does each composer have?");
+    assert!(!sql.contains("IS NOT NULL"), "{sql}");
+}
