@@ -36,6 +36,7 @@ use crate::sql::dialect::Dialect;
 use crate::sql::pattern::joins::JoinGraph;
 use crate::sql::pattern::linking::{self, Lexicon, Target};
 use crate::sql::pattern::{build, frame, lexicon};
+use crate::sql::refine::is_follow_up;
 use crate::warehouse::Schema;
 
 /// Confidence of an example's SQL answering a question read the same way, before the edits'
@@ -86,6 +87,10 @@ pub struct Reading {
     content: BTreeSet<String>,
     /// The question's text, normalized ([`normalize`]).
     text: String,
+    /// Whether the question says a whole question: a word of it names a table or a column (not
+    /// only values), and it reads as no follow-up of an earlier one ("only in the West zone":
+    /// [`is_follow_up`]), which says only what changes.
+    whole: bool,
 }
 
 /// Words that ask for a growth, a derived figure a frame does not compute (shares:
@@ -205,6 +210,11 @@ impl Reader<'_> {
             operations: operations_of(a, &links),
             content: content_of(a, &links, self.schema),
             text: normalize(&a.text),
+            whole: !is_follow_up(a)
+                && links
+                    .spans
+                    .iter()
+                    .any(|s| !matches!(s.best().target, Target::Value { .. })),
         })
     }
 }
@@ -311,7 +321,8 @@ pub fn same_reading(
         if theirs.shape != asked.shape {
             // another query, the same things said: the example's SQL as written, when it filters
             // on no value the asked question does not name
-            if theirs.content == asked.content
+            if asked.whole
+                && theirs.content == asked.content
                 && stated_alike(&theirs.stated, &asked.stated)
                 && names_the_values(reader.schema, &ex.sql, asked)
             {
