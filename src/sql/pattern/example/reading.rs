@@ -31,6 +31,7 @@ use super::tree::{string_expr, string_of, Tree};
 use super::{Adapted, Edit, Match};
 use crate::knowledge::values::normalize;
 use crate::knowledge::{BusinessRule, Example, ValueIndex};
+use crate::question::tokens::stem;
 use crate::question::{analyze, Analysis, Question};
 use crate::sql::dialect::Dialect;
 use crate::sql::pattern::joins::JoinGraph;
@@ -91,6 +92,11 @@ pub struct Reading {
     /// only values), and it reads as no follow-up of an earlier one ("only in the West zone":
     /// [`is_follow_up`]), which says only what changes.
     whole: bool,
+    /// Words the frame could not map that qualify the rows right after "is" / "are" / "was" /
+    /// "were" ("products are *discontinued*"), lower case.
+    qualifiers: Vec<String>,
+    /// The stems of every word of the question.
+    stems: BTreeSet<String>,
 }
 
 /// Words that ask for a growth, a derived figure a frame does not compute (shares:
@@ -210,6 +216,8 @@ impl Reader<'_> {
             operations: operations_of(a, &links),
             content: content_of(a, &links, self.schema),
             text: normalize(&a.text),
+            qualifiers: unmapped_qualifiers(a, &fr.unmapped),
+            stems: a.tokens.iter().map(|t| t.stem.clone()).collect(),
             whole: !is_follow_up(a)
                 && links
                     .spans
@@ -315,6 +323,10 @@ pub fn same_reading(
         if theirs.logic != asked.logic
             || theirs.time != asked.time
             || theirs.operations != asked.operations
+            || !asked
+                .qualifiers
+                .iter()
+                .all(|w| theirs.stems.contains(&stem(w)))
         {
             continue;
         }
@@ -512,4 +524,17 @@ fn names_no_more(
         Some(column) => tree.uses_column(crate::sql::pattern::linking::ColRef { table, column }),
         None => tree.uses_table(table),
     })
+}
+
+/// The words of `a` after "is" / "are" / "was" / "were" that are among the frame's `unmapped`
+/// words: a qualifier of the rows the engine cannot read ("How many products are discontinued in
+/// each department?"), which an example read alike must say too.
+fn unmapped_qualifiers(a: &Analysis, unmapped: &[String]) -> Vec<String> {
+    let unmapped: Vec<String> = unmapped.iter().map(|w| w.to_lowercase()).collect();
+    a.tokens
+        .windows(2)
+        .filter(|w| matches!(w[0].lower.as_str(), "is" | "are" | "was" | "were"))
+        .map(|w| w[1].lower.clone())
+        .filter(|w| unmapped.contains(w))
+        .collect()
 }

@@ -927,3 +927,21 @@ fn a_column_the_examples_sql_shows_is_no_more_than_the_example_names() {
     );
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn a_qualifier_of_the_rows_the_engine_cannot_read_is_no_rewording_of_an_example() {
+    let f = fx();
+    let sql = "SELECT c.category_name, COUNT(*) FROM items i JOIN categories c \
+               ON i.category_id = c.category_id GROUP BY c.category_name";
+    let example = "How many items are there in each category?";
+    // "discontinued" is read by nothing: the engine cannot tell what it keeps of the rows
+    let out = read_alike(
+        &f,
+        "How many items are discontinued in each category?",
+        example,
+        sql,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    let out = read_alike(&f, "How many items are in each category?", example, sql);
+    assert_eq!(out.len(), 1, "{out:?}");
+}
