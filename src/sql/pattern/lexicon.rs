@@ -499,6 +499,32 @@ pub const VERBS: &[&str] = &[
 
 // ---- Example alignment (read by `example::align`) ----
 
+/// Participles that place rows rather than qualify them ("where they are *held*", "are
+/// *located* in"): after "is" / "are" they are no qualifier of the rows.
+const PLACING_PARTICIPLES: &[&str] = &[
+    "located",
+    "situated",
+    "based",
+    "held",
+    "found",
+    "housed",
+    "stationed",
+    "registered",
+];
+
+/// Whether the word at `i` of `words` (lowercase) qualifies the rows as a state after a copula:
+/// it follows "is" / "are" / "was" / "were" ("How many products are *discontinued*?"), and is
+/// neither an action in progress ("are advising") nor a passive with its agent ("is steered
+/// by") nor a participle that places rows ([`PLACING_PARTICIPLES`]).
+pub fn qualifies_rows(words: &[&str], i: usize) -> bool {
+    let w = words[i];
+    i > 0
+        && matches!(words[i - 1], "is" | "are" | "was" | "were")
+        && !w.ends_with("ing")
+        && words.get(i + 1) != Some(&"by")
+        && !PLACING_PARTICIPLES.contains(&w)
+}
+
 /// Beginnings of words that name a change upward ("increases", "rose", "hikes") and downward
 /// ("cuts", "declined", "markdown"): a word of one list is never a rewording of a word of the
 /// other, however little either names in the schema.

@@ -9,7 +9,7 @@ use super::tree::{trim_like, Tree};
 use super::Edit;
 use crate::knowledge::values::normalize;
 use crate::knowledge::ValueIndex;
-use crate::sql::pattern::lexicon::change_direction;
+use crate::sql::pattern::lexicon::{self, change_direction};
 use crate::sql::pattern::linking::{ColRef, Target};
 
 /// The stored spelling of the value the question's tokens of `ks` link to, with its column.
@@ -98,6 +98,10 @@ pub(super) fn explain(
     if (es.is_empty() && qualifies(q, qs)) || (qs.is_empty() && qualifies(ex, es)) {
         return None;
     }
+    // a qualifier of the rows is no rewording ("stores *are closed*" / "stores *do we have*")
+    if qualifies_rows(q, qs, ex) || qualifies_rows(ex, es, q) {
+        return None;
+    }
     // a rise is no rewording of a fall ("increases" / "cuts")
     let directions = |text: String| -> Vec<bool> {
         text.split(|c: char| !c.is_alphanumeric())
@@ -113,6 +117,20 @@ pub(super) fn explain(
             old: ex.text(es),
             new: q.text(qs),
         }]
+    })
+}
+
+/// Whether a word of `side`'s stretch `ks` qualifies the rows ([`lexicon::qualifies_rows`]:
+/// "How many stores are *closed*?"), names nothing (else it is no rewording anyway), and
+/// `other`'s question does not say it.
+fn qualifies_rows(side: &Side, ks: &[usize], other: &Side) -> bool {
+    let words: Vec<&str> = side.a.tokens.iter().map(|t| t.lower.as_str()).collect();
+    ks.iter().any(|&k| {
+        let i = side.keys[k].tok;
+        let stem = &side.a.tokens[i].stem;
+        lexicon::qualifies_rows(&words, i)
+            && generic(side, &[k])
+            && !other.a.tokens.iter().any(|t| &t.stem == stem)
     })
 }
 

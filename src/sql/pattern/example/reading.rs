@@ -526,15 +526,15 @@ fn names_no_more(
     })
 }
 
-/// The words of `a` after "is" / "are" / "was" / "were" that are among the frame's `unmapped`
-/// words: a qualifier of the rows the engine cannot read ("How many products are discontinued in
-/// each department?"), which an example read alike must say too.
+/// The words of `a` that qualify its rows ([`crate::sql::pattern::lexicon::qualifies_rows`])
+/// and are among the frame's `unmapped` words: a qualifier the engine cannot read ("How many
+/// products are discontinued in each department?"), which an example read alike must say too.
 fn unmapped_qualifiers(a: &Analysis, unmapped: &[String]) -> Vec<String> {
     let unmapped: Vec<String> = unmapped.iter().map(|w| w.to_lowercase()).collect();
-    a.tokens
-        .windows(2)
-        .filter(|w| matches!(w[0].lower.as_str(), "is" | "are" | "was" | "were"))
-        .map(|w| w[1].lower.clone())
+    let words: Vec<&str> = a.tokens.iter().map(|t| t.lower.as_str()).collect();
+    (0..words.len())
+        .filter(|&i| crate::sql::pattern::lexicon::qualifies_rows(&words, i))
+        .map(|i| words[i].to_string())
         .filter(|w| unmapped.contains(w))
         .collect()
 }
