@@ -368,13 +368,20 @@ fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
 }
 
-/// Relative periods: "last year", "this month", "last 3 months", "past 30 days", "year to date".
+/// Relative periods: "last year", "this month", "the latest quarter", "the most recent month",
+/// "last 3 months", "past 30 days", "year to date".
 fn relative_at(
     tokens: &[Token],
     i: usize,
     today: NaiveDate,
 ) -> Option<(NaiveDate, NaiveDate, TimeGrain, usize)> {
     let w = tokens.get(i)?.lower.as_str();
+    // "the latest quarter", "the most recent month": the current one, as "this quarter"
+    let (w, i) = match w {
+        "latest" | "newest" => ("this", i),
+        "most" if tokens.get(i + 1).is_some_and(|t| t.lower == "recent") => ("this", i + 1),
+        _ => (w, i),
+    };
     let tomorrow = today + Duration::days(1);
     let unit_at = |k: usize| tokens.get(k).map(|t| super::tokens::stem(&t.lower));
     match w {
@@ -824,5 +831,21 @@ mod tests {
         assert_eq!((r[0].start, r[0].end), (d(2025, 4, 1), d(2025, 7, 1)));
         let r = ranges("year to date");
         assert_eq!((r[0].start, r[0].end), (d(2025, 1, 1), d(2025, 5, 21)));
+        for q in [
+            "units in the most recent quarter",
+            "the latest quarter's units",
+        ] {
+            let r = ranges(q);
+            assert_eq!(r.len(), 1, "{q}: {r:?}");
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2025, 4, 1), d(2025, 7, 1)),
+                "{q}"
+            );
+        }
+        assert_eq!(
+            ranges("units in the most recent quarter")[0].text,
+            "most recent quarter"
+        );
     }
 }

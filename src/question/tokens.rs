@@ -273,14 +273,33 @@ const IRREGULAR: &[(&str, &str)] = &[
     ("media", "medium"),
 ];
 
-/// The stem of a lower-case word: possessive removed, irregular plurals folded, then Snowball
-/// English (`departments` -> `depart`, `cities` -> `citi`, `ranking` -> `rank`).
+/// Clipped forms business users type for whole words ("GM% by dept", "qty sold"): they stem as
+/// the whole word. Only clippings with no other common meaning.
+const CLIPPINGS: &[(&str, &str)] = &[
+    ("dept", "department"),
+    ("depts", "department"),
+    ("qty", "quantity"),
+    ("qtys", "quantity"),
+    ("amt", "amount"),
+    ("mgr", "manager"),
+    ("mgrs", "manager"),
+    ("cust", "customer"),
+    ("custs", "customer"),
+    ("yr", "year"),
+    ("yrs", "year"),
+    ("acct", "account"),
+    ("accts", "account"),
+];
+
+/// The stem of a lower-case word: possessive removed, irregular plurals and clippings
+/// ([`CLIPPINGS`]) folded, then Snowball English (`departments` -> `depart`, `dept` -> `depart`,
+/// `cities` -> `citi`, `ranking` -> `rank`).
 pub fn stem(lower: &str) -> String {
     let w = lower
         .strip_suffix("'s")
         .or_else(|| lower.strip_suffix('\''))
         .unwrap_or(lower);
-    if let Some((_, s)) = IRREGULAR.iter().find(|(p, _)| *p == w) {
+    if let Some((_, s)) = IRREGULAR.iter().chain(CLIPPINGS).find(|(p, _)| *p == w) {
         return stemmer().stem(s).into_owned();
     }
     if w.len() <= 2 {
@@ -381,6 +400,8 @@ mod tests {
         assert_eq!(stem("people"), stem("person"));
         assert_eq!(stem("ranking"), stem("rank"));
         assert_eq!(stem("employee's"), stem("employees"));
+        assert_eq!(stem("dept"), stem("departments"));
+        assert_eq!(stem("yrs"), stem("year"));
     }
 
     #[test]

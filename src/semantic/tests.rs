@@ -2116,6 +2116,54 @@ fn what_adds_up_to_a_threshold_is_the_headline_metric_summed_per_entity() {
 }
 
 #[test]
+fn members_named_with_a_comparative_are_ranked_a_row_each() {
+    let f = fixture();
+    let (q, sql) = asked(&f, "Did the North or the South zone sell more units?");
+    assert_eq!(q.limit, None, "{q:?}");
+    assert_eq!(
+        q.order,
+        vec![Order {
+            by: OrderBy::Figure,
+            descending: true
+        }]
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT zone, SUM(units) FROM sales JOIN stores USING (store_id) \
+         WHERE zone IN ('North', 'South') GROUP BY zone",
+    );
+    let (q, _) = asked(&f, "Which of North and South had lower revenue?");
+    assert_eq!(q.order.first().map(|o| o.descending), Some(false), "{q:?}");
+    // "more than" is a threshold, not a ranking
+    let (q, _) = asked(&f, "Which zones had more than 10 units?");
+    assert!(q.having.is_some(), "{q:?}");
+}
+
+#[test]
+fn the_most_recent_period_is_the_current_one_and_ranks_nothing() {
+    // the reference date is 2024-12-30
+    let f = fixture();
+    for question in [
+        "How many units did we sell in the most recent quarter?",
+        "units sold in the latest quarter",
+    ] {
+        let (q, _) = asked(&f, question);
+        let p = q.period.clone().expect("a period");
+        assert_eq!(
+            (p.start, p.end, q.limit),
+            (
+                NaiveDate::from_ymd_opt(2024, 10, 1),
+                NaiveDate::from_ymd_opt(2025, 1, 1),
+                None
+            ),
+            "{question}"
+        );
+        assert!(q.order.is_empty(), "{question}: {q:?}");
+    }
+}
+
+#[test]
 fn a_month_or_quarter_without_a_year_is_the_latest_that_began_by_the_reference_date() {
     // the reference date is 2024-12-30
     let f = fixture();

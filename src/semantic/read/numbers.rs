@@ -4,7 +4,7 @@
 
 use super::lexicon::Term;
 use super::state::{Read, Reader};
-use super::words::{ASC_WORDS, DESC_WORDS, GRAMMAR};
+use super::words::{ASC_WORDS, COMPARATIVE_LESS, COMPARATIVE_MORE, DESC_WORDS, GRAMMAR};
 use crate::question::tokens::TokenKind;
 
 impl Reader<'_> {
@@ -153,7 +153,14 @@ impl Reader<'_> {
             // not the "report" a request asks for
             let reports_to = matches!(t.lower.as_str(), "report" | "reports" | "reported")
                 && toks.get(i + 1).is_some_and(|u| u.lower == "to");
-            if (GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up) && !reports_to {
+            // "did Canada or France spend more?": a comparative with no "than" after it ranks
+            // what the question names ("more than 45" is a threshold, read above)
+            let comparative = (COMPARATIVE_MORE.contains(&t.lower.as_str())
+                || COMPARATIVE_LESS.contains(&t.lower.as_str()))
+                && !toks[i + 1..].iter().any(|u| u.lower == "than");
+            if (GRAMMAR.contains(&t.lower.as_str()) || t.text == "%" || adds_up || comparative)
+                && !reports_to
+            {
                 self.read[i] = Read::Grammar;
             }
         }

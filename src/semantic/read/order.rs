@@ -69,7 +69,30 @@ impl Reader<'_> {
                     self.top_n.is_none() && singular_subject(toks, &self.found, words);
                 self.q.limit = self.top_n.or(if singular_pick { Some(1) } else { None });
                 if self.q.group_by.is_empty() && !series {
-                    return cannot_compute("a ranking with nothing to rank", Vec::new());
+                    // "Did Canada or France spend more?": the members named are what is ranked,
+                    // a row each, every one shown
+                    long_layout(&mut self.q);
+                    if self.q.group_by.is_empty() {
+                        let named = self.q.filters.iter().find_map(|f| match f {
+                            Filter::Members {
+                                dimension,
+                                values,
+                                negated: false,
+                            } if values.len() >= 2 => Some(dimension.clone()),
+                            _ => None,
+                        });
+                        if let Some(dimension) = named {
+                            self.q.group_by = vec![GroupBy::Dimension(dimension)];
+                        }
+                    }
+                    if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
+                        return cannot_compute("a ranking with nothing to rank", Vec::new());
+                    }
+                    self.q.order = vec![Order {
+                        by: OrderBy::Figure,
+                        descending,
+                    }];
+                    self.q.limit = self.top_n;
                 }
             } else if series {
                 if !self.q.group_by.is_empty() {

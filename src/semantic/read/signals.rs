@@ -6,7 +6,7 @@
 use super::lexicon::Term;
 use super::metrics::averages;
 use super::state::{Read, Reader};
-use super::words::{ASC_WORDS, DESC_WORDS, DROP_WORDS};
+use super::words::{ASC_WORDS, COMPARATIVE_LESS, COMPARATIVE_MORE, DESC_WORDS, DROP_WORDS};
 
 /// What the question's words ask of the figure.
 pub(super) struct Signals<'a> {
@@ -152,10 +152,13 @@ impl<'a> Reader<'a> {
                 self.at_least_one || self.threshold.is_some()
             }
         };
+        // a word of a period ("the most recent quarter") ranks nothing
+        let in_period = |i: usize| matches!(self.read[i], Read::Period(_));
         let desc = words
             .iter()
             .enumerate()
-            .any(|(i, w)| DESC_WORDS.contains(w) && !threshold_word(i, w))
+            .any(|(i, w)| DESC_WORDS.contains(w) && !threshold_word(i, w) && !in_period(i))
+            || COMPARATIVE_MORE.iter().any(|w| self.ghas(w))
             || self.number_one;
         let averaging_asked = self.ghas("average") || self.ghas("avg") || self.ghas("mean");
         let newest_first = ["newest", "latest", "recent"]
@@ -164,7 +167,8 @@ impl<'a> Reader<'a> {
         let asc = words
             .iter()
             .enumerate()
-            .any(|(i, w)| ASC_WORDS.contains(w) && !threshold_word(i, w));
+            .any(|(i, w)| ASC_WORDS.contains(w) && !threshold_word(i, w) && !in_period(i))
+            || COMPARATIVE_LESS.iter().any(|w| self.ghas(w));
         let ranked_within = x.has("each") || x.has("every") || x.has("per");
         // "declined the most", "the largest drop": a fall, whose largest is the lowest growth
         let falling = DROP_WORDS.iter().any(|w| self.ghas(w))

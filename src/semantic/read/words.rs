@@ -38,6 +38,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "who",
     "across",
     "and",
+    "or",
     "vs",
     "versus",
     "compared",
@@ -435,6 +436,12 @@ pub(super) const DESC_WORDS: &[&str] = &[
     "leads",
     "leading",
 ];
+/// Comparatives that, with no "than" after them, rank what the question names from the top:
+/// "Did Canada or France spend more?", "which format earned a better margin?".
+pub(super) const COMPARATIVE_MORE: &[&str] =
+    &["more", "better", "higher", "bigger", "larger", "greater"];
+/// Comparatives that rank from the bottom: "which of the two sold less?".
+pub(super) const COMPARATIVE_LESS: &[&str] = &["less", "fewer", "lower", "smaller", "worse"];
 /// Words ranking from the bottom: "the bottom 3 zones", "the fewest tracks".
 pub(super) const ASC_WORDS: &[&str] = &[
     "bottom", "least", "lowest", "worst", "smallest", "fewest", "slowest", "weakest", "poorest",

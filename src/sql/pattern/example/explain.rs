@@ -75,7 +75,11 @@ pub(super) fn explain(
             if let Some(tq) = q.targets_preferring(qs, &te) {
                 let te_named = without_implied_tables(&te);
                 let same = te_named.len() == tq.len() && tq.iter().all(|t| te_named.contains(t));
-                if same && !te.iter().any(|t| matches!(t, Target::Value { .. })) {
+                if same
+                    && !te.iter().any(|t| matches!(t, Target::Value { .. }))
+                    && !modifies_unsaid(ex, es, q)
+                    && !modifies_unsaid(q, qs, ex)
+                {
                     return Some(Vec::new());
                 }
             }
@@ -117,6 +121,19 @@ pub(super) fn explain(
             old: ex.text(es),
             new: q.text(qs),
         }]
+    })
+}
+
+/// Whether a word of `side`'s stretch `ks` that names nothing modifies the linked word right
+/// after it ("*return* rate", where "rate" alone links the margin rate) and `other`'s question
+/// does not say it: the two name other things, though their links agree.
+fn modifies_unsaid(side: &Side, ks: &[usize], other: &Side) -> bool {
+    ks.iter().any(|&k| {
+        let i = side.keys[k].tok;
+        let stem = &side.a.tokens[i].stem;
+        generic(side, &[k])
+            && side.links.span_at(i + 1).is_some()
+            && !other.a.tokens.iter().any(|t| &t.stem == stem)
     })
 }
 
