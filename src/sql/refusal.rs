@@ -25,6 +25,9 @@ pub enum RefusalCause {
     },
     /// Nothing in the question says what to show (an empty select list).
     NothingToShow,
+    /// The reading sums or averages a column over joins that would count its rows many times
+    /// ([`crate::sql::pattern::chasm`]).
+    ChasmTrap(crate::sql::pattern::chasm::ChasmTrap),
     /// The best reading's confidence is below the threshold.
     LowConfidence {
         /// The best reading's confidence, 0..1.
@@ -71,6 +74,7 @@ impl RefusalCause {
             Self::NothingLinked => "nothing_linked",
             Self::NoJoinPath { .. } => "no_join_path",
             Self::NothingToShow => "nothing_to_show",
+            Self::ChasmTrap(_) => "chasm_trap",
             Self::LowConfidence { .. } => "low_confidence",
             Self::EmptyResult { .. } => "empty_result",
             Self::NoCandidate => "no_candidate",
@@ -160,6 +164,15 @@ impl std::fmt::Display for Refusal {
                 f,
                 "the best reading of the question returned no rows and its confidence \
                  {confidence:.2} is below {min_confidence:.2}"
+            ),
+            RefusalCause::ChasmTrap(t) => write!(
+                f,
+                "the reading would total {} over {}, which has many rows per {} row, so each \
+                 row would count many times; could not map: {}",
+                t.measure,
+                t.other,
+                t.shared,
+                if unmapped.is_empty() { "(nothing specific)" } else { &unmapped }
             ),
             RefusalCause::NoCandidate => write!(f, "no candidate query could be built"),
             RefusalCause::Unreadable { reason } => write!(

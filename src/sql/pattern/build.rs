@@ -14,6 +14,8 @@ pub enum BuildError {
     EmptySelect,
     /// Tables that no join path reaches.
     Unreachable(Vec<String>),
+    /// A sum or average the joins would inflate ([`super::chasm`]).
+    ChasmTrap(super::chasm::ChasmTrap),
 }
 
 fn col_expr(schema: &Schema, c: ColRef) -> Expr {
@@ -404,6 +406,9 @@ fn build_select(
             }
         }
     };
+    if let Some(trap) = super::chasm::trap(frame, schema, &plan) {
+        return Err(BuildError::ChasmTrap(trap));
+    }
     let items = frame
         .select
         .iter()

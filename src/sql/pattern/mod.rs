@@ -12,6 +12,7 @@
 pub mod ast;
 pub mod build;
 pub mod calibration;
+pub mod chasm;
 pub mod example;
 pub mod frame;
 pub mod joins;
@@ -155,6 +156,9 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
             }
             Err(build::BuildError::Unreachable(tables)) => {
                 frame_failure = Some(RefusalCause::NoJoinPath { tables })
+            }
+            Err(build::BuildError::ChasmTrap(trap)) => {
+                frame_failure = Some(RefusalCause::ChasmTrap(trap))
             }
         }
         let primary = out.last().map(|g| g.sql.clone());

@@ -12,6 +12,7 @@ use super::{generate, PatternContext};
 use crate::error::QuerentError;
 use crate::knowledge::{introspect, BusinessRule, Example, ValueIndex};
 use crate::question::{analyze_at, Question};
+use crate::sql::refusal::RefusalCause;
 use crate::sql::GenerationMethod;
 use crate::warehouse::{Dialect, Schema, SqliteWarehouse, Warehouse};
 
@@ -847,4 +848,42 @@ fn a_period_filters_the_rows_of_the_filter_rule_the_question_names() {
     let sql = &cands[0].sql;
     assert!(sql.contains("change_date >= '2024-01-01'"), "{sql}");
     assert!(!sql.contains("created_date >="), "{sql}");
+}
+
+#[test]
+fn a_sum_over_two_tables_many_per_a_shared_one_is_refused_as_a_chasm_trap() {
+    let f = fixture_from(
+        "CREATE TABLE products (product_id INTEGER PRIMARY KEY, product_name TEXT NOT NULL);
+         CREATE TABLE sales (sale_id INTEGER PRIMARY KEY,
+             product_id INTEGER REFERENCES products(product_id), units INTEGER NOT NULL);
+         CREATE TABLE price_checks (check_id INTEGER PRIMARY KEY,
+             product_id INTEGER REFERENCES products(product_id), competitor TEXT, price REAL);
+         INSERT INTO products VALUES (1, 'Milk'), (2, 'Bread');
+         INSERT INTO sales VALUES (1, 1, 10), (2, 1, 5), (3, 2, 7);
+         INSERT INTO price_checks VALUES (1, 1, 'Rivalmart', 1.1), (2, 1, 'Rivalmart', 1.2),
+             (3, 2, 'Rivalmart', 2.0), (4, 1, 'Cheapo', 1.0);",
+        |_| {},
+    );
+    // units of sales joined through the product to its many price checks: each sale counted
+    // once per check
+    match ask_with(
+        &f,
+        "What is the total units of Milk sold by Rivalmart?",
+        &[],
+        &[],
+    ) {
+        Err(QuerentError::CannotAnswer(r)) => match &r.cause {
+            RefusalCause::ChasmTrap(t) => {
+                assert_eq!(
+                    (t.measure.as_str(), t.shared.as_str(), t.other.as_str()),
+                    ("sales.units", "products", "price_checks")
+                );
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // the same sum over the sales and their product alone is answered
+    let out = ask_with(&f, "What is the total units of Milk sold?", &[], &[]).unwrap();
+    assert_eq!(rows(&f, &out[0].sql), vec![vec!["15".to_string()]]);
 }
