@@ -6,7 +6,7 @@
 //! (Jaro-Winkler similarity, Winkler 1990, via `strsim`). A column of US state codes is also
 //! found by the states' names ([`super::places`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -47,11 +47,16 @@ pub struct ValueMatch {
     pub exact: bool,
 }
 
+/// The fewest words a phrase needs for [`ValueIndex::lookup_prefix`]: two words begin too many
+/// names by chance.
+pub const PREFIX_MIN_WORDS: usize = 3;
+
 /// Distinct values of the low-cardinality text columns of one database.
 #[derive(Debug, Clone, Default)]
 pub struct ValueIndex {
     entries: Vec<ValueEntry>,
-    by_normalized: HashMap<String, Vec<usize>>,
+    /// Entry ids by their normalised form, sorted (a prefix look-up reads a range).
+    by_normalized: BTreeMap<String, Vec<usize>>,
     /// Entry ids by the length of their normalised form in characters (fuzzy lookup only
     /// compares lengths within 2).
     by_length: BTreeMap<usize, Vec<usize>>,
@@ -202,6 +207,35 @@ impl ValueIndex {
         out
     }
 
+    /// The one stored value that `phrase` begins, word for word, once normalised ("Polar Kitchen
+    /// Margherita Pizza" begins "Polar Kitchen Margherita Pizza 21 oz"): a name written without
+    /// its size or edition. Only phrases of at least [`PREFIX_MIN_WORDS`] words, and only when
+    /// exactly one stored value (in any column) begins so; score 0.85, never exact.
+    pub fn lookup_prefix(&self, phrase: &str) -> Option<ValueMatch> {
+        let norm = normalize(phrase);
+        if norm.split(' ').count() < PREFIX_MIN_WORDS {
+            return None;
+        }
+        let start = format!("{norm} ");
+        let mut ids = self
+            .by_normalized
+            .range(start.clone()..)
+            .take_while(|(k, _)| k.starts_with(&start))
+            .flat_map(|(_, ids)| ids.iter().copied());
+        let (first, second) = (ids.next()?, ids.next());
+        if second.is_some() {
+            return None;
+        }
+        let e = &self.entries[first];
+        Some(ValueMatch {
+            table: e.table.clone(),
+            column: e.column.clone(),
+            value: e.value.clone(),
+            score: 0.85,
+            exact: false,
+        })
+    }
+
     /// Matches of `phrase`: exact and case-insensitive matches when there are any, else fuzzy
     /// matches (phrases of 4+ characters, Jaro-Winkler >= 0.92), best first.
     pub fn lookup(&self, phrase: &str) -> Vec<ValueMatch> {
@@ -263,6 +297,34 @@ mod tests {
             (m[0].column.as_str(), m[0].value.as_str(), m[0].exact),
             ("category_level_2", "Frozen Food", false)
         );
+    }
+
+    #[test]
+    fn a_name_without_its_size_finds_the_one_value_it_begins() {
+        let mut idx = index();
+        idx.insert(
+            "products",
+            "product_name",
+            "Polar Kitchen Margherita Pizza 21 oz".into(),
+        );
+        idx.insert(
+            "products",
+            "product_name",
+            "Polar Kitchen Pepperoni Pizza 21 oz".into(),
+        );
+        idx.insert(
+            "products",
+            "product_name",
+            "Polar Kitchen Pepperoni Pizza 32 oz".into(),
+        );
+        let m = idx.lookup_prefix("polar kitchen margherita pizza").unwrap();
+        assert_eq!(m.value, "Polar Kitchen Margherita Pizza 21 oz");
+        assert!(!m.exact);
+        // two values begin so: which one is meant is not known
+        assert!(idx.lookup_prefix("Polar Kitchen Pepperoni Pizza").is_none());
+        // a word cut in half begins nothing; two words are too few
+        assert!(idx.lookup_prefix("Polar Kitchen Marg").is_none());
+        assert!(idx.lookup_prefix("Polar Kitchen").is_none());
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "total",
     "our",
     "we",
+    "us",
     "did",
     "do",
     "does",

@@ -887,3 +887,31 @@ fn a_sum_over_two_tables_many_per_a_shared_one_is_refused_as_a_chasm_trap() {
     let out = ask_with(&f, "What is the total units of Milk sold?", &[], &[]).unwrap();
     assert_eq!(rows(&f, &out[0].sql), vec![vec!["15".to_string()]]);
 }
+
+#[test]
+fn a_capitalised_title_starting_with_a_stopword_links_as_the_stored_value() {
+    let f = fixture_from(
+        "CREATE TABLE genres (genre_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE albums (album_id INTEGER PRIMARY KEY, title TEXT NOT NULL);
+         CREATE TABLE tracks (track_id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+             album_id INTEGER REFERENCES albums(album_id), genre_id INTEGER REFERENCES genres(genre_id));
+         INSERT INTO genres VALUES (1, 'Rock'), (2, 'Jazz');
+         INSERT INTO albums VALUES (1, 'Let There Be Rock'), (2, 'Blue Train');
+         INSERT INTO tracks VALUES (1, 'Go Down', 1, 1), (2, 'Whole Lotta Rosie', 1, 1),
+             (3, 'Moment''s Notice', 2, 2), (4, 'Hells Bells', NULL, 1);",
+        |_| {},
+    );
+    let out = ask_with(
+        &f,
+        "Which tracks are on the album Let There Be Rock?",
+        &[],
+        &[],
+    )
+    .unwrap();
+    assert!(out[0].sql.contains("'Let There Be Rock'"), "{}", out[0].sql);
+    let names: Vec<String> = rows(&f, &out[0].sql)
+        .into_iter()
+        .filter_map(|r| r.into_iter().find(|c| c.contains(' ')))
+        .collect();
+    assert_eq!(names, vec!["Go Down", "Whole Lotta Rosie"]);
+}

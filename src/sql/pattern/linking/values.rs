@@ -72,12 +72,15 @@ pub(super) fn value_links(
             // a word joined by a hyphen is part of a compound ("Every-Day"), never a stopword
             let compound_start = len > 2 && glued(1);
             let compound_end = len > 2 && glued(len - 2);
-            if !quoted
+            let stop_edge = !quoted
                 && ((is_stopword(&span[0].lower) && !code(&span[0]) && !compound_start)
                     || (is_stopword(&span[len - 1].lower)
                         && !code(&span[len - 1])
-                        && !compound_end))
-            {
+                        && !compound_end));
+            // "the album Let There Be Rock": a capitalised phrase of several words may start or
+            // end with a stopword when it is a stored value exactly (a title)
+            let titled = len >= 2 && span[0].text.chars().next().is_some_and(char::is_uppercase);
+            if stop_edge && !titled {
                 continue;
             }
             if !quoted && len == 1 && (span[0].kind == TokenKind::Number || span[0].lower.len() < 2)
@@ -102,6 +105,14 @@ pub(super) fn value_links(
                 values.lookup_same(&phrase)
             } else {
                 values.lookup(&phrase)
+            };
+            let found: Vec<_> = if stop_edge {
+                found.into_iter().filter(|m| m.exact).collect()
+            } else if found.is_empty() {
+                // "the Polar Kitchen Margherita Pizza": a name without its size
+                values.lookup_prefix(&phrase).into_iter().collect()
+            } else {
+                found
             };
             for m in found {
                 let Some(ti) = schema
