@@ -426,6 +426,20 @@ fn build_select(
         .iter()
         .map(|c| col_expr(schema, *c))
         .collect();
+    // a ranking by a business rule's order shows what it ranks by ("the 5 most price-sensitive
+    // products": their elasticity), when the rows are not grouped
+    if frame.group_by.is_empty() && !frame.distinct {
+        for (t, _) in &frame.order {
+            if let (Measure::Rule { name, .. }, None) = (&t.measure, t.agg) {
+                if !frame.select.contains(t) {
+                    items.push(SelectItem {
+                        expr: term_expr(schema, t),
+                        alias: Some(name.clone()),
+                    });
+                }
+            }
+        }
+    }
     if let Some(c) = frame.group_by_year {
         let year = year_expr(schema, c);
         items.insert(

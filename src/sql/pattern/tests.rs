@@ -915,3 +915,47 @@ fn a_capitalised_title_starting_with_a_stopword_links_as_the_stored_value() {
         .collect();
     assert_eq!(names, vec!["Go Down", "Whole Lotta Rosie"]);
 }
+
+#[test]
+fn a_hyphenated_rule_keyword_ranks_the_rows_asked_for_and_shows_what_it_ranks_by() {
+    let f = fixture_from(
+        &format!(
+            "{DDL}
+             CREATE TABLE pricing (id INTEGER PRIMARY KEY,
+                 product_id INTEGER REFERENCES products(product_id), price REAL);
+             CREATE TABLE elasticity (product_id INTEGER PRIMARY KEY REFERENCES products(product_id),
+                 elasticity_value REAL);
+             INSERT INTO pricing VALUES (1, 1, 4.4), (2, 2, 2.1), (3, 3, 1.1);
+             INSERT INTO elasticity VALUES (1, -2.5), (2, -0.4), (3, -1.8), (4, -0.9), (5, -3.1);"
+        ),
+        |_| {},
+    );
+    let most_elastic = rule(
+        "most elastic",
+        &["most price sensitive", "most elastic"],
+        "elasticity_value ASC",
+        "elasticity",
+        "order",
+    );
+    let (sql, rows) = best_with(
+        &f,
+        "What are the 2 most price-sensitive products?",
+        &[(most_elastic, 0.9)],
+    );
+    // "price" is a word of the rule, not the pricing table; the elasticity is shown (rows
+    // sorted by `rows`)
+    assert!(!sql.contains("pricing"), "{sql}");
+    assert!(sql.contains("LIMIT 2"), "{sql}");
+    let shown: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r[1].clone(), r.last().unwrap().clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("Ice Cream".to_string(), "-2.5".to_string()),
+            ("Bread".to_string(), "-3.1".to_string())
+        ],
+        "{sql}"
+    );
+}

@@ -73,6 +73,15 @@ impl<'a> Builder<'a> {
     pub(super) fn mentioned_tables(&self) -> Vec<(usize, usize)> {
         (0..self.links.spans.len())
             .filter(|&si| self.is_table_span(si))
+            // a word of a business rule's keyword is the rule's ("the most *price*-sensitive
+            // products" names no pricing table)
+            .filter(|&si| {
+                let sp = self.span(si);
+                !self
+                    .rule_tokens
+                    .iter()
+                    .any(|&(s, e, _)| sp.start < e && s < sp.end)
+            })
             .filter_map(|si| self.span_table(si).map(|t| (si, t)))
             .collect()
     }

@@ -112,6 +112,18 @@ pub fn rule_hits<'r>(
 ) -> Vec<RuleHit<'r>> {
     let stems: Vec<&str> = analysis.tokens.iter().map(|t| t.stem.as_str()).collect();
     let lowers: Vec<&str> = analysis.tokens.iter().map(|t| t.lower.as_str()).collect();
+    // a keyword's words are matched over the question's tokens but for a hyphen inside a word
+    // ("price-sensitive" says "price sensitive")
+    let toks = &analysis.tokens;
+    let at: Vec<usize> = (0..toks.len())
+        .filter(|&i| {
+            !(toks[i].text == "-"
+                && i > 0
+                && i + 1 < toks.len()
+                && toks[i - 1].end == toks[i].start
+                && toks[i].end == toks[i + 1].start)
+        })
+        .collect();
     let mut hits = Vec::new();
     for (rule, _) in rules {
         if rule.sql.as_deref().is_none_or(|s| s.trim().is_empty())
@@ -132,14 +144,13 @@ pub fn rule_hits<'r>(
             if ps.is_empty() {
                 continue;
             }
-            for i in 0..stems.len() {
-                if i + ps.len() <= stems.len()
-                    && ps
-                        .iter()
-                        .enumerate()
-                        .all(|(k, (st, lo))| st == stems[i + k] && close_form(lo, lowers[i + k]))
+            for i in 0..at.len() {
+                if i + ps.len() <= at.len()
+                    && ps.iter().enumerate().all(|(k, (st, lo))| {
+                        st == stems[at[i + k]] && close_form(lo, lowers[at[i + k]])
+                    })
                 {
-                    let cand = (i, i + ps.len());
+                    let cand = (at[i], at[i + ps.len() - 1] + 1);
                     if best.is_none_or(|b| cand.1 - cand.0 > b.1 - b.0) {
                         best = Some(cand);
                     }
