@@ -959,3 +959,37 @@ fn a_hyphenated_rule_keyword_ranks_the_rows_asked_for_and_shows_what_it_ranks_by
         "{sql}"
     );
 }
+
+#[test]
+fn a_word_repeated_after_a_determiner_refers_back_to_the_column_named_before() {
+    let f = fixture_from(
+        "CREATE TABLE a_monthly_costs (id INTEGER PRIMARY KEY,
+             product_id INTEGER REFERENCES products(product_id), cost_of_goods REAL);
+         CREATE TABLE products (product_id INTEGER PRIMARY KEY, product_name TEXT NOT NULL,
+             category TEXT, cost REAL);
+         INSERT INTO products VALUES (1, 'Milk', 'Dairy', 1.5), (2, 'Cheese', 'Dairy', 4.0),
+             (3, 'Bread', 'Bakery', 2.5);
+         INSERT INTO a_monthly_costs VALUES (1, 1, 100.0), (2, 2, 50.0), (3, 2, 70.0);",
+        |docs| {
+            // curated: "unit cost" is the products' cost, "cost" alone the cost of goods
+            for d in docs.iter_mut() {
+                for c in d.columns.iter_mut() {
+                    if c.name == "cost_of_goods" {
+                        c.synonyms.push("cost".into());
+                    }
+                    if c.name == "cost" {
+                        c.synonyms.push("unit cost".into());
+                    }
+                }
+            }
+        },
+    );
+    let (sql, rows) = best_with(
+        &f,
+        "Show Dairy products with a unit cost above 2, with their cost",
+        &[],
+    );
+    assert!(!sql.contains("monthly_costs"), "{sql}");
+    assert_eq!(rows.len(), 1, "{sql}");
+    assert!(rows[0].contains(&"4".to_string()), "{sql}: {rows:?}");
+}

@@ -124,5 +124,60 @@ pub fn link(
     // "first and last name": the first word borrows the rest of the following name
     let extra = choose::elliptic_links(analysis, lex, &cands);
     cands.extend(extra);
-    choose::choose_spans(analysis, schema, cands)
+    let mut linking = choose::choose_spans(analysis, schema, cands);
+    refer_back(analysis, &mut linking);
+    linking
+}
+
+/// "coffee products with a unit cost above $14, with their cost": a later span after a
+/// determiner whose words are all words of an earlier span linked to a column of another table
+/// refers to that column
+/// again, when it is among its own links (a curated synonym may send "cost" alone to another
+/// table's column). Within one table the words name other columns ("working horses" / "total
+/// horses").
+fn refer_back(analysis: &Analysis, linking: &mut Linking) {
+    let stems = |sp: &Span| -> Vec<&str> {
+        analysis.tokens[sp.start..sp.end]
+            .iter()
+            .filter(|t| t.kind == crate::question::TokenKind::Word)
+            .map(|t| t.stem.as_str())
+            .collect()
+    };
+    for i in 1..linking.spans.len() {
+        let (before, rest) = linking.spans.split_at_mut(i);
+        let sp = &mut rest[0];
+        let mine = stems(sp);
+        let Target::Column { col: own } = sp.best().target else {
+            continue;
+        };
+        // a determiner refers back ("their cost"); a modifier names something else ("last names")
+        let refers = sp.start > 0
+            && matches!(
+                analysis.tokens[sp.start - 1].lower.as_str(),
+                "their" | "its" | "the" | "that" | "this" | "those" | "these" | "his" | "her"
+            );
+        if mine.is_empty() || !refers {
+            continue;
+        }
+        let earlier = before.iter().rev().find_map(|e| match e.best().target {
+            Target::Column { col }
+                if e.end <= sp.start
+                    && col.table != own.table
+                    && mine.iter().all(|w| stems(e).contains(w)) =>
+            {
+                Some(col)
+            }
+            _ => None,
+        });
+        if let Some(col) = earlier {
+            if let Some(k) = sp
+                .links
+                .iter()
+                .position(|l| l.target == Target::Column { col })
+            {
+                let l = sp.links.remove(k);
+                sp.links.insert(0, l);
+            }
+        }
+    }
 }
