@@ -221,6 +221,15 @@ fn comparisons(a: &Analysis) -> (Vec<(usize, &'static str)>, Vec<usize>) {
 pub(super) fn keys(a: &Analysis) -> Vec<Key> {
     let t = &a.tokens;
     let w = |i: usize| t.get(i).map(|x| x.lower.as_str()).unwrap_or("");
+    // a listing verb after a determiner is a noun ("the *return* rate", "our *display*s")
+    let noun_after_determiner = |i: usize| {
+        matches!(w(i), "return" | "display" | "show" | "list")
+            && i > 0
+            && matches!(
+                w(i - 1),
+                "the" | "a" | "an" | "our" | "their" | "its" | "your" | "this" | "that"
+            )
+    };
     let mut out = Vec::new();
     let first_word = t.iter().position(|x| x.kind == TokenKind::Word);
     let mut skip_next = false;
@@ -284,7 +293,9 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                     "#sum".into()
                 } else if matches!(l, "distinct" | "different" | "unique") {
                     "#distinct".into()
-                } else if is_stopword(l) || REQUEST_WORDS.contains(&l) {
+                } else if (is_stopword(l) && !noun_after_determiner(i))
+                    || REQUEST_WORDS.contains(&l)
+                {
                     continue;
                 } else {
                     tok.stem.clone()

@@ -968,3 +968,15 @@ fn a_qualifier_of_the_rows_is_no_rewording_when_aligning_an_example() {
     );
     assert_eq!(out.len(), 1, "{out:?}");
 }
+
+#[test]
+fn a_listing_verb_after_a_determiner_is_a_word_of_the_question() {
+    let f = fx();
+    let sql = "SELECT price FROM items WHERE item_name = 'Milk'";
+    let example = "What is the price of Milk?";
+    // "the return price" is not "the price": "return" is a noun here, not a request
+    let out = adapt_to(&f, "What is the return price of Milk?", example, sql);
+    assert!(out.is_empty(), "{out:?}");
+    let out = adapt_to(&f, "Return the price of Milk", example, sql);
+    assert_eq!(out.len(), 1, "{out:?}");
+}
