@@ -98,6 +98,10 @@ enum Cond {
         name: String,
         negated: bool,
     },
+    Instances {
+        dimensions: Vec<DimensionRef>,
+        rows: Vec<Vec<String>>,
+    },
     Period(Period),
 }
 
@@ -376,6 +380,26 @@ impl<'a> Planner<'a> {
                 } else {
                     format!("{col} {not}IN ({})", list.join(", "))
                 })
+            }
+            Cond::Instances { dimensions, rows } => {
+                let mut cols = Vec::new();
+                for dimension in dimensions {
+                    let (m, d, path) = self.resolve_dimension(from, dimension)?;
+                    add_edges(edges, path);
+                    cols.push(self.qualify(m, d.expr())?);
+                }
+                let each: Vec<String> = rows
+                    .iter()
+                    .map(|row| {
+                        let parts: Vec<String> = cols
+                            .iter()
+                            .zip(row)
+                            .map(|(c, v)| format!("{c} = {}", sqld::string(v)))
+                            .collect();
+                        format!("({})", parts.join(" AND "))
+                    })
+                    .collect();
+                Ok(format!("({})", each.join(" OR ")))
             }
             Cond::Named { name, negated } => {
                 let f = self
@@ -1068,6 +1092,10 @@ fn filter_cond(f: &Filter) -> Cond {
         Filter::Named { name, negated } => Cond::Named {
             name: name.clone(),
             negated: *negated,
+        },
+        Filter::Instances { dimensions, rows } => Cond::Instances {
+            dimensions: dimensions.clone(),
+            rows: rows.clone(),
         },
     }
 }

@@ -100,6 +100,13 @@ pub enum Filter {
     },
     /// A named filter of the manifest, or its negation.
     Named { name: String, negated: bool },
+    /// Instances named by several dimensions at once, a person by first and last name ("Jane
+    /// Peacock versus Margaret Park"): the rows where the dimensions hold one of `rows`, each
+    /// row one value per dimension, in order.
+    Instances {
+        dimensions: Vec<DimensionRef>,
+        rows: Vec<Vec<String>>,
+    },
 }
 
 impl Filter {
@@ -146,6 +153,7 @@ impl Slice {
                 name: name.clone(),
                 negated: *negated,
             }),
+            Filter::Instances { .. } => None,
         }
     }
 }

@@ -2613,3 +2613,36 @@ fn a_ranking_names_members_and_leaves_out_the_rows_of_none() {
     let (_, sql) = asked(&f, "How many tracks does each composer have?");
     assert!(!sql.contains("IS NOT NULL"), "{sql}");
 }
+
+#[test]
+fn people_named_by_first_and_last_name_are_compared_a_row_each() {
+    let f = chinook();
+    let gold =
+        "SELECT e.FirstName, e.LastName, SUM(il.UnitPrice * il.Quantity) FROM InvoiceLine il \
+         JOIN Invoice i USING (InvoiceId) JOIN Customer c ON i.CustomerId = c.CustomerId \
+         JOIN Employee e ON c.SupportRepId = e.EmployeeId \
+         WHERE ((e.FirstName = 'Jane' AND e.LastName = 'Peacock') \
+             OR (e.FirstName = 'Margaret' AND e.LastName = 'Park')) \
+         AND i.InvoiceDate >= '2022-01-01' AND i.InvoiceDate < '2023-01-01' GROUP BY e.EmployeeId";
+    for question in [
+        "Jane Peacock vs Margaret Park: who sold more in 2022?",
+        "Jane Peacock versus Margaret Park: revenue in 2022",
+    ] {
+        let (q, sql) = asked(&f, question);
+        assert!(
+            q.filters
+                .iter()
+                .any(|x| matches!(x, Filter::Instances { rows, .. } if rows.len() == 2)),
+            "{question}: {q:?}"
+        );
+        same(&f, &sql, gold);
+    }
+    // beside a time breakdown they would be a column each: not computed
+    let refused = f.layer.answer(
+        "Jane Peacock versus Margaret Park: revenue per year",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    );
+    assert!(matches!(refused, Outcome::Refused { .. }), "{refused:?}");
+}

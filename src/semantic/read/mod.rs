@@ -152,6 +152,7 @@ pub fn read(
     r.slices()?;
     // grain
     r.grain()?;
+    r.instances_beside_grain()?;
     // derived figures
     let mut s = r.signals();
     let (period_slices, decline_between) = r.compare_periods(&s)?;

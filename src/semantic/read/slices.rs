@@ -8,7 +8,7 @@ use super::state::{Input, Reader};
 use super::words::{COMPARE, NEGATORS};
 use super::{cannot_compute, Refusal};
 use crate::semantic::model::SemanticManifest;
-use crate::semantic::query::{Derived, DimensionRef, Filter, MetricColumn, Period, Slice};
+use crate::semantic::query::{Derived, DimensionRef, Filter, GroupBy, MetricColumn, Period, Slice};
 
 impl Input<'_> {
     /// "X vs Y", and "side by side", "next to each other", "split into", "respectively".
@@ -23,6 +23,23 @@ impl Input<'_> {
 }
 
 impl Reader<'_> {
+    /// Instances named by two dimensions beside a time breakdown would be columns side by side
+    /// (a pivot by person), which the layer does not compute.
+    pub(super) fn instances_beside_grain(&self) -> Result<(), Refusal> {
+        let instances = self
+            .q
+            .filters
+            .iter()
+            .any(|f| matches!(f, Filter::Instances { .. }));
+        if instances && self.grain.is_some() {
+            return cannot_compute(
+                "people named by two dimensions each, beside a time breakdown",
+                Vec::new(),
+            );
+        }
+        Ok(())
+    }
+
     /// Members and named filters: side by side when compared, else filters.
     pub(super) fn slices(&mut self) -> Result<(), Refusal> {
         let x = self.input;
@@ -38,8 +55,20 @@ impl Reader<'_> {
                 None => by_dim.push((d.clone(), vec![v.clone()], *neg)),
             }
         }
-        // "Jane Peacock versus Margaret Park": members of two dimensions compared pairwise are
-        // not two filters
+        // "Jane Peacock versus Margaret Park": instances named by two dimensions of one model
+        // each, a row each
+        let instances = self
+            .q
+            .group_by
+            .is_empty()
+            .then(|| instances_named(&self.resolved_members))
+            .flatten();
+        if let Some((dimensions, rows)) = instances {
+            by_dim.retain(|(d, _, _)| !dimensions.contains(d));
+            self.q.group_by = dimensions.iter().cloned().map(GroupBy::Dimension).collect();
+            self.q.filters.push(Filter::Instances { dimensions, rows });
+        }
+        // members of two dimensions compared pairwise otherwise are not two filters
         if x.comparing()
             && by_dim
                 .iter()
@@ -237,4 +266,37 @@ fn contradictory(manifest: &SemanticManifest, names: &[&str]) -> bool {
             }
         })
     })
+}
+
+/// Instances named by two dimensions of one model, each right after the other ("Jane Peacock
+/// versus Margaret Park": first name, last name, twice): the two dimensions and a row of values
+/// each, when there are at least two such instances and every member of the two dimensions is
+/// part of one; `None` otherwise.
+fn instances_named(
+    members: &[(DimensionRef, String, bool, usize)],
+) -> Option<(Vec<DimensionRef>, Vec<Vec<String>>)> {
+    let mut named: Vec<&(DimensionRef, String, bool, usize)> =
+        members.iter().filter(|m| !m.2).collect();
+    named.sort_by_key(|m| m.3);
+    let mut dims: Option<(DimensionRef, DimensionRef)> = None;
+    let mut rows = Vec::new();
+    let mut k = 0;
+    while k + 1 < named.len() {
+        let (a, b) = (named[k], named[k + 1]);
+        if a.0 != b.0 && a.0.model == b.0.model && b.3 > a.3 && b.3 <= a.3 + 2 {
+            match &dims {
+                None => dims = Some((a.0.clone(), b.0.clone())),
+                Some((da, db)) if *da == a.0 && *db == b.0 => {}
+                Some(_) => return None,
+            }
+            rows.push(vec![a.1.clone(), b.1.clone()]);
+            k += 2;
+        } else {
+            k += 1;
+        }
+    }
+    let (da, db) = dims?;
+    let paired = 2 * rows.len();
+    let of_the_two = named.iter().filter(|m| m.0 == da || m.0 == db).count();
+    (rows.len() >= 2 && paired == of_the_two).then(|| (vec![da, db], rows))
 }
