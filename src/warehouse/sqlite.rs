@@ -72,7 +72,7 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 const SAMPLE_VALUES: usize = 5;
 
 /// Distinct counts are computed exactly up to this many rows, and flagged as capped beyond.
-const DISTINCT_SCAN_ROWS: u64 = 200_000;
+pub const DISTINCT_SCAN_ROWS: u64 = 200_000;
 
 /// A SQLite database file opened read-only.
 pub struct SqliteWarehouse {

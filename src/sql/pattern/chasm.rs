@@ -43,8 +43,10 @@ fn unique(schema: &Schema, c: ColRef) -> Option<bool> {
     if t.row_count == 0 || col.distinct_count == 0 {
         return None;
     }
-    // introspection counts distinct values over the first rows only (`warehouse::sqlite`)
-    let scanned = t.row_count.min(200_000);
+    // introspection counts distinct values over the first rows only
+    let scanned = t
+        .row_count
+        .min(crate::warehouse::sqlite::DISTINCT_SCAN_ROWS);
     Some(col.distinct_count >= scanned)
 }
 
