@@ -847,5 +847,10 @@ mod tests {
             ranges("units in the most recent quarter")[0].text,
             "most recent quarter"
         );
+        // clipped units, as typed in a search box
+        let r = ranges("total units sold this qtr");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 4, 1), d(2025, 7, 1)));
+        let r = ranges("gm% by month last 3 mos");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 2, 1), d(2025, 5, 1)));
     }
 }

@@ -289,6 +289,18 @@ const CLIPPINGS: &[(&str, &str)] = &[
     ("yrs", "year"),
     ("acct", "account"),
     ("accts", "account"),
+    ("qtr", "quarter"),
+    ("qtrs", "quarter"),
+    ("mos", "month"),
+    ("mth", "month"),
+    ("mths", "month"),
+    ("wk", "week"),
+    ("wks", "week"),
+    ("rev", "revenue"),
+    ("txn", "transaction"),
+    ("txns", "transaction"),
+    ("emp", "employee"),
+    ("emps", "employee"),
 ];
 
 /// The stem of a lower-case word: possessive removed, irregular plurals and clippings
@@ -402,6 +414,9 @@ mod tests {
         assert_eq!(stem("employee's"), stem("employees"));
         assert_eq!(stem("dept"), stem("departments"));
         assert_eq!(stem("yrs"), stem("year"));
+        assert_eq!(stem("qtr"), stem("quarters"));
+        assert_eq!(stem("mos"), stem("months"));
+        assert_eq!(stem("rev"), stem("revenue"));
     }
 
     #[test]

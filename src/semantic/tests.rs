@@ -2646,3 +2646,18 @@ fn people_named_by_first_and_last_name_are_compared_a_row_each() {
     );
     assert!(matches!(refused, Outcome::Refused { .. }), "{refused:?}");
 }
+
+#[test]
+fn a_request_worded_as_a_favour_reads_as_its_question() {
+    let f = fixture();
+    let (_, plain) = asked(&f, "top 5 stores by revenue in 2024");
+    for question in [
+        "Can you pull the top 5 stores by revenue in 2024?",
+        "Could you show me the top 5 stores by revenue in 2024?",
+        "I need the top 5 stores by revenue in 2024",
+        "top 5 stores by rev in 2024",
+    ] {
+        let (_, sql) = asked(&f, question);
+        same(&f, &sql, &plain);
+    }
+}

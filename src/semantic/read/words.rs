@@ -389,6 +389,26 @@ pub(super) const GRAMMAR: &[&str] = &[
     "lead",
     "leads",
     "leading",
+    // asking, not meaning: "can you pull the top 5 stores", "I need dairy revenue", "could you
+    // show me", "I want to know", "what we actually charged"
+    "could",
+    "pull",
+    "pulled",
+    "need",
+    "needs",
+    "want",
+    "wanted",
+    "know",
+    "fetch",
+    "grab",
+    "provide",
+    "let",
+    "look",
+    "check",
+    "i'm",
+    "we'd",
+    "actually",
+    "really",
 ];
 
 /// Words of a fall between two periods: "the largest drop in units from 2023 to 2024".

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod joins;
 pub mod lexicon;
 pub mod linking;
+pub mod units;
 
 use std::collections::HashMap;
 

@@ -633,6 +633,22 @@ fn a_curated_unit_decides_which_column_a_number_compares() {
 }
 
 #[test]
+fn a_number_in_another_unit_of_the_same_kind_is_converted_to_the_column_unit() {
+    let with_units = uploads_fixture(true);
+    // minutes against a column of seconds: 20 minutes = 1200 seconds
+    let (sql, r) = best_with(&with_units, "How many uploads are longer than 20 minutes?", &[]);
+    assert!(sql.contains("length > 1200"), "{sql}");
+    assert_eq!(r, vec![vec!["1".to_string()]], "{sql}");
+    // kilobytes against a column of megabytes: 2048 KB = 2 MB
+    let (sql, r) = best_with(&with_units, "Which uploads are bigger than 2048 KB?", &[]);
+    assert!(sql.contains("size > 2"), "{sql}");
+    assert_eq!(r.len(), 2, "{sql} -> {r:?}");
+    // a unit of another kind converts nothing
+    let (sql, _) = best_with(&with_units, "Uploads over 100 seconds", &[]);
+    assert!(sql.contains("length > 100"), "{sql}");
+}
+
+#[test]
 fn of_rules_naming_the_same_words_the_one_on_a_linked_table_wins_and_applies_once() {
     let f = business_fixture();
     let on_deal = rule("on deal", &["promoted"], "on_deal = 1", "sales", "filter");

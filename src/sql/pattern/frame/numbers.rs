@@ -7,6 +7,7 @@ use crate::question::TokenKind;
 use crate::sql::pattern::ast::CmpOp;
 use crate::sql::pattern::lexicon::adjective_attrs;
 use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
+use crate::sql::pattern::units;
 use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
@@ -252,6 +253,23 @@ impl<'a> Builder<'a> {
                 }
             }
             let Some(c) = col else { continue };
+            // "longer than 15 minutes" of a column of milliseconds: the number in its unit
+            let unit_at = high.as_ref().map(|h| h.token + 1).unwrap_or(m.token + 1);
+            let (low_value, high_value) = match self.in_column_unit(unit_at, c) {
+                Some(factor) => {
+                    self.explained[unit_at] = true;
+                    let low = units::round(m.value * factor);
+                    self.f.notes.push(format!(
+                        "{} {} is {} in the unit of {}",
+                        m.text,
+                        self.w(unit_at),
+                        low,
+                        self.col_name(c)
+                    ));
+                    (low, high.as_ref().map(|h| units::round(h.value * factor)))
+                }
+                None => (m.value, high.as_ref().map(|h| h.value)),
+            };
             if m.year_like && is_temporal(self.schema, c) {
                 // a year compared with a date column: handled as a date range
                 let r = self
@@ -272,8 +290,8 @@ impl<'a> Builder<'a> {
                     m.token,
                     Cond::Between {
                         col: c,
-                        low: Self::number_literal(m.value),
-                        high: Self::number_literal(h.value),
+                        low: Self::number_literal(low_value),
+                        high: Self::number_literal(high_value.unwrap_or(h.value)),
                     },
                 );
                 self.mark(cmp_start, h.token + 1);
@@ -291,7 +309,7 @@ impl<'a> Builder<'a> {
                 let cond = Cond::Cmp {
                     col: c,
                     op,
-                    value: Self::number_literal(m.value),
+                    value: Self::number_literal(low_value),
                 };
                 if let Some(k) = self.exception_before(cmp_start) {
                     // "all home cities except for those having a driver older than 40"
@@ -499,16 +517,28 @@ impl Builder<'_> {
         if i >= self.a.tokens.len() || self.a.tokens[i].kind != TokenKind::Word {
             return None;
         }
-        let cols: Vec<ColRef> = self
+        let numeric = |c: &ColRef| {
+            self.schema.tables[c.table].columns[c.column]
+                .kind()
+                .is_numeric()
+        };
+        let mut cols: Vec<ColRef> = self
             .lex
             .unit_columns(self.w(i))
             .into_iter()
-            .filter(|c| {
-                self.schema.tables[c.table].columns[c.column]
-                    .kind()
-                    .is_numeric()
-            })
+            .filter(numeric)
             .collect();
+        if cols.is_empty() {
+            // "over 10 MB" of a column of bytes: a unit of the same dimension
+            if let Some(u) = units::parse(self.w(i)) {
+                cols = self
+                    .lex
+                    .columns_measured_in(u)
+                    .into_iter()
+                    .filter(numeric)
+                    .collect();
+            }
+        }
         if let [c] = cols.as_slice() {
             return Some(*c);
         }
@@ -521,5 +551,19 @@ impl Builder<'_> {
             [c] => Some(*c),
             _ => None,
         }
+    }
+
+    /// The factor that turns a number written in the unit at token `i` into the unit column
+    /// `col` stores ([`units::convert`]): 60000 for minutes against milliseconds; `None` when
+    /// the word is no unit, the column has none, they measure different things, or they are the
+    /// same unit.
+    fn in_column_unit(&self, i: usize, col: ColRef) -> Option<f64> {
+        if i >= self.a.tokens.len() || self.a.tokens[i].kind != TokenKind::Word {
+            return None;
+        }
+        let from = units::parse(self.w(i))?;
+        let to = self.lex.column_unit(col)?;
+        let factor = units::convert(1.0, from, to)?;
+        (factor != 1.0).then_some(factor)
     }
 }

@@ -6,6 +6,7 @@ use crate::knowledge::TableDoc;
 use crate::question::tokens::{is_stopword, split_identifier, stem};
 use crate::sql::pattern::lexicon::{ABBREVIATIONS, SYNONYMS};
 use crate::warehouse::Schema;
+use crate::sql::pattern::units::{self, Unit};
 
 /// One normalised name of a table or column.
 #[derive(Debug, Clone)]
@@ -90,6 +91,9 @@ pub struct Lexicon {
     pub(super) display: Vec<Vec<usize>>,
     /// Curated units of columns (lower-case unit, column), from the column docs' `unit`.
     pub(super) units: Vec<(String, ColRef)>,
+    /// The unit each column stores (by table, then column): its curated `unit` when that is a
+    /// unit of measure, else the unit its name ends with ([`crate::sql::pattern::units`]).
+    pub(super) measured: Vec<Vec<Option<Unit>>>,
 }
 
 /// The weight of a curated synonym (table and column docs' `synonyms`), against 1.0 for the
@@ -172,6 +176,7 @@ impl Lexicon {
         let mut table_stems = Vec::new();
         let mut display = Vec::new();
         let mut units = Vec::new();
+        let mut measured = Vec::new();
         for (ti, t) in schema.tables.iter().enumerate() {
             let doc = docs.iter().find(|d| d.name.eq_ignore_ascii_case(&t.name));
             display.push(
@@ -197,6 +202,7 @@ impl Lexicon {
             stems.extend(split_identifier(&t.name).iter().map(|w| stem(w)));
             table_stems.push(stems.clone());
             tables.push(tforms);
+            let mut stored = Vec::new();
             let cols = t
                 .columns
                 .iter()
@@ -207,6 +213,11 @@ impl Lexicon {
                             .iter()
                             .find(|cd| cd.name.eq_ignore_ascii_case(&c.name))
                     });
+                    stored.push(
+                        cdoc.and_then(|cd| cd.unit.as_deref())
+                            .and_then(units::parse)
+                            .or_else(|| units::of_column_name(&c.name)),
+                    );
                     if let Some(unit) = cdoc.and_then(|cd| cd.unit.as_deref()) {
                         let unit = unit.trim().to_lowercase();
                         if !unit.is_empty() {
@@ -224,6 +235,7 @@ impl Lexicon {
                 })
                 .collect();
             columns.push(cols);
+            measured.push(stored);
         }
         Lexicon {
             tables,
@@ -231,7 +243,31 @@ impl Lexicon {
             table_stems,
             display,
             units,
+            measured,
         }
+    }
+
+    /// The unit of measure column `col` stores (curated, or read from its name), if any.
+    pub fn column_unit(&self, col: ColRef) -> Option<Unit> {
+        self.measured
+            .get(col.table)
+            .and_then(|t| t.get(col.column))
+            .copied()
+            .flatten()
+    }
+
+    /// The columns storing a unit of the same dimension as `unit` (minutes: the columns of
+    /// milliseconds, seconds, hours), in schema order.
+    pub fn columns_measured_in(&self, unit: Unit) -> Vec<ColRef> {
+        let mut out = Vec::new();
+        for (table, cols) in self.measured.iter().enumerate() {
+            for (column, u) in cols.iter().enumerate() {
+                if u.is_some_and(|u| u.dimension == unit.dimension) {
+                    out.push(ColRef { table, column });
+                }
+            }
+        }
+        out
     }
 
     /// The columns whose curated unit is `word` (case aside; "MB" for a `size` documented
