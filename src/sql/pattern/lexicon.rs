@@ -948,3 +948,27 @@ pub fn is_unit(lower: &str) -> bool {
             | "pct"
     )
 }
+
+/// Phrases of assignment between two things ("the customers each rep *looks after*", "the
+/// stores she *is in charge of*", "the accounts he *takes care of*"): how many tokens the one
+/// starting at token `i` takes, `None` if none starts there. Matched on stems, so every tense
+/// reads.
+pub fn relation_phrase_at(tokens: &[crate::question::Token], i: usize) -> Option<usize> {
+    const PHRASES: &[&[&str]] = &[
+        &["look", "after"],
+        &["take", "care", "of"],
+        &["in", "charg", "of"],
+        &["respons", "for"],
+        &["deal", "with"],
+        &["work", "with"],
+        &["assign", "to"],
+    ];
+    PHRASES.iter().find_map(|p| {
+        let matches = p.iter().enumerate().all(|(k, s)| {
+            tokens
+                .get(i + k)
+                .is_some_and(|t| crate::question::tokens::stem(&t.lower) == *s)
+        });
+        matches.then_some(p.len())
+    })
+}

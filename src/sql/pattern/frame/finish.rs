@@ -279,10 +279,9 @@ impl<'a> Builder<'a> {
                 .position(|c| c.name == key)?;
             // the rows themselves are shown (their key or name): "the most frequently used
             // carrier of the phones" groups by the carrier, not by each phone
-            let name = self.name_column(t);
             let rows_shown = plain
                 .iter()
-                .any(|c| Some(*c) == name || (c.table == t && c.column == ci));
+                .any(|c| c.table == t && (self.names_a_row(*c) || c.column == ci));
             (named && rows_shown && plain.iter().all(|c| c.table == t)).then_some(ColRef {
                 table: t,
                 column: ci,

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::state::Builder;
+use super::links::person_name_columns;
 use super::{Measure, Term};
 use crate::sql::pattern::ast::AggFunc;
 
@@ -93,6 +94,12 @@ impl<'a> Builder<'a> {
                     if !self.f.group_by.contains(&c) {
                         self.f.group_by.push(c);
                         self.group_tables.push((t, c));
+                        // a person is their first and last name together
+                        if let Some((_, last)) = person_name_columns(self.schema, t) {
+                            if !self.f.group_by.contains(&last) {
+                                self.f.group_by.push(last);
+                            }
+                        }
                         self.f.notes.push(format!(
                             "grouped by {} (each {})",
                             self.col_name(c),

@@ -4,7 +4,7 @@
 use super::state::Builder;
 use crate::question::tokens::is_stopword;
 use crate::question::TokenKind;
-use crate::sql::pattern::lexicon::{is_structural, CLAUSE_WORDS, VERBS};
+use crate::sql::pattern::lexicon::{is_structural, relation_phrase_at, CLAUSE_WORDS, VERBS};
 use crate::sql::pattern::linking::Target;
 
 impl<'a> Builder<'a> {
@@ -29,6 +29,13 @@ impl<'a> Builder<'a> {
             {
                 self.explained[i] = true;
             }
+            // "the customers Margaret Park looks after": a verb of assignment says how two
+            // linked things relate, which the join between them reads
+            if let Some(len) = relation_phrase_at(&self.a.tokens, i) {
+                if (i..i + len).all(|k| self.span_index_at(k).is_none()) {
+                    self.mark(i, i + len);
+                }
+            }
         }
     }
 
@@ -36,7 +43,7 @@ impl<'a> Builder<'a> {
     /// the first column named in the head ("the names of customers" linked as one column), else
     /// the first table named.
     pub(super) fn subject(&mut self) {
-        let head_start = self.head_start();
+        let head_start = self.after_leading_values(self.head_start());
         let head_end = self.head_end(head_start);
         self.head_start = head_start;
         self.head_end = head_end;
@@ -66,6 +73,38 @@ impl<'a> Builder<'a> {
             self.f
                 .notes
                 .push(format!("subject table {}", self.schema.tables[t].name));
+        }
+    }
+
+    /// Where the head starts in a question typed as "<who> <what>" ("robert king hire date",
+    /// "Nancy Edwards' phone", "AC/DC albums"): after the stored values it opens with, when a
+    /// column or table follows them; else `start`.
+    fn after_leading_values(&self, start: usize) -> usize {
+        let n = self.n();
+        let mut k = start;
+        let mut values = 0;
+        while k < n {
+            if let Some(si) = self.span_index_at(k).filter(|&si| self.span(si).start == k) {
+                if self.is_value_span(si) && !self.is_column_span(si) && !self.is_table_span(si) {
+                    values += 1;
+                    k = self.span(si).end;
+                    continue;
+                }
+            }
+            if matches!(self.w(k), "'s" | "'" | "the") {
+                k += 1;
+                continue;
+            }
+            break;
+        }
+        let names_what = self
+            .span_index_at(k)
+            .filter(|&si| self.span(si).start == k && !self.is_value_span(si))
+            .is_some_and(|si| self.is_column_span(si) || self.is_table_span(si));
+        if values > 0 && names_what {
+            k
+        } else {
+            start
         }
     }
 
@@ -242,6 +281,25 @@ mod tests {
         // the subject is read in the listing clause ("its name and budget"), not in the
         // question before it
         assert!(b.f.subject.is_some());
+    }
+
+    #[test]
+    fn a_question_typed_as_who_then_what_asks_for_the_what() {
+        // "Sales budget": the stored value says which row, the column what to show
+        for q in ["Sales budget", "the Research department's budget"] {
+            let c = case(q);
+            let b = c.until("select list");
+            assert!(b.head_start > 0, "{q}");
+            assert_eq!(
+                b.f.select,
+                [super::super::Term::col(c.col("department", "budget"))],
+                "{q}"
+            );
+        }
+        // a value that opens a question with a verb still ends nothing
+        let c = case("Sales has which budget?");
+        let b = c.until("subject");
+        assert_eq!(b.head_start, 0);
     }
 
     #[test]

@@ -241,6 +241,20 @@ impl<'a> Builder<'a> {
         name_column(self.schema, t)
     }
 
+    /// Whether column `c` says which row of its table a row is: the table's name column, a
+    /// person's first or last name, or a column named as a name or title (`full_name`, `title`).
+    pub(super) fn names_a_row(&self, c: ColRef) -> bool {
+        if self.name_column(c.table) == Some(c) {
+            return true;
+        }
+        if person_name_columns(self.schema, c.table).is_some_and(|(f, l)| c == f || c == l) {
+            return true;
+        }
+        split_identifier(&self.schema.tables[c.table].columns[c.column].name)
+            .iter()
+            .any(|w| matches!(stem(w).as_str(), "name" | "titl"))
+    }
+
     /// Finds a column of the attribute stems, preferring the tables in `prefer`.
     pub(super) fn attribute_column(
         &self,
@@ -336,8 +350,36 @@ impl<'a> Builder<'a> {
 
 /// The column that names rows of a table: `name`, `title`, `..._name`, else the first text
 /// column that is not a key, else the primary key, else the first column.
+/// The first-name and last-name columns of a table of people (`FirstName`, `last_name`), when it
+/// has both: together they say who a row is.
+pub fn person_name_columns(schema: &Schema, t: usize) -> Option<(ColRef, ColRef)> {
+    let table = &schema.tables[t];
+    let find = |w: &str| {
+        table.columns.iter().position(|c| {
+            let words = split_identifier(&c.name);
+            words.len() == 2 && words[0] == w && stem(&words[1]) == "name"
+        })
+    };
+    let (first, last) = (find("first")?, find("last")?);
+    Some((
+        ColRef {
+            table: t,
+            column: first,
+        },
+        ColRef {
+            table: t,
+            column: last,
+        },
+    ))
+}
+
 pub fn name_column(schema: &Schema, t: usize) -> Option<ColRef> {
     let table = &schema.tables[t];
+    // a person's table (a first and a last name): the name, not a job title, says who a row is
+    let person = person_name_columns(schema, t);
+    if let Some((first, _)) = person {
+        return Some(first);
+    }
     let score = |name: &str| -> i32 {
         let words = split_identifier(name);
         let stems: Vec<String> = words.iter().map(|w| stem(w)).collect();
