@@ -224,7 +224,15 @@ impl Engine {
 
         // 1. Analysis.
         let t = Instant::now();
-        let question = Question::parse(&request.question)?;
+        let mut question = Question::parse(&request.question)?;
+        let asked = question.as_str().to_string();
+        // a slip of typing ("competiter", "lenght") is read as the database's word
+        let spelling = db.vocabulary().correct(question.as_str()).and_then(|(text, fixed)| {
+            Question::parse(&text).ok().map(|q| {
+                question = q;
+                spelling_trace(&fixed)
+            })
+        });
         // relative dates count from the date the database's semantic layer reads them from
         // (the latest date of the data where its settings say so), so every generator reads
         // "this quarter" alike
@@ -245,7 +253,8 @@ impl Engine {
             TOP_RULES,
         )?;
         retrieved.add_named_rules(&db.knowledge.rules, question.as_str());
-        let mut trace = vec![retrieval_trace(&retrieved)];
+        let mut trace: Vec<TraceStep> = spelling.into_iter().collect();
+        trace.push(retrieval_trace(&retrieved));
         sink(StageEvent::retrieval(&retrieved));
         timings.insert("retrieval".to_string(), ms(t));
 
@@ -334,7 +343,7 @@ impl Engine {
 
         Ok(QueryAnswer {
             query_id: uuid::Uuid::new_v4().to_string(),
-            question: question.as_str().to_string(),
+            question: asked,
             database: db.name.clone(),
             sql,
             columns: rows.columns,
@@ -573,6 +582,25 @@ fn ms(t: Instant) -> f64 {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// The trace step of the words read otherwise than typed.
+fn spelling_trace(fixed: &[crate::question::spelling::Correction]) -> TraceStep {
+    TraceStep::new(
+        "spelling",
+        format!(
+            "read {}",
+            fixed
+                .iter()
+                .map(|c| format!("'{}' as '{}'", c.typed, c.read_as))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        serde_json::json!(fixed
+            .iter()
+            .map(|c| serde_json::json!({ "typed": c.typed, "read_as": c.read_as }))
+            .collect::<Vec<_>>()),
+    )
 }
 
 fn retrieval_trace(r: &Retrieved) -> TraceStep {

@@ -77,6 +77,27 @@ fn retrieval_trace_names_the_tables_examples_and_rules_with_scores() {
     assert!(!retrieval["details"]["rules"].as_array().unwrap().is_empty());
 }
 
+#[test]
+fn a_slip_of_typing_is_read_as_the_databases_word_and_said_in_the_trace() {
+    let (status, typed) = ask(demo_app(), "avg price gap by competiter", None);
+    assert_eq!(status, 200, "{typed}");
+    let (_, spelled) = ask(demo_app(), "avg price gap by competitor", None);
+    assert_eq!(typed["sql"], spelled["sql"], "{typed}");
+    assert_eq!(typed["rows"], spelled["rows"]);
+    let spelling = typed["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "spelling")
+        .unwrap_or_else(|| panic!("no spelling step: {typed}"));
+    assert_eq!(
+        spelling["details"],
+        serde_json::json!([{ "typed": "competiter", "read_as": "competitor" }])
+    );
+    // the question is answered as asked
+    assert_eq!(typed["question"], "avg price gap by competiter");
+}
+
 fn assert_error(status: u16, body: &serde_json::Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"]["code"], want_code, "{body}");

@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::knowledge_check;
 use crate::error::QuerentResult;
 use crate::knowledge::files::{self, LoadIssue};
 use crate::knowledge::{introspect, Example, KnowledgeBase, TableDoc, ValueIndex};
+use crate::question::spelling::Vocabulary;
 use crate::sql::{guard, pattern};
 use crate::warehouse::{CancellationToken, ExecutionLimits, Schema, Warehouse};
 
@@ -35,6 +36,9 @@ pub struct Database {
     /// The issues of the semantic model, found when it was last loaded (at start-up, or by a
     /// knowledge reload whose semantic model changed).
     pub(super) semantic_issues: Vec<LoadIssue>,
+    /// The words a typed slip may be read as ([`Database::vocabulary`]), built at the first
+    /// question this knowledge answers.
+    pub(super) vocabulary: OnceLock<Vocabulary>,
 }
 
 impl Database {
@@ -124,6 +128,7 @@ impl Database {
             semantic: None,
             checked_sql,
             semantic_issues: Vec::new(),
+            vocabulary: OnceLock::new(),
         })
     }
 
@@ -184,7 +189,43 @@ impl Database {
             semantic: self.semantic.clone(),
             checked_sql,
             semantic_issues: self.semantic_issues.clone(),
+            vocabulary: OnceLock::new(),
         }
+    }
+
+    /// The vocabulary of this database for reading slips of typing
+    /// ([`crate::question::spelling`]): names and synonyms of its tables, columns and semantic
+    /// model are what a slip reads as; descriptions, rules and example questions are known words.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary.get_or_init(|| {
+            let mut targets: Vec<&str> = Vec::new();
+            let mut known: Vec<&str> = Vec::new();
+            for t in &self.schema.tables {
+                targets.push(&t.name);
+                targets.extend(t.columns.iter().map(|c| c.name.as_str()));
+            }
+            for d in &self.docs {
+                targets.extend(d.synonyms.iter().map(String::as_str));
+                known.push(&d.description);
+                for c in &d.columns {
+                    targets.extend(c.synonyms.iter().map(String::as_str));
+                    known.push(&c.description);
+                }
+            }
+            let semantic_words: Vec<&str> = self
+                .semantic
+                .as_ref()
+                .map(|l| l.lexicon.written_phrases().collect())
+                .unwrap_or_default();
+            targets.extend(semantic_words);
+            for r in &self.knowledge.rules {
+                targets.extend(r.keywords.iter().map(String::as_str));
+                known.push(&r.name);
+                known.push(&r.description);
+            }
+            known.extend(self.knowledge.examples.iter().map(|e| e.question.as_str()));
+            Vocabulary::new(targets, known)
+        })
     }
 
     /// The knowledge that is indexed: the curated items, with the merged table docs.

@@ -112,6 +112,7 @@ impl Engine {
                 semantic: db.semantic.clone(),
                 checked_sql,
                 semantic_issues: db.semantic_issues.clone(),
+                vocabulary: std::sync::OnceLock::new(),
             };
             if removed {
                 self.retriever

@@ -9,6 +9,7 @@
 pub mod dates;
 pub mod hostile;
 pub mod numbers;
+pub mod spelling;
 pub mod tokens;
 
 use chrono::NaiveDate;

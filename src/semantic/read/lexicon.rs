@@ -60,6 +60,12 @@ pub(super) fn stems(text: &str) -> Vec<String> {
 
 impl Lexicon {
     /// The phrases of `manifest`: names (underscores as spaces), labels and synonyms.
+    /// The phrases of the model as written (lower case): names and synonyms of its metrics,
+    /// dimensions, entities and filters.
+    pub fn written_phrases(&self) -> impl Iterator<Item = &str> {
+        self.written.keys().map(String::as_str)
+    }
+
     pub fn build(manifest: &SemanticManifest) -> Self {
         let mut lex = Lexicon::default();
         let add = |lex: &mut Lexicon, phrase: &str, term: Term| {
