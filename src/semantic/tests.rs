@@ -2661,3 +2661,54 @@ fn a_request_worded_as_a_favour_reads_as_its_question() {
         same(&f, &sql, &plain);
     }
 }
+
+#[test]
+fn a_threshold_compares_the_rows_of_the_entity_a_member_qualifies() {
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO stores (store_id, store_name, zone, store_format) VALUES
+             ('S1', 'One', 'North', 'Neighborhood'), ('S2', 'Two', 'South', 'Supercenter');",
+    );
+    let read = |question: &str| match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+    };
+    let q = read("Which Neighborhood stores did more than $600K in sales in 2024?");
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "store".into()
+        }],
+        "{q:?}"
+    );
+    assert!(q.having.is_some(), "{q:?}");
+    assert_eq!(q.filters.len(), 1, "{q:?}");
+}
+
+#[test]
+fn a_named_filter_compared_with_its_negation_is_a_column_each() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    for question in [
+        "average selling price on promo vs not on promo in 2024",
+        "average selling price on promo vs off promo in 2024",
+    ] {
+        let q = match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+            Outcome::Compiled { query, .. } => query,
+            Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+        };
+        let slices: Vec<_> = q.columns.iter().map(|c| c.slice.clone()).collect();
+        assert_eq!(
+            slices,
+            vec![
+                Some(Slice::Named {
+                    name: "on promotion".into(),
+                    negated: false
+                }),
+                Some(Slice::Named {
+                    name: "on promotion".into(),
+                    negated: true
+                }),
+            ],
+            "{question}: {q:?}"
+        );
+    }
+}

@@ -283,10 +283,12 @@ impl Reader<'_> {
     }
 
     /// Ranks the entity a member qualifies when the question ranks something, has a metric and
-    /// no breakdown yet ("the three Neighborhood stores with the most units").
+    /// no breakdown yet ("the three Neighborhood stores with the most units"); a threshold on
+    /// the figure compares the entity's rows too ("Which Neighborhood stores did more than
+    /// $600K in sales?").
     fn rank_qualified_entity(&mut self) {
         let x = self.input;
-        if x.ranks_something()
+        if (x.ranks_something() || self.threshold.is_some())
             && self.q.group_by.is_empty()
             && !self.metrics.is_empty()
             && !x.time_words()

@@ -163,10 +163,11 @@ impl Reader<'_> {
                         .collect::<Vec<_>>(),
                 ))
         {
-            for (f, _) in &self.named {
+            // "on promo vs not on promo": a negator before one of them negates it
+            for (f, at) in &self.named {
                 self.slices.push(Slice::Named {
                     name: f.clone(),
-                    negated: false,
+                    negated: *at > 0 && NEGATORS.contains(&words[*at - 1]),
                 });
             }
         } else {

@@ -509,4 +509,6 @@ pub(super) const NEGATORS: &[&str] = &[
     "other",
     "besides",
     "outside",
+    // "on promo vs off promo"
+    "off",
 ];
