@@ -2712,3 +2712,20 @@ fn a_named_filter_compared_with_its_negation_is_a_column_each() {
         );
     }
 }
+
+#[test]
+fn the_periods_named_again_and_the_whole_of_a_share_named_again_are_read() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |question: &str| match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+    };
+    // "both years" are the two years compared, not a breakdown by year
+    let q = read("How did revenue in 2024 compare with 2023? I'd like both years and the growth in percent.");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
+    assert_eq!(q.time_grain, None, "{q:?}");
+    assert!(matches!(q.derived, Some(Derived::PeriodGrowth)), "{q:?}");
+    // "as % of all changes": the whole the share is of
+    let q = read("price changes in 2024 split by reason, as % of all changes");
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
+}

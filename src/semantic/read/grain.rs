@@ -95,6 +95,8 @@ impl Reader<'_> {
             } else if !matches!(
                 prev,
                 "last" | "this" | "next" | "previous" | "to" | "that" | "same"
+                    // "I'd like both years and the growth": the periods named, again
+                    | "both" | "two" | "these" | "those"
             ) {
                 // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
                 // a condition on the rows? Not read: the other generators get their turn.

@@ -71,6 +71,26 @@ impl Reader<'_> {
         }
     }
 
+    /// Reads a metric's word said again for the whole it is a share of: "price changes by
+    /// reason, as % of all changes", "units by brand as a share of total units".
+    pub(super) fn whole_restated(&mut self) {
+        let x = self.input;
+        let toks = x.toks;
+        for i in 1..toks.len() {
+            if self.read[i] != Read::Unread || !matches!(x.words[i - 1], "all" | "total") {
+                continue;
+            }
+            let restates = self.found.iter().any(|f| {
+                matches!(f.term, Term::Metric(_))
+                    && f.end <= i
+                    && toks[f.start..f.end].iter().any(|t| t.stem == toks[i].stem)
+            });
+            if restates {
+                self.read[i] = Read::Grammar;
+            }
+        }
+    }
+
     /// Reads the words naming the rest of a member, and notes where they are.
     pub(super) fn the_rest(&mut self) {
         let x = self.input;

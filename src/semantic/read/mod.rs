@@ -134,6 +134,7 @@ pub fn read(
     r.numbers();
     r.negators();
     r.the_rest();
+    r.whole_restated();
     r.units();
     r.order_words();
     r.magnitude_words();
