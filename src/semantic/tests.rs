@@ -2729,3 +2729,12 @@ fn the_periods_named_again_and_the_whole_of_a_share_named_again_are_read() {
     let q = read("price changes in 2024 split by reason, as % of all changes");
     assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
 }
+
+#[test]
+fn a_unit_names_the_one_metric_whose_name_ends_with_it() {
+    let f = chinook();
+    // "MB" is also a stored state code; before any value it is the unit of storage_megabytes
+    let (q, _) = asked(&f, "total MB of all video files");
+    assert_eq!(q.columns[0].metric, "storage_megabytes", "{q:?}");
+    assert_eq!(q.filters.len(), 1, "{q:?}");
+}

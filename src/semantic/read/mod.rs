@@ -127,6 +127,7 @@ pub fn read(
     r.scan_members(2, false, true);
     // 2. lexicon phrases, longest first
     r.phrases();
+    r.unit_metrics();
     r.sold();
     // 3. members (exact spellings of indexed values of dimension columns, close ones too)
     r.scan_members(1, true, false);

@@ -6,6 +6,7 @@ use super::lexicon::{key, stems, Term};
 use super::state::{Found, Read, Reader};
 use super::words::GRAMMAR;
 use crate::question::tokens::TokenKind;
+use crate::sql::pattern::units;
 
 impl Reader<'_> {
     /// Reads the longest phrases of the lexicon over the words still unread.
@@ -76,6 +77,36 @@ impl Reader<'_> {
             }
             if !matched {
                 i += 1;
+            }
+        }
+    }
+
+    /// A unit of measure read as the one metric whose name ends with that unit ("total MB of
+    /// video files": `storage_megabytes`; [`crate::sql::pattern::units`]), before a stored
+    /// value could take it (the state code "MB").
+    pub(super) fn unit_metrics(&mut self) {
+        let x = self.input;
+        for i in 0..x.toks.len() {
+            if self.read[i] != Read::Unread {
+                continue;
+            }
+            let Some(unit) = units::parse(&x.toks[i].lower) else {
+                continue;
+            };
+            let named: Vec<&str> = x
+                .manifest
+                .metrics
+                .iter()
+                .filter(|m| units::of_column_name(&m.name) == Some(unit))
+                .map(|m| m.name.as_str())
+                .collect();
+            if let [metric] = named.as_slice() {
+                self.read[i] = Read::Term(self.found.len());
+                self.found.push(Found {
+                    term: Term::Metric(metric.to_string()),
+                    start: i,
+                    end: i + 1,
+                });
             }
         }
     }
