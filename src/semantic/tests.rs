@@ -2738,3 +2738,19 @@ fn a_unit_names_the_one_metric_whose_name_ends_with_it() {
     assert_eq!(q.columns[0].metric, "storage_megabytes", "{q:?}");
     assert_eq!(q.filters.len(), 1, "{q:?}");
 }
+
+#[test]
+fn a_percent_sign_after_a_metric_stated_in_percent_is_its_unit() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let q = match layer.answer("initial markup % by dept", &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
+    };
+    assert_eq!(q.columns[0].metric, "markup", "{q:?}");
+    assert_eq!(q.derived, None, "{q:?}");
+    // a metric in dollars with a percent sign still asks for something else
+    assert!(matches!(
+        layer.answer("revenue % by zone", &schema, &values, Dialect::Sqlite),
+        Outcome::Refused { .. }
+    ));
+}

@@ -2,7 +2,7 @@
 //! bought ..."), a word no stage read (the other generators get their turn), and a word read
 //! as grammar that asks for a figure the query does not compute ("rank", "above the average").
 
-use super::lexicon::Term;
+use super::lexicon::{stems, Term};
 use super::metrics::averages;
 use super::state::{Read, Reader};
 use super::{cannot_compute, refuse, Refusal};
@@ -78,6 +78,12 @@ pub(super) fn unused_signal(
     // price index", "average selling price")
     let averaging = matches!(q.derived, Some(Derived::AveragePer { .. }))
         || q.columns.iter().any(|c| averages(manifest, &c.metric));
+    // a metric stated in percent uses the word "%" ("initial markup % by dept")
+    let in_percent = q.columns.iter().any(|c| {
+        manifest
+            .metric(&c.metric)
+            .is_some_and(|m| stems(&m.description).iter().any(|s| s == "percent"))
+    });
     let grammar = |i: usize| read[i] == Read::Grammar;
     let word = |i: usize| toks[i].lower.as_str();
     for i in 0..toks.len() {
@@ -99,7 +105,7 @@ pub(super) fn unused_signal(
             "average" | "avg" | "mean" => {
                 !averaging && !matches!(q.derived, Some(Derived::VersusAverage { .. }))
             }
-            "percent" | "percentage" | "pct" | "%" => !matches!(
+            "percent" | "percentage" | "pct" | "%" => !in_percent && !matches!(
                 q.derived,
                 Some(
                     Derived::ShareOfTotal
