@@ -200,3 +200,25 @@ fn a_rewording_that_names_a_rule_otherwise_is_answered_from_the_curated_example(
     );
     assert!(body.to_string().contains(&curated.question), "{body}");
 }
+
+/// A business question whose metric words the semantic layer reads but whose negation it does
+/// not ("products that have never had a price change") is rows without a related row: the
+/// pattern engine reads that, and its calibrated confidence decides, instead of a refusal.
+#[test]
+fn rows_never_related_are_read_by_the_pattern_engine_after_the_semantic_layer() {
+    let (status, body) = ask(
+        demo_server(),
+        "Give me a list of the products that have never had a price change.",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let gold = sqlite_rows(
+        &demo_db(),
+        "SELECT p.upc_code, p.product_name, p.brand FROM products p \
+         WHERE NOT EXISTS (SELECT 1 FROM price_changes c WHERE c.upc_code = p.upc_code)",
+    );
+    let pred: Vec<Vec<serde_json::Value>> =
+        serde_json::from_value(body["rows"].clone()).unwrap_or_default();
+    assert!(!gold.is_empty());
+    assert!(rows_match(&gold, &pred), "{}", body["sql"]);
+}

@@ -249,10 +249,21 @@ impl Generator for SemanticTurn<'_> {
             let numbers_only = unread
                 .iter()
                 .all(|w| w.replace(',', "").parse::<f64>().is_ok());
+            // Only a negation unread ("products that have never had a price change"): rows
+            // without any related row, which the pattern engine reads as such; its calibrated
+            // confidence decides too.
+            let negation_only = unread.iter().all(|w| {
+                matches!(
+                    w.to_lowercase().as_str(),
+                    "never" | "no" | "not" | "none" | "don't" | "doesn't" | "didn't" | "haven't"
+                        | "hasn't" | "hadn't" | "without"
+                )
+            });
             if i.engine.llm.is_none()
                 && !metrics.is_empty()
                 && !unread.is_empty()
                 && !numbers_only
+                && !negation_only
                 && !curated_rule_names_any(i, unread)
             {
                 let refusal = Refusal {
