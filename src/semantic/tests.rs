@@ -2754,3 +2754,23 @@ fn a_percent_sign_after_a_metric_stated_in_percent_is_its_unit() {
         Outcome::Refused { .. }
     ));
 }
+
+#[test]
+fn an_average_per_another_figure_is_refused_not_divided() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    // the average selling price is already per unit: "per unit sold" divides nothing
+    match layer.answer(
+        "average selling price per unit sold in 2024",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { reason, .. } => assert!(reason.contains("already per"), "{reason}"),
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+    // a total per another figure is still their ratio
+    match layer.answer("revenue per square foot by zone", &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => assert_eq!(query.derived, Some(Derived::Ratio)),
+        Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
+    }
+}

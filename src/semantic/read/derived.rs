@@ -26,7 +26,7 @@ impl Reader<'_> {
 
     /// A metric per entity or per metric, averaged within the other breakdown or as a ratio;
     /// the entities the metric is named per.
-    pub(super) fn per(&mut self, s: &mut Signals) -> Vec<String> {
+    pub(super) fn per(&mut self, s: &mut Signals) -> Result<Vec<String>, Refusal> {
         let x = self.input;
         let words = x.words;
         // "revenue per store" beside another breakdown ("revenue per store by zone", "which zones
@@ -55,6 +55,20 @@ impl Reader<'_> {
                 && matches!(&f.term, Term::Metric(m)
                     if self.q.columns.get(1).is_some_and(|c| c.metric == *m))
         });
+        // "the average price per track sold": an average is already per something; divided
+        // by another figure it is no figure anyone asked for
+        if per_metric
+            && self
+                .q
+                .columns
+                .first()
+                .is_some_and(|c| averages(x.manifest, &c.metric))
+        {
+            return cannot_compute(
+                "an average or a ratio per another figure: it is already per something",
+                Vec::new(),
+            );
+        }
         if per_metric
             && figures == 2
             && self.q.columns.len() == 2
@@ -96,7 +110,7 @@ impl Reader<'_> {
             self.q.group_by.clear();
             self.q.derived = Some(Derived::AveragePer { per: metric_per });
         }
-        per_entities
+        Ok(per_entities)
     }
 
     /// The derived figure the signals ask for, when none is set yet.

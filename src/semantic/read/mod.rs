@@ -160,7 +160,7 @@ pub fn read(
     let (period_slices, decline_between) = r.compare_periods(&s)?;
     // columns
     r.columns(period_slices, decline_between, &s)?;
-    let per_entities = r.per(&mut s);
+    let per_entities = r.per(&mut s)?;
     r.derived(&s, per_entities)?;
     r.having()?;
     r.per_beside()?;
