@@ -227,12 +227,15 @@ impl Engine {
         let mut question = Question::parse(&request.question)?;
         let asked = question.as_str().to_string();
         // a slip of typing ("competiter", "lenght") is read as the database's word
-        let spelling = db.vocabulary().correct(question.as_str()).and_then(|(text, fixed)| {
-            Question::parse(&text).ok().map(|q| {
-                question = q;
-                spelling_trace(&fixed)
-            })
-        });
+        let spelling = db
+            .vocabulary()
+            .correct(question.as_str())
+            .and_then(|(text, fixed)| {
+                Question::parse(&text).ok().map(|q| {
+                    question = q;
+                    spelling_trace(&fixed)
+                })
+            });
         // relative dates count from the date the database's semantic layer reads them from
         // (the latest date of the data where its settings say so), so every generator reads
         // "this quarter" alike

@@ -255,8 +255,17 @@ impl Generator for SemanticTurn<'_> {
             let negation_only = unread.iter().all(|w| {
                 matches!(
                     w.to_lowercase().as_str(),
-                    "never" | "no" | "not" | "none" | "don't" | "doesn't" | "didn't" | "haven't"
-                        | "hasn't" | "hadn't" | "without"
+                    "never"
+                        | "no"
+                        | "not"
+                        | "none"
+                        | "don't"
+                        | "doesn't"
+                        | "didn't"
+                        | "haven't"
+                        | "hasn't"
+                        | "hadn't"
+                        | "without"
                 )
             });
             if i.engine.llm.is_none()

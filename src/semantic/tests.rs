@@ -2721,7 +2721,9 @@ fn the_periods_named_again_and_the_whole_of_a_share_named_again_are_read() {
         Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
     };
     // "both years" are the two years compared, not a breakdown by year
-    let q = read("How did revenue in 2024 compare with 2023? I'd like both years and the growth in percent.");
+    let q = read(
+        "How did revenue in 2024 compare with 2023? I'd like both years and the growth in percent.",
+    );
     assert_eq!(q.columns.len(), 2, "{q:?}");
     assert_eq!(q.time_grain, None, "{q:?}");
     assert!(matches!(q.derived, Some(Derived::PeriodGrowth)), "{q:?}");
@@ -2742,7 +2744,12 @@ fn a_unit_names_the_one_metric_whose_name_ends_with_it() {
 #[test]
 fn a_percent_sign_after_a_metric_stated_in_percent_is_its_unit() {
     let (_dir, schema, values, layer) = retail_layer("");
-    let q = match layer.answer("initial markup % by dept", &schema, &values, Dialect::Sqlite) {
+    let q = match layer.answer(
+        "initial markup % by dept",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
         Outcome::Compiled { query, .. } => query,
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
     };
@@ -2769,7 +2776,12 @@ fn an_average_per_another_figure_is_refused_not_divided() {
         Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
     }
     // a total per another figure is still their ratio
-    match layer.answer("revenue per square foot by zone", &schema, &values, Dialect::Sqlite) {
+    match layer.answer(
+        "revenue per square foot by zone",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
         Outcome::Compiled { query, .. } => assert_eq!(query.derived, Some(Derived::Ratio)),
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
     }

@@ -105,16 +105,19 @@ pub(super) fn unused_signal(
             "average" | "avg" | "mean" => {
                 !averaging && !matches!(q.derived, Some(Derived::VersusAverage { .. }))
             }
-            "percent" | "percentage" | "pct" | "%" => !in_percent && !matches!(
-                q.derived,
-                Some(
-                    Derived::ShareOfTotal
-                        | Derived::ShareOfWhole
-                        | Derived::PeriodGrowth
-                        | Derived::PeriodGrowthWhere { .. }
-                        | Derived::PeriodOverPeriod { .. }
-                )
-            ),
+            "percent" | "percentage" | "pct" | "%" => {
+                !in_percent
+                    && !matches!(
+                        q.derived,
+                        Some(
+                            Derived::ShareOfTotal
+                                | Derived::ShareOfWhole
+                                | Derived::PeriodGrowth
+                                | Derived::PeriodGrowthWhere { .. }
+                                | Derived::PeriodOverPeriod { .. }
+                        )
+                    )
+            }
             "at" => matches!(next, "least" | "most") && q.entity_count.is_none(),
             _ => false,
         };

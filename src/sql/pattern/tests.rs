@@ -636,7 +636,11 @@ fn a_curated_unit_decides_which_column_a_number_compares() {
 fn a_number_in_another_unit_of_the_same_kind_is_converted_to_the_column_unit() {
     let with_units = uploads_fixture(true);
     // minutes against a column of seconds: 20 minutes = 1200 seconds
-    let (sql, r) = best_with(&with_units, "How many uploads are longer than 20 minutes?", &[]);
+    let (sql, r) = best_with(
+        &with_units,
+        "How many uploads are longer than 20 minutes?",
+        &[],
+    );
     assert!(sql.contains("length > 1200"), "{sql}");
     assert_eq!(r, vec![vec!["1".to_string()]], "{sql}");
     // kilobytes against a column of megabytes: 2048 KB = 2 MB

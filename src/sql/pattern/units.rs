@@ -71,7 +71,10 @@ pub fn parse(word: &str) -> Option<Unit> {
 pub fn of_column_name(name: &str) -> Option<Unit> {
     let words = crate::question::tokens::split_identifier(name);
     let last = words.last()?.to_lowercase();
-    if matches!(last.as_str(), "min" | "mins" | "sec" | "ft" | "lb" | "oz" | "inch") {
+    if matches!(
+        last.as_str(),
+        "min" | "mins" | "sec" | "ft" | "lb" | "oz" | "inch"
+    ) {
         return None;
     }
     parse(&last)
@@ -104,7 +107,10 @@ mod tests {
         let mb = parse("MB").unwrap();
         let bytes = parse("bytes").unwrap();
         assert_eq!(convert(10.0, mb, bytes), Some(10_485_760.0));
-        assert_eq!(convert(2.0, parse("hours").unwrap(), parse("sec").unwrap()), Some(7200.0));
+        assert_eq!(
+            convert(2.0, parse("hours").unwrap(), parse("sec").unwrap()),
+            Some(7200.0)
+        );
     }
 
     #[test]

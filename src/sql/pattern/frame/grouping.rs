@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use super::state::Builder;
 use super::links::person_name_columns;
+use super::state::Builder;
 use super::{Measure, Term};
 use crate::sql::pattern::ast::AggFunc;
 

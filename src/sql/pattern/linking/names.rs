@@ -5,8 +5,8 @@ use super::ColRef;
 use crate::knowledge::TableDoc;
 use crate::question::tokens::{is_stopword, split_identifier, stem};
 use crate::sql::pattern::lexicon::{ABBREVIATIONS, SYNONYMS};
-use crate::warehouse::Schema;
 use crate::sql::pattern::units::{self, Unit};
+use crate::warehouse::Schema;
 
 /// One normalised name of a table or column.
 #[derive(Debug, Clone)]
