@@ -11,6 +11,7 @@ pub mod hostile;
 pub mod numbers;
 pub mod spelling;
 pub mod tokens;
+pub mod units;
 
 use chrono::NaiveDate;
 use serde::Serialize;

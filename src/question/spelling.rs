@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::tokens::{is_stopword, stem};
+use super::tokens::{is_stopword, split_identifier, stem};
 
 /// Shortest typed word a correction is tried for: shorter words are too often another word.
 const MIN_TYPED: usize = 5;
@@ -117,11 +117,12 @@ impl Vocabulary {
     }
 }
 
-/// The lower-case words of letters of `text`.
+/// The lower-case words of letters of `text`, identifiers split as such (`InvoiceDate`:
+/// invoice, date).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+    split_identifier(text)
+        .into_iter()
+        .filter(|w| w.chars().all(char::is_alphabetic))
         .collect()
 }
 

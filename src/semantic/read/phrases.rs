@@ -6,7 +6,7 @@ use super::lexicon::{key, stems, Term};
 use super::state::{Found, Read, Reader};
 use super::words::GRAMMAR;
 use crate::question::tokens::TokenKind;
-use crate::sql::pattern::units;
+use crate::question::units;
 
 impl Reader<'_> {
     /// Reads the longest phrases of the lexicon over the words still unread.
@@ -82,7 +82,7 @@ impl Reader<'_> {
     }
 
     /// A unit of measure read as the one metric whose name ends with that unit ("total MB of
-    /// video files": `storage_megabytes`; [`crate::sql::pattern::units`]), before a stored
+    /// video files": `storage_megabytes`; [`crate::question::units`]), before a stored
     /// value could take it (the state code "MB").
     pub(super) fn unit_metrics(&mut self) {
         let x = self.input;

@@ -964,11 +964,10 @@ pub fn relation_phrase_at(tokens: &[crate::question::Token], i: usize) -> Option
         &["assign", "to"],
     ];
     PHRASES.iter().find_map(|p| {
-        let matches = p.iter().enumerate().all(|(k, s)| {
-            tokens
-                .get(i + k)
-                .is_some_and(|t| crate::question::tokens::stem(&t.lower) == *s)
-        });
+        let matches = p
+            .iter()
+            .enumerate()
+            .all(|(k, s)| tokens.get(i + k).is_some_and(|t| t.stem == *s));
         matches.then_some(p.len())
     })
 }

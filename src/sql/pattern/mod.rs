@@ -18,7 +18,6 @@ pub mod frame;
 pub mod joins;
 pub mod lexicon;
 pub mod linking;
-pub mod units;
 
 use std::collections::HashMap;
 

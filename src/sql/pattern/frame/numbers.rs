@@ -3,11 +3,11 @@
 
 use super::state::Builder;
 use super::{Cond, Having, Term};
+use crate::question::units;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::CmpOp;
 use crate::sql::pattern::lexicon::adjective_attrs;
 use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
-use crate::sql::pattern::units;
 use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {

@@ -4,8 +4,8 @@
 use super::ColRef;
 use crate::knowledge::TableDoc;
 use crate::question::tokens::{is_stopword, split_identifier, stem};
+use crate::question::units::{self, Unit};
 use crate::sql::pattern::lexicon::{ABBREVIATIONS, SYNONYMS};
-use crate::sql::pattern::units::{self, Unit};
 use crate::warehouse::Schema;
 
 /// One normalised name of a table or column.
@@ -92,7 +92,7 @@ pub struct Lexicon {
     /// Curated units of columns (lower-case unit, column), from the column docs' `unit`.
     pub(super) units: Vec<(String, ColRef)>,
     /// The unit each column stores (by table, then column): its curated `unit` when that is a
-    /// unit of measure, else the unit its name ends with ([`crate::sql::pattern::units`]).
+    /// unit of measure, else the unit its name ends with ([`crate::question::units`]).
     pub(super) measured: Vec<Vec<Option<Unit>>>,
 }
 
