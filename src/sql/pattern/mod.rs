@@ -6,6 +6,7 @@
 //! joins along the foreign-key graph ([`joins`]), builds the SQL as a tree ([`ast`], [`build`])
 //! and renders it for the target dialect. Curated knowledge goes first: a close curated example
 //! is adapted ([`example`]) and business rules the question calls up supply their SQL fragments.
+//! A reading whose [`shape`] a close curated example has is trusted more.
 //! Each candidate gets a confidence from how much of the question was explained and how sure the
 //! links were; below the threshold the engine refuses with the words it could not map.
 
@@ -18,6 +19,7 @@ pub mod frame;
 pub mod joins;
 pub mod lexicon;
 pub mod linking;
+pub mod shape;
 
 use std::collections::HashMap;
 
@@ -180,6 +182,25 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         frame_failure = Some(RefusalCause::NothingLinked);
     }
 
+    // a reading of a shape that a close curated example has is a query of a kind the curators
+    // write: evidence for its confidence (`Features::curated_shape`)
+    for g in out
+        .iter_mut()
+        .filter(|g| g.method == GenerationMethod::Pattern)
+    {
+        let Some(f) = g.features.as_mut() else {
+            continue;
+        };
+        if let Some(q) = shape::curated_shape(&g.sql, ctx.examples, SHAPE_EXAMPLES, ctx.schema) {
+            f.curated_shape = true;
+            g.trace.push(TraceStep::new(
+                "curated_shape",
+                format!("the query has the shape of the curated example '{q}'"),
+                json!({ "example": q, "shape": shape::shape(&g.sql, ctx.schema) }),
+            ));
+        }
+    }
+
     // curated knowledge first: a close example outranks the generic frame
     let rank = |g: &GeneratedSql| {
         g.confidence
@@ -205,6 +226,10 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
     }
     Ok(out)
 }
+
+/// How many of the closest curated examples (best retrieval score first) a reading's shape is
+/// compared with ([`shape::curated_shape`]); the server retrieves five.
+pub const SHAPE_EXAMPLES: usize = 5;
 
 /// A confidence at which an adapted curated example outranks every generated reading: the
 /// generator order asks curated examples first and keeps one at or above this

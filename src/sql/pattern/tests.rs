@@ -1013,3 +1013,56 @@ fn a_word_repeated_after_a_determiner_refers_back_to_the_column_named_before() {
     assert_eq!(rows.len(), 1, "{sql}");
     assert!(rows[0].contains(&"4".to_string()), "{sql}: {rows:?}");
 }
+
+#[test]
+fn a_reading_of_the_shape_of_a_close_curated_example_says_so_in_its_features_and_trace() {
+    let f = fixture();
+    let q = "Which stores are in the North region?";
+    let pattern = |cands: &[crate::sql::GeneratedSql]| {
+        cands
+            .iter()
+            .find(|g| g.method == crate::sql::GenerationMethod::Pattern)
+            .cloned()
+            .expect("a reading of the pattern engine")
+    };
+    let plain = pattern(&ask_with(&f, q, &[], &[]).unwrap());
+    assert!(!plain.features.unwrap().curated_shape);
+    let example = |question: &str, sql: &str| {
+        (
+            Example {
+                question: question.into(),
+                sql: sql.into(),
+                source: String::new(),
+            },
+            0.4,
+        )
+    };
+    // another table, another value, aliases and double quotes: the shape of the reading
+    let alike = example(
+        "Which products are in the Dairy category?",
+        "SELECT T1.product_id, T1.product_name FROM products AS T1 JOIN categories AS T2 \
+         ON T1.category_id = T2.category_id WHERE T2.category_name = \"Dairy\" \
+         ORDER BY T1.product_name ASC",
+    );
+    // a count of one table: another shape
+    let other = example(
+        "How many customers live in Oslo?",
+        "SELECT count(*) FROM customers WHERE city = 'Oslo'",
+    );
+    let unlike = pattern(&ask_with(&f, q, &[], std::slice::from_ref(&other)).unwrap());
+    assert!(!unlike.features.unwrap().curated_shape, "{}", unlike.sql);
+    let shaped = pattern(&ask_with(&f, q, &[], &[other, alike]).unwrap());
+    assert_eq!(shaped.sql, plain.sql);
+    assert!(shaped.features.unwrap().curated_shape, "{}", shaped.sql);
+    let step = shaped
+        .trace
+        .iter()
+        .find(|s| s.stage == "curated_shape")
+        .expect("a trace step");
+    assert!(
+        step.message
+            .contains("Which products are in the Dairy category?"),
+        "{}",
+        step.message
+    );
+}
