@@ -222,3 +222,39 @@ fn rows_never_related_are_read_by_the_pattern_engine_after_the_semantic_layer() 
     assert!(!gold.is_empty());
     assert!(rows_match(&gold, &pred), "{}", body["sql"]);
 }
+
+/// "the names of the employees" asks for who they are: a person's first and last name, not a
+/// job title (a synonym of "name") nor another table's `Name`; and a question that asks for no
+/// figure ("What are the names of genres?") is not a curated example that computes one ("What is
+/// revenue by genre?", whose "revenue" links to nothing in the first reading).
+#[test]
+fn the_names_of_people_are_their_first_and_last_names_and_a_listing_is_no_curated_figure() {
+    let chinook = repo().join("data/chinook/chinook.sqlite");
+    for (question, gold) in [
+        (
+            "What are the names of the employees in Calgary?",
+            "SELECT FirstName, LastName FROM Employee WHERE City = 'Calgary'",
+        ),
+        (
+            "Give me the full names of our customers in Brazil",
+            "SELECT FirstName, LastName FROM Customer WHERE Country = 'Brazil'",
+        ),
+        ("What are the names of genres?", "SELECT Name FROM Genre"),
+    ] {
+        let (status, body) = ask(demo_server(), question, Some("chinook"));
+        assert_eq!(status, 200, "{question}: {body}");
+        let pred: Vec<Vec<serde_json::Value>> =
+            serde_json::from_value(body["rows"].clone()).unwrap_or_default();
+        assert!(
+            rows_match(&sqlite_rows(&chinook, gold), &pred),
+            "{question}: {}",
+            body["sql"]
+        );
+        assert_eq!(
+            body["columns"].as_array().map(Vec::len),
+            sqlite_rows(&chinook, gold).first().map(Vec::len),
+            "{question}: {}",
+            body["sql"]
+        );
+    }
+}

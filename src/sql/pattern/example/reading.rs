@@ -335,6 +335,7 @@ pub fn same_reading(
             // on no value the asked question does not name
             if asked.whole
                 && theirs.content == asked.content
+                && (asks_a_figure(&asked.content) || !computes_a_figure(reader.schema, &ex.sql))
                 && stated_alike(&theirs.stated, &asked.stated)
                 && names_the_values(reader.schema, &ex.sql, asked)
             {
@@ -371,6 +372,24 @@ pub fn same_reading(
         ));
     }
     out
+}
+
+/// Whether what a question says ([`content_of`]) asks for any operation (a count, a sum, an
+/// average, an extreme, a comparison, a breakdown, ...), not only for rows.
+fn asks_a_figure(content: &BTreeSet<String>) -> bool {
+    content.iter().any(|k| k.starts_with('#'))
+}
+
+/// Whether `sql` computes a figure (an aggregate or a breakdown), read from its
+/// [`shape`](crate::sql::pattern::shape::shape); `true` when it does not tokenize. An
+/// example's words for its figure may link to nothing in the first reading ("What is revenue
+/// by genre?", revenue being a curated rule): it says more than a question that asks for none
+/// ("What are the names of genres?").
+fn computes_a_figure(schema: &Schema, sql: &str) -> bool {
+    crate::sql::pattern::shape::shape(sql, schema).is_none_or(|s| {
+        s.split(' ')
+            .any(|w| matches!(w, "count" | "sum" | "avg" | "min" | "max" | "group"))
+    })
 }
 
 /// True when the example's SQL groups by a column its question names and the asked question

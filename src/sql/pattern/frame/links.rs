@@ -211,9 +211,73 @@ impl<'a> Builder<'a> {
             }
         }
         cands.sort_by(|x, y| y.0.total_cmp(&x.0));
-        let c = cands.first().map(|x| x.1)?;
+        let mut c = cands.first().map(|x| x.1)?;
+        // "the names of the employees", "customer names": the word "name" beside a table asks
+        // for what names that table's rows (a person's first and last name), not for a column
+        // of another table called `Name` nor for a synonym of "name" (a job title)
+        if let Some(t) = self.named_table_of_name_word(si) {
+            if let Some(nc) = self.row_name_column(t) {
+                c = nc;
+            }
+        }
         self.span_col.insert(si, c);
         Some(c)
+    }
+
+    /// The column a table's rows are called by, when it has one of its own: a person's first
+    /// name (with a last name beside it), or a `name`, a `<thing>_name` or a `title` that is no
+    /// foreign key (`dept_name` of a course names its department). `None` for a table named only
+    /// by a fallback text column or a key.
+    pub(super) fn row_name_column(&self, t: usize) -> Option<ColRef> {
+        if let Some((first, _)) = person_name_columns(self.schema, t) {
+            return Some(first);
+        }
+        let c = self.name_column(t)?;
+        let table = &self.schema.tables[t];
+        let name = &table.columns[c.column].name;
+        let words = split_identifier(name);
+        let named = words.iter().any(|w| w == "name" || w == "title");
+        let foreign = table
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.from_column.eq_ignore_ascii_case(name));
+        (named && !foreign).then_some(c)
+    }
+
+    /// When span `si` is the bare word "name" ("names", "full name") right beside a table
+    /// ("the names of all customers", "customer names"): that table.
+    pub(super) fn named_table_of_name_word(&self, si: usize) -> Option<usize> {
+        let sp = self.span(si);
+        let words: Vec<&str> = (sp.start..sp.end).map(|k| self.w(k)).collect();
+        if !matches!(words.as_slice(), ["name" | "names"]) {
+            return None;
+        }
+        let mut k = sp.end;
+        if self.w(k) == "of" {
+            k += 1;
+            while matches!(
+                self.w(k),
+                "the" | "all" | "each" | "every" | "our" | "these" | "those"
+            ) {
+                k += 1;
+            }
+            if let Some(t) = self
+                .span_index_at(k)
+                .filter(|&s| self.is_table_span(s) && self.span(s).start == k)
+                .and_then(|s| self.span_table(s))
+            {
+                return Some(t);
+            }
+        }
+        let mut k = sp.start;
+        if k > 0 && self.w(k - 1) == "full" {
+            k -= 1;
+        }
+        (k > 0)
+            .then(|| self.span_index_at(k - 1))
+            .flatten()
+            .filter(|&s| self.is_table_span(s) && self.span(s).end == k)
+            .and_then(|s| self.span_table(s))
     }
 
     pub(super) fn used_columns(&self) -> Vec<ColRef> {
@@ -354,13 +418,19 @@ impl<'a> Builder<'a> {
 /// has both: together they say who a row is.
 pub fn person_name_columns(schema: &Schema, t: usize) -> Option<(ColRef, ColRef)> {
     let table = &schema.tables[t];
+    // `FirstName`, `first_name`, `customer_first_name`: the same words before each
     let find = |w: &str| {
-        table.columns.iter().position(|c| {
+        table.columns.iter().enumerate().find_map(|(i, c)| {
             let words = split_identifier(&c.name);
-            words.len() == 2 && words[0] == w && stem(&words[1]) == "name"
+            let n = words.len();
+            (n >= 2 && words[n - 2] == w && stem(&words[n - 1]) == "name")
+                .then(|| (i, words[..n - 2].to_vec()))
         })
     };
-    let (first, last) = (find("first")?, find("last")?);
+    let ((first, before_first), (last, before_last)) = (find("first")?, find("last")?);
+    if before_first != before_last {
+        return None;
+    }
     Some((
         ColRef {
             table: t,

@@ -1,5 +1,6 @@
 //! The select-list pass: the columns, aggregates and counts the head asks to show.
 
+use super::links::person_name_columns;
 use super::state::Builder;
 use super::{Cond, Measure, Term};
 use crate::question::tokens::split_identifier;
@@ -139,6 +140,19 @@ impl<'a> Builder<'a> {
                             distinct = false;
                         } else if pending.is_empty() {
                             items.push(Term::col(c));
+                            // a person's name is the first and the last name ("full names")
+                            if self.named_table_of_name_word(si).is_some() {
+                                if sp.start > 0 && self.w(sp.start - 1) == "full" {
+                                    self.mark(sp.start - 1, sp.start);
+                                }
+                                if let Some((first, last)) =
+                                    person_name_columns(self.schema, c.table)
+                                {
+                                    if c == first {
+                                        items.push(Term::col(last));
+                                    }
+                                }
+                            }
                         } else {
                             for agg in pending.drain(..) {
                                 items.push(Term {
