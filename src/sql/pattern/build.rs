@@ -370,6 +370,37 @@ pub fn build_query(
     }
 }
 
+/// Whether the query lists rows of one table, key included, and joins other tables only to
+/// filter them ("Which artists have tracks in the Grunge playlist?": the artists, reached
+/// through albums, tracks and playlist entries, one row per matching track): each row is then
+/// shown once (`SELECT DISTINCT`), as the question asks which rows, not how many matches.
+fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> bool {
+    if plan.steps.is_empty() || !frame.group_by.is_empty() || frame.group_by_year.is_some() {
+        return false;
+    }
+    let mut tables = frame.select.iter().map(|t| match (&t.measure, t.agg) {
+        (Measure::Column(c), None) => Some(c.table),
+        _ => None,
+    });
+    let Some(Some(listed)) = tables.next() else {
+        return false;
+    };
+    if !tables.all(|t| t == Some(listed)) {
+        return false;
+    }
+    let table = &schema.tables[listed];
+    let key_shown = !table.primary_key.is_empty()
+        && table.primary_key.iter().all(|k| {
+            frame.select.iter().any(|t| match t.measure {
+                Measure::Column(c) => table.columns[c.column].name.eq_ignore_ascii_case(k),
+                _ => false,
+            })
+        });
+    // an order by a column not shown would be ambiguous over the duplicates
+    let ordered_by_shown = frame.order.iter().all(|(t, _)| frame.select.contains(t));
+    key_shown && ordered_by_shown
+}
+
 fn build_select(
     frame: &Frame,
     schema: &Schema,
@@ -457,7 +488,7 @@ fn build_select(
         .map(|c| cond_expr(schema, graph, c))
         .collect();
     let select = Select {
-        distinct: frame.distinct,
+        distinct: frame.distinct || lists_rows_through_joins(frame, schema, &plan),
         items,
         from: plan
             .tables

@@ -1066,3 +1066,19 @@ fn a_reading_of_the_shape_of_a_close_curated_example_says_so_in_its_features_and
         step.message
     );
 }
+
+#[test]
+fn rows_listed_through_joins_that_filter_them_are_each_shown_once() {
+    let f = fixture();
+    // Ada ordered Milk and, in another order, Cheese: one row for her, not one per item
+    let q = "Which customers ordered products in the Dairy category?";
+    let cands = ask_with(&f, q, &[], &[]).unwrap();
+    let sql = &cands[0].sql;
+    assert!(sql.starts_with("SELECT DISTINCT"), "{sql}");
+    let got = rows(&f, sql);
+    let names: Vec<&str> = got
+        .iter()
+        .filter_map(|r| r.last().map(String::as_str))
+        .collect();
+    assert_eq!(names, vec!["Ada"], "{sql}");
+}
