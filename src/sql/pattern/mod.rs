@@ -193,6 +193,10 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         };
         if let Some(q) = shape::curated_shape(&g.sql, ctx.examples, SHAPE_EXAMPLES, ctx.schema) {
             f.curated_shape = true;
+            let features = json!(f);
+            for step in g.trace.iter_mut().filter(|s| s.stage == "confidence") {
+                step.details["features"] = features.clone();
+            }
             g.trace.push(TraceStep::new(
                 "curated_shape",
                 format!("the query has the shape of the curated example '{q}'"),

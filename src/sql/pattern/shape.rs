@@ -8,7 +8,7 @@
 //! The pattern engine uses it as evidence from curation: a reading whose shape one of the
 //! curated examples close to the question has is a query of a kind the domain's curators write
 //! ([`curated_shape`]). Measured on the curation-lift benchmark (`querent eval --curate-first`),
-//! such readings were right far more often than their calibrated confidence says (see
+//! such readings were right more often than their calibrated confidence says (see
 //! [`CURATED_SHAPE_CONFIDENCE`](super::calibration::CURATED_SHAPE_CONFIDENCE)).
 
 use sqlparser::dialect::GenericDialect;
