@@ -370,12 +370,13 @@ pub fn build_query(
     }
 }
 
-/// Whether the query lists rows of one table, key included, and joins other tables only to
-/// filter them ("Which artists have tracks in the Grunge playlist?": the artists, reached
+/// Whether the query lists rows of one table, key included, and joins other tables that
+/// repeat them ("Which artists have tracks in the Grunge playlist?": the artists, reached
 /// through albums, tracks and playlist entries, one row per matching track): each row is then
-/// shown once (`SELECT DISTINCT`), as the question asks which rows, not how many matches.
+/// shown once (`SELECT DISTINCT`), as the question asks which rows, not how many matches. A
+/// join on the joined table's primary key (a store's region) repeats nothing.
 fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> bool {
-    if plan.steps.is_empty() || !frame.group_by.is_empty() || frame.group_by_year.is_some() {
+    if !frame.group_by.is_empty() || frame.group_by_year.is_some() {
         return false;
     }
     let mut tables = frame.select.iter().map(|t| match (&t.measure, t.agg) {
@@ -388,6 +389,16 @@ fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> 
     if !tables.all(|t| t == Some(listed)) {
         return false;
     }
+    // a table joined by a column that is not its key, other than the listed one, repeats rows
+    let repeats = plan.steps.iter().any(|step| {
+        let joined = &schema.tables[step.table];
+        let on_key = joined.primary_key.iter().all(|k| {
+            step.on.iter().any(|(_, c)| {
+                c.table == step.table && joined.columns[c.column].name.eq_ignore_ascii_case(k)
+            })
+        });
+        step.table != listed && !joined.primary_key.is_empty() && !on_key
+    });
     let table = &schema.tables[listed];
     let key_shown = !table.primary_key.is_empty()
         && table.primary_key.iter().all(|k| {
@@ -398,7 +409,7 @@ fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> 
         });
     // an order by a column not shown would be ambiguous over the duplicates
     let ordered_by_shown = frame.order.iter().all(|(t, _)| frame.select.contains(t));
-    key_shown && ordered_by_shown
+    repeats && key_shown && ordered_by_shown
 }
 
 fn build_select(
