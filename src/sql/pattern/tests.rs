@@ -1082,3 +1082,39 @@ fn rows_listed_through_joins_that_filter_them_are_each_shown_once() {
         .collect();
     assert_eq!(names, vec!["Ada"], "{sql}");
 }
+
+#[test]
+fn an_extreme_of_a_figure_the_schema_does_not_hold_is_no_listing_answered_with_confidence() {
+    let f = fixture();
+    // no salary anywhere: listing the customers in name order answers another question
+    match ask_with(&f, "Which customer has the highest salary?", &[], &[]) {
+        Err(_) => {}
+        Ok(cands) => {
+            for g in cands
+                .iter()
+                .filter(|g| g.method == crate::sql::GenerationMethod::Pattern)
+            {
+                let features = g.features.expect("features of a reading");
+                assert!(features.unread_aggregate, "{}", g.sql);
+                assert!(
+                    features.confidence(4)
+                        <= crate::sql::pattern::calibration::UNREAD_BREAKDOWN_CONFIDENCE,
+                    "{}",
+                    g.sql
+                );
+            }
+        }
+    }
+    // an extreme of a column it holds is read as one
+    check(
+        &f,
+        "Which product has the highest unit price?",
+        &[&["Cheese"]],
+    );
+    let cands = ask_with(&f, "Which product has the highest unit price?", &[], &[]).unwrap();
+    assert!(
+        !cands[0].features.unwrap().unread_aggregate,
+        "{}",
+        cands[0].sql
+    );
+}

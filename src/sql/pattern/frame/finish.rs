@@ -396,6 +396,24 @@ impl<'a> Builder<'a> {
                 (share && !after_number && self.span_index_at(i).is_none()).then(|| t.text.clone())
             });
         }
+        // an extreme asked ("the highest salary") that the query neither ranks by nor computes
+        // (no top-N, no MAX or MIN, no ranking read): the rows come in another order, which
+        // answers another question; "at most" and "at least" compare
+        let extreme_read = self.f.limit.is_some()
+            || aggs
+                .iter()
+                .any(|a| matches!(a, AggFunc::Max | AggFunc::Min))
+            || !self.order_cues.is_empty()
+            || self.f.order.iter().any(|(t, _)| t.agg.is_some());
+        if !computed && !extreme_read && self.f.unread_aggregate.is_none() {
+            self.f.unread_aggregate = self.a.tokens.iter().enumerate().find_map(|(i, t)| {
+                let compares = i > 0 && self.a.tokens[i - 1].lower == "at";
+                (crate::sql::pattern::lexicon::superlative(&t.lower).is_some()
+                    && !compares
+                    && self.span_index_at(i).is_none())
+                .then(|| t.text.clone())
+            });
+        }
         // a breakdown by a period asked for ("weekly revenue", "units per quarter", "which
         // week") that the frame does not group by: the query answers another question
         let grouped_by_time = self.f.group_by_year.is_some()

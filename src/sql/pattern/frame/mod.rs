@@ -209,8 +209,9 @@ pub struct Frame {
     /// A breakdown by a period the question asks for ("weekly revenue", "units per quarter")
     /// that the frame does not group by: its word. The frame answers another question.
     pub unread_breakdown: Option<String>,
-    /// An average or a sum the question asks for ("cheapest on average") that the frame does
-    /// not compute: its word. The frame answers another question.
+    /// An average, a sum or an extreme the question asks for ("cheapest on average", "the
+    /// highest salary" with no salary column) that the frame does not compute: its word. The
+    /// frame answers another question.
     pub unread_aggregate: Option<String>,
     /// A word that names nothing while the frame lists every row of a table ("Which stores are
     /// underperforming?" answered with all the stores): the word qualified the rows asked for.
