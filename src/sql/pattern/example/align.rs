@@ -230,7 +230,30 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                 "the" | "a" | "an" | "our" | "their" | "its" | "your" | "this" | "that"
             )
     };
-    let mut out = Vec::new();
+    // a word that asks for an ordering: "sort" / "sorted" anywhere, "ordered" / "arranged" /
+    // "order" before "by", "ordered in descending order", and "order" after "in" or a direction
+    // ("in descending order"); not "the products ordered in 2024" nor "each order"
+    let direction = |word: &str| {
+        matches!(
+            word,
+            "descending"
+                | "ascending"
+                | "alphabetical"
+                | "reverse"
+                | "increasing"
+                | "decreasing"
+                | "chronological"
+                | "numerical"
+        )
+    };
+    let sorts = |i: usize| match w(i) {
+        "sort" | "sorted" | "sorting" => true,
+        "ordered" | "arranged" | "order" if w(i + 1) == "by" => true,
+        "ordered" | "arranged" => w(i + 1) == "in" && (direction(w(i + 2)) || w(i + 2) == "order"),
+        "order" => w(i.wrapping_sub(1)) == "in" || direction(w(i.wrapping_sub(1))),
+        _ => false,
+    };
+    let mut out: Vec<Key> = Vec::new();
     let first_word = t.iter().position(|x| x.kind == TokenKind::Word);
     let mut skip_next = false;
     let (compared, comparison_words) = comparisons(a);
@@ -257,6 +280,15 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                 let l = tok.lower.as_str();
                 if let Some(n) = a.numbers.iter().find(|n| n.token == i && n.from_word) {
                     format!("#n:{}", n.value)
+                } else if l == "number"
+                    && w(i + 1) == "of"
+                    && (out.last().is_some_and(|k: &Key| k.key == "#count")
+                        || EXAMPLE_MOST_WORDS.contains(&w(i.wrapping_sub(1)))
+                        || EXAMPLE_LEAST_WORDS.contains(&w(i.wrapping_sub(1))))
+                {
+                    // "count the number of": one count; "the most number of accounts": the
+                    // most accounts
+                    continue;
                 } else if (l == "many" && w(i.wrapping_sub(1)) == "how")
                     || (l == "number" && w(i + 1) == "of")
                     || l == "count"
@@ -293,6 +325,23 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                     "#sum".into()
                 } else if matches!(l, "distinct" | "different" | "unique") {
                     "#distinct".into()
+                } else if matches!(l, "each" | "every") && w(i + 1) != "other" {
+                    // a breakdown ("for each party")
+                    "#each".into()
+                } else if sorts(i) {
+                    // "sorted by", "ordered by", "in descending order": one ordering, however
+                    // often and in whatever words it is said
+                    if out.iter().any(|k| k.key == "#order") {
+                        continue;
+                    }
+                    "#order".into()
+                } else if l == "full" && matches!(w(i + 1), "name" | "names") {
+                    // a full name is a first and a last name
+                    out.push(Key {
+                        key: "first".into(),
+                        tok: i,
+                    });
+                    "last".into()
                 } else if (is_stopword(l) && !noun_after_determiner(i))
                     || REQUEST_WORDS.contains(&l)
                 {
@@ -382,6 +431,33 @@ pub(super) fn align(
         pj = aj + 1;
     }
     (e_free.iter().filter(|f| !**f).count(), out)
+}
+
+/// Respells the word keys of `a` that link to nothing as the word of `b` one typing slip away
+/// (Damerau–Levenshtein distance 1, both six letters or more) that links to the schema
+/// ("deparment" / "department", "salaray" / "salary"): a misspelling is the same word.
+pub(super) fn respell(a: &mut Side, b: &Side) {
+    let word = |side: &Side, k: &Key| -> Option<String> {
+        let tok = side.a.tokens.get(k.tok)?;
+        (tok.kind == TokenKind::Word && !k.key.starts_with('#') && tok.lower.chars().count() >= 6)
+            .then(|| tok.lower.clone())
+    };
+    for i in 0..a.keys.len() {
+        let Some(wa) = word(a, &a.keys[i]) else {
+            continue;
+        };
+        if a.links.span_at(a.keys[i].tok).is_some() {
+            continue;
+        }
+        let near = b.keys.iter().find(|kb| {
+            kb.key != a.keys[i].key
+                && b.links.span_at(kb.tok).is_some()
+                && word(b, kb).is_some_and(|wb| strsim::damerau_levenshtein(&wa, &wb) == 1)
+        });
+        if let Some(kb) = near {
+            a.keys[i].key = kb.key.clone();
+        }
+    }
 }
 
 /// Link scores this close to a span's best are a tie (curated synonyms weigh alike).

@@ -9,6 +9,7 @@ use super::tree::{trim_like, Tree};
 use super::Edit;
 use crate::knowledge::values::normalize;
 use crate::knowledge::ValueIndex;
+use crate::question::TokenKind;
 use crate::sql::pattern::lexicon::{self, change_direction};
 use crate::sql::pattern::linking::{ColRef, Target};
 
@@ -85,6 +86,12 @@ pub(super) fn explain(
             }
         }
     }
+    if said_of_the_query(tree, (ex, es), (q, qs)) {
+        return Some(Vec::new());
+    }
+    if shows_rows_by(tree, (ex, es), (q, qs)) || shows_rows_by(tree, (q, qs), (ex, es)) {
+        return Some(Vec::new());
+    }
     let explained = explain_edits(tree, ex, q, es, qs, values);
     if explained.is_some() {
         return explained;
@@ -122,6 +129,115 @@ pub(super) fn explain(
             new: q.text(qs),
         }]
     })
+}
+
+/// Whether the only words one side says and the other does not ask for what the example's
+/// query does anyway: "for each" of a grouped query, "distinct" / "different" of rows that are
+/// distinct (`DISTINCT`, `GROUP BY`), and the question's "how many different" of a query that
+/// counts distinct values. The example's "how many different" is no such word: the question
+/// without it may count every row.
+fn said_of_the_query(tree: &Tree, (ex, es): (&Side, &[usize]), (q, qs): (&Side, &[usize])) -> bool {
+    let (side, ks, asked) = match (es.is_empty(), qs.is_empty()) {
+        (false, true) => (ex, es, false),
+        (true, false) => (q, qs, true),
+        _ => return false,
+    };
+    ks.iter().all(|&k| match side.keys[k].key.as_str() {
+        "#each" => tree.grouped(),
+        "#distinct" if k > 0 && side.keys[k - 1].key == "#count" => asked && tree.counts_distinct(),
+        "#distinct" => tree.rows_distinct(),
+        _ => false,
+    })
+}
+
+/// Whether two values may stand in one column: the value index stores them in a column in
+/// common, or does not know one of them. A value stored only in other columns than the
+/// example's is no swap ("the product 'sesame'" / "the characteristic 'hot'").
+fn stored_alike(values: &ValueIndex, old: &str, new: &str) -> bool {
+    let columns = |v: &str| -> Vec<(String, String)> {
+        values
+            .lookup_same(v)
+            .into_iter()
+            .map(|m| (m.table.to_lowercase(), m.column.to_lowercase()))
+            .collect()
+    };
+    let (o, n) = (columns(old), columns(new));
+    o.is_empty() || n.is_empty() || o.iter().any(|c| n.contains(c))
+}
+
+/// Whether `side`'s words `ks` name the one column the query shows of a table that `other`
+/// names bare, with none of its columns, and `other` says nothing there ("the ids of the
+/// courses" / "the courses"; "the papers" / "the titles of the papers"): the example's choice of
+/// what shows the table's rows stands.
+fn shows_rows_by(
+    tree: &Tree,
+    (side, ks): (&Side, &[usize]),
+    (other, oks): (&Side, &[usize]),
+) -> bool {
+    if ks.is_empty() || !oks.is_empty() {
+        return false;
+    }
+    let Some(Target::Column { col }) = linked_schema_item(side, ks) else {
+        return false;
+    };
+    let names_table = other
+        .links
+        .spans
+        .iter()
+        .any(|sp| matches!(sp.best().target, Target::Table { table } if table == col.table));
+    let names_a_column =
+        other.links.spans.iter().any(
+            |sp| matches!(sp.best().target, Target::Column { col: c } if c.table == col.table),
+        );
+    names_table && !names_a_column && tree.selects_column(col)
+}
+
+/// A quoted value the example's SQL holds in parts, a literal for each word ("Aaron Turon":
+/// `fname = 'Aaron' AND lname = 'Turon'`), swapped word for word with the question's quoted value
+/// of as many words ("Jeremy Gibbons"). `None` (the tree untouched) when a part is not one
+/// literal of its own.
+fn swap_value_parts(
+    tree: &mut Tree,
+    ex: &Side,
+    q: &Side,
+    es: &[usize],
+    qs: &[usize],
+) -> Option<Vec<Edit>> {
+    let quoted = |side: &Side, ks: &[usize]| match ks {
+        [k] => {
+            let tok = &side.a.tokens[side.keys[*k].tok];
+            (tok.kind == TokenKind::Quoted).then(|| tok.text.clone())
+        }
+        _ => None,
+    };
+    let (old, new) = (quoted(ex, es)?, quoted(q, qs)?);
+    let old_parts: Vec<&str> = old.split_whitespace().collect();
+    let new_parts: Vec<&str> = new.split_whitespace().collect();
+    if old_parts.len() < 2 || old_parts.len() != new_parts.len() {
+        return None;
+    }
+    let strings = tree.strings();
+    let literals: Vec<String> = old_parts
+        .iter()
+        .map(|p| tree.string_named(p))
+        .collect::<Option<_>>()?;
+    let once = |lit: &String| strings.iter().filter(|s| *s == lit).count() == 1;
+    // each part its own literal, and no new part another part's old one (swapped in turn)
+    let clash = new_parts.iter().enumerate().any(|(i, n)| {
+        old_parts
+            .iter()
+            .enumerate()
+            .any(|(j, o)| i != j && normalize(n) == normalize(o))
+    });
+    if !literals.iter().all(once) || clash {
+        return None;
+    }
+    for (lit, part) in literals.iter().zip(&new_parts) {
+        if !tree.replace_strings(lit, part) {
+            return None;
+        }
+    }
+    Some(vec![Edit::Value { old, new }])
 }
 
 /// Whether a word of `side`'s stretch `ks` that names nothing modifies the linked word right
@@ -373,6 +489,9 @@ fn substitute(
         if new.is_empty() {
             return None;
         }
+        if !stored_alike(values, trim_like(&lit), &new) {
+            return None;
+        }
         if normalize(&new) == normalize(trim_like(&lit)) {
             // the same value, written another way (quoted in one question only)
             return Some(Vec::new());
@@ -383,6 +502,10 @@ fn substitute(
                 new,
             }]
         });
+    }
+    // a name written in parts ("Aaron Turon": a first and a last name)
+    if let Some(edits) = swap_value_parts(tree, ex, q, es, qs) {
+        return Some(edits);
     }
     // most / least
     let flip = match (es, qs) {

@@ -53,7 +53,7 @@ use super::linking::{self, Lexicon, Linking};
 use crate::knowledge::{BusinessRule, Example, ValueIndex};
 use crate::question::{analyze, Analysis, Question};
 use crate::warehouse::Schema;
-use align::{align, Side};
+use align::{align, respell, Side};
 use explain::explain;
 pub use metric::{adapt_by_metric_query, drop_unasked_figures};
 pub use reading::{
@@ -258,8 +258,10 @@ pub fn adapt_one(
     values: &ValueIndex,
     rules: &[(BusinessRule, f32)],
 ) -> Option<(String, Vec<Edit>)> {
-    let q = Side::new(question.0, question.1, schema, rules);
-    let ex = Side::new(example.1, example.2, schema, rules);
+    let mut q = Side::new(question.0, question.1, schema, rules);
+    let mut ex = Side::new(example.1, example.2, schema, rules);
+    respell(&mut ex, &q);
+    respell(&mut q, &ex);
     if q.keys.is_empty() || ex.keys.is_empty() {
         return None;
     }
@@ -273,7 +275,17 @@ pub fn adapt_one(
     let mut tree = Tree::parse(&example.0.sql, schema)?;
     let mut edits = Vec::new();
     for (es, qs) in &stretches {
-        edits.extend(explain(&mut tree, &ex, &q, es, qs, values)?);
+        let Some(explained) = explain(&mut tree, &ex, &q, es, qs, values) else {
+            tracing::debug!(
+                question = %question.0.text,
+                example = %example.0.question,
+                example_words = %ex.text(es),
+                question_words = %q.text(qs),
+                "example not adaptable: no edit explains the difference"
+            );
+            return None;
+        };
+        edits.extend(explained);
     }
     // structural edits need as many of the example's words kept
     let structural = edits
@@ -293,6 +305,14 @@ pub fn adapt_one(
         .filter(|e| matches!(e, Edit::Reworded { .. }))
         .count();
     if structural > matched || reworded > matched.div_ceil(2) {
+        tracing::debug!(
+            question = %question.0.text,
+            example = %example.0.question,
+            matched,
+            structural,
+            reworded,
+            "example not adaptable: more edits than words kept"
+        );
         return None;
     }
     if edits.iter().all(|e| matches!(e, Edit::Reworded { .. })) {

@@ -980,3 +980,147 @@ fn a_listing_verb_after_a_determiner_is_a_word_of_the_question() {
     let out = adapt_to(&f, "Return the price of Milk", example, sql);
     assert_eq!(out.len(), 1, "{out:?}");
 }
+
+const PEOPLE: &str = "
+CREATE TABLE people (person_id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, dept TEXT);
+INSERT INTO people VALUES (1, 'Ann', 'Lee', 'Sales'), (2, 'Bo', 'Chan', 'Legal'),
+    (3, 'Cy', 'Lee', 'Legal');
+";
+
+#[test]
+fn a_name_the_sql_holds_in_parts_is_swapped_word_for_word() {
+    let f = fx_with(PEOPLE);
+    let out = adapt_to(
+        &f,
+        "Find the department of \"Bo Chan\".",
+        "Find the department of \"Ann Lee\".",
+        "SELECT dept FROM people WHERE first_name = \"Ann\" AND last_name = \"Lee\"",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        out[0].edits,
+        vec![Edit::Value {
+            old: "Ann Lee".into(),
+            new: "Bo Chan".into()
+        }]
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Legal"]);
+    // a name of another length is no word-for-word swap
+    let out = adapt_to(
+        &f,
+        "Find the department of \"Bo\".",
+        "Find the department of \"Ann Lee\".",
+        "SELECT dept FROM people WHERE first_name = \"Ann\" AND last_name = \"Lee\"",
+    );
+    assert!(out.iter().all(|o| !o.sql.contains("Bo")), "{out:?}");
+}
+
+#[test]
+fn each_and_distinct_said_of_what_the_query_does_anyway_are_the_same_question() {
+    let f = fx();
+    // "distinct" of grouped rows
+    let out = adapt_to(
+        &f,
+        "Show the different brands and the number of items of each brand.",
+        "Show the brands and the number of items of the brand.",
+        "SELECT brand, count(*) FROM items GROUP BY brand",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Alp|1", "Green|2", "Polar|2"]);
+    // "for each" of a total is a breakdown the example does not make
+    let out = adapt_to(
+        &f,
+        "How many items are there for each brand?",
+        "How many items are there?",
+        "SELECT count(*) FROM items",
+    );
+    assert!(out.is_empty(), "{out:?}");
+    // "how many different" of a count of every row is another count
+    let out = adapt_to(
+        &f,
+        "How many different brands do the items have?",
+        "How many brands do the items have?",
+        "SELECT count(brand) FROM items",
+    );
+    assert!(out.is_empty(), "{out:?}");
+    let out = adapt_to(
+        &f,
+        "How many different brands do the items have?",
+        "How many brands do the items have?",
+        "SELECT count(DISTINCT brand) FROM items",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["3"]);
+    // the example's "how many different" is not what a question without it asks
+    let out = adapt_to(
+        &f,
+        "How many brands do the items have?",
+        "How many different brands do the items have?",
+        "SELECT count(DISTINCT brand) FROM items",
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn counts_orderings_full_names_and_misspellings_are_the_same_words() {
+    let f = fx_with(PEOPLE);
+    let as_written = |question: &str, ex_q: &str, ex_sql: &str| {
+        let out = adapt_to(&f, question, ex_q, ex_sql);
+        assert_eq!(out.len(), 1, "{question}: {out:?}");
+        assert!(out[0].edits.is_empty(), "{question}: {out:?}");
+    };
+    as_written(
+        "Count the number of singers from France.",
+        "How many singers are from France?",
+        "SELECT count(*) FROM singer WHERE country = 'France'",
+    );
+    as_written(
+        "List the items sorted by price.",
+        "List the items ordered by price.",
+        "SELECT item_name FROM items ORDER BY price",
+    );
+    as_written(
+        "What are the full names of the people?",
+        "What are the first and last names of the people?",
+        "SELECT first_name, last_name FROM people",
+    );
+    as_written(
+        "What is the average weight of the items?",
+        "What is the average wieght of the items?",
+        "SELECT avg(weight) FROM items",
+    );
+    // "the products ordered" is no ordering
+    let out = adapt_to(
+        &f,
+        "List the items ordered in 2024.",
+        "List the items sorted in 2024.",
+        "SELECT item_name FROM items",
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn the_column_an_example_shows_a_table_by_stands_for_the_table_named_alone() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "List the items of the Dairy category.",
+        "List the names of the items of the Bakery category.",
+        "SELECT item_name FROM items JOIN categories ON items.category_id = categories.category_id \
+         WHERE category_name = 'Bakery'",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql), vec!["Cheese", "Milk"]);
+}
+
+#[test]
+fn a_value_of_another_column_is_not_swapped_into_the_examples() {
+    let f = fx();
+    let out = adapt_to(
+        &f,
+        "How many items are 'Dairy'?",
+        "How many items are 'Polar'?",
+        "SELECT count(*) FROM items WHERE brand = 'Polar'",
+    );
+    assert!(out.iter().all(|o| !o.sql.contains("Dairy")), "{out:?}");
+}

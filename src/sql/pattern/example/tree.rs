@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr, Statement,
-    TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
+    BinaryOperator, Expr, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, Select,
+    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor,
+    VisitorMut,
 };
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
@@ -211,6 +212,46 @@ impl<'s> Tree<'s> {
             ControlFlow::<()>::Continue(())
         });
         found
+    }
+
+    /// The top query's SELECT (`None` for a set operation).
+    fn top_select(&self) -> Option<&Select> {
+        let Statement::Query(q) = &self.stmt else {
+            return None;
+        };
+        match q.body.as_ref() {
+            SetExpr::Select(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the top SELECT is grouped (`GROUP BY`).
+    pub(super) fn grouped(&self) -> bool {
+        self.top_select().is_some_and(|s| match &s.group_by {
+            GroupByExpr::Expressions(e, _) => !e.is_empty(),
+            GroupByExpr::All(_) => true,
+        })
+    }
+
+    /// Whether the query's rows are distinct however the question puts it: its SELECT is
+    /// `DISTINCT` or grouped.
+    pub(super) fn rows_distinct(&self) -> bool {
+        self.grouped() || self.top_select().is_some_and(|s| s.distinct.is_some())
+    }
+
+    /// Whether the top SELECT counts distinct values (`count(DISTINCT x)`).
+    pub(super) fn counts_distinct(&self) -> bool {
+        self.top_select().is_some_and(|s| {
+            s.projection
+                .iter()
+                .any(|p| p.to_string().to_uppercase().contains("(DISTINCT "))
+        })
+    }
+
+    /// Whether the top SELECT shows column `c`.
+    pub(super) fn selects_column(&self, c: ColRef) -> bool {
+        self.top_select()
+            .is_some_and(|s| self.reads_column(&s.projection, c))
     }
 
     pub(super) fn replace_strings(&mut self, old: &str, new: &str) -> bool {
