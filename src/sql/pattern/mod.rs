@@ -14,6 +14,7 @@ pub mod ast;
 pub mod build;
 pub mod calibration;
 pub mod chasm;
+pub mod curated_tables;
 pub mod example;
 pub mod frame;
 pub mod joins;
@@ -111,7 +112,10 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         }
     };
     let (lex, graph) = (&prepared.lexicon, &prepared.graph);
-    let links = linking::link(a, ctx.schema, lex, ctx.values, ctx.table_scores);
+    // the tables of the closest curated example lean the linking their way
+    let priors = curated_tables::table_priors(ctx.examples, ctx.schema);
+    let links =
+        linking::link_with_priors(a, ctx.schema, lex, ctx.values, ctx.table_scores, &priors);
     let link_trace = TraceStep::new(
         "linking",
         format!(
@@ -256,12 +260,14 @@ pub fn example_candidates(ctx: &PatternContext) -> Vec<GeneratedSql> {
             &owned
         }
     };
-    let links = linking::link(
+    let priors = curated_tables::table_priors(ctx.examples, ctx.schema);
+    let links = linking::link_with_priors(
         ctx.analysis,
         ctx.schema,
         &prepared.lexicon,
         ctx.values,
         ctx.table_scores,
+        &priors,
     );
     let link_trace = TraceStep::new("linking", "linked for the curated examples", json!(null));
     // the first turn reads the question and the examples without the rules, as the frame of a

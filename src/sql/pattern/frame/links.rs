@@ -38,7 +38,9 @@ impl<'a> Builder<'a> {
         if !self.used[si] {
             self.used[si] = true;
             let sp = self.span(si);
-            self.quality.push(sp.best().score.min(1.0));
+            // the curated tables' bonus decides between links, it is no evidence of a link's quality
+            self.quality
+                .push((sp.best().score - sp.best().curated).min(1.0));
             self.mark(sp.start, sp.end);
         }
     }

@@ -55,6 +55,7 @@ pub(super) fn elliptic_links(
                             i,
                             i + 1,
                             Link {
+                                curated: 0.0,
                                 target: Target::Column {
                                     col: ColRef {
                                         table: ti,

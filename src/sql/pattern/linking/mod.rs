@@ -61,6 +61,10 @@ pub struct Link {
     pub score: f32,
     /// How it matched (`name`, `stem`, `synonym`, `joined`, `partial`, `fuzzy`, `value`).
     pub how: &'static str,
+    /// The part of `score` that the closest curated example's tables added
+    /// ([`link_with_priors`]): it decides between links, and is left out of the link quality
+    /// that the confidence reads, so that a confidence means the same with curation or without.
+    pub curated: f32,
 }
 
 /// A span of question tokens `[start, end)` with its candidate links, best first.
@@ -105,13 +109,29 @@ type Candidate = (usize, usize, Link);
 /// Links the question to the schema and the value index.
 ///
 /// `table_scores` are retrieval scores (0..1) per table name; a table (and its columns) gets up to
-/// 0.05 added for them.
+/// 0.05 added for them. [`link_with_priors`] with no curated priors.
 pub fn link(
     analysis: &Analysis,
     schema: &Schema,
     lex: &Lexicon,
     values: &ValueIndex,
     table_scores: &HashMap<String, f32>,
+) -> Linking {
+    link_with_priors(analysis, schema, lex, values, table_scores, &HashMap::new())
+}
+
+/// Links the question as [`link`] does, the links to the names of a table of `curated` (its
+/// columns' and its own, not its stored values: a value the question names is evidence of its
+/// column by itself) scored up to 0.05 per unit of its weight higher (at most 0.3), the bonus
+/// kept in [`Link::curated`]. `curated` weighs the tables of the closest curated example
+/// ([`table_priors`](super::curated_tables::table_priors)).
+pub fn link_with_priors(
+    analysis: &Analysis,
+    schema: &Schema,
+    lex: &Lexicon,
+    values: &ValueIndex,
+    table_scores: &HashMap<String, f32>,
+    curated: &HashMap<String, f32>,
 ) -> Linking {
     let bonus = |t: usize| -> f32 {
         table_scores
@@ -120,6 +140,17 @@ pub fn link(
             .unwrap_or(0.0)
     };
     let mut cands = terms::name_links(analysis, lex, &bonus);
+    for (_, _, l) in cands.iter_mut() {
+        let table = match l.target {
+            Target::Table { table } => table,
+            Target::Column { col } => col.table,
+            Target::Value { .. } => continue,
+        };
+        if let Some(w) = curated.get(&schema.tables[table].name) {
+            l.curated = 0.05 * w.clamp(0.0, 6.0);
+            l.score += l.curated;
+        }
+    }
     cands.extend(values::value_links(analysis, schema, lex, values, &bonus));
     // "first and last name": the first word borrows the rest of the following name
     let extra = choose::elliptic_links(analysis, lex, &cands);

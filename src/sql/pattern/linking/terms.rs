@@ -139,6 +139,7 @@ pub(super) fn name_links(
                             i,
                             j,
                             Link {
+                                curated: 0.0,
                                 target: Target::Table { table: ti },
                                 score: 1.0 + bonus(ti) + 0.01,
                                 how: "name",
@@ -183,6 +184,7 @@ pub(super) fn name_links(
                         i,
                         j,
                         Link {
+                            curated: 0.0,
                             target: Target::Table { table: ti },
                             // a table wins a tie with a column of the same name
                             score: s * cue_penalty + bonus(ti) + 0.01,
@@ -200,6 +202,7 @@ pub(super) fn name_links(
                             i,
                             j,
                             Link {
+                                curated: 0.0,
                                 target: Target::Column {
                                     col: ColRef {
                                         table: ti,

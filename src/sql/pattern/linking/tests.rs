@@ -187,3 +187,23 @@ fn a_curated_synonym_wins_over_the_same_words_as_another_columns_name() {
         "{curated:?}"
     );
 }
+
+#[test]
+fn the_curated_tables_lean_a_word_of_two_tables_their_way_and_say_by_how_much() {
+    let s = schema();
+    let lex = Lexicon::build(&s, &[]);
+    let a = analyze(&Question::parse("List the names.").unwrap());
+    let none = HashMap::new();
+    let plain = link(&a, &s, &lex, &ValueIndex::default(), &none);
+    let best = |l: &Linking| {
+        let sp = l.spans.iter().find(|sp| sp.text == "names").unwrap();
+        sp.best().clone()
+    };
+    assert_eq!(best(&plain).target, column(1, 1), "{plain:?}");
+    assert_eq!(best(&plain).curated, 0.0);
+    let curated = HashMap::from([("department".to_string(), 6.0f32)]);
+    let leaned = link_with_priors(&a, &s, &lex, &ValueIndex::default(), &none, &curated);
+    let b = best(&leaned);
+    assert_eq!(b.target, column(0, 1), "{leaned:?}");
+    assert!((b.curated - 0.3).abs() < 1e-6, "{b:?}");
+}

@@ -144,6 +144,7 @@ pub(super) fn value_links(
                     i,
                     j,
                     Link {
+                        curated: 0.0,
                         target: Target::Value {
                             col: ColRef {
                                 table: ti,
