@@ -20,9 +20,9 @@ use crate::warehouse::Schema;
 /// The weight of the closest curated example's tables given to
 /// [`linking::link_with_priors`](super::linking::link_with_priors), per unit of the example's
 /// retrieval similarity (0..1): a weight adds 0.05 per unit to the links to its table's names,
-/// so an example at similarity 0.8 adds 0.24. Chosen on the curation-lift benchmark (`querent eval
-/// --curate-first 10 --curate-databases 40`, seed 7; lift in points): weight 1 +0.5, 3 +1.9,
-/// 4 +2.2, 6 +2.8, 8 +2.5, 12 +2.0; at 6 seeds 11 and 3 gained +2.0 and +3.1.
+/// so an example at similarity 0.8 adds 0.24. Chosen on the curation-lift benchmark (`querent
+/// eval --curate-first 10 --curate-databases 40`; lift in points over the lift without the
+/// prior, seeds 7 / 3): weight 3 +0.4 / +1.0, 6 +0.8 / +1.5, 10 -0.2 / +0.9; seed 11 at 6: +1.1.
 pub const CURATED_TABLE_WEIGHT: f32 = 6.0;
 
 /// The tables of `schema` that `sql` reads (`FROM` / `JOIN`, subqueries too), by their names
