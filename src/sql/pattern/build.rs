@@ -5,7 +5,7 @@ use super::ast::{CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
 use super::frame::{Combine, Cond, Frame, Measure, Term};
 use super::joins::{JoinGraph, JoinPlan};
 use super::linking::{is_month_text, ColRef};
-use crate::warehouse::Schema;
+use crate::warehouse::{Schema, TableSchema};
 
 /// Why a frame could not become a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -375,6 +375,16 @@ pub fn build_query(
 /// through albums, tracks and playlist entries, one row per matching track): each row is then
 /// shown once (`SELECT DISTINCT`), as the question asks which rows, not how many matches. A
 /// join on the joined table's primary key (a store's region) repeats nothing.
+/// Whether the columns named `columns` cover `table`'s whole primary key (never for a table
+/// without one).
+fn covers_key(table: &TableSchema, columns: &[&str]) -> bool {
+    !table.primary_key.is_empty()
+        && table
+            .primary_key
+            .iter()
+            .all(|k| columns.iter().any(|c| c.eq_ignore_ascii_case(k)))
+}
+
 fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> bool {
     if !frame.group_by.is_empty() || frame.group_by_year.is_some() {
         return false;
@@ -392,21 +402,24 @@ fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> 
     // a table joined by a column that is not its key, other than the listed one, repeats rows
     let repeats = plan.steps.iter().any(|step| {
         let joined = &schema.tables[step.table];
-        let on_key = joined.primary_key.iter().all(|k| {
-            step.on.iter().any(|(_, c)| {
-                c.table == step.table && joined.columns[c.column].name.eq_ignore_ascii_case(k)
-            })
-        });
-        step.table != listed && !joined.primary_key.is_empty() && !on_key
+        let on: Vec<&str> = step
+            .on
+            .iter()
+            .filter(|(_, c)| c.table == step.table)
+            .map(|(_, c)| joined.columns[c.column].name.as_str())
+            .collect();
+        step.table != listed && !joined.primary_key.is_empty() && !covers_key(joined, &on)
     });
     let table = &schema.tables[listed];
-    let key_shown = !table.primary_key.is_empty()
-        && table.primary_key.iter().all(|k| {
-            frame.select.iter().any(|t| match t.measure {
-                Measure::Column(c) => table.columns[c.column].name.eq_ignore_ascii_case(k),
-                _ => false,
-            })
-        });
+    let shown: Vec<&str> = frame
+        .select
+        .iter()
+        .filter_map(|t| match t.measure {
+            Measure::Column(c) if c.table == listed => Some(table.columns[c.column].name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let key_shown = covers_key(table, &shown);
     // an order by a column not shown would be ambiguous over the duplicates
     let ordered_by_shown = frame.order.iter().all(|(t, _)| frame.select.contains(t));
     repeats && key_shown && ordered_by_shown

@@ -188,6 +188,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
 
     // a reading of a shape that a close curated example has is a query of a kind the curators
     // write: evidence for its confidence (`Features::curated_shape`)
+    let shapes = shape::example_shapes(ctx.examples, SHAPE_EXAMPLES, ctx.schema);
     for g in out
         .iter_mut()
         .filter(|g| g.method == GenerationMethod::Pattern)
@@ -195,7 +196,7 @@ pub fn generate(ctx: &PatternContext) -> QuerentResult<Vec<GeneratedSql>> {
         let Some(f) = g.features.as_mut() else {
             continue;
         };
-        if let Some(q) = shape::curated_shape(&g.sql, ctx.examples, SHAPE_EXAMPLES, ctx.schema) {
+        if let Some(q) = shape::curated_shape(&g.sql, &shapes, ctx.schema) {
             f.curated_shape = true;
             let features = json!(f);
             for step in g.trace.iter_mut().filter(|s| s.stage == "confidence") {

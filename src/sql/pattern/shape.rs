@@ -140,25 +140,35 @@ pub fn shape(sql: &str, schema: &Schema) -> Option<String> {
     Some(shaped.join(" "))
 }
 
-/// The curated example, among the first `tried` of `examples` (best retrieval score first), whose
-/// SQL has the shape of `sql`: its question, or `None`.
-pub fn curated_shape<'e>(
-    sql: &str,
+/// The shapes of the first `tried` of `examples` (best retrieval score first) with their
+/// questions, in that order: computed once per question, then compared with each reading
+/// ([`curated_shape`]). An example whose SQL does not tokenize has none.
+pub fn example_shapes<'e>(
     examples: &'e [(Example, f32)],
     tried: usize,
     schema: &Schema,
-) -> Option<&'e str> {
-    if examples.is_empty() {
-        return None;
-    }
-    let own = shape(sql, schema)?;
+) -> Vec<(String, &'e str)> {
     let mut ranked: Vec<&(Example, f32)> = examples.iter().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked
         .into_iter()
         .take(tried)
-        .find(|(e, _)| shape(&e.sql, schema).as_deref() == Some(own.as_str()))
-        .map(|(e, _)| e.question.as_str())
+        .filter_map(|(e, _)| Some((shape(&e.sql, schema)?, e.question.as_str())))
+        .collect()
+}
+
+/// The question of the first curated example of `shapes` ([`example_shapes`]) whose SQL has
+/// the shape of `sql`, or `None`.
+pub fn curated_shape<'e>(
+    sql: &str,
+    shapes: &[(String, &'e str)],
+    schema: &Schema,
+) -> Option<&'e str> {
+    if shapes.is_empty() {
+        return None;
+    }
+    let own = shape(sql, schema)?;
+    shapes.iter().find(|(sh, _)| *sh == own).map(|(_, q)| *q)
 }
 
 #[cfg(test)]
@@ -242,13 +252,18 @@ mod tests {
         ];
         let ours = "SELECT farm_competition.\"Year\" FROM farm_competition JOIN city ON \
                     farm_competition.Host_city_ID = city.City_ID WHERE city.Population > 10";
+        let shapes = example_shapes(&examples, 5, &s);
+        assert_eq!(shapes[0].1, "Themes of competitions in big cities");
         assert_eq!(
-            curated_shape(ours, &examples, 5, &s),
+            curated_shape(ours, &shapes, &s),
             Some("Themes of competitions in big cities")
         );
-        assert_eq!(curated_shape(ours, &examples, 0, &s), None);
         assert_eq!(
-            curated_shape("SELECT Theme FROM farm_competition", &examples, 5, &s),
+            curated_shape(ours, &example_shapes(&examples, 0, &s), &s),
+            None
+        );
+        assert_eq!(
+            curated_shape("SELECT Theme FROM farm_competition", &shapes, &s),
             None
         );
     }

@@ -14,9 +14,8 @@ use std::collections::BTreeSet;
 
 use super::align::{keys, scale_measured_by};
 use crate::knowledge::values::normalize;
-use crate::question::tokens::split_identifier;
 use crate::question::Analysis;
-use crate::sql::pattern::frame::name_column;
+use crate::sql::pattern::frame::own_name_column;
 use crate::sql::pattern::lexicon::{logic_class, OPERATION_WORDS};
 use crate::sql::pattern::linking::{ColRef, Linking, Target};
 use crate::warehouse::Schema;
@@ -166,13 +165,8 @@ fn says_a_breakdown(a: &Analysis, links: &Linking) -> bool {
     })
 }
 
-/// Whether `col` is the column that names its table's rows ([`name_column`]) by its own name: a
-/// `name`, a `<thing>_name` or a `title` (not a first or last name, not a fallback text column).
+/// Whether `col` is the column that names its table's rows by a name of their own
+/// ([`own_name_column`]: a `name`, a `<thing>_name` or a `title`).
 pub(super) fn names_rows(schema: &Schema, col: ColRef) -> bool {
-    if name_column(schema, col.table) != Some(col) {
-        return false;
-    }
-    let words = split_identifier(&schema.tables[col.table].columns[col.column].name);
-    let first = words.first().map(String::as_str);
-    words.iter().any(|w| w == "title" || w == "name") && !matches!(first, Some("first" | "last"))
+    own_name_column(schema, col.table) == Some(col)
 }

@@ -231,19 +231,10 @@ impl<'a> Builder<'a> {
     /// foreign key (`dept_name` of a course names its department). `None` for a table named only
     /// by a fallback text column or a key.
     pub(super) fn row_name_column(&self, t: usize) -> Option<ColRef> {
-        if let Some((first, _)) = person_name_columns(self.schema, t) {
-            return Some(first);
+        match person_name_columns(self.schema, t) {
+            Some((first, _)) => Some(first),
+            None => own_name_column(self.schema, t),
         }
-        let c = self.name_column(t)?;
-        let table = &self.schema.tables[t];
-        let name = &table.columns[c.column].name;
-        let words = split_identifier(name);
-        let named = words.iter().any(|w| w == "name" || w == "title");
-        let foreign = table
-            .foreign_keys
-            .iter()
-            .any(|fk| fk.from_column.eq_ignore_ascii_case(name));
-        (named && !foreign).then_some(c)
     }
 
     /// When span `si` is the bare word "name" ("names", "full name") right beside a table
@@ -445,6 +436,24 @@ pub fn person_name_columns(schema: &Schema, t: usize) -> Option<(ColRef, ColRef)
     ))
 }
 
+/// The column that names table `t`'s rows ([`name_column`]) when it is a name of their own: a
+/// `name`, a `<thing>_name` or a `title`, not a first or last name, not a foreign key
+/// (`dept_name` of a course names its department), not a fallback text column or key.
+pub fn own_name_column(schema: &Schema, t: usize) -> Option<ColRef> {
+    let c = name_column(schema, t)?;
+    let table = &schema.tables[t];
+    let name = &table.columns[c.column].name;
+    let words = split_identifier(name);
+    let first = words.first().map(String::as_str);
+    let named = words.iter().any(|w| w == "name" || w == "title")
+        && !matches!(first, Some("first" | "last"));
+    let foreign = table
+        .foreign_keys
+        .iter()
+        .any(|fk| fk.from_column.eq_ignore_ascii_case(name));
+    (named && !foreign).then_some(c)
+}
+
 pub fn name_column(schema: &Schema, t: usize) -> Option<ColRef> {
     let table = &schema.tables[t];
     // a person's table (a first and a last name): the name, not a job title, says who a row is
@@ -522,6 +531,7 @@ pub fn name_column(schema: &Schema, t: usize) -> Option<ColRef> {
 mod tests {
     use super::super::testing::{case, company};
     use super::*;
+    use crate::warehouse::ForeignKey;
 
     #[test]
     fn the_name_column_of_a_table_is_its_name_or_title() {
@@ -529,6 +539,27 @@ mod tests {
         assert_eq!(name_column(&s, 1).map(|c| c.column), Some(1)); // employee.name
         assert_eq!(name_column(&s, 2).map(|c| c.column), Some(1)); // project.title
         assert_eq!(name_column(&s, 0).map(|c| c.column), Some(1)); // department.dept_name
+    }
+
+    #[test]
+    fn a_name_of_their_own_names_a_tables_rows_but_a_key_or_a_foreign_name_does_not() {
+        let s = company();
+        // employee.name, project.title, department.dept_name
+        assert_eq!(own_name_column(&s, 1).map(|c| c.column), Some(1));
+        assert_eq!(own_name_column(&s, 2).map(|c| c.column), Some(1));
+        assert_eq!(own_name_column(&s, 0).map(|c| c.column), Some(1));
+        // works_on: named by its key only
+        assert_eq!(own_name_column(&s, 3), None);
+        let mut fk = company();
+        fk.tables[0].foreign_keys.push(ForeignKey {
+            from_column: "dept_name".into(),
+            to_table: "project".into(),
+            to_column: "title".into(),
+        });
+        assert_eq!(own_name_column(&fk, 0), None);
+        let mut first = company();
+        first.tables[1].columns[1].name = "first_name".into();
+        assert_eq!(own_name_column(&first, 1), None);
     }
 
     #[test]
