@@ -1117,4 +1117,15 @@ fn an_extreme_of_a_figure_the_schema_does_not_hold_is_no_listing_answered_with_c
         "{}",
         cands[0].sql
     );
+    // an extreme of a verb it cannot read is no ranking by the verb's object
+    let cands = ask_with(&f, "Which products react least to unit price?", &[], &[]).unwrap();
+    let reading = cands
+        .iter()
+        .find(|g| g.method == crate::sql::GenerationMethod::Pattern)
+        .expect("a reading");
+    assert!(
+        reading.features.unwrap().unread_aggregate,
+        "{}",
+        reading.sql
+    );
 }

@@ -414,6 +414,29 @@ impl<'a> Builder<'a> {
                 .then(|| t.text.clone())
             });
         }
+        // an extreme of a verb the frame cannot read ("items that *react least to* price",
+        // "depend most on"): ranking by the verb's object answers another question
+        if !computed && extreme_read && self.f.unread_aggregate.is_none() {
+            self.f.unread_aggregate = (1..self.a.tokens.len()).find_map(|j| {
+                let extreme = matches!(self.a.word(j), "most" | "least")
+                    && matches!(self.a.word(j + 1), "to" | "on" | "with" | "about" | "upon");
+                if !extreme {
+                    return None;
+                }
+                let i = if self.a.word(j - 1) == "the" && j > 1 {
+                    j - 2
+                } else {
+                    j - 1
+                };
+                let t = &self.a.tokens[i];
+                let verb = t.kind == TokenKind::Word
+                    && !is_stopword(&t.lower)
+                    && !is_structural(&t.lower)
+                    && !self.explained[i]
+                    && self.span_index_at(i).is_none();
+                verb.then(|| format!("{} {}", t.text, self.a.tokens[j].text))
+            });
+        }
         // a breakdown by a period asked for ("weekly revenue", "units per quarter", "which
         // week") that the frame does not group by: the query answers another question
         let grouped_by_time = self.f.group_by_year.is_some()
