@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor,
-    VisitorMut,
+    BinaryOperator, DuplicateTreatment, Expr, FunctionArguments, GroupByExpr, Ident, ObjectName,
+    ObjectNamePart, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Value,
+    ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
@@ -241,11 +241,19 @@ impl<'s> Tree<'s> {
 
     /// Whether the top SELECT counts distinct values (`count(DISTINCT x)`).
     pub(super) fn counts_distinct(&self) -> bool {
-        self.top_select().is_some_and(|s| {
-            s.projection
-                .iter()
-                .any(|p| p.to_string().to_uppercase().contains("(DISTINCT "))
-        })
+        let Some(s) = self.top_select() else {
+            return false;
+        };
+        let mut found = false;
+        let _ = sqlparser::ast::visit_expressions(&s.projection, |e: &Expr| {
+            if let Expr::Function(f) = e {
+                if let FunctionArguments::List(l) = &f.args {
+                    found |= l.duplicate_treatment == Some(DuplicateTreatment::Distinct);
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        found
     }
 
     /// Whether the top SELECT shows column `c`.
