@@ -183,6 +183,8 @@ enum KnowledgeCommand {
 }
 
 fn main() {
+    // Before anything is allocated: a freed large block goes back to the system.
+    querent::warehouse::allocator::return_large_blocks();
     // The config file sits below the environment and the flags: export its keys first (the
     // log's format and filter may be among them).
     let args: Vec<String> = std::env::args().collect();

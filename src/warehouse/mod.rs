@@ -5,6 +5,7 @@
 //! Schema types ([`Schema`], [`TableSchema`], ...) are what introspection returns and what the
 //! knowledge base and the pattern engine build on.
 
+pub mod allocator;
 pub mod bigquery;
 pub mod sqlite;
 

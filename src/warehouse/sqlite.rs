@@ -12,7 +12,8 @@
 //! [`MAX_VALUE_BYTES`], no attached database) and per result by the cell and size caps of
 //! [`super`]. A file that goes away, is replaced, truncated or overwritten with garbage gives
 //! [`QuerentError::DatabaseUnavailable`] (503) and shows in [`Warehouse::availability`]; when
-//! the file comes back, the next call opens it again.
+//! the file comes back, the next call opens it again. A freed large value goes back to the
+//! system at once ([`super::allocator`]), so one statement's values are not kept after it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -111,6 +112,7 @@ impl SqliteWarehouse {
                 path.display()
             )));
         }
+        super::allocator::return_large_blocks();
         let warehouse = Self {
             path: path.to_path_buf(),
             pool: Mutex::new(Pool::default()),
