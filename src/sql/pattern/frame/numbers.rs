@@ -21,6 +21,8 @@ impl<'a> Builder<'a> {
         });
         let nums = self.a.numbers.clone();
         let mut skip_until = 0;
+        // the last comparison read: its number's token and its column
+        let mut last_cmp: Option<(usize, ColRef)> = None;
         for m in &nums {
             if Some(m.token) == top_token {
                 self.explained[m.token] = true;
@@ -64,10 +66,34 @@ impl<'a> Builder<'a> {
             } else {
                 None
             };
-            let cmp_start = m.token - cmp_len.min(m.token) - usize::from(between);
+            let mut cmp_start = m.token - cmp_len.min(m.token) - usize::from(between);
             // the column: adjective attribute, a column named before, a table/column after, nearest numeric
             let mut col: Option<ColRef> = None;
             let mut count_of: Option<usize> = None;
+            if cmp_len == 0 && !between && high.is_none() {
+                // "above age 46", "under age 18": the comparison before the column it compares
+                if let Some((c, si, o)) = self.comparison_before_column(m.token) {
+                    col = Some(c);
+                    op = o;
+                    self.use_span(si);
+                    cmp_start = self.span(si).start - 1;
+                }
+            }
+            if col.is_none() && cmp_len > 0 && attrs.is_none() {
+                // "taller than 200 or lower than 190": the second comparison's column is the
+                // first's, said once
+                if let Some((at, c)) = last_cmp {
+                    let between: Vec<&str> = (at + 1..cmp_start).map(|k| self.w(k)).collect();
+                    if matches!(between.as_slice(), ["or"] | ["and"] | [","]) {
+                        col = Some(c);
+                        self.f.notes.push(format!(
+                            "'{}' compares {} again",
+                            m.text,
+                            self.col_name(c)
+                        ));
+                    }
+                }
+            }
             if let Some(attrs) = attrs {
                 if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
                     col = Some(c);
@@ -311,6 +337,7 @@ impl<'a> Builder<'a> {
                     op,
                     value: Self::number_literal(low_value),
                 };
+                last_cmp = Some((m.token, c));
                 if let Some(k) = self.exception_before(cmp_start) {
                     // "all home cities except for those having a driver older than 40"
                     self.mark(k, k + 1);
@@ -332,6 +359,24 @@ impl<'a> Builder<'a> {
                 .notes
                 .push(format!("{} compared with {}", self.col_name(c), m.text));
         }
+    }
+
+    /// "above age 46": the column span right before the number at `i`, when the word before
+    /// the span compares (over, above, exceeding, beyond, under, below); with the span's index
+    /// and the comparison. Date columns are left to the time ranges.
+    fn comparison_before_column(&mut self, i: usize) -> Option<(ColRef, usize, CmpOp)> {
+        let si = self.span_index_at(i.checked_sub(1)?)?;
+        let start = self.span(si).start;
+        if self.used[si] || !self.is_column_span(si) || self.is_table_span(si) || start == 0 {
+            return None;
+        }
+        let op = match self.w(start - 1) {
+            "over" | "above" | "exceeding" | "beyond" => CmpOp::Gt,
+            "under" | "below" => CmpOp::Lt,
+            _ => return None,
+        };
+        let c = self.resolve_column(si)?;
+        (!is_temporal(self.schema, c)).then_some((c, si, op))
     }
 
     /// The comparison a number's preceding words ask for, with how many tokens they take.
@@ -490,6 +535,48 @@ mod tests {
                 col: c.col("employee", "age"),
                 op: CmpOp::Gt,
                 value: Literal::Number("30".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_second_comparison_without_a_column_compares_the_first_ones_column() {
+        let c = case("employees with a salary greater than 9000 or less than 2000");
+        let b = c.until("numbers");
+        let salary = c.col("employee", "salary");
+        assert_eq!(
+            b.f.conds,
+            [
+                Cond::Cmp {
+                    col: salary,
+                    op: CmpOp::Gt,
+                    value: Literal::Number("9000".into()),
+                },
+                Cond::Cmp {
+                    col: salary,
+                    op: CmpOp::Lt,
+                    value: Literal::Number("2000".into()),
+                }
+            ]
+        );
+        let joined = c.until("join or");
+        assert!(
+            matches!(joined.f.conds.as_slice(), [Cond::Or(v)] if v.len() == 2),
+            "{:?}",
+            joined.f.conds
+        );
+    }
+
+    #[test]
+    fn a_comparison_before_the_column_reads_the_column() {
+        let c = case("employees above age 40");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: c.col("employee", "age"),
+                op: CmpOp::Gt,
+                value: Literal::Number("40".into()),
             }]
         );
     }

@@ -65,6 +65,16 @@ impl<'a> Builder<'a> {
                     i = end;
                     continue;
                 }
+                if count && self.modifies_next_column(si) {
+                    // "how many different captain ranks": the table's word qualifies its
+                    // column, which is what is counted
+                    if let Some(t) = self.span_table(si) {
+                        head_tables.push(t);
+                    }
+                    self.use_span(si);
+                    i = end;
+                    continue;
+                }
                 if self.is_table_span(si) && !self.prefers_column(si, count && pending.is_empty()) {
                     if let Some(t) = self.span_table(si) {
                         head_tables.push(t);
@@ -463,6 +473,26 @@ impl<'a> Builder<'a> {
         counting && cbest > tbest + 0.05
     }
 
+    /// True when the table span `si` is a noun modifier of the column span right after it, of
+    /// the same table and not a key ("captain ranks", "company industries"): the pair names the
+    /// column, not the table's rows.
+    fn modifies_next_column(&mut self, si: usize) -> bool {
+        let Some(t) = self
+            .span_table(si)
+            .filter(|_| self.is_table_span(si) && !self.used[si])
+        else {
+            return false;
+        };
+        let Some(next) = self.span_index_at(self.span(si).end) else {
+            return false;
+        };
+        if next == si || self.used[next] || self.is_table_span(next) || !self.is_column_span(next) {
+            return false;
+        }
+        self.resolve_column(next)
+            .is_some_and(|c| c.table == t && !self.is_key(c))
+    }
+
     /// A yes/no column named by an adjective ("promoted weeks", "discontinued products") is a
     /// condition (`= 1`, or `= 0` after "not"/"non"), not a column to show. Yes/no columns are
     /// integer columns named `..._flag`, `is_...`, `has_...`; the word must not be the column's
@@ -526,6 +556,20 @@ mod tests {
         let c = case("How many employees are there?");
         let b = c.until("select list");
         assert_eq!(b.f.select, [Term::count()]);
+    }
+
+    #[test]
+    fn how_many_different_table_column_counts_the_columns_distinct_values() {
+        let c = case("How many different employee cities are there?");
+        let b = c.until("select list");
+        assert_eq!(
+            b.f.select,
+            [Term {
+                agg: Some(AggFunc::Count),
+                distinct: true,
+                measure: Measure::Column(c.col("employee", "city")),
+            }]
+        );
     }
 
     #[test]
