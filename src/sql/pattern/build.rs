@@ -1,7 +1,7 @@
 //! From a [`Frame`] to a [`Query`]: the tables it needs joined along the planned path, its
 //! conditions, groups, order and limit as SQL tree nodes.
 
-use super::ast::{CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
+use super::ast::{AggFunc, CmpOp, Expr, Join, Literal, Query, Select, SelectItem, SetOp};
 use super::frame::{Combine, Cond, Frame, Measure, Term};
 use super::joins::{JoinGraph, JoinPlan};
 use super::linking::{is_month_text, ColRef};
@@ -385,6 +385,59 @@ fn covers_key(table: &TableSchema, columns: &[&str]) -> bool {
             .all(|k| columns.iter().any(|c| c.eq_ignore_ascii_case(k)))
 }
 
+/// Whether a join step repeats the rows it joins to: the joined table, other than `table`,
+/// is joined by columns that are not its whole primary key (an employee's certificates), while
+/// a join on the joined table's key (an employee's department) repeats nothing. A table with no
+/// declared key is taken not to repeat.
+fn repeats_rows(schema: &Schema, plan: &JoinPlan, table: usize) -> bool {
+    plan.steps.iter().any(|step| {
+        let joined = &schema.tables[step.table];
+        let on: Vec<&str> = step
+            .on
+            .iter()
+            .filter(|(_, c)| c.table == step.table)
+            .map(|(_, c)| joined.columns[c.column].name.as_str())
+            .collect();
+        step.table != table && !joined.primary_key.is_empty() && !covers_key(joined, &on)
+    })
+}
+
+/// "How many employees have a certificate?": a `COUNT(*)` of the FROM table's rows through a
+/// join that repeats them counts the matches, not the rows; the rows are then counted by their
+/// key, each once (`COUNT(DISTINCT employee.emp_id)`). Returns that key when the query has one
+/// `COUNT(*)`, no groups and the FROM table has a one-column primary key.
+fn counted_key_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> Option<ColRef> {
+    if !frame.group_by.is_empty()
+        || frame.group_by_year.is_some()
+        || frame.having.is_some()
+        || frame.combine.is_some()
+        || frame.select.len() != 1
+        || !matches!(
+            frame.select[0],
+            Term {
+                agg: Some(AggFunc::Count),
+                distinct: false,
+                measure: Measure::Star,
+            }
+        )
+    {
+        return None;
+    }
+    let &from = plan.tables.first()?;
+    let table = &schema.tables[from];
+    let [key] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let column = table
+        .columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(key))?;
+    repeats_rows(schema, plan, from).then_some(ColRef {
+        table: from,
+        column,
+    })
+}
+
 fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> bool {
     if !frame.group_by.is_empty() || frame.group_by_year.is_some() {
         return false;
@@ -399,17 +452,7 @@ fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> 
     if !tables.all(|t| t == Some(listed)) {
         return false;
     }
-    // a table joined by a column that is not its key, other than the listed one, repeats rows
-    let repeats = plan.steps.iter().any(|step| {
-        let joined = &schema.tables[step.table];
-        let on: Vec<&str> = step
-            .on
-            .iter()
-            .filter(|(_, c)| c.table == step.table)
-            .map(|(_, c)| joined.columns[c.column].name.as_str())
-            .collect();
-        step.table != listed && !joined.primary_key.is_empty() && !covers_key(joined, &on)
-    });
+    let repeats = repeats_rows(schema, plan, listed);
     let table = &schema.tables[listed];
     let shown: Vec<&str> = frame
         .select
@@ -464,9 +507,15 @@ fn build_select(
     if let Some(trap) = super::chasm::trap(frame, schema, &plan) {
         return Err(BuildError::ChasmTrap(trap));
     }
+    let counted_key = counted_key_through_joins(frame, schema, &plan).map(|key| Term {
+        agg: Some(AggFunc::Count),
+        distinct: true,
+        measure: Measure::Column(key),
+    });
     let items = frame
         .select
         .iter()
+        .map(|t| counted_key.as_ref().unwrap_or(t))
         .map(|t| SelectItem {
             expr: term_expr(schema, t),
             alias: match &t.measure {

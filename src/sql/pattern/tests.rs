@@ -197,6 +197,17 @@ fn values_groups_and_joins_return_the_expected_rows() {
 }
 
 #[test]
+fn rows_counted_through_a_join_that_repeats_them_are_counted_once() {
+    let f = fixture();
+    // Ada and Bo have two orders each, Cy one: three customers, five orders
+    check(&f, "How many customers have orders?", &[&["3"]]);
+    check(&f, "How many customers placed an order in 2024?", &[&["2"]]);
+    // a join on the joined table's key repeats nothing: a plain count
+    let cands = ask_with(&f, "How many orders were placed in Oslo stores?", &[], &[]).unwrap();
+    assert!(cands[0].sql.contains("COUNT(*)"), "{}", cands[0].sql);
+}
+
+#[test]
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {
