@@ -119,6 +119,10 @@ pub struct Features {
     /// ("Who does Jane Peacock report to?"): capped like [`Features::unread_breakdown`].
     #[serde(default)]
     pub self_relation: bool,
+    /// A number of the question no part of the query reads ("How many people are under 40?"
+    /// answered with every person): capped like [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub unread_number: bool,
     /// One of the curated examples close to the question has a query of this query's shape
     /// ([`shape::curated_shape`](super::shape::curated_shape)): evidence from curation, not a
     /// fitted feature (Spider has no curation), applied as a prior in [`Features::confidence`].
@@ -211,6 +215,7 @@ impl Features {
             unread_aggregate: fr.unread_aggregate.is_some(),
             unread_qualifier: fr.unread_qualifier.is_some(),
             self_relation: fr.self_relation.is_some(),
+            unread_number: fr.unread_number.is_some(),
             unused_link: false,
             curated_shape: false,
         }
@@ -289,6 +294,7 @@ impl Features {
             || self.unused_link
             || self.unread_qualifier
             || self.self_relation
+            || self.unread_number
         {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
@@ -326,6 +332,7 @@ impl Features {
             unused_link: false,
             unread_qualifier: false,
             self_relation: false,
+            unread_number: false,
             curated_shape: false,
         }
     }
@@ -416,6 +423,12 @@ mod tests {
         // and every row listed while a word qualified them
         let unread = Features {
             unread_qualifier: true,
+            ..f
+        };
+        assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);
+        // and a number no part of the query reads
+        let unread = Features {
+            unread_number: true,
             ..f
         };
         assert!(unread.confidence(5) <= UNREAD_BREAKDOWN_CONFIDENCE);

@@ -1140,3 +1140,23 @@ fn an_extreme_of_a_figure_the_schema_does_not_hold_is_no_listing_answered_with_c
         reading.sql
     );
 }
+
+#[test]
+fn a_number_no_part_of_the_query_reads_caps_the_confidence() {
+    let f = fixture();
+    // no column is named for the 40: every customer would be counted
+    let out = ask_with(&f, "How many customers are under 40?", &[], &[]).unwrap();
+    let features = out[0].features.as_ref().expect("a frame's features");
+    assert!(features.unread_number, "{}", out[0].sql);
+    assert!(features.confidence(1) <= UNREAD_BREAKDOWN_CONFIDENCE);
+    // a number compared with a column, a top-N and a year are all read
+    for q in [
+        "How many customers are older than 50?",
+        "Show the top 2 products by unit price",
+        "How many orders were placed in 2024?",
+    ] {
+        let out = ask_with(&f, q, &[], &[]).unwrap();
+        let features = out[0].features.as_ref().expect("a frame's features");
+        assert!(!features.unread_number, "{q}: {}", out[0].sql);
+    }
+}

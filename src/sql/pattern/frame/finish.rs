@@ -482,6 +482,21 @@ impl<'a> Builder<'a> {
             });
         }
         for (i, t) in self.a.tokens.iter().enumerate() {
+            if t.kind == TokenKind::Number {
+                // a number no part of the query reads ("people under 40" with no column for
+                // it): the condition it asks for is missing
+                let in_time = self
+                    .a
+                    .time_ranges
+                    .iter()
+                    .any(|r| r.tokens.0 <= i && i < r.tokens.1);
+                if !self.explained[i] && !in_time && self.span_index_at(i).is_none() {
+                    content += 1;
+                    unmapped.push(t.text.clone());
+                    self.f.unread_number.get_or_insert_with(|| t.text.clone());
+                }
+                continue;
+            }
             if t.kind != TokenKind::Word || is_stopword(&t.lower) || is_structural(&t.lower) {
                 continue;
             }

@@ -221,6 +221,10 @@ pub struct Frame {
     /// to?": `Employee.ReportsTo`): the relation between two rows of one table, which the frame
     /// never joins. The frame answers another question.
     pub self_relation: Option<String>,
+    /// A number the question states that no part of the frame reads ("How many people are
+    /// under 40?" with no column the 40 compares): the condition it asks for is missing. The
+    /// frame answers another question.
+    pub unread_number: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the
