@@ -79,12 +79,17 @@ impl<'a> Builder<'a> {
                     cmp_start = self.span(si).start - 1;
                 }
             }
-            if col.is_none() && cmp_len > 0 && attrs.is_none() {
-                // "taller than 200 or lower than 190": the second comparison's column is the
-                // first's, said once
+            if col.is_none() && attrs.is_none() {
+                // "taller than 200 or lower than 190", "aged either 36 or 37": the second
+                // comparison's column is the first's, said once
                 if let Some((at, c)) = last_cmp {
                     let between: Vec<&str> = (at + 1..cmp_start).map(|k| self.w(k)).collect();
-                    if matches!(between.as_slice(), ["or"] | ["and"] | [","]) {
+                    let joined = if cmp_len > 0 {
+                        matches!(between.as_slice(), ["or"] | ["and"] | [","])
+                    } else {
+                        matches!(between.as_slice(), ["or"] | [","])
+                    };
+                    if joined {
                         col = Some(c);
                         self.f.notes.push(format!(
                             "'{}' compares {} again",
@@ -351,7 +356,28 @@ impl<'a> Builder<'a> {
                     self.push_cond_at(m.token, cond);
                 }
                 self.mark(cmp_start, m.token + 1);
-                if matches!(self.w(m.token + 1), "or") {
+                if matches!(self.w(m.token + 1), "or")
+                    && matches!(
+                        self.w(m.token + 2),
+                        "more"
+                            | "greater"
+                            | "higher"
+                            | "above"
+                            | "over"
+                            | "larger"
+                            | "older"
+                            | "later"
+                            | "less"
+                            | "fewer"
+                            | "lower"
+                            | "below"
+                            | "under"
+                            | "smaller"
+                            | "younger"
+                            | "earlier"
+                    )
+                {
+                    // "30 or more", "30 or younger"
                     self.mark(m.token + 1, m.token + 3);
                 }
             }
@@ -392,12 +418,12 @@ impl<'a> Builder<'a> {
         let or_more = after == "or"
             && matches!(
                 after2,
-                "more" | "greater" | "higher" | "above" | "over" | "larger"
+                "more" | "greater" | "higher" | "above" | "over" | "larger" | "older" | "later"
             );
         let or_less = after == "or"
             && matches!(
                 after2,
-                "less" | "fewer" | "lower" | "below" | "under" | "smaller"
+                "less" | "fewer" | "lower" | "below" | "under" | "smaller" | "younger" | "earlier"
             );
         if w1 == "than" {
             let neg = matches!(w3, "no" | "not");
@@ -564,6 +590,38 @@ mod tests {
             matches!(joined.f.conds.as_slice(), [Cond::Or(v)] if v.len() == 2),
             "{:?}",
             joined.f.conds
+        );
+    }
+
+    #[test]
+    fn either_of_two_numbers_of_one_column_is_one_or_and_or_older_compares() {
+        let c = case("employees aged either 36 or 37");
+        let b = c.until("join or");
+        let age = c.col("employee", "age");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Or(vec![
+                Cond::Cmp {
+                    col: age,
+                    op: CmpOp::Eq,
+                    value: Literal::Number("36".into()),
+                },
+                Cond::Cmp {
+                    col: age,
+                    op: CmpOp::Eq,
+                    value: Literal::Number("37".into()),
+                }
+            ])]
+        );
+        let c = case("employees aged 30 or younger");
+        let b = c.until("numbers");
+        assert_eq!(
+            b.f.conds,
+            [Cond::Cmp {
+                col: age,
+                op: CmpOp::Le,
+                value: Literal::Number("30".into()),
+            }]
         );
     }
 

@@ -135,7 +135,16 @@ impl<'a> Builder<'a> {
                         }
                         last_aggs = pending.clone();
                         last_end = end;
-                        if count {
+                        if count && !distinct && self.is_quantity(c) {
+                            // "how many passengers", "the total number of hours": a column
+                            // that holds a count is summed, not its values counted
+                            items.push(Term {
+                                agg: Some(AggFunc::Sum),
+                                distinct: false,
+                                measure: Measure::Column(c),
+                            });
+                            count = false;
+                        } else if count {
                             let is_pk = self.is_key(c);
                             items.push(Term {
                                 agg: Some(AggFunc::Count),
@@ -493,6 +502,27 @@ impl<'a> Builder<'a> {
             .is_some_and(|c| c.table == t && !self.is_key(c))
     }
 
+    /// True when column `c` holds a quantity: numeric, not the table's key, not a foreign key,
+    /// and not named as an identifier, code, number, year or rank (`hours`, `passengers`,
+    /// `Undergraduate`; not `dept_id`, `zip_code`, `year`).
+    fn is_quantity(&self, c: ColRef) -> bool {
+        let table = &self.schema.tables[c.table];
+        let col = &table.columns[c.column];
+        let numeric = matches!(col.kind(), ColumnKind::Integer | ColumnKind::Real);
+        let foreign = table
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.from_column.eq_ignore_ascii_case(&col.name));
+        let words = split_identifier(&col.name);
+        let named_as_key = words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "id" | "code" | "number" | "num" | "no" | "year" | "rank" | "ranking" | "zip"
+            )
+        });
+        numeric && !self.is_key(c) && !foreign && !named_as_key
+    }
+
     /// A yes/no column named by an adjective ("promoted weeks", "discontinued products") is a
     /// condition (`= 1`, or `= 0` after "not"/"non"), not a column to show. Yes/no columns are
     /// integer columns named `..._flag`, `is_...`, `has_...`; the word must not be the column's
@@ -570,6 +600,28 @@ mod tests {
                 measure: Measure::Column(c.col("employee", "city")),
             }]
         );
+    }
+
+    #[test]
+    fn a_number_of_a_quantity_column_sums_it_and_a_key_is_still_counted() {
+        let c = case("What is the total number of hours of all employees?");
+        let b = c.until("select list");
+        assert_eq!(
+            b.f.select,
+            [Term {
+                agg: Some(AggFunc::Sum),
+                distinct: false,
+                measure: Measure::Column(c.col("works_on", "hours")),
+            }]
+        );
+        // different values of a quantity are counted
+        let c = case("How many different ages do employees have?");
+        let b = c.until("select list");
+        assert_eq!(b.f.select[0].agg, Some(AggFunc::Count), "{:?}", b.f.select);
+        // a department id is no quantity
+        let c = case("How many dept ids are there?");
+        let b = c.until("select list");
+        assert_eq!(b.f.select[0].agg, Some(AggFunc::Count), "{:?}", b.f.select);
     }
 
     #[test]

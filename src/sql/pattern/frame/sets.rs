@@ -145,9 +145,11 @@ impl<'a> Builder<'a> {
         for w in at.windows(2) {
             let ((t1, c1), (t2, c2)) = (w[0], w[1]);
             let between: Vec<&str> = (t1 + 1..t2).map(|k| self.w(k)).collect();
+            // "aged either 36 or 37": two values of one column are one OR, "either" or not
+            let one_column = self.f.conds[c1].columns() == self.f.conds[c2].columns();
             if between.contains(&"or")
                 && !between.contains(&"and")
-                && !self.a.has(crate::question::Intent::Either)
+                && (!self.a.has(crate::question::Intent::Either) || one_column)
                 || between.contains(&"or") && between.contains(&"either")
             {
                 match groups.last_mut() {
