@@ -209,7 +209,8 @@ impl<'a> Builder<'a> {
             }
             if (0..n).any(|k| matches!(self.w(k), "alphabetical" | "alphabetically" | "alphabetic"))
             {
-                // ordered by the first text column shown (decided after the select list)
+                // ordered by the first text column shown (decided after the select list);
+                // "descending (reverse) alphabetical order" from Z to A
                 self.f.notes.push("alphabetical order".into());
                 self.f.order.push((
                     Term {
@@ -217,7 +218,7 @@ impl<'a> Builder<'a> {
                         distinct: false,
                         measure: Measure::Star,
                     },
-                    false,
+                    desc,
                 ));
             }
         }
@@ -666,6 +667,22 @@ mod tests {
         assert_eq!(
             ordered_by(&b.f.order),
             [(Measure::Column(c.col("employee", "age")), true)]
+        );
+    }
+
+    #[test]
+    fn descending_alphabetical_order_runs_from_z_to_a() {
+        let c = case("the names of employees in descending alphabetical order");
+        let b = c.until("order placeholders");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("employee", "name")), true)]
+        );
+        let c = case("the names of employees in alphabetical order");
+        let b = c.until("order placeholders");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("employee", "name")), false)]
         );
     }
 

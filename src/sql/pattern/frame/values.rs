@@ -177,10 +177,16 @@ impl<'a> Builder<'a> {
                 values.push(found[z].1.clone());
             }
             // "EDLP versus High-Low", "compare A and B": one group per value
+            // "how many are male and how many are female": a figure asked for each value
+            let asked_twice = (1..self.n())
+                .filter(|&k| self.w(k - 1) == "how" && matches!(self.w(k), "many" | "much"))
+                .count()
+                >= 2;
             let versus = between
                 .iter()
                 .any(|w| matches!(*w, "versus" | "vs" | "vs." | "against"))
-                || self.compares();
+                || self.compares()
+                || asked_twice;
             if versus && neg == Neg::None {
                 self.push_cond_at(
                     start,
@@ -277,6 +283,23 @@ mod tests {
                 value: Literal::Text("Oslo".into()),
             }]
         );
+    }
+
+    #[test]
+    fn how_many_are_one_value_and_how_many_another_is_one_figure_per_value() {
+        let c = case("How many employees are in Oslo and how many are in Bergen?");
+        let b = c.until("values");
+        let city = c.col("employee", "city");
+        assert_eq!(
+            b.f.conds,
+            [Cond::In {
+                col: city,
+                values: vec![Literal::Text("Oslo".into()), Literal::Text("Bergen".into())],
+                negated: false,
+            }]
+        );
+        assert_eq!(b.f.group_by, [city]);
+        assert!(b.f.combine.is_none());
     }
 
     #[test]
