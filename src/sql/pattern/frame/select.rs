@@ -38,8 +38,13 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 "number" | "count" if self.span_index_at(i).is_none() => {
-                    // "the average number of votes" averages a column; "the number of X" counts
-                    if (self.w(i + 1) == "of" || w == "count") && pending.is_empty() {
+                    // "the average number of votes" averages a column; "the number of X" counts;
+                    // "the flight number of flights" names an identifier, counts nothing
+                    let compound = w == "number"
+                        && i > 0
+                        && self.span_index_at(i - 1).is_some()
+                        && !matches!(self.w(i - 1), "total" | "average" | "the");
+                    if (self.w(i + 1) == "of" || w == "count") && pending.is_empty() && !compound {
                         count = true;
                     }
                 }
@@ -622,6 +627,20 @@ mod tests {
         let c = case("How many dept ids are there?");
         let b = c.until("select list");
         assert_eq!(b.f.select[0].agg, Some(AggFunc::Count), "{:?}", b.f.select);
+    }
+
+    #[test]
+    fn a_number_after_a_named_word_is_an_identifier_not_a_count() {
+        let c = case("the city number of employees in Oslo");
+        let b = c.until("select list");
+        assert!(
+            b.f.select.iter().all(|t| t.agg.is_none()),
+            "{:?}",
+            b.f.select
+        );
+        let c = case("the number of employees in Oslo");
+        let b = c.until("select list");
+        assert_eq!(b.f.select, [Term::count()]);
     }
 
     #[test]
