@@ -381,13 +381,16 @@ impl<'a> Builder<'a> {
             let counts = (i + 1..n.min(i + 4)).any(|k| matches!(self.w(k), "number" | "count"))
                 || self.w(i + 1) == "many"
                 || popular;
-            // "the largest number of bedrooms" with a `bedroom_count` column orders by the column
+            // "the largest number of bedrooms" with a `bedroom_count` column, "the largest
+            // number of votes" with a `votes` quantity, order by the column
             let count_column = next.is_some_and(|si| {
                 self.is_column_span(si)
+                    && !self.is_table_span(si)
                     && self.span(si).links.iter().any(|l| match l.target {
                         Target::Column { col } => {
                             self.lex.column_has_stem(col, "count")
                                 || self.lex.column_has_stem(col, "number")
+                                || self.is_quantity(col)
                         }
                         _ => false,
                     })
@@ -684,6 +687,20 @@ mod tests {
             ordered_by(&b.f.order),
             [(Measure::Column(c.col("employee", "name")), false)]
         );
+    }
+
+    #[test]
+    fn the_largest_number_of_a_quantity_orders_by_the_quantity_not_a_count() {
+        let c = case("the work with the largest number of hours");
+        let b = c.until("superlatives");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("works_on", "hours")), true)]
+        );
+        // the largest number of rows of a table counts them
+        let c = case("the department with the largest number of employees");
+        let b = c.until("superlatives");
+        assert_eq!(ordered_by(&b.f.order), [(Measure::Star, true)]);
     }
 
     #[test]

@@ -510,7 +510,7 @@ impl<'a> Builder<'a> {
     /// True when column `c` holds a quantity: numeric, not the table's key, not a foreign key,
     /// and not named as an identifier, code, number, year or rank (`hours`, `passengers`,
     /// `Undergraduate`; not `dept_id`, `zip_code`, `year`).
-    fn is_quantity(&self, c: ColRef) -> bool {
+    pub(super) fn is_quantity(&self, c: ColRef) -> bool {
         let table = &self.schema.tables[c.table];
         let col = &table.columns[c.column];
         let numeric = matches!(col.kind(), ColumnKind::Integer | ColumnKind::Real);
