@@ -244,6 +244,32 @@ impl<'a> Builder<'a> {
 
     /// The groups of an aggregate: group-by columns shown first; rows of the subject grouped by
     /// its key ("the artist who made the fewest songs"), else by the plain columns shown.
+    /// True when column `c` is named as the whole set ("of all schools", "across every country") or
+    /// only in a condition that leaves values out (`Country <> 'Australia'`).
+    fn names_the_whole_set(&self, c: ColRef) -> bool {
+        let all = (0..self.links.spans.len()).any(|si| {
+            let sp = self.span(si);
+            // "of all schools", not "show all majors and the number of students"
+            sp.start > 1
+                && matches!(self.w(sp.start - 1), "all" | "every")
+                && matches!(
+                    self.w(sp.start - 2),
+                    "of" | "across" | "for" | "over" | "among" | "in"
+                )
+                && matches!(sp.best().target, Target::Column { col } if col == c)
+        });
+        let left_out = self.f.conds.iter().any(|cond| match cond {
+            Cond::Cmp {
+                col, op: CmpOp::Ne, ..
+            } => *col == c,
+            Cond::In {
+                col, negated: true, ..
+            } => *col == c,
+            _ => false,
+        });
+        all || left_out
+    }
+
     pub(super) fn group_rows(&mut self) {
         let has_agg = self
             .f
@@ -260,6 +286,24 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let order_agg = self.f.order.iter().any(|(t, _)| t.agg.is_some());
+        // "the total enrollment of all schools", "the maximum level in countries that are not
+        // Australia": a column beside figures that names the whole set, or the set a condition
+        // leaves out, is no breakdown; it is not shown and nothing is grouped by it
+        let plain: Vec<ColRef> =
+            if has_agg && self.f.group_by.is_empty() && !order_agg && self.f.having.is_none() {
+                let whole: Vec<ColRef> = plain
+                    .iter()
+                    .copied()
+                    .filter(|&c| self.names_the_whole_set(c))
+                    .collect();
+                self.f.select.retain(|t| {
+                    !(t.agg.is_none()
+                        && matches!(t.measure, Measure::Column(c) if whole.contains(&c)))
+                });
+                plain.into_iter().filter(|c| !whole.contains(c)).collect()
+            } else {
+                plain
+            };
         // group-by columns are shown first
         for g in self.f.group_by.clone().into_iter().rev() {
             if !plain.contains(&g) {
@@ -582,6 +626,21 @@ mod tests {
         let f = case("the name of employees in Oslo").frame();
         assert!(f.unmapped.is_empty(), "{:?}", f.unmapped);
         assert_eq!(f.coverage, 1.0);
+    }
+
+    #[test]
+    fn a_column_naming_the_whole_set_or_the_set_left_out_is_no_breakdown() {
+        for q in [
+            "the maximum salary of employees across all cities",
+            "the maximum salary of employees in cities that are not Oslo",
+        ] {
+            let f = case(q).frame();
+            assert!(f.group_by.is_empty(), "{q}: {f:?}");
+            assert!(f.select.iter().all(|t| t.agg.is_some()), "{q}: {f:?}");
+        }
+        // "all cities and the number of employees" lists each city
+        let f = case("Show all cities and the number of employees").frame();
+        assert_eq!(f.group_by.len(), 1, "{f:?}");
     }
 
     #[test]
