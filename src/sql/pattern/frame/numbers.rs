@@ -357,25 +357,7 @@ impl<'a> Builder<'a> {
                 }
                 self.mark(cmp_start, m.token + 1);
                 if matches!(self.w(m.token + 1), "or")
-                    && matches!(
-                        self.w(m.token + 2),
-                        "more"
-                            | "greater"
-                            | "higher"
-                            | "above"
-                            | "over"
-                            | "larger"
-                            | "older"
-                            | "later"
-                            | "less"
-                            | "fewer"
-                            | "lower"
-                            | "below"
-                            | "under"
-                            | "smaller"
-                            | "younger"
-                            | "earlier"
-                    )
+                    && or_comparative(self.w(m.token + 2)).is_some()
                 {
                     // "30 or more", "30 or younger"
                     self.mark(m.token + 1, m.token + 3);
@@ -415,16 +397,8 @@ impl<'a> Builder<'a> {
         let w3 = if i >= 3 { self.w(i - 3) } else { "" };
         let after = self.w(i + 1);
         let after2 = self.w(i + 2);
-        let or_more = after == "or"
-            && matches!(
-                after2,
-                "more" | "greater" | "higher" | "above" | "over" | "larger" | "older" | "later"
-            );
-        let or_less = after == "or"
-            && matches!(
-                after2,
-                "less" | "fewer" | "lower" | "below" | "under" | "smaller" | "younger" | "earlier"
-            );
+        let or_more = after == "or" && or_comparative(after2) == Some(CmpOp::Ge);
+        let or_less = after == "or" && or_comparative(after2) == Some(CmpOp::Le);
         if w1 == "than" {
             let neg = matches!(w3, "no" | "not");
             let op = match w2 {
@@ -528,6 +502,20 @@ impl<'a> Builder<'a> {
             }
         }
         false
+    }
+}
+
+/// The bound a comparative after "or" sets on the number before it: "30 or more" (`>=`),
+/// "30 or younger" (`<=`); `None` for any other word.
+fn or_comparative(w: &str) -> Option<CmpOp> {
+    match w {
+        "more" | "greater" | "higher" | "above" | "over" | "larger" | "older" | "later" => {
+            Some(CmpOp::Ge)
+        }
+        "less" | "fewer" | "lower" | "below" | "under" | "smaller" | "younger" | "earlier" => {
+            Some(CmpOp::Le)
+        }
+        _ => None,
     }
 }
 
