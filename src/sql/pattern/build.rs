@@ -424,18 +424,8 @@ fn counted_key_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) ->
         return None;
     }
     let &from = plan.tables.first()?;
-    let table = &schema.tables[from];
-    let [key] = table.primary_key.as_slice() else {
-        return None;
-    };
-    let column = table
-        .columns
-        .iter()
-        .position(|c| c.name.eq_ignore_ascii_case(key))?;
-    repeats_rows(schema, plan, from).then_some(ColRef {
-        table: from,
-        column,
-    })
+    let key = super::frame::key_column(schema, from)?;
+    repeats_rows(schema, plan, from).then_some(key)
 }
 
 fn lists_rows_through_joins(frame: &Frame, schema: &Schema, plan: &JoinPlan) -> bool {

@@ -381,17 +381,9 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// The single-column primary key of table `t`, if it has one.
+    /// The single-column primary key of table `t`, if it has one ([`key_column`]).
     pub(super) fn key_column(&self, t: usize) -> Option<ColRef> {
-        let table = &self.schema.tables[t];
-        if table.primary_key.len() != 1 {
-            return None;
-        }
-        let column = table
-            .columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(&table.primary_key[0]))?;
-        Some(ColRef { table: t, column })
+        self::key_column(self.schema, t)
     }
 
     pub(super) fn is_key(&self, c: ColRef) -> bool {
@@ -403,6 +395,19 @@ impl<'a> Builder<'a> {
         self.cond_tokens.insert(self.f.conds.len(), token);
         self.f.conds.push(c);
     }
+}
+
+/// The single-column primary key of table `t` of `schema`, if it has one.
+pub fn key_column(schema: &Schema, t: usize) -> Option<ColRef> {
+    let table = &schema.tables[t];
+    let [key] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let column = table
+        .columns
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(key))?;
+    Some(ColRef { table: t, column })
 }
 
 /// The column that names rows of a table: `name`, `title`, `..._name`, else the first text

@@ -37,7 +37,7 @@ mod testing;
 mod time;
 mod values;
 
-pub use self::links::{name_column, own_name_column};
+pub use self::links::{key_column, name_column, own_name_column};
 pub use self::rules::{qualify_rule_sql, rule_hits, RuleHit};
 
 /// What a select item, an order key or a having clause measures.
