@@ -128,6 +128,7 @@ impl ChartIntent {
             }
             Some(
                 Derived::PeriodGrowth
+                | Derived::PeriodDifference
                 | Derived::PeriodGrowthWhere { .. }
                 | Derived::PeriodOverPeriod { .. },
             ) => intent(IntentKind::Growth, vec![last], true),

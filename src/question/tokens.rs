@@ -281,6 +281,7 @@ const CLIPPINGS: &[(&str, &str)] = &[
     ("qty", "quantity"),
     ("qtys", "quantity"),
     ("amt", "amount"),
+    ("avg", "average"),
     ("mgr", "manager"),
     ("mgrs", "manager"),
     ("cust", "customer"),

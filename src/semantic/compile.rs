@@ -616,6 +616,33 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 c,
             )
         }
+        Some(Derived::PeriodDifference) => {
+            let (a, b) = (
+                figures.first().cloned().unwrap_or_default(),
+                figures.get(1).cloned().unwrap_or_default(),
+            );
+            let metric = q
+                .columns
+                .first()
+                .map(|c| super::plan::slug(&c.metric))
+                .unwrap_or_default();
+            let (name, pct) = (format!("{metric}_change"), format!("{metric}_growth_pct"));
+            // both periods' values, the change and the growth in percent
+            let mut c = shown.clone();
+            c.extend([a.clone(), b.clone(), name.clone(), pct.clone()]);
+            let mut sel = shown.clone();
+            sel.extend([
+                a.clone(),
+                b.clone(),
+                format!("{b} - {a} AS {name}"),
+                format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {pct}"),
+            ]);
+            (
+                Some(format!("SELECT {} FROM base", sel.join(", "))),
+                name,
+                c,
+            )
+        }
         Some(Derived::PeriodOverPeriod { lag }) => {
             let t = time_out.clone().unwrap_or_default();
             let name = format!("{first}_change_pct");

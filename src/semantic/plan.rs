@@ -635,8 +635,9 @@ impl<'a> Planner<'a> {
         if figures.is_empty() {
             return fail("the query names no metric");
         }
-        // keys
+        // keys, and the entity a label key shows
         let mut keys = Vec::new();
+        let mut owners: Vec<(usize, String)> = Vec::new();
         for g in &q.group_by {
             match g {
                 GroupBy::Dimension(d) => keys.push(Key {
@@ -652,6 +653,7 @@ impl<'a> Planner<'a> {
                                     output: Some(slug(&d.name)),
                                     alias: format!("g{}", keys.len()),
                                 });
+                                owners.push((keys.len() - 1, name.clone()));
                             }
                         }
                         None => keys.push(Key {
@@ -665,6 +667,22 @@ impl<'a> Planner<'a> {
                             alias: format!("g{}", keys.len()),
                         });
                     }
+                }
+            }
+        }
+        // two entities shown by columns of one name ("first_name" of the agent and of the
+        // customer): each named after its entity, so no output name repeats
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for k in &keys {
+            if let Some(o) = &k.output {
+                *seen.entry(o.clone()).or_default() += 1;
+            }
+        }
+        for (i, e) in &owners {
+            let k = &mut keys[*i];
+            if let Some(o) = &k.output {
+                if seen.get(o).is_some_and(|n| *n > 1) {
+                    k.output = Some(format!("{}_{o}", slug(e)));
                 }
             }
         }

@@ -220,6 +220,10 @@ pub enum Derived {
     ShareOfTotal,
     /// Growth from the first period column to the second (`columns` hold two period slices).
     PeriodGrowth,
+    /// The change from the first period column to the second in the metric's own units ("the
+    /// difference", "the largest increase in revenue"), shown beside the growth in percent; the
+    /// change is the figure that orders the rows.
+    PeriodDifference,
     /// The growth, only on rows whose later period is lower (`decline`) or higher than the
     /// earlier one: "which stores had lower revenue in 2024 than in 2023".
     PeriodGrowthWhere { decline: bool },

@@ -2026,9 +2026,16 @@ fn a_verb_that_is_a_metric_synonym_before_another_metric_is_only_its_verb() {
     let q = read("Revenue by store for December 2024, highest first");
     assert!(q.order.iter().any(|o| o.descending), "{q:?}");
     // "increase" alone names the filter "price increases", which revenue cannot reach: it is
-    // the change of revenue
+    // the change of revenue, in dollars (the growth in percent is shown beside it)
     let q = read("Which stores had the biggest increase in revenue from 2023 to 2024?");
+    assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
+    // in percent, it is the growth rate
+    let q = read("Which stores had the biggest percent increase in revenue from 2023 to 2024?");
     assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    // "the difference" between two years is in the metric's units
+    let q = read("For each zone, compare revenue in 2023 and 2024 and show the difference");
+    assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
     // alone, it is the metric
     let q = read("Which stores earned the most in 2024?");
     assert_eq!(q.columns[0].metric, "revenue", "{q:?}");
@@ -2785,4 +2792,79 @@ fn an_average_per_another_figure_is_refused_not_divided() {
         Outcome::Compiled { query, .. } => assert_eq!(query.derived, Some(Derived::Ratio)),
         Outcome::Refused { reason, .. } => panic!("refused: {reason}"),
     }
+}
+
+#[test]
+fn time_order_words_possessive_rows_named_share_parts_and_differences_read_as_analysts_mean() {
+    let f = chinook();
+    // "in chronological order" / "in month order" order the series; "month order" alone asks
+    // for the months; "order" is no invoice here
+    for question in [
+        "Show monthly sales for 2023 in chronological order",
+        "Show monthly sales for 2023, in month order",
+        "sales for 2023 in month order",
+    ] {
+        let (q, sql) = asked(&f, question);
+        assert_eq!(
+            q.time_grain,
+            Some(super::model::Grain::Month),
+            "{question}: {q:?}"
+        );
+        assert!(q.group_by.is_empty(), "{question}: {q:?}");
+        same(
+            &f,
+            &sql,
+            "SELECT substr(i.InvoiceDate, 1, 7) m, SUM(il.UnitPrice * il.Quantity) FROM InvoiceLine il \
+             JOIN Invoice i ON il.InvoiceId = i.InvoiceId WHERE i.InvoiceDate >= '2023-01-01' \
+             AND i.InvoiceDate < '2024-01-01' GROUP BY m ORDER BY m",
+        );
+    }
+    let (q, _) = asked(&f, "monthly sales 2023 in reverse chronological order");
+    assert!(
+        q.order
+            .iter()
+            .any(|o| o.by == OrderBy::Time && o.descending),
+        "{q:?}"
+    );
+    // a time order with no time to order by is not read
+    assert!(matches!(
+        f.layer.answer(
+            "sales by country in chronological order",
+            &f.schema,
+            &f.values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+    // "their customers' sales": the customers are the rows measured, not a breakdown
+    let (q, _) = asked(
+        &f,
+        "Which sales rep grew their customers' sales the most from 2021 to 2022?",
+    );
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    // two entities shown by columns of one name: each output named after its entity
+    let (_, sql) = asked(&f, "revenue by sales rep and customer in 2022");
+    assert!(sql.contains("AS customer_first_name"), "{sql}");
+    // a named filter on the member's own column restates the part of a share
+    let (q, sql) = asked(
+        &f,
+        "What share of the tracks sold in 2022 were video files (Protected MPEG-4 video file)?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    assert!(q.filters.is_empty(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(CASE WHEN mt.Name = 'Protected MPEG-4 video file' THEN il.Quantity ELSE 0 END) \
+         / SUM(il.Quantity) FROM InvoiceLine il JOIN Invoice i ON il.InvoiceId = i.InvoiceId \
+         JOIN Track t ON il.TrackId = t.TrackId JOIN MediaType mt ON t.MediaTypeId = mt.MediaTypeId \
+         WHERE i.InvoiceDate >= '2022-01-01' AND i.InvoiceDate < '2023-01-01'",
+    );
+    // "show the difference": the change in dollars, largest first, beside both years
+    let (q, sql) = asked(
+        &f,
+        "For each country, compare sales in 2023 and 2024 and show the difference.",
+    );
+    assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
+    assert!(sql.contains("AS revenue_change"), "{sql}");
 }

@@ -113,6 +113,7 @@ pub(super) fn unused_signal(
                             Derived::ShareOfTotal
                                 | Derived::ShareOfWhole
                                 | Derived::PeriodGrowth
+                                | Derived::PeriodDifference
                                 | Derived::PeriodGrowthWhere { .. }
                                 | Derived::PeriodOverPeriod { .. }
                         )

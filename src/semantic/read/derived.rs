@@ -10,8 +10,8 @@ use super::metrics::{averages, entity_named_after};
 use super::signals::Signals;
 use super::state::{Found, Reader};
 use super::{cannot_compute, Refusal};
-use crate::semantic::model::Grain;
-use crate::semantic::query::{Derived, Filter, GroupBy, MetricColumn, Slice};
+use crate::semantic::model::{Grain, SemanticManifest};
+use crate::semantic::query::{Derived, DimensionRef, Filter, GroupBy, MetricColumn, Slice};
 
 impl Reader<'_> {
     /// Whether the first metric is better when lower (a ranking from the top starts at its
@@ -264,6 +264,18 @@ impl Reader<'_> {
                         );
                     }
                     self.q.filters.remove(positive[0]);
+                    // "the tracks sold were video files (Protected MPEG-4 video file)": a named
+                    // filter on the member's own column restates the part, it is no condition
+                    // on the whole
+                    if let Some(Slice::Member { dimension, .. }) = &part {
+                        let manifest = self.input.manifest;
+                        self.q.filters.retain(|f| match f {
+                            Filter::Named { name, .. } => {
+                                !restates_member(manifest, name, dimension)
+                            }
+                            _ => true,
+                        });
+                    }
                     let metric = self.q.columns[0].metric.clone();
                     self.q.columns = vec![
                         MetricColumn {
@@ -499,4 +511,35 @@ fn metric_named_per(
                 .iter()
                 .any(|f| matches!(f.term, Term::Metric(_)) && f.end == *start - 1)
     })
+}
+
+/// Whether the named filter `name` is a condition on the column of `dimension` (same semantic
+/// model, its expression naming the dimension's column): "video files" beside the member
+/// "Protected MPEG-4 video file" of the media type's name.
+fn restates_member(manifest: &SemanticManifest, name: &str, dimension: &DimensionRef) -> bool {
+    let Some(filter) = manifest.filter(name) else {
+        return false;
+    };
+    let model = dimension
+        .model
+        .as_deref()
+        .and_then(|m| manifest.model(m))
+        .or_else(|| {
+            manifest
+                .semantic_models
+                .iter()
+                .find(|m| m.dimension(&dimension.name).is_some())
+        });
+    let Some(model) = model else {
+        return false;
+    };
+    let Some(d) = model.dimension(&dimension.name) else {
+        return false;
+    };
+    let column = d.expr().to_ascii_lowercase();
+    filter.semantic_model.eq_ignore_ascii_case(&model.name)
+        && filter
+            .expr
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| w.eq_ignore_ascii_case(&column))
 }

@@ -42,6 +42,10 @@ impl Reader<'_> {
                 continue;
             }
             let Some(g) = grain_word(w) else { continue };
+            // "in month order": the order of the series, read below
+            if words.get(i + 1) == Some(&"order") {
+                continue;
+            }
             // "month-over-month": the words either side of a hyphen
             let prev = match i {
                 0 => "",
@@ -105,6 +109,13 @@ impl Reader<'_> {
                     vec![toks[i].text.clone()],
                 );
             }
+        }
+        // "sales for 2023 in month order": the months, in order
+        if self.grain.is_none() {
+            self.grain = words
+                .windows(2)
+                .find(|w| w[1] == "order" && GRAIN_NOUNS.contains(&w[0]))
+                .and_then(|w| grain_word(w[0]));
         }
         if self.grain.is_none()
             && (x.has("trend")

@@ -229,6 +229,25 @@ impl Reader<'_> {
                             && *e == *start
                             && (words[*e - 1].ends_with("'s") || words[*e - 1].ends_with("s'"))
                     })
+                    // "which sales rep grew their customers' sales": an entity in the possessive
+                    // before the metric names the rows measured, beside another breakdown
+                    || (self.dims.len() > 1 && {
+                        // the possessive mark in the word, or a token of its own
+                        let after = if words[*end - 1].ends_with("'s")
+                            || words[*end - 1].ends_with("s'")
+                        {
+                            Some(*end)
+                        } else if matches!(words.get(*end), Some(&("'" | "'s"))) {
+                            Some(*end + 1)
+                        } else {
+                            None
+                        };
+                        after.is_some_and(|k| {
+                            self.found
+                                .iter()
+                                .any(|f| matches!(f.term, Term::Metric(_)) && f.start == k)
+                        })
+                    })
                     // "which genre has the longest tracks": the rows a scale's adjective
                     // measures, beside another breakdown
                     || (self.dims.len() > 1

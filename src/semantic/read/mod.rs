@@ -119,6 +119,7 @@ pub fn read(
     });
     r.asker()?;
     r.whole_history();
+    r.time_order();
     // 1. periods
     r.periods();
     // members of two words or more that are no phrase of the lexicon come first: the longer

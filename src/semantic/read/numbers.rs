@@ -4,8 +4,10 @@
 
 use super::lexicon::Term;
 use super::state::{Read, Reader};
-use super::words::{ASC_WORDS, COMPARATIVE_LESS, COMPARATIVE_MORE, DESC_WORDS, GRAMMAR};
-use crate::question::tokens::TokenKind;
+use super::words::{
+    ASC_WORDS, COMPARATIVE_LESS, COMPARATIVE_MORE, DESC_WORDS, GRAIN_NOUNS, GRAMMAR,
+};
+use crate::question::tokens::{Token, TokenKind};
 
 impl Reader<'_> {
     /// Reads the numbers ("top N", "number one", thresholds), "at least one", and the grammar
@@ -165,4 +167,39 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+impl Reader<'_> {
+    /// Marks the words asking for time order ("in chronological order", "in month order",
+    /// "chronologically"; "reverse chronological order": newest first) as read, before any
+    /// stage takes "order" for an entity or "month" for a grain.
+    pub(super) fn time_order(&mut self) {
+        let toks = self.input.toks;
+        let mut i = 0;
+        while i < toks.len() {
+            match time_order_words(toks, i) {
+                Some(n) => {
+                    for slot in self.read.iter_mut().skip(i).take(n) {
+                        *slot = Read::Grammar;
+                    }
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
+
+/// How many tokens from `i` ask for time order: "chronological order" / "date order" / "month
+/// order" (2, or 3 with "reverse" before), "chronologically" (1); `None` for other words.
+pub(super) fn time_order_words(toks: &[Token], i: usize) -> Option<usize> {
+    let at = |k: usize| toks.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+    if at(i) == "chronologically" {
+        return Some(1);
+    }
+    let reverse = usize::from(at(i) == "reverse");
+    let first = at(i + reverse);
+    let time_word =
+        matches!(first, "chronological" | "date" | "time") || GRAIN_NOUNS.contains(&first);
+    (time_word && at(i + reverse + 1) == "order").then_some(2 + reverse)
 }

@@ -57,7 +57,11 @@ impl Reader<'_> {
                 };
                 let change = matches!(
                     self.q.derived,
-                    Some(Derived::PeriodGrowth | Derived::PeriodOverPeriod { .. })
+                    Some(
+                        Derived::PeriodGrowth
+                            | Derived::PeriodDifference
+                            | Derived::PeriodOverPeriod { .. }
+                    )
                 );
                 let descending = descending != (change && s.falling);
                 self.q.order.push(Order {
@@ -120,8 +124,10 @@ impl Reader<'_> {
                     by: OrderBy::Figure,
                     descending: !decline,
                 });
-            } else if matches!(self.q.derived, Some(Derived::PeriodGrowth))
-                && !self.q.group_by.is_empty()
+            } else if matches!(
+                self.q.derived,
+                Some(Derived::PeriodGrowth | Derived::PeriodDifference)
+            ) && !self.q.group_by.is_empty()
             {
                 // a growth for each group: the fastest growing first
                 self.q.order.push(Order {
@@ -157,6 +163,9 @@ impl Reader<'_> {
         }
         if !ranking {
             long_layout(&mut self.q);
+        }
+        if s.time_order && !series && !s.newest_first {
+            return cannot_compute("a time order, with no time to order by", Vec::new());
         }
         if s.newest_first {
             match self.q.order.iter_mut().find(|o| o.by == OrderBy::Time) {

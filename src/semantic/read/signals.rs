@@ -14,6 +14,9 @@ pub(super) struct Signals<'a> {
     plain: Vec<&'a str>,
     pub(super) share: bool,
     pub(super) growth: bool,
+    /// The change asked in the metric's units, not in percent: "the difference", "the largest
+    /// increase in revenue".
+    pub(super) difference: bool,
     pub(super) running: bool,
     pub(super) above: bool,
     pub(super) below: bool,
@@ -21,6 +24,9 @@ pub(super) struct Signals<'a> {
     pub(super) asc: bool,
     pub(super) averaging_asked: bool,
     pub(super) newest_first: bool,
+    /// "in chronological order", "in month order": a series in time order (see
+    /// [`super::numbers::time_order_words`]).
+    pub(super) time_order: bool,
     /// "each", "every", "per": a ranking within a breakdown (not "per" once the figure is an
     /// average per entity, see [`Reader::per`]).
     pub(super) ranked_within: bool,
@@ -72,6 +78,8 @@ impl<'a> Reader<'a> {
             || self.ghas("growing")
             || self.ghas("change")
             || self.ghas("changed")
+            || self.ghas("difference")
+            || self.ghas("differences")
             || self.ghas("increase")
             || self.ghas("decline")
             || self.ghas("declined")
@@ -86,6 +94,24 @@ impl<'a> Reader<'a> {
             || over_period("month")
             || over_period("quarter")
             || over_period("week");
+        // "the difference", "the biggest increase in revenue": in the metric's units, unless a
+        // percent or a rate is asked ("grew the most" stays a growth rate)
+        let in_percent = ["percent", "percentage", "pct", "%", "rate"]
+            .iter()
+            .any(|w| self.ghas(w));
+        let difference = !in_percent
+            && (self.ghas("difference")
+                || self.ghas("differences")
+                || [
+                    "increase",
+                    "increases",
+                    "decrease",
+                    "decreases",
+                    "gain",
+                    "gains",
+                ]
+                .iter()
+                .any(|w| x.has(w)));
         // "how was revenue split between the agents, in percent": a share, unless a change is
         // what is asked in percent
         let share = share
@@ -161,9 +187,12 @@ impl<'a> Reader<'a> {
             || COMPARATIVE_MORE.iter().any(|w| self.ghas(w))
             || self.number_one;
         let averaging_asked = self.ghas("average") || self.ghas("avg") || self.ghas("mean");
+        let time_order =
+            (0..x.toks.len()).any(|i| super::numbers::time_order_words(x.toks, i).is_some());
         let newest_first = ["newest", "latest", "recent"]
             .iter()
-            .any(|w| x.has_seq(&[w, "first"]));
+            .any(|w| x.has_seq(&[w, "first"]))
+            || x.has_seq(&["reverse", "chronological"]);
         let asc = words
             .iter()
             .enumerate()
@@ -178,6 +207,7 @@ impl<'a> Reader<'a> {
             plain,
             share,
             growth,
+            difference,
             running,
             above,
             below,
@@ -185,6 +215,7 @@ impl<'a> Reader<'a> {
             asc,
             averaging_asked,
             newest_first,
+            time_order,
             ranked_within,
             falling,
         }

@@ -207,6 +207,8 @@ impl Reader<'_> {
             self.q.period = None;
             if let Some(decline) = decline_between {
                 self.q.derived = Some(Derived::PeriodGrowthWhere { decline });
+            } else if s.growth && s.difference {
+                self.q.derived = Some(Derived::PeriodDifference);
             } else if s.growth {
                 self.q.derived = Some(Derived::PeriodGrowth);
             }

@@ -69,6 +69,8 @@ pub(super) const GRAMMAR: &[&str] = &[
     "growing",
     "change",
     "changed",
+    "difference",
+    "differences",
     "share",
     "percent",
     "percentage",

@@ -22,9 +22,10 @@ fn linked_value(side: &Side, ks: &[usize]) -> Option<(ColRef, String)> {
     }
 }
 
-/// The value some keys of `ks` link to when every other key names nothing, or a table the
-/// example's SQL reads already ("stores located in the North": the value North; "located" a
-/// rewording, or a word of the stores' docs).
+/// The value some keys of `ks` link to when every other key names nothing, a table the
+/// example's SQL reads already, or the value's own column ("stores located in the North": the
+/// value North; "located" a rewording, or a word of the stores' docs; "the country \"Japan\"":
+/// the column named beside its value).
 fn value_among_words(tree: &Tree, side: &Side, ks: &[usize]) -> Option<(ColRef, String)> {
     if ks.len() < 2 {
         return None;
@@ -34,16 +35,22 @@ fn value_among_words(tree: &Tree, side: &Side, ks: &[usize]) -> Option<(ColRef, 
             .span_at(side.keys[k].tok)
             .is_some_and(|sp| matches!(sp.best().target, Target::Value { .. }))
     });
-    let known = |k: usize| {
-        generic(side, &[k])
-            || side.links.span_at(side.keys[k].tok).is_some_and(
-                |sp| matches!(sp.best().target, Target::Table { table } if tree.uses_table(table)),
-            )
-    };
-    if linked.is_empty() || !rest.iter().all(|&k| known(k)) {
+    if linked.is_empty() {
         return None;
     }
-    linked_value(side, &linked)
+    let (col, value) = linked_value(side, &linked)?;
+    let known = |k: usize| {
+        generic(side, &[k])
+            || side
+                .links
+                .span_at(side.keys[k].tok)
+                .is_some_and(|sp| match sp.best().target {
+                    Target::Table { table } => tree.uses_table(table),
+                    Target::Column { col: c } => c == col,
+                    _ => false,
+                })
+    };
+    rest.iter().all(|&k| known(k)).then_some((col, value))
 }
 
 /// The one column or table the tokens of `ks` link to.
@@ -476,6 +483,15 @@ fn substitute(
     {
         let new = match linked_value(q, qs).or_else(|| value_among_words(tree, q, qs)) {
             Some((_, v)) => v,
+            // a quoted value among other words is no value of its own ("the city \"Paris\"" when
+            // the example compares the country)
+            None if qs.len() > 1
+                && qs
+                    .iter()
+                    .any(|&k| q.a.tokens[q.keys[k].tok].kind == TokenKind::Quoted) =>
+            {
+                return None
+            }
             None => {
                 let raw = q.text(qs);
                 values

@@ -318,6 +318,39 @@ fn a_value_among_words_that_name_nothing_is_swapped_alone() {
     assert_eq!(rows(&f, &out[0].sql), vec!["Bob"]);
 }
 
+#[test]
+fn a_quoted_value_named_with_its_column_is_swapped_alone() {
+    let f = fx();
+    // "the country \"Spain\"": the column named beside its value
+    let out = adapt_to(
+        &f,
+        "Which singers do not have the country \"Spain\"?",
+        "List the singers who are not from France",
+        "SELECT name FROM singer WHERE country != 'France'",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0].edits.contains(&Edit::Value {
+            old: "France".into(),
+            new: "Spain".into()
+        }),
+        "{:?}",
+        out[0].edits
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["Ann", "Cid"]);
+    // a quoted value beside a column the example does not compare is no swap of its value
+    let out = adapt_to(
+        &f,
+        "Which singers do not have the name \"Bob\"?",
+        "List the singers who are not from France",
+        "SELECT name FROM singer WHERE country != 'France'",
+    );
+    assert!(
+        out.iter().all(|a| !a.sql.contains("country != 'name")),
+        "{out:?}"
+    );
+}
+
 /// The examples read as the engine reads `question` ([`same_reading`]).
 fn read_alike(f: &Fx, question: &str, ex_q: &str, ex_sql: &str) -> Vec<Adapted> {
     let graph = crate::sql::pattern::joins::JoinGraph::build(&f.schema);
