@@ -2868,3 +2868,30 @@ fn time_order_words_possessive_rows_named_share_parts_and_differences_read_as_an
     assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
     assert!(sql.contains("AS revenue_change"), "{sql}");
 }
+#[test]
+fn a_grain_noun_naming_the_rows_of_a_named_filter_is_no_breakdown() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    for question in [
+        "What percentage of 2024 revenue came from weeks on promotion?",
+        "What percentage of 2024 revenue came from weeks when the product was on promotion?",
+    ] {
+        match layer.answer(question, &schema, &values, Dialect::Sqlite) {
+            Outcome::Compiled { query, .. } => {
+                assert_eq!(query.derived, Some(Derived::ShareOfWhole), "{query:?}");
+                assert!(query.group_by.is_empty(), "{question}: {query:?}");
+                assert_eq!(query.time_grain, None, "{question}: {query:?}");
+            }
+            Outcome::Refused { reason, .. } => panic!("{question}: refused: {reason}"),
+        }
+    }
+    // a bare grain noun with no filter after it is still not read
+    assert!(matches!(
+        layer.answer(
+            "revenue from weeks with high traffic",
+            &schema,
+            &values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+}

@@ -2,12 +2,40 @@
 //! year", "months of 2024 with ...", "the best month"), a trend ("over time": by month), or refused when it is
 //! neither a breakdown nor a period ("promoted weeks").
 
+use super::lexicon::Term;
 use super::state::{Read, Reader};
 use super::words::{GRAIN_NOUNS, RANKED_PERIOD};
 use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
+use crate::semantic::query::{DimensionRef, GroupBy};
 
 impl Reader<'_> {
+    /// Whether the plural grain noun at `i` names the rows a named filter keeps: the filter
+    /// right after it ("weeks on promotion"), or after "when" / "where" / "that" / "with" within
+    /// a few words ("weeks when the product was on promotion").
+    /// The filter's first token.
+    fn rows_of_a_named_filter(&self, i: usize) -> Option<usize> {
+        let words = self.input.words;
+        if !words[i].ends_with('s') {
+            return None;
+        }
+        let filter_at = |k: &usize| {
+            self.found
+                .iter()
+                .any(|f| matches!(f.term, Term::Filter(_)) && f.start == *k)
+        };
+        if filter_at(&(i + 1)) {
+            return Some(i + 1);
+        }
+        if !matches!(
+            words.get(i + 1),
+            Some(&("when" | "where" | "that" | "with" | "in" | "during"))
+        ) {
+            return None;
+        }
+        (i + 2..(i + 7).min(words.len())).find(filter_at)
+    }
+
     /// Whether the question ranks periods: a superlative right before a grain word ("the best
     /// month", "our 3 weakest quarters").
     pub(super) fn ranked_period(&self) -> bool {
@@ -96,6 +124,24 @@ impl Reader<'_> {
                 self.grain = Some(g);
             } else if matches!(*w, "year" | "month" | "quarter" | "week") && next == Some("over") {
                 // "year over year": read below
+            } else if let Some(at) = self.rows_of_a_named_filter(i) {
+                // "revenue from weeks on promotion", "weeks when the product was on promotion":
+                // the rows a named filter keeps, described by their grain; what the words
+                // between name ("the product") is no breakdown
+                let between: Vec<GroupBy> = self
+                    .dims
+                    .iter()
+                    .filter(|(_, s, e)| *s > i && *e <= at)
+                    .filter_map(|(t, _, _)| match t {
+                        Term::Entity(e) => Some(GroupBy::Entity { name: e.clone() }),
+                        Term::Dimension { model, name } => Some(GroupBy::Dimension(DimensionRef {
+                            model: Some(model.clone()),
+                            name: name.clone(),
+                        })),
+                        _ => None,
+                    })
+                    .collect();
+                self.q.group_by.retain(|g| !between.contains(g));
             } else if !matches!(
                 prev,
                 "last" | "this" | "next" | "previous" | "to" | "that" | "same"

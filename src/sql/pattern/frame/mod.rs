@@ -246,6 +246,7 @@ const PASSES: &[(&str, fn(&mut Builder))] = &[
     ("numbers", |b| b.numbers()),
     ("times", |b| b.times()),
     ("negated existence", |b| b.negated_existence()),
+    ("period of the negated rows", |b| b.period_of_negated_rows()),
     // group, order, superlatives
     ("grouping", |b| b.grouping()),
     ("ordering", |b| b.ordering()),

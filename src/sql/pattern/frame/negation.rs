@@ -172,6 +172,49 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// "customers who made no purchases in 2025": a period on the table whose rows are denied
+    /// bounds the rows looked for (the purchases of 2025), not the subject's rows; it moves into
+    /// the negated subquery.
+    pub(super) fn period_of_negated_rows(&mut self) {
+        let Some(subject) = self.f.subject else {
+            return;
+        };
+        let conds = std::mem::take(&mut self.f.conds);
+        let (mut periods, mut rest): (Vec<Cond>, Vec<Cond>) = conds.into_iter().partition(|c| {
+            matches!(
+                c,
+                Cond::DateRange { .. } | Cond::YearRange { .. } | Cond::Month { .. }
+            )
+        });
+        for c in rest.iter_mut() {
+            let Cond::InSub {
+                inner,
+                conds,
+                negated: true,
+                ..
+            } = c
+            else {
+                continue;
+            };
+            if inner.table == subject {
+                continue;
+            }
+            let (inside, outside): (Vec<Cond>, Vec<Cond>) = std::mem::take(&mut periods)
+                .into_iter()
+                .partition(|p| p.columns().iter().all(|col| col.table == inner.table));
+            if !inside.is_empty() {
+                self.f.notes.push(format!(
+                    "the period bounds the rows of {} that are denied",
+                    self.schema.tables[inner.table].name
+                ));
+            }
+            conds.extend(inside);
+            periods = outside;
+        }
+        rest.extend(periods);
+        self.f.conds = rest;
+    }
+
     /// The key of `subject` and the column of the table that refers to it by a foreign key:
     /// the only such table, or the one whose name shares a stem with the words in
     /// `from..to`. `None` when the words there link to anything or no table is singled out.
@@ -240,6 +283,36 @@ mod tests {
                 conds: vec![],
                 negated: true,
             }]
+        );
+    }
+
+    #[test]
+    fn a_period_on_the_denied_rows_bounds_the_subquery_not_the_subject() {
+        let c = case("departments that have no employees hired in 2024");
+        let f = c.frame();
+        let [Cond::InSub {
+            inner,
+            conds,
+            negated: true,
+            ..
+        }] = &f.conds[..]
+        else {
+            panic!("one negated subquery: {:?}", f.conds);
+        };
+        assert_eq!(*inner, c.col("employee", "dept_id"));
+        assert!(
+            matches!(&conds[..], [Cond::DateRange { col, .. }] if *col == c.col("employee", "hire_date")),
+            "{conds:?}"
+        );
+        // a period on the subject's own rows stays outside
+        let c = case("employees hired in 2024 who work on no project");
+        let f = c.frame();
+        assert!(
+            f.conds
+                .iter()
+                .any(|x| matches!(x, Cond::DateRange { col, .. } if *col == c.col("employee", "hire_date"))),
+            "{:?}",
+            f.conds
         );
     }
 
