@@ -679,7 +679,12 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             )
         }
         Some(Derived::RankWithin { top, ascending }) => {
-            let g0 = group_out.first().cloned().unwrap_or_default();
+            // within each group of the first breakdown, or each period when one breakdown is
+            // ranked by period ("the best-selling artist in each year")
+            let g0 = match (&time_out, q.group_by.len()) {
+                (Some(t), 1) => t.clone(),
+                _ => group_out.first().cloned().unwrap_or_default(),
+            };
             let dir = if *ascending { "ASC" } else { "DESC" };
             let mut c = shown.clone();
             c.push(first.clone());
@@ -754,8 +759,13 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
     // order
     let mut order = Vec::new();
     if let Some(Derived::RankWithin { ascending, .. }) = &q.derived {
-        if let Some(g0) = group_out.first() {
-            order.push(format!("{g0} ASC"));
+        match (&time_out, q.group_by.len()) {
+            (Some(t), 1) => order.push(format!("{t} ASC")),
+            _ => {
+                if let Some(g0) = group_out.first() {
+                    order.push(format!("{g0} ASC"));
+                }
+            }
         }
         order.push(format!(
             "{figure_col} {}",

@@ -2867,6 +2867,21 @@ fn time_order_words_possessive_rows_named_share_parts_and_differences_read_as_an
     );
     assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
     assert!(sql.contains("AS revenue_change"), "{sql}");
+    // "the best-selling artist in each year": one artist ranked first within each year
+    let (q, sql) = asked(&f, "best selling artist by revenue for each year 2021-2025");
+    assert!(
+        matches!(q.derived, Some(Derived::RankWithin { top: Some(1), .. })),
+        "{q:?}"
+    );
+    same(
+        &f,
+        &sql,
+        "WITH a AS (SELECT ar.Name n, substr(i.InvoiceDate, 1, 4) y, SUM(il.UnitPrice * il.Quantity) r \
+         FROM InvoiceLine il JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
+         JOIN Album al ON t.AlbumId = al.AlbumId JOIN Artist ar ON al.ArtistId = ar.ArtistId \
+         WHERE i.InvoiceDate >= '2021-01-01' AND i.InvoiceDate < '2026-01-01' GROUP BY ar.ArtistId, y) \
+         SELECT n, y, r FROM (SELECT a.*, RANK() OVER (PARTITION BY y ORDER BY r DESC) k FROM a) WHERE k = 1",
+    );
 }
 #[test]
 fn a_grain_noun_naming_the_rows_of_a_named_filter_is_no_breakdown() {

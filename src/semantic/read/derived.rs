@@ -14,6 +14,18 @@ use crate::semantic::model::{Grain, SemanticManifest};
 use crate::semantic::query::{Derived, DimensionRef, Filter, GroupBy, MetricColumn, Slice};
 
 impl Reader<'_> {
+    /// "the best-selling artist in each year": one breakdown ranked within each period of the
+    /// time grain, which "each" / "every" / "per" names.
+    fn ranked_within_periods(&self) -> bool {
+        let words = self.input.words;
+        self.q.group_by.len() == 1
+            && self.q.time_grain.is_some()
+            && words.windows(2).any(|w| {
+                matches!(w[0], "each" | "every" | "per")
+                    && super::words::GRAIN_NOUNS.contains(&w[1])
+            })
+    }
+
     /// Whether the first metric is better when lower (a ranking from the top starts at its
     /// lowest).
     pub(super) fn lower_better(&self) -> bool {
@@ -370,7 +382,7 @@ impl Reader<'_> {
                 });
             } else if (s.desc || s.asc)
                 && s.ranked_within
-                && self.q.group_by.len() == 2
+                && (self.q.group_by.len() == 2 || self.ranked_within_periods())
                 // "which zone has the highest average revenue per store": an average per store,
                 // ranked, not a rank of stores within zones
                 && !(s.averaging_asked && !per_entities.is_empty())
@@ -390,7 +402,9 @@ impl Reader<'_> {
                         same && *start > 0 && matches!(words[*start - 1], "each" | "every" | "per")
                     })
                 };
-                if !(with_each(&self.q.group_by[0]) && !with_each(&self.q.group_by[1])) {
+                if self.q.group_by.len() == 2
+                    && !(with_each(&self.q.group_by[0]) && !with_each(&self.q.group_by[1]))
+                {
                     self.q.group_by.swap(0, 1);
                 }
                 self.q.derived = Some(Derived::RankWithin {

@@ -584,12 +584,17 @@ impl<'a> Builder<'a> {
             });
         }
         // a word of a foreign key from a table to itself: a relation the frame never joins
+        // (unless it reads it: "Jane Peacock's manager")
+        let relation_read =
+            self.f.conds.iter().any(
+                |c| matches!(c, Cond::InSub { outer, inner, .. } if outer.table == inner.table),
+            );
         self.f.self_relation = self
             .links
             .spans
             .iter()
             .find_map(|sp| match sp.best().target {
-                Target::Column { col } => {
+                Target::Column { col } if !relation_read => {
                     let table = &self.schema.tables[col.table];
                     let name = &table.columns[col.column].name;
                     table

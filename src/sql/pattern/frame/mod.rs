@@ -28,6 +28,7 @@ mod links;
 mod negation;
 mod numbers;
 mod ordering;
+mod relation;
 mod rules;
 mod select;
 mod sets;
@@ -255,6 +256,7 @@ const PASSES: &[(&str, fn(&mut Builder))] = &[
     // the select list from the head
     ("select list", |b| b.select_list(b.head_end)),
     ("asked time", |b| b.asked_time()),
+    ("self relation", |b| b.self_relation_lookup()),
     // finishing: subqueries and alternatives, then groups, order and tables made consistent
     ("close than some", |b| b.close_than_some()),
     ("join or", |b| b.join_or()),

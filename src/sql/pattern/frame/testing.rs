@@ -30,7 +30,7 @@ fn key(from: &str, table: &str, to: &str) -> ForeignKey {
     }
 }
 
-/// departments, employees (each in one department), projects, and the hours employees work on
+/// departments, employees (each in one department, some with a mentor among them), projects, and the hours employees work on
 /// projects.
 pub(super) fn company() -> Schema {
     Schema {
@@ -56,9 +56,13 @@ pub(super) fn company() -> Schema {
                     column("hire_date", "DATE"),
                     column("city", "TEXT"),
                     column("dept_id", "INTEGER"),
+                    column("mentor_id", "INTEGER"),
                 ],
                 primary_key: vec!["emp_id".into()],
-                foreign_keys: vec![key("dept_id", "department", "dept_id")],
+                foreign_keys: vec![
+                    key("dept_id", "department", "dept_id"),
+                    key("mentor_id", "employee", "emp_id"),
+                ],
                 ..Default::default()
             },
             TableSchema {
