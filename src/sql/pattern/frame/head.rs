@@ -5,7 +5,7 @@ use super::state::Builder;
 use crate::question::tokens::is_stopword;
 use crate::question::TokenKind;
 use crate::sql::pattern::lexicon::{is_structural, relation_phrase_at, CLAUSE_WORDS, VERBS};
-use crate::sql::pattern::linking::Target;
+use crate::sql::pattern::linking::{ColRef, Target};
 
 impl<'a> Builder<'a> {
     /// The words of the business rules the question calls up are the rules' (no column link of
@@ -139,6 +139,57 @@ impl<'a> Builder<'a> {
         0
     }
 
+    /// Whether the values from token `i` on end in a possessive followed by a column ("What is
+    /// Nancy Edwards's title?", "Jane Peacock's manager"): the column is asked for, the values
+    /// name the row.
+    fn possessive_of_a_column(&self, i: usize) -> bool {
+        let n = self.n();
+        let mut k = i;
+        let mut last = None;
+        let mut value_columns = Vec::new();
+        while k < n {
+            match self.span_index_at(k) {
+                Some(si) if self.is_value_span(si) => {
+                    if let Target::Value { col, .. } = self.span(si).best().target {
+                        value_columns.push(col);
+                    }
+                    last = Some(self.span(si).end);
+                    k = self.span(si).end;
+                }
+                _ => break,
+            }
+        }
+        let Some(end) = last else {
+            return false;
+        };
+        let w = self.w(end - 1);
+        let after = if w.ends_with("'s") || w.ends_with("s'") {
+            end
+        } else if matches!(self.w(end), "'" | "'s") {
+            end + 1
+        } else {
+            return false;
+        };
+        // an attribute: another column than the values' own, and no foreign key to another
+        // table ("Alice's friends" through a column of friends names a relation, not an
+        // attribute of Alice; a key to the table itself is read by the self relation pass)
+        let foreign_key = |col: ColRef| {
+            let table = &self.schema.tables[col.table];
+            let name = &table.columns[col.column].name;
+            table.foreign_keys.iter().any(|fk| {
+                fk.from_column.eq_ignore_ascii_case(name)
+                    && !fk.to_table.eq_ignore_ascii_case(&table.name)
+            })
+        };
+        self.span_index_at(after).is_some_and(|si| {
+            self.is_column_span(si)
+                && !self.span(si).links.iter().any(|l| {
+                    matches!(l.target, Target::Column { col }
+                        if value_columns.contains(&col) || foreign_key(col))
+                })
+        })
+    }
+
     pub(super) fn head_end(&self, start: usize) -> usize {
         let n = self.n();
         let top_token = self.a.top_n.and_then(|_| {
@@ -152,7 +203,7 @@ impl<'a> Builder<'a> {
         for i in start..n {
             let w = self.w(i);
             if let Some(si) = self.span_index_at(i) {
-                if self.is_value_span(si) && i > start {
+                if self.is_value_span(si) && i > start && !self.possessive_of_a_column(i) {
                     return i;
                 }
                 seen_link = true;
@@ -251,6 +302,24 @@ impl<'a> Builder<'a> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::case;
+    use super::super::Term;
+
+    #[test]
+    fn a_column_after_a_possessive_value_is_asked_for() {
+        for q in [
+            "What is Ada Lovelace's salary?",
+            "What is Ada Lovelace' salary?",
+        ] {
+            let c = case(q);
+            let f = c.frame();
+            assert_eq!(
+                f.select,
+                vec![Term::col(c.col("employee", "salary"))],
+                "{q}: {f:?}"
+            );
+            assert!(!f.conds.is_empty(), "{q}: {f:?}");
+        }
+    }
 
     #[test]
     fn structural_words_and_stop_words_are_explained_up_front() {
