@@ -585,7 +585,9 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 c,
             )
         }
-        Some(Derived::PeriodGrowth | Derived::PeriodGrowthWhere { .. }) => {
+        Some(
+            Derived::PeriodGrowth | Derived::PeriodGrowthWhere { .. } | Derived::PeriodDifference,
+        ) => {
             let (a, b) = (
                 figures.first().cloned().unwrap_or_default(),
                 figures.get(1).cloned().unwrap_or_default(),
@@ -595,16 +597,19 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
                 .first()
                 .map(|c| super::plan::slug(&c.metric))
                 .unwrap_or_default();
-            let name = format!("{metric}_growth_pct");
-            // both periods' values and the growth, as analysts show a growth
+            let pct = format!("{metric}_growth_pct");
+            // both periods' values and the growth, as analysts show a growth; a difference
+            // asked shows the change in the metric's units before it, and orders by it
+            let change = matches!(q.derived, Some(Derived::PeriodDifference))
+                .then(|| format!("{metric}_change"));
             let mut c = shown.clone();
-            c.extend([a.clone(), b.clone(), name.clone()]);
+            c.extend([a.clone(), b.clone()]);
+            c.extend(change.clone());
+            c.push(pct.clone());
             let mut sel = shown.clone();
-            sel.extend([
-                a.clone(),
-                b.clone(),
-                format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {name}"),
-            ]);
+            sel.extend([a.clone(), b.clone()]);
+            sel.extend(change.as_ref().map(|name| format!("{b} - {a} AS {name}")));
+            sel.push(format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {pct}"));
             let only = match &q.derived {
                 Some(Derived::PeriodGrowthWhere { decline: true }) => format!(" WHERE {b} < {a}"),
                 Some(Derived::PeriodGrowthWhere { decline: false }) => format!(" WHERE {b} > {a}"),
@@ -612,34 +617,7 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             };
             (
                 Some(format!("SELECT {} FROM base{only}", sel.join(", "))),
-                name,
-                c,
-            )
-        }
-        Some(Derived::PeriodDifference) => {
-            let (a, b) = (
-                figures.first().cloned().unwrap_or_default(),
-                figures.get(1).cloned().unwrap_or_default(),
-            );
-            let metric = q
-                .columns
-                .first()
-                .map(|c| super::plan::slug(&c.metric))
-                .unwrap_or_default();
-            let (name, pct) = (format!("{metric}_change"), format!("{metric}_growth_pct"));
-            // both periods' values, the change and the growth in percent
-            let mut c = shown.clone();
-            c.extend([a.clone(), b.clone(), name.clone(), pct.clone()]);
-            let mut sel = shown.clone();
-            sel.extend([
-                a.clone(),
-                b.clone(),
-                format!("{b} - {a} AS {name}"),
-                format!("100.0 * ({b} - {a}) / NULLIF({a}, 0) AS {pct}"),
-            ]);
-            (
-                Some(format!("SELECT {} FROM base", sel.join(", "))),
-                name,
+                change.unwrap_or(pct),
                 c,
             )
         }

@@ -595,16 +595,7 @@ impl<'a> Builder<'a> {
             .iter()
             .find_map(|sp| match sp.best().target {
                 Target::Column { col } if !relation_read => {
-                    let table = &self.schema.tables[col.table];
-                    let name = &table.columns[col.column].name;
-                    table
-                        .foreign_keys
-                        .iter()
-                        .any(|fk| {
-                            fk.from_column.eq_ignore_ascii_case(name)
-                                && fk.to_table.eq_ignore_ascii_case(&table.name)
-                        })
-                        .then(|| sp.text.clone())
+                    self.self_reference(col).is_some().then(|| sp.text.clone())
                 }
                 _ => None,
             });
