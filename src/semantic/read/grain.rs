@@ -7,7 +7,7 @@ use super::state::{Read, Reader};
 use super::words::{GRAIN_NOUNS, RANKED_PERIOD};
 use super::{refuse, Refusal};
 use crate::semantic::model::Grain;
-use crate::semantic::query::{DimensionRef, GroupBy};
+use crate::semantic::query::GroupBy;
 
 impl Reader<'_> {
     /// Whether the plural grain noun at `i` names the rows a named filter keeps: the filter
@@ -132,14 +132,7 @@ impl Reader<'_> {
                     .dims
                     .iter()
                     .filter(|(_, s, e)| *s > i && *e <= at)
-                    .filter_map(|(t, _, _)| match t {
-                        Term::Entity(e) => Some(GroupBy::Entity { name: e.clone() }),
-                        Term::Dimension { model, name } => Some(GroupBy::Dimension(DimensionRef {
-                            model: Some(model.clone()),
-                            name: name.clone(),
-                        })),
-                        _ => None,
-                    })
+                    .filter_map(|(t, _, _)| super::metrics::group_by_of(t))
                     .collect();
                 self.q.group_by.retain(|g| !between.contains(g));
             } else if !matches!(

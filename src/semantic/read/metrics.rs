@@ -284,13 +284,8 @@ impl Reader<'_> {
                 }
                 continue;
             }
-            let g = match t {
-                Term::Dimension { model, name } => GroupBy::Dimension(DimensionRef {
-                    model: Some(model.clone()),
-                    name: name.clone(),
-                }),
-                Term::Entity(e) => GroupBy::Entity { name: e.clone() },
-                _ => continue,
+            let Some(g) = group_by_of(t) else {
+                continue;
             };
             if !self.q.group_by.contains(&g) {
                 self.q.group_by.push(g);
@@ -481,4 +476,16 @@ pub(super) fn entity_named_after(
             && *start > 0
             && before.contains(&words[*start - 1])
     })
+}
+
+/// The breakdown a dimension or an entity of the lexicon names; `None` for other terms.
+pub(super) fn group_by_of(t: &Term) -> Option<GroupBy> {
+    match t {
+        Term::Dimension { model, name } => Some(GroupBy::Dimension(DimensionRef {
+            model: Some(model.clone()),
+            name: name.clone(),
+        })),
+        Term::Entity(e) => Some(GroupBy::Entity { name: e.clone() }),
+        _ => None,
+    }
 }
