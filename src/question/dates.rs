@@ -418,7 +418,7 @@ fn relative_at(
             };
             Some((start, tomorrow, grain, i + 4))
         }
-        "last" | "past" | "previous" | "this" | "current" => {
+        "last" | "past" | "previous" | "prior" | "preceding" | "this" | "current" => {
             // optional count: "last 3 months", "past thirty days"
             let mut j = i + 1;
             let mut count: Option<i64> = None;

@@ -192,6 +192,21 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
             let word = &text[start..end_of(j)];
+            // "w/" and "w/o" are "with" and "without"
+            if word.eq_ignore_ascii_case("w") && j < n && chars[j].1 == '/' {
+                let ends = |k: usize| k >= n || !chars[k].1.is_alphanumeric();
+                let without = j + 1 < n && chars[j + 1].1.eq_ignore_ascii_case(&'o') && ends(j + 2);
+                if without || ends(j + 1) {
+                    let (word, end) = if without {
+                        ("without", j + 2)
+                    } else {
+                        ("with", j + 1)
+                    };
+                    tokens.push(word_token(word, start, end_of(end)));
+                    i = end;
+                    continue;
+                }
+            }
             tokens.push(word_token(word, start, end_of(j)));
             i = j;
             continue;
@@ -302,6 +317,8 @@ const CLIPPINGS: &[(&str, &str)] = &[
     ("txns", "transaction"),
     ("emp", "employee"),
     ("emps", "employee"),
+    ("sq", "square"),
+    ("ft", "foot"),
 ];
 
 /// The stem of a lower-case word: possessive removed, irregular plurals and clippings
@@ -367,6 +384,24 @@ mod tests {
 
     fn kinds(q: &str) -> Vec<(String, TokenKind)> {
         tokenize(q).into_iter().map(|t| (t.text, t.kind)).collect()
+    }
+
+    #[test]
+    fn with_and_without_clipped_with_a_slash_are_words() {
+        let words = |s: &str| -> Vec<String> { tokenize(s).into_iter().map(|t| t.lower).collect() };
+        assert_eq!(
+            words("albums w/ 20 tracks"),
+            ["albums", "with", "20", "tracks"]
+        );
+        assert_eq!(
+            words("customers w/o a rep"),
+            ["customers", "without", "a", "rep"]
+        );
+        assert_eq!(words("rev per sq ft")[2..], ["sq", "ft"]);
+        assert_eq!(stem("sq"), stem("square"));
+        assert_eq!(stem("ft"), stem("feet"));
+        // a slash between other words stays punctuation
+        assert_eq!(words("w/x"), ["w", "/", "x"]);
     }
 
     #[test]

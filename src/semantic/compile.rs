@@ -116,7 +116,8 @@ fn change_within_period(
 
 /// Rows whose figure passes a threshold: the query without it (and without its order and
 /// limit) as a subquery, filtered on its figure (the last column: one figure is read with a
-/// threshold), then ordered and limited.
+/// threshold), then ordered and limited; or, with [`MetricQuery::count_rows`], the number of
+/// those rows.
 fn having(
     manifest: &SemanticManifest,
     schema: &Schema,
@@ -138,6 +139,19 @@ fn having(
         ">=" | "<" | "<=" => t.op.as_str(),
         _ => ">",
     };
+    if q.count_rows {
+        let name = match q.group_by.as_slice() {
+            [GroupBy::Entity { name }] => format!("{name}_count"),
+            _ => "row_count".to_string(),
+        };
+        return Ok(CompiledQuery {
+            sql: format!(
+                "SELECT COUNT(*) AS {name} FROM ({}) per WHERE {figure} {op} {}",
+                rows.sql, t.value
+            ),
+            columns: vec![name],
+        });
+    }
     let mut sql = format!(
         "SELECT {} FROM ({}) per WHERE {figure} {op} {}",
         rows.columns.join(", "),

@@ -305,6 +305,10 @@ pub struct MetricQuery {
     /// `HAVING`, applied after the figure is computed and before the order and the limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub having: Option<Threshold>,
+    /// "How many stores sold more than $1M in 2024": one row, the number of rows of the
+    /// breakdown that pass [`having`](Self::having).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub count_rows: bool,
 }
 
 impl MetricQuery {

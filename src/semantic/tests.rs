@@ -2910,3 +2910,51 @@ fn a_grain_noun_naming_the_rows_of_a_named_filter_is_no_breakdown() {
         Outcome::Refused { .. }
     ));
 }
+
+#[test]
+fn counts_of_rows_past_a_threshold_possessive_picks_and_the_basis_of_a_change_read_as_meant() {
+    let f = chinook();
+    // "how many customers spent more than $20": one count of the customers that did
+    let (q, sql) = asked(&f, "How many customers spent more than $20 in 2022?");
+    assert!(q.count_rows, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM (SELECT i.CustomerId FROM InvoiceLine il JOIN Invoice i \
+         ON il.InvoiceId = i.InvoiceId WHERE i.InvoiceDate >= '2022-01-01' \
+         AND i.InvoiceDate < '2023-01-01' GROUP BY i.CustomerId \
+         HAVING SUM(il.UnitPrice * il.Quantity) > 20)",
+    );
+    // "which rep's customers": one rep, the top one; "which reps' customers": a rep a row
+    let (q, _) = asked(&f, "Which sales rep's customers spent the most in 2022?");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    let (q, _) = asked(&f, "Which sales reps' customers spent the most in 2022?");
+    assert_eq!(q.limit, None, "{q:?}");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    // "the change vs the previous year" beside a yearly series is the change's basis, no period
+    for question in [
+        "Revenue per year with the % change vs the previous year",
+        "revenue by year with the percent change from the prior year",
+    ] {
+        let (q, _) = asked(&f, question);
+        assert!(
+            matches!(q.derived, Some(Derived::PeriodOverPeriod { .. })),
+            "{question}: {q:?}"
+        );
+        assert_eq!(q.period, None, "{question}: {q:?}");
+    }
+    // "how did revenue change vs last year" still compares last year with this one
+    let (q, _) = asked(&f, "How did revenue change vs last year?");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
+    // a number counting another entity than the figure's is no threshold on the figure
+    assert!(matches!(
+        f.layer.answer(
+            "Average invoice total per country, only for countries with at least 5 customers",
+            &f.schema,
+            &f.values,
+            Dialect::Sqlite
+        ),
+        Outcome::Refused { .. }
+    ));
+}

@@ -8,7 +8,7 @@
 use super::lexicon::Term;
 use super::metrics::{averages, entity_named_after};
 use super::signals::Signals;
-use super::state::{Found, Reader};
+use super::state::{Found, Read, Reader};
 use super::{cannot_compute, Refusal};
 use crate::semantic::model::{Grain, SemanticManifest};
 use crate::semantic::query::{Derived, DimensionRef, Filter, GroupBy, MetricColumn, Slice};
@@ -462,6 +462,20 @@ impl Reader<'_> {
     pub(super) fn having(&mut self) -> Result<(), Refusal> {
         // a threshold compares each row's one figure ("stores that sold more than $1M in 2024")
         if let Some(t) = self.threshold.clone() {
+            // "countries with at least 5 customers" beside another figure (an average invoice):
+            // the number counts the entity right after it, not the figure
+            let counted_after = self.dims.iter().find_map(|(term, start, _)| match term {
+                Term::Entity(e) if *start > 0 && self.read[*start - 1] == Read::Number => Some(e),
+                _ => None,
+            });
+            if let Some(e) = counted_after {
+                if self.q.entity_count.as_ref().is_none_or(|c| &c.entity != e) {
+                    return cannot_compute(
+                        "a condition on a count of another entity than the figure's",
+                        vec![e.clone()],
+                    );
+                }
+            }
             let figures = self.q.figure_count();
             let rows = !self.q.group_by.is_empty() || self.q.time_grain.is_some();
             let derived_ok = matches!(self.q.derived, None | Some(Derived::AveragePer { .. }));
@@ -474,6 +488,14 @@ impl Reader<'_> {
                     "a threshold on a figure needs one figure per row of a breakdown",
                     Vec::new(),
                 );
+            }
+            // "how many stores did at least $1M in sales": the number of the stores that did
+            let x = self.input;
+            if let [GroupBy::Entity { name }] = self.q.group_by.as_slice() {
+                let counted = entity_named_after(&self.dims, x.words, name, &["many"])
+                    || (x.has_seq(&["number", "of"])
+                        && entity_named_after(&self.dims, x.words, name, &["of"]));
+                self.q.count_rows = counted && self.counting_words();
             }
             self.q.having = Some(t);
         }

@@ -137,7 +137,7 @@ impl Reader<'_> {
                 self.q.group_by.retain(|g| !between.contains(g));
             } else if !matches!(
                 prev,
-                "last" | "this" | "next" | "previous" | "to" | "that" | "same"
+                "last" | "this" | "next" | "previous" | "prior" | "preceding" | "to" | "that" | "same"
                     // "I'd like both years and the growth": the periods named, again
                     | "both" | "two" | "these" | "those"
             ) {

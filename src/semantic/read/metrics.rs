@@ -225,9 +225,11 @@ impl Reader<'_> {
                     // "which sales agent's customers spent the most": the rows of the entity
                     // named in the possessive, which is the breakdown
                     || self.dims.iter().any(|(d, _, e)| {
-                        matches!(d, Term::Entity(_))
-                            && *e == *start
-                            && (words[*e - 1].ends_with("'s") || words[*e - 1].ends_with("s'"))
+                        // the possessive mark in the word, or a token of its own
+                        let marked = (*e == *start
+                            && (words[*e - 1].ends_with("'s") || words[*e - 1].ends_with("s'")))
+                            || (*e + 1 == *start && matches!(words[*e], "'" | "'s"));
+                        matches!(d, Term::Entity(_)) && marked
                     })
                     // "which sales rep grew their customers' sales": an entity in the possessive
                     // before the metric names the rows measured, beside another breakdown

@@ -238,8 +238,13 @@ fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
             return Some(true);
         }
         let f = found.iter().find(|f| f.start == k)?;
+        // "which rep's customers": the rep, one; "which reps' customers": several
         let last = &toks[f.end - 1].lower;
-        Some(!matches!(f.term, Term::Metric(_)) && !last.ends_with('s'))
+        let last = last
+            .strip_suffix("'s")
+            .or_else(|| last.strip_suffix("\u{2019}s"))
+            .unwrap_or(last);
+        Some(!matches!(f.term, Term::Metric(_)) && !last.ends_with('s') && !last.ends_with('\''))
     };
     // "Best selling track of all time", "Top customer by revenue": a request that opens with
     // the superlative

@@ -79,6 +79,19 @@ impl Reader<'_> {
         let quarters = yearless_quarters(toks, &ranges, reference.date);
         ranges.extend(quarters);
         ranges.sort_by_key(|r| r.tokens.0);
+        // "revenue per year with the change vs the previous year": the basis of a change period
+        // over period, no period of its own
+        let bases: Vec<(usize, usize)> = ranges
+            .iter()
+            .filter(|r| basis_of_a_change(toks, r, &ranges))
+            .map(|r| r.tokens)
+            .collect();
+        for (from, to) in &bases {
+            for slot in self.read.iter_mut().take(*to).skip(*from) {
+                *slot = Read::Grammar;
+            }
+        }
+        ranges.retain(|r| !bases.contains(&r.tokens));
         // the two periods a range was named by ("from 2023 to 2024"), per range
         for (pi, r) in ranges.iter().enumerate() {
             self.endpoints.push(r.endpoints.map(|[(s1, e1), (s2, e2)]| {
@@ -248,6 +261,53 @@ fn preceding_year(p: &Period) -> Option<Period> {
         end: Some(start),
         text: before.year().to_string(),
     })
+}
+
+/// Whether range `r` is "the previous year" (or month, quarter, week, day; "prior",
+/// "preceding", "last") right after a word that compares ("vs", "versus", "against", "over",
+/// "from", "than", "with", "to"), in a question that names the same grain outside any range
+/// ("per year", "monthly"): the basis of a change from one period of the grain to the next,
+/// not a period to restrict the rows to.
+fn basis_of_a_change(
+    toks: &[crate::question::Token],
+    r: &dates::TimeRange,
+    ranges: &[dates::TimeRange],
+) -> bool {
+    let (from, to) = r.tokens;
+    let words: Vec<&str> = toks[from..to]
+        .iter()
+        .map(|t| t.lower.as_str())
+        .filter(|w| *w != "the")
+        .collect();
+    let [previous, grain] = words.as_slice() else {
+        return false;
+    };
+    if !matches!(*previous, "previous" | "prior" | "preceding" | "last") {
+        return false;
+    }
+    let family: &[&str] = match *grain {
+        "year" => &["year", "years", "yearly", "annual", "annually"],
+        "quarter" => &["quarter", "quarters", "quarterly"],
+        "month" => &["month", "months", "monthly"],
+        "week" => &["week", "weeks", "weekly"],
+        "day" => &["day", "days", "daily"],
+        _ => return false,
+    };
+    let mut k = from;
+    while k > 0 && toks[k - 1].lower == "the" {
+        k -= 1;
+    }
+    let compares = k > 0
+        && matches!(
+            toks[k - 1].lower.as_str(),
+            "vs" | "versus" | "against" | "over" | "from" | "than" | "with" | "to"
+        );
+    let in_a_range = |i: usize| ranges.iter().any(|o| (o.tokens.0..o.tokens.1).contains(&i));
+    compares
+        && toks
+            .iter()
+            .enumerate()
+            .any(|(i, t)| !in_a_range(i) && family.contains(&t.lower.as_str()))
 }
 
 /// The period right after `p`, as long as it ("this year" after "last year", the quarter after

@@ -560,8 +560,6 @@ pub const REQUEST_WORDS: &[&str] = &[
     "kindly", "whats", "name's", "list", "lists", "listing", "shown", "showing", "given",
 ];
 
-/// Words that change a query's operation when they differ between an example and a question
-/// (comparisons, negation, order, sets, ratios): never taken as a mere rewording.
 /// Words that ask for a share of a whole ("what percentage of customers"): a frame computes
 /// none, so a reading that answers them is capped (`frame::finish`), and two questions read
 /// alike only when both ask for one (`example::reading`).
@@ -574,6 +572,8 @@ pub const SHARE_WORDS: &[&str] = &[
     "fraction",
 ];
 
+/// Words that change a query's operation when they differ between an example and a question
+/// (comparisons, negation, order, sets, ratios): never taken as a mere rewording.
 #[rustfmt::skip]
 pub const OPERATION_WORDS: &[&str] = &[
     "older", "younger", "more", "less", "greater", "fewer", "larger", "smaller", "higher",

@@ -47,6 +47,14 @@ fn names_time(side: &Side, i: usize) -> bool {
             .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
 }
 
+/// Whether token `i` is a word of a period the question names ("this *year*", "the *last*
+/// *quarter*"): its key is marked, so that it aligns only with a word of a period.
+fn in_a_period(a: &Analysis, i: usize) -> bool {
+    a.time_ranges
+        .iter()
+        .any(|r| (r.tokens.0..r.tokens.1).contains(&i))
+}
+
 /// The `strftime` format of the grain a word names ("month", "yearly", "days"), as the
 /// example's SQLite SQL writes it.
 pub(super) fn grain_format(lower: &str) -> Option<&'static str> {
@@ -346,6 +354,9 @@ pub(super) fn keys(a: &Analysis) -> Vec<Key> {
                     || REQUEST_WORDS.contains(&l)
                 {
                     continue;
+                } else if in_a_period(a, i) {
+                    // "this year" is a period, never the grain of "by year"
+                    format!("@{}", tok.stem)
                 } else {
                     tok.stem.clone()
                 }

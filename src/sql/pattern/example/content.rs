@@ -76,7 +76,7 @@ pub(super) fn content_of(a: &Analysis, links: &Linking, schema: &Schema) -> BTre
     }
     let keys = keys(a);
     for (i, key) in keys.iter().enumerate() {
-        if links.span_at(key.tok).is_some() {
+        if links.span_at(key.tok).is_some() || links.column_unit_at(a, key.tok) {
             continue;
         }
         if let Some(op) = key.key.strip_prefix('#') {

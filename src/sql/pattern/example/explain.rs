@@ -538,8 +538,10 @@ fn substitute(
             .flip_direction()
             .then_some(vec![Edit::Direction { old, new }]);
     }
-    // a period grain
-    if es.len() == 1 && qs.len() == 1 {
+    // a period grain ("per year" / "per month"), not a word of a period ("this year")
+    let of_a_period =
+        |side: &Side, ks: &[usize]| ks.iter().any(|&k| side.keys[k].key.starts_with('@'));
+    if es.len() == 1 && qs.len() == 1 && !of_a_period(ex, es) && !of_a_period(q, qs) {
         let ew = &ex.a.tokens[ex.keys[es[0]].tok].lower;
         let qw = &q.a.tokens[q.keys[qs[0]].tok].lower;
         if let (Some(ef), Some(qf)) = (grain_format(ew), grain_format(qw)) {

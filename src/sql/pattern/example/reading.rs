@@ -125,7 +125,7 @@ fn operations_of(a: &Analysis, links: &linking::Linking) -> BTreeSet<String> {
         // ("List the albums by Iron Maiden"), however little of it the frame reads
         if w == "much" && i > 0 && a.tokens[i - 1].lower == "how" {
             out.insert("amount".to_string());
-        } else if lexicon::SHARE_WORDS.contains(&w) {
+        } else if lexicon::SHARE_WORDS.contains(&w) && !links.column_unit_at(a, i) {
             out.insert("share".to_string());
         } else if GROWTH_WORDS.contains(&w) {
             out.insert("growth".to_string());
@@ -393,8 +393,9 @@ fn computes_a_figure(schema: &Schema, sql: &str) -> bool {
 }
 
 /// True when the example's SQL groups by a column its question names and the asked question
-/// does not (or when the SQL does not parse); the column that names a table's rows
-/// ([`names_rows`]) is named by the table.
+/// does not, or by a column of a table its question names that the asked question names no
+/// column of the breakdown of (or when the SQL does not parse); the column that names a table's
+/// rows ([`names_rows`]) is named by the table.
 pub(super) fn groups_by_more(
     schema: &Schema,
     sql: &str,
@@ -408,12 +409,20 @@ pub(super) fn groups_by_more(
         .targets
         .difference(&asked.targets)
         .any(|&(table, column)| {
-            column.is_some_and(|column| {
-                let col = crate::sql::pattern::linking::ColRef { table, column };
-                // the names of countries are what "each country" breaks down by
-                let named = names_rows(schema, col) && asked.targets.contains(&(table, None));
-                !named && tree.groups_by(col)
-            })
+            let col = |column| crate::sql::pattern::linking::ColRef { table, column };
+            match column {
+                Some(column) => {
+                    // the names of countries are what "each country" breaks down by
+                    let named =
+                        names_rows(schema, col(column)) && asked.targets.contains(&(table, None));
+                    !named && tree.groups_by(col(column))
+                }
+                // "by store" where the question says "by store format": the example breaks
+                // its rows down by a column of the table it names that the question does not
+                None => (0..schema.tables[table].columns.len()).any(|column| {
+                    !asked.targets.contains(&(table, Some(column))) && tree.groups_by(col(column))
+                }),
+            }
         })
 }
 

@@ -579,6 +579,17 @@ fn an_example_breaking_its_rows_down_by_a_column_the_question_does_not_name_is_a
         &example,
         &read("What is the total price of the items?")
     ));
+    // "by category" breaks down by the categories' rows; "by brand" by a column of another
+    // table, though the example's SQL shows the brand too
+    let sql = "SELECT c.category_id, c.category_name, i.brand, SUM(i.price) FROM items i \
+               JOIN categories c ON c.category_id = i.category_id \
+               GROUP BY c.category_id, c.category_name, i.brand";
+    assert!(reading::groups_by_more(
+        &f.schema,
+        sql,
+        &read("What is the total price of the items by category?"),
+        &read("What is the total price of the items by brand?")
+    ));
     // naming the brand too, it is the same question
     assert!(!reading::groups_by_more(
         &f.schema,
@@ -1156,4 +1167,45 @@ fn a_value_of_another_column_is_not_swapped_into_the_examples() {
         "SELECT count(*) FROM items WHERE brand = 'Polar'",
     );
     assert!(out.iter().all(|o| !o.sql.contains("Dairy")), "{out:?}");
+}
+
+#[test]
+fn a_percentage_after_a_column_is_its_unit_not_a_share() {
+    let f = fx_with(
+        "CREATE TABLE candidate (candidate_id INTEGER PRIMARY KEY, poll_source TEXT,
+             support_rate REAL, oppose_rate REAL);
+         INSERT INTO candidate VALUES (1, 'WNBC', 0.25, 0.43), (2, 'FOX', 0.17, 0.32);",
+    );
+    let sql = "SELECT max(support_rate), min(oppose_rate) FROM candidate";
+    // "support percentage" names the column's unit: the two read alike
+    let out = read_alike(
+        &f,
+        "Find the highest support percentage and the lowest oppose rate of all candidates.",
+        "Return the maximum support rate and minimum oppose rate across all candidates.",
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].sql, sql);
+    // "the percentage of candidates" asks for a share
+    let out = read_alike(
+        &f,
+        "What percentage of candidates have a support rate above 0.2?",
+        "How many candidates have a support rate above 0.2?",
+        "SELECT count(*) FROM candidate WHERE support_rate > 0.2",
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_period_is_no_grain_and_a_breakdown_by_a_tables_rows_is_not_one_by_its_column() {
+    let f = fx();
+    // "this year" names a period; "by year" a breakdown: the example is not the question
+    let sql = "SELECT strftime('%Y', sale_date) AS y, SUM(revenue) FROM sales GROUP BY y";
+    let out = adapt_to(
+        &f,
+        "What was the total revenue this year?",
+        "Show the total revenue by year",
+        sql,
+    );
+    assert!(out.iter().all(|a| a.sql != sql), "{out:?}");
 }

@@ -437,7 +437,11 @@ impl<'a> Builder<'a> {
                 let share = crate::sql::pattern::lexicon::SHARE_WORDS.contains(&w) || w == "ratio";
                 let after_number =
                     i > 0 && self.a.tokens[i - 1].kind == crate::question::TokenKind::Number;
-                (share && !after_number && self.span_index_at(i).is_none()).then(|| t.text.clone())
+                (share
+                    && !after_number
+                    && self.span_index_at(i).is_none()
+                    && !self.links.column_unit_at(self.a, i))
+                .then(|| t.text.clone())
             });
         }
         // an extreme asked ("the highest salary") that the query neither ranks by nor computes

@@ -101,6 +101,21 @@ impl Linking {
             .flatten()
             .map(|s| &self.spans[s])
     }
+
+    /// Whether word `i` of `a` is a percentage word that names only the unit of the column
+    /// linked right before it ("the support percentage", "white percentage over 90"): no share
+    /// of a whole is asked, as in "what percentage of customers" or "the percentage of
+    /// revenue".
+    pub fn column_unit_at(&self, a: &Analysis, i: usize) -> bool {
+        let word = |j: usize| a.tokens.get(j).map(|t| t.lower.as_str());
+        i > 0
+            && matches!(word(i), Some("percentage" | "percentages" | "percent"))
+            && word(i + 1) != Some("of")
+            && self.span_at(i).is_none()
+            && self
+                .span_at(i - 1)
+                .is_some_and(|s| matches!(s.best().target, Target::Column { .. }))
+    }
 }
 
 /// One candidate link: tokens `[start, end)` and what they link to.
