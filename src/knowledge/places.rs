@@ -1,6 +1,8 @@
-//! Place names people write for the codes databases store: the 50 US states and the District
-//! of Columbia by their two-letter USPS codes (United States Postal Service, Publication 28,
-//! Appendix B). The value index uses them so that "stores in Texas" finds `state = 'TX'`.
+//! Place names people write for the codes and names databases store: the 50 US states and the
+//! District of Columbia by their two-letter USPS codes (United States Postal Service,
+//! Publication 28, Appendix B), and countries by their demonyms (the adjective and the noun of
+//! their people: "Canadian customers"). The value index uses them so that "stores in Texas" finds
+//! `state = 'TX'` and "Canadian customers" `country = 'Canada'`.
 
 /// `(code, name)` of each US state and the District of Columbia.
 const US_STATES: &[(&str, &str)] = &[
@@ -57,6 +59,61 @@ const US_STATES: &[(&str, &str)] = &[
     ("WY", "Wyoming"),
 ];
 
+/// Countries as databases commonly store them (names, short names), with the demonyms people
+/// write for them (adjective first, then the people's noun when it differs).
+#[rustfmt::skip]
+const DEMONYMS: &[(&[&str], &[&str])] = &[
+    (&["USA", "US", "United States", "United States of America"], &["American", "Americans"]),
+    (&["Canada"], &["Canadian", "Canadians"]),
+    (&["Mexico"], &["Mexican", "Mexicans"]),
+    (&["Brazil"], &["Brazilian", "Brazilians"]),
+    (&["Argentina"], &["Argentinian", "Argentine", "Argentinians", "Argentines"]),
+    (&["Chile"], &["Chilean", "Chileans"]),
+    (&["Colombia"], &["Colombian", "Colombians"]),
+    (&["Peru"], &["Peruvian", "Peruvians"]),
+    (&["United Kingdom", "UK", "Great Britain"], &["British", "Briton", "Britons"]),
+    (&["Ireland"], &["Irish"]),
+    (&["France"], &["French"]),
+    (&["Germany"], &["German", "Germans"]),
+    (&["Italy"], &["Italian", "Italians"]),
+    (&["Spain"], &["Spanish", "Spaniard", "Spaniards"]),
+    (&["Portugal"], &["Portuguese"]),
+    (&["Netherlands", "The Netherlands", "Holland"], &["Dutch"]),
+    (&["Belgium"], &["Belgian", "Belgians"]),
+    (&["Switzerland"], &["Swiss"]),
+    (&["Austria"], &["Austrian", "Austrians"]),
+    (&["Denmark"], &["Danish", "Dane", "Danes"]),
+    (&["Norway"], &["Norwegian", "Norwegians"]),
+    (&["Sweden"], &["Swedish", "Swede", "Swedes"]),
+    (&["Finland"], &["Finnish", "Finn", "Finns"]),
+    (&["Poland"], &["Polish", "Pole", "Poles"]),
+    (&["Czech Republic", "Czechia"], &["Czech", "Czechs"]),
+    (&["Hungary"], &["Hungarian", "Hungarians"]),
+    (&["Greece"], &["Greek", "Greeks"]),
+    (&["Turkey", "Türkiye"], &["Turkish", "Turk", "Turks"]),
+    (&["Russia"], &["Russian", "Russians"]),
+    (&["Ukraine"], &["Ukrainian", "Ukrainians"]),
+    (&["India"], &["Indian", "Indians"]),
+    (&["China"], &["Chinese"]),
+    (&["Japan"], &["Japanese"]),
+    (&["South Korea", "Korea"], &["Korean", "Koreans"]),
+    (&["Australia"], &["Australian", "Australians"]),
+    (&["New Zealand"], &["New Zealander", "New Zealanders"]),
+    (&["South Africa"], &["South African", "South Africans"]),
+    (&["Egypt"], &["Egyptian", "Egyptians"]),
+    (&["Israel"], &["Israeli", "Israelis"]),
+];
+
+/// The demonyms of the country a database stores as `value` (its name or short name, any
+/// case): "Canada" gives "Canadian" and "Canadians"; empty for any other value.
+pub fn demonyms(value: &str) -> &'static [&'static str] {
+    DEMONYMS
+        .iter()
+        .find(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(value.trim())))
+        .map(|(_, d)| *d)
+        .unwrap_or(&[])
+}
+
 /// The name of the US state (or DC) whose USPS code is `code` (exact, upper case).
 pub fn us_state_name(code: &str) -> Option<&'static str> {
     US_STATES
@@ -80,6 +137,14 @@ pub fn holds_us_state_codes<'a>(values: impl IntoIterator<Item = &'a str>) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countries_are_found_by_their_demonyms() {
+        assert_eq!(demonyms("Canada"), ["Canadian", "Canadians"]);
+        assert!(demonyms("USA").contains(&"American"));
+        assert!(demonyms("united kingdom").contains(&"British"));
+        assert!(demonyms("Boise").is_empty());
+    }
 
     #[test]
     fn state_codes_are_told_from_country_codes() {

@@ -111,9 +111,16 @@ impl ValueIndex {
                 for value in values {
                     let id = index.entries.len();
                     let state = states.then(|| places::us_state_name(&value)).flatten();
+                    let demonyms = places::demonyms(&value);
                     index.insert(&table.name, &column.name, value);
-                    if let Some(name) = state.filter(|_| index.entries.len() > id) {
-                        index.alias(id, name);
+                    if index.entries.len() > id {
+                        if let Some(name) = state {
+                            index.alias(id, name);
+                        }
+                        // "Canadian customers": the stored country
+                        for name in demonyms {
+                            index.alias(id, name);
+                        }
                     }
                 }
             }

@@ -17,6 +17,16 @@ use super::tokens::{is_stopword, split_identifier, stem};
 /// Shortest typed word a correction is tried for: shorter words are too often another word.
 const MIN_TYPED: usize = 5;
 
+/// Words of questions on any database a slip may be corrected to as well ("whcih", "avergae",
+/// "highets"): the question words and the words of operations and periods.
+#[rustfmt::skip]
+const QUESTION_WORDS: &[&str] = &[
+    "which", "where", "whose", "their", "there", "these", "those", "average", "total",
+    "between", "without", "during", "before", "after", "compare", "compared", "versus",
+    "percent", "percentage", "highest", "lowest", "largest", "smallest", "biggest", "number",
+    "least", "month", "monthly", "quarter", "quarterly", "yearly", "weekly", "daily",
+];
+
 /// The words of one database a typed word may be read as, and the words known as written.
 #[derive(Debug, Default, Clone)]
 pub struct Vocabulary {
@@ -46,7 +56,7 @@ impl Vocabulary {
         known: impl IntoIterator<Item = &'a str>,
     ) -> Vocabulary {
         let mut v = Vocabulary::default();
-        for text in targets {
+        for text in targets.into_iter().chain(QUESTION_WORDS.iter().copied()) {
             for w in words(text) {
                 v.known.insert(w.clone());
                 v.targets.insert(w);
@@ -98,6 +108,8 @@ impl Vocabulary {
         if lower.chars().count() < MIN_TYPED
             || self.known.contains(&lower)
             || is_stopword(&lower)
+            || super::numbers::word_value(&lower).is_some()
+            || QUESTION_WORDS.contains(&lower.as_str())
             || !lower.chars().all(|c| c.is_ascii_lowercase())
         {
             return None;
@@ -194,6 +206,11 @@ mod tests {
         assert_eq!(text, "avg track length in minutes");
         let (text, _) = v.correct("revnue by genre, reveenue by artist").unwrap();
         assert_eq!(text, "revenue by genre, revenue by artist");
+        // the words of questions on any database too
+        let (text, _) = v.correct("whcih genre has the highets price").unwrap();
+        assert_eq!(text, "which genre has the highest price");
+        // a number word is no slip of a question word ("three" / "there")
+        assert_eq!(v.correct("the three genres"), None);
     }
 
     #[test]

@@ -93,10 +93,13 @@ pub(super) fn unused_signal(
         let w = word(i);
         let next = if i + 1 < toks.len() { word(i + 1) } else { "" };
         let unused = match w {
-            "rank" | "ranked" | "ranking" => !matches!(
-                q.derived,
-                Some(Derived::RankWithin { .. } | Derived::Rank { .. })
-            ),
+            // "rank the regions by average revenue per store": the averages, ordered
+            "rank" | "ranked" | "ranking" => {
+                !matches!(
+                    q.derived,
+                    Some(Derived::RankWithin { .. } | Derived::Rank { .. })
+                ) && !(matches!(q.derived, Some(Derived::AveragePer { .. })) && !q.order.is_empty())
+            }
             "above" | "below" => !matches!(q.derived, Some(Derived::VersusAverage { .. })),
             "than" => !matches!(
                 q.derived,

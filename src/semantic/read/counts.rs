@@ -33,7 +33,28 @@ impl Reader<'_> {
         let manifest = x.manifest;
         let lexicon = x.lexicon;
         // "how many stores had at least one price change": the stores among the metric's rows
-        let through = if self.at_least_one && self.counting_words() && self.metrics.len() == 1 {
+        // "how many invoices did we bill to Canadian customers": a metric named by the verb
+        // after "did we" is what the entity right after "how many" is counted among
+        let verb_metric = self.found.iter().any(|f| {
+            matches!(f.term, Term::Metric(_))
+                && f.start >= 2
+                && matches!(words[f.start - 1], "we" | "they" | "you" | "i")
+                && matches!(
+                    words[f.start - 2],
+                    "did" | "do" | "does" | "have" | "has" | "had"
+                )
+        });
+        let counted_after_how_many = self.dims.iter().any(|(t, start, _)| {
+            matches!(t, Term::Entity(_))
+                && *start >= 2
+                && words[*start - 1] == "many"
+                && words[*start - 2] == "how"
+        });
+        let through = if (self.at_least_one
+            || (verb_metric && counted_after_how_many && self.threshold.is_none()))
+            && self.counting_words()
+            && self.metrics.len() == 1
+        {
             self.metrics.pop()
         } else {
             None

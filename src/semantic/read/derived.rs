@@ -411,7 +411,15 @@ impl Reader<'_> {
                     top: self.top_n.or(Some(1)),
                     ascending: s.asc != lower_better,
                 });
-            } else if self.ghas("rank") || self.ghas("ranked") || self.ghas("ranking") {
+            } else if (self.ghas("rank") || self.ghas("ranked") || self.ghas("ranking"))
+                // "rank the regions by average revenue per store": the average per store,
+                // ordered
+                && !(s.averaging_asked
+                    && self.q.group_by.iter().any(|g| {
+                        matches!(g, GroupBy::Entity { name }
+                            if entity_named_after(&self.dims, words, name, &["per"]))
+                    }))
+            {
                 // "rank the zones by margin", "where does each category rank on units"
                 if self.q.group_by.len() != 1
                     || self.q.time_grain.is_some()

@@ -99,6 +99,9 @@ impl<'a> Reader<'a> {
         let in_percent = ["percent", "percentage", "pct", "%", "rate"]
             .iter()
             .any(|w| self.ghas(w));
+        // "how did revenue this quarter compare with last quarter, in %": two periods compared
+        // in percent are a growth
+        let growth = growth || (in_percent && x.comparing() && self.periods.len() == 2);
         let difference = !in_percent
             && (self.ghas("difference")
                 || self.ghas("differences")
