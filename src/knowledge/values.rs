@@ -396,4 +396,31 @@ mod tests {
             "{california:?}"
         );
     }
+
+    #[test]
+    fn a_country_is_found_by_its_demonym() {
+        use crate::warehouse::SqliteWarehouse;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("countries.sqlite");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
+                 INSERT INTO customers VALUES (1, 'Canada'), (2, 'USA'), (3, 'Germany');",
+            )
+            .unwrap();
+        let wh = SqliteWarehouse::open(&path).unwrap();
+        let schema = wh.introspect().unwrap();
+        let index = ValueIndex::build(&wh, &schema).unwrap();
+        for (word, stored) in [
+            ("Canadian", "Canada"),
+            ("American", "USA"),
+            ("Germans", "Germany"),
+        ] {
+            let found = index.lookup(word);
+            assert_eq!(found.len(), 1, "{word}: {found:?}");
+            assert_eq!(found[0].value, stored);
+        }
+        assert!(index.lookup("French").is_empty());
+    }
 }

@@ -2958,3 +2958,29 @@ fn counts_of_rows_past_a_threshold_possessive_picks_and_the_basis_of_a_change_re
         Outcome::Refused { .. }
     ));
 }
+
+#[test]
+fn counts_through_a_verb_ranks_of_averages_and_periods_compared_in_percent() {
+    let f = chinook();
+    // "how many invoices did we bill": the invoices counted, not their totals
+    let (q, sql) = asked(&f, "How many invoices did we bill in 2022?");
+    assert!(q.entity_count.is_some() && q.columns.is_empty(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM Invoice WHERE InvoiceDate >= '2022-01-01' AND InvoiceDate < '2023-01-01'",
+    );
+    // two periods compared "in %": a growth
+    let (q, _) = asked(&f, "How did revenue in 2023 compare with 2022, in %?");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    // "rank the countries by average revenue per customer": the averages, ordered
+    let (q, _) = asked(
+        &f,
+        "Rank the countries by average revenue per customer in 2022",
+    );
+    assert!(
+        matches!(q.derived, Some(Derived::AveragePer { .. })),
+        "{q:?}"
+    );
+    assert!(!q.order.is_empty(), "{q:?}");
+}
