@@ -55,6 +55,16 @@ impl<'a> Builder<'a> {
                 // "after the year 1989", "between 2019 and 2021": the time ranges handle it
                 continue;
             }
+            if in_range
+                && m.token > 0
+                && matches!(
+                    self.w(m.token - 1),
+                    "last" | "past" | "previous" | "prior" | "next"
+                )
+            {
+                // "in the last 6 months": the count of the period's grains, never a value
+                continue;
+            }
             if self.year_of_time(m, cmp_len) {
                 // "units sold in 2023": a period, never an equality on a measure
                 continue;

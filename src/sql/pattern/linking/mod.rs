@@ -167,6 +167,20 @@ pub fn link_with_priors(
         }
     }
     cands.extend(values::value_links(analysis, schema, lex, values, &bonus));
+    // "in the last 6 months": the word that makes a period relative names no column on its
+    // own ("last" is no last name; a column named "last year" is still named by both words)
+    cands.retain(|(start, end, l)| {
+        let relative = *end == start + 1
+            && matches!(
+                analysis.tokens[*start].lower.as_str(),
+                "last" | "past" | "previous" | "prior" | "preceding" | "this" | "current" | "next"
+            )
+            && analysis
+                .time_ranges
+                .iter()
+                .any(|r| r.tokens.0 <= *start && *end < r.tokens.1);
+        !relative || matches!(l.target, Target::Value { .. })
+    });
     // "first and last name": the first word borrows the rest of the following name
     let extra = choose::elliptic_links(analysis, lex, &cands);
     cands.extend(extra);

@@ -207,3 +207,36 @@ fn the_curated_tables_lean_a_word_of_two_tables_their_way_and_say_by_how_much() 
     assert_eq!(b.target, column(0, 1), "{leaned:?}");
     assert!((b.curated - 0.3).abs() < 1e-6, "{b:?}");
 }
+
+#[test]
+fn the_word_that_makes_a_period_relative_names_no_column() {
+    let s = Schema {
+        tables: vec![TableSchema {
+            name: "customer".into(),
+            columns: vec![
+                col("customer_id", "int"),
+                col("first_name", "text"),
+                col("last_name", "text"),
+                col("last_year", "int"),
+            ],
+            ..Default::default()
+        }],
+    };
+    let lex = Lexicon::build(&s, &[]);
+    let spans = |q: &str| -> Vec<(String, Target)> {
+        let a = analyze(&Question::parse(q).unwrap());
+        link(&a, &s, &lex, &ValueIndex::default(), &HashMap::new())
+            .spans
+            .iter()
+            .map(|sp| (sp.text.clone(), sp.best().target.clone()))
+            .collect()
+    };
+    // "the last 6 months" is a period: "last" is no last name
+    let l = spans("customers in the last 6 months");
+    assert!(l.iter().all(|(_, t)| *t != column(0, 2)), "{l:?}");
+    // outside a period it still is, and a column named by the period's words keeps them
+    let l = spans("customers by last name");
+    assert!(l.iter().any(|(_, t)| *t == column(0, 2)), "{l:?}");
+    let l = spans("the first year and last year of customers");
+    assert!(l.iter().any(|(_, t)| *t == column(0, 3)), "{l:?}");
+}
