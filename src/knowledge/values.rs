@@ -364,22 +364,27 @@ mod tests {
         i.max_words()
     }
 
-    #[test]
-    fn a_column_of_us_state_codes_is_found_by_the_states_names() {
+    /// The value index of a SQLite database made by `ddl`.
+    fn built(ddl: &str) -> ValueIndex {
         use crate::warehouse::SqliteWarehouse;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("places.sqlite");
+        let path = dir.path().join("values.sqlite");
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch(
-                "CREATE TABLE stores (id INTEGER PRIMARY KEY, state TEXT, country TEXT);
-                 INSERT INTO stores VALUES (1, 'TX', 'CA'), (2, 'NY', 'GB'), (3, 'CA', 'FR'),
-                   (4, 'WI', 'JP'), (5, 'MN', 'DE'), (6, 'GA', 'IN');",
-            )
+            .execute_batch(ddl)
             .unwrap();
         let wh = SqliteWarehouse::open(&path).unwrap();
         let schema = wh.introspect().unwrap();
-        let index = ValueIndex::build(&wh, &schema).unwrap();
+        ValueIndex::build(&wh, &schema).unwrap()
+    }
+
+    #[test]
+    fn a_column_of_us_state_codes_is_found_by_the_states_names() {
+        let index = built(
+            "CREATE TABLE stores (id INTEGER PRIMARY KEY, state TEXT, country TEXT);
+             INSERT INTO stores VALUES (1, 'TX', 'CA'), (2, 'NY', 'GB'), (3, 'CA', 'FR'),
+               (4, 'WI', 'JP'), (5, 'MN', 'DE'), (6, 'GA', 'IN');",
+        );
         let texas = index.lookup("Texas");
         assert_eq!(texas.len(), 1, "{texas:?}");
         assert_eq!(
@@ -399,19 +404,10 @@ mod tests {
 
     #[test]
     fn a_country_is_found_by_its_demonym() {
-        use crate::warehouse::SqliteWarehouse;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("countries.sqlite");
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute_batch(
-                "CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
-                 INSERT INTO customers VALUES (1, 'Canada'), (2, 'USA'), (3, 'Germany');",
-            )
-            .unwrap();
-        let wh = SqliteWarehouse::open(&path).unwrap();
-        let schema = wh.introspect().unwrap();
-        let index = ValueIndex::build(&wh, &schema).unwrap();
+        let index = built(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
+             INSERT INTO customers VALUES (1, 'Canada'), (2, 'USA'), (3, 'Germany');",
+        );
         for (word, stored) in [
             ("Canadian", "Canada"),
             ("American", "USA"),
