@@ -370,6 +370,15 @@ fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
 
 /// Relative periods: "last year", "this month", "the latest quarter", "the most recent month",
 /// "last 3 months", "past 30 days", "year to date".
+/// Whether a lower-case word opens a period relative to today ("*last* 6 months", "*this*
+/// quarter", "the *prior* year"): the word the date reader starts such a period with.
+pub fn opens_relative_period(lower: &str) -> bool {
+    matches!(
+        lower,
+        "last" | "past" | "previous" | "prior" | "preceding" | "this" | "current"
+    )
+}
+
 fn relative_at(
     tokens: &[Token],
     i: usize,
@@ -418,7 +427,7 @@ fn relative_at(
             };
             Some((start, tomorrow, grain, i + 4))
         }
-        "last" | "past" | "previous" | "prior" | "preceding" | "this" | "current" => {
+        w if opens_relative_period(w) => {
             // optional count: "last 3 months", "past thirty days"
             let mut j = i + 1;
             let mut count: Option<i64> = None;

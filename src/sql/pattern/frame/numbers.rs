@@ -57,10 +57,7 @@ impl<'a> Builder<'a> {
             }
             if in_range
                 && m.token > 0
-                && matches!(
-                    self.w(m.token - 1),
-                    "last" | "past" | "previous" | "prior" | "next"
-                )
+                && crate::question::dates::opens_relative_period(self.w(m.token - 1))
             {
                 // "in the last 6 months": the count of the period's grains, never a value
                 continue;

@@ -171,10 +171,7 @@ pub fn link_with_priors(
     // own ("last" is no last name; a column named "last year" is still named by both words)
     cands.retain(|(start, end, l)| {
         let relative = *end == start + 1
-            && matches!(
-                analysis.tokens[*start].lower.as_str(),
-                "last" | "past" | "previous" | "prior" | "preceding" | "this" | "current" | "next"
-            )
+            && crate::question::dates::opens_relative_period(&analysis.tokens[*start].lower)
             && analysis
                 .time_ranges
                 .iter()
