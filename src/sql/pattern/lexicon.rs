@@ -432,6 +432,10 @@ pub const ADJECTIVES: &[(&[&str], &[(&str, i8)])] = &[
     ),
     (&["tall", "taller", "tallest"], &[("height", 1)]),
     (
+        &["high", "higher", "highest"],
+        &[("height", 1), ("elev", 1), ("altitud", 1)],
+    ),
+    (
         &["short", "shorter", "shortest"],
         &[("height", -1), ("length", -1), ("durat", -1)],
     ),

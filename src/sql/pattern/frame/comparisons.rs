@@ -22,11 +22,18 @@ impl<'a> Builder<'a> {
             if k == 0 {
                 continue;
             }
-            let op = match self.w(k - 1) {
+            // a comparative of an attribute ("shorter than average") names its direction too
+            let comparative = self.w(k - 1).ends_with("er");
+            let attrs = adjective_attrs(self.w(k - 1)).filter(|_| comparative);
+            let mut op = match self.w(k - 1) {
                 "above" | "over" | "higher" | "greater" | "more" | "larger" | "bigger"
                 | "exceeds" | "exceeding" | "exceed" | "older" => CmpOp::Gt,
                 "below" | "under" | "lower" | "less" | "smaller" | "fewer" | "younger" => CmpOp::Lt,
-                _ => continue,
+                _ => match attrs {
+                    Some(a) if a[0].1 > 0 => CmpOp::Gt,
+                    Some(_) => CmpOp::Lt,
+                    None => continue,
+                },
             };
             let after = self.next_span(i + 1, 3, &["of", "the", "number", "amount"]);
             let before = self.prev_span(
@@ -45,8 +52,20 @@ impl<'a> Builder<'a> {
                     self.use_span(p);
                     c
                 }
-                None => adjective_attrs(self.w(k - 1))
-                    .and_then(|a| self.attribute_column(a, &self.focus_tables()).map(|x| x.0)),
+                None => match adjective_attrs(self.w(k - 1))
+                    .and_then(|a| self.attribute_column(a, &self.focus_tables()))
+                {
+                    // "older than average" on a birth date: the earlier dates
+                    Some((c, dir)) if attrs.is_some_and(|a| a[0].1 != dir) => {
+                        op = if op == CmpOp::Gt {
+                            CmpOp::Lt
+                        } else {
+                            CmpOp::Gt
+                        };
+                        Some(c)
+                    }
+                    found => found.map(|x| x.0),
+                },
             };
             if let Some(col) = col {
                 self.mark(k - 1, i + 1);
@@ -187,6 +206,22 @@ mod tests {
             [Cond::CmpAgg {
                 col: c.col("employee", "salary"),
                 op: CmpOp::Gt,
+                agg: AggFunc::Avg,
+                conds: vec![],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_comparative_adjective_than_average_compares_its_attribute() {
+        // "older" on a founding year: the earlier years
+        let c = case("departments older than average");
+        let b = c.until("above average");
+        assert_eq!(
+            b.f.conds,
+            [Cond::CmpAgg {
+                col: c.col("department", "founded_year"),
+                op: CmpOp::Lt,
                 agg: AggFunc::Avg,
                 conds: vec![],
             }]

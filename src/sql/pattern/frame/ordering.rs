@@ -319,10 +319,27 @@ impl<'a> Builder<'a> {
             // common", adjectives ("the oldest log") and a top-N ("the 3 highest rates")
             let adjective =
                 adjective_attrs(&w).is_some() && w.ends_with("est") && superlative(&w).is_none();
+            // "the name of the most expensive product": an adjective of the rows named after
+            // it, not an aggregate of a column ("the most recent start date")
+            let most_adjective = matches!(w.as_str(), "most" | "least")
+                && adjective_attrs(self.w(i + 1)).is_some()
+                && !self
+                    .next_span(i + 2, 2, &[])
+                    .is_some_and(|si| self.is_column_span(si) && !self.is_table_span(si))
+                || adjective_attrs(&w)
+                    .zip(self.span_index_at(i + 1))
+                    .is_some_and(|(a, si)| {
+                        self.is_table_span(si)
+                            && self.span_table(si).is_some_and(|t| {
+                                self.attribute_column(a, &[t])
+                                    .is_some_and(|(c, _)| c.table == t)
+                            })
+                    });
             if i >= self.head_start
                 && i < head_end
                 && !(matches!(w.as_str(), "most" | "least") && popular)
                 && !adjective
+                && !most_adjective
                 && self.a.top_n.is_none()
             {
                 continue;
@@ -422,6 +439,29 @@ impl<'a> Builder<'a> {
                         }
                     }
                     Some(si) if self.is_table_span(si) || counts => {
+                        // "the highest building", "the largest city": the table's attribute
+                        // the adjective names, where the table has one
+                        let attribute = (!counts && !matches!(w.as_str(), "most" | "least"))
+                            .then(|| adjective_attrs(&w).zip(self.span_table(si)))
+                            .flatten()
+                            .and_then(|(attrs, t)| {
+                                self.attribute_column(attrs, &[t])
+                                    .filter(|(c, _)| c.table == t)
+                            });
+                        if let Some((c, dir)) = attribute {
+                            self.use_span(si);
+                            self.mark(i, i + 1);
+                            self.order_cues.push(i);
+                            self.f.order.push((Term::col(c), dir > 0));
+                            self.f.limit = Some(limit);
+                            self.f.notes.push(format!(
+                                "'{}' orders by {} {}",
+                                w,
+                                self.col_name(c),
+                                if dir > 0 { "desc" } else { "asc" }
+                            ));
+                            return;
+                        }
                         // "the most <table>": the group with the most rows
                         if let Some(t) = self.span_table(si) {
                             if !self.f.tables.contains(&t) && Some(t) != self.f.subject {
@@ -701,6 +741,17 @@ mod tests {
         let c = case("the department with the largest number of employees");
         let b = c.until("superlatives");
         assert_eq!(ordered_by(&b.f.order), [(Measure::Star, true)]);
+    }
+
+    #[test]
+    fn most_and_an_adjective_before_a_table_orders_its_rows_even_in_the_head() {
+        let c = case("the name of the most recent department");
+        let b = c.until("superlatives");
+        assert_eq!(
+            ordered_by(&b.f.order),
+            [(Measure::Column(c.col("department", "founded_year")), true)]
+        );
+        assert_eq!(b.f.limit, Some(1));
     }
 
     #[test]
