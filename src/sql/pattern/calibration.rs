@@ -123,6 +123,11 @@ pub struct Features {
     /// answered with every person): capped like [`Features::unread_breakdown`].
     #[serde(default)]
     pub unread_number: bool,
+    /// A negation or a period no part of the query reads
+    /// ([`Frame::unread_condition`](super::frame::Frame::unread_condition)): capped like
+    /// [`Features::unread_breakdown`].
+    #[serde(default)]
+    pub unread_condition: bool,
     /// One of the curated examples close to the question has a query of this query's shape
     /// ([`shape::curated_shape`](super::shape::curated_shape)): evidence from curation, not a
     /// fitted feature (Spider has no curation), applied as a prior in [`Features::confidence`].
@@ -216,6 +221,7 @@ impl Features {
             unread_qualifier: fr.unread_qualifier.is_some(),
             self_relation: fr.self_relation.is_some(),
             unread_number: fr.unread_number.is_some(),
+            unread_condition: fr.unread_condition.is_some(),
             unused_link: false,
             curated_shape: false,
         }
@@ -295,6 +301,7 @@ impl Features {
             || self.unread_qualifier
             || self.self_relation
             || self.unread_number
+            || self.unread_condition
         {
             fitted.min(UNREAD_BREAKDOWN_CONFIDENCE)
         } else {
@@ -333,6 +340,7 @@ impl Features {
             unread_qualifier: false,
             self_relation: false,
             unread_number: false,
+            unread_condition: false,
             curated_shape: false,
         }
     }

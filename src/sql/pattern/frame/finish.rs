@@ -2,13 +2,50 @@
 //! group-by, fewer tables, and the coverage of the question's words.
 
 use super::state::Builder;
-use super::{Cond, Frame, Measure, Term};
+use super::{Combine, Cond, Frame, Measure, Term};
 use crate::question::tokens::is_stopword;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::{AggFunc, CmpOp};
 use crate::sql::pattern::lexicon::is_structural;
 use crate::sql::pattern::linking::{ColRef, Target};
 use crate::warehouse::ColumnKind;
+
+/// Words that deny what follows them: a frame with no denial in it answers the opposite
+/// question.
+const NEGATIONS: &[&str] = &[
+    "no", "not", "never", "without", "none", "don't", "doesn't", "didn't", "haven't", "hasn't",
+    "isn't", "aren't", "wasn't", "weren't", "nobody", "nothing",
+];
+
+/// Words after a negation that make it a bound or an emphasis, not a denial of rows ("no more
+/// than 5", "not over 30", "not only").
+const NOT_DENYING_AFTER: &[&str] = &[
+    "more",
+    "less",
+    "fewer",
+    "greater",
+    "over",
+    "under",
+    "above",
+    "below",
+    "equal",
+    "only",
+    "than",
+    "later",
+    "earlier",
+    "exceeding",
+    "exceed",
+    "exceeds",
+    "before",
+    "after",
+    "at",
+    "higher",
+    "lower",
+    "larger",
+    "smaller",
+    "just",
+    "necessarily",
+];
 
 impl<'a> Builder<'a> {
     /// Fewer tables for the same columns: a table the question does not name, whose shown
@@ -391,6 +428,31 @@ impl<'a> Builder<'a> {
 
     /// Coverage and unmapped words: the content words nothing explained, the penalty for linked
     /// spans left unused, and the mean quality of the links used.
+    /// Whether the frame leaves rows out by a denial: a `!=`, a `NOT IN` or `NOT LIKE`, rows
+    /// excluded, an `EXCEPT`, or a business rule (which may say it in its own SQL).
+    fn denies(&self) -> bool {
+        fn denial(c: &Cond) -> bool {
+            match c {
+                Cond::Cmp { op, .. } => *op == CmpOp::Ne,
+                Cond::In { negated, .. } | Cond::Like { negated, .. } => *negated,
+                Cond::InSub { negated, conds, .. } => *negated || conds.iter().any(denial),
+                Cond::CmpAgg { conds, .. } => conds.iter().any(denial),
+                Cond::Raw { .. } => true,
+                Cond::Or(v) => v.iter().any(denial),
+                _ => false,
+            }
+        }
+        !self.f.excluded.is_empty()
+            || !self.f.rules.is_empty()
+            || matches!(self.f.combine, Some((Combine::Except, ..)))
+            || self.f.conds.iter().any(denial)
+            || self
+                .f
+                .combine
+                .as_ref()
+                .is_some_and(|(_, a, b)| a.iter().chain(b).any(denial))
+    }
+
     pub(super) fn coverage(&mut self) {
         let mut content = 0usize;
         let mut unmapped = Vec::new();
@@ -529,6 +591,43 @@ impl<'a> Builder<'a> {
                 ((adjective || noun) && !names_column).then(|| t.text.clone())
             });
         }
+        // a negation or a period no part of the query reads: another question is answered
+        if !self.denies() {
+            let n = self.n();
+            let negation = (0..n).find(|&i| {
+                let t = &self.a.tokens[i];
+                t.kind == TokenKind::Word
+                    && NEGATIONS.contains(&t.lower.as_str())
+                    && self.span_index_at(i).is_none()
+                    // "no more than 5", "not only", "whether or not": no denial of rows
+                    && !NOT_DENYING_AFTER.contains(&self.w(i + 1))
+                    && !(i > 0 && self.w(i - 1) == "or")
+            });
+            if let Some(i) = negation {
+                let word = self.a.tokens[i].text.clone();
+                self.f.unread_condition.get_or_insert(word);
+            }
+        }
+        for r in &self.a.time_ranges {
+            let (from, to) = r.tokens;
+            let words: Vec<usize> = (from..to)
+                .filter(|&k| {
+                    let t = &self.a.tokens[k];
+                    !(t.kind == TokenKind::Punct
+                        || t.kind == TokenKind::Word && is_stopword(&t.lower))
+                })
+                .collect();
+            if !words.is_empty()
+                && words
+                    .iter()
+                    .all(|&k| !self.explained[k] && self.span_index_at(k).is_none())
+            {
+                let text: Vec<&str> = (from..to).map(|k| self.a.tokens[k].text.as_str()).collect();
+                self.f
+                    .unread_condition
+                    .get_or_insert_with(|| text.join(" "));
+            }
+        }
         for (i, t) in self.a.tokens.iter().enumerate() {
             if t.kind == TokenKind::Number {
                 // a number no part of the query reads ("people under 40" with no column for
@@ -608,6 +707,12 @@ impl<'a> Builder<'a> {
         } else {
             1.0 - self.f.unmapped.len() as f32 / content as f32
         };
+        // a refusal names the negation or period it did not read
+        if let Some(w) = self.f.unread_condition.clone() {
+            if !self.f.unmapped.contains(&w) {
+                self.f.unmapped.push(w);
+            }
+        }
         self.f.guesses += 0.05 * unused_links as f32;
         self.f.link_quality = if self.quality.is_empty() {
             0.0
@@ -641,6 +746,24 @@ mod tests {
         // "all cities and the number of employees" lists each city
         let f = case("Show all cities and the number of employees").frame();
         assert_eq!(f.group_by.len(), 1, "{f:?}");
+    }
+
+    #[test]
+    fn a_negation_no_condition_reads_makes_the_frame_answer_another_question() {
+        // the period read, its denial not
+        let f = case("employees not hired in 2020").frame();
+        assert_eq!(f.unread_condition.as_deref(), Some("not"), "{f:?}");
+        // the refusal names it
+        assert!(f.unmapped.contains(&"not".to_string()), "{:?}", f.unmapped);
+        // a negation the frame reads, or one that bounds a number, is no such word
+        for q in [
+            "departments that have no employees",
+            "employees in cities that are not Oslo",
+            "employees aged no more than 30",
+        ] {
+            let f = case(q).frame();
+            assert_eq!(f.unread_condition, None, "{q}: {f:?}");
+        }
     }
 
     #[test]

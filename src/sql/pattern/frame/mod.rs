@@ -226,6 +226,10 @@ pub struct Frame {
     /// under 40?" with no column the 40 compares): the condition it asks for is missing. The
     /// frame answers another question.
     pub unread_number: Option<String>,
+    /// A negation or a period the question states that no part of the frame reads ("customers
+    /// with no invoices in 2024" answered with the invoices of 2024; "bought in 2024" on rows
+    /// with no date): the frame answers another question, the opposite one for a negation.
+    pub unread_condition: Option<String>,
 }
 
 /// The passes of the frame builder, in the order they run. Each reads the question and the
