@@ -208,6 +208,17 @@ fn rows_counted_through_a_join_that_repeats_them_are_counted_once() {
 }
 
 #[test]
+fn a_period_of_rows_denied_by_a_verb_bounds_the_denied_rows() {
+    let f = fixture();
+    // customers has no date: the period is the orders' (Cy ordered in 2023 only, Di never)
+    check(
+        &f,
+        "Which customers did not buy anything in 2024?",
+        &[&["Cy"], &["Di"]],
+    );
+}
+
+#[test]
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {

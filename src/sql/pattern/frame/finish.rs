@@ -609,20 +609,10 @@ impl<'a> Builder<'a> {
             }
         }
         for r in &self.a.time_ranges {
-            let (from, to) = r.tokens;
-            let words: Vec<usize> = (from..to)
-                .filter(|&k| {
-                    let t = &self.a.tokens[k];
-                    !(t.kind == TokenKind::Punct
-                        || t.kind == TokenKind::Word && is_stopword(&t.lower))
-                })
-                .collect();
-            if !words.is_empty()
-                && words
-                    .iter()
-                    .all(|&k| !self.explained[k] && self.span_index_at(k).is_none())
-            {
-                let text: Vec<&str> = (from..to).map(|k| self.a.tokens[k].text.as_str()).collect();
+            if self.period_unread(r) {
+                let text: Vec<&str> = (r.tokens.0..r.tokens.1)
+                    .map(|k| self.a.tokens[k].text.as_str())
+                    .collect();
                 self.f
                     .unread_condition
                     .get_or_insert_with(|| text.join(" "));

@@ -179,6 +179,31 @@ impl<'a> Builder<'a> {
         let Some(subject) = self.f.subject else {
             return;
         };
+        // "customers who did not buy anything in 2024": a period no date column of the
+        // question's tables took bounds the denied rows, by their one date column
+        let denied: Vec<usize> = self
+            .f
+            .conds
+            .iter()
+            .filter_map(|c| match c {
+                Cond::InSub {
+                    inner,
+                    negated: true,
+                    ..
+                } if inner.table != subject => Some(inner.table),
+                _ => None,
+            })
+            .collect();
+        if let [t] = denied[..] {
+            if let Some(c) = self.only_temporal_column(t) {
+                for r in self.a.time_ranges.clone() {
+                    if self.period_unread(&r) {
+                        self.date_cond(c, &r);
+                        self.mark(r.tokens.0, r.tokens.1);
+                    }
+                }
+            }
+        }
         let conds = std::mem::take(&mut self.f.conds);
         let (mut periods, mut rest): (Vec<Cond>, Vec<Cond>) = conds.into_iter().partition(|c| {
             matches!(

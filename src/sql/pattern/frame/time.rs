@@ -121,6 +121,36 @@ impl<'a> Builder<'a> {
         cands.first().copied()
     }
 
+    /// Whether no part of the frame reads the period `r`: none of its words but stopwords and
+    /// punctuation is explained or linked.
+    pub(super) fn period_unread(&self, r: &TimeRange) -> bool {
+        let words: Vec<usize> = (r.tokens.0..r.tokens.1)
+            .filter(|&k| {
+                let t = &self.a.tokens[k];
+                !(t.kind == TokenKind::Punct
+                    || t.kind == TokenKind::Word && crate::question::tokens::is_stopword(&t.lower))
+            })
+            .collect();
+        !words.is_empty()
+            && words
+                .iter()
+                .all(|&k| !self.explained[k] && self.span_index_at(k).is_none())
+    }
+
+    /// The one date or year column of table `t`, if it has exactly one.
+    pub(super) fn only_temporal_column(&self, t: usize) -> Option<ColRef> {
+        let mut found = (0..self.schema.tables[t].columns.len())
+            .map(|ci| ColRef {
+                table: t,
+                column: ci,
+            })
+            .filter(|&c| is_temporal(self.schema, c) || is_year_column(self.schema, c));
+        match (found.next(), found.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    }
+
     /// True when a date or year column is named or belongs to a table the question is about.
     pub(super) fn has_temporal(&self) -> bool {
         let named = self.links.spans.iter().any(|sp| {
