@@ -390,6 +390,30 @@ fn alternatives(links: &linking::Linking) -> Vec<(usize, linking::ColRef)> {
     alts.into_iter().map(|(_, si, c)| (si, c)).collect()
 }
 
+/// The tables a negated subquery denies rows of: its own table and the tables that table
+/// refers to ("tracks never sold" reads no `InvoiceLine` row, so no invoice either).
+fn denied_tables(fr: &frame::Frame, graph: &joins::JoinGraph) -> Vec<usize> {
+    let mut out = Vec::new();
+    for c in &fr.conds {
+        if let frame::Cond::InSub {
+            inner,
+            negated: true,
+            ..
+        } = c
+        {
+            out.push(inner.table);
+            out.extend(
+                graph
+                    .edges
+                    .iter()
+                    .filter(|e| e.a.table == inner.table)
+                    .map(|e| e.b.table),
+            );
+        }
+    }
+    out
+}
+
 /// The query of one frame, rendered, with its trace and calibrated confidence; `alternative`
 /// says which reading it is when it is not the first.
 fn frame_candidate(
@@ -413,6 +437,7 @@ fn frame_candidate(
     features.alternative = alternative.is_some();
     // a column or value linked on a table the query never reads (set operations and excluded
     // sets read tables of their own)
+    let denied = denied_tables(fr, graph);
     features.unused_link = fr.combine.is_none()
         && fr.excluded.is_empty()
         && links.spans.iter().any(|s| {
@@ -420,7 +445,10 @@ fn frame_candidate(
             match &l.target {
                 Target::Value { .. } => false,
                 Target::Column { col } => {
-                    l.how == "synonym" && l.score >= 1.0 && !plan.tables.contains(&col.table)
+                    l.how == "synonym"
+                        && l.score >= 1.0
+                        && !plan.tables.contains(&col.table)
+                        && !denied.contains(&col.table)
                 }
                 Target::Table { .. } => false,
             }

@@ -219,6 +219,29 @@ fn a_period_of_rows_denied_by_a_verb_bounds_the_denied_rows() {
 }
 
 #[test]
+fn rows_never_had_are_counted_and_broken_down_by_the_grouped_tables_name() {
+    // "bought" is curated as the order date: the orders a negated subquery denies through their
+    // lines are read, no link is left unused
+    let f = fixture_from(DDL, |docs| {
+        for d in docs.iter_mut().filter(|d| d.name == "orders") {
+            for c in d.columns.iter_mut().filter(|c| c.name == "order_date") {
+                c.synonyms.push("bought".into());
+            }
+        }
+    });
+    let cands = ask_with(&f, "How many customers never bought anything?", &[], &[]).unwrap();
+    assert_eq!(rows(&f, &cands[0].sql), [["1"]], "{}", cands[0].sql);
+    let features = cands[0].features.clone().unwrap();
+    assert!(!features.unused_link, "{}", cands[0].sql);
+    // a breakdown by a table is by its name, though the subquery tests the subject's key
+    check(
+        &f,
+        "the number of products never ordered in 2023 per category",
+        &[&["Dairy", "2"], &["Bakery", "2"], &["Frozen Food", "1"]],
+    );
+}
+
+#[test]
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {

@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use super::links::person_name_columns;
 use super::state::Builder;
-use super::{Measure, Term};
+use super::{Cond, Measure, Term};
 use crate::sql::pattern::ast::AggFunc;
+use crate::sql::pattern::linking::ColRef;
 
 impl<'a> Builder<'a> {
     pub(super) fn grouping(&mut self) {
@@ -192,11 +193,22 @@ impl<'a> Builder<'a> {
     /// "the smallest salary for every department": when everything else comes from one table
     /// with a key to the grouped table, group by that key instead of joining.
     pub(super) fn group_by_keys(&mut self) {
+        // the key a subquery tests ("tracks never sold per genre") is no column read from the
+        // table: the rows are still shown by the grouped table's name
+        let tested: Vec<ColRef> = self
+            .f
+            .conds
+            .iter()
+            .filter_map(|x| match x {
+                Cond::InSub { outer, .. } => Some(*outer),
+                _ => None,
+            })
+            .collect();
         for (t, c) in self.group_tables.clone() {
             let others: BTreeSet<usize> = self
                 .used_columns()
                 .into_iter()
-                .filter(|x| *x != c)
+                .filter(|x| *x != c && !tested.contains(x))
                 .map(|x| x.table)
                 .collect();
             if others.len() != 1 || others.contains(&t) || self.f.tables.contains(&t) {

@@ -224,9 +224,22 @@ impl<'a> Builder<'a> {
             if inner.table == subject {
                 continue;
             }
-            let (inside, outside): (Vec<Cond>, Vec<Cond>) = std::mem::take(&mut periods)
-                .into_iter()
-                .partition(|p| p.columns().iter().all(|col| col.table == inner.table));
+            // the period of the denied rows or of the rows they refer to ("products never
+            // ordered in 2023": the order lines of the orders of 2023)
+            let referred: Vec<usize> = self
+                .graph
+                .edges
+                .iter()
+                .filter(|e| e.a.table == inner.table)
+                .map(|e| e.b.table)
+                .filter(|&t| t != subject)
+                .collect();
+            let (inside, outside): (Vec<Cond>, Vec<Cond>) =
+                std::mem::take(&mut periods).into_iter().partition(|p| {
+                    p.columns()
+                        .iter()
+                        .all(|col| col.table == inner.table || referred.contains(&col.table))
+                });
             if !inside.is_empty() {
                 self.f.notes.push(format!(
                     "the period bounds the rows of {} that are denied",
