@@ -445,10 +445,17 @@ fn frame_candidate(
             match &l.target {
                 Target::Value { .. } => false,
                 Target::Column { col } => {
+                    // a key to a table the query reads names that table's rows ("tracks":
+                    // the playlist entries' track key, of the tracks read)
+                    let refers_to_read = graph
+                        .edges
+                        .iter()
+                        .any(|e| e.a == *col && plan.tables.contains(&e.b.table));
                     l.how == "synonym"
                         && l.score >= 1.0
                         && !plan.tables.contains(&col.table)
                         && !denied.contains(&col.table)
+                        && !refers_to_read
                 }
                 Target::Table { .. } => false,
             }

@@ -242,6 +242,22 @@ fn rows_never_had_are_counted_and_broken_down_by_the_grouped_tables_name() {
 }
 
 #[test]
+fn a_key_curated_with_the_name_of_the_rows_it_refers_to_is_used_by_reading_them() {
+    // the order lines' product key curated as "products": a query of the products reads it
+    let f = fixture_from(DDL, |docs| {
+        for d in docs.iter_mut().filter(|d| d.name == "order_items") {
+            for c in d.columns.iter_mut().filter(|c| c.name == "product_id") {
+                c.synonyms.push("products".into());
+            }
+        }
+    });
+    let cands = ask_with(&f, "How many products are priced at 2.5?", &[], &[]).unwrap();
+    assert_eq!(rows(&f, &cands[0].sql), [["1"]], "{}", cands[0].sql);
+    let features = cands[0].features.clone().unwrap();
+    assert!(!features.unused_link, "{}", cands[0].sql);
+}
+
+#[test]
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {
