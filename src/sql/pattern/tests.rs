@@ -258,6 +258,34 @@ fn a_key_curated_with_the_name_of_the_rows_it_refers_to_is_used_by_reading_them(
 }
 
 #[test]
+fn a_table_named_after_a_negation_is_denied_though_a_period_read_its_date() {
+    // "orders" also links the order date, which the period reads: the orders of 2024 are denied
+    let f = fixture();
+    check(&f, "customers with no orders in 2024", &[&["Cy"], &["Di"]]);
+}
+
+#[test]
+fn a_negation_of_the_rows_a_head_key_sits_in_asks_for_the_rows_it_refers_to() {
+    // "customers" curated on the orders' key to the people; "with no orders" names the orders
+    // the key sits in: the rows asked for are the people
+    let ddl = "
+CREATE TABLE people (person_id INTEGER PRIMARY KEY, full_name TEXT NOT NULL);
+CREATE TABLE orders (order_id INTEGER PRIMARY KEY, person_id INTEGER REFERENCES people(person_id),
+    order_date TEXT NOT NULL);
+INSERT INTO people VALUES (1, 'Ada'), (2, 'Bo'), (3, 'Cy');
+INSERT INTO orders VALUES (1, 1, '2024-03-01'), (2, 2, '2023-05-01'), (3, 1, '2023-07-01');
+";
+    let f = fixture_from(ddl, |docs| {
+        for d in docs.iter_mut().filter(|d| d.name == "orders") {
+            for c in d.columns.iter_mut().filter(|c| c.name == "person_id") {
+                c.synonyms.push("customers".into());
+            }
+        }
+    });
+    check(&f, "customers with no orders in 2024", &[&["Bo"], &["Cy"]]);
+}
+
+#[test]
 fn an_unmappable_question_is_refused_with_its_unmapped_words() {
     let f = fixture();
     match ask_with(&f, "what is the airspeed velocity of a swallow", &[], &[]) {

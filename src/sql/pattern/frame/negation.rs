@@ -5,7 +5,7 @@ use super::state::Builder;
 use super::Cond;
 use crate::question::tokens::{split_identifier, stem};
 use crate::question::TokenKind;
-use crate::sql::pattern::linking::ColRef;
+use crate::sql::pattern::linking::{ColRef, Target};
 
 impl<'a> Builder<'a> {
     /// An attribute negation just before token `i` ("not in France", "other than", "outside").
@@ -63,9 +63,12 @@ impl<'a> Builder<'a> {
         if !self.f.excluded.is_empty() {
             return;
         }
-        let Some(subject) = self.f.subject else {
+        let Some(mut subject) = self.f.subject else {
             return;
         };
+        if let Some(referred) = self.subject_by_its_key(subject) {
+            subject = referred;
+        }
         let n = self.n();
         for i in 0..n {
             let w = self.w(i);
@@ -89,7 +92,9 @@ impl<'a> Builder<'a> {
             let mut target = None;
             while k < n && k <= i + 6 {
                 if let Some(si) = self.span_index_at(k) {
-                    if self.is_value_span(si) || self.used[si] {
+                    // a table named after the negation is its rows, though a period read its
+                    // date ("no orders in 2024")
+                    if self.is_value_span(si) || self.used[si] && !self.is_table_span(si) {
                         break;
                     }
                     if let Some(t) = self.span_table(si) {
@@ -170,6 +175,54 @@ impl<'a> Builder<'a> {
             ));
             return;
         }
+    }
+
+    /// "customers with no invoices": the head's word links to the invoices' key to the
+    /// customers, and the negation denies invoices, the subject's own rows. The rows asked for
+    /// are the ones the key refers to: they become the subject (the head's link is read as
+    /// them) and their table is returned.
+    fn subject_by_its_key(&mut self, subject: usize) -> Option<usize> {
+        let n = self.n();
+        let denies_subject = (0..n).any(|i| {
+            matches!(self.w(i), "no" | "never" | "without")
+                && (i + 1..(i + 4).min(n)).any(|k| {
+                    self.span_index_at(k).is_some_and(|si| {
+                        self.is_table_span(si) && self.span_table(si) == Some(subject)
+                    })
+                })
+        });
+        if !denies_subject {
+            return None;
+        }
+        let (si, referred) = (0..self.links.spans.len()).find_map(|si| {
+            let sp = self.span(si);
+            if sp.start < self.head_start || sp.start >= self.head_end || self.is_table_span(si) {
+                return None;
+            }
+            let Target::Column { col } = sp.best().target else {
+                return None;
+            };
+            let e = self
+                .graph
+                .edges
+                .iter()
+                .find(|e| e.a == col && e.b.table != subject)?;
+            (col.table == subject).then_some((si, e.b.table))
+        })?;
+        self.use_span(si);
+        // the denied table's words are the negation's to read
+        for other in 0..self.links.spans.len() {
+            if self.is_table_span(other) && self.span_table(other) == Some(subject) {
+                self.used[other] = false;
+            }
+        }
+        self.f.subject = Some(referred);
+        self.f.notes.push(format!(
+            "the rows asked for are those of {} (the key '{}' refers to)",
+            self.schema.tables[referred].name,
+            self.span(si).text
+        ));
+        Some(referred)
     }
 
     /// "customers who made no purchases in 2025": a period on the table whose rows are denied
