@@ -59,6 +59,17 @@ fn fixture() -> Fixture {
     fixture_from(DDL, |_| {})
 }
 
+/// A database built from `ddl` whose column `(table, column)` is curated with `synonym`.
+fn with_column_synonym(ddl: &str, (table, column): (&str, &str), synonym: &str) -> Fixture {
+    fixture_from(ddl, |docs| {
+        for d in docs.iter_mut().filter(|d| d.name == table) {
+            for c in d.columns.iter_mut().filter(|c| c.name == column) {
+                c.synonyms.push(synonym.into());
+            }
+        }
+    })
+}
+
 /// A database built from `ddl` in a temporary directory, with its introspected table docs
 /// as `curate` leaves them.
 fn fixture_from(ddl: &str, curate: impl FnOnce(&mut [crate::knowledge::TableDoc])) -> Fixture {
@@ -222,13 +233,7 @@ fn a_period_of_rows_denied_by_a_verb_bounds_the_denied_rows() {
 fn rows_never_had_are_counted_and_broken_down_by_the_grouped_tables_name() {
     // "bought" is curated as the order date: the orders a negated subquery denies through their
     // lines are read, no link is left unused
-    let f = fixture_from(DDL, |docs| {
-        for d in docs.iter_mut().filter(|d| d.name == "orders") {
-            for c in d.columns.iter_mut().filter(|c| c.name == "order_date") {
-                c.synonyms.push("bought".into());
-            }
-        }
-    });
+    let f = with_column_synonym(DDL, ("orders", "order_date"), "bought");
     let cands = ask_with(&f, "How many customers never bought anything?", &[], &[]).unwrap();
     assert_eq!(rows(&f, &cands[0].sql), [["1"]], "{}", cands[0].sql);
     let features = cands[0].features.clone().unwrap();
@@ -244,13 +249,7 @@ fn rows_never_had_are_counted_and_broken_down_by_the_grouped_tables_name() {
 #[test]
 fn a_key_curated_with_the_name_of_the_rows_it_refers_to_is_used_by_reading_them() {
     // the order lines' product key curated as "products": a query of the products reads it
-    let f = fixture_from(DDL, |docs| {
-        for d in docs.iter_mut().filter(|d| d.name == "order_items") {
-            for c in d.columns.iter_mut().filter(|c| c.name == "product_id") {
-                c.synonyms.push("products".into());
-            }
-        }
-    });
+    let f = with_column_synonym(DDL, ("order_items", "product_id"), "products");
     let cands = ask_with(&f, "How many products are priced at 2.5?", &[], &[]).unwrap();
     assert_eq!(rows(&f, &cands[0].sql), [["1"]], "{}", cands[0].sql);
     let features = cands[0].features.clone().unwrap();
@@ -275,13 +274,7 @@ CREATE TABLE orders (order_id INTEGER PRIMARY KEY, person_id INTEGER REFERENCES 
 INSERT INTO people VALUES (1, 'Ada'), (2, 'Bo'), (3, 'Cy');
 INSERT INTO orders VALUES (1, 1, '2024-03-01'), (2, 2, '2023-05-01'), (3, 1, '2023-07-01');
 ";
-    let f = fixture_from(ddl, |docs| {
-        for d in docs.iter_mut().filter(|d| d.name == "orders") {
-            for c in d.columns.iter_mut().filter(|c| c.name == "person_id") {
-                c.synonyms.push("customers".into());
-            }
-        }
-    });
+    let f = with_column_synonym(ddl, ("orders", "person_id"), "customers");
     check(&f, "customers with no orders in 2024", &[&["Bo"], &["Cy"]]);
 }
 

@@ -304,6 +304,21 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The adjective at token `i` orders by the attribute column `c`, largest first when `dir`
+    /// is positive ("the oldest": `age` descending), `limit` rows.
+    fn order_by_attribute(&mut self, i: usize, (c, dir): (ColRef, i8), limit: u64) {
+        self.mark(i, i + 1);
+        self.order_cues.push(i);
+        self.f.order.push((Term::col(c), dir > 0));
+        self.f.limit = Some(limit);
+        self.f.notes.push(format!(
+            "'{}' orders by {} {}",
+            self.w(i),
+            self.col_name(c),
+            if dir > 0 { "desc" } else { "asc" }
+        ));
+    }
+
     pub(super) fn superlatives(&mut self, head_end: usize) {
         let n = self.n();
         for i in 0..n {
@@ -450,16 +465,7 @@ impl<'a> Builder<'a> {
                             });
                         if let Some((c, dir)) = attribute {
                             self.use_span(si);
-                            self.mark(i, i + 1);
-                            self.order_cues.push(i);
-                            self.f.order.push((Term::col(c), dir > 0));
-                            self.f.limit = Some(limit);
-                            self.f.notes.push(format!(
-                                "'{}' orders by {} {}",
-                                w,
-                                self.col_name(c),
-                                if dir > 0 { "desc" } else { "asc" }
-                            ));
+                            self.order_by_attribute(i, (c, dir), limit);
                             return;
                         }
                         // "the most <table>": the group with the most rows
@@ -493,17 +499,8 @@ impl<'a> Builder<'a> {
                 }
             }
             if let Some(attrs) = adj {
-                if let Some((c, dir)) = self.attribute_column(attrs, &self.focus_tables()) {
-                    self.mark(i, i + 1);
-                    self.order_cues.push(i);
-                    self.f.order.push((Term::col(c), dir > 0));
-                    self.f.limit = Some(limit);
-                    self.f.notes.push(format!(
-                        "'{}' orders by {} {}",
-                        w,
-                        self.col_name(c),
-                        if dir > 0 { "desc" } else { "asc" }
-                    ));
+                if let Some(attribute) = self.attribute_column(attrs, &self.focus_tables()) {
+                    self.order_by_attribute(i, attribute, limit);
                     return;
                 }
             }
