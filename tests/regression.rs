@@ -148,7 +148,8 @@ fn eval_set(set: &str, database: Option<&str>) -> (u64, u64, u64, u64) {
 /// wrong, 3 of those 4 by a reading the writer's gold does not share), and the sets written in
 /// session 27 by writers who saw only the schema and the data (20 of 32 and 25 of 32 strictly,
 /// 1 and 1 answered wrong), and those written in session 28 the same way with other personas
-/// (24 of 32 and 22 of 32 strictly, 1 and 1 answered wrong); raise the floors as it improves.
+/// (24 of 32 and 22 of 32 strictly, 1 and 1 answered wrong; 25 and 23 in session 29, 0 and 2
+/// answered wrong); raise the floors as it improves.
 #[test]
 fn paraphrases_and_business_questions_hold_their_floors() {
     // (set, database, questions, strictly right in percent at least, answered wrong at most)
@@ -162,8 +163,8 @@ fn paraphrases_and_business_questions_hold_their_floors() {
         ("fresh2_chinook.jsonl", Some("chinook"), 32, 65, 4),
         ("fresh3_demo.jsonl", Some("retail"), 32, 60, 2),
         ("fresh3_chinook.jsonl", Some("chinook"), 32, 75, 2),
-        ("fresh4_demo.jsonl", Some("retail"), 32, 70, 2),
-        ("fresh4_chinook.jsonl", Some("chinook"), 32, 65, 2),
+        ("fresh4_demo.jsonl", Some("retail"), 32, 75, 2),
+        ("fresh4_chinook.jsonl", Some("chinook"), 32, 70, 2),
     ];
     for (set, database, questions, strict_pct, wrong_at_most) in floors {
         let (n, strict, lenient, answered) = eval_set(set, database);

@@ -475,11 +475,23 @@ pub const ADJECTIVES: &[(&[&str], &[(&str, i8)])] = &[
     (&["slow", "slower", "slowest"], &[("speed", -1)]),
     (
         &["big", "bigger", "biggest", "large", "larger", "largest"],
-        &[("size", 1), ("area", 1), ("capac", 1), ("popul", 1)],
+        &[
+            ("size", 1),
+            ("area", 1),
+            ("squar", 1),
+            ("capac", 1),
+            ("popul", 1),
+        ],
     ),
     (
         &["small", "smaller", "smallest"],
-        &[("size", -1), ("area", -1), ("capac", -1), ("popul", -1)],
+        &[
+            ("size", -1),
+            ("area", -1),
+            ("squar", -1),
+            ("capac", -1),
+            ("popul", -1),
+        ],
     ),
     (&["popular"], &[("popular", 1), ("rate", 1), ("view", 1)]),
 ];

@@ -6,10 +6,60 @@ use super::{Cond, Measure, Term};
 use crate::question::tokens::split_identifier;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::{AggFunc, CmpOp};
+use crate::sql::pattern::lexicon::adjective_attrs;
 use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
 use crate::warehouse::ColumnKind;
 
 impl<'a> Builder<'a> {
+    /// "how big is it", "how old is the captain": "how" before an adjective of an attribute
+    /// asks for the attribute's column of the tables in focus (a store's square feet, an age),
+    /// one term for each such pair of words the rest of the frame left unread.
+    fn asked_attributes(&mut self) -> Vec<Term> {
+        let mut out = Vec::new();
+        for i in 0..self.n().saturating_sub(1) {
+            if self.w(i) != "how" || self.order_cues.contains(&(i + 1)) {
+                continue;
+            }
+            let Some(attrs) = adjective_attrs(self.w(i + 1)) else {
+                continue;
+            };
+            let c = match self.span_index_at(i + 1) {
+                // the adjective linked to its column ("how old": the age)
+                Some(si) => match self.resolve_column(si).filter(|_| !self.used[si]) {
+                    Some(c) => {
+                        self.use_span(si);
+                        c
+                    }
+                    None => continue,
+                },
+                None => {
+                    let Some((c, _)) = self.attribute_column(attrs, &self.focus_tables()) else {
+                        continue;
+                    };
+                    // "how large is the population": the column named, the words only ask
+                    // for it
+                    let named = self.links.spans.iter().any(|sp| {
+                        sp.links
+                            .iter()
+                            .any(|l| matches!(l.target, Target::Column { col } if col == c))
+                    });
+                    if named {
+                        continue;
+                    }
+                    c
+                }
+            };
+            self.mark(i, i + 2);
+            self.f.notes.push(format!(
+                "'how {}' asks for {}",
+                self.w(i + 1),
+                self.col_name(c)
+            ));
+            out.push(Term::col(c));
+        }
+        out
+    }
+
     pub(super) fn select_list(&mut self, head_end: usize) {
         let n = self.n();
         let head_end = head_end.min(n);
@@ -198,6 +248,7 @@ impl<'a> Builder<'a> {
         if count {
             items.push(Term::count());
         }
+        items.extend(self.asked_attributes());
         // the superlative of an argmax already orders: drop an aggregate on the same column
         let subject = self.f.subject.or(head_tables.first().copied());
         if self.f.subject.is_none() {
@@ -572,6 +623,21 @@ mod tests {
     use super::super::testing::case;
     use super::super::{Measure, Term};
     use crate::sql::pattern::ast::AggFunc;
+
+    #[test]
+    fn how_and_an_adjective_ask_for_its_attribute() {
+        let c = case("which city is the employee Ann in and how old is she");
+        let f = c.frame();
+        assert!(
+            f.select
+                .iter()
+                .any(|t| t.measure == Measure::Column(c.col("employee", "age"))),
+            "{f:?}"
+        );
+        // "how old" of a column the question names is the column's own wording
+        let f = case("on average how large is the salary of employees").frame();
+        assert_eq!(f.select.len(), 1, "{f:?}");
+    }
 
     #[test]
     fn the_columns_named_in_the_head_are_shown() {
