@@ -363,10 +363,24 @@ impl<'a> Builder<'a> {
             let rows_shown = plain
                 .iter()
                 .any(|c| c.table == t && (self.names_a_row(*c) || c.column == ci));
-            (named && rows_shown && plain.iter().all(|c| c.table == t)).then_some(ColRef {
-                table: t,
-                column: ci,
-            })
+            // rows counted from the subject's table alone, one per key: every group would count
+            // one row ("Which origin has the most flights?" groups by the origin)
+            let alone = self.f.tables.iter().all(|&x| x == t)
+                && self.mentioned_tables().iter().all(|&(_, x)| x == t)
+                && self.used_columns().iter().all(|c| c.table == t)
+                && self
+                    .f
+                    .order
+                    .iter()
+                    .map(|(term, _)| term)
+                    .chain(self.f.having.iter().map(|h| &h.term))
+                    .any(|term| term.agg == Some(AggFunc::Count) && term.measure == Measure::Star);
+            (named && rows_shown && plain.iter().all(|c| c.table == t) && !alone).then_some(
+                ColRef {
+                    table: t,
+                    column: ci,
+                },
+            )
         });
         if self.f.group_by.is_empty()
             && (order_agg || self.f.having.is_some() || (has_agg && !plain.is_empty()))
@@ -754,6 +768,14 @@ mod tests {
             let f = case(q).frame();
             assert_eq!(f.unread_condition, None, "{q}: {f:?}");
         }
+    }
+
+    #[test]
+    fn rows_of_one_table_counted_by_a_column_group_by_the_column_not_each_row() {
+        // grouped by each employee, every group would count one row
+        let c = case("Which employee names are used by more than one employee?");
+        let f = c.frame();
+        assert_eq!(f.group_by, [c.col("employee", "name")], "{f:?}");
     }
 
     #[test]
