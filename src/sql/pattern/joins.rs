@@ -261,6 +261,14 @@ impl JoinGraph {
         }
     }
 
+    /// The tables table `t` refers to: those its foreign keys (declared or inferred) point at.
+    pub fn referred_by(&self, t: usize) -> impl Iterator<Item = usize> + '_ {
+        self.edges
+            .iter()
+            .filter(move |e| e.a.table == t)
+            .map(|e| e.b.table)
+    }
+
     /// The edges between two tables (`(column of a, column of b)`), declared ones first.
     pub fn between(&self, a: usize, b: usize) -> Vec<(ColRef, ColRef)> {
         let mut v: Vec<(bool, ColRef, ColRef)> = self

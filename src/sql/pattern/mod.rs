@@ -402,13 +402,7 @@ fn denied_tables(fr: &frame::Frame, graph: &joins::JoinGraph) -> Vec<usize> {
         } = c
         {
             out.push(inner.table);
-            out.extend(
-                graph
-                    .edges
-                    .iter()
-                    .filter(|e| e.a.table == inner.table)
-                    .map(|e| e.b.table),
-            );
+            out.extend(graph.referred_by(inner.table));
         }
     }
     out

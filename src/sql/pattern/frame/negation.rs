@@ -281,10 +281,7 @@ impl<'a> Builder<'a> {
             // ordered in 2023": the order lines of the orders of 2023)
             let referred: Vec<usize> = self
                 .graph
-                .edges
-                .iter()
-                .filter(|e| e.a.table == inner.table)
-                .map(|e| e.b.table)
+                .referred_by(inner.table)
                 .filter(|&t| t != subject)
                 .collect();
             let (inside, outside): (Vec<Cond>, Vec<Cond>) =
