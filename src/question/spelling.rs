@@ -27,6 +27,16 @@ const QUESTION_WORDS: &[&str] = &[
     "least", "month", "monthly", "quarter", "quarterly", "yearly", "weekly", "daily",
 ];
 
+/// Contractions typed without their apostrophe ("havent", "didnt"), read as written with it:
+/// the readers of negation know "haven't", not "havent".
+#[rustfmt::skip]
+const CONTRACTIONS: &[(&str, &str)] = &[
+    ("havent", "haven't"), ("hasnt", "hasn't"), ("hadnt", "hadn't"), ("didnt", "didn't"),
+    ("dont", "don't"), ("doesnt", "doesn't"), ("isnt", "isn't"), ("arent", "aren't"),
+    ("wasnt", "wasn't"), ("werent", "weren't"), ("wouldnt", "wouldn't"),
+    ("couldnt", "couldn't"), ("shouldnt", "shouldn't"), ("whats", "what's"),
+];
+
 /// The words of one database a typed word may be read as, and the words known as written.
 #[derive(Debug, Default, Clone)]
 pub struct Vocabulary {
@@ -105,6 +115,9 @@ impl Vocabulary {
     /// slip away.
     fn read_as(&self, typed: &str) -> Option<String> {
         let lower = typed.to_lowercase();
+        if let Some(&(_, with)) = CONTRACTIONS.iter().find(|(t, _)| *t == lower) {
+            return (!self.known.contains(&lower)).then(|| with.to_string());
+        }
         if lower.chars().count() < MIN_TYPED
             || self.known.contains(&lower)
             || is_stopword(&lower)
@@ -211,6 +224,19 @@ mod tests {
         assert_eq!(text, "which genre has the highest price");
         // a number word is no slip of a question word ("three" / "there")
         assert_eq!(v.correct("the three genres"), None);
+    }
+
+    #[test]
+    fn a_contraction_typed_without_its_apostrophe_reads_as_written_with_it() {
+        let v = vocabulary();
+        let (text, c) = v.correct("customers who havent bought anything").unwrap();
+        assert_eq!(text, "customers who haven't bought anything");
+        assert_eq!(c[0].typed, "havent");
+        let (text, _) = v.correct("Tracks that didnt sell, whats left").unwrap();
+        assert_eq!(text, "Tracks that didn't sell, what's left");
+        // a word of the database's own is left as typed
+        let known = Vocabulary::new(["dont"], []);
+        assert_eq!(known.correct("dont"), None);
     }
 
     #[test]

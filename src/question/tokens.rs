@@ -224,6 +224,16 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += 1;
             continue;
         }
+        // "# of customers": the sign read as the word "number"
+        if c == '#' {
+            let rest: String = chars[i + 1..n.min(i + 5)].iter().map(|&(_, c)| c).collect();
+            let rest = rest.trim_start().to_lowercase();
+            if rest.starts_with("of") && !rest[2..].starts_with(|c: char| c.is_alphanumeric()) {
+                tokens.push(word_token("number", start, end_of(i + 1)));
+                i += 1;
+                continue;
+            }
+        }
         if matches!(c, '$' | '\u{20AC}' | '\u{00A3}' | '\u{00A5}') {
             // currency symbols say nothing the number does not
             i += 1;
@@ -402,6 +412,18 @@ mod tests {
         assert_eq!(stem("ft"), stem("feet"));
         // a slash between other words stays punctuation
         assert_eq!(words("w/x"), ["w", "/", "x"]);
+    }
+
+    #[test]
+    fn a_number_sign_before_of_is_the_word_number() {
+        let words = |s: &str| -> Vec<String> { tokenize(s).into_iter().map(|t| t.lower).collect() };
+        assert_eq!(
+            words("# of customers per rep"),
+            ["number", "of", "customers", "per", "rep"]
+        );
+        assert_eq!(words("#of tracks")[..2], ["number", "of"]);
+        // elsewhere it stays a sign
+        assert_eq!(words("# offers")[0], "#");
     }
 
     #[test]

@@ -206,7 +206,7 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             if !conds.is_empty() {
                 let mut tables = vec![col.table];
                 for c in conds {
-                    tables.extend(c.columns().into_iter().map(|x| x.table));
+                    tables.extend(c.tables());
                 }
                 tables.dedup();
                 if let Ok(plan) = graph.plan(schema, &tables) {
@@ -238,7 +238,7 @@ fn cond_expr(schema: &Schema, graph: &JoinGraph, c: &Cond) -> Expr {
             };
             let mut tables = vec![inner.table];
             for c in conds {
-                tables.extend(c.columns().into_iter().map(|x| x.table));
+                tables.extend(c.tables());
             }
             tables.dedup();
             if let Ok(plan) = graph.plan(schema, &tables) {

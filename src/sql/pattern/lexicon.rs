@@ -987,3 +987,10 @@ pub fn relation_phrase_at(tokens: &[crate::question::Token], i: usize) -> Option
         matches.then_some(p.len())
     })
 }
+
+/// Words that deny what follows them: a frame with no denial in it answers the opposite
+/// question.
+pub const NEGATIONS: &[&str] = &[
+    "no", "not", "never", "without", "none", "don't", "doesn't", "didn't", "haven't", "hasn't",
+    "isn't", "aren't", "wasn't", "weren't", "nobody", "nothing",
+];

@@ -1231,3 +1231,50 @@ fn a_number_no_part_of_the_query_reads_caps_the_confidence() {
         assert!(!features.unread_number, "{q}: {}", out[0].sql);
     }
 }
+
+#[test]
+fn a_filter_rule_named_after_a_denial_bounds_the_denied_rows() {
+    let f = business_fixture();
+    let deal = rule("on deal", &["on deal", "deal", "deals"], "on_deal = 1", "sales", "filter");
+    // the shops with no sale on deal in 2024, not the shops' sales on deal
+    for q in [
+        "Which shops were never on deal in 2024?",
+        "shops with no deals in 2024",
+    ] {
+        let (sql, r) = best_with(&f, q, &[(deal.clone(), 0.9)]);
+        assert!(sql.contains("NOT IN"), "{q}: {sql}");
+        let names: Vec<&str> = r.iter().map(|row| row[1].as_str()).collect();
+        assert_eq!(names, ["Beta", "Gamma"], "{q}: {sql}");
+    }
+}
+
+#[test]
+fn a_period_said_after_a_denial_bounds_the_denied_rows_not_the_subjects_own_date() {
+    let f = fixture();
+    // stores have a year of their own (opened_year); "in 2023" bounds the orders denied
+    let cands = ask_with(&f, "Which stores had no orders in 2023?", &[], &[]).unwrap();
+    let sql = &cands[0].sql;
+    assert!(!sql.contains("opened_year"), "{sql}");
+    let names: Vec<String> = rows(&f, sql).into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(names, ["Harbour", "Sunny Side"], "{sql}");
+}
+
+#[test]
+fn rows_named_before_per_are_counted_per_group() {
+    let f = fixture();
+    check(
+        &f,
+        "customers per city",
+        &[&["Bergen", "1"], &["Oslo", "2"], &["Seville", "1"]],
+    );
+}
+
+#[test]
+fn more_than_n_of_a_word_that_links_a_key_counts_the_rows_that_hold_it() {
+    let f = with_column_synonym(DDL, ("order_items", "product_id"), "items");
+    let cands = ask_with(&f, "orders with more than 1 items", &[], &[]).unwrap();
+    let sql = &cands[0].sql;
+    assert!(sql.contains("COUNT(*) > 1"), "{sql}");
+    let ids: Vec<String> = rows(&f, sql).into_iter().map(|r| r[0].clone()).collect();
+    assert_eq!(ids, ["1", "3"], "{sql}");
+}

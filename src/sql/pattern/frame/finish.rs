@@ -10,12 +10,7 @@ use crate::sql::pattern::lexicon::is_structural;
 use crate::sql::pattern::linking::{ColRef, Target};
 use crate::warehouse::ColumnKind;
 
-/// Words that deny what follows them: a frame with no denial in it answers the opposite
-/// question.
-const NEGATIONS: &[&str] = &[
-    "no", "not", "never", "without", "none", "don't", "doesn't", "didn't", "haven't", "hasn't",
-    "isn't", "aren't", "wasn't", "weren't", "nobody", "nothing",
-];
+use crate::sql::pattern::lexicon::NEGATIONS;
 
 /// Words after a negation that make it a bound or an emphasis, not a denial of rows ("no more
 /// than 5", "not over 30", "not only").

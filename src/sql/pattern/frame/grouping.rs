@@ -86,7 +86,9 @@ impl<'a> Builder<'a> {
                     }
                 }
             } else if let Some(t) = self.span_table(si) {
-                if !has_agg_words {
+                // "tracks per genre": the subject's rows per another table's are counted
+                let rows_per = w == "per" && self.f.subject.is_some_and(|s| self.rows_before(i, s));
+                if !has_agg_words && !rows_per {
                     continue;
                 }
                 self.use_span(si);
@@ -110,6 +112,49 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+
+    /// "invoices per country", "customers per support rep": the subject's rows named right
+    /// before "per" and grouped by something else, with no figure asked, are counted per
+    /// group (showing each row's columns beside a group would show one row of many).
+    pub(super) fn count_per_group(&mut self) {
+        let Some(subject) = self.f.subject else {
+            return;
+        };
+        if self.f.group_by.is_empty()
+            || self.f.having.is_some()
+            || self.f.order.iter().any(|(t, _)| t.agg.is_some())
+            || self
+                .f
+                .group_by
+                .iter()
+                .any(|g| g.table == subject && self.is_join_key(*g))
+        {
+            return;
+        }
+        let rows_per = (1..self.n()).any(|i| self.w(i) == "per" && self.rows_before(i, subject));
+        let plain_rows = self.f.select.iter().all(|t| {
+            t.agg.is_none() && matches!(t.measure, Measure::Column(c) if c.table == subject)
+        }) && self
+            .f
+            .select
+            .iter()
+            .any(|t| matches!(t.measure, Measure::Column(c) if !self.f.group_by.contains(&c)));
+        if rows_per && plain_rows {
+            self.f.select = vec![Term::count()];
+            self.f.notes.push(format!(
+                "the rows of {} counted per group",
+                self.schema.tables[subject].name
+            ));
+        }
+    }
+
+    /// Whether the words right before token `i` name the table `t` ("invoices" in "invoices
+    /// per country").
+    fn rows_before(&self, i: usize, t: usize) -> bool {
+        (0..self.links.spans.len()).any(|si| {
+            self.span(si).end == i && self.is_table_span(si) && self.span_table(si) == Some(t)
+        })
     }
 
     /// A grouped query shows each group once: a numeric measure shown beside the groups, not
@@ -167,20 +212,26 @@ impl<'a> Builder<'a> {
         if self.f.select.iter().any(|t| t.agg.is_some()) {
             return;
         }
-        let group_by = self.f.group_by.clone();
-        let mut changed = Vec::new();
-        for t in self.f.select.iter_mut() {
-            if let Measure::Column(c) = t.measure {
-                let numeric = self.schema.tables[c.table].columns[c.column]
-                    .kind()
-                    .is_numeric();
-                let key = self.schema.tables[c.table].primary_key.iter().any(|p| {
-                    p.eq_ignore_ascii_case(&self.schema.tables[c.table].columns[c.column].name)
-                }) || self.graph.edges.iter().any(|e| e.a == c || e.b == c);
-                if numeric && !key && !group_by.contains(&c) {
-                    t.agg = Some(agg);
-                    changed.push(c);
+        let changed: Vec<ColRef> = self
+            .f
+            .select
+            .iter()
+            .filter_map(|t| match t.measure {
+                Measure::Column(c)
+                    if self.schema.tables[c.table].columns[c.column]
+                        .kind()
+                        .is_numeric()
+                        && !self.is_join_key(c)
+                        && !self.f.group_by.contains(&c) =>
+                {
+                    Some(c)
                 }
+                _ => None,
+            })
+            .collect();
+        for t in self.f.select.iter_mut() {
+            if matches!(t.measure, Measure::Column(c) if changed.contains(&c)) {
+                t.agg = Some(agg);
             }
         }
         for c in changed {

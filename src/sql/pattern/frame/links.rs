@@ -391,6 +391,40 @@ impl<'a> Builder<'a> {
         t.primary_key.len() == 1 && t.primary_key[0].eq_ignore_ascii_case(&t.columns[c.column].name)
     }
 
+    /// Whether `c` is part of its table's primary key or an end of a foreign key: a column
+    /// that identifies rows, not a figure.
+    pub(super) fn is_join_key(&self, c: ColRef) -> bool {
+        let t = &self.schema.tables[c.table];
+        let name = &t.columns[c.column].name;
+        t.primary_key.iter().any(|k| k.eq_ignore_ascii_case(name))
+            || self.graph.edges.iter().any(|e| e.a == c || e.b == c)
+    }
+
+    /// Takes the conditions `take` picks out of the frame and returns them in order, each with
+    /// the token it was read at ([`Builder::push_cond_at`]); the tokens of the others follow
+    /// them to their new places.
+    pub(super) fn take_conds(
+        &mut self,
+        take: impl Fn(&Cond) -> bool,
+    ) -> Vec<(Cond, Option<usize>)> {
+        let mut taken = Vec::new();
+        let mut kept = Vec::new();
+        let mut tokens = std::collections::HashMap::new();
+        for (i, c) in std::mem::take(&mut self.f.conds).into_iter().enumerate() {
+            if take(&c) {
+                taken.push((c, self.cond_tokens.get(&i).copied()));
+            } else {
+                if let Some(&t) = self.cond_tokens.get(&i) {
+                    tokens.insert(kept.len(), t);
+                }
+                kept.push(c);
+            }
+        }
+        self.f.conds = kept;
+        self.cond_tokens = tokens;
+        taken
+    }
+
     pub(super) fn push_cond_at(&mut self, token: usize, c: Cond) {
         self.cond_tokens.insert(self.f.conds.len(), token);
         self.f.conds.push(c);

@@ -133,8 +133,12 @@ pub enum Cond {
         conds: Vec<Cond>,
         negated: bool,
     },
-    /// A business rule's condition.
-    Raw { name: String, sql: String },
+    /// A business rule's condition, with the table its SQL reads (when the rule names one).
+    Raw {
+        name: String,
+        sql: String,
+        table: Option<usize>,
+    },
     /// Any of the conditions ("founded after 1850 or public").
     Or(Vec<Cond>),
 }
@@ -154,6 +158,15 @@ impl Cond {
             Cond::InSub { outer, .. } => vec![*outer],
             Cond::Or(v) => v.iter().flat_map(Cond::columns).collect(),
             Cond::Raw { .. } => vec![],
+        }
+    }
+
+    /// The tables the condition reads in the outer query: its columns' and a business rule's.
+    pub fn tables(&self) -> Vec<usize> {
+        match self {
+            Cond::Raw { table, .. } => table.iter().copied().collect(),
+            Cond::Or(v) => v.iter().flat_map(Cond::tables).collect(),
+            _ => self.columns().iter().map(|c| c.table).collect(),
         }
     }
 }
@@ -259,6 +272,7 @@ const PASSES: &[(&str, fn(&mut Builder))] = &[
     ("superlatives", |b| b.superlatives(b.head_end)),
     // the select list from the head
     ("select list", |b| b.select_list(b.head_end)),
+    ("count per group", |b| b.count_per_group()),
     ("asked time", |b| b.asked_time()),
     ("self relation", |b| b.self_relation_lookup()),
     // finishing: subqueries and alternatives, then groups, order and tables made consistent

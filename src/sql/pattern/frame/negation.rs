@@ -5,6 +5,7 @@ use super::state::Builder;
 use super::Cond;
 use crate::question::tokens::{split_identifier, stem};
 use crate::question::TokenKind;
+use crate::sql::pattern::lexicon::NEGATIONS;
 use crate::sql::pattern::linking::{ColRef, Target};
 
 impl<'a> Builder<'a> {
@@ -91,6 +92,14 @@ impl<'a> Builder<'a> {
             let mut k = i + 1;
             let mut target = None;
             while k < n && k <= i + 6 {
+                // a filter rule on another table ("never on promotion", "no promo weeks"): the
+                // rows of its table that meet it are the ones denied
+                if let Some((name, t)) = self.filter_rule_at(k).filter(|&(_, t)| t != subject) {
+                    if self.deny_rule_rows(subject, &name, t) {
+                        self.mark(i, i + 1);
+                        return;
+                    }
+                }
                 if let Some(si) = self.span_index_at(k) {
                     // a table named after the negation is its rows, though a period read its
                     // date ("no orders in 2024")
@@ -177,6 +186,57 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The name and table of the filter rule whose words start at token `k`.
+    fn filter_rule_at(&self, k: usize) -> Option<(String, usize)> {
+        self.f.conds.iter().find_map(|c| match c {
+            Cond::Raw {
+                name,
+                table: Some(t),
+                ..
+            } if self
+                .rule_tokens
+                .iter()
+                .any(|&(s, _, r)| s == k && r.name == *name && r.kind == "filter") =>
+            {
+                Some((name.clone(), *t))
+            }
+            _ => None,
+        })
+    }
+
+    /// "products never on promotion": the subject's key not in the rows of the rule's table
+    /// `t` that meet the rule `name` (its condition moves from the outer query into the
+    /// subquery). False when no foreign key leads from the subject toward `t`.
+    fn deny_rule_rows(&mut self, subject: usize, name: &str, t: usize) -> bool {
+        let Ok(plan) = self.graph.plan(self.schema, &[subject, t]) else {
+            return false;
+        };
+        let Some(&(outer, inner)) = plan.steps.first().and_then(|s| s.on.first()) else {
+            return false;
+        };
+        if inner.table != t && !self.graph.referred_by(inner.table).any(|r| r == t) {
+            return false;
+        }
+        let rule = self
+            .take_conds(|c| matches!(c, Cond::Raw { name: n, .. } if n == name))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        self.f.tables.retain(|&x| x != t);
+        self.f.conds.push(Cond::InSub {
+            outer,
+            inner,
+            conds: rule,
+            negated: true,
+        });
+        self.f.notes.push(format!(
+            "negated existence: {} not in the rows of {} that are '{name}'",
+            self.col_name(outer),
+            self.schema.tables[t].name
+        ));
+        true
+    }
+
     /// "customers with no invoices": the head's word links to the invoices' key to the
     /// customers, and the negation denies invoices, the subject's own rows. The rows asked for
     /// are the ones the key refers to: they become the subject (the head's link is read as
@@ -249,22 +309,43 @@ impl<'a> Builder<'a> {
             .collect();
         if let [t] = denied[..] {
             if let Some(c) = self.only_temporal_column(t) {
-                for r in self.a.time_ranges.clone() {
-                    if self.period_unread(&r) {
-                        self.date_cond(c, &r);
+                let denial = (0..self.n()).find(|&k| NEGATIONS.contains(&self.w(k)));
+                let ranges = self.a.time_ranges.clone();
+                for r in &ranges {
+                    if self.period_unread(r) {
+                        self.date_cond(c, r);
                         self.mark(r.tokens.0, r.tokens.1);
+                    } else if ranges.len() == 1 && denial.is_some_and(|k| r.tokens.0 > k) {
+                        // "products that had no price change in 2024": the one period, said
+                        // after the denial, was read on the subject's own date; it bounds the
+                        // denied rows
+                        let moved = self.take_conds(|x| {
+                            matches!(
+                                x,
+                                Cond::DateRange { .. }
+                                    | Cond::YearRange { .. }
+                                    | Cond::Month { .. }
+                            ) && x.columns().iter().all(|col| col.table == subject)
+                        });
+                        if !moved.is_empty() {
+                            self.date_cond(c, r);
+                        }
                     }
                 }
             }
         }
-        let conds = std::mem::take(&mut self.f.conds);
-        let (mut periods, mut rest): (Vec<Cond>, Vec<Cond>) = conds.into_iter().partition(|c| {
+        if !self.f.conds.iter().any(
+            |c| matches!(c, Cond::InSub { inner, negated: true, .. } if inner.table != subject),
+        ) {
+            return;
+        }
+        let mut periods = self.take_conds(|c| {
             matches!(
                 c,
                 Cond::DateRange { .. } | Cond::YearRange { .. } | Cond::Month { .. }
             )
         });
-        for c in rest.iter_mut() {
+        for c in self.f.conds.iter_mut() {
             let Cond::InSub {
                 inner,
                 conds,
@@ -284,8 +365,9 @@ impl<'a> Builder<'a> {
                 .referred_by(inner.table)
                 .filter(|&t| t != subject)
                 .collect();
-            let (inside, outside): (Vec<Cond>, Vec<Cond>) =
-                std::mem::take(&mut periods).into_iter().partition(|p| {
+            let (inside, outside): (Vec<_>, Vec<_>) = std::mem::take(&mut periods)
+                .into_iter()
+                .partition(|(p, _)| {
                     p.columns()
                         .iter()
                         .all(|col| col.table == inner.table || referred.contains(&col.table))
@@ -296,11 +378,15 @@ impl<'a> Builder<'a> {
                     self.schema.tables[inner.table].name
                 ));
             }
-            conds.extend(inside);
+            conds.extend(inside.into_iter().map(|(p, _)| p));
             periods = outside;
         }
-        rest.extend(periods);
-        self.f.conds = rest;
+        for (p, token) in periods {
+            match token {
+                Some(t) => self.push_cond_at(t, p),
+                None => self.f.conds.push(p),
+            }
+        }
     }
 
     /// The key of `subject` and the column of the table that refers to it by a foreign key:

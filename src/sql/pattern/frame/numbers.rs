@@ -225,7 +225,9 @@ impl<'a> Builder<'a> {
                     };
                     if pick_after {
                         let (p, c) = after_col.expect("checked");
-                        if numeric(self, c) || m.year_like {
+                        // "with more than 100 tracks" where "tracks" links a key: no figure is
+                        // compared with a key, the rows that hold it are counted
+                        if (numeric(self, c) || m.year_like) && !self.is_join_key(c) {
                             col = Some(c);
                         } else {
                             // "more than 10 <names of rows>": count the rows of the column's table

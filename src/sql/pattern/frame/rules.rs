@@ -13,12 +13,13 @@ impl<'a> Builder<'a> {
     pub(super) fn apply_rules(&mut self, head_end: usize) {
         for &(s, _e, rule) in &self.rule_tokens.clone() {
             let mut sql = rule.sql.clone().unwrap_or_default();
-            if let Some(t) = rule.table.as_deref().and_then(|t| {
+            let table = rule.table.as_deref().and_then(|t| {
                 self.schema
                     .tables
                     .iter()
                     .position(|x| x.name.eq_ignore_ascii_case(t))
-            }) {
+            });
+            if let Some(t) = table {
                 let table = &self.schema.tables[t];
                 let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
                 sql = qualify_rule_sql(&sql, &table.name, &names);
@@ -35,6 +36,7 @@ impl<'a> Builder<'a> {
                     self.f.conds.push(Cond::Raw {
                         name: rule.name.clone(),
                         sql,
+                        table,
                     });
                     self.f
                         .notes
@@ -158,7 +160,18 @@ pub fn rule_hits<'r>(
             }
         }
         let Some((start, end)) = best else { continue };
-        if rule.kind != "measure" && names_a_column(links, start, end) {
+        // "no promo weeks": after a negation, words that name the very column a filter rule
+        // tests deny the rule's rows (the column alone would deny nothing)
+        let denied = rule.kind == "filter"
+            && (1..=3).any(|k| {
+                start >= k && crate::sql::pattern::lexicon::NEGATIONS.contains(&lowers[start - k])
+            })
+            && named_column(links, start, end, schema).is_some_and(|c| {
+                let sql = rule.sql.as_deref().unwrap_or_default().to_lowercase();
+                sql.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                    .any(|w| w == c.to_lowercase())
+            });
+        if rule.kind != "measure" && names_a_column(links, start, end) && !denied {
             continue;
         }
         // "priced above $10": a comparison keyword followed by a number states a threshold on
@@ -257,6 +270,21 @@ fn close_form(a: &str, b: &str) -> bool {
 
 /// True when tokens `[start, end)` lie inside a span whose best link is a column named by its
 /// name or a synonym (score >= 0.9).
+/// The name of the column a span over `start..end` links to, when it links to one.
+fn named_column<'s>(
+    links: &Linking,
+    start: usize,
+    end: usize,
+    schema: &'s Schema,
+) -> Option<&'s str> {
+    links.spans.iter().find_map(|sp| match sp.best().target {
+        Target::Column { col } if sp.start <= start && end <= sp.end => {
+            Some(schema.tables[col.table].columns[col.column].name.as_str())
+        }
+        _ => None,
+    })
+}
+
 fn names_a_column(links: &Linking, start: usize, end: usize) -> bool {
     links.spans.iter().any(|sp| {
         sp.start <= start

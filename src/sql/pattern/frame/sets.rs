@@ -4,6 +4,7 @@
 use super::state::Builder;
 use super::{Combine, Cond, Measure};
 use crate::sql::pattern::ast::{CmpOp, Literal};
+use crate::sql::pattern::lexicon::NEGATIONS;
 
 impl<'a> Builder<'a> {
     /// Two comparisons of one column that no single row meets (`x = 1989 AND x = 1990`,
@@ -85,7 +86,7 @@ impl<'a> Builder<'a> {
         if self.f.excluded.is_empty() {
             return;
         }
-        let excluded = std::mem::take(&mut self.f.excluded);
+        let mut excluded = std::mem::take(&mut self.f.excluded);
         let aggregated = self.f.select.iter().any(|t| t.agg.is_some());
         let subject = self.f.subject.or_else(|| {
             self.f.select.iter().find_map(|t| match t.measure {
@@ -94,6 +95,19 @@ impl<'a> Builder<'a> {
             })
         });
         if !aggregated && self.f.combine.is_none() && self.f.limit.is_none() {
+            // "stores that ran no ice cream promotions": a filter rule named after the denial
+            // is part of what is denied, not of the rows kept
+            if let Some(k) = (0..self.n()).find(|&k| NEGATIONS.contains(&self.w(k))) {
+                let after: Vec<String> = self
+                    .rule_tokens
+                    .iter()
+                    .filter(|&&(s, _, _)| s > k)
+                    .map(|&(_, _, r)| r.name.clone())
+                    .collect();
+                let denied = self
+                    .take_conds(|c| matches!(c, Cond::Raw { name, .. } if after.contains(name)));
+                excluded.extend(denied.into_iter().map(|(c, _)| c));
+            }
             self.f
                 .notes
                 .push("rows that have the negated condition are removed: EXCEPT".into());
