@@ -2984,3 +2984,23 @@ fn counts_through_a_verb_ranks_of_averages_and_periods_compared_in_percent() {
     );
     assert!(!q.order.is_empty(), "{q:?}");
 }
+
+#[test]
+fn one_metric_as_a_percentage_of_another_is_the_ratio_metric_that_divides_them() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    // gross_margin_pct divides gross margin by the margins' revenue (`margin_revenue`):
+    // "revenue" there names it, and "as a percentage of" asks for no share
+    for q in [
+        "For each category, what was the gross margin as a percentage of revenue in Q3 2024?",
+        "gross margin as a % of revenue by zone",
+    ] {
+        match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+            Outcome::Compiled { query, .. } => {
+                assert_eq!(query.columns.len(), 1, "{q}: {query:?}");
+                assert_eq!(query.columns[0].metric, "gross_margin_pct", "{q}");
+                assert_eq!(query.derived, None, "{q}: {query:?}");
+            }
+            Outcome::Refused { reason, .. } => panic!("{q}: refused: {reason}"),
+        }
+    }
+}

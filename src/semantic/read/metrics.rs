@@ -165,6 +165,59 @@ impl Reader<'_> {
         self.metrics.retain(|m| !base_of_another.contains(m));
     }
 
+    /// "gross margin as a percentage of revenue", "units divided by stores": two metrics named
+    /// as a ratio, the first over the second, are the model's ratio or derived metric that
+    /// divides the one by the other (its denominator the second or a metric named after it:
+    /// `margin_revenue` for "revenue"). True when one was read; the question's "percentage
+    /// of" then asks for no share.
+    pub(super) fn ratio_named(&mut self) -> bool {
+        let x = self.input;
+        let words = x.words;
+        let mut named: Vec<(&String, usize, usize)> = self
+            .found
+            .iter()
+            .filter_map(|f| match &f.term {
+                Term::Metric(m) if self.metrics.contains(m) => Some((m, f.start, f.end)),
+                _ => None,
+            })
+            .collect();
+        named.sort_by_key(|&(_, s, _)| s);
+        for pair in named.windows(2) {
+            let ((a, _, a_end), (b, b_start, _)) = (pair[0], pair[1]);
+            if a == b || a_end > b_start {
+                continue;
+            }
+            let between: Vec<&str> = words[a_end..b_start]
+                .iter()
+                .copied()
+                .filter(|w| !matches!(*w, "a" | "an" | "the" | "total" | "overall" | "our"))
+                .collect();
+            let as_ratio = matches!(
+                between[..],
+                [
+                    "as",
+                    "percent" | "percentage" | "%" | "pct" | "fraction" | "proportion",
+                    "of"
+                ] | ["percent" | "percentage" | "%", "of"]
+                    | ["divided", "by"]
+                    | ["relative", "to"]
+            );
+            if !as_ratio {
+                continue;
+            }
+            let Some(ratio) = x.manifest.metrics.iter().find(|m| divides(m, a, b)) else {
+                continue;
+            };
+            let (a, b) = (a.clone(), b.clone());
+            let at = self.metrics.iter().position(|m| *m == a).unwrap_or(0);
+            self.metrics.retain(|m| *m != a && *m != b);
+            self.metrics
+                .insert(at.min(self.metrics.len()), ratio.name.clone());
+            return true;
+        }
+        false
+    }
+
     /// The dimensions and entities that qualify a member or are qualified by one, and the
     /// group-bys (the others).
     pub(super) fn group_bys(&mut self) {
@@ -442,6 +495,45 @@ impl Reader<'_> {
 
 /// True when `metric` is itself an average or a ratio: "average" in the question names it
 /// ("the average price index", "average selling price", "average margin percent").
+/// Whether metric `m` divides metric `a` by metric `b`, or by a metric whose name holds `b`'s
+/// as whole words (`margin_revenue` for `revenue`): a ratio's numerator and denominator, or a
+/// derived metric's expression `... a / b ...`.
+fn divides(m: &crate::semantic::model::Metric, a: &str, b: &str) -> bool {
+    use crate::semantic::model::MetricType;
+    let named_after = |input: &str| {
+        input == b || {
+            let parts: Vec<&str> = input.split('_').collect();
+            let want: Vec<&str> = b.split('_').collect();
+            parts.windows(want.len()).any(|w| w == want.as_slice())
+        }
+    };
+    let p = &m.type_params;
+    match m.kind {
+        MetricType::Ratio => {
+            p.numerator.as_ref().is_some_and(|n| n.name() == a)
+                && p.denominator
+                    .as_ref()
+                    .is_some_and(|d| named_after(d.name()))
+        }
+        MetricType::Derived => {
+            let Some((top, bottom)) = p.expr.as_deref().and_then(|e| e.split_once('/')) else {
+                return false;
+            };
+            let word_in = |text: &str, w: &str| {
+                text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|x| x == w)
+            };
+            p.metrics
+                .iter()
+                .any(|i| i.name() == a && word_in(top, i.alias()))
+                && p.metrics
+                    .iter()
+                    .any(|i| named_after(i.name()) && word_in(bottom, i.alias()))
+        }
+        _ => false,
+    }
+}
+
 pub(super) fn averages(manifest: &SemanticManifest, metric: &str) -> bool {
     manifest.metric(metric).is_some_and(|m| match m.kind {
         crate::semantic::model::MetricType::Ratio => true,

@@ -147,6 +147,7 @@ pub fn read(
     let (reached_by, reached) = r.terms();
     r.filters_as_members(&reached);
     r.bases();
+    let ratio_named = r.ratio_named();
     r.resolve_members(reached_by, reached);
     r.group_bys();
     r.counts()?;
@@ -158,6 +159,8 @@ pub fn read(
     r.instances_beside_grain()?;
     // derived figures
     let mut s = r.signals();
+    // "gross margin as a percentage of revenue" named a ratio metric, not a share
+    s.share &= !ratio_named;
     let (period_slices, decline_between) = r.compare_periods(&s)?;
     // columns
     r.columns(period_slices, decline_between, &s)?;

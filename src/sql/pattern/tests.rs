@@ -1235,7 +1235,13 @@ fn a_number_no_part_of_the_query_reads_caps_the_confidence() {
 #[test]
 fn a_filter_rule_named_after_a_denial_bounds_the_denied_rows() {
     let f = business_fixture();
-    let deal = rule("on deal", &["on deal", "deal", "deals"], "on_deal = 1", "sales", "filter");
+    let deal = rule(
+        "on deal",
+        &["on deal", "deal", "deals"],
+        "on_deal = 1",
+        "sales",
+        "filter",
+    );
     // the shops with no sale on deal in 2024, not the shops' sales on deal
     for q in [
         "Which shops were never on deal in 2024?",
