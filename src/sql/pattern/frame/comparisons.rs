@@ -1,7 +1,5 @@
 //! Comparisons with an aggregate: "above average", "greater than that of some X in Y".
 
-use std::collections::HashMap;
-
 use super::state::Builder;
 use super::Cond;
 use crate::sql::pattern::ast::{AggFunc, CmpOp};
@@ -166,22 +164,11 @@ impl<'a> Builder<'a> {
         let Some((tok, col, op, agg)) = self.than_some.take() else {
             return;
         };
-        let mut inner = Vec::new();
-        let mut kept = Vec::new();
-        let mut tokens = HashMap::new();
-        for (i, c) in std::mem::take(&mut self.f.conds).into_iter().enumerate() {
-            match self.cond_tokens.get(&i) {
-                Some(&t) if t > tok => inner.push(c),
-                t => {
-                    if let Some(&t) = t {
-                        tokens.insert(kept.len(), t);
-                    }
-                    kept.push(c);
-                }
-            }
-        }
-        self.f.conds = kept;
-        self.cond_tokens = tokens;
+        let inner = self
+            .take_conds(|_, t| t.is_some_and(|t| t > tok))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         self.f.conds.push(Cond::CmpAgg {
             col,
             op,

@@ -400,21 +400,22 @@ impl<'a> Builder<'a> {
             || self.graph.edges.iter().any(|e| e.a == c || e.b == c)
     }
 
-    /// Takes the conditions `take` picks out of the frame and returns them in order, each with
-    /// the token it was read at ([`Builder::push_cond_at`]); the tokens of the others follow
-    /// them to their new places.
+    /// Takes the conditions `take` picks out of the frame (given each and the token it was
+    /// read at, [`Builder::push_cond_at`]) and returns them in order with their tokens; the
+    /// tokens of the others follow them to their new places.
     pub(super) fn take_conds(
         &mut self,
-        take: impl Fn(&Cond) -> bool,
+        take: impl Fn(&Cond, Option<usize>) -> bool,
     ) -> Vec<(Cond, Option<usize>)> {
         let mut taken = Vec::new();
         let mut kept = Vec::new();
         let mut tokens = std::collections::HashMap::new();
         for (i, c) in std::mem::take(&mut self.f.conds).into_iter().enumerate() {
-            if take(&c) {
-                taken.push((c, self.cond_tokens.get(&i).copied()));
+            let token = self.cond_tokens.get(&i).copied();
+            if take(&c, token) {
+                taken.push((c, token));
             } else {
-                if let Some(&t) = self.cond_tokens.get(&i) {
+                if let Some(t) = token {
                     tokens.insert(kept.len(), t);
                 }
                 kept.push(c);

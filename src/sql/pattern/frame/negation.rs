@@ -186,6 +186,11 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The first word of the question that denies what follows it ([`NEGATIONS`]).
+    pub(super) fn denial_token(&self) -> Option<usize> {
+        (0..self.n()).find(|&k| NEGATIONS.contains(&self.w(k)))
+    }
+
     /// The name and table of the filter rule whose words start at token `k`.
     fn filter_rule_at(&self, k: usize) -> Option<(String, usize)> {
         self.f.conds.iter().find_map(|c| match c {
@@ -218,7 +223,7 @@ impl<'a> Builder<'a> {
             return false;
         }
         let rule = self
-            .take_conds(|c| matches!(c, Cond::Raw { name: n, .. } if n == name))
+            .take_conds(|c, _| matches!(c, Cond::Raw { name: n, .. } if n == name))
             .into_iter()
             .map(|(c, _)| c)
             .collect();
@@ -309,7 +314,7 @@ impl<'a> Builder<'a> {
             .collect();
         if let [t] = denied[..] {
             if let Some(c) = self.only_temporal_column(t) {
-                let denial = (0..self.n()).find(|&k| NEGATIONS.contains(&self.w(k)));
+                let denial = self.denial_token();
                 let ranges = self.a.time_ranges.clone();
                 for r in &ranges {
                     if self.period_unread(r) {
@@ -319,7 +324,7 @@ impl<'a> Builder<'a> {
                         // "products that had no price change in 2024": the one period, said
                         // after the denial, was read on the subject's own date; it bounds the
                         // denied rows
-                        let moved = self.take_conds(|x| {
+                        let moved = self.take_conds(|x, _| {
                             matches!(
                                 x,
                                 Cond::DateRange { .. }
@@ -339,7 +344,7 @@ impl<'a> Builder<'a> {
         ) {
             return;
         }
-        let mut periods = self.take_conds(|c| {
+        let mut periods = self.take_conds(|c, _| {
             matches!(
                 c,
                 Cond::DateRange { .. } | Cond::YearRange { .. } | Cond::Month { .. }

@@ -268,8 +268,6 @@ fn close_form(a: &str, b: &str) -> bool {
     a == b || a.chars().count().abs_diff(b.chars().count()) <= 2
 }
 
-/// True when tokens `[start, end)` lie inside a span whose best link is a column named by its
-/// name or a synonym (score >= 0.9).
 /// The name of the column a span over `start..end` links to, when it links to one.
 fn named_column<'s>(
     links: &Linking,
@@ -285,6 +283,8 @@ fn named_column<'s>(
     })
 }
 
+/// True when tokens `[start, end)` lie inside a span whose best link is a column named by its
+/// name or a synonym (score >= 0.9).
 fn names_a_column(links: &Linking, start: usize, end: usize) -> bool {
     links.spans.iter().any(|sp| {
         sp.start <= start

@@ -4,7 +4,6 @@
 use super::state::Builder;
 use super::{Combine, Cond, Measure};
 use crate::sql::pattern::ast::{CmpOp, Literal};
-use crate::sql::pattern::lexicon::NEGATIONS;
 
 impl<'a> Builder<'a> {
     /// Two comparisons of one column that no single row meets (`x = 1989 AND x = 1990`,
@@ -97,7 +96,7 @@ impl<'a> Builder<'a> {
         if !aggregated && self.f.combine.is_none() && self.f.limit.is_none() {
             // "stores that ran no ice cream promotions": a filter rule named after the denial
             // is part of what is denied, not of the rows kept
-            if let Some(k) = (0..self.n()).find(|&k| NEGATIONS.contains(&self.w(k))) {
+            if let Some(k) = self.denial_token() {
                 let after: Vec<String> = self
                     .rule_tokens
                     .iter()
@@ -105,7 +104,7 @@ impl<'a> Builder<'a> {
                     .map(|&(_, _, r)| r.name.clone())
                     .collect();
                 let denied = self
-                    .take_conds(|c| matches!(c, Cond::Raw { name, .. } if after.contains(name)));
+                    .take_conds(|c, _| matches!(c, Cond::Raw { name, .. } if after.contains(name)));
                 excluded.extend(denied.into_iter().map(|(c, _)| c));
             }
             self.f
