@@ -7,8 +7,8 @@
 //! ending, since a changed ending is usually another form of a word ("pricey" is not a typo of
 //! "price"): two adjacent letters swapped, a vowel typed for another, a letter left out inside
 //! the word, a letter doubled. The typed word must be unknown (no word of the names, synonyms,
-//! docs or examples of the database, no stop word), at least five letters long, and the
-//! correction unique; anything else is left as typed.
+//! docs or examples of the database, no stop word), at least five letters long (four for a
+//! letter left out: "prce"), and the correction unique; anything else is left as typed.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -118,7 +118,9 @@ impl Vocabulary {
         if let Some(&(_, with)) = CONTRACTIONS.iter().find(|(t, _)| *t == lower) {
             return (!self.known.contains(&lower)).then(|| with.to_string());
         }
-        if lower.chars().count() < MIN_TYPED
+        // four letters: only a letter left out of a longer word ("prce" for "price")
+        let short = lower.chars().count() == MIN_TYPED - 1;
+        if (lower.chars().count() < MIN_TYPED && !short)
             || self.known.contains(&lower)
             || is_stopword(&lower)
             || super::numbers::word_value(&lower).is_some()
@@ -130,7 +132,10 @@ impl Vocabulary {
         let typed_stem = stem(&lower);
         let mut found: Option<&String> = None;
         for t in &self.targets {
-            if !one_slip(&lower, t) || stem(t) == typed_stem {
+            if !one_slip(&lower, t)
+                || stem(t) == typed_stem
+                || (short && t.len() != lower.len() + 1)
+            {
                 continue;
             }
             if found.is_some() {
@@ -222,6 +227,10 @@ mod tests {
         // the words of questions on any database too
         let (text, _) = v.correct("whcih genre has the highets price").unwrap();
         assert_eq!(text, "which genre has the highest price");
+        // a word of four letters: only a letter left out inside a word ("prce" / "price")
+        let (text, _) = v.correct("avg prce gap").unwrap();
+        assert_eq!(text, "avg price gap");
+        assert_eq!(v.correct("avg price gapp"), None);
         // a number word is no slip of a question word ("three" / "there")
         assert_eq!(v.correct("the three genres"), None);
     }

@@ -331,6 +331,12 @@ const CLIPPINGS: &[(&str, &str)] = &[
     ("ft", "foot"),
 ];
 
+/// Whether a lower-case word is a clipping business users type for a whole word ("qty",
+/// "yr", "rev"; [`CLIPPINGS`]).
+pub fn is_clipping(lower: &str) -> bool {
+    CLIPPINGS.iter().any(|(c, _)| *c == lower)
+}
+
 /// The stem of a lower-case word: possessive removed, irregular plurals and clippings
 /// ([`CLIPPINGS`]) folded, then Snowball English (`departments` -> `depart`, `dept` -> `depart`,
 /// `cities` -> `citi`, `ranking` -> `rank`).

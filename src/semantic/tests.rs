@@ -3004,3 +3004,55 @@ fn one_metric_as_a_percentage_of_another_is_the_ratio_metric_that_divides_them()
         }
     }
 }
+
+#[test]
+fn an_entity_naming_the_rows_measured_beside_an_each_breakdown_is_no_breakdown_of_its_own() {
+    let f = chinook();
+    // "track sales revenue": the tracks' revenue, broken down by media type only
+    let (q, _) = asked(
+        &f,
+        "What share of track sales revenue does each media type account for?",
+    );
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "media_type".into()
+        }],
+        "{q:?}"
+    );
+    // an entity asked for by "which" before the metric is the breakdown
+    let (q, _) = asked(&f, "Within each genre, which artist earned the most?");
+    assert_eq!(q.group_by.len(), 2, "{q:?}");
+    // "the customers of each sales agent": the rows through which the agent is reached
+    let (q, _) = asked(
+        &f,
+        "What percentage of total revenue comes from the customers of each sales support agent?",
+    );
+    assert_eq!(
+        q.group_by,
+        vec![GroupBy::Entity {
+            name: "sales_agent".into()
+        }],
+        "{q:?}"
+    );
+}
+
+#[test]
+fn clipped_period_words_codes_in_lower_case_and_everyday_verbs_are_read() {
+    let f = chinook();
+    // "yr" is the year
+    let (q, _) = asked(&f, "revenue by yr");
+    assert!(q.time_grain.is_some(), "{q:?}");
+    // a code of three letters typed in lower case names the stored value ("usa": USA)
+    let (q, _) = asked(&f, "revenue usa vs canada");
+    assert!(format!("{q:?}").contains("\"USA\""), "{q:?}");
+    // "stack up against" compares; "buying from us", "in our catalog" say nothing more
+    let (q, _) = asked(
+        &f,
+        "How did our total revenue in 2022 stack up against 2021?",
+    );
+    assert!(q.time_grain.is_some() && q.period.is_some(), "{q:?}");
+    // "fall into each class" is belonging, no fall: no growth asked
+    let (q, _) = asked(&f, "How many tracks fall into each genre?");
+    assert_eq!(q.derived, None, "{q:?}");
+}

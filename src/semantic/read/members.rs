@@ -279,7 +279,14 @@ pub(super) fn member_spelling_fits(phrase: &str, m: &crate::knowledge::values::V
         && m.value
             .chars()
             .all(|c| !c.is_alphabetic() || c.is_uppercase());
-    !(code && phrase.chars().any(char::is_lowercase))
+    // a code of three letters typed in lower case ("usa") names it, unless the word is a unit
+    // ("kgs") or a clipping ("qty"); two letters ("in", "ca") are too often words
+    let three_letters = lower.chars().count() == 3
+        && lower.chars().all(char::is_alphabetic)
+        && lower == m.value.to_lowercase()
+        && crate::question::units::parse(&lower).is_none()
+        && !crate::question::tokens::is_clipping(&lower);
+    !(code && phrase.chars().any(char::is_lowercase)) || three_letters
 }
 
 /// The phrase with its last word in the singular ("cost increases": "cost increase",

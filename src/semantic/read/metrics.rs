@@ -255,8 +255,10 @@ impl Reader<'_> {
                         if k > 0 && words[k - 1] == "the" {
                             k -= 1;
                         }
+                        // "... comes from the customers of each sales agent": the rows
+                        // through which the breakdown reaches the measure
                         k > 0
-                            && words[k - 1] == "of"
+                            && matches!(words[k - 1], "of" | "from")
                             && !(k > 1 && matches!(words[k - 2], "number" | "count" | "total"))
                     } && {
                         let mut k = *end;
@@ -303,6 +305,22 @@ impl Reader<'_> {
                                 .any(|f| matches!(f.term, Term::Metric(_)) && f.start == k)
                         })
                     })
+                    // "the share of track sales revenue each media type accounts for": an
+                    // entity right before the metric names the rows measured, beside a
+                    // breakdown said with "each", "every", "per" or "by" ("which artist earned
+                    // the most within each genre" asks for the artist)
+                    || (self.found.iter().any(|f| matches!(f.term, Term::Metric(_)) && f.start == *end)
+                        && !(*start > 0
+                            && matches!(
+                                words[*start - 1],
+                                "which" | "what" | "who" | "whose" | "top" | "bottom" | "each"
+                                    | "every" | "per" | "by" | "best" | "worst"
+                            ))
+                        && self.dims.iter().any(|(_, s, _)| {
+                            *s != *start
+                                && *s > 0
+                                && matches!(words[*s - 1], "each" | "every" | "per" | "by")
+                        }))
                     // "which genre has the longest tracks": the rows a scale's adjective
                     // measures, beside another breakdown
                     || (self.dims.len() > 1

@@ -93,6 +93,22 @@ pub struct Reference {
     pub source: &'static str,
 }
 
+/// The whole word of a clipped period word ("rev by yr", "last 8 wks"), else the word: the
+/// reader's period and grain words are whole words.
+fn unclipped(lower: &str) -> &str {
+    match lower {
+        "yr" => "year",
+        "yrs" => "years",
+        "qtr" => "quarter",
+        "qtrs" => "quarters",
+        "mth" => "month",
+        "mths" | "mos" => "months",
+        "wk" => "week",
+        "wks" => "weeks",
+        w => w,
+    }
+}
+
 /// Reads `question` as a metric query against `manifest`.
 ///
 /// Errors: a [`Refusal`] naming the words it could not read, or why the words do not make a
@@ -105,7 +121,13 @@ pub fn read(
     schema: &Schema,
     reference: Reference,
 ) -> Result<MetricQuery, Refusal> {
-    let toks = tokens::tokenize(question);
+    let mut toks = tokens::tokenize(question);
+    for t in &mut toks {
+        let whole = unclipped(&t.lower);
+        if whole != t.lower {
+            t.lower = whole.to_string();
+        }
+    }
     let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
     let mut r = Reader::new(Input {
         question,

@@ -155,7 +155,13 @@ impl<'a> Reader<'a> {
         let (words, read) = (self.input.words, &self.read);
         self.grammar_words = (0..words.len())
             .map(|i| {
-                if read[i] == Read::Grammar {
+                // "products that fall into each class", "falls within": belonging, no fall
+                let belongs = matches!(words[i], "fall" | "falls" | "fell")
+                    && matches!(
+                        words.get(i + 1),
+                        Some(&("into" | "in" | "within" | "under"))
+                    );
+                if read[i] == Read::Grammar && !belongs {
                     words[i]
                 } else {
                     ""

@@ -245,6 +245,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "dropped",
     "fell",
     "fall",
+    "falls",
     "drops",
     "decrease",
     "decreased",
@@ -312,8 +313,17 @@ pub(super) const GRAMMAR: &[&str] = &[
     "bought",
     "buy",
     "buys",
+    "buying",
     "purchased",
+    "purchasing",
     "ordered",
+    // "how did 2024 stack up against 2023": the comparison is read from "against"
+    "stack",
+    "stacks",
+    "stacked",
+    // where the things counted are kept: "artists with the most albums in our catalog"
+    "catalog",
+    "catalogue",
     // "the five brands that hold the largest share", "the highest-grossing albums"
     "hold",
     "holds",

@@ -1,14 +1,15 @@
 //! A period the question adds to an example that names none: "Who approved the most price
 //! changes in 2024?" is the curated "Who approved the most price changes?" restricted to 2024,
 //! on the one date column of the table the example's query reads first, when that table holds
-//! events (it refers to another table): a store's opening date is no period of its rows.
+//! events (it refers to another table): a store's opening date is no period of its rows. A
+//! column of months written `YYYY-MM` gets month bounds.
 
 use sqlparser::ast::{BinaryOperator, SetExpr, Statement, TableFactor};
 
 use super::align::Side;
 use super::tree::{object_last, string_expr, Tree};
 use super::Edit;
-use crate::sql::pattern::linking::{is_temporal, ColRef};
+use crate::sql::pattern::linking::{is_month_text, is_temporal, ColRef};
 
 /// Explains question keys `qs` (the example has no words there) when they are the words of
 /// one bounded period of the question and the example names no period and writes no date: the
@@ -30,10 +31,24 @@ pub(super) fn add_period(tree: &mut Tree, ex: &Side, q: &Side, qs: &[usize]) -> 
         tree.schema.tables[col.table].name,
         tree.col_name(col)
     );
-    let from = string_expr(start.format("%Y-%m-%d").to_string());
-    let to = string_expr(end.format("%Y-%m-%d").to_string());
-    (tree.add_condition(col, BinaryOperator::GtEq, from)
-        && tree.add_condition(col, BinaryOperator::Lt, to))
+    // a `YYYY-MM` text column compares months: the first month and the month before the
+    // exclusive end ('2024-01'..'2024-12'); a date's day would put '2024-01' before '2024-01-01'
+    let (from, to, before) = if is_month_text(tree.schema, col) {
+        let last = end.pred_opt().unwrap_or(end);
+        (
+            start.format("%Y-%m").to_string(),
+            last.format("%Y-%m").to_string(),
+            BinaryOperator::LtEq,
+        )
+    } else {
+        (
+            start.format("%Y-%m-%d").to_string(),
+            end.format("%Y-%m-%d").to_string(),
+            BinaryOperator::Lt,
+        )
+    };
+    (tree.add_condition(col, BinaryOperator::GtEq, string_expr(from))
+        && tree.add_condition(col, before, string_expr(to)))
     .then(|| {
         vec![Edit::AddPeriod {
             column: name,

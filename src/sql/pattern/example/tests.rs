@@ -835,6 +835,29 @@ fn a_period_the_question_adds_restricts_the_date_of_the_examples_events() {
 }
 
 #[test]
+fn a_period_added_on_a_column_of_months_is_bounded_by_months() {
+    // months written 'YYYY-MM' compare as text: '2024-01' sorts before '2024-01-01'
+    let f = fx_with(
+        "CREATE TABLE margins (item_id INTEGER REFERENCES items(item_id), period TEXT, margin REAL);
+         INSERT INTO margins VALUES (1, '2023-12', 1), (1, '2024-01', 2), (3, '2024-12', 4),
+             (3, '2025-01', 8);",
+    );
+    let sql = "SELECT SUM(m.margin) AS margin FROM margins m";
+    let out = adapt_to(
+        &f,
+        "What was the total margin in 2024?",
+        "What was the total margin?",
+        sql,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        matches!(out[0].edits.as_slice(), [Edit::AddPeriod { .. }]),
+        "{out:?}"
+    );
+    assert_eq!(rows(&f, &out[0].sql), vec!["6.00"]);
+}
+
+#[test]
 fn a_question_that_says_what_an_example_says_in_other_words_answers_with_its_sql() {
     let f = fx();
     // the engine reads the two into different queries; their links and operations are the same
