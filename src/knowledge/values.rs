@@ -63,11 +63,15 @@ pub struct ValueIndex {
     max_words: usize,
 }
 
-/// Lower case; every run of non-alphanumeric characters becomes one space; trimmed.
+/// Lower case, accents folded; every run of non-alphanumeric characters becomes one space;
+/// trimmed.
 pub fn normalize(s: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for ch in s.chars() {
+    // accents folded (Unicode canonical decomposition, combining marks dropped): "Holý" is
+    // "holy", "São Paulo" "sao paulo"
+    for ch in s.nfd().filter(|c| !is_combining_mark(*c)) {
         if ch.is_alphanumeric() {
             if space && !out.is_empty() {
                 out.push(' ');
@@ -304,6 +308,18 @@ mod tests {
             (m[0].column.as_str(), m[0].value.as_str(), m[0].exact),
             ("category_level_2", "Frozen Food", false)
         );
+    }
+
+    #[test]
+    fn a_value_typed_without_its_accents_finds_the_stored_spelling() {
+        let mut idx = index();
+        idx.insert("customers", "last_name", "Holý".into());
+        idx.insert("customers", "city", "São Paulo".into());
+        for (typed, stored) in [("holy", "Holý"), ("Sao Paulo", "São Paulo")] {
+            let m = idx.lookup(typed);
+            assert_eq!(m.len(), 1, "{typed}: {m:?}");
+            assert_eq!(m[0].value, stored);
+        }
     }
 
     #[test]

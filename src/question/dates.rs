@@ -368,6 +368,63 @@ fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
 }
 
+/// "the same quarter a year earlier", "the same month last year", "the same period of the
+/// previous year": the period named before (`prev`), one year back, with the index past the
+/// words. `None` when the words are not there or no bounded period was named before.
+fn same_period_a_year_back(
+    tokens: &[Token],
+    i: usize,
+    prev: Option<&TimeRange>,
+) -> Option<(NaiveDate, NaiveDate, TimeGrain, usize)> {
+    let prev = prev?;
+    let (start, end) = (prev.start?, prev.end?);
+    let word = |k: usize| tokens.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+    let mut k = i;
+    if word(k) == "the" {
+        k += 1;
+    }
+    if word(k) != "same" {
+        return None;
+    }
+    k += 1;
+    if !matches!(
+        word(k),
+        "quarter" | "month" | "week" | "day" | "period" | "time" | "season" | "half"
+    ) {
+        return None;
+    }
+    k += 1;
+    let back = |seq: &[&str]| (0..seq.len()).all(|j| word(k + j) == seq[j]);
+    let said = [
+        &["a", "year", "earlier"][..],
+        &["a", "year", "ago"],
+        &["a", "year", "before"],
+        &["a", "year", "prior"],
+        &["one", "year", "earlier"],
+        &["one", "year", "ago"],
+        &["of", "the", "previous", "year"],
+        &["of", "the", "prior", "year"],
+        &["of", "last", "year"],
+        &["in", "the", "previous", "year"],
+        &["in", "the", "prior", "year"],
+        &["the", "year", "before"],
+        &["the", "previous", "year"],
+        &["the", "prior", "year"],
+        &["last", "year"],
+        &["previous", "year"],
+        &["prior", "year"],
+    ]
+    .into_iter()
+    .find(|seq| back(seq))?;
+    let year_back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12));
+    Some((
+        year_back(start)?,
+        year_back(end)?,
+        prev.grain,
+        k + said.len(),
+    ))
+}
+
 /// Relative periods: "last year", "this month", "the latest quarter", "the most recent month",
 /// "last 3 months", "past 30 days", "year to date".
 /// Whether a lower-case word opens a period relative to today ("*last* 6 months", "*this*
@@ -538,6 +595,19 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
     let mut i = 0;
     while i < tokens.len() {
         let lower = tokens[i].lower.as_str();
+        if let Some((s, e, grain, next)) = same_period_a_year_back(tokens, i, ranges.last()) {
+            ranges.push(TimeRange {
+                start: Some(s),
+                end: Some(e),
+                grain,
+                text: text_of(tokens, i, next),
+                tokens: (i, next),
+                bare_year: false,
+                endpoints: None,
+            });
+            i = next;
+            continue;
+        }
         if let Some((s, e, grain, next)) = relative_at(tokens, i, today) {
             ranges.push(TimeRange {
                 start: Some(s),
@@ -828,6 +898,38 @@ mod tests {
         // two years named with "or" stay two points
         let r = ranges("sales in 2023 or 2024");
         assert_eq!(r.len(), 2, "{r:?}");
+    }
+
+    #[test]
+    fn the_same_period_a_year_back_is_the_period_named_before_one_year_earlier() {
+        let today = NaiveDate::from_ymd_opt(2025, 12, 22).unwrap();
+        for q in [
+            "revenue last quarter compared with the same quarter a year earlier",
+            "revenue in Q3 2025 vs the same quarter last year",
+        ] {
+            let (r, _) = time_ranges(&tokenize(q), today);
+            assert_eq!(r.len(), 2, "{q}: {r:?}");
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2025, 7, 1), d(2025, 10, 1)),
+                "{q}"
+            );
+            assert_eq!(
+                (r[1].start, r[1].end),
+                (d(2024, 7, 1), d(2024, 10, 1)),
+                "{q}"
+            );
+        }
+        // with no period named before, nothing is read
+        let (r, _) = time_ranges(
+            &tokenize("revenue in the same quarter a year earlier"),
+            today,
+        );
+        assert!(
+            r.iter()
+                .all(|x| x.text != "the same quarter a year earlier"),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -3052,6 +3052,23 @@ fn clipped_period_words_codes_in_lower_case_and_everyday_verbs_are_read() {
         "How did our total revenue in 2022 stack up against 2021?",
     );
     assert!(q.time_grain.is_some() && q.period.is_some(), "{q:?}");
+    // a threshold in percent on a share of the total
+    let (q, sql) = asked(
+        &f,
+        "Which countries each account for more than 5% of our total revenue?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
+    assert!(q.having.as_ref().is_some_and(|t| t.value == 5.0), "{q:?}");
+    assert!(sql.contains("> 5"), "{sql}");
+    // a count of entities "changed year by year" is its series per year
+    let (q, _) = asked(
+        &f,
+        "How has the number of customers buying from us changed year by year?",
+    );
+    assert!(
+        q.entity_count.is_some() && q.time_grain.is_some() && q.derived.is_none(),
+        "{q:?}"
+    );
     // "fall into each class" is belonging, no fall: no growth asked
     let (q, _) = asked(&f, "How many tracks fall into each genre?");
     assert_eq!(q.derived, None, "{q:?}");

@@ -343,6 +343,14 @@ impl Reader<'_> {
                         );
                     }
                 }
+                // "how has the number of customers changed year by year": a count of entities
+                // has no change column; its series per period shows how it changed
+                let counted_over_time = self.q.columns.is_empty()
+                    && self.q.entity_count.is_some()
+                    && self.q.time_grain.is_some();
+                if counted_over_time {
+                    return Ok(());
+                }
                 if self.q.columns.len() != 1 {
                     return cannot_compute("a growth of several metrics", Vec::new());
                 }
@@ -486,7 +494,13 @@ impl Reader<'_> {
             }
             let figures = self.q.figure_count();
             let rows = !self.q.group_by.is_empty() || self.q.time_grain.is_some();
-            let derived_ok = matches!(self.q.derived, None | Some(Derived::AveragePer { .. }));
+            // a number in percent compares a share of the total ("countries that account for
+            // more than 5% of revenue"), no other figure (a growth in percent is not computed)
+            let derived_ok = if self.threshold_percent {
+                self.q.derived == Some(Derived::ShareOfTotal)
+            } else {
+                matches!(self.q.derived, None | Some(Derived::AveragePer { .. }))
+            };
             if figures != 1
                 || !rows
                 || !derived_ok

@@ -74,7 +74,9 @@ impl Reader<'_> {
                 let percent = matches!(after, "%" | "percent" | "percentage" | "pct" | "points");
                 let free = |j: usize| matches!(self.read[j], Read::Unread | Read::Grammar);
                 if let Some((op, words_before)) = op {
-                    if !percent && (i - words_before..i).all(free) {
+                    if (i - words_before..i).all(free) {
+                        // a number in percent compares a share ([`Reader::having`])
+                        self.threshold_percent = percent;
                         self.threshold = Some(crate::semantic::query::Threshold {
                             op: op.to_string(),
                             value,

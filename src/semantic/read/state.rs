@@ -87,6 +87,8 @@ pub(super) struct Reader<'a> {
     pub(super) top_n: Option<u64>,
     /// A condition on the figure ("more than $1M").
     pub(super) threshold: Option<Threshold>,
+    /// The threshold's number was said in percent ("more than 5% of revenue").
+    pub(super) threshold_percent: bool,
     /// "which store is number one in each zone": the first.
     pub(super) number_one: bool,
     /// "had at least one price change": existence, in a count.
@@ -133,6 +135,7 @@ impl<'a> Reader<'a> {
             found: Vec::new(),
             top_n: None,
             threshold: None,
+            threshold_percent: false,
             number_one: false,
             at_least_one: false,
             rest: None,
