@@ -1284,3 +1284,24 @@ fn more_than_n_of_a_word_that_links_a_key_counts_the_rows_that_hold_it() {
     let ids: Vec<String> = rows(&f, sql).into_iter().map(|r| r[0].clone()).collect();
     assert_eq!(ids, ["1", "3"], "{sql}");
 }
+
+#[test]
+fn rows_picked_by_a_figure_or_a_period_show_it() {
+    let f = fixture();
+    // the products over a price, beside their price
+    let (sql, got) = best_with(&f, "Which products cost more than 4?", &[]);
+    assert!(sql.contains("unit_price"), "{sql}");
+    assert!(
+        got.iter().any(|r| r.contains(&"4.5".to_string())),
+        "{sql}: {got:?}"
+    );
+    // the orders of a period, beside their date and in its order
+    let (sql, got) = best_with(&f, "Which orders were placed after August 2024?", &[]);
+    let mut dates: Vec<&String> = got
+        .iter()
+        .filter_map(|r| r.iter().find(|v| v.starts_with("2024-")))
+        .collect();
+    dates.sort();
+    assert_eq!(dates, ["2024-09-30", "2024-11-20"], "{sql}: {got:?}");
+    assert!(sql.contains("ORDER BY order_date ASC"), "{sql}");
+}

@@ -299,6 +299,31 @@ impl<'a> Builder<'a> {
                             }
                         }
                     }
+                    // "stores opened after 2015", "products with a base price over $20": the
+                    // rows beside the figure or date they were picked by (each row once, by
+                    // its key: no group and no set operation reads the column otherwise)
+                    if !distinct && key.is_some() && self.f.group_by.is_empty() {
+                        for cond in &self.f.conds {
+                            let col = match cond {
+                                Cond::Cmp { col, op, .. }
+                                    if !matches!(op, CmpOp::Eq | CmpOp::Ne) =>
+                                {
+                                    *col
+                                }
+                                Cond::Between { col, .. } | Cond::DateRange { col, .. } => *col,
+                                _ => continue,
+                            };
+                            let shown = items.iter().any(|i| i.measure == Measure::Column(col));
+                            if col.table == t && !shown && Some(col) != key {
+                                items.push(Term::col(col));
+                                // rows picked by a period: in the order of their time
+                                let dated = matches!(cond, Cond::DateRange { .. });
+                                if dated && self.f.order.is_empty() && self.f.limit.is_none() {
+                                    self.f.order.push((Term::col(col), false));
+                                }
+                            }
+                        }
+                    }
                     // which columns show a row is a guess unless a curator named them
                     if distinct || self.lex.display_columns(t).is_empty() {
                         self.f.guesses += 0.1;
@@ -377,6 +402,10 @@ impl<'a> Builder<'a> {
         });
         let Some(c) = time else { return };
         if self.f.select.contains(&Term::col(c)) {
+            // shown already (the rows were picked by it): in the order of that time
+            if self.f.order.is_empty() && self.f.limit.is_none() {
+                self.f.order.push((Term::col(c), false));
+            }
             return;
         }
         // one row named: its name column (or a name of it: `FirstName`, `LastName`) equals a value
