@@ -595,20 +595,10 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
     let mut i = 0;
     while i < tokens.len() {
         let lower = tokens[i].lower.as_str();
-        if let Some((s, e, grain, next)) = same_period_a_year_back(tokens, i, ranges.last()) {
-            ranges.push(TimeRange {
-                start: Some(s),
-                end: Some(e),
-                grain,
-                text: text_of(tokens, i, next),
-                tokens: (i, next),
-                bare_year: false,
-                endpoints: None,
-            });
-            i = next;
-            continue;
-        }
-        if let Some((s, e, grain, next)) = relative_at(tokens, i, today) {
+        // "the same quarter a year earlier" (after a period), "last year", "this month"
+        let bounded = same_period_a_year_back(tokens, i, ranges.last())
+            .or_else(|| relative_at(tokens, i, today));
+        if let Some((s, e, grain, next)) = bounded {
             ranges.push(TimeRange {
                 start: Some(s),
                 end: Some(e),
