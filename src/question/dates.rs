@@ -363,6 +363,11 @@ fn start_of_month(d: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap_or(d)
 }
 
+/// The first day of `d`'s calendar quarter.
+fn start_of_quarter(d: NaiveDate) -> NaiveDate {
+    add_months(start_of_month(d), -(((d.month() - 1) % 3) as i32))
+}
+
 fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
     let total = d.year() * 12 + d.month() as i32 - 1 + months;
     NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
@@ -425,6 +430,58 @@ fn same_period_a_year_back(
     ))
 }
 
+/// "the quarter before it", "the previous quarter", "the month prior": the period of the same
+/// length right before the one named before (`prev`; "last quarter compared with the quarter
+/// before it"), with the index past the words. The unit must be the grain of `prev` (or
+/// "period"); `None` when the words are not there or no bounded period was named before.
+fn period_before(
+    tokens: &[Token],
+    i: usize,
+    prev: Option<&TimeRange>,
+) -> Option<(NaiveDate, NaiveDate, TimeGrain, usize)> {
+    let prev = prev?;
+    let (start, end) = (prev.start?, prev.end?);
+    let word = |k: usize| tokens.get(k).map(|t| t.lower.as_str()).unwrap_or("");
+    let unit = |k: usize| {
+        let w = word(k);
+        w == "period"
+            || matches!(
+                (w, prev.grain),
+                ("day", TimeGrain::Day)
+                    | ("week", TimeGrain::Week)
+                    | ("month", TimeGrain::Month)
+                    | ("quarter", TimeGrain::Quarter)
+                    | ("year", TimeGrain::Year)
+            )
+    };
+    let mut k = i;
+    if word(k) == "the" {
+        k += 1;
+    }
+    let next = if matches!(word(k), "previous" | "preceding" | "prior") && unit(k + 1) {
+        k + 2
+    } else if unit(k) && matches!(word(k + 1), "before" | "prior" | "preceding") {
+        let mut e = k + 2;
+        if word(e) == "to" {
+            e += 1;
+        }
+        if matches!(word(e), "it" | "that" | "this" | "then") {
+            e += 1;
+        }
+        e
+    } else {
+        return None;
+    };
+    // the same length, right before: whole months by months, else by days
+    let months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32;
+    let before = if start.day() == 1 && end.day() == 1 && months > 0 {
+        start.checked_sub_months(chrono::Months::new(months as u32))?
+    } else {
+        start - (end - start)
+    };
+    Some((before, start, prev.grain, next))
+}
+
 /// Relative periods: "last year", "this month", "the latest quarter", "the most recent month",
 /// "last 3 months", "past 30 days", "year to date".
 /// Whether a lower-case word opens a period relative to today ("*last* 6 months", "*this*
@@ -454,11 +511,28 @@ fn relative_at(
         "today" => Some((today, tomorrow, TimeGrain::Day, i + 1)),
         "yesterday" => Some((today - Duration::days(1), today, TimeGrain::Day, i + 1)),
         "ytd" => Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 1)),
-        "year"
-            if tokens.get(i + 1).is_some_and(|t| t.lower == "to")
-                && tokens.get(i + 2).is_some_and(|t| t.lower == "date") =>
-        {
-            Some((ymd(today.year(), 1, 1)?, tomorrow, TimeGrain::Year, i + 3))
+        "qtd" => Some((start_of_quarter(today), tomorrow, TimeGrain::Quarter, i + 1)),
+        "mtd" => Some((start_of_month(today), tomorrow, TimeGrain::Month, i + 1)),
+        // "year to date", "year-to-date", "quarter to date", "month-to-date"
+        "year" | "quarter" | "month" => {
+            let mut k = i + 1;
+            let mut words = Vec::new();
+            while words.len() < 2 {
+                let t = tokens.get(k)?;
+                if t.lower != "-" {
+                    words.push(t.lower.as_str());
+                }
+                k += 1;
+            }
+            if words != ["to", "date"] {
+                return None;
+            }
+            let (start, grain) = match w {
+                "year" => (ymd(today.year(), 1, 1)?, TimeGrain::Year),
+                "quarter" => (start_of_quarter(today), TimeGrain::Quarter),
+                _ => (start_of_month(today), TimeGrain::Month),
+            };
+            Some((start, tomorrow, grain, k))
         }
         // "over the two years", "across the 3 months": the periods up to today, the current
         // one included, as "these two years"
@@ -597,6 +671,7 @@ pub fn time_ranges(tokens: &[Token], today: NaiveDate) -> (Vec<TimeRange>, Vec<M
         let lower = tokens[i].lower.as_str();
         // "the same quarter a year earlier" (after a period), "last year", "this month"
         let bounded = same_period_a_year_back(tokens, i, ranges.last())
+            .or_else(|| period_before(tokens, i, ranges.last()))
             .or_else(|| relative_at(tokens, i, today));
         if let Some((s, e, grain, next)) = bounded {
             ranges.push(TimeRange {
@@ -923,6 +998,34 @@ mod tests {
     }
 
     #[test]
+    fn the_period_before_the_one_named_is_read_after_it() {
+        let today = NaiveDate::from_ymd_opt(2025, 5, 20).expect("a date");
+        for q in [
+            "revenue last quarter compared with the quarter before it",
+            "revenue last quarter vs the previous quarter",
+            "last quarter against the preceding quarter",
+        ] {
+            let (r, _) = time_ranges(&tokenize(q), today);
+            assert_eq!(r.len(), 2, "{q}: {r:?}");
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2025, 1, 1), d(2025, 4, 1)),
+                "{q}"
+            );
+            assert_eq!(
+                (r[1].start, r[1].end),
+                (d(2024, 10, 1), d(2025, 1, 1)),
+                "{q}"
+            );
+        }
+        let (r, _) = time_ranges(&tokenize("sales in March 2024 and the month before"), today);
+        assert_eq!((r[1].start, r[1].end), (d(2024, 2, 1), d(2024, 3, 1)));
+        // another unit than the period named is no such period
+        let (r, _) = time_ranges(&tokenize("Q3 2024 and the month before"), today);
+        assert!(r.iter().all(|x| x.start != d(2024, 6, 1)), "{r:?}");
+    }
+
+    #[test]
     fn relative_periods_are_measured_from_today() {
         let r = ranges("sales last year");
         assert_eq!((r[0].start, r[0].end), (d(2024, 1, 1), d(2025, 1, 1)));
@@ -932,6 +1035,18 @@ mod tests {
         assert_eq!((r[0].start, r[0].end), (d(2025, 4, 1), d(2025, 7, 1)));
         let r = ranges("year to date");
         assert_eq!((r[0].start, r[0].end), (d(2025, 1, 1), d(2025, 5, 21)));
+        let r = ranges("share of year-to-date revenue");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 1, 1), d(2025, 5, 21)));
+        for q in ["quarter-to-date units", "units qtd"] {
+            let r = ranges(q);
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2025, 4, 1), d(2025, 5, 21)),
+                "{q}"
+            );
+        }
+        let r = ranges("month to date sales");
+        assert_eq!((r[0].start, r[0].end), (d(2025, 5, 1), d(2025, 5, 21)));
         for q in [
             "units in the most recent quarter",
             "the latest quarter's units",

@@ -83,6 +83,30 @@ pub fn amount(tokens: &[Token], i: usize) -> Option<(f64, usize)> {
     Some((v * scale(suffix)?, 1))
 }
 
+/// Whether the number at token `i` is an amount of money: a currency sign written before it
+/// (`$10`, `€5`: the tokenizer drops the sign, so it is read from `question` between the
+/// previous token and this one) or a currency word after it ("10 dollars", "5 euros").
+pub fn in_currency(question: &str, tokens: &[Token], i: usize) -> bool {
+    let Some(t) = tokens.get(i) else {
+        return false;
+    };
+    let from = i
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .map_or(0, |p| p.end);
+    let before = question.get(from.min(t.start)..t.start).unwrap_or("");
+    let sign = before
+        .chars()
+        .any(|c| matches!(c, '$' | '\u{20AC}' | '\u{00A3}' | '\u{00A5}'));
+    let word = tokens.get(i + 1).is_some_and(|n| {
+        matches!(
+            n.lower.as_str(),
+            "dollar" | "dollars" | "usd" | "euro" | "euros" | "eur" | "pound" | "pounds" | "gbp"
+        )
+    });
+    sign || word
+}
+
 /// The value of a number word (`"three"` -> 3).
 pub fn word_value(lower: &str) -> Option<f64> {
     WORDS.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)

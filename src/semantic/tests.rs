@@ -3073,3 +3073,59 @@ fn clipped_period_words_codes_in_lower_case_and_everyday_verbs_are_read() {
     let (q, _) = asked(&f, "How many tracks fall into each genre?");
     assert_eq!(q.derived, None, "{q:?}");
 }
+
+#[test]
+fn money_thresholds_on_counts_intersections_and_everyday_ranking_words() {
+    let f = chinook();
+    let refused = |q: &str| match f.layer.answer(q, &f.schema, &f.values, Dialect::Sqlite) {
+        Outcome::Refused {
+            reason,
+            unread,
+            understood,
+            ..
+        } => (reason, unread, understood),
+        Outcome::Compiled { sql, .. } => panic!("'{q}' compiled: {sql}"),
+    };
+    // an amount of money compares each invoice's amount, not the number of invoices: the
+    // number is left unread for the pattern engine (a condition on each row)
+    let (_, unread, understood) = refused("number of invoices above $10 per year");
+    assert_eq!((unread, understood), (vec!["10".to_string()], false));
+    // a plain number still compares the count
+    let (q, _) = asked(&f, "countries with more than 10 invoices");
+    assert!(q.having.is_some(), "{q:?}");
+    // "in both 2024 and 2025": an intersection, not the two years together
+    let (reason, _, understood) =
+        refused("How many customers bought from us in both 2024 and 2025?");
+    assert!(understood && reason.contains("both periods"), "{reason}");
+    // "year-to-date" with its hyphens is a period; "lifetime" the whole history
+    let (q, _) = asked(&f, "year-to-date revenue by country");
+    assert!(q.period.is_some(), "{q:?}");
+    let (q, _) = asked(&f, "avg lifetime spend per customer by country");
+    assert!(
+        q.period.is_none() && matches!(q.derived, Some(Derived::AveragePer { .. })),
+        "{q:?}"
+    );
+    // "top 10 countries by customer spend": the customers' spend ranks the countries
+    let (q, _) = asked(&f, "top 10 countries by customer spend");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    assert_eq!(q.limit, Some(10));
+    // "the quarter before it": the quarter before the one named
+    let (q, _) = asked(&f, "revenue in Q3 2025 compared with the quarter before it");
+    assert!(format!("{q:?}").contains("2025-04-01"), "{q:?}");
+}
+
+#[test]
+fn the_peak_period_and_signing_off_are_read() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    let q = read("What was the peak week of 2024 for total units sold across the chain?");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    assert!(q.time_grain.is_some(), "{q:?}");
+    let q = read("how many price changes did each approver sign off in 2024");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    let q = read("Which five stores grew revenue the most in percentage terms from 2023 to 2024?");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+}

@@ -511,6 +511,23 @@ impl Reader<'_> {
                     Vec::new(),
                 );
             }
+            // "invoices above $10 per year": an amount of money compares each invoice's
+            // amount, not their number; a condition on each row, which the metric query does
+            // not express: the number is left unread (the pattern engine reads such conditions)
+            if let Some(number) = self
+                .threshold_money
+                .clone()
+                .filter(|_| self.figure_is_a_count())
+            {
+                let metrics = self.q.columns.iter().map(|c| c.metric.clone()).collect();
+                return Err(Refusal {
+                    reason: "an amount of money compared with a count: a condition on each row"
+                        .into(),
+                    unread: vec![number],
+                    understood: false,
+                    metrics,
+                });
+            }
             // "how many stores did at least $1M in sales": the number of the stores that did
             let x = self.input;
             if let [GroupBy::Entity { name }] = self.q.group_by.as_slice() {
@@ -522,6 +539,30 @@ impl Reader<'_> {
             self.q.having = Some(t);
         }
         Ok(())
+    }
+
+    /// Whether the query's one figure counts rows: a count of entities, or a metric whose
+    /// measure counts (`count`, `count_distinct`, `sum_boolean`).
+    pub(super) fn figure_is_a_count(&self) -> bool {
+        use crate::semantic::model::{Agg, MetricType};
+        let m = self.input.manifest;
+        let counts = |name: &str| {
+            m.metric(name).is_some_and(|metric| {
+                metric.kind == MetricType::Simple
+                    && metric
+                        .type_params
+                        .measure
+                        .as_ref()
+                        .and_then(|input| m.measure(input.name()))
+                        .is_some_and(|(_, measure)| {
+                            matches!(
+                                measure.agg,
+                                Agg::Count | Agg::CountDistinct | Agg::SumBoolean
+                            )
+                        })
+            })
+        };
+        self.q.entity_count.is_some() || self.q.columns.iter().any(|c| counts(&c.metric))
     }
 
     /// Refuses a figure per entity beside members or another derived figure.

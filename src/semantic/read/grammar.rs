@@ -36,7 +36,8 @@ impl Reader<'_> {
                 && words.get(i + 1) == Some(&"of")
                 && (i + 2..n.min(i + 4)).any(|j| matches!(self.read[j], Read::Term(_)));
             // "signed off (on)": approved
-            let signed_off = words[i] == "signed" && words.get(i + 1) == Some(&"off");
+            let signed_off =
+                matches!(words[i], "signed" | "sign" | "signs") && words.get(i + 1) == Some(&"off");
             if of_a_figure || signed_off {
                 self.read[i] = Read::Grammar;
                 if self.read[i + 1] == Read::Unread {

@@ -321,6 +321,22 @@ impl Reader<'_> {
                                 && *s > 0
                                 && matches!(words[*s - 1], "each" | "every" | "per" | "by")
                         }))
+                    // "top 10 countries by customer spend": an entity right before the metric
+                    // that ranks another entity or dimension names the rows measured
+                    || (*start > 0
+                        && words[*start - 1] == "by"
+                        && self.found.iter().any(|f| matches!(f.term, Term::Metric(_)) && f.start == *end)
+                        && self.dims.iter().any(|(_, s, _)| {
+                            let before = |k: usize| s.checked_sub(k).map(|j| words[j]);
+                            *s < *start
+                                && (matches!(before(1), Some("top" | "bottom" | "which" | "what" | "rank"))
+                                    || (matches!(before(2), Some("top" | "bottom" | "rank"))
+                                        && before(1).is_some_and(|w| {
+                                            w.parse::<u64>().is_ok()
+                                                || crate::question::numbers::word_value(w).is_some()
+                                                || w == "the"
+                                        })))
+                        }))
                     // "which genre has the longest tracks": the rows a scale's adjective
                     // measures, beside another breakdown
                     || (self.dims.len() > 1

@@ -77,6 +77,9 @@ impl Reader<'_> {
                     if (i - words_before..i).all(free) {
                         // a number in percent compares a share ([`Reader::having`])
                         self.threshold_percent = percent;
+                        self.threshold_money =
+                            crate::question::numbers::in_currency(x.question, toks, i)
+                                .then(|| t.text.clone());
                         self.threshold = Some(crate::semantic::query::Threshold {
                             op: op.to_string(),
                             value,

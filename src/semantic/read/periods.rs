@@ -46,6 +46,11 @@ impl Reader<'_> {
                 .then_some(k + 1 - i)
             } else if w(i) == "all" && w(i + 1) == "time" {
                 Some(2)
+            } else if w(i) == "all" && w(i + 1) == "-" && w(i + 2) == "time" {
+                Some(3)
+            } else if w(i) == "lifetime" {
+                // "lifetime spend": over the whole history
+                Some(1)
             } else {
                 None
             };
@@ -133,6 +138,18 @@ impl Reader<'_> {
         // ("2024 revenue next to the price changes made in 2024" names one period twice)
         self.periods
             .dedup_by(|b, a| a.0.start == b.0.start && a.0.end == b.0.end);
+        // "how many customers bought in both 2024 and 2025": the rows found in each period (an
+        // intersection), not the rows of the two periods together
+        let both = x.words.iter().enumerate().any(|(i, w)| {
+            *w == "both"
+                && (i + 1..i + 3).any(|k| matches!(self.read.get(k), Some(Read::Period(_))))
+        });
+        if both && self.figure_is_a_count() {
+            return cannot_compute(
+                "a count of the rows found in both periods (an intersection)",
+                Vec::new(),
+            );
+        }
         let mut period_slices: Vec<Period> = Vec::new();
         let mut decline_between: Option<bool> = None;
         match self.periods.len() {

@@ -89,6 +89,8 @@ pub(super) struct Reader<'a> {
     pub(super) threshold: Option<Threshold>,
     /// The threshold's number was said in percent ("more than 5% of revenue").
     pub(super) threshold_percent: bool,
+    /// The threshold's number as written, when it is an amount of money ("more than $10").
+    pub(super) threshold_money: Option<String>,
     /// "which store is number one in each zone": the first.
     pub(super) number_one: bool,
     /// "had at least one price change": existence, in a count.
@@ -136,6 +138,7 @@ impl<'a> Reader<'a> {
             top_n: None,
             threshold: None,
             threshold_percent: false,
+            threshold_money: None,
             number_one: false,
             at_least_one: false,
             rest: None,

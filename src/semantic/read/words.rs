@@ -99,6 +99,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "slowest",
     "busiest",
     "quietest",
+    "peak",
     "trend",
     "trends",
     "monthly",
@@ -254,6 +255,11 @@ pub(super) const GRAMMAR: &[&str] = &[
     "increased",
     "against",
     "relative",
+    // "in percentage terms", "in dollar terms": how a figure is put
+    "terms",
+    // "across the chain", "chain-wide": the whole business
+    "chain",
+    "wide",
     "sum",
     "i",
     "can",
@@ -463,6 +469,8 @@ pub(super) const DESC_WORDS: &[&str] = &[
     "priciest",
     "dearest",
     "heaviest",
+    // "the peak week": the highest
+    "peak",
     // "which brands led Beverages sales": the first by the metric
     "led",
     "lead",
@@ -489,6 +497,7 @@ pub(super) const GRAIN_NOUNS: &[&str] = &[
 /// Superlatives that rank periods by the headline metric when they come right before a grain
 /// word ("the best month", "our busiest quarter", "the 3 worst weeks").
 pub(super) const RANKED_PERIOD: &[&str] = &[
+    "peak",
     "best",
     "worst",
     "top",

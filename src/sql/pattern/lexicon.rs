@@ -576,6 +576,13 @@ pub const REQUEST_WORDS: &[&str] = &[
     "kindly", "whats", "name's", "list", "lists", "listing", "shown", "showing", "given",
 ];
 
+/// Words of a column name that say it holds an amount of money (`Total`, `UnitPrice`,
+/// `salary`, `budget_in_billions`): what "over $20" compares.
+pub const MONEY_COLUMN_WORDS: &[&str] = &[
+    "price", "cost", "total", "amount", "revenue", "sales", "salary", "wage", "wages", "fee",
+    "fees", "budget", "payment", "balance", "spend", "spent", "charge", "income", "profit", "paid",
+];
+
 /// Words that ask for a share of a whole ("what percentage of customers"): a frame computes
 /// none, so a reading that answers them is capped (`frame::finish`), and two questions read
 /// alike only when both ask for one (`example::reading`).

@@ -1305,3 +1305,21 @@ fn rows_picked_by_a_figure_or_a_period_show_it() {
     assert_eq!(dates, ["2024-09-30", "2024-11-20"], "{sql}: {got:?}");
     assert!(sql.contains("ORDER BY order_date ASC"), "{sql}");
 }
+
+#[test]
+fn an_amount_of_money_compares_the_money_column_of_the_rows_named() {
+    let f = fixture_from(
+        "CREATE TABLE invoices (invoice_id INTEGER PRIMARY KEY, item_count INTEGER NOT NULL,
+             total REAL NOT NULL, invoice_date TEXT NOT NULL);
+         INSERT INTO invoices VALUES (1, 30, 12.5, '2024-01-03'), (2, 2, 25.0, '2024-02-01'),
+             (3, 4, 40.0, '2024-03-09');",
+        |_| {},
+    );
+    // "$20" names no column: the one money column of the invoices (total) is compared, not
+    // the count of items
+    let (sql, got) = best_with(&f, "List the invoices over $20", &[]);
+    assert!(sql.contains("total > 20"), "{sql}");
+    let mut ids: Vec<&String> = got.iter().filter_map(|r| r.first()).collect();
+    ids.sort();
+    assert_eq!(ids, ["2", "3"], "{sql}: {got:?}");
+}

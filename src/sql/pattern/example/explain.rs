@@ -492,6 +492,9 @@ fn substitute(
             {
                 return None
             }
+            // words that name a column or a table are no value ("per category" where the
+            // example filters one category: a breakdown, not a category called 'category')
+            None if linked_schema_item(q, qs).is_some() => return None,
             None => {
                 let raw = q.text(qs);
                 values

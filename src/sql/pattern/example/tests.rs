@@ -1232,3 +1232,17 @@ fn a_period_is_no_grain_and_a_breakdown_by_a_tables_rows_is_not_one_by_its_colum
     );
     assert!(out.iter().all(|a| a.sql != sql), "{out:?}");
 }
+
+#[test]
+fn words_naming_a_column_are_no_value_to_swap_in() {
+    let f = fx();
+    // "per country" asks for a breakdown; the example filters one country: no country
+    // called 'country'
+    let out = adapt_to(
+        &f,
+        "How many singers per country?",
+        "How many singers are from France?",
+        "SELECT count(*) FROM singer WHERE country = 'France'",
+    );
+    assert!(out.iter().all(|a| !a.sql.contains("'country'")), "{out:?}");
+}

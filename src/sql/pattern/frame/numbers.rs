@@ -6,7 +6,7 @@ use super::{Cond, Having, Term};
 use crate::question::units;
 use crate::question::TokenKind;
 use crate::sql::pattern::ast::CmpOp;
-use crate::sql::pattern::lexicon::adjective_attrs;
+use crate::sql::pattern::lexicon::{adjective_attrs, MONEY_COLUMN_WORDS};
 use crate::sql::pattern::linking::{is_temporal, ColRef, Target};
 use crate::warehouse::ColumnKind;
 
@@ -132,6 +132,25 @@ impl<'a> Builder<'a> {
                     self.f.notes.push(format!(
                         "'{}' is the unit of {}",
                         self.w(unit_at),
+                        self.col_name(c)
+                    ));
+                }
+            }
+            if col.is_none() && !m.year_like && self.in_currency(m.token) {
+                // "invoices over $20": an amount of money compares the one money column of the
+                // rows named right before it
+                let before = self.prev_span(cmp_start, 3, &["of", "with", "a", "an", "the"]);
+                if let Some(c) = before
+                    .filter(|&p| self.is_table_span(p))
+                    .and_then(|p| self.span_table(p))
+                    .and_then(|t| self.money_column(t))
+                {
+                    col = Some(c);
+                    // the column is inferred from its name, not named: a small guess
+                    self.f.guesses += 0.05;
+                    self.f.notes.push(format!(
+                        "'{}' is an amount of money: {} compared",
+                        m.text,
                         self.col_name(c)
                     ));
                 }
@@ -690,6 +709,33 @@ impl Builder<'_> {
             .filter(|c| focus.contains(&c.table))
             .collect();
         match near.as_slice() {
+            [c] => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// Whether the number at token `i` is an amount of money ("$20", "20 dollars";
+    /// [`crate::question::numbers::in_currency`]).
+    fn in_currency(&self, i: usize) -> bool {
+        crate::question::numbers::in_currency(&self.a.text, &self.a.tokens, i)
+    }
+
+    /// The one column of `table` that holds an amount of money: numeric, no key, its name made
+    /// of a word of [`MONEY_COLUMN_WORDS`] (`Total`, `UnitPrice`); `None` when none or several.
+    fn money_column(&self, table: usize) -> Option<ColRef> {
+        let t = &self.schema.tables[table];
+        let cols: Vec<ColRef> = (0..t.columns.len())
+            .map(|column| ColRef { table, column })
+            .filter(|&c| {
+                let col = &t.columns[c.column];
+                col.kind().is_numeric()
+                    && !self.is_join_key(c)
+                    && crate::question::tokens::split_identifier(&col.name)
+                        .iter()
+                        .any(|w| MONEY_COLUMN_WORDS.contains(&w.as_str()))
+            })
+            .collect();
+        match cols.as_slice() {
             [c] => Some(*c),
             _ => None,
         }
