@@ -3126,6 +3126,9 @@ fn the_peak_period_and_signing_off_are_read() {
     assert!(q.time_grain.is_some(), "{q:?}");
     let q = read("how many price changes did each approver sign off in 2024");
     assert_eq!(q.group_by.len(), 1, "{q:?}");
+    // a count of the price changes after "of" another of their metrics names the rows measured
+    let q = read("average change percent of price changes by reason");
+    assert_eq!(q.columns.len(), 1, "{q:?}");
     let q = read("Which five stores grew revenue the most in percentage terms from 2023 to 2024?");
     assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
 }

@@ -163,6 +163,48 @@ impl Reader<'_> {
             })
             .collect();
         self.metrics.retain(|m| !base_of_another.contains(m));
+        // "the average change % of price changes": a count of a model's rows named after "of"
+        // another metric of the same model names the rows measured, not a second figure
+        let simple = |name: &str| {
+            let metric = manifest.metric(name)?;
+            if metric.kind != crate::semantic::model::MetricType::Simple {
+                return None;
+            }
+            let (model, measure) = manifest.measure(metric.type_params.measure.as_ref()?.name())?;
+            Some((model.name.clone(), measure.agg))
+        };
+        let rows_measured: Vec<String> = self
+            .found
+            .iter()
+            .filter_map(|f| match &f.term {
+                Term::Metric(n) if f.start > 0 => {
+                    let mut k = f.start - 1;
+                    while k > 0 && matches!(words[k], "the" | "all" | "our") {
+                        k -= 1;
+                    }
+                    let (model, agg) = simple(n)?;
+                    let counts = matches!(
+                        agg,
+                        crate::semantic::model::Agg::Count
+                            | crate::semantic::model::Agg::CountDistinct
+                    );
+                    let of_another = words[k] == "of"
+                        && self.found.iter().any(|g| match &g.term {
+                            Term::Metric(m) => {
+                                m != n
+                                    && g.end == k
+                                    && simple(m).is_some_and(|(other, _)| other == model)
+                            }
+                            _ => false,
+                        });
+                    (counts && of_another).then(|| n.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if self.metrics.len() > rows_measured.len() {
+            self.metrics.retain(|m| !rows_measured.contains(m));
+        }
     }
 
     /// "gross margin as a percentage of revenue", "units divided by stores": two metrics named
