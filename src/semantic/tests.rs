@@ -3126,6 +3126,12 @@ fn the_peak_period_and_signing_off_are_read() {
     assert!(q.time_grain.is_some(), "{q:?}");
     let q = read("how many price changes did each approver sign off in 2024");
     assert_eq!(q.group_by.len(), 1, "{q:?}");
+    // "most expensive first": an order, whatever the adjective
+    let q = read("rank competitors by average price gap in 2024, most expensive first");
+    assert!(
+        matches!(q.derived, Some(Derived::Rank { ascending: false })),
+        "{q:?}"
+    );
     // a count of the price changes after "of" another of their metrics names the rows measured
     let q = read("average change percent of price changes by reason");
     assert_eq!(q.columns.len(), 1, "{q:?}");

@@ -18,6 +18,17 @@ impl Reader<'_> {
             if self.read[i] == Read::Unread && words[i] == "first" && ranking {
                 self.read[i] = Read::Grammar;
             }
+            // "most expensive first", "least profitable first": an order, said by any adjective
+            let order_by_adjective = i >= 2
+                && matches!(words[i], "first" | "last")
+                && matches!(words[i - 2], "most" | "least")
+                && self.read[i - 1] == Read::Unread;
+            if order_by_adjective {
+                self.read[i - 1] = Read::Grammar;
+                if self.read[i] == Read::Unread {
+                    self.read[i] = Read::Grammar;
+                }
+            }
         }
     }
 
