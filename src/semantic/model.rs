@@ -532,6 +532,16 @@ impl SemanticManifest {
             .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
+    /// The measure a simple or cumulative metric of this name aggregates, with its model;
+    /// `None` for a ratio or derived metric or an unknown name.
+    pub fn metric_measure(&self, metric: &str) -> Option<(&SemanticModel, &Measure)> {
+        let m = self.metric(metric)?;
+        if !matches!(m.kind, MetricType::Simple | MetricType::Cumulative) {
+            return None;
+        }
+        self.measure(m.type_params.measure.as_ref()?.name())
+    }
+
     /// The measure of this name and the model it belongs to.
     pub fn measure(&self, name: &str) -> Option<(&SemanticModel, &Measure)> {
         self.semantic_models

@@ -544,23 +544,17 @@ impl Reader<'_> {
     /// Whether the query's one figure counts rows: a count of entities, or a metric whose
     /// measure counts (`count`, `count_distinct`, `sum_boolean`).
     pub(super) fn figure_is_a_count(&self) -> bool {
-        use crate::semantic::model::{Agg, MetricType};
-        let m = self.input.manifest;
+        use crate::semantic::model::Agg;
         let counts = |name: &str| {
-            m.metric(name).is_some_and(|metric| {
-                metric.kind == MetricType::Simple
-                    && metric
-                        .type_params
-                        .measure
-                        .as_ref()
-                        .and_then(|input| m.measure(input.name()))
-                        .is_some_and(|(_, measure)| {
-                            matches!(
-                                measure.agg,
-                                Agg::Count | Agg::CountDistinct | Agg::SumBoolean
-                            )
-                        })
-            })
+            self.input
+                .manifest
+                .metric_measure(name)
+                .is_some_and(|(_, measure)| {
+                    matches!(
+                        measure.agg,
+                        Agg::Count | Agg::CountDistinct | Agg::SumBoolean
+                    )
+                })
         };
         self.q.entity_count.is_some() || self.q.columns.iter().any(|c| counts(&c.metric))
     }

@@ -166,11 +166,7 @@ impl Reader<'_> {
         // "the average change % of price changes": a count of a model's rows named after "of"
         // another metric of the same model names the rows measured, not a second figure
         let simple = |name: &str| {
-            let metric = manifest.metric(name)?;
-            if metric.kind != crate::semantic::model::MetricType::Simple {
-                return None;
-            }
-            let (model, measure) = manifest.measure(metric.type_params.measure.as_ref()?.name())?;
+            let (model, measure) = manifest.metric_measure(name)?;
             Some((model.name.clone(), measure.agg))
         };
         let rows_measured: Vec<String> = self
@@ -619,17 +615,12 @@ pub(super) fn averages(manifest: &SemanticManifest, metric: &str) -> bool {
             .expr
             .as_deref()
             .is_some_and(|e| e.contains('/')),
-        _ => m
-            .type_params
-            .measure
-            .as_ref()
-            .and_then(|i| manifest.measure(i.name()))
-            .is_some_and(|(_, me)| {
-                matches!(
-                    me.agg,
-                    crate::semantic::model::Agg::Average | crate::semantic::model::Agg::Median
-                )
-            }),
+        _ => manifest.metric_measure(metric).is_some_and(|(_, me)| {
+            matches!(
+                me.agg,
+                crate::semantic::model::Agg::Average | crate::semantic::model::Agg::Median
+            )
+        }),
     })
 }
 
