@@ -965,6 +965,16 @@ mod tests {
         assert_eq!(r.len(), 2, "{r:?}");
     }
 
+    type Bounds = (Option<NaiveDate>, Option<NaiveDate>);
+
+    /// Asserts that `q` names two periods, `first` then `second` (`[start, end)` each).
+    fn two_periods(q: &str, today: NaiveDate, first: Bounds, second: Bounds) {
+        let (r, _) = time_ranges(&tokenize(q), today);
+        assert_eq!(r.len(), 2, "{q}: {r:?}");
+        assert_eq!((r[0].start, r[0].end), first, "{q}");
+        assert_eq!((r[1].start, r[1].end), second, "{q}");
+    }
+
     #[test]
     fn the_same_period_a_year_back_is_the_period_named_before_one_year_earlier() {
         let today = NaiveDate::from_ymd_opt(2025, 12, 22).unwrap();
@@ -972,17 +982,11 @@ mod tests {
             "revenue last quarter compared with the same quarter a year earlier",
             "revenue in Q3 2025 vs the same quarter last year",
         ] {
-            let (r, _) = time_ranges(&tokenize(q), today);
-            assert_eq!(r.len(), 2, "{q}: {r:?}");
-            assert_eq!(
-                (r[0].start, r[0].end),
+            two_periods(
+                q,
+                today,
                 (d(2025, 7, 1), d(2025, 10, 1)),
-                "{q}"
-            );
-            assert_eq!(
-                (r[1].start, r[1].end),
                 (d(2024, 7, 1), d(2024, 10, 1)),
-                "{q}"
             );
         }
         // with no period named before, nothing is read
@@ -1005,17 +1009,11 @@ mod tests {
             "revenue last quarter vs the previous quarter",
             "last quarter against the preceding quarter",
         ] {
-            let (r, _) = time_ranges(&tokenize(q), today);
-            assert_eq!(r.len(), 2, "{q}: {r:?}");
-            assert_eq!(
-                (r[0].start, r[0].end),
+            two_periods(
+                q,
+                today,
                 (d(2025, 1, 1), d(2025, 4, 1)),
-                "{q}"
-            );
-            assert_eq!(
-                (r[1].start, r[1].end),
                 (d(2024, 10, 1), d(2025, 1, 1)),
-                "{q}"
             );
         }
         let (r, _) = time_ranges(&tokenize("sales in March 2024 and the month before"), today);
