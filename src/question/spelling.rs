@@ -132,9 +132,11 @@ impl Vocabulary {
         let typed_stem = stem(&lower);
         let mut found: Option<&String> = None;
         for t in &self.targets {
+            // a four-letter word is too often a word of its own ("last" is no slip of
+            // "least"): it is read only as a word of the database's names
             if !one_slip(&lower, t)
                 || stem(t) == typed_stem
-                || (short && t.len() != lower.len() + 1)
+                || (short && (t.len() != lower.len() + 1 || QUESTION_WORDS.contains(&t.as_str())))
             {
                 continue;
             }
@@ -259,5 +261,8 @@ mod tests {
         assert_eq!(v.correct("gap by genr"), None);
         // a first letter typed wrong is another word more often than a slip
         assert_eq!(v.correct("grand total"), None);
+        // a word of four letters is read only as a word of the database's names, never as a
+        // word of questions ("last name" is no slip of "least")
+        assert_eq!(v.correct("the last name of the artist"), None);
     }
 }
