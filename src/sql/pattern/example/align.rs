@@ -472,7 +472,7 @@ pub(super) fn respell(a: &mut Side, b: &Side) {
 }
 
 /// Link scores this close to a span's best are a tie (curated synonyms weigh alike).
-const LINK_TIE: f32 = 0.015;
+pub(super) const LINK_TIE: f32 = 0.015;
 
 /// A question with its analysis and linking.
 pub(super) struct Side<'a> {

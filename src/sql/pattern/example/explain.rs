@@ -4,7 +4,7 @@
 
 use sqlparser::ast::BinaryOperator;
 
-use super::align::{extreme_of, generic, grain_format, Side};
+use super::align::{extreme_of, generic, grain_format, Side, LINK_TIE};
 use super::tree::{trim_like, Tree};
 use super::Edit;
 use crate::knowledge::values::normalize;
@@ -99,6 +99,9 @@ pub(super) fn explain(
     if shows_rows_by(tree, (ex, es), (q, qs)) || shows_rows_by(tree, (q, qs), (ex, es)) {
         return Some(Vec::new());
     }
+    if names_tables_read(tree, (ex, es), (q, qs)) || names_tables_read(tree, (q, qs), (ex, es)) {
+        return Some(Vec::new());
+    }
     let explained = explain_edits(tree, ex, q, es, qs, values);
     if explained.is_some() {
         return explained;
@@ -139,7 +142,7 @@ pub(super) fn explain(
 }
 
 /// Whether the only words one side says and the other does not ask for what the example's
-/// query does anyway: "for each" of a grouped query, "distinct" / "different" of rows that are
+/// query does anyway: "for each" of a grouped query or of rows listed with no aggregate, "distinct" / "different" of rows that are
 /// distinct (`DISTINCT`, `GROUP BY`), and the question's "how many different" of a query that
 /// counts distinct values. The example's "how many different" is no such word: the question
 /// without it may count every row.
@@ -150,7 +153,7 @@ fn said_of_the_query(tree: &Tree, (ex, es): (&Side, &[usize]), (q, qs): (&Side, 
         _ => return false,
     };
     ks.iter().all(|&k| match side.keys[k].key.as_str() {
-        "#each" => tree.grouped(),
+        "#each" => tree.grouped() || !tree.aggregates(),
         "#distinct" if k > 0 && side.keys[k - 1].key == "#count" => asked && tree.counts_distinct(),
         "#distinct" => tree.rows_distinct(),
         _ => false,
@@ -197,6 +200,88 @@ fn shows_rows_by(
             |sp| matches!(sp.best().target, Target::Column { col: c } if c.table == col.table),
         );
     names_table && !names_a_column && tree.selects_column(col)
+}
+
+/// Whether the only words one side says and the other does not (`ks`, the other's stretch
+/// `others` empty) name again tables or columns the example's query reads and the other side
+/// names too, perhaps after "each" over the rows it lists ("the type codes and descriptions *of
+/// each budget type*" / "all budget type codes and descriptions"; "the *document* type name" /
+/// "the type name ... of each document"): saying again what the query reads changes nothing. Not when a table word qualifies a column of another table right
+/// after it ("the *customer* phone" where the query shows the staff's phone), nor "each" over an
+/// ungrouped count (a breakdown the query does not make).
+fn names_tables_read(
+    tree: &Tree,
+    (side, ks): (&Side, &[usize]),
+    (other, others): (&Side, &[usize]),
+) -> bool {
+    if ks.is_empty() || !others.is_empty() {
+        return false;
+    }
+    let mut tables = 0;
+    for &k in ks {
+        let key = &side.keys[k];
+        if key.key == "#each" {
+            // "each" over the rows a query lists, not a breakdown
+            if tree.aggregates() || tree.grouped() {
+                return false;
+            }
+            continue;
+        }
+        // what an operation counts, sums or ranks is no word said again ("how many video
+        // game types" / "the types and the number of *video games* in each")
+        if k > 0 && side.keys[k - 1].key.starts_with('#') && side.keys[k - 1].key != "#each" {
+            return false;
+        }
+        let Some(span) = side.links.span_at(key.tok) else {
+            return false;
+        };
+        // a link of the other side's, its best or tied with it
+        let said_by_other = |named: &dyn Fn(&Target) -> bool| {
+            other.links.spans.iter().any(|sp| {
+                sp.links
+                    .iter()
+                    .any(|l| l.score >= sp.best().score - LINK_TIE && named(&l.target))
+            })
+        };
+        match span.best().target {
+            // a column the query reads, which the other side names too, after "each" over the
+            // rows listed ("the type codes ... *of each budget type*" / "budget type codes")
+            Target::Column { col } => {
+                if side.keys[ks[0]].key != "#each"
+                    || !tree.uses_column(col)
+                    || !said_by_other(&|t| matches!(t, Target::Column { col: c } if *c == col))
+                {
+                    return false;
+                }
+            }
+            Target::Table { table } => {
+                // the table's whole name said on one side only ("party events" is no "party")
+                let whole = side
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| (span.start..span.end).contains(&x.tok))
+                    .all(|(i, _)| ks.contains(&i));
+                let qualifies_other = side.links.span_at(span.end).is_some_and(
+                    |sp| matches!(sp.best().target, Target::Column { col } if col.table != table),
+                );
+                // the other side names the table too, or one of its columns: the table is no
+                // new subject ("the name of the county" is no "the names of the cities in the
+                // county")
+                let named = other.links.spans.iter().any(|sp| match sp.best().target {
+                    Target::Table { table: x } => x == table,
+                    Target::Column { col } => col.table == table,
+                    _ => false,
+                });
+                if !whole || !tree.uses_table(table) || qualifies_other || !named {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        tables += 1;
+    }
+    tables > 0
 }
 
 /// A quoted value the example's SQL holds in parts, a literal for each word ("Aaron Turon":

@@ -265,6 +265,9 @@ pub fn adapt_one(
     if q.keys.is_empty() || ex.keys.is_empty() {
         return None;
     }
+    if counts_the_breakdown(&ex, &q) {
+        return None;
+    }
     let (matched, stretches) = align((ex.a, &ex.keys), (q.a, &q.keys));
     if stretches.is_empty() {
         return Some((example.0.sql.clone(), Vec::new()));
@@ -322,6 +325,31 @@ pub fn adapt_one(
         return Some((example.0.sql.clone(), edits));
     }
     Some((tree.stmt.to_string(), edits))
+}
+
+/// Whether the question counts what the example breaks its count down by: "how many *item
+/// categories*" (the words right after the count, one noun phrase) against "the number of items
+/// in *each category*". The alignment would match both words and leave only "each", which a
+/// grouped query says anyway.
+fn counts_the_breakdown(ex: &Side, q: &Side) -> bool {
+    if q.keys.iter().any(|k| k.key == "#each") {
+        return false;
+    }
+    let Some(c) = q.keys.iter().position(|k| k.key == "#count") else {
+        return false;
+    };
+    let mut counted = Vec::new();
+    let mut tok = q.keys[c].tok;
+    for k in &q.keys[c + 1..] {
+        if k.tok != tok + 1 || k.key.starts_with('#') {
+            break;
+        }
+        counted.push(k.key.as_str());
+        tok = k.tok;
+    }
+    ex.keys
+        .windows(2)
+        .any(|w| w[0].key == "#each" && counted.contains(&w[1].key.as_str()))
 }
 
 /// Adapts the retrieved examples (best retrieval score first) to the question: every example

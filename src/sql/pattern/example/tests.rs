@@ -1246,3 +1246,37 @@ fn words_naming_a_column_are_no_value_to_swap_in() {
     );
     assert!(out.iter().all(|a| !a.sql.contains("'country'")), "{out:?}");
 }
+
+#[test]
+fn words_saying_again_what_the_query_reads_change_nothing() {
+    let f = fx();
+    // "of each category" over the rows listed: the category names, said twice
+    let sql = "SELECT category_name FROM categories";
+    let out = adapt_to(
+        &f,
+        "What are the category names of each category?",
+        "List all category names.",
+        sql,
+    );
+    assert_eq!(out.first().map(|a| a.sql.as_str()), Some(sql), "{out:?}");
+    assert_eq!(rows(&f, &out[0].sql).len(), 3);
+    // a table the query does not read is a breakdown or a join, not the same question
+    let out = adapt_to(
+        &f,
+        "List the item names of each category.",
+        "List all item names.",
+        "SELECT item_name FROM items",
+    );
+    assert!(out.is_empty(), "{out:?}");
+    // what a count counts is no breakdown: "how many item categories" is no count of the
+    // items in each category
+    let grouped = "SELECT category_name, count(*) FROM categories JOIN items \
+                   ON categories.category_id = items.category_id GROUP BY category_name";
+    let out = adapt_to(
+        &f,
+        "How many item categories are there?",
+        "Show the category names and the number of items in each category.",
+        grouped,
+    );
+    assert!(out.iter().all(|a| a.sql != grouped), "{out:?}");
+}

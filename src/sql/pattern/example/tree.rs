@@ -256,6 +256,22 @@ impl<'s> Tree<'s> {
         found
     }
 
+    /// Whether the top SELECT computes an aggregate (`count`, `sum`, `avg`, `min`, `max`).
+    pub(super) fn aggregates(&self) -> bool {
+        let Some(s) = self.top_select() else {
+            return false;
+        };
+        let mut found = false;
+        let _ = sqlparser::ast::visit_expressions(&s.projection, |e: &Expr| {
+            if let Expr::Function(f) = e {
+                let name = object_last(&f.name).to_lowercase();
+                found |= matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        found
+    }
+
     /// Whether the top SELECT shows column `c`.
     pub(super) fn selects_column(&self, c: ColRef) -> bool {
         self.top_select()
