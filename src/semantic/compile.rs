@@ -30,6 +30,9 @@ pub fn compile(
         schema,
         dialect,
     };
+    if q.absent {
+        return absent(&planner, q);
+    }
     if let Some(t) = &q.having {
         return having(manifest, schema, dialect, q, t);
     }
@@ -56,6 +59,108 @@ pub fn compile(
     }
     let plan = planner.plan(q)?;
     Ok(render(&plan, q, dialect))
+}
+
+/// "Which genres had no sales in 2024" ([`MetricQuery::absent`]): the instances of the one
+/// breakdown (an entity, read from its own model and shown by its label; or the values of a
+/// dimension, from the dimension's model), whose key no row
+/// of the metric reaches (the metric's rows in the period and filters, planned as for the
+/// breakdown): `key NOT IN (SELECT <the rows' key> ... WHERE <key> IS NOT NULL)`.
+///
+/// Errors: as [`Planner::plan`]; a breakdown that is not one entity or dimension, or a metric
+/// read from several sources.
+fn absent(planner: &Planner, q: &MetricQuery) -> PlanResult<CompiledQuery> {
+    let fail = |msg: &str| Err(super::plan::PlanError(msg.into()));
+    let (entity_count, dimension_count) = match q.group_by.as_slice() {
+        [GroupBy::Entity { name }] => (
+            Some(super::query::EntityCount {
+                entity: name.clone(),
+                through: None,
+                part: None,
+            }),
+            None,
+        ),
+        [GroupBy::Dimension(d)] => (
+            None,
+            Some(super::query::DimensionCount {
+                dimension: d.clone(),
+                through: None,
+            }),
+        ),
+        _ => return fail("instances without rows need one breakdown to list"),
+    };
+    // the key of the entity among a plan's keys: the hidden one beside its label, or the only
+    let key_of = |plan: &Plan| {
+        plan.keys
+            .iter()
+            .position(|k| k.output.is_none())
+            .or_else(|| (plan.keys.len() == 1).then_some(0))
+    };
+    let rows = planner.plan(&MetricQuery {
+        order: Vec::new(),
+        limit: None,
+        absent: false,
+        ..q.clone()
+    })?;
+    let ([facts], Some(k)) = (rows.sources.as_slice(), key_of(&rows)) else {
+        return fail("the metric's rows come from more than one source");
+    };
+    let reached = &facts.key_sql[k];
+    // every instance (every value of a dimension), from its own model
+    let distinct = if dimension_count.is_some() {
+        "DISTINCT "
+    } else {
+        ""
+    };
+    let all = planner.plan(&MetricQuery {
+        entity_count,
+        dimension_count,
+        group_by: q.group_by.clone(),
+        ..MetricQuery::default()
+    })?;
+    let ([own], Some(k)) = (all.sources.as_slice(), key_of(&all)) else {
+        return fail("the entity's instances come from more than one source");
+    };
+    let key = &own.key_sql[k];
+    let shown: Vec<(&String, &String)> = all
+        .keys
+        .iter()
+        .zip(&own.key_sql)
+        .filter_map(|(k, sql)| k.output.as_ref().map(|o| (sql, o)))
+        .collect();
+    let select: Vec<String> = shown.iter().map(|(s, o)| format!("{s} AS {o}")).collect();
+    let inner = source_select(facts, vec![reached.clone()], &[]);
+    let reached_only = if facts.wheres.is_empty() {
+        format!("{inner} WHERE {reached} IS NOT NULL")
+    } else {
+        format!("{inner} AND {reached} IS NOT NULL")
+    };
+    let mut sql = format!("SELECT {distinct}{} FROM {}", select.join(", "), own.from);
+    for j in &own.joins {
+        sql.push(' ');
+        sql.push_str(j);
+    }
+    let mut wheres = own.wheres.clone();
+    wheres.push(format!("{key} NOT IN ({reached_only})"));
+    sql.push_str(" WHERE ");
+    sql.push_str(&wheres.join(" AND "));
+    if q.count_rows {
+        // "how many products had no price change": the number of them
+        let name = match q.group_by.as_slice() {
+            [GroupBy::Entity { name }] => format!("{}_count", super::plan::slug(name)),
+            _ => "row_count".to_string(),
+        };
+        return Ok(CompiledQuery {
+            sql: format!("SELECT COUNT(*) AS {name} FROM ({sql}) absent_rows"),
+            columns: vec![name],
+        });
+    }
+    let order: Vec<String> = shown.iter().map(|(_, o)| format!("{o} ASC")).collect();
+    push_order_and_limit(&mut sql, &order, q.limit);
+    Ok(CompiledQuery {
+        sql,
+        columns: shown.iter().map(|(_, o)| (*o).clone()).collect(),
+    })
 }
 
 /// A period-over-period change within a period ("month-over-month change in 2024"): the first

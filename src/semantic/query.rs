@@ -309,6 +309,13 @@ pub struct MetricQuery {
     /// breakdown that pass [`having`](Self::having).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub count_rows: bool,
+    /// "Which genres had no sales in 2024": the instances of the one entity breakdown that no
+    /// row of the metric reaches (in the period and filters), listed by their label; the figure
+    /// is not shown (an anti-join: `key NOT IN (the keys of the metric's rows)`); with
+    /// [`count_rows`](Self::count_rows), their number ("how many products had no price
+    /// change").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
 }
 
 impl MetricQuery {

@@ -3138,3 +3138,56 @@ fn the_peak_period_and_signing_off_are_read() {
     let q = read("Which five stores grew revenue the most in percentage terms from 2023 to 2024?");
     assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
 }
+
+#[test]
+fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
+    let f = chinook();
+    // an entity: its instances from its own table, but those the sales' rows reach
+    let (q, sql) = asked(&f, "Which genres had no sales in 2024?");
+    assert!(q.absent, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT g.Name FROM Genre g WHERE g.GenreId NOT IN (SELECT t.GenreId FROM InvoiceLine il \
+         JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
+         WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
+    );
+    // "never ... a single track sold": the words between are no breakdown or number
+    let (q, sql) = asked(&f, "Which genres have never had a single track sold?");
+    assert!(q.absent, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT g.Name FROM Genre g WHERE g.GenreId NOT IN (SELECT t.GenreId FROM InvoiceLine il \
+         JOIN Track t ON il.TrackId = t.TrackId)",
+    );
+    // a dimension: its values, none of which the rows reach
+    let (q, sql) = asked(&f, "Which billing countries had no revenue last quarter?");
+    assert!(q.absent, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT DISTINCT BillingCountry FROM Invoice WHERE BillingCountry NOT IN (SELECT \
+         BillingCountry FROM Invoice WHERE InvoiceDate >= '2025-07-01' AND InvoiceDate < '2025-10-01')",
+    );
+    // how many of them
+    let (q, sql) = asked(&f, "How many genres had no sales in 2024?");
+    assert!(q.absent && q.count_rows, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM Genre g WHERE g.GenreId NOT IN (SELECT t.GenreId FROM InvoiceLine il \
+         JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
+         WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
+    );
+    // more than a list of instances: refused, not answered as something else
+    match f.layer.answer(
+        "Which genres had no sales by month?",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { .. } => {}
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+}

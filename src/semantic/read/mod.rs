@@ -19,6 +19,7 @@
 //! the columns, `derived` figures, and `order` (with the last check of words not used). The
 //! word lists are in `words`.
 
+mod absence;
 mod checks;
 mod counts;
 mod derived;
@@ -157,6 +158,7 @@ pub fn read(
     // 4. numbers of "top N", thresholds and grammar words
     r.numbers();
     r.negators();
+    r.absence();
     r.the_rest();
     r.whole_restated();
     r.units();
@@ -191,5 +193,5 @@ pub fn read(
     r.having()?;
     r.per_beside()?;
     // order and limit
-    r.order(&s)
+    absence::checked(r.order(&s)?)
 }

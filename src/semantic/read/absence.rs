@@ -1,0 +1,98 @@
+//! Absence: "which genres had no sales", "stores with zero revenue last month", "artists that
+//! never sold a track". A word of absence right before a metric asks for the instances of the
+//! breakdown that the metric's rows never reach (in the period and filters asked), not for a
+//! figure: an anti-join ([`MetricQuery::absent`]).
+
+use super::lexicon::Term;
+use super::state::{Read, Reader};
+use super::{cannot_compute, Refusal};
+use crate::semantic::query::MetricQuery;
+
+/// Words that may stand between a word of absence and the metric it denies ("never *had a
+/// single* track sold", "no *recorded* sales", "not *any* revenue").
+const BETWEEN: &[&str] = &[
+    "a",
+    "an",
+    "any",
+    "single",
+    "one",
+    "had",
+    "have",
+    "has",
+    "been",
+    "made",
+    "make",
+    "recorded",
+    "registered",
+    "booked",
+    "generated",
+    "the",
+];
+
+impl Reader<'_> {
+    /// Reads a word of absence ("no", "zero", "never", "not any", "without any") that denies a
+    /// metric named within the next words; the words are grammar, the query asks for the
+    /// instances without the metric's rows.
+    pub(super) fn absence(&mut self) {
+        let x = self.input;
+        let words = x.words;
+        let n = words.len();
+        for i in 0..n {
+            // a word no stage has read, or read as grammar only ("single" in "a single track")
+            let free = |r: &Read| matches!(r, Read::Unread | Read::Grammar);
+            if !free(&self.read[i]) {
+                continue;
+            }
+            let next = words.get(i + 1).copied();
+            let absent = match words[i] {
+                "no" | "zero" | "never" => true,
+                "not" | "without" => next == Some("any"),
+                _ => false,
+            };
+            if !absent {
+                continue;
+            }
+            let mut j = i + 1;
+            while j < n && free(&self.read[j]) && BETWEEN.contains(&words[j]) {
+                j += 1;
+            }
+            let denies_metric = j < n
+                && matches!(self.read[j], Read::Term(k)
+                    if matches!(self.found[k].term, Term::Metric(_)));
+            if denies_metric {
+                for r in &mut self.read[i..j] {
+                    *r = Read::Grammar;
+                }
+                self.q.absent = true;
+                // "how many products had no price change": the number of them
+                self.q.count_rows = self.counting_words();
+            }
+        }
+    }
+}
+
+/// Checks a query of absence once built: the instances of one breakdown (an entity, a
+/// dimension) without the rows of one metric. Anything else ("no sales by month", a share of nothing) is refused.
+pub(super) fn checked(mut q: MetricQuery) -> Result<MetricQuery, Refusal> {
+    if !q.absent {
+        return Ok(q);
+    }
+    if q.group_by.len() != 1
+        || q.columns.len() != 1
+        || q.columns[0].slice.is_some()
+        || q.derived.is_some()
+        || q.having.is_some()
+        || q.time_grain.is_some()
+        || q.entity_count.is_some()
+        || q.dimension_count.is_some()
+    {
+        return cannot_compute(
+            "\"no\" / \"never\" before a metric asks for the instances of one breakdown without \
+             its rows; this question asks for more than that",
+            Vec::new(),
+        );
+    }
+    // the instances are listed by name; no figure orders them
+    q.order.clear();
+    Ok(q)
+}
