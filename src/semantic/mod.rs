@@ -448,10 +448,16 @@ impl Outcome {
                         p.end.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
                     )
                 });
+                // "which genres had no sales": the instances without the metric's rows
+                let absent = if query.absent {
+                    "the instances without rows of "
+                } else {
+                    ""
+                };
                 crate::sql::TraceStep::new(
                     "semantic",
                     format!(
-                        "read as a metric query: {}{}{}",
+                        "read as a metric query: {absent}{}{}{}",
                         query
                             .columns
                             .iter()
