@@ -3180,6 +3180,19 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
          JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
          WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
     );
+    // "both" before two periods asks for the rows of each, never the two as one
+    match f.layer.answer(
+        "Which customers bought in both 2024 and 2025?",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { .. } => {}
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+    // ... and a figure asked for both periods shows them side by side
+    let (q, _) = asked(&f, "Show revenue for both 2024 and 2025 by genre");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
     // more than a list of instances: refused, not answered as something else
     match f.layer.answer(
         "Which genres had no sales by month?",

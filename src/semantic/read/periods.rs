@@ -6,6 +6,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::lexicon::Term;
 use super::signals::Signals;
 use super::state::{Read, Reader};
 use super::{cannot_compute, Refusal};
@@ -238,6 +239,20 @@ impl Reader<'_> {
                     decline_between = Some(lower == first_later);
                     period_slices = vec![a, b];
                 } else if x.comparing() || s.growth {
+                    period_slices = vec![a, b];
+                } else if both {
+                    // "which customers bought in both 2024 and 2025": the instances found in
+                    // each period (an intersection), not the two periods as one; "revenue for
+                    // both 2024 and 2025 by genre": the two side by side
+                    let asks_instances = matches!(x.words.first(), Some(&("which" | "what")))
+                        && matches!(self.read.get(1), Some(Read::Term(k))
+                            if matches!(self.found[*k].term, Term::Entity(_) | Term::Dimension { .. }));
+                    if asks_instances {
+                        return cannot_compute(
+                            "the instances found in both periods (an intersection)",
+                            Vec::new(),
+                        );
+                    }
                     period_slices = vec![a, b];
                 } else if a.end.is_some() && a.end == b.start && x.has("and") {
                     // "by month for 2023 and 2024": one period, the two back to back
