@@ -3140,6 +3140,33 @@ fn the_peak_period_and_signing_off_are_read() {
 }
 
 #[test]
+fn never_on_promotion_lists_the_instances_the_filters_rows_never_reach() {
+    let (_dir, schema, values, layer) = retail_layer("");
+    let brands = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, sql, .. } => (query, sql),
+        Outcome::Refused { reason, .. } => panic!("'{q}' refused: {reason}"),
+    };
+    // a brand never promoted: none of its sales rows on promotion (not: one of its products)
+    let (q, sql) = brands("Which brands were never on promotion?");
+    assert!(q.absent, "{q:?}");
+    assert!(
+        sql.contains("products.brand NOT IN (SELECT products.brand FROM sales_data")
+            && sql.contains("promotion_flag = 1"),
+        "{sql}"
+    );
+    // a figure of those instances is more than the query of absence shows
+    match layer.answer(
+        "revenue of products with no promotion",
+        &schema,
+        &values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { .. } => {}
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
+}
+
+#[test]
 fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
     let f = chinook();
     // an entity: its instances from its own table, but those the sales' rows reach

@@ -31,8 +31,8 @@ const BETWEEN: &[&str] = &[
 
 impl Reader<'_> {
     /// Reads a word of absence ("no", "zero", "never", "not any", "without any") that denies a
-    /// metric named within the next words; the words are grammar, the query asks for the
-    /// instances without the metric's rows.
+    /// metric, or a named filter, named within the next words; the words are grammar, the
+    /// query asks for the instances without the metric's rows (the filter's rows).
     pub(super) fn absence(&mut self) {
         let x = self.input;
         let words = x.words;
@@ -56,10 +56,25 @@ impl Reader<'_> {
             while j < n && free(&self.read[j]) && BETWEEN.contains(&words[j]) {
                 j += 1;
             }
-            let denies_metric = j < n
-                && matches!(self.read[j], Read::Term(k)
-                    if matches!(self.found[k].term, Term::Metric(_)));
-            if denies_metric {
+            let denied = match self.read.get(j) {
+                Some(Read::Term(k)) => Some(&self.found[*k].term),
+                _ => None,
+            };
+            // a named filter denied ("never on promotion", "no promo weeks"): the rows of its
+            // model that the filter keeps
+            let filter_model = match denied {
+                Some(Term::Filter(name)) => x
+                    .manifest
+                    .filters
+                    .iter()
+                    .find(|f| &f.name == name)
+                    .map(|f| f.semantic_model.clone()),
+                _ => None,
+            };
+            if filter_model.is_some() {
+                self.absent_rows_of = filter_model;
+            }
+            if matches!(denied, Some(Term::Metric(_))) || self.absent_rows_of.is_some() {
                 for r in &mut self.read[i..j] {
                     *r = Read::Grammar;
                 }
@@ -95,4 +110,38 @@ pub(super) fn checked(mut q: MetricQuery) -> Result<MetricQuery, Refusal> {
     // the instances are listed by name; no figure orders them
     q.order.clear();
     Ok(q)
+}
+
+impl Reader<'_> {
+    /// The metric of a query of absence that names a filter and no metric ("brands never on
+    /// promotion"): the first metric aggregating a measure of the filter's model; which one
+    /// does not matter, since the query lists the instances its rows never reach.
+    ///
+    /// Errors: a metric named besides ("revenue of products with no promotion" asks for the
+    /// figure of the instances without the filter's rows, which the query of absence does not
+    /// show).
+    pub(super) fn absent_rows_metric(&mut self) -> Result<(), Refusal> {
+        let Some(model) = &self.absent_rows_of else {
+            return Ok(());
+        };
+        if !self.q.absent {
+            return Ok(());
+        }
+        if !self.metrics.is_empty() {
+            return cannot_compute(
+                "a figure of the instances without a filter's rows",
+                Vec::new(),
+            );
+        }
+        let manifest = self.input.manifest;
+        let metric = manifest.metrics.iter().find(|m| {
+            manifest
+                .metric_measure(&m.name)
+                .is_some_and(|(sm, _)| &sm.name == model)
+        });
+        if let Some(m) = metric {
+            self.metrics.push(m.name.clone());
+        }
+        Ok(())
+    }
 }

@@ -176,6 +176,7 @@ pub fn read(
     r.group_bys();
     r.counts()?;
     r.dimension_count()?;
+    r.absent_rows_metric()?;
     r.implied_metric()?;
     r.slices()?;
     // grain

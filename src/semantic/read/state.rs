@@ -95,6 +95,9 @@ pub(super) struct Reader<'a> {
     pub(super) number_one: bool,
     /// "had at least one price change": existence, in a count.
     pub(super) at_least_one: bool,
+    /// A word of absence denies a named filter with no metric named ("brands never on
+    /// promotion"): the model of the filter's rows, whose metric the query lists without.
+    pub(super) absent_rows_of: Option<String>,
     /// The words naming the rest of a member ("all other products"), first and end token.
     pub(super) rest: Option<(usize, usize)>,
     /// The words read as grammar only, the others blank (see [`Reader::mark_grammar_words`]).
@@ -141,6 +144,7 @@ impl<'a> Reader<'a> {
             threshold_money: None,
             number_one: false,
             at_least_one: false,
+            absent_rows_of: None,
             rest: None,
             grammar_words: Vec::new(),
             metrics: Vec::new(),
