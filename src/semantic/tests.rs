@@ -3154,6 +3154,10 @@ fn never_on_promotion_lists_the_instances_the_filters_rows_never_reach() {
             && sql.contains("promotion_flag = 1"),
         "{sql}"
     );
+    // a filter said of the metric right after it is the metric's: no promoted sales
+    let (q, sql2) = brands("Which brands had no promoted sales?");
+    assert!(q.absent, "{q:?}");
+    assert_eq!(sql2, sql);
     // a figure of those instances is more than the query of absence shows
     match layer.answer(
         "revenue of products with no promotion",

@@ -62,7 +62,21 @@ impl Reader<'_> {
             };
             // a named filter denied ("never on promotion", "no promo weeks"): the rows of its
             // model that the filter keeps
+            // a filter said of the metric right after it is the metric's ("no promoted sales")
+            let metric_after = |k: usize| {
+                let mut j = k;
+                while j < n && free(&self.read[j]) && BETWEEN.contains(&words[j]) {
+                    j += 1;
+                }
+                matches!(self.read.get(j), Some(Read::Term(t))
+                    if matches!(self.found[*t].term, Term::Metric(_)))
+            };
+            let filter_end = match self.read.get(j) {
+                Some(Read::Term(k)) => self.found[*k].end,
+                _ => j,
+            };
             let filter_model = match denied {
+                Some(Term::Filter(_)) if metric_after(filter_end) => None,
                 Some(Term::Filter(name)) => x
                     .manifest
                     .filters
@@ -74,7 +88,9 @@ impl Reader<'_> {
             if filter_model.is_some() {
                 self.absent_rows_of = filter_model;
             }
-            if matches!(denied, Some(Term::Metric(_))) || self.absent_rows_of.is_some() {
+            let of_metric = matches!(denied, Some(Term::Metric(_)))
+                || (matches!(denied, Some(Term::Filter(_))) && metric_after(filter_end));
+            if of_metric || self.absent_rows_of.is_some() {
                 for r in &mut self.read[i..j] {
                     *r = Read::Grammar;
                 }
