@@ -3211,6 +3211,17 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
          JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
          WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
     );
+    // an average per invoice in a row per year is a breakdown the average does not make:
+    // refused, not one average over every year
+    match f.layer.answer(
+        "average number of tracks per invoice by year",
+        &f.schema,
+        &f.values,
+        Dialect::Sqlite,
+    ) {
+        Outcome::Refused { .. } => {}
+        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
+    }
     // "both" before two periods asks for the rows of each, never the two as one
     match f.layer.answer(
         "Which customers bought in both 2024 and 2025?",

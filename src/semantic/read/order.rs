@@ -196,6 +196,34 @@ impl Reader<'_> {
                 );
             }
         }
+        // "average number of tracks per invoice by year": the average is taken per period of
+        // the grain ("average weekly revenue per store"); a row per period beside it is a
+        // breakdown the average does not make
+        let by_period = x.words.windows(2).any(|w| {
+            matches!(w[0], "by" | "each" | "every")
+                && matches!(
+                    w[1],
+                    "year"
+                        | "years"
+                        | "quarter"
+                        | "quarters"
+                        | "month"
+                        | "months"
+                        | "week"
+                        | "weeks"
+                        | "day"
+                        | "days"
+                )
+        });
+        if by_period
+            && self.q.time_grain.is_some()
+            && matches!(self.q.derived, Some(Derived::AveragePer { .. }))
+        {
+            return cannot_compute(
+                "an average per entity in a row per period (the period is what it averages over)",
+                Vec::new(),
+            );
+        }
         unused_signal(manifest, toks, &self.read, &self.q)?;
         Ok(self.q)
     }
