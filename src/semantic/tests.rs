@@ -211,6 +211,16 @@ fn asked(f: &Fixture, question: &str) -> (MetricQuery, String) {
     }
 }
 
+/// Asserts that the layer refuses `question` (no query compiled).
+fn refused(f: &Fixture, question: &str) {
+    if let Outcome::Compiled { sql, .. } =
+        f.layer
+            .answer(question, &f.schema, &f.values, Dialect::Sqlite)
+    {
+        panic!("'{question}' answered: {sql}");
+    }
+}
+
 fn same(f: &Fixture, sql: &str, gold: &str) {
     // compared as multisets: rows tied on the ordered figure may come in either order
     let (mut a, mut b) = (rows(&f.path, sql), rows(&f.path, gold));
@@ -3213,36 +3223,12 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
     );
     // an average per invoice in a row per year is a breakdown the average does not make:
     // refused, not one average over every year
-    match f.layer.answer(
-        "average number of tracks per invoice by year",
-        &f.schema,
-        &f.values,
-        Dialect::Sqlite,
-    ) {
-        Outcome::Refused { .. } => {}
-        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
-    }
+    refused(&f, "average number of tracks per invoice by year");
     // "both" before two periods asks for the rows of each, never the two as one
-    match f.layer.answer(
-        "Which customers bought in both 2024 and 2025?",
-        &f.schema,
-        &f.values,
-        Dialect::Sqlite,
-    ) {
-        Outcome::Refused { .. } => {}
-        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
-    }
+    refused(&f, "Which customers bought in both 2024 and 2025?");
     // ... and a figure asked for both periods shows them side by side
     let (q, _) = asked(&f, "Show revenue for both 2024 and 2025 by genre");
     assert_eq!(q.columns.len(), 2, "{q:?}");
     // more than a list of instances: refused, not answered as something else
-    match f.layer.answer(
-        "Which genres had no sales by month?",
-        &f.schema,
-        &f.values,
-        Dialect::Sqlite,
-    ) {
-        Outcome::Refused { .. } => {}
-        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
-    }
+    refused(&f, "Which genres had no sales by month?");
 }

@@ -239,37 +239,35 @@ impl<'s> Tree<'s> {
         self.grouped() || self.top_select().is_some_and(|s| s.distinct.is_some())
     }
 
-    /// Whether the top SELECT counts distinct values (`count(DISTINCT x)`).
-    pub(super) fn counts_distinct(&self) -> bool {
+    /// Whether a function of the top SELECT's projection satisfies `pred`.
+    fn projects_function(&self, pred: impl Fn(&sqlparser::ast::Function) -> bool) -> bool {
         let Some(s) = self.top_select() else {
             return false;
         };
         let mut found = false;
         let _ = sqlparser::ast::visit_expressions(&s.projection, |e: &Expr| {
             if let Expr::Function(f) = e {
-                if let FunctionArguments::List(l) = &f.args {
-                    found |= l.duplicate_treatment == Some(DuplicateTreatment::Distinct);
-                }
+                found |= pred(f);
             }
             ControlFlow::<()>::Continue(())
         });
         found
     }
 
+    /// Whether the top SELECT counts distinct values (`count(DISTINCT x)`).
+    pub(super) fn counts_distinct(&self) -> bool {
+        self.projects_function(|f| {
+            matches!(&f.args, FunctionArguments::List(l)
+                if l.duplicate_treatment == Some(DuplicateTreatment::Distinct))
+        })
+    }
+
     /// Whether the top SELECT computes an aggregate (`count`, `sum`, `avg`, `min`, `max`).
     pub(super) fn aggregates(&self) -> bool {
-        let Some(s) = self.top_select() else {
-            return false;
-        };
-        let mut found = false;
-        let _ = sqlparser::ast::visit_expressions(&s.projection, |e: &Expr| {
-            if let Expr::Function(f) = e {
-                let name = object_last(&f.name).to_lowercase();
-                found |= matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max");
-            }
-            ControlFlow::<()>::Continue(())
-        });
-        found
+        self.projects_function(|f| {
+            let name = object_last(&f.name).to_lowercase();
+            matches!(name.as_str(), "count" | "sum" | "avg" | "min" | "max")
+        })
     }
 
     /// Whether the top SELECT shows column `c`.
