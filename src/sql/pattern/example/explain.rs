@@ -265,6 +265,13 @@ fn names_tables_read(
                 let qualifies_other = side.links.span_at(span.end).is_some_and(
                     |sp| matches!(sp.best().target, Target::Column { col } if col.table != table),
                 );
+                // the table named as what a column belongs to ("the *document* type name"), or
+                // after "each" over the rows listed: never the rows listed themselves ("List
+                // *the stores* in the West zone" is no "only in the West zone")
+                let of_its_column = side.links.span_at(span.end).is_some_and(
+                    |sp| matches!(sp.best().target, Target::Column { col } if col.table == table),
+                );
+                let after_each = side.keys[ks[0]].key == "#each";
                 // the other side names the table too, or one of its columns: the table is no
                 // new subject ("the name of the county" is no "the names of the cities in the
                 // county")
@@ -273,7 +280,12 @@ fn names_tables_read(
                     Target::Column { col } => col.table == table,
                     _ => false,
                 });
-                if !whole || !tree.uses_table(table) || qualifies_other || !named {
+                if !whole
+                    || !tree.uses_table(table)
+                    || qualifies_other
+                    || !named
+                    || !(of_its_column || after_each)
+                {
                     return false;
                 }
             }

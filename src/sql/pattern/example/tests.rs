@@ -1260,6 +1260,16 @@ fn words_saying_again_what_the_query_reads_change_nothing() {
     );
     assert_eq!(out.first().map(|a| a.sql.as_str()), Some(sql), "{out:?}");
     assert_eq!(rows(&f, &out[0].sql).len(), 3);
+    // the rows listed are no word said again: "only in the country France" is not "the
+    // singers in the country France"
+    let listed = "SELECT name FROM singer WHERE country = 'France'";
+    let out = adapt_to(
+        &f,
+        "only in the country France",
+        "List the singers in the country France",
+        listed,
+    );
+    assert!(out.iter().all(|a| a.sql != listed), "{out:?}");
     // a table the query does not read is a breakdown or a join, not the same question
     let out = adapt_to(
         &f,
