@@ -3194,14 +3194,21 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
          WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
     );
     // "never ... a single track sold": the words between are no breakdown or number
-    let (q, sql) = asked(&f, "Which genres have never had a single track sold?");
+    let (q, sql) = asked(
+        &f,
+        "Which genres have never had a single track sold in 2024?",
+    );
     assert!(q.absent, "{q:?}");
     same(
         &f,
         &sql,
         "SELECT g.Name FROM Genre g WHERE g.GenreId NOT IN (SELECT t.GenreId FROM InvoiceLine il \
-         JOIN Track t ON il.TrackId = t.TrackId)",
+         JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
+         WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
     );
+    // over the whole history, an entity's instances are the pattern engine's to list (with
+    // their key and display columns)
+    refused(&f, "Which genres have never had a single track sold?");
     // a dimension: its values, none of which the rows reach
     let (q, sql) = asked(&f, "Which billing countries had no revenue last quarter?");
     assert!(q.absent, "{q:?}");

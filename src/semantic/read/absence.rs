@@ -5,8 +5,8 @@
 
 use super::lexicon::Term;
 use super::state::{Read, Reader};
-use super::{cannot_compute, Refusal};
-use crate::semantic::query::MetricQuery;
+use super::{cannot_compute, refuse, Refusal};
+use crate::semantic::query::{GroupBy, MetricQuery};
 
 /// Words that may stand between a word of absence and the metric it denies ("never *had a
 /// single* track sold", "no *recorded* sales", "not *any* revenue").
@@ -120,6 +120,16 @@ pub(super) fn checked(mut q: MetricQuery) -> Result<MetricQuery, Refusal> {
         return cannot_compute(
             "\"no\" / \"never\" before a metric asks for the instances of one breakdown without \
              its rows; this question asks for more than that",
+            Vec::new(),
+        );
+    }
+    // the instances of an entity over its whole history are the pattern engine's to list: it
+    // shows them by key, name and the curated display columns, and reads a denial of rows
+    // related to them ("products that have never had a price change"); the layer lists an
+    // entity's instances without rows in a period, and a dimension's values
+    if q.period.is_none() && matches!(q.group_by.as_slice(), [GroupBy::Entity { .. }]) {
+        return refuse(
+            "instances of an entity never related to rows: listed by the pattern engine",
             Vec::new(),
         );
     }
