@@ -500,6 +500,15 @@ fn relative_at(
 ) -> Option<(NaiveDate, NaiveDate, TimeGrain, usize)> {
     let w = tokens.get(i)?.lower.as_str();
     // "the latest quarter", "the most recent month": the current one, as "this quarter"
+    // "so far this year": the current period up to today, as "year to date"
+    if w == "so" && tokens.get(i + 1).is_some_and(|t| t.lower == "far") {
+        let this = tokens.get(i + 2)?;
+        if !matches!(this.lower.as_str(), "this" | "current") {
+            return None;
+        }
+        let (start, _, grain, next) = relative_at(tokens, i + 2, today)?;
+        return Some((start, today + Duration::days(1), grain, next));
+    }
     let (w, i) = match w {
         "latest" | "newest" => ("this", i),
         "most" if tokens.get(i + 1).is_some_and(|t| t.lower == "recent") => ("this", i + 1),
@@ -650,6 +659,15 @@ fn relative_at(
                     (ymd(y, 1, 1)?, ymd(y + 1, 1, 1)?)
                 }
             };
+            // "this year so far", "this quarter to date": up to today
+            let after: Vec<&str> = tokens[next.min(tokens.len())..]
+                .iter()
+                .take(2)
+                .map(|t| t.lower.as_str())
+                .collect();
+            if this && matches!(after.as_slice(), ["so", "far"] | ["to", "date"]) {
+                return Some((s, tomorrow, grain, next + 2));
+            }
             Some((s, e, grain, next))
         }
         _ => None,
@@ -1045,6 +1063,19 @@ mod tests {
         }
         let r = ranges("month to date sales");
         assert_eq!((r[0].start, r[0].end), (d(2025, 5, 1), d(2025, 5, 21)));
+        for q in [
+            "revenue so far this year",
+            "revenue this year so far",
+            "this year to date",
+        ] {
+            let r = ranges(q);
+            assert_eq!(r.len(), 1, "{q}: {r:?}");
+            assert_eq!(
+                (r[0].start, r[0].end),
+                (d(2025, 1, 1), d(2025, 5, 21)),
+                "{q}"
+            );
+        }
         for q in [
             "units in the most recent quarter",
             "the latest quarter's units",

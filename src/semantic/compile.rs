@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::model::{Grain, SemanticManifest};
 use super::plan::{Plan, PlanResult, Planner};
-use super::query::{Derived, GroupBy, MetricQuery, OrderBy};
+use super::query::{Derived, Filter, GroupBy, MetricQuery, OrderBy};
 use crate::warehouse::{Dialect, Schema};
 
 /// Compiled SQL and the columns it returns.
@@ -112,12 +112,33 @@ fn absent(planner: &Planner, q: &MetricQuery) -> PlanResult<CompiledQuery> {
     } else {
         ""
     };
-    let all = planner.plan(&MetricQuery {
-        entity_count,
-        dimension_count,
-        group_by: q.group_by.clone(),
-        ..MetricQuery::default()
-    })?;
+    let instances = |filters: Vec<Filter>| {
+        planner.plan(&MetricQuery {
+            entity_count: entity_count.clone(),
+            dimension_count: dimension_count.clone(),
+            group_by: q.group_by.clone(),
+            filters,
+            ..MetricQuery::default()
+        })
+    };
+    let unfiltered = instances(Vec::new())?;
+    let ([bare], Some(_)) = (unfiltered.sources.as_slice(), key_of(&unfiltered)) else {
+        return fail("the entity's instances come from more than one source");
+    };
+    // "which Produce items were never on promotion": a filter the instances' own model holds
+    // says which instances are listed (the rows they lack are filtered by it too); a filter of
+    // another model ("no sales in the West zone") only says which rows count
+    let own_filters: Vec<Filter> = q
+        .filters
+        .iter()
+        .filter(|f| {
+            instances(vec![(*f).clone()]).is_ok_and(|p| {
+                matches!(p.sources.as_slice(), [s] if s.from == bare.from && s.joins == bare.joins)
+            })
+        })
+        .cloned()
+        .collect();
+    let all = instances(own_filters)?;
     let ([own], Some(k)) = (all.sources.as_slice(), key_of(&all)) else {
         return fail("the entity's instances come from more than one source");
     };

@@ -3119,6 +3119,34 @@ fn money_thresholds_on_counts_intersections_and_everyday_ranking_words() {
     let (q, _) = asked(&f, "top 10 countries by customer spend");
     assert_eq!(q.group_by.len(), 1, "{q:?}");
     assert_eq!(q.limit, Some(10));
+    // "across 2023 and 2024, with the quarter-over-quarter change": one period of both years,
+    // each quarter against the one before it (not the two years side by side)
+    let (q, _) = asked(
+        &f,
+        "revenue by quarter across 2023 and 2024, with the quarter-over-quarter change in percent",
+    );
+    assert!(
+        matches!(q.derived, Some(Derived::PeriodOverPeriod { .. })),
+        "{q:?}"
+    );
+    let p = q.period.clone().expect("one period");
+    assert_eq!(
+        (p.start, p.end),
+        (
+            chrono::NaiveDate::from_ymd_opt(2023, 1, 1),
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
+        ),
+        "{q:?}"
+    );
+    // "so far this year ... the same period last year": both cut at the latest day
+    let (q, sql) = asked(
+        &f,
+        "How does Rock revenue so far this year compare with the same period last year?",
+    );
+    assert!(
+        sql.contains("< '2024-12-23'") && sql.contains("< '2025-12-23'"),
+        "{q:?} {sql}"
+    );
     // "the quarter before it": the quarter before the one named
     let (q, _) = asked(&f, "revenue in Q3 2025 compared with the quarter before it");
     assert!(format!("{q:?}").contains("2025-04-01"), "{q:?}");
@@ -3238,4 +3266,42 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
     assert_eq!(q.columns.len(), 2, "{q:?}");
     // more than a list of instances: refused, not answered as something else
     refused(&f, "Which genres had no sales by month?");
+}
+
+#[test]
+fn the_instances_without_rows_are_those_a_filter_of_their_own_table_names() {
+    let (dir, schema, values, layer) = retail_layer(
+        "INSERT INTO products (upc_code, product_name, category_level_1, category_level_2)
+           VALUES ('p1', 'Apples', 'Fresh', 'Produce'), ('p2', 'Pears', 'Fresh', 'Produce'),
+                  ('p3', 'Milk', 'Dairy', 'Milk'), ('p4', 'Butter', 'Dairy', 'Butter');
+         INSERT INTO stores (store_id, store_name, zone) VALUES ('s1', 'One', 'West'),
+                  ('s2', 'Two', 'East');
+         INSERT INTO sales_data (upc_code, store_id, sale_date, units_sold, revenue, promotion_flag)
+           VALUES ('p1', 's1', '2024-03-04', 5, 10.0, 1), ('p3', 's1', '2024-03-04', 5, 10.0, 0),
+                  ('p4', 's2', '2024-03-04', 5, 10.0, 0), ('p2', 's2', '2024-03-04', 5, 10.0, 0);",
+    );
+    let rows = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, sql, .. } => {
+            assert!(query.absent, "{query:?}");
+            let c = Connection::open(dir.path().join("retail.sqlite")).expect("opens");
+            let mut st = c.prepare(&sql).expect("prepares");
+            let names: Vec<String> = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .expect("runs")
+                .map(|r| r.expect("a row"))
+                .collect();
+            names
+        }
+        Outcome::Refused { reason, .. } => panic!("'{q}' refused: {reason}"),
+    };
+    // the Produce products never promoted: Pears (not every product the Produce rows miss)
+    assert_eq!(
+        rows("Which Produce products were never on promotion in 2024?"),
+        vec!["Pears".to_string()]
+    );
+    // a filter of another table only says which rows count: Butter sold in the East only
+    assert_eq!(
+        rows("Which Dairy products had no sales in the West zone in 2024?"),
+        vec!["Butter".to_string()]
+    );
 }

@@ -423,13 +423,14 @@ impl Reader<'_> {
         self.rank_qualified_entity();
     }
 
-    /// Ranks the entity a member qualifies when the question ranks something, has a metric and
-    /// no breakdown yet ("the three Neighborhood stores with the most units"); a threshold on
+    /// Ranks the entity a member qualifies when the question ranks something (or asks for the
+    /// instances without rows), has a metric and no breakdown yet ("the three Neighborhood stores with the most units"); a threshold on
     /// the figure compares the entity's rows too ("Which Neighborhood stores did more than
     /// $600K in sales?").
     fn rank_qualified_entity(&mut self) {
         let x = self.input;
-        if (x.ranks_something() || self.threshold.is_some())
+        // "which Dairy products had no sales": absence lists the instances of the entity
+        if (x.ranks_something() || self.threshold.is_some() || self.q.absent)
             && self.q.group_by.is_empty()
             && !self.metrics.is_empty()
             && !x.time_words()

@@ -234,7 +234,25 @@ impl Reader<'_> {
                 if first_later {
                     std::mem::swap(&mut a, &mut b);
                 }
-                if x.has("than") && (lower != higher) {
+                // "revenue by quarter across 2023 and 2024 with the quarter-over-quarter
+                // change": the change runs along the breakdown's own grain over one period
+                let along_grain = self.grain.is_some_and(|g| {
+                    let short = match g {
+                        Grain::Week => "wow",
+                        Grain::Month => "mom",
+                        Grain::Quarter => "qoq",
+                        Grain::Year => "yoy",
+                        Grain::Day => "dod",
+                    };
+                    s.over_period(g.as_str()) || x.has(short)
+                });
+                if along_grain && a.end.is_some() && a.end == b.start {
+                    self.q.period = Some(Period {
+                        start: a.start,
+                        end: b.end,
+                        text: format!("{} and {}", a.text, b.text),
+                    });
+                } else if x.has("than") && (lower != higher) {
                     // the later period is lower when the first named is the later one and lower
                     decline_between = Some(lower == first_later);
                     period_slices = vec![a, b];

@@ -155,12 +155,34 @@ pub fn link_with_priors(
             .unwrap_or(0.0)
     };
     let mut cands = terms::name_links(analysis, lex, &bonus);
-    for (_, _, l) in cands.iter_mut() {
+    let named_tables: Vec<(usize, usize, usize)> = cands
+        .iter()
+        .filter_map(|(s, e, l)| match l.target {
+            Target::Table { table } => Some((*s, *e, table)),
+            _ => None,
+        })
+        .collect();
+    for (start, end, l) in cands.iter_mut() {
         let table = match l.target {
             Target::Table { table } => table,
             Target::Column { col } => col.table,
             Target::Value { .. } => continue,
         };
+        // "the newest store": words that name a table name the entity; the key that refers to
+        // that table from the example's table gets no lean over it
+        if let Target::Column { col } = l.target {
+            let key = &schema.tables[col.table].columns[col.column].name;
+            let refers_to_named = schema.tables[col.table].foreign_keys.iter().any(|fk| {
+                fk.from_column.eq_ignore_ascii_case(key)
+                    && named_tables.iter().any(|&(s, e, t)| {
+                        (s, e) == (*start, *end)
+                            && schema.tables[t].name.eq_ignore_ascii_case(&fk.to_table)
+                    })
+            });
+            if refers_to_named {
+                continue;
+            }
+        }
         if let Some(w) = curated.get(&schema.tables[table].name) {
             l.curated = 0.05 * w.clamp(0.0, 6.0);
             l.score += l.curated;

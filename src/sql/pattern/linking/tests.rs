@@ -240,3 +240,46 @@ fn the_word_that_makes_a_period_relative_names_no_column() {
     let l = spans("the first year and last year of customers");
     assert!(l.iter().any(|(_, t)| *t == column(0, 3)), "{l:?}");
 }
+
+#[test]
+fn the_curated_lean_never_puts_a_key_above_the_table_it_refers_to() {
+    // "Which is the newest store?" beside a curated example about prices at a store: the word
+    // names the stores, not the key the prices keep of them
+    let s = Schema {
+        tables: vec![
+            TableSchema {
+                name: "stores".into(),
+                columns: vec![
+                    col("store_id", "text"),
+                    col("store_name", "text"),
+                    col("open_date", "date"),
+                ],
+                primary_key: vec!["store_id".into()],
+                ..Default::default()
+            },
+            TableSchema {
+                name: "pricing".into(),
+                columns: vec![
+                    col("store_id", "text"),
+                    col("price", "real"),
+                    col("price_date", "date"),
+                ],
+                foreign_keys: vec![crate::warehouse::ForeignKey {
+                    from_column: "store_id".into(),
+                    to_table: "stores".into(),
+                    to_column: "store_id".into(),
+                }],
+                ..Default::default()
+            },
+        ],
+    };
+    let lex = Lexicon::build(&s, &[]);
+    let a = analyze(&Question::parse("Which is the newest store?").unwrap());
+    let none = HashMap::new();
+    let curated = HashMap::from([("pricing".to_string(), 6.0f32)]);
+    let leaned = link_with_priors(&a, &s, &lex, &ValueIndex::default(), &none, &curated);
+    let sp = leaned.spans.iter().find(|sp| sp.text == "store").unwrap();
+    assert_ne!(sp.best().target, column(1, 0), "{leaned:?}");
+    let key = sp.links.iter().find(|l| l.target == column(1, 0));
+    assert!(key.is_none_or(|l| l.curated == 0.0), "{key:?}");
+}
