@@ -133,10 +133,12 @@ impl Vocabulary {
         let mut found: Option<&String> = None;
         for t in &self.targets {
             // a four-letter word is too often a word of its own ("last" is no slip of
-            // "least"): it is read only as a word of the database's names
+            // "least"): it is read only as a word of the database's names, or of a question
+            // word starting "wh" ("wich" for "which"), whose slips are no English words
+            let question_word = QUESTION_WORDS.contains(&t.as_str()) && !t.starts_with("wh");
             if !one_slip(&lower, t)
                 || stem(t) == typed_stem
-                || (short && (t.len() != lower.len() + 1 || QUESTION_WORDS.contains(&t.as_str())))
+                || (short && (t.len() != lower.len() + 1 || question_word))
             {
                 continue;
             }
@@ -264,5 +266,8 @@ mod tests {
         // a word of four letters is read only as a word of the database's names, never as a
         // word of questions ("last name" is no slip of "least")
         assert_eq!(v.correct("the last name of the artist"), None);
+        // but for the question words starting "wh", whose slips are no words of their own
+        let (text, _) = v.correct("wich genre sold the most").unwrap();
+        assert_eq!(text, "which genre sold the most");
     }
 }

@@ -3234,6 +3234,16 @@ fn no_sales_lists_the_instances_the_metrics_rows_never_reach() {
          JOIN Invoice i ON il.InvoiceId = i.InvoiceId JOIN Track t ON il.TrackId = t.TrackId \
          WHERE i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01')",
     );
+    // a negated verb denies with "any" or "a single": the same instances
+    for q in [
+        "Which genres haven't sold a single track in 2024?",
+        "Which genres did not sell any tracks in 2024?",
+        "Which genres never sold a single track in 2024?",
+    ] {
+        let (q2, sql2) = asked(&f, q);
+        assert!(q2.absent, "{q}: {q2:?}");
+        assert_eq!(sql2, sql, "{q}");
+    }
     // over the whole history, an entity's instances are the pattern engine's to list (with
     // their key and display columns)
     refused(&f, "Which genres have never had a single track sold?");
@@ -3304,4 +3314,47 @@ fn the_instances_without_rows_are_those_a_filter_of_their_own_table_names() {
         rows("Which Dairy products had no sales in the West zone in 2024?"),
         vec!["Butter".to_string()]
     );
+}
+
+#[test]
+fn a_definition_said_again_in_words_is_grammar() {
+    let f = chinook();
+    // "i.e. total revenue divided by the number of customers": how the average per customer
+    // is computed, not a second figure
+    let (q, _) = asked(
+        &f,
+        "What is the average lifetime revenue per customer in each country, i.e. total revenue \
+         divided by the number of customers there?",
+    );
+    assert_eq!(q.columns.len(), 1, "{q:?}");
+    assert!(
+        matches!(q.derived, Some(Derived::AveragePer { .. })),
+        "{q:?}"
+    );
+    let (_dir, schema, values, layer) = retail_layer("");
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    // "(revenue divided by units)" and "computed as ... over ...": the inputs of the metric
+    // named before, one column
+    for (question, metric) in [
+        (
+            "What was the average selling price (revenue divided by units) for each \
+             sub-category in 2024?",
+            "average_selling_price",
+        ),
+        (
+            "What was the gross margin percentage for each zone in 2024, computed as total \
+             gross margin over total revenue?",
+            "gross_margin_pct",
+        ),
+    ] {
+        let q = read(question);
+        let names: Vec<&str> = q.columns.iter().map(|c| c.metric.as_str()).collect();
+        assert_eq!(names, vec![metric], "{question}: {q:?}");
+    }
+    // a clause naming another figure is no definition: both are asked
+    let q = read("average selling price (and units) by zone in 2024");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
 }

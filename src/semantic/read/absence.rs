@@ -27,7 +27,19 @@ const BETWEEN: &[&str] = &[
     "booked",
     "generated",
     "the",
+    "sold",
+    "sell",
+    "bought",
+    "buy",
+    "purchased",
+    "purchase",
 ];
+
+/// A negated auxiliary ("haven't sold a single track", "didn't have any sales"): absence when
+/// the words after it deny with "any" or "a single".
+fn negated_auxiliary(w: &str) -> bool {
+    w == "not" || (w.ends_with("n't") && w.len() > 3)
+}
 
 impl Reader<'_> {
     /// Reads a word of absence ("no", "zero", "never", "not any", "without any") that denies a
@@ -44,18 +56,31 @@ impl Reader<'_> {
                 continue;
             }
             let next = words.get(i + 1).copied();
-            let absent = match words[i] {
-                "no" | "zero" | "never" => true,
-                "not" | "without" => next == Some("any"),
-                _ => false,
-            };
-            if !absent {
-                continue;
-            }
             let mut j = i + 1;
             while j < n && free(&self.read[j]) && BETWEEN.contains(&words[j]) {
                 j += 1;
             }
+            let emphatic = words[i + 1..j]
+                .iter()
+                .any(|w| matches!(*w, "any" | "single"));
+            let absent = match words[i] {
+                "no" | "zero" | "never" => true,
+                "without" => next == Some("any"),
+                w => negated_auxiliary(w) && emphatic,
+            };
+            if !absent {
+                continue;
+            }
+            // "did not sell any": the auxiliary before "not" is grammar too
+            let i = if words[i] == "not"
+                && i > 0
+                && free(&self.read[i - 1])
+                && matches!(words[i - 1], "did" | "do" | "does" | "have" | "has" | "had")
+            {
+                i - 1
+            } else {
+                i
+            };
             let denied = match self.read.get(j) {
                 Some(Read::Term(k)) => Some(&self.found[*k].term),
                 _ => None,

@@ -22,6 +22,7 @@
 mod absence;
 mod checks;
 mod counts;
+mod definitions;
 mod derived;
 mod grain;
 mod grammar;
@@ -159,6 +160,7 @@ pub fn read(
     r.numbers();
     r.negators();
     r.absence();
+    r.definitions_restated();
     r.the_rest();
     r.whole_restated();
     r.units();
