@@ -392,13 +392,34 @@ fn same_period_a_year_back(
         return None;
     }
     k += 1;
+    // "the same three months", "the same 8 weeks"
+    if tokens
+        .get(k)
+        .is_some_and(|t| t.kind == TokenKind::Number || word_value(&t.lower).is_some())
+    {
+        k += 1;
+    }
+    let unit = word(k);
+    let unit = unit.strip_suffix('s').unwrap_or(unit);
     if !matches!(
-        word(k),
+        unit,
         "quarter" | "month" | "week" | "day" | "period" | "time" | "season" | "half"
     ) {
         return None;
     }
     k += 1;
+    // "the same three months of 2023": the period named before, in that year
+    if matches!(word(k), "of" | "in") {
+        if let Some(year) = word(k + 1)
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1900..=2200).contains(y) && *y < start.year())
+        {
+            let months = 12 * (start.year() - year) as u32;
+            let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(months));
+            return Some((back(start)?, back(end)?, prev.grain, k + 2));
+        }
+    }
     let back = |seq: &[&str]| (0..seq.len()).all(|j| word(k + j) == seq[j]);
     let said = [
         &["a", "year", "earlier"][..],
@@ -1007,6 +1028,13 @@ mod tests {
                 (d(2024, 7, 1), d(2024, 10, 1)),
             );
         }
+        // "the same three months of 2023": the months named before, in that year
+        two_periods(
+            "revenue over June through August 2024 compared with the same three months of 2023",
+            today,
+            (d(2024, 6, 1), d(2024, 9, 1)),
+            (d(2023, 6, 1), d(2023, 9, 1)),
+        );
         // with no period named before, nothing is read
         let (r, _) = time_ranges(
             &tokenize("revenue in the same quarter a year earlier"),

@@ -3309,6 +3309,16 @@ fn the_instances_without_rows_are_those_a_filter_of_their_own_table_names() {
         rows("Which Produce products were never on promotion in 2024?"),
         vec!["Pears".to_string()]
     );
+    // "at any store": no row of any store, not a breakdown by store
+    assert_eq!(
+        rows("Which Produce products were never on promotion at any store in 2024?"),
+        vec!["Pears".to_string()]
+    );
+    // a member after a verb of sale denies that member's sales
+    assert_eq!(
+        rows("Which stores did not sell any Milk in 2024?"),
+        vec!["Two".to_string()]
+    );
     // a filter of another table only says which rows count: Butter sold in the East only
     assert_eq!(
         rows("Which Dairy products had no sales in the West zone in 2024?"),

@@ -113,11 +113,35 @@ impl Reader<'_> {
             if filter_model.is_some() {
                 self.absent_rows_of = filter_model;
             }
-            let of_metric = matches!(denied, Some(Term::Metric(_)))
+            // "stores that never sold any Coffee Pods": a member after a verb of sale denies
+            // the sales of that member
+            let sale_verb = words[i + 1..j].iter().any(|w| {
+                matches!(
+                    *w,
+                    "sold" | "sell" | "bought" | "buy" | "purchased" | "purchase"
+                )
+            });
+            let member_sold = sale_verb && matches!(self.read.get(j), Some(Read::Member(_)));
+            let of_metric = member_sold
+                || matches!(denied, Some(Term::Metric(_)))
                 || (matches!(denied, Some(Term::Filter(_))) && metric_after(filter_end));
             if of_metric || self.absent_rows_of.is_some() {
                 for r in &mut self.read[i..j] {
                     *r = Read::Grammar;
+                }
+                // "never on promotion at any store": no row of any instance, no breakdown
+                let after = filter_end;
+                if matches!(
+                    words.get(after),
+                    Some(&("at" | "in" | "from" | "by" | "across"))
+                ) && words.get(after + 1) == Some(&"any")
+                {
+                    if let Some(Read::Term(k)) = self.read.get(after + 2) {
+                        if matches!(self.found[*k].term, Term::Entity(_)) {
+                            let end = self.found[*k].end;
+                            self.drop_terms(after, end);
+                        }
+                    }
                 }
                 self.q.absent = true;
                 // "how many products had no price change": the number of them

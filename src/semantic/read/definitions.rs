@@ -133,7 +133,7 @@ impl Reader<'_> {
     }
 
     /// Reads tokens `[start, end)` as grammar and forgets the terms found there.
-    fn drop_terms(&mut self, start: usize, end: usize) {
+    pub(super) fn drop_terms(&mut self, start: usize, end: usize) {
         let mut kept = Vec::new();
         let mut index = vec![None; self.found.len()];
         for (k, f) in self.found.iter().enumerate() {

@@ -198,6 +198,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "performed",
     "performance",
     "figures",
+    "totals",
     "figure",
     "trended",
     "evolve",
