@@ -3368,3 +3368,13 @@ fn a_definition_said_again_in_words_is_grammar() {
     let q = read("average selling price (and units) by zone in 2024");
     assert_eq!(q.columns.len(), 2, "{q:?}");
 }
+
+#[test]
+fn a_member_before_the_thing_ranked_keeps_it_singular() {
+    let f = chinook();
+    // "which Rock album": one album, as "which album"
+    let (q, _) = asked(&f, "Which Rock album earned the most revenue in 2024?");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    let (q, _) = asked(&f, "Which Rock albums earned the most revenue in 2024?");
+    assert_ne!(q.limit, Some(1), "{q:?}");
+}

@@ -69,8 +69,10 @@ impl Reader<'_> {
                     descending,
                 });
                 // "which store" (singular) asks for one
+                let members: Vec<(usize, usize)> =
+                    self.members.iter().map(|m| (m.start, m.end)).collect();
                 let singular_pick =
-                    self.top_n.is_none() && singular_subject(toks, &self.found, words);
+                    self.top_n.is_none() && singular_subject(toks, &self.found, &members, words);
                 self.q.limit = self.top_n.or(if singular_pick { Some(1) } else { None });
                 if self.q.group_by.is_empty() && !series {
                     // "Did Canada or France spend more?": the members named are what is ranked,
@@ -229,8 +231,14 @@ impl Reader<'_> {
     }
 }
 
-/// True when the thing ranked is named in the singular ("which month", "which store").
-fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
+/// True when the thing ranked is named in the singular ("which month", "which store", "which
+/// Frozen Food product": after the members `[start, end)` that qualify it).
+fn singular_subject(
+    toks: &[Token],
+    found: &[Found],
+    members: &[(usize, usize)],
+    words: &[&str],
+) -> bool {
     // "which month", "which store", and "the best-selling category", "the top brand", "our
     // busiest quarter"
     let superlative = |w: &str| {
@@ -249,6 +257,10 @@ fn singular_subject(toks: &[Token], found: &[Found], words: &[&str]) -> bool {
         }
         if the && superlatives == 0 {
             return None;
+        }
+        // "which Frozen Food product": the member qualifies what is ranked
+        while let Some(&(_, end)) = members.iter().find(|(start, _)| *start == k) {
+            k = end;
         }
         // "the most popular genre", "the most profitable store": one word after the
         // superlative that names nothing qualifies it
