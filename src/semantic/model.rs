@@ -370,6 +370,18 @@ impl Measure {
 }
 
 impl Metric {
+    /// The names of the metrics this one is computed from: a derived metric's `metrics`, a
+    /// ratio's numerator and denominator (MetricFlow's `type_params`); none for a simple one.
+    pub fn input_names(&self) -> Vec<String> {
+        let p = &self.type_params;
+        p.metrics
+            .iter()
+            .chain(p.numerator.iter())
+            .chain(p.denominator.iter())
+            .map(|i| i.name().to_string())
+            .collect()
+    }
+
     /// The name people read: the label, else the name with underscores as spaces.
     pub fn display(&self) -> String {
         self.label

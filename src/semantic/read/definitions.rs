@@ -48,14 +48,7 @@ impl Reader<'_> {
         let inputs = |name: &str| -> Vec<String> {
             let mut out = vec![name.to_string()];
             if let Some(m) = manifest.metric(name) {
-                let p = &m.type_params;
-                out.extend(
-                    p.metrics
-                        .iter()
-                        .chain(p.numerator.iter())
-                        .chain(p.denominator.iter())
-                        .map(|i| i.name().to_string()),
-                );
+                out.extend(m.input_names());
             }
             out
         };

@@ -137,15 +137,7 @@ impl Reader<'_> {
         let inputs = |name: &str| -> Vec<String> {
             manifest
                 .metric(name)
-                .map(|m| {
-                    let p = &m.type_params;
-                    p.metrics
-                        .iter()
-                        .chain(p.numerator.iter())
-                        .chain(p.denominator.iter())
-                        .map(|i| i.name().to_string())
-                        .collect()
-                })
+                .map(|m| m.input_names())
                 .unwrap_or_default()
         };
         let base_of_another: Vec<String> = self
