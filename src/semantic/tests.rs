@@ -3378,3 +3378,51 @@ fn a_member_before_the_thing_ranked_keeps_it_singular() {
     let (q, _) = asked(&f, "Which Rock albums earned the most revenue in 2024?");
     assert_ne!(q.limit, Some(1), "{q:?}");
 }
+
+#[test]
+fn an_entity_counted_beside_a_metric_is_counted_not_listed() {
+    let f = chinook();
+    // "number of tracks and average price by media type": both figures per media type (the
+    // tracks had been the breakdown, every track listed)
+    let (q, sql) = asked(&f, "number of tracks and average unit price by media type");
+    assert!(q.entity_count.is_some(), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT m.Name, AVG(t.UnitPrice), COUNT(*) FROM Track t JOIN MediaType m \
+         ON m.MediaTypeId = t.MediaTypeId GROUP BY m.MediaTypeId",
+    );
+    // a bare entity joined to the metric by "+" beside a breakdown (the count had been dropped)
+    let (_, sql) = asked(&f, "USA invoices + rev by city, 2024");
+    same(
+        &f,
+        &sql,
+        "SELECT c.City, SUM(il.UnitPrice * il.Quantity), COUNT(DISTINCT i.InvoiceId) \
+         FROM InvoiceLine il JOIN Invoice i ON i.InvoiceId = il.InvoiceId \
+         JOIN Customer c ON c.CustomerId = i.CustomerId WHERE c.Country = 'USA' \
+         AND i.InvoiceDate >= '2024-01-01' AND i.InvoiceDate < '2025-01-01' GROUP BY c.City",
+    );
+    // a verb between: the customers among the revenue's rows (they had been listed)
+    let (_, sql) = asked(&f, "how many customers had revenue in 2024");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(DISTINCT CustomerId) FROM Invoice \
+         WHERE InvoiceDate >= '2024-01-01' AND InvoiceDate < '2025-01-01'",
+    );
+    // counted, but neither joined to the metric nor its rows: refused, not dropped
+    refused(&f, "number of customers in each country ranked by revenue");
+    // the entity a member qualifies is what is counted, per the breakdown (the albums had been
+    // counted); lower-case words after "we" are a verb, not the album "Carry On"
+    let (_, sql) = asked(
+        &f,
+        "How many Iron Maiden tracks do we carry on each of their albums?",
+    );
+    same(
+        &f,
+        &sql,
+        "SELECT a.Title, COUNT(*) FROM Track t JOIN Album a ON a.AlbumId = t.AlbumId \
+         JOIN Artist ar ON ar.ArtistId = a.ArtistId WHERE ar.Name = 'Iron Maiden' \
+         GROUP BY a.AlbumId",
+    );
+}

@@ -72,8 +72,9 @@ impl Reader<'_> {
                     matches!(t, Term::Entity(e) if e == name)
                         && (before_count || {
                             let mut k = *start;
+                            // "number of Iron Maiden tracks": a member between
                             while k > 0
-                                && matches!(
+                                && (matches!(
                                     words[k - 1],
                                     "of" | "different"
                                         | "distinct"
@@ -81,7 +82,7 @@ impl Reader<'_> {
                                         | "their"
                                         | "our"
                                         | "the"
-                                )
+                                ) || matches!(self.read[k - 1], Read::Member(_)))
                             {
                                 k -= 1;
                             }
@@ -103,6 +104,27 @@ impl Reader<'_> {
                     }
                 })
             };
+            // "number of Iron Maiden tracks per album": the entity a member qualifies, when the
+            // counting words name it, is counted per the breakdown
+            let counted_listed = self
+                .q
+                .group_by
+                .iter()
+                .any(|g| matches!(g, GroupBy::Entity { name } if counted_entity(name)));
+            let counted_qualified = self
+                .qualifier_entities
+                .iter()
+                .find(|e| counted_entity(e))
+                .cloned();
+            if let (false, Some(e), true) =
+                (counted_listed, counted_qualified, self.counting_words())
+            {
+                self.q.entity_count = Some(EntityCount {
+                    entity: e,
+                    through: through.clone(),
+                    part: None,
+                });
+            }
             let pos = self
                 .q
                 .group_by
@@ -200,7 +222,9 @@ impl Reader<'_> {
                     _ => None,
                 }
             });
-            if let Some(e) = qualified {
+            if self.q.entity_count.is_some() {
+                // counted above
+            } else if let Some(e) = qualified {
                 self.q
                     .group_by
                     .retain(|g| !matches!(g, GroupBy::Entity { name } if *name == e));
@@ -231,6 +255,16 @@ impl Reader<'_> {
                     });
                 }
             }
+        }
+        // (a count of the rows over a threshold, or of those without rows, is read later)
+        if !self.metrics.is_empty()
+            && self.q.entity_count.is_none()
+            && through.is_none()
+            && self.threshold.is_none()
+            && !self.q.absent
+            && self.absent_rows_of.is_none()
+        {
+            self.count_beside_metric()?;
         }
         // "how many customers made a purchase": an entity named with "a" in a count is a condition
         // of existence (every counted customer has one), not a breakdown
@@ -304,6 +338,168 @@ impl Reader<'_> {
                     through: None,
                     part: None,
                 });
+            }
+        }
+        Ok(())
+    }
+
+    /// An entity counted where a metric is named too, so that the count is never dropped:
+    /// beside the metric when the two are joined by "and" ("number of customers and revenue by
+    /// country", "USA invoices + rev by city": the count and the metric per city); among the
+    /// metric's rows when a verb joins them ("how many customers had revenue in 2024"); refused
+    /// otherwise. A bare entity (no counting word) is counted only when joined to the metric
+    /// by "and" beside another breakdown.
+    fn count_beside_metric(&mut self) -> Result<(), Refusal> {
+        let words = self.input.words;
+        let metric_spans: Vec<(usize, usize)> = self
+            .found
+            .iter()
+            .filter(|f| matches!(f.term, Term::Metric(_)))
+            .map(|f| (f.start, f.end))
+            .collect();
+        // only "and" (or "+", "&", "plus", a comma) and determiners between the two spans
+        let joined = |a: usize, b: usize| {
+            let between = &words[a..b];
+            between
+                .iter()
+                .any(|w| matches!(*w, "and" | "+" | "&" | "plus" | ","))
+                && between.iter().all(|w| {
+                    matches!(
+                        *w,
+                        "and" | "+" | "&" | "plus" | "," | "the" | "their" | "its" | "total"
+                    )
+                })
+        };
+        let coordinated = |start: usize, end: usize| {
+            metric_spans.iter().any(|&(ms, me)| {
+                (me <= start && joined(me, start)) || (end <= ms && joined(end, ms))
+            })
+        };
+        // an entity counted in words: "and" between the two is enough, whatever else comes
+        // between ("how many tracks do we have in each media type, and what's the average
+        // price"), unless another figure does
+        let loosely_coordinated = |start: usize, end: usize| {
+            metric_spans.iter().any(|&(ms, me)| {
+                let (a, b) = if me <= start { (me, start) } else { (end, ms) };
+                a <= b
+                    && words[a..b]
+                        .iter()
+                        .any(|w| matches!(*w, "and" | "+" | "&" | "plus"))
+                    && !metric_spans.iter().any(|&(s2, _)| s2 >= a && s2 < b)
+            })
+        };
+        let counted = |start: usize, end: usize| {
+            let mut k = start;
+            while k > 0
+                && (matches!(
+                    words[k - 1],
+                    "of" | "different" | "distinct" | "unique" | "their" | "our" | "the"
+                ) || matches!(self.read[k - 1], Read::Member(_)))
+            {
+                k -= 1;
+            }
+            (k > 0 && matches!(words[k - 1], "many" | "number" | "count" | "#"))
+                || matches!(words.get(end), Some(&("count" | "counts")))
+        };
+        let entities: Vec<(String, usize, usize)> = self
+            .dims
+            .iter()
+            .filter_map(|(t, s, e)| match t {
+                Term::Entity(name) => Some((name.clone(), *s, *e)),
+                _ => None,
+            })
+            .collect();
+        let breakdown_word = |s: usize| {
+            s > 0
+                && matches!(
+                    words[s - 1],
+                    "by" | "per"
+                        | "each"
+                        | "every"
+                        | "which"
+                        | "what"
+                        | "top"
+                        | "bottom"
+                        | "list"
+                        | "show"
+                )
+        };
+        for (name, start, end) in entities {
+            let listed = self
+                .q
+                .group_by
+                .iter()
+                .any(|g| matches!(g, GroupBy::Entity { name: n } if *n == name));
+            let qualified = self.qualifier_entities.contains(&name);
+            if !listed && !qualified {
+                continue;
+            }
+            let other_breakdown = self
+                .q
+                .group_by
+                .iter()
+                .any(|g| !matches!(g, GroupBy::Entity { name: n } if *n == name))
+                || self.q.time_grain.is_some();
+            let explicit = counted(start, end);
+            let bare = !explicit
+                && words[end - 1].ends_with('s')
+                && !breakdown_word(start)
+                && other_breakdown
+                && coordinated(start, end);
+            if !explicit && !bare {
+                continue;
+            }
+            if coordinated(start, end) || (explicit && loosely_coordinated(start, end)) {
+                self.q
+                    .group_by
+                    .retain(|g| !matches!(g, GroupBy::Entity { name: n } if *n == name));
+                self.q.entity_count = Some(EntityCount {
+                    entity: name,
+                    through: None,
+                    part: None,
+                });
+                return Ok(());
+            }
+            // "how many customers had revenue in 2024": the customers among the revenue's rows
+            let verb_then_metric = self.metrics.len() == 1
+                && metric_spans.iter().any(|&(ms, _)| {
+                    ms > end
+                        && ms - end <= 3
+                        && words[end..ms].iter().all(|w| {
+                            matches!(
+                                *w,
+                                "had"
+                                    | "have"
+                                    | "has"
+                                    | "with"
+                                    | "made"
+                                    | "generated"
+                                    | "any"
+                                    | "some"
+                            )
+                        })
+                        && matches!(
+                            words[end],
+                            "had" | "have" | "has" | "with" | "made" | "generated"
+                        )
+                });
+            if verb_then_metric && listed {
+                self.q
+                    .group_by
+                    .retain(|g| !matches!(g, GroupBy::Entity { name: n } if *n == name));
+                let metric = self.metrics.pop();
+                self.q.entity_count = Some(EntityCount {
+                    entity: name,
+                    through: metric,
+                    part: None,
+                });
+                return Ok(());
+            }
+            if explicit && listed {
+                return cannot_compute(
+                    format!("a count of {name} beside another figure"),
+                    Vec::new(),
+                );
             }
         }
         Ok(())

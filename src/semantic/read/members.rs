@@ -94,6 +94,16 @@ impl Reader<'_> {
                         continue;
                     }
                 }
+                // "do we carry on each album": words in lower case right after a subject
+                // pronoun are its verb, not a member ("Carry On", an album title)
+                if i > 0
+                    && matches!(x.words[i - 1], "we" | "they" | "you" | "i")
+                    && toks[i..i + len]
+                        .iter()
+                        .all(|t| t.text.chars().all(|c| !c.is_uppercase()))
+                {
+                    continue;
+                }
                 let hits = x.member_hits(i, len, fuzzy);
                 if hits.is_empty() {
                     continue;

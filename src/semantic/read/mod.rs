@@ -105,6 +105,7 @@ fn unclipped(lower: &str) -> &str {
         "qtrs" => "quarters",
         "mth" => "month",
         "mths" | "mos" => "months",
+        "mo" => "month",
         "wk" => "week",
         "wks" => "weeks",
         w => w,
