@@ -714,8 +714,12 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             };
             let name = format!("{first}_share_pct");
             let mut c = shown.clone();
-            c.push(name.clone());
             let mut sel = shown.clone();
+            if q.share_with_figure {
+                c.push(first.clone());
+                sel.push(first.clone());
+            }
+            c.push(name.clone());
             sel.push(format!(
                 "100.0 * {first} / NULLIF(SUM({first}) OVER ({part}), 0) AS {name}"
             ));

@@ -977,7 +977,10 @@ impl<'a> Planner<'a> {
             }
             return Ok(home);
         }
-        let own = self.manifest.semantic_models.iter().find(|m| {
+        // every model with one row per instance: the entity's own, and one like the
+        // elasticity of each product ("how many highly elastic products in each category"
+        // counts them there, not among the products sold)
+        let own = self.manifest.semantic_models.iter().filter(|m| {
             m.entity(entity)
                 .is_some_and(|e| matches!(e.kind, EntityType::Primary | EntityType::Unique))
         });

@@ -316,6 +316,10 @@ pub struct MetricQuery {
     /// change").
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub absent: bool,
+    /// "Gross margin by department, and what share of the total did each account for": the
+    /// figure is shown before its share ([`Derived::ShareOfTotal`]), since both are asked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub share_with_figure: bool,
 }
 
 impl MetricQuery {

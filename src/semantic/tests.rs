@@ -3426,3 +3426,70 @@ fn an_entity_counted_beside_a_metric_is_counted_not_listed() {
          GROUP BY a.AlbumId",
     );
 }
+
+#[test]
+fn several_figures_for_members_compared_are_a_row_per_member() {
+    let f = chinook();
+    // the count of customers had been left for all countries beside a column per country
+    let (q, sql) = asked(&f, "USA vs Canada: number of customers and total spend?");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT c.Country, (SELECT SUM(il.UnitPrice * il.Quantity) FROM InvoiceLine il \
+         JOIN Invoice i ON i.InvoiceId = il.InvoiceId JOIN Customer c2 \
+         ON c2.CustomerId = i.CustomerId WHERE c2.Country = c.Country), COUNT(*) \
+         FROM Customer c WHERE c.Country IN ('USA', 'Canada') GROUP BY c.Country",
+    );
+    // one figure: as before
+    let (q, _) = asked(&f, "Rock vs Metal revenue in 2024");
+    assert_eq!(q.figure_count(), 1, "{q:?}");
+}
+
+#[test]
+fn a_share_asked_beside_its_figure_shows_both() {
+    let f = chinook();
+    // "that year's" says the period again; "each country" the billing country again
+    let (q, sql) = asked(
+        &f,
+        "What were total invoiced sales by billing country in 2024, and what share of that \
+         year's sales did each country represent?",
+    );
+    assert!(q.share_with_figure, "{q:?}");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT BillingCountry, SUM(Total), 100.0 * SUM(Total) / (SELECT SUM(Total) FROM \
+         Invoice WHERE InvoiceDate LIKE '2024%') FROM Invoice WHERE InvoiceDate LIKE '2024%' \
+         GROUP BY BillingCountry",
+    );
+    // the share alone when only the share is asked
+    let (q, _) = asked(&f, "What share of 2024 revenue came from each media type?");
+    assert!(!q.share_with_figure, "{q:?}");
+}
+
+#[test]
+fn the_instances_a_list_asks_for_are_the_breakdown_and_counted_where_one_row_each() {
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO stores (store_id, store_name, zone, store_format) VALUES \
+         ('S1', 'One', 'South', 'Express');",
+    );
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, sql, .. } => (query, sql),
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    // the stores listed, not their square feet summed by city
+    let (q, _) =
+        read("List our Express stores in the South zone with their city and square footage.");
+    assert_eq!(
+        q.group_by.first(),
+        Some(&GroupBy::Entity {
+            name: "store".into()
+        }),
+        "{q:?}"
+    );
+    // the products counted on the elasticity's rows (one per product), not among those sold
+    let (_, sql) = read("How many highly elastic items do we have in each category?");
+    assert!(sql.contains("FROM elasticity"), "{sql}");
+}

@@ -308,6 +308,7 @@ impl Reader<'_> {
                         );
                     }
                     self.q.derived = Some(Derived::ShareOfTotal);
+                    self.q.share_with_figure = self.figure_and_share_asked();
                 }
             } else if s.running {
                 if self.q.time_grain.is_none() {
@@ -635,4 +636,26 @@ fn restates_member(manifest: &SemanticManifest, name: &str, dimension: &Dimensio
             .expr
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .any(|w| w.eq_ignore_ascii_case(&column))
+}
+
+impl Reader<'_> {
+    /// "Gross margin by department in 2024, and what share of the total did each account
+    /// for", "revenue and its share by genre": the metric named before an "and" that comes
+    /// before the word of share asks for the figure too.
+    fn figure_and_share_asked(&self) -> bool {
+        let words = self.input.words;
+        let Some(share_at) = words.iter().position(|w| {
+            matches!(
+                *w,
+                "share" | "percent" | "percentage" | "pct" | "%" | "proportion"
+            )
+        }) else {
+            return false;
+        };
+        self.found.iter().any(|f| {
+            matches!(f.term, Term::Metric(_))
+                && f.end < share_at
+                && words[f.end..share_at].contains(&"and")
+        })
+    }
 }

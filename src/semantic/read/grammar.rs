@@ -103,6 +103,36 @@ impl Reader<'_> {
         }
     }
 
+    /// "... in 2024, and what share of that year's sales": the period named before, said
+    /// again ("that year's", "that quarter", "the same month") after it, is grammar.
+    pub(super) fn period_restated(&mut self) {
+        let words = self.input.words;
+        for i in 1..words.len() {
+            let w = words[i].trim_end_matches("'s").trim_end_matches('\'');
+            let grain = matches!(w, "year" | "quarter" | "month" | "week" | "period" | "day");
+            if !grain
+                || self.read[i] != Read::Unread
+                || !matches!(words[i - 1], "that" | "this" | "same")
+                || !self.read[..i - 1]
+                    .iter()
+                    .any(|r| matches!(r, Read::Period(_)))
+            {
+                continue;
+            }
+            self.read[i] = Read::Grammar;
+            if self.read[i - 1] == Read::Unread {
+                self.read[i - 1] = Read::Grammar;
+            }
+            if i > 1
+                && words[i - 1] == "same"
+                && words[i - 2] == "the"
+                && self.read[i - 2] == Read::Unread
+            {
+                self.read[i - 2] = Read::Grammar;
+            }
+        }
+    }
+
     /// Reads the words naming the rest of a member, and notes where they are.
     pub(super) fn the_rest(&mut self) {
         let x = self.input;

@@ -5,7 +5,7 @@
 //! the most", "the average price increase").
 
 use super::lexicon::Term;
-use super::state::{Found, Input, Reader};
+use super::state::{Found, Input, Read, Reader};
 use super::words::{ASC_WORDS, DESC_WORDS, GRAIN_NOUNS, SCALES};
 use super::{cannot_compute, refuse, Refusal};
 use crate::semantic::model::SemanticManifest;
@@ -403,6 +403,19 @@ impl Reader<'_> {
                 }
                 continue;
             }
+            // "sales by billing country, and what share did each country represent": the head
+            // noun of a breakdown named before is that breakdown again
+            let toks = x.toks;
+            let said_again = *end == *start + 1
+                && self.dims.iter().any(|(t2, s2, e2)| {
+                    *e2 <= *start
+                        && *e2 >= *s2 + 2
+                        && group_by_of(t2).is_some_and(|g2| self.q.group_by.contains(&g2))
+                        && toks[*e2 - 1].stem == toks[*start].stem
+                });
+            if said_again {
+                continue;
+            }
             let Some(g) = group_by_of(t) else {
                 continue;
             };
@@ -429,6 +442,35 @@ impl Reader<'_> {
         {
             if let Some(e) = self.qualifier_entities.first() {
                 self.q.group_by.push(GroupBy::Entity { name: e.clone() });
+            }
+        }
+        // "List our Express stores in the South zone with their city": the instances a list
+        // asks for, whatever members qualify them, are the first breakdown
+        let words = x.words;
+        let listed = self.qualifier_entities.iter().find(|e| {
+            self.dims.iter().any(|(t, start, _)| {
+                let mut k = *start;
+                while k > 0
+                    && (matches!(words[k - 1], "our" | "all" | "the" | "of" | "me" | "us")
+                        || matches!(self.read[k - 1], Read::Member(_)))
+                {
+                    k -= 1;
+                }
+                matches!(t, Term::Entity(n) if n == *e)
+                    && k < *start
+                    && k > 0
+                    && matches!(words[k - 1], "list" | "show")
+                    && k - 1 == 0
+            })
+        });
+        if let Some(e) = listed.cloned() {
+            if !self
+                .q
+                .group_by
+                .iter()
+                .any(|g| matches!(g, GroupBy::Entity { name } if *name == e))
+            {
+                self.q.group_by.insert(0, GroupBy::Entity { name: e });
             }
         }
     }

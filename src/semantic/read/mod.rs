@@ -164,6 +164,7 @@ pub fn read(
     r.definitions_restated();
     r.the_rest();
     r.whole_restated();
+    r.period_restated();
     r.units();
     r.order_words();
     r.magnitude_words();

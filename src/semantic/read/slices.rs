@@ -213,6 +213,55 @@ impl Reader<'_> {
                 self.q.derived = Some(Derived::PeriodGrowth);
             }
         } else if !self.slices.is_empty() {
+            // "USA vs Canada: number of customers and total spend": several figures for members
+            // of one dimension compared are a row per member (columns per member would leave
+            // the other figures for all members together)
+            let members_of_one: Option<(DimensionRef, Vec<String>)> = self
+                .slices
+                .iter()
+                .try_fold(None, |acc: Option<(DimensionRef, Vec<String>)>, s| {
+                    match (acc, s) {
+                        (
+                            None,
+                            Slice::Member {
+                                dimension,
+                                value,
+                                negated: false,
+                            },
+                        ) => Some(Some((dimension.clone(), vec![value.clone()]))),
+                        (
+                            Some((d, mut vs)),
+                            Slice::Member {
+                                dimension,
+                                value,
+                                negated: false,
+                            },
+                        ) if *dimension == d => {
+                            vs.push(value.clone());
+                            Some(Some((d, vs)))
+                        }
+                        _ => None,
+                    }
+                })
+                .flatten();
+            let figures = self.metrics.len() + usize::from(self.q.entity_count.is_some());
+            if let (Some((dimension, values)), true) = (members_of_one, figures >= 2) {
+                self.slices.clear();
+                self.q.group_by.push(GroupBy::Dimension(dimension.clone()));
+                self.q.filters.push(Filter::Members {
+                    dimension,
+                    values,
+                    negated: false,
+                });
+                for m in &self.metrics {
+                    self.q.columns.push(MetricColumn {
+                        metric: m.clone(),
+                        slice: None,
+                    });
+                }
+                self.q.time_grain = self.grain;
+                return Ok(());
+            }
             if self.metrics.len() != 1 {
                 return cannot_compute("side-by-side members need exactly one metric", Vec::new());
             }
