@@ -995,8 +995,13 @@ impl<'a> Planner<'a> {
             candidates.extend(own);
         }
         // facts holding the entity as a foreign key first, then those reaching it further
-        let (direct, further): (Vec<&SemanticModel>, Vec<&SemanticModel>) =
+        let (mut direct, further): (Vec<&SemanticModel>, Vec<&SemanticModel>) =
             facts.partition(|m| m.entity(entity).is_some());
+        // the fact with one row per instance first (the invoices for invoices, not their lines)
+        direct.sort_by_key(|m| {
+            !m.entity(entity)
+                .is_some_and(|e| matches!(e.kind, EntityType::Primary | EntityType::Unique))
+        });
         candidates.extend(direct);
         candidates.extend(further);
         let mut probe = MetricQuery {

@@ -3493,3 +3493,43 @@ fn the_instances_a_list_asks_for_are_the_breakdown_and_counted_where_one_row_eac
     let (_, sql) = read("How many highly elastic items do we have in each category?");
     assert!(sql.contains("FROM elasticity"), "{sql}");
 }
+
+#[test]
+fn who_did_it_the_most_names_the_dimension_of_the_doer_and_counts_the_rows() {
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO price_changes (id, change_date, approved_by, change_percent) \
+         VALUES (1, '2024-03-01', 'Ann', 5.0);",
+    );
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, sql, .. } => (query, sql),
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    // "who approved": the dimension approved_by; "the most price increases": their number; one
+    // person (the reader had refused "who" before a verb)
+    let (q, _) = read("who approved the most price increases in 2024");
+    assert_eq!(q.group_by.len(), 1, "{q:?}");
+    assert!(q.entity_count.is_some(), "{q:?}");
+    assert_eq!(q.limit, Some(1), "{q:?}");
+    // a named filter between the verb and the metric: the stores among its rows
+    let (q, _) = read("how many stores had promo sales in dec 2024");
+    assert!(
+        q.entity_count
+            .as_ref()
+            .is_some_and(|e| e.entity == "store" && e.through.is_some()),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn a_hash_before_a_word_counts_it_on_its_own_rows() {
+    let f = chinook();
+    // "#" is "number"; the invoices are counted on their own table, not their lines
+    let (_, sql) = asked(&f, "# invoices per month in 2024");
+    assert!(!sql.contains("InvoiceLine"), "{sql}");
+    same(
+        &f,
+        &sql,
+        "SELECT substr(InvoiceDate, 1, 7), COUNT(*) FROM Invoice \
+         WHERE InvoiceDate LIKE '2024%' GROUP BY 1",
+    );
+}

@@ -461,22 +461,29 @@ impl Reader<'_> {
                 return Ok(());
             }
             // "how many customers had revenue in 2024": the customers among the revenue's rows
+            // ("how many stores had promo sales": a named filter between)
+            let in_filter = |k: usize| {
+                self.found
+                    .iter()
+                    .any(|f| matches!(f.term, Term::Filter(_)) && f.start <= k && k < f.end)
+            };
             let verb_then_metric = self.metrics.len() == 1
                 && metric_spans.iter().any(|&(ms, _)| {
                     ms > end
-                        && ms - end <= 3
-                        && words[end..ms].iter().all(|w| {
-                            matches!(
-                                *w,
-                                "had"
-                                    | "have"
-                                    | "has"
-                                    | "with"
-                                    | "made"
-                                    | "generated"
-                                    | "any"
-                                    | "some"
-                            )
+                        && ms - end <= 4
+                        && (end..ms).all(|k| {
+                            in_filter(k)
+                                || matches!(
+                                    words[k],
+                                    "had"
+                                        | "have"
+                                        | "has"
+                                        | "with"
+                                        | "made"
+                                        | "generated"
+                                        | "any"
+                                        | "some"
+                                )
                         })
                         && matches!(
                             words[end],

@@ -159,6 +159,11 @@ impl Lexicon {
                 for s in &d.synonyms {
                     add(&mut lex, s, t.clone());
                 }
+                // "who approved the most price changes": a dimension named for the person who
+                // did something ("approved_by", "reported_by") is named by "who" and the verb
+                if let Some(verb) = d.name.strip_suffix("_by").filter(|v| !v.contains('_')) {
+                    add(&mut lex, &format!("who {verb}"), t.clone());
+                }
                 lex.columns.insert(
                     (
                         model.table().to_ascii_lowercase(),

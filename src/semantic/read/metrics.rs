@@ -587,6 +587,31 @@ impl Reader<'_> {
                         && f.start > 0
                         && matches!(x.words[f.start - 1], "most" | "least")
                 });
+            // "who approved the most price increases": a filter named by a plural noun of its
+            // rows ("increases") ranks by how many of them there are
+            let counted_rows = self.found.iter().find_map(|f| match &f.term {
+                Term::Filter(name)
+                    if f.start > 0
+                        && matches!(x.words[f.start - 1], "most" | "fewest")
+                        && x.words[f.end - 1].ends_with('s')
+                        && !x.words[f.end - 1].ends_with("ss") =>
+                {
+                    x.manifest
+                        .filter(name)
+                        .and_then(|fl| x.manifest.model(&fl.semantic_model))
+                        .and_then(|m| m.primary_entity())
+                        .map(|e| e.name.clone())
+                }
+                _ => None,
+            });
+            if let (true, Some(entity)) = (ranked_by_filter, counted_rows) {
+                self.q.entity_count = Some(crate::semantic::query::EntityCount {
+                    entity,
+                    through: None,
+                    part: None,
+                });
+                return Ok(());
+            }
             if ranked_by_filter {
                 return cannot_compute(
                     "a ranking by a named filter with no figure named (its revenue, its count, \

@@ -131,6 +131,15 @@ pub fn read(
             t.lower = whole.to_string();
         }
     }
+    // "# invoices per month": "#" before a word is "number"
+    for i in 0..toks.len().saturating_sub(1) {
+        if toks[i].text == "#" && toks[i + 1].kind == tokens::TokenKind::Word {
+            let t = &mut toks[i];
+            t.lower = "number".into();
+            t.stem = "number".into();
+            t.kind = tokens::TokenKind::Word;
+        }
+    }
     let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
     let mut r = Reader::new(Input {
         question,

@@ -286,6 +286,14 @@ fn singular_subject(
             .unwrap_or(last);
         Some(!matches!(f.term, Term::Metric(_)) && !last.ends_with('s') && !last.ends_with('\''))
     };
+    // "who approved the most price increases": one person, named by "who" and the verb
+    if words.first() == Some(&"who")
+        && found
+            .iter()
+            .any(|f| f.start == 0 && matches!(f.term, Term::Dimension { .. }))
+    {
+        return true;
+    }
     // "Best selling track of all time", "Top customer by revenue": a request that opens with
     // the superlative
     if words.first().is_some_and(|w| superlative(w)) {
