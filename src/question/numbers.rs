@@ -134,7 +134,8 @@ pub fn ordinal_value(lower: &str) -> Option<u32> {
 
 /// The numbers of a tokenised question, in order.
 ///
-/// "one" is skipped when it is a pronoun ("which one", "the one", "each one").
+/// "one" is skipped when it is a pronoun ("which one", "the one", "each one", "one of them"),
+/// not after a comparison ("more than one of our stores").
 pub fn numbers(tokens: &[Token]) -> Vec<NumberMention> {
     let mut out = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -159,7 +160,10 @@ pub fn numbers(tokens: &[Token]) -> Vec<NumberMention> {
                         .checked_sub(1)
                         .map(|p| tokens[p].lower.as_str())
                         .unwrap_or("");
+                    // "more than one of our stores", "at least one of": a count, not a pronoun
+                    let counted = matches!(prev, "than" | "least" | "most");
                     let pronoun = t.lower == "one"
+                        && !counted
                         && (matches!(
                             prev,
                             "which" | "the" | "each" | "any" | "every" | "this" | "that" | "no"

@@ -233,6 +233,29 @@ impl<'a> Planner<'a> {
         out
     }
 
+    /// Whether one instance of `entity` has one value of `g`: `g` is a dimension of the
+    /// entity's own model (where it is the primary or unique key) or of a model reached from it
+    /// many-to-one, or an entity keyed there ("the album's artist", "the store's city"). Such a
+    /// breakdown beside the entity is a detail shown for each instance, not a second breakdown.
+    pub fn determines(&self, entity: &str, g: &GroupBy) -> bool {
+        self.manifest
+            .semantic_models
+            .iter()
+            .filter(|m| {
+                m.entity(entity)
+                    .is_some_and(|e| matches!(e.kind, EntityType::Primary | EntityType::Unique))
+            })
+            .any(|home| {
+                self.reachable(&home.name).iter().any(|(m, _)| match g {
+                    GroupBy::Dimension(d) => {
+                        d.model.as_deref().is_none_or(|n| n == m.name)
+                            && m.dimension(&d.name).is_some()
+                    }
+                    GroupBy::Entity { name } => m.entity(name).is_some(),
+                })
+            })
+    }
+
     /// The dimension `r` as seen from `from`: its model, itself and the join path.
     fn resolve_dimension(
         &self,

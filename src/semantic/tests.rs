@@ -2516,7 +2516,7 @@ fn a_fraction_or_proportion_is_a_share_and_a_ranking_by_a_named_filter_alone_is_
 /// period; "how many customers bought more than 5 invoices" (a count of the instances having
 /// more than N of another) is understood and not computed, not counted per invoice.
 #[test]
-fn an_entity_counted_per_period_and_a_count_of_instances_over_a_count_is_not_computed() {
+fn an_entity_counted_per_period_and_a_count_of_instances_over_a_count() {
     let f = chinook();
     let (q, sql) = asked(&f, "Which month of 2024 had the fewest invoices?");
     assert!(q.entity_count.is_some() && q.group_by.is_empty(), "{q:?}");
@@ -2527,15 +2527,22 @@ fn an_entity_counted_per_period_and_a_count_of_instances_over_a_count_is_not_com
          WHERE InvoiceDate >= '2024-01-01' AND InvoiceDate < '2025-01-01' \
          GROUP BY substr(InvoiceDate, 1, 7))",
     );
-    match f.layer.answer(
-        "How many customers bought more than 5 invoices?",
-        &f.schema,
-        &f.values,
-        Dialect::Sqlite,
-    ) {
-        Outcome::Refused { understood, .. } => assert!(understood),
-        Outcome::Compiled { sql, .. } => panic!("answered: {sql}"),
-    }
+    // the customers with more than 5 invoices, counted (it had been refused)
+    let (q, sql) = asked(&f, "How many customers bought more than 5 invoices?");
+    assert!(q.count_rows, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM (SELECT CustomerId FROM Invoice GROUP BY CustomerId \
+         HAVING COUNT(*) > 5)",
+    );
+    let (_, sql) = asked(&f, "How many customers placed at least 2 orders in 2025?");
+    same(
+        &f,
+        &sql,
+        "SELECT COUNT(*) FROM (SELECT CustomerId FROM Invoice WHERE InvoiceDate LIKE '2025%' \
+         GROUP BY CustomerId HAVING COUNT(*) >= 2)",
+    );
 }
 
 #[test]
@@ -3532,4 +3539,103 @@ fn a_hash_before_a_word_counts_it_on_its_own_rows() {
         "SELECT substr(InvoiceDate, 1, 7), COUNT(*) FROM Invoice \
          WHERE InvoiceDate LIKE '2024%' GROUP BY 1",
     );
+}
+
+#[test]
+fn details_of_the_ranked_instances_are_shown_not_ranked_within() {
+    let f = chinook();
+    // "on each" at the end stands for the albums ranked: the three albums, each with its
+    // artist (it had ranked three albums within every artist)
+    let (q, sql) = asked(
+        &f,
+        "What are the three albums that have brought in the most sales revenue, and who is the \
+         artist on each?",
+    );
+    assert_eq!(q.derived, None, "{q:?}");
+    assert_eq!(q.limit, Some(3), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT a.Title, ar.Name, SUM(il.UnitPrice * il.Quantity) AS r FROM InvoiceLine il \
+         JOIN Track t ON t.TrackId = il.TrackId JOIN Album a ON a.AlbumId = t.AlbumId \
+         JOIN Artist ar ON ar.ArtistId = a.ArtistId GROUP BY a.AlbumId ORDER BY r DESC LIMIT 3",
+    );
+    // a detail that is no attribute of the instance is still a breakdown: refused, not ranked
+    refused(&f, "top 3 albums by revenue by country");
+}
+
+#[test]
+fn a_share_of_a_qualified_metric_that_came_from_a_named_filter_takes_the_filter_as_part() {
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO products (upc_code, product_name, category_level_1, category_level_2, brand)
+         VALUES ('1', 'Beans', 'Grocery', 'Coffee', 'Acme');",
+    );
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    // the Coffee revenue is the whole, the weeks on promotion the part (it had read Coffee's
+    // share of the promoted revenue)
+    for question in [
+        "How much of our Coffee revenue in 2024 came from weeks when the item was on promotion, \
+         as a percentage?",
+        "What share of Coffee revenue came from promotions in 2024?",
+    ] {
+        let q = read(question);
+        assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+        assert!(
+            matches!(&q.columns[0].slice, Some(Slice::Named { .. })),
+            "{question}: {q:?}"
+        );
+        assert!(
+            matches!(&q.filters[..], [Filter::Members { values, .. }] if values == &["Coffee"]),
+            "{question}: {q:?}"
+        );
+    }
+    // the member named after the verb is the part
+    let q = read("What share of promoted revenue came from Coffee in 2024?");
+    assert!(
+        matches!(&q.columns[0].slice, Some(Slice::Member { .. })),
+        "{q:?}"
+    );
+}
+
+#[test]
+fn classing_verbs_number_words_possessive_periods_and_clipped_grains_are_read() {
+    let f = chinook();
+    // "more than one of": a number, not a pronoun
+    let (q, _) = asked(&f, "Which cities have more than one of our customers?");
+    assert_eq!(q.having.as_ref().map(|h| h.value), Some(1.0), "{q:?}");
+    // "each year's revenue": the years
+    let (q, _) = asked(
+        &f,
+        "What percentage of each year's revenue came from customers in the USA?",
+    );
+    assert_eq!(q.time_grain, Some(model::Grain::Year), "{q:?}");
+    // "the year's total" after "in 2025": the period said again
+    let (q, _) = asked(
+        &f,
+        "How much revenue did each support rep's customers generate in 2025, and what share of \
+         the year's total is that?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfTotal), "{q:?}");
+    let (_dir, schema, values, layer) = retail_layer(
+        "INSERT INTO products (upc_code, product_name, category_level_1, category_level_2, brand)
+         VALUES ('1', 'Peas', 'Frozen', 'Frozen Food', 'Acme');
+         INSERT INTO elasticity (upc_code, elasticity_category) VALUES ('1', 'Highly Elastic');",
+    );
+    let read = |q: &str| match layer.answer(q, &schema, &values, Dialect::Sqlite) {
+        Outcome::Compiled { query, .. } => query,
+        Outcome::Refused { reason, unread, .. } => panic!("{q}: refused: {reason} {unread:?}"),
+    };
+    // "rated": how an instance is classed
+    let q = read("Which brands have more than 5 products rated Highly Elastic?");
+    assert!(q.entity_count.is_some() && q.having.is_some(), "{q:?}");
+    // "my": the asker's; "which brand makes each": a detail of the products ranked
+    let q = read("I manage Frozen Food - what were my 10 biggest products by revenue in 2024, and which brand makes each?");
+    assert_eq!(q.limit, Some(10), "{q:?}");
+    assert_eq!(q.derived, None, "{q:?}");
+    // "gross margin rate": the percent (a curated synonym)
+    let q = read("Which category had the weakest gross margin rate in 2024?");
+    assert_eq!(q.columns[0].metric, "gross_margin_pct", "{q:?}");
 }

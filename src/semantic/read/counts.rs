@@ -161,20 +161,23 @@ impl Reader<'_> {
                 self.q.group_by.iter().position(|g| {
                     matches!(g, GroupBy::Entity { name } if self.dims.iter().any(|(t, start, _)| {
                         matches!(t, Term::Entity(e) if e == name)
-                            && *start > 0
-                            && matches!(self.read[*start - 1], Read::Number)
+                            && {
+                                // "more than two of our customers": "of our" between
+                                let mut k = *start;
+                                while k > 0 && matches!(words[k - 1], "of" | "our" | "the" | "my") {
+                                    k -= 1;
+                                }
+                                k > 0 && matches!(self.read[k - 1], Read::Number)
+                            }
                     }))
                 })
             });
-            // "how many customers bought more than 5 invoices": a count of the instances that
-            // have more than N of another is not computed (it would count per invoice)
-            if most_pos.is_some() && self.counting_words() && self.threshold.is_some() {
-                return cannot_compute(
-                    "a count of the instances having more than a number of another entity",
-                    Vec::new(),
-                );
-            }
-            let pos = if most_pos.is_some() && !self.counting_words() {
+            // "how many customers placed at least 2 invoices": the other entity is counted per
+            // instance, as in "which customers placed ..."; the instances over the threshold are
+            // then counted ([`MetricQuery::count_rows`], read with the threshold)
+            let over_threshold =
+                most_pos.is_some() && self.counting_words() && self.threshold.is_some();
+            let pos = if most_pos.is_some() && (!self.counting_words() || over_threshold) {
                 most_pos
             } else {
                 pos

@@ -232,7 +232,47 @@ impl Reader<'_> {
                     && self.q.columns[0].slice.is_none()
                     && self.q.filters.len() == 1
                     && matches!(self.q.filters[0], Filter::Named { negated: false, .. });
-                if named_part {
+                // "how much of our Coffee revenue came from weeks on promotion": the member
+                // qualifies the metric (the whole), the named filter after the verb is the part
+                let named_after_verb = self
+                    .named
+                    .iter()
+                    .filter(|(_, start)| part_of_groups(*start))
+                    .find_map(|(n, _)| {
+                        self.q.filters.iter().position(
+                            |f| matches!(f, Filter::Named { name, negated: false } if name == n),
+                        )
+                    });
+                let members_qualify = !positive.is_empty()
+                    && self
+                        .members
+                        .iter()
+                        .all(|m| m.negated || !part_of_groups(m.start));
+                if let (Some(at), true, true, true) = (
+                    named_after_verb,
+                    members_qualify,
+                    self.q.group_by.is_empty(),
+                    self.q.columns.len() == 1 && self.q.columns[0].slice.is_none(),
+                ) {
+                    let Filter::Named { name, .. } = self.q.filters.remove(at) else {
+                        unreachable!("found as a named filter")
+                    };
+                    let metric = self.q.columns[0].metric.clone();
+                    self.q.columns = vec![
+                        MetricColumn {
+                            metric: metric.clone(),
+                            slice: Some(Slice::Named {
+                                name,
+                                negated: false,
+                            }),
+                        },
+                        MetricColumn {
+                            metric,
+                            slice: None,
+                        },
+                    ];
+                    self.q.derived = Some(Derived::ShareOfWhole);
+                } else if named_part {
                     let Filter::Named { name, .. } = self.q.filters.remove(0) else {
                         unreachable!("checked")
                     };

@@ -135,12 +135,13 @@ impl Reader<'_> {
                     .filter_map(|(t, _, _)| super::metrics::group_by_of(t))
                     .collect();
                 self.q.group_by.retain(|g| !between.contains(g));
-            } else if !matches!(
+            } else if !(matches!(
                 prev,
                 "last" | "this" | "next" | "previous" | "prior" | "preceding" | "to" | "that" | "same"
                     // "I'd like both years and the growth": the periods named, again
                     | "both" | "two" | "these" | "those"
-            ) {
+            ) || (prev == "the" && possessive(&toks[i].text)))
+            {
                 // a bare "weeks" or "months" ("promoted weeks", "months with ..."): a breakdown or
                 // a condition on the rows? Not read: the other generators get their turn.
                 return refuse(
@@ -166,4 +167,10 @@ impl Reader<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether a word is a possessive ("year's", "years'"): "the year's total" is the period named.
+pub(super) fn possessive(text: &str) -> bool {
+    let t = text.to_lowercase();
+    t.ends_with("'s") || t.ends_with("s'") || t.ends_with("\u{2019}s")
 }

@@ -104,15 +104,23 @@ impl Reader<'_> {
     }
 
     /// "... in 2024, and what share of that year's sales": the period named before, said
-    /// again ("that year's", "that quarter", "the same month") after it, is grammar.
+    /// again ("that year's", "the year's", "that quarter", "the same month") after it, is
+    /// grammar.
     pub(super) fn period_restated(&mut self) {
         let words = self.input.words;
         for i in 1..words.len() {
             let w = words[i].trim_end_matches("'s").trim_end_matches('\'');
             let grain = matches!(w, "year" | "quarter" | "month" | "week" | "period" | "day");
+            // "what share of the year's total": a period's possessive after "the" too
+            let possessive = self
+                .input
+                .toks
+                .get(i)
+                .is_some_and(|t| super::grain::possessive(&t.text));
             if !grain
                 || self.read[i] != Read::Unread
-                || !matches!(words[i - 1], "that" | "this" | "same")
+                || !(matches!(words[i - 1], "that" | "this" | "same")
+                    || (possessive && words[i - 1] == "the"))
                 || !self.read[..i - 1]
                     .iter()
                     .any(|r| matches!(r, Read::Period(_)))

@@ -12,6 +12,30 @@ use crate::semantic::model::SemanticManifest;
 use crate::semantic::query::{DimensionRef, GroupBy};
 
 impl Input<'_> {
+    /// Whether the breakdowns are one entity and details of each instance of it
+    /// ([`Planner::determines`](crate::semantic::plan::Planner::determines)): "the three albums
+    /// ... and the artist on each", "stores with their city and state" rank the instances.
+    pub(super) fn details_of_one_entity(&self, group_by: &[GroupBy]) -> bool {
+        let planner = crate::semantic::plan::Planner {
+            manifest: self.manifest,
+            schema: self.schema,
+            dialect: crate::sql::dialect::Dialect::Sqlite,
+        };
+        let entities: Vec<&String> = group_by
+            .iter()
+            .filter_map(|g| match g {
+                GroupBy::Entity { name } => Some(name),
+                GroupBy::Dimension(_) => None,
+            })
+            .collect();
+        // the finest entity: the one that determines every other breakdown
+        entities.iter().any(|e| {
+            group_by.iter().all(|g| {
+                matches!(g, GroupBy::Entity { name } if name == *e) || planner.determines(e, g)
+            })
+        })
+    }
+
     /// The models a metric reaches (none without a metric).
     pub(super) fn reach_of(&self, metric: Option<&String>) -> Vec<String> {
         let (manifest, schema) = (self.manifest, self.schema);

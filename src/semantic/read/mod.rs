@@ -95,8 +95,9 @@ pub struct Reference {
     pub source: &'static str,
 }
 
-/// The whole word of a clipped period word ("rev by yr", "last 8 wks"), else the word: the
-/// reader's period and grain words are whole words.
+/// The whole word of a clipped period word ("rev by yr", "last 8 wks", "avg wkly units") or of
+/// a period word's possessive ("each year's revenue"), else the word: the reader's period and
+/// grain words are whole words.
 fn unclipped(lower: &str) -> &str {
     match lower {
         "yr" => "year",
@@ -108,6 +109,16 @@ fn unclipped(lower: &str) -> &str {
         "mo" => "month",
         "wk" => "week",
         "wks" => "weeks",
+        // "each year's revenue": a period word's possessive is the period word
+        "year's" | "years'" => "year",
+        "quarter's" | "quarters'" => "quarter",
+        "month's" | "months'" => "month",
+        "week's" | "weeks'" => "week",
+        "day's" | "days'" => "day",
+        "wkly" => "weekly",
+        "mthly" | "mnthly" => "monthly",
+        "qtrly" => "quarterly",
+        "yrly" => "yearly",
         w => w,
     }
 }

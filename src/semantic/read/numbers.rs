@@ -57,7 +57,19 @@ impl Reader<'_> {
                 continue;
             }
             // "more than $1M", "at least 10", "under 500": a threshold on the figure
-            if let Some((value, len)) = crate::question::numbers::amount(toks, i) {
+            // a number in words ("more than one of our stores", "fewer than five") too, but
+            // not "at least one", existence (below)
+            let in_words = || {
+                let existence = t.lower == "one"
+                    && i >= 2
+                    && toks[i - 2].lower == "at"
+                    && toks[i - 1].lower == "least";
+                crate::question::numbers::word_value(&t.lower)
+                    .filter(|_| !existence)
+                    .map(|v| (v, 1))
+            };
+            if let Some((value, len)) = crate::question::numbers::amount(toks, i).or_else(in_words)
+            {
                 let lower = |j: usize| toks[j].lower.as_str();
                 let after = toks.get(i + len).map(|t| t.lower.as_str()).unwrap_or("");
                 let op = match (i.checked_sub(2).map(lower), i.checked_sub(1).map(lower)) {

@@ -35,11 +35,14 @@ impl Reader<'_> {
             unused_signal(manifest, toks, &self.read, &self.q)?;
             return Ok(self.q);
         }
-        if self.q.group_by.len() > 2
-            || (self.q.group_by.len() == 2
-                && self.q.derived.is_none()
-                && (s.desc || s.asc)
-                && self.top_n.is_some())
+        // "the three albums ... and who is the artist on each": details of the ranked instances
+        let details = self.q.derived.is_none() && x.details_of_one_entity(&self.q.group_by);
+        if !details
+            && (self.q.group_by.len() > 2
+                || (self.q.group_by.len() == 2
+                    && self.q.derived.is_none()
+                    && (s.desc || s.asc)
+                    && self.top_n.is_some()))
         {
             return cannot_compute("too many breakdowns to rank", Vec::new());
         }

@@ -201,7 +201,14 @@ impl<'a> Reader<'a> {
             .enumerate()
             .any(|(i, w)| ASC_WORDS.contains(w) && !threshold_word(i, w) && !in_period(i))
             || COMPARATIVE_LESS.iter().any(|w| self.ghas(w));
-        let ranked_within = x.has("each") || x.has("every") || x.has("per");
+        // "top 3 albums in each genre"; not "the three albums ..., and who is the artist on
+        // each?", where a last "each" stands for the rows ranked
+        let ranked_within = words.iter().enumerate().any(|(i, w)| {
+            matches!(*w, "each" | "every" | "per")
+                && words
+                    .get(i + 1)
+                    .is_some_and(|n| !matches!(*n, "?" | "." | "!" | "one" | "of"))
+        });
         // "declined the most", "the largest drop": a fall, whose largest is the lowest growth
         let falling = DROP_WORDS.iter().any(|w| self.ghas(w))
             || self.ghas("decline")

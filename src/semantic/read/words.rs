@@ -28,6 +28,7 @@ pub(super) const GRAMMAR: &[&str] = &[
     "tell",
     "total",
     "our",
+    "my",
     "we",
     "us",
     "did",
@@ -428,6 +429,22 @@ pub(super) const GRAMMAR: &[&str] = &[
     "we'd",
     "actually",
     "really",
+    // how an instance is classed: "products rated Highly Elastic", "stores classified as Express"
+    "rated",
+    "classified",
+    "categorized",
+    "categorised",
+    "labeled",
+    "labelled",
+    "tagged",
+    "flagged",
+    "marked",
+    "deemed",
+    // how figures were gathered: "the competitors we tracked in 2024"
+    "tracked",
+    "monitored",
+    "observed",
+    "surveyed",
 ];
 
 /// Words of a fall between two periods: "the largest drop in units from 2023 to 2024".
