@@ -848,8 +848,13 @@ fn render(plan: &Plan, q: &MetricQuery, dialect: Dialect) -> CompiledQuery {
             );
             let name = format!("{part}_share_pct");
             let mut c = shown.clone();
-            c.push(name.clone());
             let mut sel = shown.clone();
+            // "how much revenue came from promotions, and what percent of the total was it"
+            if q.share_with_figure {
+                c.push(part.clone());
+                sel.push(part.clone());
+            }
+            c.push(name.clone());
             sel.push(format!("100.0 * {part} / NULLIF({whole}, 0) AS {name}"));
             (
                 Some(format!("SELECT {} FROM base", sel.join(", "))),

@@ -316,8 +316,9 @@ pub struct MetricQuery {
     /// change").
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub absent: bool,
-    /// "Gross margin by department, and what share of the total did each account for": the
-    /// figure is shown before its share ([`Derived::ShareOfTotal`]), since both are asked.
+    /// "Gross margin by department, and what share of the total did each account for", "how
+    /// much revenue came from promotions and what percent of the total was it": the figure (the
+    /// part's, for [`Derived::ShareOfWhole`]) is shown before its share, since both are asked.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub share_with_figure: bool,
 }

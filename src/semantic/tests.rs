@@ -3639,3 +3639,34 @@ fn classing_verbs_number_words_possessive_periods_and_clipped_grains_are_read() 
     let q = read("Which category had the weakest gross margin rate in 2024?");
     assert_eq!(q.columns[0].metric, "gross_margin_pct", "{q:?}");
 }
+
+#[test]
+fn a_part_asked_with_its_share_two_digit_years_compared_and_a_change_in_dollars() {
+    let f = chinook();
+    // "how much ... came from ... and what percent": the part's figure beside its share
+    let (q, sql) = asked(
+        &f,
+        "For each year, how much revenue came from customers in the USA and what percent of \
+         that year's total revenue was it?",
+    );
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    assert!(q.share_with_figure, "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT substr(InvoiceDate, 1, 4), \
+         SUM(CASE WHEN BillingCountry = 'USA' THEN Total ELSE 0 END), \
+         100.0 * SUM(CASE WHEN BillingCountry = 'USA' THEN Total ELSE 0 END) / SUM(Total) \
+         FROM Invoice GROUP BY 1",
+    );
+    // "24 vs 25": two years
+    let (q, _) = asked(&f, "rev growth by genre, 24 vs 25");
+    assert_eq!(q.derived, Some(Derived::PeriodGrowth), "{q:?}");
+    assert_eq!(q.columns.len(), 2, "{q:?}");
+    // "in dollars and in percent": the change in dollars beside the growth
+    let (q, _) = asked(
+        &f,
+        "By how much did total revenue grow from 2021 to 2025, in dollars and in percent?",
+    );
+    assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
+}

@@ -6,17 +6,10 @@
 use super::lexicon::{key, Term};
 use super::metrics::entity_named_after;
 use super::state::{Read, Reader};
+use super::words::share_word;
 use super::words::GRAIN_NOUNS;
 use super::{cannot_compute, Refusal};
 use crate::semantic::query::{DimensionRef, EntityCount, GroupBy};
-
-/// A word asking for a share: "percent", "percentage", "share", "proportion", "fraction".
-fn share_word(w: &str) -> bool {
-    matches!(
-        w,
-        "percent" | "percentage" | "pct" | "share" | "proportion" | "fraction"
-    )
-}
 
 impl Reader<'_> {
     /// "how many", "number" (not of "number one") or "count".

@@ -272,6 +272,7 @@ impl Reader<'_> {
                         },
                     ];
                     self.q.derived = Some(Derived::ShareOfWhole);
+                    self.q.share_with_figure = self.figure_and_share_asked();
                 } else if named_part {
                     let Filter::Named { name, .. } = self.q.filters.remove(0) else {
                         unreachable!("checked")
@@ -291,6 +292,7 @@ impl Reader<'_> {
                         },
                     ];
                     self.q.derived = Some(Derived::ShareOfWhole);
+                    self.q.share_with_figure = self.figure_and_share_asked();
                 } else if !positive.is_empty()
                     && (!self
                         .q
@@ -340,6 +342,7 @@ impl Reader<'_> {
                         },
                     ];
                     self.q.derived = Some(Derived::ShareOfWhole);
+                    self.q.share_with_figure = self.figure_and_share_asked();
                 } else {
                     if self.q.group_by.is_empty() && self.q.time_grain.is_none() {
                         return cannot_compute(
@@ -684,12 +687,7 @@ impl Reader<'_> {
     /// before the word of share asks for the figure too.
     fn figure_and_share_asked(&self) -> bool {
         let words = self.input.words;
-        let Some(share_at) = words.iter().position(|w| {
-            matches!(
-                *w,
-                "share" | "percent" | "percentage" | "pct" | "%" | "proportion"
-            )
-        }) else {
+        let Some(share_at) = words.iter().position(|w| super::words::share_word(w)) else {
             return false;
         };
         self.found.iter().any(|f| {

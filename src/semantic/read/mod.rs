@@ -123,6 +123,30 @@ fn unclipped(lower: &str) -> &str {
     }
 }
 
+/// "rev growth by category, 24 vs 23": two two-digit numbers compared ("vs", "versus") are years of this century when both fall within 30 years before `reference_year` (or
+/// the year after) and lie at most 10 years apart; they are rewritten as four-digit years.
+fn two_digit_years(toks: &mut [tokens::Token], reference_year: i32) {
+    let year = |t: &tokens::Token| -> Option<i32> {
+        (t.kind == tokens::TokenKind::Number && t.lower.len() == 2)
+            .then(|| t.lower.parse::<i32>().ok())
+            .flatten()
+            .map(|n| 2000 + n)
+            .filter(|y| (reference_year - 30..=reference_year + 1).contains(y))
+    };
+    for i in 0..toks.len().saturating_sub(2) {
+        let joined = matches!(toks[i + 1].lower.as_str(), "vs" | "versus");
+        if let (true, Some(a), Some(b)) = (joined, year(&toks[i]), year(&toks[i + 2])) {
+            if a != b && (a - b).abs() <= 10 {
+                for (k, y) in [(i, a), (i + 2, b)] {
+                    toks[k].lower = y.to_string();
+                    toks[k].stem = y.to_string();
+                    toks[k].text = y.to_string();
+                }
+            }
+        }
+    }
+}
+
 /// Reads `question` as a metric query against `manifest`.
 ///
 /// Errors: a [`Refusal`] naming the words it could not read, or why the words do not make a
@@ -151,6 +175,7 @@ pub fn read(
             t.kind = tokens::TokenKind::Word;
         }
     }
+    two_digit_years(&mut toks, chrono::Datelike::year(&reference.date));
     let words: Vec<&str> = toks.iter().map(|t| t.lower.as_str()).collect();
     let mut r = Reader::new(Input {
         question,

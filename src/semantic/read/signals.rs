@@ -114,7 +114,12 @@ impl<'a> Reader<'a> {
                     "gains",
                 ]
                 .iter()
-                .any(|w| x.has(w)));
+                .any(|w| x.has(w)))
+            // "grow from 2021 to 2025, in dollars and in percent": the change in the metric's
+            // units is asked too (a difference shows both)
+            || ["dollars", "dollar", "usd"]
+                .iter()
+                .any(|w| self.ghas_seq(&["in", w]));
         // "how was revenue split between the agents, in percent": a share, unless a change is
         // what is asked in percent
         let share = share

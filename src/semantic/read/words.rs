@@ -551,3 +551,12 @@ pub(super) const NEGATORS: &[&str] = &[
     // "on promo vs off promo"
     "off",
 ];
+
+/// A word asking for a share: "percent", "percentage", "pct", "%", "share", "proportion",
+/// "fraction".
+pub(super) fn share_word(w: &str) -> bool {
+    matches!(
+        w,
+        "percent" | "percentage" | "pct" | "%" | "share" | "proportion" | "fraction"
+    )
+}
