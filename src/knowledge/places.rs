@@ -114,6 +114,23 @@ pub fn demonyms(value: &str) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
+/// The other names of the country a database stores as `value` (any case): "USA" gives "US",
+/// "United States" and "United States of America" ("revenue from the US"); empty for any other
+/// value.
+pub fn other_names(value: &str) -> Vec<&'static str> {
+    DEMONYMS
+        .iter()
+        .find(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(value.trim())))
+        .map(|(names, _)| {
+            names
+                .iter()
+                .copied()
+                .filter(|n| !n.eq_ignore_ascii_case(value.trim()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The name of the US state (or DC) whose USPS code is `code` (exact, upper case).
 pub fn us_state_name(code: &str) -> Option<&'static str> {
     US_STATES
@@ -142,6 +159,9 @@ mod tests {
     fn countries_are_found_by_their_demonyms() {
         assert_eq!(demonyms("Canada"), ["Canadian", "Canadians"]);
         assert!(demonyms("USA").contains(&"American"));
+        assert!(other_names("usa").contains(&"United States"));
+        assert!(other_names("United Kingdom").contains(&"UK"));
+        assert!(other_names("Atlantis").is_empty());
         assert!(demonyms("united kingdom").contains(&"British"));
         assert!(demonyms("Boise").is_empty());
     }

@@ -116,13 +116,14 @@ impl ValueIndex {
                     let id = index.entries.len();
                     let state = states.then(|| places::us_state_name(&value)).flatten();
                     let demonyms = places::demonyms(&value);
+                    let other_names = places::other_names(&value);
                     index.insert(&table.name, &column.name, value);
                     if index.entries.len() > id {
                         if let Some(name) = state {
                             index.alias(id, name);
                         }
                         // "Canadian customers": the stored country
-                        for name in demonyms {
+                        for name in demonyms.iter().chain(other_names.iter()) {
                             index.alias(id, name);
                         }
                     }

@@ -3670,3 +3670,19 @@ fn a_part_asked_with_its_share_two_digit_years_compared_and_a_change_in_dollars(
     );
     assert_eq!(q.derived, Some(Derived::PeriodDifference), "{q:?}");
 }
+
+#[test]
+fn a_country_named_by_another_of_its_names_is_the_stored_member() {
+    let f = chinook();
+    // "the US" is the stored "USA" (it had been dropped, or refused); "us" is the asker
+    let (q, sql) = asked(&f, "what % of revenue comes from the US?");
+    assert_eq!(q.derived, Some(Derived::ShareOfWhole), "{q:?}");
+    same(
+        &f,
+        &sql,
+        "SELECT 100.0 * SUM(CASE WHEN BillingCountry = 'USA' THEN Total ELSE 0 END) / SUM(Total) \
+         FROM Invoice",
+    );
+    let (q, _) = asked(&f, "show us revenue by genre for 2024");
+    assert!(q.filters.is_empty(), "{q:?}");
+}

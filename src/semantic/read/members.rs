@@ -25,8 +25,11 @@ impl Input<'_> {
         let (question, toks, values, lexicon) =
             (self.question, self.toks, self.values, self.lexicon);
         let phrase = question[toks[i].start..toks[i + len - 1].end].trim_matches('\'');
-        // "vs" is not the album "Vs.": a grammar word is a member only as stored
+        // "vs" is not the album "Vs.", "show us" not the USA: a grammar word is a member only
+        // as stored, or written in capitals ("revenue from the US")
+        let capitals = phrase.len() >= 2 && phrase.chars().all(|c| c.is_ascii_uppercase());
         let grammar_word = len == 1
+            && !capitals
             && (GRAMMAR.contains(&toks[i].lower.as_str())
                 || COMPARE.contains(&toks[i].lower.as_str()));
         let mut matches = if fuzzy {
