@@ -248,34 +248,18 @@ impl Reader<'_> {
                         .members
                         .iter()
                         .all(|m| m.negated || !part_of_groups(m.start));
-                if let (Some(at), true, true, true) = (
+                let qualified_whole = match (
                     named_after_verb,
                     members_qualify,
                     self.q.group_by.is_empty(),
                     self.q.columns.len() == 1 && self.q.columns[0].slice.is_none(),
                 ) {
+                    (Some(at), true, true, true) => Some(at),
+                    _ => None,
+                };
+                if let Some(at) = qualified_whole.or(named_part.then_some(0)) {
                     let Filter::Named { name, .. } = self.q.filters.remove(at) else {
                         unreachable!("found as a named filter")
-                    };
-                    let metric = self.q.columns[0].metric.clone();
-                    self.q.columns = vec![
-                        MetricColumn {
-                            metric: metric.clone(),
-                            slice: Some(Slice::Named {
-                                name,
-                                negated: false,
-                            }),
-                        },
-                        MetricColumn {
-                            metric,
-                            slice: None,
-                        },
-                    ];
-                    self.q.derived = Some(Derived::ShareOfWhole);
-                    self.q.share_with_figure = self.figure_and_share_asked();
-                } else if named_part {
-                    let Filter::Named { name, .. } = self.q.filters.remove(0) else {
-                        unreachable!("checked")
                     };
                     let metric = self.q.columns[0].metric.clone();
                     self.q.columns = vec![
